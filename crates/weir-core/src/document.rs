@@ -1,0 +1,207 @@
+//! Reading definition and payload documents: JSON or YAML text into a JSON value, with limits on
+//! size and nesting so hostile input gets a clear error instead of exhausting memory or stack.
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// The largest definition or payload document accepted: 1 MiB. Real workflows are a few KiB;
+/// anything near this limit is a mistake or an attack.
+pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+/// The deepest nesting of arrays and objects accepted (serde_json's own recursion limit).
+pub const MAX_DEPTH: usize = 128;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Yaml,
+}
+
+impl Format {
+    /// The format a file name implies, if its extension says.
+    pub fn from_extension(path: &str) -> Option<Format> {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".json") {
+            Some(Format::Json)
+        } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            Some(Format::Yaml)
+        } else {
+            None
+        }
+    }
+
+    /// Guesses from the text: JSON starts with `{` or `[`.
+    pub fn sniff(text: &str) -> Format {
+        match text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .as_bytes()
+            .first()
+        {
+            Some(b'{') | Some(b'[') => Format::Json,
+            _ => Format::Yaml,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Json => "JSON",
+            Format::Yaml => "YAML",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    #[error("the document is {size} bytes; the limit is {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
+    #[error("the document is not UTF-8 text (invalid byte at offset {offset})")]
+    NotUtf8 { offset: usize },
+    #[error("the document is empty")]
+    Empty,
+    #[error("invalid {format}: {message}")]
+    Syntax {
+        format: Format,
+        message: String,
+        line: Option<usize>,
+        column: Option<usize>,
+    },
+    #[error("the document nests deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+}
+
+/// Parses bytes as JSON or YAML (sniffed when `format` is `None`) into a JSON value.
+pub fn load_value(bytes: &[u8], format: Option<Format>) -> Result<Value, DocumentError> {
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(DocumentError::TooLarge {
+            size: bytes.len(),
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| DocumentError::NotUtf8 {
+        offset: e.valid_up_to(),
+    })?;
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim().is_empty() {
+        return Err(DocumentError::Empty);
+    }
+    match format.unwrap_or_else(|| Format::sniff(text)) {
+        Format::Json => serde_json::from_str::<Value>(text).map_err(|e| {
+            if e.to_string().starts_with("recursion limit exceeded") {
+                return DocumentError::TooDeep;
+            }
+            let message = e.to_string();
+            // serde_json appends " at line L column C"; keep the position separately.
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_owned();
+            DocumentError::Syntax {
+                format: Format::Json,
+                message,
+                line: Some(e.line()),
+                column: Some(e.column()),
+            }
+        }),
+        Format::Yaml => {
+            let options = serde_saphyr::options! {
+                budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
+            };
+            let value: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+                let message = e.to_string();
+                if message.contains("depth") && message.contains("budget")
+                    || message.contains("max_depth")
+                {
+                    return DocumentError::TooDeep;
+                }
+                DocumentError::Syntax {
+                    format: Format::Yaml,
+                    message: first_lines(&message),
+                    line: None,
+                    column: None,
+                }
+            })?;
+            if depth(&value) > MAX_DEPTH {
+                return Err(DocumentError::TooDeep);
+            }
+            Ok(value)
+        }
+    }
+}
+
+fn first_lines(message: &str) -> String {
+    message.lines().take(6).collect::<Vec<_>>().join("\n")
+}
+
+/// The nesting depth of a value, computed without recursion.
+pub fn depth(value: &Value) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(value, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        max = max.max(d);
+        match v {
+            Value::Array(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
+            Value::Object(map) => stack.extend(map.values().map(|i| (i, d + 1))),
+            _ => {}
+        }
+    }
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_json_is_refused_not_overflowed() {
+        let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert_eq!(
+            load_value(deep.as_bytes(), None),
+            Err(DocumentError::TooDeep)
+        );
+        let deep_obj = "{\"a\":".repeat(10_000) + "1" + &"}".repeat(10_000);
+        assert_eq!(
+            load_value(deep_obj.as_bytes(), None),
+            Err(DocumentError::TooDeep)
+        );
+    }
+
+    #[test]
+    fn deep_yaml_is_refused_not_overflowed() {
+        let flow = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert!(load_value(flow.as_bytes(), Some(Format::Yaml)).is_err());
+        let mut block = String::new();
+        for i in 0..10_000 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("a:\n");
+        }
+        assert!(load_value(block.as_bytes(), Some(Format::Yaml)).is_err());
+    }
+
+    #[test]
+    fn large_documents_are_refused() {
+        let big = format!("{{\"a\": \"{}\"}}", "x".repeat(10 * 1024 * 1024));
+        assert!(matches!(
+            load_value(big.as_bytes(), None),
+            Err(DocumentError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn syntax_errors_carry_position() {
+        let err = load_value(b"{\"a\": }", None).unwrap_err();
+        assert!(
+            matches!(err, DocumentError::Syntax { line: Some(1), .. }),
+            "{err:?}"
+        );
+        assert!(load_value(b"a: [1, 2", Some(Format::Yaml)).is_err());
+        assert!(matches!(
+            load_value(b"\xff\xfe", None),
+            Err(DocumentError::NotUtf8 { .. })
+        ));
+        assert_eq!(load_value(b"  \n", None), Err(DocumentError::Empty));
+    }
+}

@@ -1,0 +1,40 @@
+//! Weir's pure core: the workflow definition model, its parser and validator, the condition DSL,
+//! templates, and the dry-run interpreter. Nothing here performs I/O, spawns tasks or reads the
+//! clock: time, secrets and ids come in through [`Env`].
+
+pub mod catalog;
+pub mod condition;
+pub mod diag;
+pub mod document;
+pub mod dryrun;
+pub mod duration;
+pub mod env;
+pub mod format;
+pub mod model;
+mod parse;
+pub mod path;
+pub mod template;
+pub mod validate;
+
+pub use catalog::{ActionCatalog, ActionType, BuiltinCatalog};
+pub use condition::{Condition, Op};
+pub use diag::{Code, Diagnostic, Severity};
+pub use document::{Format, load_value};
+pub use dryrun::{DryRun, DryRunOptions, dry_run};
+
+pub use duration::Duration;
+pub use env::{Env, Rules};
+pub use model::Workflow;
+pub use template::{Template, TemplateValue};
+pub use validate::{Validated, validate_value, validate_workflow_text};
+
+/// Errors of this crate that are not validation diagnostics.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Document(#[from] document::DocumentError),
+}
+
+pub(crate) use parse::closest as parse_closest;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,346 @@
+//! Templates: `{{path}}` inside strings, type-preserving whole-value templates, and the helpers
+//! `{{now}}`, `{{now-30d}}`, `{{today}}`, `{{today+2}}`, `{{uuid}}` and `{{secrets.NAME}}`.
+//!
+//! This is deliberately not a general template language (no loops, filters or code): a template
+//! is a list of literal text and lookups, compiled once when a definition is parsed, so rendering
+//! a step's config costs a few hundred nanoseconds and can never run away.
+
+use std::fmt::Write as _;
+
+use chrono::{Duration as ChronoDuration, SecondsFormat};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::duration::Duration;
+use crate::env::Env;
+use crate::path::FieldPath;
+
+/// What a secret renders as wherever a trace or log could show it.
+pub const REDACTED: &str = "***";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Text(String),
+    Expr(Expr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Expr {
+    Path(FieldPath),
+    Now(i64),
+    Today(i64),
+    Uuid,
+    Secret(String),
+}
+
+/// Whether secrets are revealed (to perform an action) or redacted (for traces and dry-runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    Reveal,
+    Redact,
+}
+
+/// What rendering noticed: unknown paths and the secrets it touched.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RenderTrace {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_paths: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets_used: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_secrets: Vec<String>,
+}
+
+impl RenderTrace {
+    pub fn is_empty(&self) -> bool {
+        self.missing_paths.is_empty()
+            && self.secrets_used.is_empty()
+            && self.missing_secrets.is_empty()
+    }
+
+    fn note(list: &mut Vec<String>, item: &str) {
+        if !list.iter().any(|x| x == item) {
+            list.push(item.to_owned());
+        }
+    }
+
+    pub fn merge(&mut self, other: RenderTrace) {
+        for p in other.missing_paths {
+            Self::note(&mut self.missing_paths, &p);
+        }
+        for p in other.secrets_used {
+            Self::note(&mut self.secrets_used, &p);
+        }
+        for p in other.missing_secrets {
+            Self::note(&mut self.missing_secrets, &p);
+        }
+    }
+}
+
+/// Whether a string contains template syntax at all.
+pub fn is_templated(text: &str) -> bool {
+    text.contains("{{")
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find("{{") {
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_owned()));
+            }
+            let after = &rest[open + 2..];
+            let close = after
+                .find("}}")
+                .ok_or_else(|| format!("'{text}' has '{{{{' without a closing '}}}}'"))?;
+            let inner = after[..close].trim();
+            parts.push(Part::Expr(
+                parse_expr(inner).map_err(|e| format!("in '{text}': {e}"))?,
+            ));
+            rest = &after[close + 2..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_owned()));
+        }
+        Ok(Template { parts })
+    }
+
+    /// A template that is exactly one `{{…}}` keeps the JSON type of what it names.
+    pub fn is_whole_value(&self) -> bool {
+        matches!(self.parts.as_slice(), [Part::Expr(_)])
+    }
+
+    /// The context paths this template reads.
+    pub fn paths(&self) -> impl Iterator<Item = &FieldPath> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Expr(Expr::Path(path)) => Some(path),
+            _ => None,
+        })
+    }
+
+    /// Renders to a JSON value: the named value itself for a whole-value template, a string
+    /// otherwise. Unknown paths give null (whole value) or "" (in text) and are traced.
+    pub fn render(
+        &self,
+        ctx: &Value,
+        env: &Env<'_>,
+        secrets: Secrets,
+        trace: &mut RenderTrace,
+    ) -> Value {
+        if let [Part::Expr(expr)] = self.parts.as_slice() {
+            return eval_expr(expr, ctx, env, secrets, trace);
+        }
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => out.push_str(t),
+                Part::Expr(expr) => match eval_expr(expr, ctx, env, secrets, trace) {
+                    Value::Null => {}
+                    Value::String(s) => out.push_str(&s),
+                    Value::Bool(b) => {
+                        let _ = write!(out, "{b}");
+                    }
+                    Value::Number(n) => {
+                        let _ = write!(out, "{n}");
+                    }
+                    other => out.push_str(&other.to_string()),
+                },
+            }
+        }
+        Value::String(out)
+    }
+}
+
+fn parse_expr(inner: &str) -> Result<Expr, String> {
+    if inner.is_empty() {
+        return Err("empty '{{}}'".into());
+    }
+    if inner == "uuid" {
+        return Ok(Expr::Uuid);
+    }
+    if let Some(name) = inner.strip_prefix("secrets.") {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(format!("'{inner}' is not a valid secret name"));
+        }
+        return Ok(Expr::Secret(name.to_owned()));
+    }
+    if let Some(rest) = inner.strip_prefix("today") {
+        if rest.is_empty() {
+            return Ok(Expr::Today(0));
+        }
+        if let Some(days) = parse_signed(rest, |n| {
+            n.parse::<i64>().ok().filter(|d| d.abs() <= 36_600)
+        }) {
+            return Ok(Expr::Today(days));
+        }
+        if rest.starts_with(['+', '-']) {
+            return Err(format!(
+                "'{inner}': write today+N or today-N with N a number of days"
+            ));
+        }
+    }
+    if let Some(rest) = inner.strip_prefix("now") {
+        if rest.is_empty() {
+            return Ok(Expr::Now(0));
+        }
+        if let Some(ms) = parse_signed(rest, |d| {
+            Duration::parse(d).ok().map(|d| d.as_millis() as i64)
+        }) {
+            return Ok(Expr::Now(ms));
+        }
+        if rest.starts_with(['+', '-']) {
+            return Err(format!(
+                "'{inner}': write now+DURATION or now-DURATION, like now-30d"
+            ));
+        }
+    }
+    FieldPath::parse(inner).map(Expr::Path)
+}
+
+fn parse_signed(rest: &str, number: impl Fn(&str) -> Option<i64>) -> Option<i64> {
+    let (sign, digits) = match rest.as_bytes().first()? {
+        b'+' => (1, &rest[1..]),
+        b'-' => (-1, &rest[1..]),
+        _ => return None,
+    };
+    number(digits.trim()).map(|n| sign * n)
+}
+
+fn eval_expr(
+    expr: &Expr,
+    ctx: &Value,
+    env: &Env<'_>,
+    secrets: Secrets,
+    trace: &mut RenderTrace,
+) -> Value {
+    match expr {
+        Expr::Path(path) => match path.lookup(ctx) {
+            Some(v) => v.clone(),
+            None => {
+                RenderTrace::note(&mut trace.missing_paths, path.as_str());
+                Value::Null
+            }
+        },
+        Expr::Now(offset_ms) => {
+            let t = env.now + ChronoDuration::milliseconds(*offset_ms);
+            Value::String(t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        }
+        Expr::Today(days) => {
+            let d = env.now.date_naive() + ChronoDuration::days(*days);
+            Value::String(d.format("%Y-%m-%d").to_string())
+        }
+        Expr::Uuid => Value::String((env.ids)()),
+        Expr::Secret(name) => match (env.secrets)(name) {
+            Some(value) => {
+                RenderTrace::note(&mut trace.secrets_used, name);
+                match secrets {
+                    Secrets::Reveal => Value::String(value),
+                    Secrets::Redact => Value::String(REDACTED.to_owned()),
+                }
+            }
+            None => {
+                RenderTrace::note(&mut trace.missing_secrets, name);
+                Value::Null
+            }
+        },
+    }
+}
+
+/// A JSON value with templates compiled in place: what action configs, inputs and variables are
+/// made of.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplateValue {
+    /// A subtree with no templates, returned as is.
+    Literal(Value),
+    Template(Template),
+    Array(Vec<TemplateValue>),
+    Object(Vec<(String, TemplateValue)>),
+}
+
+impl TemplateValue {
+    /// Compiles every templated string in `value`. Errors name the JSON path below `path`.
+    pub fn compile(value: &Value, path: &str, errors: &mut Vec<(String, String)>) -> TemplateValue {
+        if !contains_template(value) {
+            return TemplateValue::Literal(value.clone());
+        }
+        match value {
+            Value::String(s) => match Template::parse(s) {
+                Ok(t) => TemplateValue::Template(t),
+                Err(e) => {
+                    errors.push((path.to_owned(), e));
+                    TemplateValue::Literal(value.clone())
+                }
+            },
+            Value::Array(items) => TemplateValue::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| Self::compile(v, &crate::diag::index(path, i), errors))
+                    .collect(),
+            ),
+            Value::Object(map) => TemplateValue::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            Self::compile(v, &crate::diag::key(path, k), errors),
+                        )
+                    })
+                    .collect(),
+            ),
+            other => TemplateValue::Literal(other.clone()),
+        }
+    }
+
+    pub fn render(
+        &self,
+        ctx: &Value,
+        env: &Env<'_>,
+        secrets: Secrets,
+        trace: &mut RenderTrace,
+    ) -> Value {
+        match self {
+            TemplateValue::Literal(v) => v.clone(),
+            TemplateValue::Template(t) => t.render(ctx, env, secrets, trace),
+            TemplateValue::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| i.render(ctx, env, secrets, trace))
+                    .collect(),
+            ),
+            TemplateValue::Object(fields) => {
+                let mut map = Map::with_capacity(fields.len());
+                for (k, v) in fields {
+                    map.insert(k.clone(), v.render(ctx, env, secrets, trace));
+                }
+                Value::Object(map)
+            }
+        }
+    }
+
+    pub fn as_literal(&self) -> Option<&Value> {
+        match self {
+            TemplateValue::Literal(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+fn contains_template(value: &Value) -> bool {
+    match value {
+        Value::String(s) => is_templated(s),
+        Value::Array(items) => items.iter().any(contains_template),
+        Value::Object(map) => map.values().any(contains_template),
+        _ => false,
+    }
+}

@@ -1,0 +1,555 @@
+//! `weir`: validate, dry-run, format and scaffold Weir workflows from the command line.
+//!
+//! Data a user might pipe goes to stdout; progress, warnings and errors go to stderr.
+//! Exit codes: 0 ok, 1 the thing checked failed, 2 usage error (bad arguments, unreadable file).
+
+mod input;
+mod templates;
+mod tree;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+use weir_core::catalog::{ActionCatalog, BuiltinCatalog};
+use weir_core::diag::Diagnostic;
+use weir_core::dryrun::{ApprovalOutcome, WaitOutcome};
+use weir_core::{DryRunOptions, Env, Format, Rules, dry_run, format as wformat, validate};
+
+use crate::input::{Failure, read_document, read_payload};
+
+#[derive(Parser)]
+#[command(name = "weir", version, about = "Weir workflow engine: write, check and dry-run workflows", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DocFormat {
+    Json,
+    Yaml,
+}
+
+impl From<DocFormat> for Format {
+    fn from(f: DocFormat) -> Format {
+        match f {
+            DocFormat::Json => Format::Json,
+            DocFormat::Yaml => Format::Yaml,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Assume {
+    Approve,
+    Reject,
+    Timeout,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check workflow files; print every problem with its JSON path.
+    ///
+    /// Exits 0 when every file is valid (warnings allowed), 1 otherwise.
+    Validate {
+        /// Workflow files (JSON or YAML).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = Output::Text)]
+        output: Output,
+        /// A file of reusable rules that `{"rule": ID}` conditions may refer to.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Dry-run a workflow against one event: show the path taken, without performing actions.
+    Test {
+        /// The workflow file (JSON or YAML).
+        file: PathBuf,
+        /// The event type, e.g. order.checkout.initiated. Without it, the run starts manually.
+        #[arg(long)]
+        event: Option<String>,
+        /// The event payload: inline JSON, @FILE, or @- for standard input.
+        #[arg(long, default_value = "{}")]
+        payload: String,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = Output::Text)]
+        output: Output,
+        /// Assume this outcome for approval steps instead of stopping there.
+        #[arg(long, value_enum)]
+        approval: Option<Assume>,
+        /// Assume wait steps time out instead of stopping there.
+        #[arg(long, conflicts_with = "wait_event")]
+        wait_timeout: bool,
+        /// Assume the awaited event arrives with this payload (inline JSON, @FILE or @-).
+        #[arg(long)]
+        wait_event: Option<String>,
+        /// The time the run happens at (RFC 3339), for date conditions and {{now}}. Default: now.
+        #[arg(long)]
+        now: Option<String>,
+        /// A secret for {{secrets.NAME}}, as NAME=VALUE. Secrets are redacted in the output.
+        #[arg(long = "secret", value_name = "NAME=VALUE")]
+        secrets: Vec<String>,
+        /// A file of reusable rules that `{"rule": ID}` conditions may refer to.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+    /// Write a starter workflow file from a template.
+    Init {
+        /// The workflow's name; the file is NAME.json (or .yaml).
+        name: String,
+        /// The template to start from (see `weir templates`).
+        #[arg(long, short, default_value = "order-approval")]
+        template: String,
+        /// The file format to write.
+        #[arg(long, value_enum, default_value_t = DocFormat::Json)]
+        format: DocFormat,
+        /// The directory to write into.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List the starter templates shipped with weir.
+    Templates {
+        #[arg(long, short, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// List the action types workflows can use, with their config schemas.
+    Actions {
+        #[arg(long, short, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// Rewrite workflow files in canonical form (key order, indentation). YAML comments are lost.
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Do not write; exit 1 if a file is not canonical.
+        #[arg(long, conflicts_with = "stdout")]
+        check: bool,
+        /// Print the formatted document instead of rewriting the file.
+        #[arg(long)]
+        stdout: bool,
+    },
+    /// Convert a workflow between JSON and YAML.
+    Convert {
+        file: PathBuf,
+        /// The format to convert to.
+        #[arg(long, value_enum)]
+        to: DocFormat,
+        /// Write here instead of standard output.
+        #[arg(long, short = 'O')]
+        out: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate {
+            files,
+            output,
+            rules,
+            strict,
+        } => cmd_validate(&files, output, rules.as_deref(), strict),
+        Command::Test {
+            file,
+            event,
+            payload,
+            output,
+            approval,
+            wait_timeout,
+            wait_event,
+            now,
+            secrets,
+            rules,
+        } => cmd_test(TestArgs {
+            file,
+            event,
+            payload,
+            output,
+            approval,
+            wait_timeout,
+            wait_event,
+            now,
+            secrets,
+            rules,
+        }),
+        Command::Init {
+            name,
+            template,
+            format,
+            dir,
+            force,
+        } => cmd_init(&name, &template, format.into(), &dir, force),
+        Command::Templates { output } => cmd_templates(output),
+        Command::Actions { output } => cmd_actions(output),
+        Command::Fmt {
+            files,
+            check,
+            stdout,
+        } => cmd_fmt(&files, check, stdout),
+        Command::Convert { file, to, out } => cmd_convert(&file, to.into(), out.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure::Usage(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Check(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+type CmdResult = Result<ExitCode, Failure>;
+
+fn load_rules(
+    path: Option<&std::path::Path>,
+    catalog: &dyn ActionCatalog,
+) -> Result<Rules, Failure> {
+    let Some(path) = path else {
+        return Ok(Rules::default());
+    };
+    let value = read_document(path)?
+        .map_err(|d| Failure::Check(format!("{}: {}", path.display(), d.message)))?;
+    let (rules, diags) = validate::read_rules(&value, catalog);
+    if let Some(d) = diags.iter().find(|d| d.is_error()) {
+        return Err(Failure::Check(format!("{}: {d}", path.display())));
+    }
+    Ok(rules)
+}
+
+fn color(enabled: bool, code: &str, text: &str) -> String {
+    if enabled {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn print_diagnostic(file: &str, d: &Diagnostic, tty: bool) {
+    let level = if d.is_error() {
+        color(tty, "31;1", "error")
+    } else {
+        color(tty, "33;1", "warning")
+    };
+    eprintln!("{file}: {level}[{}] {}: {}", d.code, d.path, d.message);
+}
+
+fn cmd_validate(
+    files: &[PathBuf],
+    output: Output,
+    rules: Option<&std::path::Path>,
+    strict: bool,
+) -> CmdResult {
+    let catalog = BuiltinCatalog::new();
+    let rules = load_rules(rules, &catalog)?;
+    let tty = std::io::stderr().is_terminal();
+    let mut all_ok = true;
+    let mut reports = Vec::new();
+    for file in files {
+        let name = file.display().to_string();
+        let diagnostics = match read_document(file)? {
+            Ok(value) => validate::validate_value(&value, &catalog, &rules).diagnostics,
+            Err(d) => vec![d],
+        };
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = diagnostics.len() - errors;
+        let ok = errors == 0 && !(strict && warnings > 0);
+        all_ok &= ok;
+        if output == Output::Text {
+            for d in &diagnostics {
+                print_diagnostic(&name, d, tty);
+            }
+            let verdict = if ok {
+                color(tty, "32", "valid")
+            } else {
+                color(tty, "31", "invalid")
+            };
+            println!("{name}: {verdict} ({errors} error(s), {warnings} warning(s))");
+        }
+        reports.push(json!({ "file": name, "valid": ok, "errors": errors, "warnings": warnings, "diagnostics": diagnostics }));
+    }
+    if output == Output::Json {
+        print_json(&json!({ "valid": all_ok, "files": reports }));
+    }
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+struct TestArgs {
+    file: PathBuf,
+    event: Option<String>,
+    payload: String,
+    output: Output,
+    approval: Option<Assume>,
+    wait_timeout: bool,
+    wait_event: Option<String>,
+    now: Option<String>,
+    secrets: Vec<String>,
+    rules: Option<PathBuf>,
+}
+
+fn cmd_test(a: TestArgs) -> CmdResult {
+    let catalog = BuiltinCatalog::new();
+    let mut rules = load_rules(a.rules.as_deref(), &catalog)?;
+    let name = a.file.display().to_string();
+    let value = match read_document(&a.file)? {
+        Ok(v) => v,
+        Err(d) => {
+            print_diagnostic(&name, &d, std::io::stderr().is_terminal());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let validated = validate::validate_value(&value, &catalog, &rules);
+    for d in validated.warnings() {
+        print_diagnostic(&name, d, std::io::stderr().is_terminal());
+    }
+    let workflow = match validated.into_valid() {
+        Ok(w) => w,
+        Err(errors) => {
+            for d in &errors {
+                print_diagnostic(&name, d, std::io::stderr().is_terminal());
+            }
+            return Err(Failure::Check(format!(
+                "{name} is not valid ({} error(s)); fix it before testing",
+                errors.len()
+            )));
+        }
+    };
+    for r in &workflow.rules {
+        rules.insert(r.clone());
+    }
+    let payload = read_payload(&a.payload, "--payload")?;
+    let now = match &a.now {
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .map_err(|e| Failure::Usage(format!("--now '{t}' is not an RFC 3339 time: {e}")))?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    };
+    let mut secret_map = std::collections::HashMap::new();
+    for s in &a.secrets {
+        let (k, v) = s.split_once('=').ok_or_else(|| {
+            Failure::Usage(format!(
+                "--secret '{}' is not NAME=VALUE",
+                s.split('=').next().unwrap_or("")
+            ))
+        })?;
+        secret_map.insert(k.to_owned(), v.to_owned());
+    }
+    let secret_fn = |name: &str| secret_map.get(name).cloned();
+    let id_fn = || uuid::Uuid::now_v7().to_string();
+    let env = Env {
+        now,
+        secrets: &secret_fn,
+        ids: &id_fn,
+        rules: &rules,
+    };
+    let wait = match (&a.wait_event, a.wait_timeout) {
+        (Some(p), _) => Some(WaitOutcome::Event(read_payload(p, "--wait-event")?)),
+        (None, true) => Some(WaitOutcome::Timeout),
+        (None, false) => None,
+    };
+    let opts = DryRunOptions {
+        event: a.event.clone(),
+        approval: a.approval.map(|x| match x {
+            Assume::Approve => ApprovalOutcome::Approve,
+            Assume::Reject => ApprovalOutcome::Reject,
+            Assume::Timeout => ApprovalOutcome::Timeout,
+        }),
+        wait,
+        ..DryRunOptions::default()
+    };
+    let run = dry_run(&workflow, &payload, &env, &opts);
+    match a.output {
+        Output::Json => {
+            print_json(&serde_json::to_value(&run).map_err(|e| Failure::Check(e.to_string()))?)
+        }
+        Output::Text => print!(
+            "{}",
+            tree::render(&workflow, &run, std::io::stdout().is_terminal())
+        ),
+    }
+    Ok(if run.status == weir_core::dryrun::RunStatus::Failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn cmd_init(
+    name: &str,
+    template: &str,
+    format: Format,
+    dir: &std::path::Path,
+    force: bool,
+) -> CmdResult {
+    let Some(text) = templates::get(template) else {
+        return Err(Failure::Usage(format!(
+            "no template '{template}'; available: {}",
+            templates::names().join(", ")
+        )));
+    };
+    let id = weir_core::validate::slug_id(name);
+    if id.is_empty() {
+        return Err(Failure::Usage(format!(
+            "'{name}' makes no usable workflow id; use letters or digits"
+        )));
+    }
+    let mut doc: Value = serde_json::from_str(text)
+        .map_err(|e| Failure::Check(format!("template '{template}' is broken: {e}")))?;
+    doc["workflow_id"] = json!(id);
+    doc["name"] = json!(name);
+    doc["version"] = json!("1.0.0");
+    let ext = if format == Format::Json {
+        "json"
+    } else {
+        "yaml"
+    };
+    let path = dir.join(format!("{}.{ext}", name_to_file(name)));
+    if path.exists() && !force {
+        return Err(Failure::Usage(format!(
+            "{} exists; use --force to overwrite",
+            path.display()
+        )));
+    }
+    let text = wformat::render(&wformat::canonicalize(&doc), format).map_err(Failure::Check)?;
+    std::fs::write(&path, text)
+        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+    eprintln!("wrote {} from template '{template}'", path.display());
+    eprintln!(
+        "next: weir validate {0} && weir test {0} --event <type> --payload '{{...}}'",
+        path.display()
+    );
+    println!("{}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn name_to_file(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+fn cmd_templates(output: Output) -> CmdResult {
+    let list: Vec<Value> = templates::TEMPLATES
+        .iter()
+        .map(|(name, text)| {
+            let doc: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+            json!({ "name": name, "description": doc.get("description").cloned().unwrap_or(Value::Null) })
+        })
+        .collect();
+    match output {
+        Output::Json => print_json(&Value::Array(list)),
+        Output::Text => {
+            for t in &list {
+                println!(
+                    "{:<26} {}",
+                    t["name"].as_str().unwrap_or(""),
+                    t["description"].as_str().unwrap_or("")
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_actions(output: Output) -> CmdResult {
+    let catalog = BuiltinCatalog::new();
+    match output {
+        Output::Json => print_json(&Value::Array(
+            catalog
+                .iter()
+                .map(|a| json!({ "type": a.name, "description": a.description, "side_effect": a.side_effect, "config_schema": a.schema }))
+                .collect(),
+        )),
+        Output::Text => {
+            for a in catalog.iter() {
+                println!("{:<24} {}", a.name, a.description);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_fmt(files: &[PathBuf], check: bool, stdout: bool) -> CmdResult {
+    let mut unformatted = Vec::new();
+    for file in files {
+        let name = file.display().to_string();
+        let (value, format, original) = read_for_rewrite(file)?;
+        let text =
+            wformat::render(&wformat::canonicalize(&value), format).map_err(Failure::Check)?;
+        if stdout {
+            print!("{text}");
+        } else if text != original {
+            if check {
+                eprintln!("{name}: not in canonical form");
+                unformatted.push(name);
+            } else {
+                std::fs::write(file, &text)
+                    .map_err(|e| Failure::Usage(format!("cannot write {name}: {e}")))?;
+                eprintln!("{name}: formatted");
+            }
+        }
+    }
+    if check && !unformatted.is_empty() {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_for_rewrite(file: &std::path::Path) -> Result<(Value, Format, String), Failure> {
+    let name = file.display().to_string();
+    let bytes = input::read_bytes(file)?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let format = Format::from_extension(&name).unwrap_or_else(|| Format::sniff(&text));
+    let value = weir_core::load_value(&bytes, Some(format))
+        .map_err(|e| Failure::Check(format!("{name}: {e}")))?;
+    Ok((value, format, text))
+}
+
+fn cmd_convert(file: &std::path::Path, to: Format, out: Option<&std::path::Path>) -> CmdResult {
+    let (value, _, _) = read_for_rewrite(file)?;
+    let text = wformat::render(&wformat::canonicalize(&value), to).map_err(Failure::Check)?;
+    match out {
+        Some(path) => {
+            std::fs::write(path, text)
+                .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_json(v: &Value) {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: cannot print JSON: {e}"),
+    }
+}
