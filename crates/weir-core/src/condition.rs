@@ -452,11 +452,16 @@ impl Compare {
                         Err(e) => diags.push(Code::BadDuration, &value_path, e),
                     }
                 }
-                Op::Before | Op::After => {
-                    if !matches!(lit, Value::String(s) if parse_time(s, DateTime::<Utc>::UNIX_EPOCH).is_some())
-                    {
-                        diags.push(Code::InvalidValue, &value_path, format!("'{}' takes a date or time: RFC 3339, YYYY-MM-DD, now-30d or today-30", op.name()));
-                    }
+                Op::Before | Op::After if !matches!(lit, Value::String(s) if parse_time(s, DateTime::<Utc>::UNIX_EPOCH).is_some()) =>
+                {
+                    diags.push(
+                        Code::InvalidValue,
+                        &value_path,
+                        format!(
+                            "'{}' takes a date or time: RFC 3339, YYYY-MM-DD, now-30d or today-30",
+                            op.name()
+                        ),
+                    );
                 }
                 _ => {}
             }
@@ -476,8 +481,7 @@ impl Compare {
 
 fn first_line(s: &str) -> String {
     s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or(s)
         .trim()
         .to_owned()

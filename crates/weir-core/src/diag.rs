@@ -61,8 +61,6 @@ pub enum Code {
     FallsThrough,
     #[serde(rename = "WEIR-W103")]
     NoDecision,
-    #[serde(rename = "WEIR-W104")]
-    IgnoredField,
 }
 
 impl Code {
@@ -91,15 +89,12 @@ impl Code {
             Code::Unreachable => "WEIR-W101",
             Code::FallsThrough => "WEIR-W102",
             Code::NoDecision => "WEIR-W103",
-            Code::IgnoredField => "WEIR-W104",
         }
     }
 
     pub fn severity(self) -> Severity {
         match self {
-            Code::Unreachable | Code::FallsThrough | Code::NoDecision | Code::IgnoredField => {
-                Severity::Warning
-            }
+            Code::Unreachable | Code::FallsThrough | Code::NoDecision => Severity::Warning,
             _ => Severity::Error,
         }
     }

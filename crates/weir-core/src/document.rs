@@ -107,8 +107,11 @@ pub fn load_value(bytes: &[u8], format: Option<Format>) -> Result<Value, Documen
             }
         }),
         Format::Yaml => {
+            // YAML 1.2 booleans only: `on_reject: no` names the step "no", it is not false.
+            // Duplicate keys are an error (the library's default).
             let options = serde_saphyr::options! {
                 budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
+                strict_booleans: true,
             };
             let value: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
                 let message = e.to_string();
@@ -179,6 +182,13 @@ mod tests {
             block.push_str("a:\n");
         }
         assert!(load_value(block.as_bytes(), Some(Format::Yaml)).is_err());
+    }
+
+    #[test]
+    fn yaml_is_read_with_yaml_1_2_booleans_and_no_duplicate_keys() {
+        let v = load_value(b"a: no\nb: yes\nc: true\n", Some(Format::Yaml)).unwrap();
+        assert_eq!(v, serde_json::json!({"a": "no", "b": "yes", "c": true}));
+        assert!(load_value(b"a: 1\na: 2\n", Some(Format::Yaml)).is_err());
     }
 
     #[test]

@@ -182,6 +182,9 @@ enum Route {
     Goto(String),
     /// The execution ends here (a decision).
     End,
+    /// The current list ends here (`"end": true`): the whole run at the top level, one
+    /// iteration in a foreach body, one branch in a parallel.
+    EndList,
     /// The execution parks here (waiting).
     Halt,
     Fail(String),
@@ -228,7 +231,7 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
     let mut ctx = match payload {
         Value::Object(map) => Value::Object(map.clone()),
         Value::Null => Value::Object(Map::new()),
-        other => json!({ "payload": other }),
+        other => obj([("payload", other.clone())]),
     };
 
     // Which trigger starts this run?
@@ -382,7 +385,7 @@ impl Runner<'_, '_> {
 
     fn set_output(&mut self, step_id: &str, output: &Value) {
         if let Some(Value::Object(steps)) = self.ctx.get_mut("steps") {
-            steps.insert(step_id.to_owned(), json!({ "output": output }));
+            steps.insert(step_id.to_owned(), obj([("output", output.clone())]));
         }
     }
 
@@ -410,6 +413,7 @@ impl Runner<'_, '_> {
                 Route::Next => following(),
                 Route::Goto(t) => Some(t),
                 Route::End => return ListEnd::Ended,
+                Route::EndList => return ListEnd::Done,
                 Route::Halt => return ListEnd::Halted,
                 Route::Fail(e) => return ListEnd::Failed(e),
             };
@@ -471,6 +475,7 @@ impl Runner<'_, '_> {
             done[i] = Some(status);
             match route {
                 Route::End => return ListEnd::Ended,
+                Route::EndList => return ListEnd::Done,
                 Route::Halt => return ListEnd::Halted,
                 Route::Fail(e) => return ListEnd::Failed(e),
                 Route::Next | Route::Goto(_) => {
@@ -510,6 +515,7 @@ impl Runner<'_, '_> {
         let route = self.run_kind(step, frame);
         match route {
             Route::Fail(e) => self.on_failure(step, e),
+            Route::Next if step.end => Route::EndList,
             other => other,
         }
     }
@@ -523,7 +529,7 @@ impl Runner<'_, '_> {
             Some(OnError::Continue) => Route::Next,
             Some(OnError::Catch) => {
                 if let Some(Value::Object(steps)) = self.ctx.get_mut("steps") {
-                    steps.insert(step.id.clone(), json!({ "error": error }));
+                    steps.insert(step.id.clone(), obj([("error", Value::String(error))]));
                 }
                 Route::Next
             }
@@ -546,7 +552,7 @@ impl Runner<'_, '_> {
                 let result = c.result();
                 r.condition = Some(c);
                 r.result = Some(result);
-                self.set_output(&step.id, &json!({ "result": result }));
+                self.set_output(&step.id, &obj([("result", Value::Bool(result))]));
                 let target = if result { on_true } else { on_false };
                 r.next = target.clone();
                 self.record(r, frame);
@@ -574,7 +580,7 @@ impl Runner<'_, '_> {
                         break;
                     }
                 }
-                r.input = v.map(|v| json!({ "value": v }));
+                r.input = v.map(|v| obj([("value", v)]));
                 let output = json!({ "case": taken.as_ref().map(|(i, _)| *i) });
                 self.set_output(&step.id, &output);
                 r.output = Some(output);
@@ -787,7 +793,10 @@ impl Runner<'_, '_> {
                         None => obj.remove(as_name.as_str()),
                     };
                 }
-                let output = json!({ "iterations": results.len(), "results": results });
+                let output = obj([
+                    ("iterations", json!(results.len())),
+                    ("results", Value::Array(results)),
+                ]);
                 self.set_output(&step.id, &output);
                 self.records[at].output = Some(output);
                 self.finish_compound(at, end)
@@ -832,7 +841,10 @@ impl Runner<'_, '_> {
                 let mut planned = Vec::new();
                 for call in &d.execute {
                     let config = self.render(&call.config, &mut r.templates);
-                    planned.push(json!({ "type": call.action_type, "config": config }));
+                    planned.push(obj([
+                        ("type", Value::String(call.action_type.clone())),
+                        ("config", config),
+                    ]));
                 }
                 let reason = d.reason.as_ref().map(|t| {
                     let v = t.render(&self.ctx, self.env, Secrets::Redact, &mut r.templates);
@@ -840,7 +852,7 @@ impl Runner<'_, '_> {
                 });
                 if let Some(m) = &d.metadata {
                     let meta = self.render(m, &mut r.templates);
-                    r.input = Some(json!({ "metadata": meta }));
+                    r.input = Some(obj([("metadata", meta)]));
                 }
                 if !planned.is_empty() {
                     r.would = Some(format!(
@@ -852,15 +864,28 @@ impl Runner<'_, '_> {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ));
-                    r.input.get_or_insert_with(|| json!({}))["execute"] =
-                        Value::Array(planned.clone());
+                    match &mut r.input {
+                        Some(Value::Object(m)) => {
+                            m.insert("execute".into(), Value::Array(planned));
+                        }
+                        _ => r.input = Some(obj([("execute", Value::Array(planned))])),
+                    }
                 }
                 let kind = match d.verdict {
                     Verdict::Allow => Some(DecisionKind::Allow),
                     Verdict::Block => Some(DecisionKind::Block),
                     Verdict::Execute => None,
                 };
-                let output = json!({ "decision": kind, "reason": reason, "planned": planned });
+                let verdict = match kind {
+                    Some(DecisionKind::Allow) => Value::String("allow".into()),
+                    Some(DecisionKind::Block) => Value::String("block".into()),
+                    _ => Value::Null,
+                };
+                // The planned actions are in the input; the output is what later steps read.
+                let output = obj([
+                    ("decision", verdict),
+                    ("reason", reason.clone().map_or(Value::Null, Value::String)),
+                ]);
                 self.set_output(&step.id, &output);
                 r.output = Some(output);
                 r.decision = kind;
@@ -873,21 +898,24 @@ impl Runner<'_, '_> {
                     if !keep {
                         self.decision = Some((kind, reason));
                     }
-                    if step.next.is_none() && !step.end {
+                    if step.next.is_none() {
                         return Route::End;
                     }
                 }
-                if step.end { Route::End } else { Route::Next }
+                Route::Next
             }
             StepKind::Action(call) => {
                 let config = self.render(&call.config, &mut r.templates);
                 r.would = Some(format!("would perform '{}'", call.action_type));
-                let output = json!({ "planned": true, "action": call.action_type });
+                let output = obj([
+                    ("planned", Value::Bool(true)),
+                    ("action", Value::String(call.action_type.clone())),
+                ]);
                 r.input = Some(config);
                 r.output = Some(output.clone());
                 self.set_output(&step.id, &output);
                 self.record(r, frame);
-                if step.end { Route::End } else { Route::Next }
+                Route::Next
             }
         }
     }
@@ -956,7 +984,10 @@ impl Runner<'_, '_> {
             _ => None,
         });
         let ended = outcomes.iter().any(|(e, _)| *e == ListEnd::Ended);
-        let mut output = json!({ "strategy": strategy.name(), "branches": summary });
+        let mut output = obj([
+            ("strategy", Value::String(strategy.name().into())),
+            ("branches", Value::Array(summary)),
+        ]);
         let end = match strategy {
             Strategy::All => {
                 if let Some(f) = first_failure {
@@ -1029,4 +1060,13 @@ fn display(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// Builds a JSON object by moving the values in (`json!` would re-serialize them).
+fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (k, v) in pairs {
+        map.insert(k.to_owned(), v);
+    }
+    Value::Object(map)
 }

@@ -141,7 +141,7 @@ impl fmt::Display for Duration {
             return f.write_str("0s");
         }
         for (size, unit) in UNITS {
-            if ms % size == 0 {
+            if ms.is_multiple_of(size) {
                 return write!(f, "{}{unit}", ms / size);
             }
         }

@@ -58,7 +58,7 @@ pub fn read_payload(arg: &str, flag: &str) -> Result<Value, Failure> {
     } else if let Some(path) = arg.strip_prefix('@') {
         (read_bytes(Path::new(path))?, path.to_owned())
     } else {
-        (arg.as_bytes().to_vec(), format!("{flag}"))
+        (arg.as_bytes().to_vec(), flag.to_owned())
     };
     let format = if arg.starts_with('@') {
         Format::from_extension(&what)

@@ -468,11 +468,14 @@ fn cmd_templates(output: Output) -> CmdResult {
         Output::Json => print_json(&Value::Array(list)),
         Output::Text => {
             for t in &list {
-                println!(
-                    "{:<26} {}",
-                    t["name"].as_str().unwrap_or(""),
-                    t["description"].as_str().unwrap_or("")
-                );
+                // The first sentence; `--output json` has the whole description.
+                let description = t["description"].as_str().unwrap_or("");
+                let first = description
+                    .split_inclusive(". ")
+                    .next()
+                    .unwrap_or(description)
+                    .trim_end();
+                println!("{:<26} {first}", t["name"].as_str().unwrap_or(""));
             }
         }
     }
