@@ -1,0 +1,9 @@
+//! Integration tests of weir-core, one binary with a module per feature.
+
+mod conditions;
+mod dryrun;
+mod fixtures;
+mod support;
+mod templates;
+mod tidy;
+mod validation;

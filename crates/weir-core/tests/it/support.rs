@@ -1,0 +1,50 @@
+//! Shared helpers: a fixed clock, a catalog, and reading definitions.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use weir_core::catalog::BuiltinCatalog;
+use weir_core::condition::Condition;
+use weir_core::diag::{Diagnostic, Diags};
+use weir_core::{Env, Rules, Validated, Workflow, validate_value};
+
+pub fn now() -> DateTime<Utc> {
+    "2026-11-22T12:00:00Z".parse().unwrap()
+}
+
+pub fn catalog() -> &'static BuiltinCatalog {
+    static CATALOG: std::sync::OnceLock<BuiltinCatalog> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(BuiltinCatalog::new)
+}
+
+pub fn validate(doc: &Value) -> Validated {
+    validate_value(doc, catalog(), &Rules::default())
+}
+
+/// Reads a definition that must be valid; panics with the diagnostics otherwise.
+pub fn workflow(doc: &Value) -> Workflow {
+    let v = validate(doc);
+    let diags = v.diagnostics.clone();
+    match v.into_valid() {
+        Ok(w) => w,
+        Err(_) => panic!("expected a valid workflow, got:\n{}", render(&diags)),
+    }
+}
+
+pub fn render(diags: &[Diagnostic]) -> String {
+    diags.iter().map(|d| format!("  {d}\n")).collect()
+}
+
+pub fn condition(doc: &Value) -> Condition {
+    let mut diags = Diags::default();
+    let c = Condition::parse(doc, "$", &mut diags);
+    assert!(
+        diags.0.is_empty(),
+        "condition {doc} has problems:\n{}",
+        render(&diags.0)
+    );
+    c.expect("condition parses")
+}
+
+pub fn env(rules: &Rules) -> Env<'_> {
+    Env::new(now(), rules)
+}

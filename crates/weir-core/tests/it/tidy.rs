@@ -1,0 +1,104 @@
+//! Architecture invariants, checked by reading the manifests and sources (ARCHITECTURE.md).
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            sources(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Architecture invariant: `weir-core` knows nothing about SQL, HTTP, async runtimes, the file
+/// system, the network or the clock.
+#[test]
+fn weir_core_is_pure() {
+    let manifest = std::fs::read_to_string(root().join("crates/weir-core/Cargo.toml")).unwrap();
+    let deps = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .unwrap()
+        .split("\n[")
+        .next()
+        .unwrap();
+    for banned in [
+        "tokio", "sqlx", "axum", "reqwest", "hyper", "lettre", "rquickjs", "async-", "futures",
+    ] {
+        assert!(
+            !deps.contains(banned),
+            "weir-core must not depend on {banned}"
+        );
+    }
+    let mut files = Vec::new();
+    sources(&root().join("crates/weir-core/src"), &mut files);
+    assert!(files.len() > 5);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for banned in [
+            "std::fs",
+            "std::net",
+            "std::process",
+            "Utc::now",
+            "SystemTime",
+            "Instant::now",
+            "std::thread",
+            "async fn",
+            "println!",
+            "eprintln!",
+        ] {
+            assert!(
+                !text.contains(banned),
+                "{} uses {banned}; weir-core does no I/O and reads no clock",
+                f.display()
+            );
+        }
+    }
+}
+
+/// Every crate follows the workspace conventions of STYLE.md.
+#[test]
+fn crates_are_flat_private_and_share_lints() {
+    for e in std::fs::read_dir(root().join("crates")).unwrap().flatten() {
+        let name = e.file_name().into_string().unwrap();
+        let manifest = std::fs::read_to_string(e.path().join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "{name}: the folder is named like the crate"
+        );
+        assert!(
+            manifest.contains("version = \"0.0.0\""),
+            "{name}: internal crates are 0.0.0"
+        );
+        assert!(
+            manifest.contains("publish = false"),
+            "{name}: internal crates are not published"
+        );
+        assert!(
+            manifest.contains("[lints]\nworkspace = true"),
+            "{name}: uses the workspace lints"
+        );
+    }
+}
+
+/// Every diagnostic code is documented in docs/diagnostics.md.
+#[test]
+fn every_diagnostic_code_is_documented() {
+    let doc = std::fs::read_to_string(root().join("docs/diagnostics.md")).unwrap();
+    let source = std::fs::read_to_string(root().join("crates/weir-core/src/diag.rs")).unwrap();
+    let codes: Vec<&str> = source
+        .match_indices("\"WEIR-")
+        .map(|(i, _)| &source[i + 1..i + 10])
+        .collect();
+    assert!(codes.len() >= 20);
+    for code in codes {
+        assert!(doc.contains(code), "{code} is not in docs/diagnostics.md");
+    }
+}

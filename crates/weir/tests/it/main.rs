@@ -1,0 +1,529 @@
+//! End-to-end tests of the `weir` binary: real files, real processes, real exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+
+fn weir(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run weir")
+}
+
+fn weir_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run weir")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited normally, not by a signal")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn no_panic(o: &Output) {
+    let e = stderr(o);
+    assert!(
+        !e.contains("panicked") && !e.contains("stack overflow"),
+        "weir crashed:\n{e}"
+    );
+}
+
+/// A fresh scratch directory per test.
+fn scratch() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "weir-cli-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn repo(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+const ORDER: &str = r#"{
+  "workflow_id": "high_value_order_approval",
+  "name": "High Value Order Approval",
+  "trigger": {"type": "event", "event": "order.checkout.initiated"},
+  "steps": [
+    {"id": "check_order_value", "type": "condition",
+     "condition": {"field": "order.total", "operator": "gte", "value": 10000},
+     "on_true": "require_approval", "on_false": "allow_order"},
+    {"id": "require_approval", "type": "action", "action": "block",
+     "reason": "Order {{order.id}} requires approval",
+     "execute": [{"type": "notify", "recipients": ["sales_manager"], "message": "Order {{order.id}} requires approval"}]},
+    {"id": "allow_order", "type": "action", "action": "allow"}
+  ]
+}"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn validate_exits_0_on_valid_and_1_with_every_error_on_invalid() {
+    let dir = scratch();
+    let good = write(&dir, "good.json", ORDER);
+    let o = weir(&["validate", &good]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("valid (0 error(s), 0 warning(s))"));
+
+    let bad = write(
+        &dir,
+        "bad.yaml",
+        "workflow_id: w\nsteps:\n  - id: a\n    type: condition\n    condition: {field: x, operator: nope, value: 1}\n    on_true: ghost\n  - id: a\n    type: delay\n    duration: soon\n",
+    );
+    let o = weir(&["validate", &good, &bad]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    for needle in [
+        "$.steps[0].condition.operator",
+        "WEIR-V008",
+        "$.steps[1].id",
+        "WEIR-V005",
+        "$.steps[1].duration",
+        "$.steps[0].on_true",
+    ] {
+        assert!(err.contains(needle), "missing {needle} in:\n{err}");
+    }
+
+    let o = weir(&["validate", "--output", "json", &good, &bad]);
+    assert_eq!(code(&o), 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON on stdout");
+    assert_eq!(v["valid"], json!(false));
+    assert_eq!(v["files"][0]["valid"], json!(true));
+    let diags = v["files"][1]["diagnostics"].as_array().unwrap();
+    assert!(diags.iter().any(|d| d["code"] == "WEIR-V011"
+        && d["path"] == "$.steps[1].duration"
+        && d["severity"] == "error"));
+}
+
+#[test]
+fn test_outputs_json_with_the_path_taken() {
+    let dir = scratch();
+    let f = write(&dir, "order.json", ORDER);
+    let o = weir(&[
+        "test",
+        &f,
+        "--event",
+        "order.checkout.initiated",
+        "--payload",
+        r#"{"order": {"id": "ord_123", "total": 15000}}"#,
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["matched"], json!(true));
+    assert_eq!(v["decision"], json!("block"));
+    assert_eq!(v["reason"], json!("Order ord_123 requires approval"));
+    assert_eq!(v["status"], json!("completed"));
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["step_id"], json!("check_order_value"));
+    assert_eq!(steps[0]["type"], json!("condition"));
+    assert_eq!(steps[0]["status"], json!("completed"));
+    assert_eq!(steps[0]["condition"]["actual"], json!(15000));
+    assert_eq!(
+        steps[1]["input"]["execute"][0]["config"]["message"],
+        json!("Order ord_123 requires approval")
+    );
+
+    // A payload from a file, and the readable tree.
+    let p = write(
+        &dir,
+        "payload.json",
+        r#"{"order": {"id": "o2", "total": 50}}"#,
+    );
+    let o = weir(&[
+        "test",
+        &f,
+        "--event",
+        "order.checkout.initiated",
+        "--payload",
+        &format!("@{p}"),
+    ]);
+    assert_eq!(code(&o), 0);
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "check_order_value (condition) order.total=50 gte 10000 ✗ → false → allow_order"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("decision: ALLOW"), "{text}");
+
+    // Not matched.
+    let o = weir(&["test", &f, "--event", "cart.updated", "--output", "json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (
+            v["matched"].clone(),
+            v["status"].clone(),
+            v["decision"].clone()
+        ),
+        (json!(false), json!("not_matched"), json!("none"))
+    );
+}
+
+#[test]
+fn test_assumes_outcomes_and_redacts_secrets() {
+    let dir = scratch();
+    let f = write(
+        &dir,
+        "appr.yaml",
+        r#"
+workflow_id: appr
+trigger: {type: event, event: quote.requested}
+steps:
+  - id: call
+    type: execute
+    action: http_request
+    config:
+      url: https://pricing.example.com/quote
+      headers: {Authorization: "Bearer {{secrets.PRICING_KEY}}"}
+  - id: ask
+    type: approval
+    approver_role: sales_manager
+    entity: quote
+    entity_id: "{{quote.id}}"
+    on_approve: ok
+    on_reject: no
+  - {id: ok, type: action, action: allow}
+  - {id: no, type: action, action: block, reason: rejected}
+"#,
+    );
+    let o = weir(&[
+        "test",
+        &f,
+        "--event",
+        "quote.requested",
+        "--payload",
+        r#"{"quote": {"id": "q1"}}"#,
+        "--secret",
+        "PRICING_KEY=hunter2",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains("hunter2"), "secret leaked: {out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["status"], json!("waiting"));
+    assert_eq!(
+        v["steps"][0]["input"]["headers"]["Authorization"],
+        json!("Bearer ***")
+    );
+    let o = weir(&[
+        "test",
+        &f,
+        "--event",
+        "quote.requested",
+        "--approval",
+        "reject",
+        "--output",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (v["decision"].clone(), v["status"].clone()),
+        (json!("block"), json!("completed"))
+    );
+    assert!(
+        v["steps"][0]["templates"]["missing_secrets"]
+            .as_array()
+            .is_some_and(|a| a == &[json!("PRICING_KEY")])
+    );
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_a_nonzero_exit() {
+    let dir = scratch();
+    let cases: Vec<(String, &str)> = vec![
+        (
+            write(
+                &dir,
+                "malformed.json",
+                "{\"workflow_id\": \"w\", \"steps\": [}",
+            ),
+            "invalid JSON",
+        ),
+        (
+            write(
+                &dir,
+                "malformed.yaml",
+                "workflow_id: w\nsteps: [\n  - id: a\n",
+            ),
+            "invalid YAML",
+        ),
+        (
+            write(
+                &dir,
+                "deep.json",
+                &("[".repeat(10_000) + &"]".repeat(10_000)),
+            ),
+            "nests deeper than 128",
+        ),
+        (
+            write(
+                &dir,
+                "deep-obj.json",
+                &("{\"a\":".repeat(10_000) + "1" + &"}".repeat(10_000)),
+            ),
+            "nests deeper than 128",
+        ),
+        (
+            write(
+                &dir,
+                "deep.yaml",
+                &("[".repeat(10_000) + &"]".repeat(10_000)),
+            ),
+            "YAML",
+        ),
+        (
+            write(
+                &dir,
+                "huge.json",
+                &format!(
+                    "{{\"workflow_id\": \"w\", \"description\": \"{}\"}}",
+                    "x".repeat(10 * 1024 * 1024)
+                ),
+            ),
+            "limit",
+        ),
+        (
+            write(
+                &dir,
+                "types.json",
+                r#"{"workflow_id": 5, "enabled": "yes", "steps": "all of them"}"#,
+            ),
+            "must be",
+        ),
+        (write(&dir, "binary.json", "\u{0}\u{1}garbage"), "invalid"),
+        (write(&dir, "empty.json", ""), "empty"),
+    ];
+    // Block-style YAML 10,000 deep is ~50 MB of indentation and hits the size limit first;
+    // 1,000 deep stays under it and must hit the depth limit.
+    let mut block_yaml = String::new();
+    for i in 0..1_000 {
+        block_yaml.push_str(&" ".repeat(i));
+        block_yaml.push_str("a:\n");
+    }
+    let block = write(&dir, "deep-block.yaml", &block_yaml);
+    for (file, needle) in cases
+        .iter()
+        .map(|(f, n)| (f.as_str(), *n))
+        .chain([(block.as_str(), "nests deeper")])
+    {
+        // fmt needs a well-formed document, not a valid workflow (as rustfmt formats code
+        // that does not type-check); wrong types are validate's business.
+        let mut cmds = vec![vec!["validate", file], vec!["test", file]];
+        if needle != "must be" {
+            cmds.push(vec!["fmt", "--check", file]);
+        }
+        for cmd in cmds {
+            let o = weir(&cmd);
+            no_panic(&o);
+            assert_eq!(
+                code(&o),
+                1,
+                "{cmd:?} should exit 1; stderr:\n{}",
+                stderr(&o)
+            );
+            assert!(
+                stderr(&o).contains(needle),
+                "{cmd:?}: expected '{needle}' in:\n{}",
+                stderr(&o)
+            );
+        }
+    }
+    // Bad payloads.
+    let f = write(&dir, "order.json", ORDER);
+    for (payload, needle) in [
+        ("{not json", "invalid JSON"),
+        (&*("[".repeat(10_000) + &"]".repeat(10_000)), "nests deeper"),
+        (&*format!("@{}", cases[5].0), "limit"),
+    ] {
+        let o = weir(&[
+            "test",
+            &f,
+            "--event",
+            "order.checkout.initiated",
+            "--payload",
+            payload,
+        ]);
+        no_panic(&o);
+        assert_eq!(code(&o), 1);
+        assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+    }
+    // Usage errors exit 2.
+    for args in [
+        vec!["validate", "/no/such/file.json"],
+        vec!["test", &f, "--now", "yesterday"],
+        vec!["test", &f, "--secret", "novalue"],
+        vec!["frobnicate"],
+        vec!["validate"],
+    ] {
+        let o = weir(&args);
+        no_panic(&o);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn init_writes_a_valid_workflow_from_every_template() {
+    let dir = scratch();
+    let o = weir(&["templates", "--output", "json"]);
+    assert_eq!(code(&o), 0);
+    let list: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "order-approval",
+        "fraud-detection",
+        "inventory-sync",
+        "pricing-rule",
+        "cart-abandonment",
+        "customer-onboarding",
+        "lead-qualification",
+        "deal-stage-notification",
+        "lead-nurture",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    for (i, t) in names.iter().enumerate() {
+        let name = format!("My Flow {i}");
+        let format = if i % 2 == 0 { "json" } else { "yaml" };
+        let o = weir_in(&dir, &["init", &name, "--template", t, "--format", format]);
+        assert_eq!(code(&o), 0, "{t}: {}", stderr(&o));
+        let file = dir.join(format!("my-flow-{i}.{format}"));
+        let o = weir(&["validate", "--strict", file.to_str().unwrap()]);
+        assert_eq!(code(&o), 0, "{t}: {}", stderr(&o));
+        let doc: Value = if format == "json" {
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
+        } else {
+            let o = weir(&["convert", file.to_str().unwrap(), "--to", "json"]);
+            serde_json::from_str(&stdout(&o)).unwrap()
+        };
+        assert_eq!(doc["workflow_id"], json!(format!("my_flow_{i}")));
+        assert_eq!(doc["name"], json!(name));
+    }
+    let o = weir_in(&dir, &["init", "My Flow 0"]);
+    assert_eq!(code(&o), 2, "refuses to overwrite");
+    assert!(stderr(&o).contains("--force"));
+    let o = weir_in(&dir, &["init", "x", "--template", "nope"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("available: "));
+}
+
+#[test]
+fn fmt_and_convert_round_trip() {
+    let dir = scratch();
+    let messy = r#"{"steps": [{"on_false": "allow_order", "type": "condition", "id": "check", "condition": {"value": 10000, "operator": "gte", "field": "order.total"}, "on_true": "block_it"}, {"type": "action", "action": "block", "id": "block_it"}, {"action": "allow", "id": "allow_order", "type": "action"}], "trigger": {"event": "order.created", "type": "event"}, "workflow_id": "fmt_me"}"#;
+    let f = write(&dir, "messy.json", messy);
+    let o = weir(&["fmt", "--check", &f]);
+    assert_eq!(code(&o), 1);
+    let o = weir(&["fmt", &f]);
+    assert_eq!(code(&o), 0);
+    let formatted = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        formatted.starts_with(
+            "{\n  \"workflow_id\": \"fmt_me\",\n  \"trigger\": {\n    \"type\": \"event\""
+        ),
+        "{formatted}"
+    );
+    assert!(
+        formatted.contains(
+            "\"field\": \"order.total\",\n        \"operator\": \"gte\",\n        \"value\": 10000"
+        ),
+        "{formatted}"
+    );
+    assert_eq!(
+        code(&weir(&["fmt", "--check", &f])),
+        0,
+        "formatting is idempotent"
+    );
+    let before: Value = serde_json::from_str(messy).unwrap();
+    let after: Value = serde_json::from_str(&formatted).unwrap();
+    assert_eq!(before, after, "formatting changes no value");
+
+    let yaml = dir.join("flow.yaml");
+    let o = weir(&["convert", &f, "--to", "yaml", "-O", yaml.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = weir(&["validate", yaml.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = weir(&["convert", yaml.to_str().unwrap(), "--to", "json"]);
+    let back: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(back, before);
+    assert_eq!(code(&weir(&["fmt", "--check", yaml.to_str().unwrap()])), 0);
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["validate", "--help"],
+        vec!["test", "--help"],
+        vec!["init", "--help"],
+        vec!["templates", "--help"],
+        vec!["actions", "--help"],
+        vec!["fmt", "--help"],
+        vec!["convert", "--help"],
+        vec!["--version"],
+    ] {
+        let o = weir(&args);
+        assert_eq!(code(&o), 0, "{args:?}");
+        assert!(!stdout(&o).is_empty());
+    }
+    let o = weir(&["actions", "--output", "json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let email = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == "send_email")
+        .unwrap();
+    assert_eq!(email["config_schema"]["required"], json!(["to"]));
+}
+
+#[test]
+fn the_examples_in_the_repository_validate_through_the_cli() {
+    let o = weir(&[
+        "validate",
+        "--strict",
+        &repo("examples/order-approval.workflow.json"),
+        &repo("templates/order-approval.json"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
