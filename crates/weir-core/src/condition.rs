@@ -739,7 +739,24 @@ impl Compare {
                 let Value::Array(options) = expected else {
                     return Err(Note::BadExpected("the value of 'in' is not a list"));
                 };
-                let found = options.iter().any(|o| equals(actual, o).unwrap_or(false));
+                let mut mismatch = None;
+                let mut found = false;
+                for o in options {
+                    match equals(actual, o) {
+                        Ok(true) => {
+                            found = true;
+                            break;
+                        }
+                        Ok(false) => mismatch = Some(None),
+                        Err(note) => {
+                            mismatch.get_or_insert(Some(note));
+                        }
+                    }
+                }
+                // Every option had another type than the field: that is a mismatch, not an answer.
+                if let (false, Some(Some(note))) = (found, mismatch) {
+                    return Err(note);
+                }
                 Ok(found == (self.op == In))
             }
             Contains | NotContains => {

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use crate::document::Format;
 
-const WORKFLOW_KEYS: &[&str] = &[
+/// The fields of a workflow, in canonical order; the reader accepts exactly these.
+pub(crate) const WORKFLOW_KEYS: &[&str] = &[
     "$schema",
     "workflow_id",
     "id",
@@ -109,7 +110,8 @@ const STEP_KEYS: &[&str] = &[
 const CONDITION_KEYS: &[&str] = &[
     "and", "or", "not", "all", "any", "rule", "field", "operator", "op", "value",
 ];
-const RULE_KEYS: &[&str] = &[
+/// The fields of a rule, in canonical order; the reader accepts exactly these.
+pub(crate) const RULE_KEYS: &[&str] = &[
     "rule_id",
     "id",
     "name",
@@ -120,7 +122,8 @@ const RULE_KEYS: &[&str] = &[
     "conditions",
     "condition",
 ];
-const RETRY_KEYS: &[&str] = &[
+/// The fields of a retry policy, in canonical order; the reader accepts exactly these.
+pub(crate) const RETRY_KEYS: &[&str] = &[
     "max_attempts",
     "initial_interval",
     "initial_interval_seconds",

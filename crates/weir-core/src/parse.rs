@@ -302,33 +302,7 @@ impl<'a> Reader<'a> {
     pub fn workflow(&mut self, doc: &Value) -> Option<Workflow> {
         let path = "$";
         let map = self.object(doc, path, "a workflow")?;
-        self.check_keys(
-            map,
-            path,
-            &[
-                "$schema",
-                "workflow_id",
-                "id",
-                "name",
-                "description",
-                "version",
-                "enabled",
-                "category",
-                "tags",
-                "trigger",
-                "triggers",
-                "context",
-                "settings",
-                "variables",
-                "steps",
-                "rules",
-                "metadata",
-                "retry_policy",
-                "timeout",
-                "timeout_seconds",
-            ],
-            "a workflow",
-        );
+        self.check_keys(map, path, crate::format::WORKFLOW_KEYS, "a workflow");
         let id = self
             .string_any(map, &["workflow_id", "id"], path)
             .map(|(_, s)| s);
@@ -468,22 +442,7 @@ impl<'a> Reader<'a> {
 
     pub fn rule(&mut self, v: &Value, path: &str) -> Option<Rule> {
         let map = self.object(v, path, "a rule")?;
-        self.check_keys(
-            map,
-            path,
-            &[
-                "rule_id",
-                "id",
-                "name",
-                "description",
-                "type",
-                "rule_type",
-                "conditions",
-                "condition",
-                "enabled",
-            ],
-            "a rule",
-        );
+        self.check_keys(map, path, crate::format::RULE_KEYS, "a rule");
         let id = self
             .string_any(map, &["rule_id", "id"], path)
             .map(|(_, s)| s);
@@ -560,21 +519,7 @@ impl<'a> Reader<'a> {
 
     fn retry(&mut self, v: &Value, path: &str) -> Option<RetryPolicy> {
         let map = self.object(v, path, "a retry policy")?;
-        self.check_keys(
-            map,
-            path,
-            &[
-                "max_attempts",
-                "initial_interval",
-                "initial_interval_seconds",
-                "backoff_coefficient",
-                "max_interval",
-                "max_interval_seconds",
-                "backoff",
-                "retry_on",
-            ],
-            "a retry policy",
-        );
+        self.check_keys(map, path, crate::format::RETRY_KEYS, "a retry policy");
         let mut policy = RetryPolicy::default();
         if let Some(n) = self.integer(map, "max_attempts", path, 1, 100) {
             policy.max_attempts = n as u32;

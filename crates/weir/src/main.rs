@@ -75,37 +75,7 @@ enum Command {
         strict: bool,
     },
     /// Dry-run a workflow against one event: show the path taken, without performing actions.
-    Test {
-        /// The workflow file (JSON or YAML).
-        file: PathBuf,
-        /// The event type, e.g. order.checkout.initiated. Without it, the run starts manually.
-        #[arg(long)]
-        event: Option<String>,
-        /// The event payload: inline JSON, @FILE, or @- for standard input.
-        #[arg(long, default_value = "{}")]
-        payload: String,
-        /// Output format.
-        #[arg(long, short, value_enum, default_value_t = Output::Text)]
-        output: Output,
-        /// Assume this outcome for approval steps instead of stopping there.
-        #[arg(long, value_enum)]
-        approval: Option<Assume>,
-        /// Assume wait steps time out instead of stopping there.
-        #[arg(long, conflicts_with = "wait_event")]
-        wait_timeout: bool,
-        /// Assume the awaited event arrives with this payload (inline JSON, @FILE or @-).
-        #[arg(long)]
-        wait_event: Option<String>,
-        /// The time the run happens at (RFC 3339), for date conditions and {{now}}. Default: now.
-        #[arg(long)]
-        now: Option<String>,
-        /// A secret for {{secrets.NAME}}, as NAME=VALUE. Secrets are redacted in the output.
-        #[arg(long = "secret", value_name = "NAME=VALUE")]
-        secrets: Vec<String>,
-        /// A file of reusable rules that `{"rule": ID}` conditions may refer to.
-        #[arg(long)]
-        rules: Option<PathBuf>,
-    },
+    Test(TestArgs),
     /// Write a starter workflow file from a template.
     Init {
         /// The workflow's name; the file is NAME.json (or .yaml).
@@ -165,29 +135,7 @@ fn main() -> ExitCode {
             rules,
             strict,
         } => cmd_validate(&files, output, rules.as_deref(), strict),
-        Command::Test {
-            file,
-            event,
-            payload,
-            output,
-            approval,
-            wait_timeout,
-            wait_event,
-            now,
-            secrets,
-            rules,
-        } => cmd_test(TestArgs {
-            file,
-            event,
-            payload,
-            output,
-            approval,
-            wait_timeout,
-            wait_event,
-            now,
-            secrets,
-            rules,
-        }),
+        Command::Test(args) => cmd_test(args),
         Command::Init {
             name,
             template,
@@ -296,16 +244,36 @@ fn cmd_validate(
     })
 }
 
+#[derive(clap::Args)]
 struct TestArgs {
+    /// The workflow file (JSON or YAML).
     file: PathBuf,
+    /// The event type, e.g. order.checkout.initiated. Without it, the run starts manually.
+    #[arg(long)]
     event: Option<String>,
+    /// The event payload: inline JSON, @FILE, or @- for standard input.
+    #[arg(long, default_value = "{}")]
     payload: String,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Output::Text)]
     output: Output,
+    /// Assume this outcome for approval steps instead of stopping there.
+    #[arg(long, value_enum)]
     approval: Option<Assume>,
+    /// Assume wait steps time out instead of stopping there.
+    #[arg(long, conflicts_with = "wait_event")]
     wait_timeout: bool,
+    /// Assume the awaited event arrives with this payload (inline JSON, @FILE or @-).
+    #[arg(long)]
     wait_event: Option<String>,
+    /// The time the run happens at (RFC 3339), for date conditions and {{now}}. Default: now.
+    #[arg(long)]
     now: Option<String>,
+    /// A secret for {{secrets.NAME}}, as NAME=VALUE. Secrets are redacted in the output.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
     secrets: Vec<String>,
+    /// A file of reusable rules that `{"rule": ID}` conditions may refer to.
+    #[arg(long)]
     rules: Option<PathBuf>,
 }
 

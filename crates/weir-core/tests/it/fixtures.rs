@@ -138,6 +138,60 @@ fn every_seed_fixture_validates() {
 /// Runs every case of `events` against `workflow` and compares matched, decision, status, and
 /// the ids of the steps visited.
 fn check_cases(workflow: &Path, events: &Path) -> Vec<String> {
+    check_cases_covering(workflow, events, &mut Coverage::default())
+}
+
+/// The branches a set of cases took: (step id, condition result or switch case), and whether
+/// the trigger matched.
+#[derive(Default)]
+struct Coverage {
+    branches: std::collections::BTreeSet<(String, String)>,
+    matched: std::collections::BTreeSet<bool>,
+}
+
+/// Every way out of every condition, all_must_pass parallel and switch, in every list, and both
+/// trigger outcomes when the trigger has conditions, that no case took.
+fn uncovered(wf: &weir_core::Workflow, coverage: &Coverage) -> Vec<String> {
+    use weir_core::model::{StepKind, StepList, Strategy};
+    fn walk(list: &StepList, coverage: &Coverage, out: &mut Vec<String>) {
+        for step in &list.steps {
+            let ways: Vec<String> = match &step.kind {
+                StepKind::Condition { .. }
+                | StepKind::Parallel {
+                    strategy: Strategy::AllMustPass,
+                    ..
+                } => {
+                    vec!["true".into(), "false".into()]
+                }
+                StepKind::Switch { cases, .. } => (0..cases.len())
+                    .map(|i| i.to_string())
+                    .chain(["null".into()])
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for w in ways {
+                if !coverage.branches.contains(&(step.id.clone(), w.clone())) {
+                    out.push(format!("{} never took '{w}'", step.id));
+                }
+            }
+            match &step.kind {
+                StepKind::Parallel { branches, .. } => {
+                    branches.iter().for_each(|b| walk(b, coverage, out))
+                }
+                StepKind::Foreach { body, .. } => walk(body, coverage, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&wf.steps, coverage, &mut out);
+    if wf.triggers.iter().any(|t| t.conditions.is_some()) && !coverage.matched.contains(&false) {
+        out.push("no case leaves the trigger conditions unmet".into());
+    }
+    out
+}
+
+fn check_cases_covering(workflow: &Path, events: &Path, coverage: &mut Coverage) -> Vec<String> {
     let doc = read(workflow);
     let v = validate(&doc);
     let diags = v.diagnostics.clone();
@@ -183,6 +237,20 @@ fn check_cases(workflow: &Path, events: &Path) -> Vec<String> {
             ..DryRunOptions::default()
         };
         let run = dry_run(&wf, &case["payload"], &env(&rules), &opts);
+        coverage.matched.insert(run.matched);
+        for r in &run.steps {
+            if let Some(result) = r.result {
+                coverage
+                    .branches
+                    .insert((r.step_id.clone(), result.to_string()));
+            }
+            if r.step_type == "switch" {
+                let case = r.output.as_ref().map_or(Value::Null, |o| o["case"].clone());
+                coverage
+                    .branches
+                    .insert((r.step_id.clone(), case.to_string()));
+            }
+        }
         let got = json!({
             "matched": run.matched,
             "decision": run.decision,
@@ -219,7 +287,14 @@ fn full_examples_take_every_branch_as_expected() {
                 .replace(".workflow.json", ".events.json"),
         );
         assert!(events.exists(), "{} has no events file", wf.display());
-        failures.extend(check_cases(wf, &events));
+        let mut coverage = Coverage::default();
+        failures.extend(check_cases_covering(wf, &events, &mut coverage));
+        let parsed = weir_core::validate_value(&read(wf), catalog(), &Rules::default());
+        if let Some(parsed) = parsed.workflow {
+            for gap in uncovered(&parsed, &coverage) {
+                failures.push(format!("{}: {gap}", wf.display()));
+            }
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
