@@ -88,24 +88,26 @@ pub fn load_value(bytes: &[u8], format: Option<Format>) -> Result<Value, Documen
         return Err(DocumentError::Empty);
     }
     match format.unwrap_or_else(|| Format::sniff(text)) {
-        Format::Json => serde_json::from_str::<Value>(text).map_err(|e| {
-            if e.to_string().starts_with("recursion limit exceeded") {
-                return DocumentError::TooDeep;
-            }
-            let message = e.to_string();
-            // serde_json appends " at line L column C"; keep the position separately.
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_owned();
-            DocumentError::Syntax {
-                format: Format::Json,
-                message,
-                line: Some(e.line()),
-                column: Some(e.column()),
-            }
-        }),
+        Format::Json => serde_json::from_str::<StrictValue>(text)
+            .map(|v| v.0)
+            .map_err(|e| {
+                if e.to_string().starts_with("recursion limit exceeded") {
+                    return DocumentError::TooDeep;
+                }
+                let message = e.to_string();
+                // serde_json appends " at line L column C"; keep the position separately.
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_owned();
+                DocumentError::Syntax {
+                    format: Format::Json,
+                    message,
+                    line: Some(e.line()),
+                    column: Some(e.column()),
+                }
+            }),
         Format::Yaml => {
             // YAML 1.2 booleans only: `on_reject: no` names the step "no", it is not false.
             // Duplicate keys are an error (the library's default).
@@ -120,6 +122,9 @@ pub fn load_value(bytes: &[u8], format: Option<Format>) -> Result<Value, Documen
                 {
                     return DocumentError::TooDeep;
                 }
+                // The library suggests one of its own options; that means nothing to a user.
+                let message =
+                    message.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
                 DocumentError::Syntax {
                     format: Format::Yaml,
                     message: first_lines(&message),
@@ -132,6 +137,68 @@ pub fn load_value(bytes: &[u8], format: Option<Format>) -> Result<Value, Documen
             }
             Ok(value)
         }
+    }
+}
+
+/// A JSON value read with duplicate object keys refused (serde_json's own `Value` keeps the last
+/// one silently, so two `on_true` keys in a step would go unnoticed).
+struct StrictValue(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate key '{key}'")));
+            }
+            let StrictValue(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -188,7 +255,28 @@ mod tests {
     fn yaml_is_read_with_yaml_1_2_booleans_and_no_duplicate_keys() {
         let v = load_value(b"a: no\nb: yes\nc: true\n", Some(Format::Yaml)).unwrap();
         assert_eq!(v, serde_json::json!({"a": "no", "b": "yes", "c": true}));
-        assert!(load_value(b"a: 1\na: 2\n", Some(Format::Yaml)).is_err());
+        let err = load_value(b"a: 1\na: 2\n", Some(Format::Yaml))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("duplicate mapping key: a") && !err.contains("Options"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn json_duplicate_keys_are_refused_with_their_position() {
+        let err =
+            load_value(b"{\"a\": {\"on_true\": \"x\",\n \"on_true\": \"y\"}}", None).unwrap_err();
+        assert!(
+            matches!(&err, DocumentError::Syntax { message, line: Some(2), .. } if message.contains("duplicate key 'on_true'")),
+            "{err:?}"
+        );
+        let ok = load_value(b"{\"a\": [1, 2.5, -3, null, true, \"s\", {}]}", None).unwrap();
+        assert_eq!(
+            ok,
+            serde_json::json!({"a": [1, 2.5, -3, null, true, "s", {}]})
+        );
     }
 
     #[test]
