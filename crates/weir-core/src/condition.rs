@@ -584,7 +584,7 @@ impl Condition {
             Condition::Or(list) => list.iter().any(|c| c.eval_depth(fields, ctx, env, depth)),
             Condition::Not(c) => !c.eval_depth(fields, ctx, env, depth),
             Condition::Rule(id) => match env.rules.get(id) {
-                Some(rule) if depth < MAX_RULE_DEPTH => {
+                Some(rule) if rule.enabled && depth < MAX_RULE_DEPTH => {
                     rule.condition.eval_depth(fields, ctx, env, depth + 1)
                 }
                 _ => false,
@@ -663,6 +663,12 @@ impl Condition {
                 }
             }
             Condition::Rule(id) => match env.rules.get(id) {
+                Some(rule) if !rule.enabled => CondTrace::Rule {
+                    rule: id.clone(),
+                    result: false,
+                    condition: None,
+                    note: Some("the rule is disabled".into()),
+                },
                 Some(_) if depth >= MAX_RULE_DEPTH => CondTrace::Rule {
                     rule: id.clone(),
                     result: false,
@@ -705,7 +711,13 @@ impl Compare {
         let expected: &Value = match &self.value {
             TemplateValue::Literal(v) => v,
             other => {
+                let before = render.missing_paths.len();
                 expected_owned = other.render(ctx, env, Secrets::Redact, render);
+                if render.missing_paths.len() > before {
+                    // The value names a field that is absent: there is nothing to compare with.
+                    let note = Note::BadExpected("the value's template names an absent field");
+                    return (false, Some(note), expected_owned);
+                }
                 &expected_owned
             }
         };
@@ -874,12 +886,15 @@ fn order(a: &Value, e: &Value, env: &Env<'_>) -> Result<Ordering, Note> {
             compare_numbers(a, e).ok_or(Note::BadExpected("numbers that cannot be ordered"))
         }
         (Value::String(x), Value::String(y)) => {
-            if is_relative_time(y) {
-                let at = parse_time(x, env.now)
-                    .ok_or(Note::Mismatch("string (not a date)", "relative date"))?;
-                let et = parse_time(y, env.now)
-                    .ok_or(Note::BadExpected("the relative date does not parse"))?;
-                return Ok(at.cmp(&et));
+            if let Some(et) = parse_relative_time(y, env.now) {
+                match parse_absolute_time(x) {
+                    Some(at) => return Ok(at.cmp(&et)),
+                    // A bare duration ("2w") may just be text; `now-2w` cannot be.
+                    None if !is_bare_duration(y) => {
+                        return Err(Note::Mismatch("string (not a date)", "relative date"));
+                    }
+                    None => {}
+                }
             }
             if let (Some(at), Some(et)) = (parse_absolute_time(x), parse_absolute_time(y)) {
                 return Ok(at.cmp(&et));
@@ -901,13 +916,19 @@ fn time_of(v: &Value, env: &Env<'_>) -> Option<DateTime<Utc>> {
 
 /// Whether a string is one of the relative time forms: `now`, `now-30d`, `today`, `today+2`,
 /// `30d` (30 days ago), `-30d`, `30d ago`.
-fn is_relative_time(s: &str) -> bool {
+fn is_bare_duration(s: &str) -> bool {
     let s = s.trim();
-    s.starts_with("now")
-        || s.starts_with("today")
-        || s.ends_with(" ago")
-        || (s.starts_with('-') && Duration::parse(&s[1..]).is_ok())
-        || (s.chars().last().is_some_and(|c| c.is_ascii_alphabetic()) && Duration::parse(s).is_ok())
+    s.chars().last().is_some_and(|c| c.is_ascii_alphabetic()) && Duration::parse(s).is_ok()
+}
+
+/// Parses only the relative forms, exactly: `now`, `now±DURATION`, `today`, `today±N` (days) or
+/// `today±DURATION`, `DURATION ago`, `-DURATION`, and a bare `DURATION` (that long ago).
+/// "nowak" or "today's special" are not times.
+pub fn parse_relative_time(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if parse_absolute_time(s).is_some() {
+        return None;
+    }
+    parse_time(s, now)
 }
 
 /// Parses an absolute time: RFC 3339, `YYYY-MM-DDTHH:MM:SS` (UTC), or `YYYY-MM-DD` (midnight UTC).

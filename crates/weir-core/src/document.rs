@@ -114,6 +114,8 @@ pub fn load_value(bytes: &[u8], format: Option<Format>) -> Result<Value, Documen
             let options = serde_saphyr::options! {
                 budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
                 strict_booleans: true,
+                // `zip: 02134` stays the string it looks like, not the number 2134.
+                leading_zero_numbers_as_strings: true,
             };
             let value: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
                 let message = e.to_string();
@@ -253,8 +255,15 @@ mod tests {
 
     #[test]
     fn yaml_is_read_with_yaml_1_2_booleans_and_no_duplicate_keys() {
-        let v = load_value(b"a: no\nb: yes\nc: true\n", Some(Format::Yaml)).unwrap();
-        assert_eq!(v, serde_json::json!({"a": "no", "b": "yes", "c": true}));
+        let v = load_value(
+            b"a: no\nb: yes\nc: true\nzip: 02134\nn: 42\n",
+            Some(Format::Yaml),
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"a": "no", "b": "yes", "c": true, "zip": "02134", "n": 42})
+        );
         let err = load_value(b"a: 1\na: 2\n", Some(Format::Yaml))
             .unwrap_err()
             .to_string();

@@ -207,6 +207,8 @@ struct Frame {
 
 struct Runner<'a, 'e> {
     env: &'a Env<'e>,
+    /// `settings.on_error`: what a failing step without its own `on_error` does.
+    default_on_error: Option<&'a OnError>,
     opts: &'a DryRunOptions,
     ctx: Value,
     records: Vec<StepRecord>,
@@ -283,6 +285,13 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
         return out;
     }
 
+    for reserved in ["trigger", "steps", "vars"] {
+        if ctx.get(reserved).is_some() {
+            out.notes.push(format!(
+                "the payload field '{reserved}' is hidden by the execution context's own '{reserved}'"
+            ));
+        }
+    }
     if let Some(obj) = ctx.as_object_mut() {
         obj.insert(
             "trigger".into(),
@@ -290,16 +299,16 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
         );
         obj.insert("steps".into(), Value::Object(Map::new()));
     }
-    // Initial variables render over the trigger payload.
-    let mut vars = Map::new();
-    for (name, tv) in &wf.variables {
-        vars.insert(
-            name.clone(),
-            tv.render(&ctx, env, Secrets::Redact, &mut render),
-        );
-    }
+    // Initial variables render over the trigger payload, in order, so each can read the ones
+    // before it as vars.NAME.
     if let Some(obj) = ctx.as_object_mut() {
-        obj.insert("vars".into(), Value::Object(vars));
+        obj.insert("vars".into(), Value::Object(Map::new()));
+    }
+    for (name, tv) in &wf.variables {
+        let v = tv.render(&ctx, env, Secrets::Redact, &mut render);
+        if let Some(Value::Object(vars)) = ctx.get_mut("vars") {
+            vars.insert(name.clone(), v);
+        }
     }
     if let Some(c) = &wf.context
         && !c.load.is_empty()
@@ -312,6 +321,7 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
 
     let mut runner = Runner {
         env,
+        default_on_error: wf.settings.on_error.as_ref(),
         opts,
         ctx,
         records: Vec::new(),
@@ -525,7 +535,7 @@ impl Runner<'_, '_> {
         if step.allow_failure {
             return Route::Next;
         }
-        match &step.on_error {
+        match step.on_error.as_ref().or(self.default_on_error) {
             Some(OnError::Continue) => Route::Next,
             Some(OnError::Catch) => {
                 if let Some(Value::Object(steps)) = self.ctx.get_mut("steps") {
@@ -718,7 +728,7 @@ impl Runner<'_, '_> {
                             self.record(r, frame);
                             return Route::Fail("the approval timed out".into());
                         }
-                        (a.on_timeout.clone(), "timed out")
+                        (a.on_timeout.clone(), "timed_out")
                     }
                 };
                 r.reason = Some(format!("assumed: {outcome}"));
@@ -772,15 +782,17 @@ impl Runner<'_, '_> {
                         branch: None,
                         iteration: Some(i),
                     };
+                    let first_record = self.records.len();
                     end = self.run_list(body, &inner);
-                    let last = body
-                        .steps
-                        .last()
-                        .and_then(|s| {
-                            self.ctx
-                                .pointer(&format!("/steps/{}/output", escape(&s.id)))
+                    // The output of the last step this iteration ran (not the body's last step,
+                    // which an iteration that ends early never reaches).
+                    let last = self.records[first_record..]
+                        .iter()
+                        .rev()
+                        .find(|x| {
+                            x.parent.as_deref() == Some(step.id.as_str()) && x.iteration == Some(i)
                         })
-                        .cloned();
+                        .and_then(|x| x.output.clone());
                     results.push(last.unwrap_or(Value::Null));
                     if end != ListEnd::Done {
                         break;
@@ -1029,9 +1041,13 @@ impl Runner<'_, '_> {
                     output["result"] = json!(passed);
                     self.records[at].result = Some(passed);
                     let target = if passed { on_true } else { on_false };
-                    self.records[at].next = target.clone();
                     self.set_output(&step.id, &output);
                     self.records[at].output = Some(output);
+                    if ended {
+                        // A branch decided allow or block: that ends the run, as with `all`.
+                        return Route::End;
+                    }
+                    self.records[at].next = target.clone();
                     return match target {
                         Some(t) => Route::Goto(t.clone()),
                         None => Route::Next,
@@ -1048,10 +1064,6 @@ impl Runner<'_, '_> {
         };
         self.finish_compound(at, end)
     }
-}
-
-fn escape(id: &str) -> String {
-    id.replace('~', "~0").replace('/', "~1")
 }
 
 /// A value as text: strings bare, anything else as JSON.

@@ -54,6 +54,8 @@ pub struct Rule {
     pub name: Option<String>,
     pub description: Option<String>,
     pub kind: Option<String>,
+    /// A disabled rule evaluates to false wherever it is referenced.
+    pub enabled: bool,
     pub condition: Condition,
 }
 

@@ -35,6 +35,11 @@ const COMMON_STEP_FIELDS: &[&str] = &[
     "metadata",
 ];
 
+/// Names the execution context uses itself: a foreach variable may not take them.
+pub const RESERVED_NAMES: &[&str] = &[
+    "steps", "vars", "trigger", "loop", "secrets", "now", "today", "uuid",
+];
+
 /// Step types that are control flow rather than actions.
 pub const CONTROL_STEP_TYPES: &[&str] = &[
     "condition",
@@ -454,7 +459,7 @@ impl<'a> Reader<'a> {
             .map(|(_, s)| s);
         let name = self.string(map, "name", path);
         let description = self.string(map, "description", path);
-        self.boolean(map, "enabled", path);
+        let enabled = self.boolean(map, "enabled", path).unwrap_or(true);
         let cond_key = if map.contains_key("conditions") {
             "conditions"
         } else {
@@ -472,6 +477,7 @@ impl<'a> Reader<'a> {
             name,
             description,
             kind,
+            enabled,
             condition: condition?,
         })
     }
@@ -513,7 +519,16 @@ impl<'a> Reader<'a> {
             retry_policy: map
                 .get("retry_policy")
                 .and_then(|r| self.retry(r, &diag::key(path, "retry_policy"))),
-            on_error: self.on_error(map, path),
+            on_error: match self.on_error(map, path) {
+                Some(OnError::Goto(t)) => {
+                    let msg = format!(
+                        "settings.on_error is fail, continue or catch, found '{t}' (a step id works only on a step)"
+                    );
+                    self.err(Code::InvalidValue, &diag::key(path, "on_error"), msg);
+                    None
+                }
+                other => other,
+            },
         }
     }
 
@@ -748,6 +763,15 @@ impl<'a> Reader<'a> {
                     None
                 }
             },
+            Value::String(s) if s.trim().parse::<u64>().is_ok() => {
+                // A bare number in a string is ambiguous here: numbers are milliseconds.
+                self.err(
+                    Code::BadDuration,
+                    path,
+                    format!("'{s}' has no unit; write \"{s}ms\" or \"{s}s\""),
+                );
+                None
+            }
             Value::String(s) => match Duration::parse(s) {
                 Ok(window) => Some(Debounce { window, key: None }),
                 Err(e) => {
@@ -1089,13 +1113,6 @@ impl<'a> Reader<'a> {
         self.string(map, "description", path);
         let next = self.target(map, "next", path);
         let end = self.boolean(map, "end", path).unwrap_or(false);
-        if end && next.is_some() {
-            self.err(
-                Code::InvalidValue,
-                path,
-                "a step with \"end\": true cannot also have 'next'",
-            );
-        }
         let depends_on = self.string_list(map, "depends_on", path);
         if map.contains_key("order") && map.contains_key("ordering") {
             self.err(Code::InvalidValue, path, "give only one of order, ordering");
@@ -1140,7 +1157,7 @@ impl<'a> Reader<'a> {
         // An invalid step is kept, with placeholders, so that the checks of the whole workflow
         // (targets, reachability) still see it; the workflow is invalid anyway.
         let kind = if known_type {
-            self.step_kind(&ty, map, path)
+            self.step_kind(&ty, map, path, timeout)
         } else {
             placeholder_action(&ty, path)
         };
@@ -1161,7 +1178,13 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn step_kind(&mut self, ty: &str, map: &Obj, path: &str) -> StepKind {
+    fn step_kind(
+        &mut self,
+        ty: &str,
+        map: &Obj,
+        path: &str,
+        timeout: Option<Duration>,
+    ) -> StepKind {
         match ty {
             "condition" => {
                 let condition = match map.get("condition") {
@@ -1351,7 +1374,6 @@ impl<'a> Reader<'a> {
                     .get("match")
                     .and_then(|m| self.condition(m, &diag::key(path, "match")));
                 let on_timeout = self.target(map, "on_timeout", path);
-                let timeout = self.timeout(map, path);
                 if on_timeout.is_some() && timeout.is_none() {
                     self.err(Code::MissingField, path, "'on_timeout' needs a 'timeout'");
                 }
@@ -1400,7 +1422,7 @@ impl<'a> Reader<'a> {
                 message: map
                     .get("message")
                     .map(|v| self.template_value(v, &diag::key(path, "message"))),
-                timeout: self.timeout(map, path),
+                timeout,
                 on_approve: self.target(map, "on_approve", path),
                 on_reject: self.target(map, "on_reject", path),
                 on_timeout: self.target(map, "on_timeout", path),
@@ -1433,7 +1455,13 @@ impl<'a> Reader<'a> {
                 let as_name = self
                     .string(map, "as", path)
                     .unwrap_or_else(|| "item".into());
-                if !valid_id(&as_name) || as_name.contains('.') {
+                if RESERVED_NAMES.contains(&as_name.as_str()) {
+                    let msg = format!(
+                        "'{as_name}' is a reserved name in the context ({}); choose another",
+                        RESERVED_NAMES.join(", ")
+                    );
+                    self.err(Code::InvalidValue, &diag::key(path, "as"), msg);
+                } else if !valid_id(&as_name) || as_name.contains('.') {
                     self.err(
                         Code::InvalidValue,
                         &diag::key(path, "as"),
@@ -1578,6 +1606,10 @@ impl<'a> Reader<'a> {
     fn execute_entry(&mut self, v: &Value, path: &str) -> Option<ActionCall> {
         let map = self.object(v, path, "an execute entry")?;
         let ty = self.required_string(map, "type", path, "an execute entry")?;
+        if map.contains_key("config") && map.len() > 2 {
+            let msg = "give the action's config either inline or under 'config', not both";
+            self.err(Code::InvalidValue, path, msg);
+        }
         if map.len() == 2 && map.contains_key("config") {
             return Some(self.action_call(
                 &ty,

@@ -178,14 +178,22 @@ fn parse_expr(inner: &str) -> Result<Expr, String> {
         if rest.is_empty() {
             return Ok(Expr::Today(0));
         }
-        if let Some(days) = parse_signed(rest, |n| {
-            n.parse::<i64>().ok().filter(|d| d.abs() <= 36_600)
-        }) {
+        // today+2 is two days; today-1w is a week, the same forms as in conditions. The result
+        // is a date, so the offset must be whole days.
+        const DAY_MS: u64 = 86_400_000;
+        let days = |n: &str| match n.parse::<i64>() {
+            Ok(d) => Some(d).filter(|d| d.abs() <= 36_600),
+            Err(_) => Duration::parse(n)
+                .ok()
+                .filter(|d| d.as_millis().is_multiple_of(DAY_MS))
+                .map(|d| (d.as_millis() / DAY_MS) as i64),
+        };
+        if let Some(days) = parse_signed(rest, days) {
             return Ok(Expr::Today(days));
         }
         if rest.starts_with(['+', '-']) {
             return Err(format!(
-                "'{inner}': write today+N or today-N with N a number of days"
+                "'{inner}': write today+N or today-N with N a number of days (or 1w, 2d)"
             ));
         }
     }

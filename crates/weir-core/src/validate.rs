@@ -287,7 +287,24 @@ pub(crate) fn named_targets(step: &Step) -> Vec<(String, &str)> {
 
 fn check_list(list: &StepList, where_is: &HashMap<&str, &str>, diags: &mut Diags) {
     let ids: Vec<&str> = list.steps.iter().map(|s| s.id.as_str()).collect();
+    let dag = list.is_dag();
     for step in &list.steps {
+        let branches: Vec<String> = named_targets(step)
+            .into_iter()
+            .map(|(field, _)| field)
+            .filter(|f| f != "on_error")
+            .collect();
+        if step.end && !branches.is_empty() {
+            let msg = format!(
+                "\"end\": true cannot go with {}: the step would both end and go on",
+                branches.join(", ")
+            );
+            diags.push(Code::InvalidValue, &format!("{}.end", step.path), msg);
+        }
+        if dag && step.next.is_some() {
+            let msg = "in a list that uses depends_on, steps run when their dependencies are done; 'next' has no effect here (use depends_on)";
+            diags.push(Code::InvalidValue, &format!("{}.next", step.path), msg);
+        }
         for (field, target) in named_targets(step) {
             if ids.contains(&target) {
                 if target == step.id && field == "next" {
@@ -307,7 +324,12 @@ fn check_list(list: &StepList, where_is: &HashMap<&str, &str>, diags: &mut Diags
                     let hint = crate::parse_closest(target, &ids)
                         .map(|c| format!(" (did you mean '{c}'?)"))
                         .unwrap_or_default();
-                    format!("no step '{target}' for '{field}'{hint}")
+                    let values = if field == "on_error" {
+                        "; on_error is fail, continue, catch or a step id"
+                    } else {
+                        ""
+                    };
+                    format!("no step '{target}' for '{field}'{hint}{values}")
                 }
             };
             diags.push(Code::UnknownTarget, &format!("{}.{field}", step.path), msg);
@@ -410,6 +432,10 @@ pub(crate) fn flow(step: &Step) -> Flow<'_> {
     if let Some(OnError::Goto(t)) = &step.on_error {
         edges.push(("on_error", Some(t)));
     }
+    // A step whose guard is false is skipped, and control goes on as after a plain step.
+    if step.guard.is_some() {
+        edges.push(("skipped", fall));
+    }
     if step.end {
         return Flow { edges };
     }
@@ -498,7 +524,7 @@ fn check_flow(list: &StepList, diags: &mut Diags) {
         let branch_targets: Vec<&str> = flow(step)
             .edges
             .iter()
-            .filter(|(field, _)| *field != "next" && *field != "on_error")
+            .filter(|(field, _)| !matches!(*field, "next" | "on_error" | "skipped"))
             .filter_map(|(_, t)| *t)
             .collect();
         if branch_targets.len() < 2 {

@@ -340,8 +340,14 @@ fn values_can_be_templates_over_the_context() {
         ("n", "lt", Some(json!("{{limit}}")), true, None),
         ("n", "gt", Some(json!("{{limit}}")), false, None),
         ("tier", "eq", Some(json!("{{tier}}")), true, None),
-        // An unknown path renders as null: comparing a number with it is a mismatch.
-        ("n", "lt", Some(json!("{{no_such_limit}}")), false, MISMATCH),
+        // A value naming an unknown path has nothing to compare with.
+        (
+            "n",
+            "lt",
+            Some(json!("{{no_such_limit}}")),
+            false,
+            Some("absent field"),
+        ),
     ]);
     let (_, trace) = eval("n", "lt", Some(json!("{{limit}}")));
     assert!(matches!(trace, CondTrace::Compare { expected, .. } if expected == json!(12)));
@@ -399,6 +405,7 @@ fn rules_are_referenced_by_id_and_cannot_recurse_forever() {
         name: None,
         description: None,
         kind: Some("threshold".into()),
+        enabled: true,
         condition: condition(
             &json!({"field": "cart.total", "operator": "greater_than", "value": 1000}),
         ),
@@ -408,6 +415,7 @@ fn rules_are_referenced_by_id_and_cannot_recurse_forever() {
         name: None,
         description: None,
         kind: None,
+        enabled: true,
         condition: Condition::Rule("loop".into()),
     });
     let env = env(&rules);
@@ -549,4 +557,65 @@ fn deeply_nested_conditions_within_the_document_limit_evaluate() {
     let c = condition(&doc);
     let rules = Rules::default();
     assert!(c.eval(&ctx(), &env(&rules)));
+}
+
+// Regressions found in review of the first version.
+
+#[test]
+fn only_exact_relative_forms_are_dates() {
+    run(vec![
+        // "nowak" and "today's" are names, not times.
+        ("s", "gt", Some(json!("nowak")), false, None),
+        ("tier", "lt", Some(json!("nowak")), true, None),
+        ("tier", "ne", Some(json!("today's special")), true, None),
+        // Between two bare durations it is text.
+        ("tier", "gt", Some(json!("2w")), true, None),
+        ("created_at", "gt", Some(json!("30d ago")), true, None),
+        ("created_at", "gt", Some(json!("-30d")), true, None),
+    ]);
+}
+
+#[test]
+fn a_value_template_naming_an_absent_field_compares_false() {
+    run(vec![
+        (
+            "n",
+            "eq",
+            Some(json!("{{no_such_field}}")),
+            false,
+            Some("absent field"),
+        ),
+        (
+            "missing",
+            "eq",
+            Some(json!("{{no_such_field}}")),
+            false,
+            Some("absent field"),
+        ),
+        (
+            "n",
+            "ne",
+            Some(json!("{{no_such_field}}")),
+            false,
+            Some("absent field"),
+        ),
+    ]);
+}
+
+#[test]
+fn a_disabled_rule_is_false() {
+    let mut rules = Rules::default();
+    rules.insert(Rule {
+        id: "off".into(),
+        name: None,
+        description: None,
+        kind: None,
+        enabled: false,
+        condition: condition(&json!({"field": "n", "operator": "eq", "value": 10})),
+    });
+    let env = env(&rules);
+    let c = condition(&json!({"rule": "off"}));
+    assert!(!c.eval(&ctx(), &env));
+    let t = c.eval_traced(&ctx(), &env, &mut RenderTrace::default());
+    assert!(matches!(&t, CondTrace::Rule { note: Some(n), .. } if n.contains("disabled")));
 }

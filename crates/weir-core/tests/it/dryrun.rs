@@ -538,3 +538,61 @@ fn secrets_never_appear_in_a_dry_run() {
     assert!(text.contains("Bearer ***"));
     assert_eq!(r.steps[0].templates.secrets_used, ["API_KEY"]);
 }
+
+// Regressions found in review of the first version.
+
+#[test]
+fn a_decision_inside_an_all_must_pass_branch_ends_the_run() {
+    let doc = wf(json!([
+        {"id": "p", "type": "parallel", "strategy": "all_must_pass", "steps": [
+            {"id": "deny", "type": "action", "action": "block", "reason": "no"},
+            {"id": "c", "type": "condition", "condition": {"field": "x", "operator": "eq", "value": 1}}
+        ], "on_true": "after", "on_false": "after"},
+        {"id": "after", "type": "action", "action": "allow"}
+    ]));
+    let r = run(&doc, json!({"x": 1}));
+    assert_eq!(ids(&r), ["p", "deny", "c"]);
+    assert_eq!(r.decision, DecisionKind::Block);
+}
+
+#[test]
+fn settings_on_error_applies_to_steps_without_their_own() {
+    let mut doc = wf(json!([
+        {"id": "f", "type": "foreach", "items": "{{missing}}", "steps": [task("x")]},
+        task("after")
+    ]));
+    doc["settings"] = json!({"on_error": "continue"});
+    let r = run(&doc, json!({}));
+    assert_eq!(
+        (r.status, ids(&r)),
+        (RunStatus::Completed, vec!["f", "after"])
+    );
+}
+
+#[test]
+fn foreach_results_come_from_each_iteration_even_when_it_ends_early() {
+    let doc = wf(json!([
+        {"id": "each", "type": "foreach", "items": "{{items}}", "steps": [
+            {"id": "stop", "type": "set", "variables": {"early": "{{item}}"}, "condition": {"field": "item", "operator": "eq", "value": "A"}, "next": "done"},
+            {"id": "rest", "type": "set", "variables": {"late": "{{item}}"}},
+            {"id": "done", "type": "set", "variables": {"last": "{{item}}"}, "end": true}
+        ]}
+    ]));
+    let r = run(&doc, json!({"items": ["A", "B"]}));
+    let results = &r.steps[0].output.as_ref().unwrap()["results"];
+    assert_eq!(results, &json!([{"last": "A"}, {"last": "B"}]));
+}
+
+#[test]
+fn top_level_variables_can_read_earlier_ones_and_shadowed_payload_fields_are_noted() {
+    let mut doc =
+        wf(json!([{"id": "a", "type": "action", "action": "allow", "reason": "{{vars.label}}"}]));
+    doc["variables"] = json!({"base": "{{tier}}", "label": "tier {{vars.base}}"});
+    let r = run(&doc, json!({"tier": "gold", "steps": 3}));
+    assert_eq!(r.reason.as_deref(), Some("tier gold"));
+    assert!(
+        r.notes.iter().any(|n| n.contains("'steps' is hidden")),
+        "{:?}",
+        r.notes
+    );
+}

@@ -128,3 +128,19 @@ fn template_values_render_nested_structures() {
     let lit = TemplateValue::compile(&json!({"a": [1, 2]}), "$", &mut errors);
     assert!(lit.as_literal().is_some());
 }
+
+#[test]
+fn today_takes_whole_day_durations_as_in_conditions() {
+    assert_eq!(
+        render("{{today-1w}}", Secrets::Reveal).0,
+        json!("2026-11-15")
+    );
+    assert_eq!(
+        render("{{today+2d}}", Secrets::Reveal).0,
+        json!("2026-11-24")
+    );
+    assert!(
+        Template::parse("{{today+3h}}").is_err(),
+        "a date moves by whole days"
+    );
+}

@@ -572,3 +572,88 @@ fn hostile_documents_get_clear_errors() {
         assert!(!v.diagnostics.is_empty());
     }
 }
+
+// Regressions found in review of the first version.
+
+#[test]
+fn a_guarded_step_does_not_make_the_next_one_unreachable() {
+    let v = validate(&wf(json!([
+        {"id": "block_big", "type": "action", "action": "block", "condition": {"field": "total", "operator": "gt", "value": 100}},
+        allow("allow_rest")
+    ])));
+    assert!(v.diagnostics.is_empty(), "{}", render(&v.diagnostics));
+}
+
+#[test]
+fn end_cannot_go_with_targets_and_next_has_no_place_in_a_dag() {
+    let cond = json!({"field": "x", "operator": "eq", "value": 1});
+    expect(
+        &wf(
+            json!([{"id": "c", "type": "condition", "condition": cond, "on_true": "a", "end": true}, allow("a")]),
+        ),
+        Code::InvalidValue,
+        "$.steps[0].end",
+    );
+    expect(
+        &wf(
+            json!([{"id": "s", "type": "set", "variables": {"a": 1}, "next": "a", "end": true}, allow("a")]),
+        ),
+        Code::InvalidValue,
+        "$.steps[0].end",
+    );
+    expect(
+        &wf(json!([
+            {"id": "a", "type": "create_task", "config": {"title": "t"}, "next": "b"},
+            {"id": "b", "type": "create_task", "config": {"title": "t"}, "depends_on": ["a"]}
+        ])),
+        Code::InvalidValue,
+        "$.steps[0].next",
+    );
+}
+
+#[test]
+fn small_spelling_traps_are_errors() {
+    expect(
+        &json!({"workflow_id": "w", "settings": {"on_error": "retry_later"}, "steps": [allow("a")]}),
+        Code::InvalidValue,
+        "$.settings.on_error",
+    );
+    expect(
+        &json!({"workflow_id": "w", "trigger": {"type": "event", "event": "e", "debounce": "5000"}, "steps": [allow("a")]}),
+        Code::BadDuration,
+        "$.trigger.debounce",
+    );
+    expect(
+        &wf(
+            json!([{"id": "f", "type": "foreach", "items": "{{xs}}", "as": "steps", "steps": [allow("b")]}]),
+        ),
+        Code::InvalidValue,
+        "$.steps[0].as",
+    );
+    expect(
+        &wf(
+            json!([{"id": "a", "type": "action", "action": "block", "execute": [{"type": "notify", "config": {"recipient": "x"}, "message": "m"}]}]),
+        ),
+        Code::InvalidValue,
+        "$.steps[0].execute[0]",
+    );
+    let v = validate(&wf(
+        json!([{"id": "w", "type": "wait", "event": "e", "timeout": "soon"}]),
+    ));
+    assert_eq!(
+        v.errors().filter(|d| d.code == Code::BadDuration).count(),
+        1,
+        "reported once: {}",
+        render(&v.diagnostics)
+    );
+    let v = validate(&wf(
+        json!([{"id": "s", "type": "send_email", "config": {"to": "a@b.c", "subject": "s"}, "on_error": "contine"}]),
+    ));
+    assert!(
+        v.errors().any(|d| d
+            .message
+            .contains("on_error is fail, continue, catch or a step id")),
+        "{}",
+        render(&v.diagnostics)
+    );
+}
