@@ -71,12 +71,23 @@ pub enum StepStatus {
     Waiting,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionKind {
     Allow,
     Block,
     None,
+}
+
+impl Verdict {
+    /// The decision a step with this verdict makes; `execute` makes none.
+    pub fn decision(self) -> Option<DecisionKind> {
+        match self {
+            Verdict::Allow => Some(DecisionKind::Allow),
+            Verdict::Block => Some(DecisionKind::Block),
+            Verdict::Execute => None,
+        }
+    }
 }
 
 /// What a dry-run found.
@@ -230,11 +241,7 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
         notes: Vec::new(),
         error: None,
     };
-    let mut ctx = match payload {
-        Value::Object(map) => Value::Object(map.clone()),
-        Value::Null => Value::Object(Map::new()),
-        other => obj([("payload", other.clone())]),
-    };
+    let ctx = crate::context::payload_root(payload);
 
     // Which trigger starts this run?
     let mut render = RenderTrace::default();
@@ -285,31 +292,17 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
         return out;
     }
 
-    for reserved in ["trigger", "steps", "vars"] {
-        if ctx.get(reserved).is_some() {
-            out.notes.push(format!(
-                "the payload field '{reserved}' is hidden by the execution context's own '{reserved}'"
-            ));
-        }
-    }
-    if let Some(obj) = ctx.as_object_mut() {
-        obj.insert(
-            "trigger".into(),
-            json!({"type": out.trigger.as_ref().map_or("manual", |t| t.kind), "event": opts.event}),
-        );
-        obj.insert("steps".into(), Value::Object(Map::new()));
-    }
-    // Initial variables render over the trigger payload, in order, so each can read the ones
-    // before it as vars.NAME.
-    if let Some(obj) = ctx.as_object_mut() {
-        obj.insert("vars".into(), Value::Object(Map::new()));
-    }
-    for (name, tv) in &wf.variables {
-        let v = tv.render(&ctx, env, Secrets::Redact, &mut render);
-        if let Some(Value::Object(vars)) = ctx.get_mut("vars") {
-            vars.insert(name.clone(), v);
-        }
-    }
+    let kind = out.trigger.as_ref().map_or("manual", |t| t.kind);
+    let (ctx, notes) = crate::context::initial_context(
+        wf,
+        ctx,
+        kind,
+        opts.event.as_deref(),
+        env,
+        Secrets::Redact,
+        &mut render,
+    );
+    out.notes.extend(notes);
     if let Some(c) = &wf.context
         && !c.load.is_empty()
     {
@@ -883,11 +876,7 @@ impl Runner<'_, '_> {
                         _ => r.input = Some(obj([("execute", Value::Array(planned))])),
                     }
                 }
-                let kind = match d.verdict {
-                    Verdict::Allow => Some(DecisionKind::Allow),
-                    Verdict::Block => Some(DecisionKind::Block),
-                    Verdict::Execute => None,
-                };
+                let kind = d.verdict.decision();
                 let verdict = match kind {
                     Some(DecisionKind::Allow) => Value::String("allow".into()),
                     Some(DecisionKind::Block) => Value::String("block".into()),

@@ -4,11 +4,13 @@
 
 pub mod catalog;
 pub mod condition;
+pub mod context;
 pub mod diag;
 pub mod document;
 pub mod dryrun;
 pub mod duration;
 pub mod env;
+pub mod executor;
 pub mod format;
 pub mod model;
 mod parse;

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use weir_core::condition::Condition;
 use weir_core::diag::{Code, Diags};
-use weir_core::dryrun::{ApprovalOutcome, WaitOutcome};
-use weir_core::{DryRunOptions, Rules, dry_run, validate};
+use weir_core::{Rules, dry_run, validate};
 
 use crate::support::{catalog, env, render, validate};
 
@@ -221,21 +220,7 @@ fn check_cases_covering(workflow: &Path, events: &Path, coverage: &mut Coverage)
     let mut failures = Vec::new();
     for case in cases {
         let name = case["name"].as_str().unwrap_or("?");
-        let opts = DryRunOptions {
-            event: case["event"].as_str().map(str::to_owned),
-            approval: match case["approval"].as_str() {
-                Some("approve") => Some(ApprovalOutcome::Approve),
-                Some("reject") => Some(ApprovalOutcome::Reject),
-                Some("timeout") => Some(ApprovalOutcome::Timeout),
-                _ => None,
-            },
-            wait: match &case["wait"] {
-                Value::String(s) if s == "timeout" => Some(WaitOutcome::Timeout),
-                Value::Object(_) => Some(WaitOutcome::Event(case["wait"].clone())),
-                _ => None,
-            },
-            ..DryRunOptions::default()
-        };
+        let opts = crate::support::case_options(case);
         let run = dry_run(&wf, &case["payload"], &env(&rules), &opts);
         coverage.matched.insert(run.matched);
         for r in &run.steps {

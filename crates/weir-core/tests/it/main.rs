@@ -2,6 +2,7 @@
 
 mod conditions;
 mod dryrun;
+mod executor;
 mod fixtures;
 mod support;
 mod templates;

@@ -48,3 +48,24 @@ pub fn condition(doc: &Value) -> Condition {
 pub fn env(rules: &Rules) -> Env<'_> {
     Env::new(now(), rules)
 }
+
+/// The dry-run options an `*.events.json` case asks for: its event, and the outcomes it assumes
+/// for approvals ("approve", "reject", "timeout") and waits ("timeout" or the awaited payload).
+pub fn case_options(case: &Value) -> weir_core::DryRunOptions {
+    use weir_core::dryrun::{ApprovalOutcome, WaitOutcome};
+    weir_core::DryRunOptions {
+        event: case["event"].as_str().map(str::to_owned),
+        approval: match case["approval"].as_str() {
+            Some("approve") => Some(ApprovalOutcome::Approve),
+            Some("reject") => Some(ApprovalOutcome::Reject),
+            Some("timeout") => Some(ApprovalOutcome::Timeout),
+            _ => None,
+        },
+        wait: match &case["wait"] {
+            Value::String(s) if s == "timeout" => Some(WaitOutcome::Timeout),
+            Value::Object(_) => Some(WaitOutcome::Event(case["wait"].clone())),
+            _ => None,
+        },
+        ..weir_core::DryRunOptions::default()
+    }
+}
