@@ -1,0 +1,321 @@
+//! Weir's storage: the [`Store`] trait the engine and server use, and [`SqlStore`], its one
+//! implementation over SQLite (the embedded default) and PostgreSQL (several nodes).
+//!
+//! Every method takes a [`Scope`] (tenant × environment) and every query filters on it; the only
+//! unscoped operations are the engine's own (claiming work, listing scopes to build the trigger
+//! index). Work is a queue of inputs per execution (the inbox); a node claims executions with a
+//! lease and an epoch, and a commit that does not hold the lease writes nothing.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+mod sql;
+
+pub use sql::{Backend, SqlStore};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the lease on execution {0} was lost")]
+    LeaseLost(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("a stored value does not read back: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A tenant and one of its environments: the unit of isolation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Scope {
+    pub tenant: String,
+    pub environment: String,
+}
+
+impl Scope {
+    pub fn new(tenant: impl Into<String>, environment: impl Into<String>) -> Self {
+        Scope {
+            tenant: tenant.into(),
+            environment: environment.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: String,
+    pub scope: Scope,
+    pub role: String,
+    pub name: String,
+}
+
+/// What [`Store::bootstrap`] found or made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bootstrap {
+    pub scope: Scope,
+    /// True when the database was empty and the default tenant, environment and admin key were
+    /// created now.
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowVersion {
+    pub workflow_id: String,
+    pub version: i64,
+    pub enabled: bool,
+    pub definition: Value,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub id: String,
+    pub event_type: String,
+    pub source: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub payload: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewExecution {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_version: i64,
+    pub parent_id: Option<String>,
+    /// The serialized executor state.
+    pub state: Value,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingested {
+    /// The event is new; its executions were created with a `start` item each.
+    New { event_id: String },
+    /// An event with the same idempotency key exists: nothing was created.
+    Duplicate {
+        event_id: String,
+        executions: Vec<String>,
+    },
+}
+
+/// A queued input of an execution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub id: i64,
+    pub kind: String,
+    pub key: Option<String>,
+    pub payload: Value,
+    pub run_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewItem {
+    pub kind: String,
+    /// Lets a later commit cancel the item (a timer id).
+    pub key: Option<String>,
+    pub payload: Value,
+    /// When it becomes due; `None` is now by the database's clock.
+    pub run_at_ms: Option<i64>,
+}
+
+/// An execution this node holds the lease on, with its due inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    pub execution_id: String,
+    pub scope: Scope,
+    pub workflow_id: String,
+    pub workflow_version: i64,
+    pub epoch: i64,
+    pub state: Value,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRow {
+    pub key: String,
+    pub step_id: String,
+    pub step_type: String,
+    pub status: String,
+    pub attempt: i64,
+    pub record: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewApproval {
+    pub id: String,
+    pub step_id: String,
+    pub approver_role: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub message: Option<String>,
+    pub expires_ms: Option<i64>,
+}
+
+/// Everything one step of an execution changes, written in one transaction.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Commit {
+    pub state: Value,
+    pub status: String,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+    pub error: Option<String>,
+    /// The execution reached a terminal status: its remaining items and waits are dropped.
+    pub finished: bool,
+    pub done_items: Vec<i64>,
+    pub new_items: Vec<NewItem>,
+    pub cancel_keys: Vec<String>,
+    pub steps: Vec<StepRow>,
+    pub awaits_add: Vec<(i64, String)>,
+    pub awaits_remove: Vec<i64>,
+    pub approvals: Vec<NewApproval>,
+    pub withdrawn_approvals: Vec<String>,
+    pub new_executions: Vec<NewExecution>,
+    /// Give the lease back (the node is done with the execution for now).
+    pub release: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionRow {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_version: i64,
+    pub event_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub status: String,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+    pub error: Option<String>,
+    pub state: Value,
+    pub started_ms: i64,
+    pub completed_ms: Option<i64>,
+    pub updated_ms: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionFilter {
+    pub workflow_id: Option<String>,
+    pub status: Option<String>,
+    pub event_id: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Approval {
+    pub id: String,
+    pub execution_id: String,
+    pub step_id: String,
+    pub status: String,
+    pub approver_role: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub message: Option<String>,
+    pub requested_ms: i64,
+    pub expires_ms: Option<i64>,
+    pub decided_by: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// On an empty database, creates the default tenant and environment and an admin key with
+    /// this hash. Otherwise returns the first scope.
+    async fn bootstrap(&self, admin_key_hash: &str) -> Result<Bootstrap>;
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>>;
+    /// Every tenant × environment, for the engine's trigger index.
+    async fn scopes(&self) -> Result<Vec<Scope>>;
+
+    /// Stores a new immutable version of a workflow and makes it current.
+    async fn put_workflow(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        definition: &Value,
+        enabled: bool,
+    ) -> Result<WorkflowVersion>;
+    /// The current version.
+    async fn workflow(&self, scope: &Scope, workflow_id: &str) -> Result<Option<WorkflowVersion>>;
+    async fn workflow_version(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        version: i64,
+    ) -> Result<Option<WorkflowVersion>>;
+    async fn workflows(&self, scope: &Scope) -> Result<Vec<WorkflowVersion>>;
+    /// Deletes a workflow. With running executions this is a conflict, unless `force`, which
+    /// queues a cancel for each and returns their ids.
+    async fn delete_workflow(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        force: bool,
+    ) -> Result<Vec<String>>;
+
+    /// Records an event and the executions it starts, atomically, honouring its idempotency key.
+    async fn ingest(
+        &self,
+        scope: &Scope,
+        event: &NewEvent,
+        executions: &[NewExecution],
+    ) -> Result<Ingested>;
+    /// Creates executions with no event (manual starts, child runs).
+    async fn start_executions(&self, scope: &Scope, executions: &[NewExecution]) -> Result<()>;
+    /// Queues an input for an execution of the scope.
+    async fn enqueue(&self, scope: &Scope, execution_id: &str, item: NewItem) -> Result<()>;
+    /// Executions of the scope waiting for an event type, with the waiting thread.
+    async fn awaiting(&self, scope: &Scope, event_type: &str) -> Result<Vec<(String, i64)>>;
+
+    /// Takes the lease on up to `limit` executions that have due items, for `lease_ms`
+    /// milliseconds by the database's clock. Expired leases are taken over.
+    async fn claim(&self, owner: &str, lease_ms: i64, limit: i64) -> Result<Vec<Claim>>;
+    /// Writes one step of a claimed execution, if `owner` still holds the lease at the claim's
+    /// epoch; otherwise writes nothing and returns [`Error::LeaseLost`].
+    async fn commit(&self, owner: &str, claim: &Claim, commit: Commit) -> Result<()>;
+
+    async fn execution(&self, scope: &Scope, id: &str) -> Result<Option<ExecutionRow>>;
+    async fn executions(
+        &self,
+        scope: &Scope,
+        filter: &ExecutionFilter,
+    ) -> Result<Vec<ExecutionRow>>;
+    /// The step records of an execution, in the order they were first written.
+    async fn steps(&self, scope: &Scope, execution_id: &str) -> Result<Vec<Value>>;
+
+    async fn approval(&self, scope: &Scope, id: &str) -> Result<Option<Approval>>;
+    /// Marks a pending approval decided and queues the outcome for its execution.
+    async fn decide_approval(
+        &self,
+        scope: &Scope,
+        id: &str,
+        approved: bool,
+        by: &str,
+        reason: Option<&str>,
+    ) -> Result<()>;
+
+    async fn audit(
+        &self,
+        scope: &Scope,
+        actor: (&str, &str),
+        action: &str,
+        target: &str,
+        changes: Option<&Value>,
+    ) -> Result<()>;
+    /// The database's clock, in milliseconds since the epoch.
+    async fn now_ms(&self) -> Result<i64>;
+}
+
+/// The SHA-256 of an API key, hex: keys are long random secrets, so a fast hash is enough and
+/// lets a key be looked up by its hash.
+pub fn hash_key(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

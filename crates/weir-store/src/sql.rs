@@ -1,0 +1,922 @@
+//! [`SqlStore`]: the [`Store`] over SQLite or PostgreSQL through sqlx's `Any` driver.
+//!
+//! One implementation serves both: the schema uses only types both read the same way (TEXT,
+//! BIGINT milliseconds, TEXT for JSON), and the SQL uses `$n` parameters, which SQLite accepts
+//! too. What differs is kept here: the clock expression, `FOR UPDATE SKIP LOCKED`, connection
+//! settings, and one migrations folder per back-end.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, AssertSqlSafe, Row, SqlSafeStr};
+
+use crate::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+    /// The database clock in milliseconds, as an SQL expression.
+    now: &'static str,
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/sqlite/0001_initial.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/postgres/0001_initial.sql"),
+)];
+
+fn sql(text: String) -> AssertSqlSafe<String> {
+    AssertSqlSafe(text)
+}
+
+fn json_text(v: &Value) -> String {
+    v.to_string()
+}
+
+fn parse_json(text: &str, what: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| Error::Corrupt(format!("{what}: {e}")))
+}
+
+impl SqlStore {
+    /// Opens (creating if needed) the SQLite database `weir.db` in `data_dir`, in WAL mode.
+    pub async fn open_sqlite(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            Error::Config(format!(
+                "cannot create the data folder {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        let path = data_dir.join("weir.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Self::connect(&url).await
+    }
+
+    /// Connects to `sqlite://…` or `postgres://…` and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(Error::Config(
+                "the database URL must start with sqlite: or postgres:".into(),
+            ));
+        };
+        let options =
+            AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 16 });
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL lets readers go on while one writer commits; NORMAL syncs at
+                    // checkpoints, which survives a killed process (not a power cut).
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = NORMAL",
+                        "PRAGMA busy_timeout = 10000",
+                        "PRAGMA foreign_keys = ON",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options.connect(url).await?;
+        let now = match backend {
+            Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        };
+        let store = SqlStore { pool, backend, now };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let list = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let migrations: Vec<Migration> = list
+            .iter()
+            .map(|(v, d, text)| {
+                Migration::new(
+                    *v,
+                    Cow::Borrowed(*d),
+                    MigrationType::Simple,
+                    text.into_sql_str(),
+                    false,
+                )
+            })
+            .collect();
+        let migrator = Migrator {
+            migrations: Cow::Owned(migrations),
+            ..Migrator::DEFAULT
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn now(&self) -> Result<i64> {
+        let row = sqlx::query(sql(format!("SELECT {} AS now", self.now)))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("now")?)
+    }
+
+    fn workflow_row(row: &AnyRow) -> Result<WorkflowVersion> {
+        Ok(WorkflowVersion {
+            workflow_id: row.try_get("workflow_id")?,
+            version: row.try_get("version")?,
+            enabled: row.try_get::<i64, _>("enabled")? != 0,
+            definition: parse_json(
+                &row.try_get::<String, _>("definition")?,
+                "workflow definition",
+            )?,
+            created_ms: row.try_get("created_ms")?,
+        })
+    }
+
+    fn execution_row(row: &AnyRow) -> Result<ExecutionRow> {
+        Ok(ExecutionRow {
+            id: row.try_get("id")?,
+            workflow_id: row.try_get("workflow_id")?,
+            workflow_version: row.try_get("workflow_version")?,
+            event_id: row.try_get("event_id")?,
+            parent_id: row.try_get("parent_id")?,
+            status: row.try_get("status")?,
+            decision: row.try_get("decision")?,
+            reason: row.try_get("reason")?,
+            error: row.try_get("error")?,
+            state: parse_json(&row.try_get::<String, _>("state")?, "execution state")?,
+            started_ms: row.try_get("started_ms")?,
+            completed_ms: row.try_get("completed_ms")?,
+            updated_ms: row.try_get("updated_ms")?,
+        })
+    }
+
+    async fn insert_executions(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        scope: &Scope,
+        event_id: Option<&str>,
+        executions: &[NewExecution],
+    ) -> Result<()> {
+        let now = self.now;
+        for e in executions {
+            sqlx::query(sql(format!(
+                "INSERT INTO executions (id, tenant_id, environment_id, workflow_id, workflow_version, event_id, parent_id, \
+                 status, state, started_ms, updated_ms, epoch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {now}, {now}, 0)"
+            )))
+            .bind(&e.id)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(&e.workflow_id)
+            .bind(e.workflow_version)
+            .bind(event_id)
+            .bind(e.parent_id.as_deref())
+            .bind(&e.status)
+            .bind(json_text(&e.state))
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(sql(format!(
+                "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) VALUES ($1, $2, $3, 'start', '{{}}', {now})"
+            )))
+            .bind(&e.id)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn bootstrap(&self, admin_key_hash: &str) -> Result<Bootstrap> {
+        let mut tx = self.pool.begin().await?;
+        let existing = sqlx::query(
+            "SELECT tenant_id, id FROM environments ORDER BY created_ms, tenant_id, id LIMIT 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            tx.commit().await?;
+            return Ok(Bootstrap {
+                scope: Scope::new(row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?),
+                created: false,
+            });
+        }
+        let now = self.now;
+        let scope = Scope::new("default", "production");
+        sqlx::query(sql(format!(
+            "INSERT INTO tenants (id, name, created_ms) VALUES ($1, 'Default', {now})"
+        )))
+        .bind(&scope.tenant)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(sql(format!("INSERT INTO environments (tenant_id, id, name, created_ms) VALUES ($1, $2, 'Production', {now})")))
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sql(format!(
+            "INSERT INTO api_keys (id, tenant_id, environment_id, key_hash, role, name, created_ms) VALUES ($1, $2, $3, $4, 'admin', 'bootstrap admin', {now})"
+        )))
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(admin_key_hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Bootstrap {
+            scope,
+            created: true,
+        })
+    }
+
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>> {
+        let row = sqlx::query(
+            "SELECT id, tenant_id, environment_id, role, name FROM api_keys WHERE key_hash = $1 AND revoked_ms IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(ApiKey {
+                id: r.try_get("id")?,
+                scope: Scope::new(
+                    r.try_get::<String, _>("tenant_id")?,
+                    r.try_get::<String, _>("environment_id")?,
+                ),
+                role: r.try_get("role")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn scopes(&self) -> Result<Vec<Scope>> {
+        let rows = sqlx::query("SELECT tenant_id, id FROM environments ORDER BY tenant_id, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Scope::new(
+                    r.try_get::<String, _>(0)?,
+                    r.try_get::<String, _>(1)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn put_workflow(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        definition: &Value,
+        enabled: bool,
+    ) -> Result<WorkflowVersion> {
+        let now = self.now;
+        let mut tx = self.pool.begin().await?;
+        let last: Option<i64> = sqlx::query(
+            "SELECT MAX(version) AS v FROM workflow_versions WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(workflow_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("v")?;
+        let version = last.unwrap_or(0) + 1;
+        sqlx::query(sql(format!(
+            "INSERT INTO workflow_versions (tenant_id, environment_id, workflow_id, version, definition, created_ms) VALUES ($1, $2, $3, $4, $5, {now})"
+        )))
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(workflow_id)
+        .bind(version)
+        .bind(json_text(definition))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(sql(format!(
+            "INSERT INTO workflows (tenant_id, environment_id, workflow_id, current_version, enabled, deleted_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, $5, NULL, {now}) \
+             ON CONFLICT (tenant_id, environment_id, workflow_id) DO UPDATE SET current_version = $4, enabled = $5, deleted_ms = NULL, updated_ms = {now}"
+        )))
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(workflow_id)
+        .bind(version)
+        .bind(i64::from(enabled))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.workflow_version(scope, workflow_id, version)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    async fn workflow(&self, scope: &Scope, workflow_id: &str) -> Result<Option<WorkflowVersion>> {
+        let row = sqlx::query(
+            "SELECT v.workflow_id, v.version, w.enabled, v.definition, v.created_ms FROM workflows w \
+             JOIN workflow_versions v ON v.tenant_id = w.tenant_id AND v.environment_id = w.environment_id \
+               AND v.workflow_id = w.workflow_id AND v.version = w.current_version \
+             WHERE w.tenant_id = $1 AND w.environment_id = $2 AND w.workflow_id = $3 AND w.deleted_ms IS NULL",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(workflow_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Self::workflow_row).transpose()
+    }
+
+    async fn workflow_version(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        version: i64,
+    ) -> Result<Option<WorkflowVersion>> {
+        let row = sqlx::query(
+            "SELECT v.workflow_id, v.version, COALESCE(w.enabled, 0) AS enabled, v.definition, v.created_ms FROM workflow_versions v \
+             LEFT JOIN workflows w ON w.tenant_id = v.tenant_id AND w.environment_id = v.environment_id AND w.workflow_id = v.workflow_id \
+             WHERE v.tenant_id = $1 AND v.environment_id = $2 AND v.workflow_id = $3 AND v.version = $4",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(workflow_id)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Self::workflow_row).transpose()
+    }
+
+    async fn workflows(&self, scope: &Scope) -> Result<Vec<WorkflowVersion>> {
+        let rows = sqlx::query(
+            "SELECT v.workflow_id, v.version, w.enabled, v.definition, v.created_ms FROM workflows w \
+             JOIN workflow_versions v ON v.tenant_id = w.tenant_id AND v.environment_id = w.environment_id \
+               AND v.workflow_id = w.workflow_id AND v.version = w.current_version \
+             WHERE w.tenant_id = $1 AND w.environment_id = $2 AND w.deleted_ms IS NULL ORDER BY w.workflow_id",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Self::workflow_row).collect()
+    }
+
+    async fn delete_workflow(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        force: bool,
+    ) -> Result<Vec<String>> {
+        let now = self.now;
+        let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query(
+            "SELECT 1 AS one FROM workflows WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3 AND deleted_ms IS NULL",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(workflow_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if exists.is_none() {
+            return Err(Error::NotFound);
+        }
+        let running: Vec<String> = sqlx::query(
+            "SELECT id FROM executions WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3 \
+             AND status NOT IN ('completed', 'failed', 'cancelled') ORDER BY id",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(workflow_id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>("id"))
+        .collect::<Result<_, _>>()?;
+        if !running.is_empty() && !force {
+            return Err(Error::Conflict(format!(
+                "workflow '{workflow_id}' has {} running execution(s); delete with force to cancel them",
+                running.len()
+            )));
+        }
+        for id in &running {
+            sqlx::query(sql(format!(
+                "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) VALUES ($1, $2, $3, 'cancel', '{{}}', {now})"
+            )))
+            .bind(id)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(sql(format!(
+            "UPDATE workflows SET deleted_ms = {now}, enabled = 0, updated_ms = {now} WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3"
+        )))
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(workflow_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(running)
+    }
+
+    async fn ingest(
+        &self,
+        scope: &Scope,
+        event: &NewEvent,
+        executions: &[NewExecution],
+    ) -> Result<Ingested> {
+        let now = self.now;
+        let mut tx = self.pool.begin().await?;
+        if let Some(key) = &event.idempotency_key {
+            let seen = sqlx::query("SELECT id FROM events WHERE tenant_id = $1 AND environment_id = $2 AND idempotency_key = $3")
+                .bind(&scope.tenant)
+                .bind(&scope.environment)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = seen {
+                let event_id: String = row.try_get("id")?;
+                drop(tx);
+                return self.duplicate(scope, event_id).await;
+            }
+        }
+        let inserted = sqlx::query(sql(format!(
+            "INSERT INTO events (id, tenant_id, environment_id, event_type, source, idempotency_key, payload, received_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, {now})"
+        )))
+        .bind(&event.id)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(&event.event_type)
+        .bind(event.source.as_deref())
+        .bind(event.idempotency_key.as_deref())
+        .bind(json_text(&event.payload))
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = inserted {
+            // Two requests with the same key raced; the other one won.
+            if let (Some(key), Some(db)) = (&event.idempotency_key, e.as_database_error())
+                && db.is_unique_violation()
+            {
+                drop(tx);
+                let row = sqlx::query("SELECT id FROM events WHERE tenant_id = $1 AND environment_id = $2 AND idempotency_key = $3")
+                    .bind(&scope.tenant)
+                    .bind(&scope.environment)
+                    .bind(key)
+                    .fetch_one(&self.pool)
+                    .await?;
+                return self.duplicate(scope, row.try_get("id")?).await;
+            }
+            return Err(e.into());
+        }
+        self.insert_executions(&mut tx, scope, Some(&event.id), executions)
+            .await?;
+        tx.commit().await?;
+        Ok(Ingested::New {
+            event_id: event.id.clone(),
+        })
+    }
+
+    async fn start_executions(&self, scope: &Scope, executions: &[NewExecution]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        self.insert_executions(&mut tx, scope, None, executions)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn enqueue(&self, scope: &Scope, execution_id: &str, item: NewItem) -> Result<()> {
+        let now = self.now;
+        let result = sqlx::query(sql(format!(
+            "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) \
+             SELECT id, tenant_id, environment_id, $4, $5, $6, COALESCE($7, {now}) FROM executions \
+             WHERE id = $1 AND tenant_id = $2 AND environment_id = $3 AND status NOT IN ('completed', 'failed', 'cancelled')"
+        )))
+        .bind(execution_id)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(&item.kind)
+        .bind(item.key.as_deref())
+        .bind(json_text(&item.payload))
+        .bind(item.run_at_ms)
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn awaiting(&self, scope: &Scope, event_type: &str) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT execution_id, thread FROM awaits WHERE tenant_id = $1 AND environment_id = $2 AND event_type = $3 ORDER BY execution_id, thread",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(event_type)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("execution_id")?, r.try_get("thread")?)))
+            .collect()
+    }
+
+    async fn claim(&self, owner: &str, lease_ms: i64, limit: i64) -> Result<Vec<Claim>> {
+        let now = self.now;
+        let lock = if self.backend == Backend::Postgres {
+            "FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        // Candidates come from the due items (indexed by run_at), not from a scan of executions.
+        let rows = sqlx::query(sql(format!(
+            "UPDATE executions SET lease_owner = $1, lease_expires_ms = {now} + $2, epoch = epoch + 1 \
+             WHERE id IN ( \
+               SELECT e.id FROM executions e \
+               WHERE e.id IN (SELECT i.execution_id FROM inbox i WHERE i.run_at_ms <= {now} ORDER BY i.run_at_ms LIMIT 1000) \
+                 AND (e.lease_owner IS NULL OR e.lease_expires_ms < {now}) \
+               LIMIT $3 {lock}) \
+             RETURNING id, tenant_id, environment_id, workflow_id, workflow_version, epoch, state"
+        )))
+        .bind(owner)
+        .bind(lease_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claims = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            let items = sqlx::query(sql(format!(
+                "SELECT id, kind, item_key, payload, run_at_ms FROM inbox WHERE execution_id = $1 AND run_at_ms <= {now} ORDER BY run_at_ms, id"
+            )))
+            .bind(&id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|i| {
+                Ok(Item {
+                    id: i.try_get("id")?,
+                    kind: i.try_get("kind")?,
+                    key: i.try_get("item_key")?,
+                    payload: parse_json(&i.try_get::<String, _>("payload")?, "queued item")?,
+                    run_at_ms: i.try_get("run_at_ms")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+            claims.push(Claim {
+                scope: Scope::new(
+                    r.try_get::<String, _>("tenant_id")?,
+                    r.try_get::<String, _>("environment_id")?,
+                ),
+                workflow_id: r.try_get("workflow_id")?,
+                workflow_version: r.try_get("workflow_version")?,
+                epoch: r.try_get("epoch")?,
+                state: parse_json(&r.try_get::<String, _>("state")?, "execution state")?,
+                execution_id: id,
+                items,
+            });
+        }
+        Ok(claims)
+    }
+
+    async fn commit(&self, owner: &str, claim: &Claim, c: Commit) -> Result<()> {
+        let now = self.now;
+        let scope = &claim.scope;
+        let id = &claim.execution_id;
+        let mut tx = self.pool.begin().await?;
+        // The guard: this node still holds the lease at the epoch it claimed.
+        let lease = if c.release {
+            "lease_owner = NULL, lease_expires_ms = NULL,"
+        } else {
+            ""
+        };
+        let updated = sqlx::query(sql(format!(
+            "UPDATE executions SET {lease} state = $1, status = $2, decision = $3, reason = $4, error = $5, \
+             completed_ms = CASE WHEN $6 = 1 THEN {now} ELSE completed_ms END, updated_ms = {now} \
+             WHERE id = $7 AND tenant_id = $8 AND environment_id = $9 AND lease_owner = $10 AND epoch = $11"
+        )))
+        .bind(json_text(&c.state))
+        .bind(&c.status)
+        .bind(c.decision.as_deref())
+        .bind(c.reason.as_deref())
+        .bind(c.error.as_deref())
+        .bind(i64::from(c.finished))
+        .bind(id)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(owner)
+        .bind(claim.epoch)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(Error::LeaseLost(id.clone()));
+        }
+        for item in &c.done_items {
+            sqlx::query("DELETE FROM inbox WHERE id = $1 AND execution_id = $2")
+                .bind(item)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for key in &c.cancel_keys {
+            sqlx::query("DELETE FROM inbox WHERE execution_id = $1 AND item_key = $2")
+                .bind(id)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if c.finished {
+            sqlx::query("DELETE FROM inbox WHERE execution_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM awaits WHERE execution_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            for item in &c.new_items {
+                sqlx::query(sql(format!(
+                    "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, {now}))"
+                )))
+                .bind(id)
+                .bind(&scope.tenant)
+                .bind(&scope.environment)
+                .bind(&item.kind)
+                .bind(item.key.as_deref())
+                .bind(json_text(&item.payload))
+                .bind(item.run_at_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for thread in &c.awaits_remove {
+                sqlx::query("DELETE FROM awaits WHERE execution_id = $1 AND thread = $2")
+                    .bind(id)
+                    .bind(thread)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (thread, event) in &c.awaits_add {
+                sqlx::query(
+                    "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (execution_id, thread) DO UPDATE SET event_type = $3",
+                )
+                .bind(&scope.tenant)
+                .bind(&scope.environment)
+                .bind(event)
+                .bind(id)
+                .bind(thread)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        for s in &c.steps {
+            sqlx::query(sql(format!(
+                "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, started_ms, updated_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {now}, {now}) \
+                 ON CONFLICT (execution_id, record_key) DO UPDATE SET status = $7, record = $9, updated_ms = {now}"
+            )))
+            .bind(id)
+            .bind(&s.key)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(&s.step_id)
+            .bind(&s.step_type)
+            .bind(&s.status)
+            .bind(s.attempt)
+            .bind(json_text(&s.record))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for a in &c.approvals {
+            sqlx::query(sql(format!(
+                "INSERT INTO approvals (id, tenant_id, environment_id, execution_id, step_id, status, approver_role, entity, entity_id, message, requested_ms, expires_ms) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, {now}, $10)"
+            )))
+            .bind(&a.id)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(id)
+            .bind(&a.step_id)
+            .bind(a.approver_role.as_deref())
+            .bind(a.entity.as_deref())
+            .bind(a.entity_id.as_deref())
+            .bind(a.message.as_deref())
+            .bind(a.expires_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for a in &c.withdrawn_approvals {
+            sqlx::query(sql(format!(
+                "UPDATE approvals SET status = 'withdrawn', decided_ms = {now} WHERE id = $1 AND execution_id = $2 AND status = 'pending'"
+            )))
+            .bind(a)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !c.new_executions.is_empty() {
+            self.insert_executions(&mut tx, scope, None, &c.new_executions)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn execution(&self, scope: &Scope, id: &str) -> Result<Option<ExecutionRow>> {
+        let row = sqlx::query(
+            "SELECT id, workflow_id, workflow_version, event_id, parent_id, status, decision, reason, error, state, started_ms, completed_ms, updated_ms \
+             FROM executions WHERE id = $1 AND tenant_id = $2 AND environment_id = $3",
+        )
+        .bind(id)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Self::execution_row).transpose()
+    }
+
+    async fn executions(&self, scope: &Scope, f: &ExecutionFilter) -> Result<Vec<ExecutionRow>> {
+        let rows = sqlx::query(
+            "SELECT id, workflow_id, workflow_version, event_id, parent_id, status, decision, reason, error, state, started_ms, completed_ms, updated_ms \
+             FROM executions WHERE tenant_id = $1 AND environment_id = $2 \
+               AND ($3 IS NULL OR workflow_id = $3) AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR event_id = $5) \
+             ORDER BY started_ms DESC, id DESC LIMIT $6 OFFSET $7",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(f.workflow_id.as_deref())
+        .bind(f.status.as_deref())
+        .bind(f.event_id.as_deref())
+        .bind(if f.limit > 0 { f.limit.min(1000) } else { 100 })
+        .bind(f.offset.max(0))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Self::execution_row).collect()
+    }
+
+    async fn steps(&self, scope: &Scope, execution_id: &str) -> Result<Vec<Value>> {
+        let rows = sqlx::query(
+            "SELECT record FROM step_executions WHERE execution_id = $1 AND tenant_id = $2 AND environment_id = $3 ORDER BY started_ms, record_key",
+        )
+        .bind(execution_id)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| parse_json(&r.try_get::<String, _>("record")?, "step record"))
+            .collect()
+    }
+
+    async fn approval(&self, scope: &Scope, id: &str) -> Result<Option<Approval>> {
+        let row = sqlx::query(
+            "SELECT id, execution_id, step_id, status, approver_role, entity, entity_id, message, requested_ms, expires_ms, decided_by \
+             FROM approvals WHERE id = $1 AND tenant_id = $2 AND environment_id = $3",
+        )
+        .bind(id)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Approval {
+                id: r.try_get("id")?,
+                execution_id: r.try_get("execution_id")?,
+                step_id: r.try_get("step_id")?,
+                status: r.try_get("status")?,
+                approver_role: r.try_get("approver_role")?,
+                entity: r.try_get("entity")?,
+                entity_id: r.try_get("entity_id")?,
+                message: r.try_get("message")?,
+                requested_ms: r.try_get("requested_ms")?,
+                expires_ms: r.try_get("expires_ms")?,
+                decided_by: r.try_get("decided_by")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn decide_approval(
+        &self,
+        scope: &Scope,
+        id: &str,
+        approved: bool,
+        by: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let now = self.now;
+        let mut tx = self.pool.begin().await?;
+        let status = if approved { "approved" } else { "rejected" };
+        let row = sqlx::query(sql(format!(
+            "UPDATE approvals SET status = $1, decided_ms = {now}, decided_by = $2, decision_reason = $3 \
+             WHERE id = $4 AND tenant_id = $5 AND environment_id = $6 AND status = 'pending' RETURNING execution_id"
+        )))
+        .bind(status)
+        .bind(by)
+        .bind(reason)
+        .bind(id)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            drop(tx);
+            return match self.approval(scope, id).await? {
+                Some(a) => Err(Error::Conflict(format!(
+                    "approval '{id}' is already {}",
+                    a.status
+                ))),
+                None => Err(Error::NotFound),
+            };
+        };
+        let execution_id: String = row.try_get("execution_id")?;
+        sqlx::query(sql(format!(
+            "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) VALUES ($1, $2, $3, 'approval', $4, {now})"
+        )))
+        .bind(&execution_id)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(serde_json::json!({ "id": id, "approved": approved }).to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit(
+        &self,
+        scope: &Scope,
+        actor: (&str, &str),
+        action: &str,
+        target: &str,
+        changes: Option<&Value>,
+    ) -> Result<()> {
+        let now = self.now;
+        sqlx::query(sql(format!(
+            "INSERT INTO audit_log (tenant_id, environment_id, actor_type, actor_id, action, target, changes, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, {now})"
+        )))
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(actor.0)
+        .bind(actor.1)
+        .bind(action)
+        .bind(target)
+        .bind(changes.map(json_text))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn now_ms(&self) -> Result<i64> {
+        self.now().await
+    }
+}
+
+impl SqlStore {
+    async fn duplicate(&self, scope: &Scope, event_id: String) -> Result<Ingested> {
+        let executions = sqlx::query("SELECT id FROM executions WHERE event_id = $1 AND tenant_id = $2 AND environment_id = $3 ORDER BY id")
+            .bind(&event_id)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<_, _>>()?;
+        Ok(Ingested::Duplicate {
+            event_id,
+            executions,
+        })
+    }
+}

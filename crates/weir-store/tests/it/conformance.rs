@@ -1,0 +1,655 @@
+//! What every Store back-end must do. Each case gets an empty database.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use weir_store::*;
+
+type Case = fn(Arc<dyn Store>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        pub const CASES: &[(&str, Case)] = &[$((stringify!($name), |s| Box::pin($name(s)))),*];
+    };
+}
+
+cases!(
+    bootstrap_creates_one_default_scope_and_admin_key,
+    workflow_versions_are_immutable_and_scoped,
+    deleting_a_workflow_with_running_executions_needs_force,
+    events_are_idempotent_per_scope,
+    claims_take_due_work_under_a_lease,
+    a_node_that_lost_its_lease_writes_nothing,
+    commits_write_steps_waits_timers_and_approvals_together,
+    approvals_are_decided_once_and_queue_the_outcome,
+    executions_are_listed_and_read_only_within_their_scope,
+    concurrent_claims_never_take_the_same_execution_twice,
+);
+
+fn scope_b() -> Scope {
+    Scope::new("other", "production")
+}
+
+fn new_execution(id: &str, workflow: &str) -> NewExecution {
+    NewExecution {
+        id: id.into(),
+        workflow_id: workflow.into(),
+        workflow_version: 1,
+        parent_id: None,
+        state: json!({"id": id}),
+        status: "running".into(),
+    }
+}
+
+fn event(id: &str, key: Option<&str>) -> NewEvent {
+    NewEvent {
+        id: id.into(),
+        event_type: "order.created".into(),
+        source: Some("shop".into()),
+        idempotency_key: key.map(Into::into),
+        payload: json!({"order": {"id": id}}),
+    }
+}
+
+fn finishing(claim: &Claim, status: &str) -> Commit {
+    Commit {
+        state: json!({"done": true}),
+        status: status.into(),
+        finished: true,
+        done_items: claim.items.iter().map(|i| i.id).collect(),
+        release: true,
+        ..Commit::default()
+    }
+}
+
+async fn bootstrap_creates_one_default_scope_and_admin_key(s: Arc<dyn Store>) {
+    let hash = hash_key("secret-admin-key");
+    let b = s.bootstrap(&hash).await.unwrap();
+    assert!(b.created);
+    assert_eq!(b.scope, Scope::new("default", "production"));
+    let again = s.bootstrap(&hash_key("another")).await.unwrap();
+    assert!(!again.created, "a second start creates nothing");
+    assert_eq!(again.scope, b.scope);
+    let key = s.api_key(&hash).await.unwrap().expect("the admin key");
+    assert_eq!((key.scope, key.role.as_str()), (b.scope.clone(), "admin"));
+    assert!(s.api_key(&hash_key("another")).await.unwrap().is_none());
+    assert!(s.api_key("").await.unwrap().is_none());
+    assert_eq!(s.scopes().await.unwrap(), vec![b.scope]);
+    assert_ne!(hash, "secret-admin-key", "keys are stored hashed");
+    assert_eq!(hash.len(), 64);
+}
+
+async fn workflow_versions_are_immutable_and_scoped(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    let v1 = s
+        .put_workflow(
+            &a,
+            "approve",
+            &json!({"workflow_id": "approve", "rev": 1}),
+            true,
+        )
+        .await
+        .unwrap();
+    let v2 = s
+        .put_workflow(
+            &a,
+            "approve",
+            &json!({"workflow_id": "approve", "rev": 2}),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!((v1.version, v2.version), (1, 2));
+    let current = s.workflow(&a, "approve").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            current.version,
+            current.enabled,
+            current.definition["rev"].clone()
+        ),
+        (2, false, json!(2))
+    );
+    let old = s.workflow_version(&a, "approve", 1).await.unwrap().unwrap();
+    assert_eq!(
+        old.definition["rev"],
+        json!(1),
+        "an old version keeps its definition"
+    );
+    assert!(
+        s.workflow_version(&a, "approve", 3)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    s.put_workflow(&a, "another", &json!({}), true)
+        .await
+        .unwrap();
+    let ids: Vec<String> = s
+        .workflows(&a)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.workflow_id)
+        .collect();
+    assert_eq!(ids, ["another", "approve"]);
+    // Another tenant sees none of it, and can use the same id.
+    assert!(s.workflow(&scope_b(), "approve").await.unwrap().is_none());
+    assert!(s.workflows(&scope_b()).await.unwrap().is_empty());
+    assert!(
+        s.workflow_version(&scope_b(), "approve", 1)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        s.put_workflow(&scope_b(), "approve", &json!({}), true)
+            .await
+            .unwrap()
+            .version,
+        1
+    );
+}
+
+async fn deleting_a_workflow_with_running_executions_needs_force(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    s.put_workflow(&a, "w", &json!({}), true).await.unwrap();
+    s.ingest(
+        &a,
+        &event("e1", None),
+        &[new_execution("x1", "w"), new_execution("x2", "w")],
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(s.delete_workflow(&a, "w", false).await, Err(Error::Conflict(m)) if m.contains("2 running"))
+    );
+    assert!(
+        s.workflow(&a, "w").await.unwrap().is_some(),
+        "a refused delete changes nothing"
+    );
+    assert!(matches!(
+        s.delete_workflow(&scope_b(), "w", true).await,
+        Err(Error::NotFound)
+    ));
+    let cancelled = s.delete_workflow(&a, "w", true).await.unwrap();
+    assert_eq!(cancelled, ["x1", "x2"]);
+    assert!(s.workflow(&a, "w").await.unwrap().is_none());
+    let claims = s.claim("n1", 30_000, 10).await.unwrap();
+    let kinds: Vec<Vec<String>> = claims
+        .iter()
+        .map(|c| c.items.iter().map(|i| i.kind.clone()).collect())
+        .collect();
+    assert!(kinds.iter().all(|k| k == &["start", "cancel"]), "{kinds:?}");
+    assert!(matches!(
+        s.delete_workflow(&a, "w", false).await,
+        Err(Error::NotFound)
+    ));
+}
+
+async fn events_are_idempotent_per_scope(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    let first = s
+        .ingest(
+            &a,
+            &event("e1", Some("k1")),
+            &[new_execution("x1", "w"), new_execution("x2", "v")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        Ingested::New {
+            event_id: "e1".into()
+        }
+    );
+    let again = s
+        .ingest(&a, &event("e2", Some("k1")), &[new_execution("x3", "w")])
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        Ingested::Duplicate {
+            event_id: "e1".into(),
+            executions: vec!["x1".into(), "x2".into()]
+        }
+    );
+    assert!(
+        s.execution(&a, "x3").await.unwrap().is_none(),
+        "a duplicate starts nothing"
+    );
+    // The same key in another scope is another event.
+    let other = s
+        .ingest(
+            &scope_b(),
+            &event("e3", Some("k1")),
+            &[new_execution("x4", "w")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        other,
+        Ingested::New {
+            event_id: "e3".into()
+        }
+    );
+    // Without a key every event is new.
+    assert!(matches!(
+        s.ingest(&a, &event("e4", None), &[]).await.unwrap(),
+        Ingested::New { .. }
+    ));
+    assert!(matches!(
+        s.ingest(&a, &event("e5", None), &[]).await.unwrap(),
+        Ingested::New { .. }
+    ));
+}
+
+async fn claims_take_due_work_under_a_lease(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    s.ingest(&a, &event("e1", None), &[new_execution("x1", "w")])
+        .await
+        .unwrap();
+    let claims = s.claim("n1", 30_000, 10).await.unwrap();
+    assert_eq!(claims.len(), 1);
+    let c = &claims[0];
+    assert_eq!(
+        (c.execution_id.as_str(), c.scope.clone(), c.items.len()),
+        ("x1", a.clone(), 1)
+    );
+    assert_eq!(c.items[0].kind, "start");
+    assert_eq!(c.state, json!({"id": "x1"}));
+    assert!(
+        s.claim("n2", 30_000, 10).await.unwrap().is_empty(),
+        "leased work is not claimed twice"
+    );
+    // Consume the start item, schedule a timer 300 ms ahead and give the lease back.
+    let now = s.now_ms().await.unwrap();
+    let commit = Commit {
+        state: json!({"step": 1}),
+        status: "waiting".into(),
+        done_items: vec![c.items[0].id],
+        new_items: vec![NewItem {
+            kind: "timer".into(),
+            key: Some("t1".into()),
+            payload: json!({"timer": 1}),
+            run_at_ms: Some(now + 300),
+        }],
+        release: true,
+        ..Commit::default()
+    };
+    s.commit("n1", c, commit).await.unwrap();
+    assert!(
+        s.claim("n2", 30_000, 10).await.unwrap().is_empty(),
+        "the timer is not due yet"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let claims = s.claim("n2", 30_000, 10).await.unwrap();
+    assert_eq!(claims.len(), 1);
+    assert_eq!(
+        (
+            claims[0].items[0].kind.as_str(),
+            claims[0].items[0].key.as_deref()
+        ),
+        ("timer", Some("t1"))
+    );
+    assert_eq!(claims[0].state, json!({"step": 1}));
+    s.commit("n2", &claims[0], finishing(&claims[0], "completed"))
+        .await
+        .unwrap();
+    let row = s.execution(&a, "x1").await.unwrap().unwrap();
+    assert_eq!(row.status, "completed");
+    assert!(row.completed_ms.is_some());
+    assert!(s.claim("n3", 30_000, 10).await.unwrap().is_empty());
+}
+
+async fn a_node_that_lost_its_lease_writes_nothing(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    s.ingest(&a, &event("e1", None), &[new_execution("x1", "w")])
+        .await
+        .unwrap();
+    let old = s.claim("n1", 100, 10).await.unwrap().remove(0);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The lease expired by the database's clock: another node takes the work over.
+    let new = s.claim("n2", 30_000, 10).await.unwrap().remove(0);
+    assert_eq!(new.epoch, old.epoch + 1);
+    let stale = Commit {
+        state: json!({"by": "n1"}),
+        status: "running".into(),
+        done_items: vec![old.items[0].id],
+        ..Commit::default()
+    };
+    assert!(matches!(s.commit("n1", &old, stale).await, Err(Error::LeaseLost(id)) if id == "x1"));
+    assert_eq!(
+        s.execution(&a, "x1").await.unwrap().unwrap().state,
+        json!({"id": "x1"}),
+        "nothing written"
+    );
+    // The same owner with an old epoch is refused too (it claimed again since).
+    let again = Commit {
+        state: json!({"by": "n2"}),
+        status: "running".into(),
+        ..Commit::default()
+    };
+    let mut older = new.clone();
+    older.epoch -= 1;
+    assert!(matches!(
+        s.commit("n2", &older, again.clone()).await,
+        Err(Error::LeaseLost(_))
+    ));
+    s.commit("n2", &new, finishing(&new, "completed"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.execution(&a, "x1").await.unwrap().unwrap().state,
+        json!({"done": true})
+    );
+}
+
+async fn commits_write_steps_waits_timers_and_approvals_together(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    s.ingest(&a, &event("e1", None), &[new_execution("x1", "w")])
+        .await
+        .unwrap();
+    let c = s.claim("n1", 30_000, 10).await.unwrap().remove(0);
+    let step = |key: &str, status: &str| StepRow {
+        key: key.into(),
+        step_id: "pay".into(),
+        step_type: "wait".into(),
+        status: status.into(),
+        attempt: 0,
+        record: json!({"step_id": "pay", "status": status}),
+    };
+    let far = s.now_ms().await.unwrap() + 3_600_000;
+    let commit = Commit {
+        state: json!({}),
+        status: "waiting".into(),
+        done_items: vec![c.items[0].id],
+        new_items: vec![
+            NewItem {
+                kind: "timer".into(),
+                key: Some("t1".into()),
+                payload: json!({}),
+                run_at_ms: Some(far),
+            },
+            NewItem {
+                kind: "timer".into(),
+                key: Some("t2".into()),
+                payload: json!({}),
+                run_at_ms: Some(far),
+            },
+        ],
+        steps: vec![step("0:pay:0", "waiting")],
+        awaits_add: vec![(0, "payment.received".into()), (3, "refund.issued".into())],
+        approvals: vec![NewApproval {
+            id: "ap1".into(),
+            step_id: "ask".into(),
+            approver_role: Some("manager".into()),
+            entity: Some("order".into()),
+            entity_id: Some("o1".into()),
+            message: None,
+            expires_ms: Some(far),
+        }],
+        ..Commit::default()
+    };
+    s.commit("n1", &c, commit).await.unwrap();
+    assert_eq!(
+        s.awaiting(&a, "payment.received").await.unwrap(),
+        [("x1".to_owned(), 0)]
+    );
+    assert!(
+        s.awaiting(&scope_b(), "payment.received")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.approval(&a, "ap1").await.unwrap().unwrap().status,
+        "pending"
+    );
+    // Same lease, next step: the step record is replaced, a wait and a timer go away.
+    let commit = Commit {
+        state: json!({}),
+        status: "running".into(),
+        steps: vec![step("0:pay:0", "completed")],
+        awaits_remove: vec![0],
+        cancel_keys: vec!["t1".into()],
+        new_executions: vec![new_execution("child1", "sub")],
+        ..Commit::default()
+    };
+    s.commit("n1", &c, commit).await.unwrap();
+    assert!(s.awaiting(&a, "payment.received").await.unwrap().is_empty());
+    assert_eq!(s.awaiting(&a, "refund.issued").await.unwrap().len(), 1);
+    let steps = s.steps(&a, "x1").await.unwrap();
+    assert_eq!(steps, [json!({"step_id": "pay", "status": "completed"})]);
+    assert!(s.steps(&scope_b(), "x1").await.unwrap().is_empty());
+    assert_eq!(
+        s.execution(&a, "child1")
+            .await
+            .unwrap()
+            .unwrap()
+            .workflow_id,
+        "sub"
+    );
+    // Finishing drops what is left: the other timer and the other wait.
+    s.commit(
+        "n1",
+        &c,
+        Commit {
+            state: json!({}),
+            status: "completed".into(),
+            finished: true,
+            release: true,
+            ..Commit::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(s.awaiting(&a, "refund.issued").await.unwrap().is_empty());
+    let claims = s.claim("n2", 30_000, 10).await.unwrap();
+    assert_eq!(
+        claims
+            .iter()
+            .map(|c| c.execution_id.as_str())
+            .collect::<Vec<_>>(),
+        ["child1"],
+        "only the child's start is left"
+    );
+}
+
+async fn approvals_are_decided_once_and_queue_the_outcome(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    s.ingest(&a, &event("e1", None), &[new_execution("x1", "w")])
+        .await
+        .unwrap();
+    let c = s.claim("n1", 30_000, 10).await.unwrap().remove(0);
+    let approval = NewApproval {
+        id: "ap1".into(),
+        step_id: "ask".into(),
+        approver_role: None,
+        entity: None,
+        entity_id: None,
+        message: Some("ok?".into()),
+        expires_ms: None,
+    };
+    s.commit(
+        "n1",
+        &c,
+        Commit {
+            state: json!({}),
+            status: "waiting".into(),
+            done_items: vec![c.items[0].id],
+            approvals: vec![approval],
+            release: true,
+            ..Commit::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.decide_approval(&scope_b(), "ap1", true, "mallory", None)
+            .await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        s.decide_approval(&a, "nope", true, "ann", None).await,
+        Err(Error::NotFound)
+    ));
+    s.decide_approval(&a, "ap1", false, "ann", Some("too risky"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(s.decide_approval(&a, "ap1", true, "bob", None).await, Err(Error::Conflict(m)) if m.contains("rejected"))
+    );
+    let ap = s.approval(&a, "ap1").await.unwrap().unwrap();
+    assert_eq!(
+        (ap.status.as_str(), ap.decided_by.as_deref()),
+        ("rejected", Some("ann"))
+    );
+    let claim = s.claim("n1", 30_000, 10).await.unwrap().remove(0);
+    assert_eq!(claim.items[0].kind, "approval");
+    assert_eq!(
+        claim.items[0].payload,
+        json!({"id": "ap1", "approved": false})
+    );
+}
+
+async fn executions_are_listed_and_read_only_within_their_scope(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    s.ingest(
+        &a,
+        &event("e1", None),
+        &[new_execution("x1", "w"), new_execution("x2", "v")],
+    )
+    .await
+    .unwrap();
+    s.ingest(&scope_b(), &event("e2", None), &[new_execution("y1", "w")])
+        .await
+        .unwrap();
+    let all = s.executions(&a, &ExecutionFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let only_w = s
+        .executions(
+            &a,
+            &ExecutionFilter {
+                workflow_id: Some("w".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        only_w.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["x1"]
+    );
+    let by_event = s
+        .executions(
+            &a,
+            &ExecutionFilter {
+                event_id: Some("e1".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_event.len(), 2);
+    assert!(
+        s.executions(
+            &a,
+            &ExecutionFilter {
+                status: Some("failed".into()),
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
+    assert!(
+        s.execution(&a, "y1").await.unwrap().is_none(),
+        "another tenant's execution is not found"
+    );
+    assert!(matches!(
+        s.enqueue(
+            &a,
+            "y1",
+            NewItem {
+                kind: "cancel".into(),
+                key: None,
+                payload: Value::Null,
+                run_at_ms: None
+            }
+        )
+        .await,
+        Err(Error::NotFound)
+    ));
+    s.enqueue(
+        &a,
+        "x1",
+        NewItem {
+            kind: "cancel".into(),
+            key: None,
+            payload: json!({}),
+            run_at_ms: None,
+        },
+    )
+    .await
+    .unwrap();
+    let page = s
+        .executions(
+            &a,
+            &ExecutionFilter {
+                limit: 1,
+                offset: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    s.audit(
+        &a,
+        ("api_key", "k1"),
+        "workflow.create",
+        "w",
+        Some(&json!({"after": 1})),
+    )
+    .await
+    .unwrap();
+}
+
+async fn concurrent_claims_never_take_the_same_execution_twice(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    let execs: Vec<NewExecution> = (0..60)
+        .map(|i| new_execution(&format!("x{i:02}"), "w"))
+        .collect();
+    s.ingest(&a, &event("e1", None), &execs).await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..4 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let owner = format!("n{n}");
+            let mut mine = Vec::new();
+            for _ in 0..30 {
+                let claims = s.claim(&owner, 30_000, 5).await.unwrap();
+                for c in claims {
+                    s.commit(&owner, &c, finishing(&c, "completed"))
+                        .await
+                        .unwrap();
+                    mine.push(c.execution_id);
+                }
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, all.len(), "an execution was claimed twice");
+    assert_eq!(all.len(), 60, "every execution was claimed once");
+}
