@@ -57,15 +57,72 @@ impl ActionType {
     /// against it.
     pub fn check(&self, config: &Value) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        // Unknown top-level fields are reported one by one, at their own path, with a
+        // suggestion; the schema's own message would name the whole object.
+        let closed = self.schema.get("additionalProperties") == Some(&Value::Bool(false));
+        let known: Vec<&str> = self
+            .schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        if closed && let Value::Object(fields) = config {
+            for k in fields.keys().filter(|k| !known.contains(&k.as_str())) {
+                let hint = crate::parse_closest(k, &known)
+                    .map(|c| format!(" (did you mean '{c}'?)"))
+                    .unwrap_or_default();
+                let pointer = format!("/{}", k.replace('~', "~0").replace('/', "~1"));
+                out.push((
+                    pointer,
+                    format!("unknown field '{k}'{hint}; known: {}", known.join(", ")),
+                ));
+            }
+        }
         for err in self.validator.iter_errors(config) {
             let pointer = err.instance_path().to_string();
             let at = config.pointer(&pointer);
             if matches!(at, Some(Value::String(s)) if is_templated(s)) {
                 continue;
             }
-            out.push((pointer, err.to_string()));
+            let message = err.to_string();
+            if closed
+                && pointer.is_empty()
+                && message.contains("Additional properties are not allowed")
+            {
+                continue; // Reported above, field by field.
+            }
+            if message.contains("'anyOf'") {
+                out.push((pointer, self.any_of_message()));
+                continue;
+            }
+            out.push((pointer, message));
         }
         out
+    }
+
+    /// "needs one of: subject, template" from a schema's `anyOf` of `required` lists.
+    fn any_of_message(&self) -> String {
+        let options: Vec<String> = self
+            .schema
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .map(|alts| {
+                alts.iter()
+                    .filter_map(|a| a.get("required").and_then(Value::as_array))
+                    .map(|r| {
+                        r.iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if options.is_empty() {
+            "the config matches none of the allowed forms".into()
+        } else {
+            format!("needs one of: {}", options.join(", "))
+        }
     }
 }
 

@@ -401,7 +401,7 @@ impl Compare {
         if let Some(lit) = value.as_literal().filter(|_| raw.is_some()) {
             match op {
                 Op::Matches => match lit {
-                    Value::String(p) => match Regex::new(p) {
+                    Value::String(p) => match compile_regex(p) {
                         Ok(r) => regex = Some(r),
                         Err(e) => diags.push(
                             Code::BadRegex,
@@ -708,15 +708,21 @@ impl Compare {
     ) -> (bool, Option<Note>, Value) {
         let actual = self.field.lookup(fields).filter(|v| !v.is_null());
         let expected_owned;
+        let mut shown = None;
         let expected: &Value = match &self.value {
             TemplateValue::Literal(v) => v,
             other => {
-                let before = render.missing_paths.len();
-                expected_owned = other.render(ctx, env, Secrets::Redact, render);
-                if render.missing_paths.len() > before {
+                let (missing, secrets) = (render.missing_paths.len(), render.secrets_used.len());
+                // Compare with the real value of a secret; only the trace shows it redacted.
+                expected_owned = other.render(ctx, env, Secrets::Reveal, render);
+                if render.secrets_used.len() > secrets {
+                    shown =
+                        Some(other.render(ctx, env, Secrets::Redact, &mut RenderTrace::default()));
+                }
+                if render.missing_paths.len() > missing {
                     // The value names a field that is absent: there is nothing to compare with.
                     let note = Note::BadExpected("the value's template names an absent field");
-                    return (false, Some(note), expected_owned);
+                    return (false, Some(note), shown.unwrap_or(expected_owned));
                 }
                 &expected_owned
             }
@@ -725,7 +731,7 @@ impl Compare {
             Ok(r) => (r, None),
             Err(note) => (negative_default(self.op, note), Some(note)),
         };
-        (result, note, expected.clone())
+        (result, note, shown.unwrap_or_else(|| expected.clone()))
     }
 
     fn check(&self, actual: Option<&Value>, expected: &Value, env: &Env<'_>) -> Result<bool, Note> {
@@ -795,7 +801,10 @@ impl Compare {
                 match &self.regex {
                     Some(r) => Ok(r.is_match(text)),
                     None => match expected {
-                        Value::String(p) => Regex::new(p)
+                        Value::String(p) if p.len() > MAX_DYNAMIC_PATTERN => {
+                            Err(Note::BadExpected("the pattern is longer than 1024 bytes"))
+                        }
+                        Value::String(p) => compile_regex(p)
                             .map(|r| r.is_match(text))
                             .map_err(|_| Note::BadExpected("the pattern does not compile")),
                         _ => Err(Note::BadExpected("the pattern is not a string")),
@@ -860,7 +869,8 @@ fn is_empty(v: Option<&Value>) -> bool {
 pub(crate) fn equals(a: &Value, e: &Value) -> Result<bool, Note> {
     match (a, e) {
         (Value::Number(_), Value::Number(_)) => Ok(compare_numbers(a, e) == Some(Ordering::Equal)),
-        (Value::String(x), Value::String(y)) => Ok(x == y),
+        (Value::String(x), Value::String(y)) => Ok(x == y
+            || matches!((parse_absolute_time(x), parse_absolute_time(y)), (Some(a), Some(b)) if a == b)),
         (Value::Bool(x), Value::Bool(y)) => Ok(x == y),
         (Value::Array(_), Value::Array(_)) | (Value::Object(_), Value::Object(_)) => Ok(a == e),
         _ => Err(Note::Mismatch(type_name(a), type_name(e))),
@@ -876,6 +886,22 @@ fn compare_numbers(a: &Value, e: &Value) -> Option<Ordering> {
     }
     if let (Some(x), Some(y)) = (x.as_u64(), y.as_u64()) {
         return Some(x.cmp(&y));
+    }
+    // An integer against a float: compare exactly when the float is a whole number in range,
+    // so 9007199254740993 is not equal to 9007199254740992.0.
+    let exact = |n: &serde_json::Number| -> Option<i128> {
+        n.as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+            .or_else(|| {
+                let f = n.as_f64()?;
+                (f.fract() == 0.0 && f.abs() < 1.7e38).then_some(f as i128)
+            })
+    };
+    if let (Some(a), Some(b)) = (exact(x), exact(y))
+        && (x.is_f64() != y.is_f64())
+    {
+        return Some(a.cmp(&b));
     }
     x.as_f64()?.partial_cmp(&y.as_f64()?)
 }
@@ -997,4 +1023,16 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         return Duration::parse(s).ok().map(|d| now - d.as_chrono());
     }
     None
+}
+
+/// The longest pattern a `matches` value may render to at run time.
+pub const MAX_DYNAMIC_PATTERN: usize = 1024;
+
+/// Compiles a pattern with bounded memory; Rust's regex engine matches in linear time, so the
+/// compile is the only cost to bound.
+fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .dfa_size_limit(1 << 20)
+        .build()
 }

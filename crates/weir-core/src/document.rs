@@ -121,18 +121,11 @@ pub fn load_value(bytes: &[u8], format: Option<Format>) -> Result<Value, Documen
                 let message = e.to_string();
                 if message.contains("depth") && message.contains("budget")
                     || message.contains("max_depth")
+                    || message.contains("recursion limit exceeded")
                 {
                     return DocumentError::TooDeep;
                 }
-                // The library suggests one of its own options; that means nothing to a user.
-                let message =
-                    message.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
-                DocumentError::Syntax {
-                    format: Format::Yaml,
-                    message: first_lines(&message),
-                    line: None,
-                    column: None,
-                }
+                yaml_error(&message)
             })?;
             if depth(&value) > MAX_DEPTH {
                 return Err(DocumentError::TooDeep);
@@ -204,8 +197,33 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     }
 }
 
-fn first_lines(message: &str) -> String {
-    message.lines().take(6).collect::<Vec<_>>().join("\n")
+/// Turns the YAML library's message into ours: its first line, the position as line and
+/// column, and plain words for its resource limits (no Rust debug output, no source snippet).
+fn yaml_error(message: &str) -> DocumentError {
+    let first = message.lines().next().unwrap_or(message).trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // "line 6 column 14: what went wrong"
+    let (mut line, mut column, mut text) = (None, None, first.to_owned());
+    if let Some(rest) = first.strip_prefix("line ")
+        && let Some((pos, what)) = rest.split_once(": ")
+        && let Some((l, c)) = pos.split_once(" column ")
+    {
+        line = l.trim().parse().ok();
+        column = c.trim().parse().ok();
+        text = what.to_owned();
+    }
+    if text.contains("budget breached") {
+        text = "the document expands past the reader's limits (too many nodes, aliases or anchors)"
+            .into();
+    }
+    // The library suggests one of its own options; that means nothing to a user.
+    let text = text.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+    DocumentError::Syntax {
+        format: Format::Yaml,
+        message: text,
+        line,
+        column,
+    }
 }
 
 /// The nesting depth of a value, computed without recursion.

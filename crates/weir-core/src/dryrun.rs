@@ -31,7 +31,7 @@ impl Default for DryRunOptions {
             event: None,
             approval: None,
             wait: None,
-            max_step_visits: 10_000,
+            max_step_visits: 100_000,
             default_max_iterations: 1000,
         }
     }
@@ -225,7 +225,12 @@ struct Runner<'a, 'e> {
     records: Vec<StepRecord>,
     decision: Option<(DecisionKind, Option<String>)>,
     visits: usize,
+    /// Bytes of context values rendered so far (see [`MAX_RUN_RENDER_BYTES`]).
+    rendered: usize,
 }
+
+/// How many bytes of values one dry-run may render in all.
+pub const MAX_RUN_RENDER_BYTES: usize = 64 * 1024 * 1024;
 
 /// Dry-runs `wf` for one event payload.
 pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptions) -> DryRun {
@@ -245,6 +250,7 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
 
     // Which trigger starts this run?
     let mut render = RenderTrace::default();
+    let mut schema_problems: Option<String> = None;
     let mut rejected: Option<TriggerMatch> = None;
     for (index, t) in wf.triggers.iter().enumerate() {
         let applies = match (&t.kind, &opts.event) {
@@ -263,7 +269,36 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
             .conditions
             .as_ref()
             .map(|c| c.eval_traced(&ctx, env, &mut render));
-        let passed = conditions.as_ref().is_none_or(CondTrace::result);
+        let mut passed = conditions.as_ref().is_none_or(CondTrace::result);
+        // A manual or api start must satisfy the trigger's input schema.
+        if let TriggerKind::Manual {
+            input_schema: Some(schema),
+        }
+        | TriggerKind::Api {
+            input_schema: Some(schema),
+        } = &t.kind
+            && passed
+            && let Ok(validator) = jsonschema::validator_for(schema)
+        {
+            let problems: Vec<String> = validator
+                .iter_errors(payload)
+                .map(|e| {
+                    format!(
+                        "{}: {e}",
+                        if e.instance_path().as_str().is_empty() {
+                            "/"
+                        } else {
+                            e.instance_path().as_str()
+                        }
+                    )
+                })
+                .take(10)
+                .collect();
+            if !problems.is_empty() {
+                passed = false;
+                schema_problems = Some(problems.join("; "));
+            }
+        }
         let m = TriggerMatch {
             index,
             kind: t.kind.name(),
@@ -277,6 +312,10 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
         }
         rejected.get_or_insert(m);
     }
+    if !wf.enabled {
+        out.notes
+            .push("the workflow is disabled: the engine would not start it".into());
+    }
     if wf.triggers.is_empty() && opts.event.is_none() {
         out.matched = true;
         out.notes
@@ -284,6 +323,12 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
     }
     if !out.matched {
         out.reason = Some(match (&rejected, &opts.event) {
+            (Some(_), _) if schema_problems.is_some() => {
+                format!(
+                    "the input does not satisfy the trigger's input_schema: {}",
+                    schema_problems.unwrap_or_default()
+                )
+            }
             (Some(_), _) => "the trigger conditions are false for this payload".into(),
             (None, Some(ev)) => format!("no trigger of this workflow listens for event '{ev}'"),
             (None, None) => "the workflow has no manual or api trigger; give --event".into(),
@@ -320,6 +365,7 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
         records: Vec::new(),
         decision: None,
         visits: 0,
+        rendered: 0,
     };
     let top = Frame {
         parent: None,
@@ -401,7 +447,7 @@ impl Runner<'_, '_> {
             self.visits += 1;
             if self.visits > self.opts.max_step_visits {
                 return ListEnd::Failed(format!(
-                    "more than {} step visits: the workflow loops",
+                    "more than {} step visits (a loop of jumps, or a longer walk than a dry-run takes)",
                     self.opts.max_step_visits
                 ));
             }
@@ -439,61 +485,70 @@ impl Runner<'_, '_> {
     /// Runs a list whose steps declare `depends_on`: each step runs once its dependencies have
     /// completed, in dependency order (list order among equals).
     fn run_dag(&mut self, list: &StepList, frame: &Frame) -> ListEnd {
+        // Kahn's algorithm, taking ready steps in list order: linear in steps and dependencies.
         let n = list.steps.len();
         let mut done: Vec<Option<StepStatus>> = vec![None; n];
         let mut deactivated = vec![false; n];
-        for _ in 0..n {
-            // The first step, in list order, whose dependencies are all settled.
-            let ready = (0..n).find(|&i| {
-                done[i].is_none()
-                    && list.steps[i]
-                        .depends_on
-                        .iter()
-                        .all(|d| list.position(d).is_none_or(|j| done[j].is_some()))
-            });
-            let Some(i) = ready else {
-                return ListEnd::Failed("depends_on forms a cycle".into());
-            };
+        let mut waiting_on: Vec<usize> = list.deps.iter().map(Vec::len).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, deps) in list.deps.iter().enumerate() {
+            for &d in deps {
+                dependents[d].push(i);
+            }
+        }
+        let mut ready: std::collections::BTreeSet<usize> =
+            (0..n).filter(|&i| waiting_on[i] == 0).collect();
+        let mut settled = 0;
+        while let Some(i) = ready.pop_first() {
+            settled += 1;
             let step = &list.steps[i];
-            let blocked = step.depends_on.iter().find(|d| {
-                list.position(d)
-                    .is_some_and(|j| done[j] != Some(StepStatus::Completed))
-            });
+            let blocked = list.deps[i]
+                .iter()
+                .find(|&&j| done[j] != Some(StepStatus::Completed));
             if deactivated[i] || blocked.is_some() {
                 let mut r = StepRecord::new(step, StepStatus::Skipped);
                 r.reason = Some(match blocked {
-                    Some(d) => format!("dependency '{d}' did not complete"),
+                    Some(&j) => format!("dependency '{}' did not complete", list.steps[j].id),
                     None => "not the branch taken".into(),
                 });
                 self.record(r, frame);
                 done[i] = Some(StepStatus::Skipped);
-                continue;
-            }
-            let before = self.records.len();
-            let route = self.run_step(step, frame);
-            let status = self
-                .records
-                .get(before)
-                .map_or(StepStatus::Completed, |r| r.status);
-            done[i] = Some(status);
-            match route {
-                Route::End => return ListEnd::Ended,
-                Route::EndList => return ListEnd::Done,
-                Route::Halt => return ListEnd::Halted,
-                Route::Fail(e) => return ListEnd::Failed(e),
-                Route::Next | Route::Goto(_) => {
-                    // A branching step deactivates the targets it did not take.
-                    let taken = self.records.get(before).and_then(|r| r.next.clone());
-                    for (field, t) in crate::validate::named_targets(step) {
-                        if field != "next"
-                            && Some(t) != taken.as_deref()
-                            && let Some(j) = list.position(t)
-                        {
-                            deactivated[j] = true;
+            } else {
+                let before = self.records.len();
+                let route = self.run_step(step, frame);
+                let status = self
+                    .records
+                    .get(before)
+                    .map_or(StepStatus::Completed, |r| r.status);
+                done[i] = Some(status);
+                match route {
+                    Route::End => return ListEnd::Ended,
+                    Route::EndList => return ListEnd::Done,
+                    Route::Halt => return ListEnd::Halted,
+                    Route::Fail(e) => return ListEnd::Failed(e),
+                    Route::Next | Route::Goto(_) => {
+                        // A branching step deactivates the targets it did not take.
+                        let taken = self.records.get(before).and_then(|r| r.next.clone());
+                        for (field, t) in crate::validate::named_targets(step) {
+                            if field != "next"
+                                && Some(t) != taken.as_deref()
+                                && let Some(j) = list.position(t)
+                            {
+                                deactivated[j] = true;
+                            }
                         }
                     }
                 }
             }
+            for &j in &dependents[i] {
+                waiting_on[j] -= 1;
+                if waiting_on[j] == 0 {
+                    ready.insert(j);
+                }
+            }
+        }
+        if settled < n {
+            return ListEnd::Failed("depends_on forms a cycle".into());
         }
         ListEnd::Done
     }
@@ -515,7 +570,31 @@ impl Runner<'_, '_> {
                 return Route::Next;
             }
         }
-        let route = self.run_kind(step, frame);
+        let before = self.records.len();
+        let mut route = self.run_kind(step, frame);
+        // Rendering is bounded per step and per run, so a small definition cannot make the
+        // dry-run copy unbounded data.
+        // The step's own record comes first; nested steps count their own.
+        if let Some(own) = self.records.get_mut(before) {
+            self.rendered = self.rendered.saturating_add(own.templates.spent);
+            let over = if own.templates.over_budget {
+                Some(format!(
+                    "its values render to more than {} bytes",
+                    crate::template::MAX_RENDER_BYTES
+                ))
+            } else if self.rendered > MAX_RUN_RENDER_BYTES {
+                Some(format!(
+                    "the run has rendered more than {MAX_RUN_RENDER_BYTES} bytes of values"
+                ))
+            } else {
+                None
+            };
+            if let Some(e) = over {
+                own.status = StepStatus::Failed;
+                own.error = Some(e.clone());
+                route = Route::Fail(e);
+            }
+        }
         match route {
             Route::Fail(e) => self.on_failure(step, e),
             Route::Next if step.end => Route::EndList,
@@ -849,6 +928,7 @@ impl Runner<'_, '_> {
                     planned.push(obj([
                         ("type", Value::String(call.action_type.clone())),
                         ("config", config),
+                        ("result", obj([("planned", Value::Bool(true))])),
                     ]));
                 }
                 let reason = d.reason.as_ref().map(|t| {

@@ -73,9 +73,13 @@ impl Duration {
                 "d" => 86_400_000,
                 "w" => 604_800_000,
                 "" => {
-                    return Err(format!(
-                        "'{text}' lacks a unit after {number}; use ms, s, m, h, d or w"
-                    ));
+                    return Err(if bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+                        format!(
+                            "'{text}' has a space; write the unit right after the number, like 5h"
+                        )
+                    } else {
+                        format!("'{text}' lacks a unit after {number}; use ms, s, m, h, d or w")
+                    });
                 }
                 other => {
                     return Err(format!(

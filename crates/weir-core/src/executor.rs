@@ -439,7 +439,9 @@ impl Execution {
             };
             self.visits += 1;
             if self.visits > MAX_STEP_VISITS {
-                let msg = format!("more than {MAX_STEP_VISITS} step visits: the workflow loops");
+                let msg = format!(
+                    "more than {MAX_STEP_VISITS} step visits (a loop of jumps, or a very long run)"
+                );
                 self.cancel_all(fx);
                 self.finish(ExecStatus::Failed, Some(msg), fx);
                 break;
@@ -754,11 +756,11 @@ impl Execution {
                     self.complete(tid, step, 0, None, output, env, fx);
                     return Some(decision_route(step, kind));
                 }
-                self.perform(tid, step, 1, 0, env, fx);
+                self.perform(wf, tid, step, 1, 0, env, fx);
                 None
             }
             StepKind::Action(_) => {
-                self.perform(tid, step, 1, 0, env, fx);
+                self.perform(wf, tid, step, 1, 0, env, fx);
                 None
             }
             StepKind::Delay { duration, until } => {
@@ -973,6 +975,7 @@ impl Execution {
     #[allow(clippy::too_many_arguments)]
     fn perform(
         &mut self,
+        wf: &Workflow,
         tid: ThreadId,
         step: &Step,
         attempt: u32,
@@ -986,13 +989,24 @@ impl Execution {
             _ => unreachable!("only action and decision steps perform"),
         };
         let view = self.view(tid);
-        let input = call
-            .config
-            .render(&view, env, Secrets::Reveal, &mut RenderTrace::default());
+        let mut trace = RenderTrace::default();
+        let input = call.config.render(&view, env, Secrets::Reveal, &mut trace);
         let redacted = call
             .config
             .render(&view, env, Secrets::Redact, &mut RenderTrace::default());
         drop(view);
+        if trace.over_budget {
+            self.thread_mut(tid).state = TState::Acting {
+                attempt,
+                sub,
+                timer: None,
+            };
+            let msg = format!(
+                "the action's input renders to more than {} bytes",
+                crate::template::MAX_RENDER_BYTES
+            );
+            return self.route(wf, tid, step, Route::Fail(msg), env, fx);
+        }
         let timer = step
             .timeout
             .map(|t| self.set_timer(tid, Purpose::StepTimeout, env.now + t.as_chrono(), fx));
@@ -1169,7 +1183,7 @@ impl Execution {
         };
         let settled = |m: Mark| !matches!(m, Mark::Pending | Mark::Running);
         let mut any_pending = false;
-        for (i, step) in list.steps.iter().enumerate() {
+        for (i, deps) in list.deps.iter().enumerate() {
             if dag[i] == Mark::NotTaken {
                 return DagPick::Skip(i, "not the branch taken".into());
             }
@@ -1177,11 +1191,6 @@ impl Execution {
                 continue;
             }
             any_pending = true;
-            let deps: Vec<usize> = step
-                .depends_on
-                .iter()
-                .filter_map(|d| list.position(d))
-                .collect();
             if deps.iter().all(|&j| settled(dag[j])) {
                 if let Some(&j) = deps.iter().find(|&&j| dag[j] != Mark::Completed) {
                     return DagPick::Skip(
@@ -1485,7 +1494,7 @@ impl Execution {
                     results.push(output);
                     self.thread_mut(tid).last_output = json!({ "results": results });
                     if sub + 1 < d.execute.len() {
-                        return self.perform(tid, step, 1, sub + 1, env, fx);
+                        return self.perform(wf, tid, step, 1, sub + 1, env, fx);
                     }
                     let kind = d.verdict.decision();
                     let output =
@@ -1564,7 +1573,7 @@ impl Execution {
                 self.route(wf, thread, step, Route::Next, env, fx);
             }
             (Purpose::Retry { attempt, sub }, TState::Sleeping { .. }) => {
-                self.perform(thread, step, attempt, sub, env, fx);
+                self.perform(wf, thread, step, attempt, sub, env, fx);
             }
             (Purpose::StepTimeout, TState::Acting { attempt, sub, .. }) => {
                 let err = ActionError {

@@ -30,13 +30,6 @@ pub use model::Workflow;
 pub use template::{Template, TemplateValue};
 pub use validate::{Validated, validate_value, validate_workflow_text};
 
-/// Errors of this crate that are not validation diagnostics.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("{0}")]
-    Document(#[from] document::DocumentError),
-}
-
+// Problems with a definition are diagnostics (`diag`), and unreadable documents are
+// `document::DocumentError`: this crate has no other errors.
 pub(crate) use parse::closest as parse_closest;
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;

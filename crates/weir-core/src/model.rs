@@ -181,9 +181,31 @@ pub enum OnError {
 pub struct StepList {
     pub steps: Vec<Step>,
     pub path: String,
+    /// For each step, the positions of the steps it depends on (`depends_on` resolved once).
+    pub deps: Vec<Vec<usize>>,
 }
 
 impl StepList {
+    /// A list of steps, with `depends_on` resolved to positions (unknown ids are left out:
+    /// validation reports them).
+    pub fn new(steps: Vec<Step>, path: String) -> Self {
+        let index: std::collections::HashMap<&str, usize> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
+        let deps = steps
+            .iter()
+            .map(|s| {
+                s.depends_on
+                    .iter()
+                    .filter_map(|d| index.get(d.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        StepList { steps, path, deps }
+    }
+
     pub fn is_dag(&self) -> bool {
         self.steps.iter().any(|s| !s.depends_on.is_empty())
     }

@@ -995,10 +995,7 @@ impl<'a> Reader<'a> {
                 path,
                 format!("'steps' must be a list, found {}", type_name(v)),
             );
-            return StepList {
-                steps: Vec::new(),
-                path: path.to_owned(),
-            };
+            return StepList::new(Vec::new(), path.to_owned());
         };
         if items.is_empty() {
             self.err(
@@ -1016,10 +1013,7 @@ impl<'a> Reader<'a> {
         if steps.iter().any(|s| s.order.is_some()) {
             steps.sort_by_key(|s| s.order.unwrap_or(i64::MAX));
         }
-        StepList {
-            steps,
-            path: path.to_owned(),
-        }
+        StepList::new(steps, path.to_owned())
     }
 
     fn target(&mut self, map: &Obj, key: &str, path: &str) -> Option<String> {
@@ -1312,7 +1306,7 @@ impl<'a> Reader<'a> {
                                 }
                                 _ => {
                                     let steps = self.step(b, &brp).into_iter().collect();
-                                    branches.push(StepList { steps, path: brp });
+                                    branches.push(StepList::new(steps, brp));
                                 }
                             }
                         }
@@ -1374,7 +1368,9 @@ impl<'a> Reader<'a> {
                     .get("match")
                     .and_then(|m| self.condition(m, &diag::key(path, "match")));
                 let on_timeout = self.target(map, "on_timeout", path);
-                if on_timeout.is_some() && timeout.is_none() {
+                let timeout_given =
+                    map.contains_key("timeout") || map.contains_key("timeout_seconds");
+                if on_timeout.is_some() && !timeout_given {
                     self.err(Code::MissingField, path, "'on_timeout' needs a 'timeout'");
                 }
                 StepKind::Wait {

@@ -18,6 +18,11 @@ use crate::path::FieldPath;
 /// What a secret renders as wherever a trace or log could show it.
 pub const REDACTED: &str = "***";
 
+/// How many bytes of context values one rendering may copy. A small definition can name a large
+/// field many times; past this budget rendering stops and reports it, instead of exhausting
+/// memory.
+pub const MAX_RENDER_BYTES: usize = 4 * 1024 * 1024;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     parts: Vec<Part>,
@@ -54,6 +59,12 @@ pub struct RenderTrace {
     pub secrets_used: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_secrets: Vec<String>,
+    /// Rendering copied more than [`MAX_RENDER_BYTES`]; what is left out rendered as null.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub over_budget: bool,
+    /// Bytes of context values copied so far.
+    #[serde(skip)]
+    pub spent: usize,
 }
 
 impl RenderTrace {
@@ -61,6 +72,16 @@ impl RenderTrace {
         self.missing_paths.is_empty()
             && self.secrets_used.is_empty()
             && self.missing_secrets.is_empty()
+            && !self.over_budget
+    }
+
+    /// Charges `bytes` to the budget; false once it is spent.
+    fn charge(&mut self, bytes: usize) -> bool {
+        self.spent = self.spent.saturating_add(bytes);
+        if self.spent > MAX_RENDER_BYTES {
+            self.over_budget = true;
+        }
+        !self.over_budget
     }
 
     fn note(list: &mut Vec<String>, item: &str) {
@@ -70,6 +91,8 @@ impl RenderTrace {
     }
 
     pub fn merge(&mut self, other: RenderTrace) {
+        self.spent = self.spent.saturating_add(other.spent);
+        self.over_budget |= other.over_budget;
         for p in other.missing_paths {
             Self::note(&mut self.missing_paths, &p);
         }
@@ -233,7 +256,9 @@ fn eval_expr(
 ) -> Value {
     match expr {
         Expr::Path(path) => match path.lookup(ctx) {
-            Some(v) => v.clone(),
+            Some(_) if trace.over_budget => Value::Null,
+            Some(v) if trace.charge(approx_size(v)) => v.clone(),
+            Some(_) => Value::Null,
             None => {
                 RenderTrace::note(&mut trace.missing_paths, path.as_str());
                 Value::Null
@@ -350,5 +375,21 @@ fn contains_template(value: &Value) -> bool {
         Value::Array(items) => items.iter().any(contains_template),
         Value::Object(map) => map.values().any(contains_template),
         _ => false,
+    }
+}
+
+/// The size of a value as JSON, roughly, without serializing it.
+pub fn approx_size(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 8,
+        Value::String(s) => s.len() + 2,
+        Value::Array(items) => 2 + items.iter().map(approx_size).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| k.len() + 3 + approx_size(v))
+                .sum::<usize>()
+        }
     }
 }

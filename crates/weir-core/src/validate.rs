@@ -186,12 +186,14 @@ fn check_workflow(wf: &Workflow, external_rules: &Rules, diags: &mut Diags) {
     for r in &wf.rules {
         check_rules(&r.condition, "$.rules");
     }
+
     visit_steps(&wf.steps, &mut |step| {
         for (label, c) in step_conditions(step) {
             check_rules(c, &format!("{}.{label}", step.path));
         }
     });
 
+    check_rule_cycles(wf, external_rules, diags);
     if !wf.steps.is_dag() {
         check_flow(&wf.steps, diags);
         check_decisions(wf, diags);
@@ -607,4 +609,55 @@ fn check_decisions(wf: &Workflow, diags: &mut Diags) {
 /// "customer_onboarding".
 pub fn slug_id(name: &str) -> String {
     crate::parse::slug(name)
+}
+
+/// Rules that refer to each other in a circle would never finish evaluating: name the circle.
+fn check_rule_cycles(wf: &Workflow, external: &Rules, diags: &mut Diags) {
+    let mut conditions: HashMap<&str, &Condition> = HashMap::new();
+    for id in external.ids() {
+        if let Some(r) = external.get(id) {
+            conditions.insert(id, &r.condition);
+        }
+    }
+    for r in &wf.rules {
+        conditions.insert(&r.id, &r.condition);
+    }
+    let mut reported: HashSet<Vec<String>> = HashSet::new();
+    let mut ids: Vec<&str> = conditions.keys().copied().collect();
+    ids.sort_unstable();
+    for start in ids {
+        // Depth-first along rule references, with the path so far.
+        let mut stack: Vec<(String, Vec<String>)> =
+            vec![(start.to_owned(), vec![start.to_owned()])];
+        let mut seen: HashSet<String> = HashSet::new();
+        while let Some((id, path)) = stack.pop() {
+            let Some(cond) = conditions.get(id.as_str()) else {
+                continue;
+            };
+            let mut refs = Vec::new();
+            cond.rule_refs(&mut refs);
+            for next in refs {
+                if next == start {
+                    let mut cycle = path.clone();
+                    cycle.push(next);
+                    let mut key = path.clone();
+                    key.sort();
+                    if reported.insert(key) {
+                        diags.push(
+                            Code::DependencyCycle,
+                            "$.rules",
+                            format!(
+                                "rules refer to each other in a circle: {}",
+                                cycle.join(" → ")
+                            ),
+                        );
+                    }
+                } else if seen.insert(next.clone()) && path.len() < 64 {
+                    let mut p = path.clone();
+                    p.push(next.clone());
+                    stack.push((next, p));
+                }
+            }
+        }
+    }
 }

@@ -65,10 +65,50 @@ pub fn read_payload(arg: &str, flag: &str) -> Result<Value, Failure> {
     } else {
         Some(Format::Json)
     };
-    load_value(&bytes, format).map_err(|e| match e {
+    let inline = !arg.starts_with('@');
+    let value = load_value(&bytes, format).map_err(|e| match e {
         DocumentError::TooLarge { .. } => Failure::Check(format!(
             "{what}: the payload is larger than the {MAX_DOCUMENT_BYTES}-byte limit"
         )),
+        DocumentError::Syntax {
+            message,
+            line,
+            column,
+            format,
+        } => {
+            let at = match (line, column) {
+                (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+                _ => String::new(),
+            };
+            let hint = if inline {
+                "; an inline payload is JSON (use @FILE for YAML)"
+            } else {
+                ""
+            };
+            Failure::Check(format!("{what}: invalid {format}: {message}{at}{hint}"))
+        }
         other => Failure::Check(format!("{what}: {other}")),
-    })
+    })?;
+    // An event payload is an object of fields; anything else is a mistake, not a payload.
+    if !value.is_object() {
+        return Err(Failure::Check(format!(
+            "{what}: the payload must be a JSON object, found {}",
+            weir_core::path::type_name(&value)
+        )));
+    }
+    Ok(value)
+}
+
+/// Replaces control characters (terminal escapes among them) that came from input, so printing
+/// a payload or a field name cannot drive the terminal.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }

@@ -7,6 +7,34 @@ mod input;
 mod templates;
 mod tree;
 
+/// Writes to standard output. A reader that went away (`weir … | head`) ends the program
+/// quietly instead of panicking.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
+/// Writes to standard error, ignoring a closed stream.
+fn emit_err(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+macro_rules! outln {
+    ($($t:tt)*) => { $crate::emit(&format!("{}\n", format_args!($($t)*))) };
+}
+macro_rules! out {
+    ($($t:tt)*) => { $crate::emit(&format!($($t)*)) };
+}
+macro_rules! errln {
+    ($($t:tt)*) => { $crate::emit_err(&format!("{}\n", format_args!($($t)*))) };
+}
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -95,16 +123,19 @@ enum Command {
     },
     /// List the starter templates shipped with weir.
     Templates {
+        /// Output format: names and first sentences, or JSON with the whole description.
         #[arg(long, short, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
     /// List the action types workflows can use, with their config schemas.
     Actions {
+        /// Output format: names and descriptions, or JSON with each config schema.
         #[arg(long, short, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
     /// Rewrite workflow files in canonical form (key order, indentation). YAML comments are lost.
     Fmt {
+        /// Workflow files (JSON or YAML; each keeps its format).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Do not write; exit 1 if a file is not canonical.
@@ -116,6 +147,7 @@ enum Command {
     },
     /// Convert a workflow between JSON and YAML.
     Convert {
+        /// The workflow file to convert.
         file: PathBuf,
         /// The format to convert to.
         #[arg(long, value_enum)]
@@ -155,11 +187,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Failure::Usage(msg)) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             ExitCode::from(2)
         }
         Err(Failure::Check(msg)) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             ExitCode::from(1)
         }
     }
@@ -177,8 +209,16 @@ fn load_rules(
     let value = read_document(path)?
         .map_err(|d| Failure::Check(format!("{}: {}", path.display(), d.message)))?;
     let (rules, diags) = validate::read_rules(&value, catalog);
-    if let Some(d) = diags.iter().find(|d| d.is_error()) {
-        return Err(Failure::Check(format!("{}: {d}", path.display())));
+    let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
+    if !errors.is_empty() {
+        let name = path.display().to_string();
+        for d in &errors {
+            print_diagnostic(&name, d, std::io::stderr().is_terminal());
+        }
+        return Err(Failure::Check(format!(
+            "{name} has {} error(s)",
+            errors.len()
+        )));
     }
     Ok(rules)
 }
@@ -197,7 +237,12 @@ fn print_diagnostic(file: &str, d: &Diagnostic, tty: bool) {
     } else {
         color(tty, "33;1", "warning")
     };
-    eprintln!("{file}: {level}[{}] {}: {}", d.code, d.path, d.message);
+    let (path, message) = (input::sanitize(&d.path), input::sanitize(&d.message));
+    errln!(
+        "{}: {level}[{}] {path}: {message}",
+        input::sanitize(file),
+        d.code
+    );
 }
 
 fn cmd_validate(
@@ -211,11 +256,17 @@ fn cmd_validate(
     let tty = std::io::stderr().is_terminal();
     let mut all_ok = true;
     let mut reports = Vec::new();
+    let mut unreadable = false;
     for file in files {
         let name = file.display().to_string();
-        let diagnostics = match read_document(file)? {
-            Ok(value) => validate::validate_value(&value, &catalog, &rules).diagnostics,
-            Err(d) => vec![d],
+        // One unreadable file is reported like any other problem; the rest are still checked.
+        let diagnostics = match read_document(file) {
+            Ok(Ok(value)) => validate::validate_value(&value, &catalog, &rules).diagnostics,
+            Ok(Err(d)) => vec![d],
+            Err(Failure::Usage(msg) | Failure::Check(msg)) => {
+                unreadable = true;
+                vec![Diagnostic::new(weir_core::diag::Code::Syntax, "$", msg)]
+            }
         };
         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = diagnostics.len() - errors;
@@ -230,12 +281,16 @@ fn cmd_validate(
             } else {
                 color(tty, "31", "invalid")
             };
-            println!("{name}: {verdict} ({errors} error(s), {warnings} warning(s))");
+            outln!("{name}: {verdict} ({errors} error(s), {warnings} warning(s))");
         }
         reports.push(json!({ "file": name, "valid": ok, "errors": errors, "warnings": warnings, "diagnostics": diagnostics }));
     }
     if output == Output::Json {
         print_json(&json!({ "valid": all_ok, "files": reports }));
+    }
+    if unreadable {
+        // A file that cannot be read is a usage error, after the others were checked.
+        return Ok(ExitCode::from(2));
     }
     Ok(if all_ok {
         ExitCode::SUCCESS
@@ -317,10 +372,8 @@ fn cmd_test(a: TestArgs) -> CmdResult {
     let mut secret_map = std::collections::HashMap::new();
     for s in &a.secrets {
         let (k, v) = s.split_once('=').ok_or_else(|| {
-            Failure::Usage(format!(
-                "--secret '{}' is not NAME=VALUE",
-                s.split('=').next().unwrap_or("")
-            ))
+            // The argument may be the secret itself: never echo it.
+            Failure::Usage("--secret takes NAME=VALUE (an argument had no '=')".to_owned())
         })?;
         secret_map.insert(k.to_owned(), v.to_owned());
     }
@@ -352,7 +405,7 @@ fn cmd_test(a: TestArgs) -> CmdResult {
         Output::Json => {
             print_json(&serde_json::to_value(&run).map_err(|e| Failure::Check(e.to_string()))?)
         }
-        Output::Text => print!(
+        Output::Text => out!(
             "{}",
             tree::render(&workflow, &run, std::io::stdout().is_terminal())
         ),
@@ -403,12 +456,12 @@ fn cmd_init(
     let text = wformat::render(&wformat::canonicalize(&doc), format).map_err(Failure::Check)?;
     std::fs::write(&path, text)
         .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
-    eprintln!("wrote {} from template '{template}'", path.display());
-    eprintln!(
+    errln!("wrote {} from template '{template}'", path.display());
+    errln!(
         "next: weir validate {0} && weir test {0} --event <type> --payload '{{...}}'",
         path.display()
     );
-    println!("{}", path.display());
+    outln!("{}", path.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -443,7 +496,7 @@ fn cmd_templates(output: Output) -> CmdResult {
                     .next()
                     .unwrap_or(description)
                     .trim_end();
-                println!("{:<26} {first}", t["name"].as_str().unwrap_or(""));
+                outln!("{:<26} {first}", t["name"].as_str().unwrap_or(""));
             }
         }
     }
@@ -461,7 +514,7 @@ fn cmd_actions(output: Output) -> CmdResult {
         )),
         Output::Text => {
             for a in catalog.iter() {
-                println!("{:<24} {}", a.name, a.description);
+                outln!("{:<24} {}", a.name, a.description);
             }
         }
     }
@@ -476,15 +529,15 @@ fn cmd_fmt(files: &[PathBuf], check: bool, stdout: bool) -> CmdResult {
         let text =
             wformat::render(&wformat::canonicalize(&value), format).map_err(Failure::Check)?;
         if stdout {
-            print!("{text}");
+            out!("{text}");
         } else if text != original {
             if check {
-                eprintln!("{name}: not in canonical form");
+                errln!("{name}: not in canonical form");
                 unformatted.push(name);
             } else {
                 std::fs::write(file, &text)
                     .map_err(|e| Failure::Usage(format!("cannot write {name}: {e}")))?;
-                eprintln!("{name}: formatted");
+                errln!("{name}: formatted");
             }
         }
     }
@@ -511,16 +564,16 @@ fn cmd_convert(file: &std::path::Path, to: Format, out: Option<&std::path::Path>
         Some(path) => {
             std::fs::write(path, text)
                 .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
-            eprintln!("wrote {}", path.display());
+            errln!("wrote {}", path.display());
         }
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn print_json(v: &Value) {
     match serde_json::to_string_pretty(v) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("error: cannot print JSON: {e}"),
+        Ok(s) => outln!("{s}"),
+        Err(e) => errln!("error: cannot print JSON: {e}"),
     }
 }

@@ -18,9 +18,9 @@ pub fn render(wf: &Workflow, run: &DryRun, color: bool) -> String {
         }
     };
     let mut out = String::new();
-    let _ = write!(out, "workflow {}", wf.id);
+    let _ = write!(out, "workflow {}", clean(&wf.id));
     if wf.name != wf.id {
-        let _ = write!(out, " ({})", wf.name);
+        let _ = write!(out, " ({})", clean(&wf.name));
     }
     out.push('\n');
     match &run.trigger {
@@ -28,7 +28,7 @@ pub fn render(wf: &Workflow, run: &DryRun, color: bool) -> String {
             let what = t
                 .event
                 .as_deref()
-                .map_or_else(|| t.kind.to_owned(), |e| format!("event {e}"));
+                .map_or_else(|| t.kind.to_owned(), |e| format!("event {}", clean(e)));
             let verdict = if run.matched {
                 "matched"
             } else {
@@ -45,7 +45,7 @@ pub fn render(wf: &Workflow, run: &DryRun, color: bool) -> String {
         None => {}
     }
     for note in &run.notes {
-        let _ = writeln!(out, "note: {note}");
+        let _ = writeln!(out, "note: {}", clean(note));
     }
     let mut depth: HashMap<&str, usize> = HashMap::new();
     for r in &run.steps {
@@ -72,7 +72,8 @@ pub fn render(wf: &Workflow, run: &DryRun, color: bool) -> String {
         let _ = write!(
             out,
             "{indent}{mark} {where_}{} ({})",
-            r.step_id, r.step_type
+            clean(&r.step_id),
+            clean(&r.step_type)
         );
         if let Some(g) = &r.guard {
             let _ = write!(out, " skipped: {}", summarize(g));
@@ -89,13 +90,13 @@ pub fn render(wf: &Workflow, run: &DryRun, color: bool) -> String {
             let _ = write!(out, " {word}");
         }
         if let Some(w) = &r.would {
-            let _ = write!(out, " — {w}");
+            let _ = write!(out, " — {}", clean(w));
         }
         if let Some(n) = &r.next {
-            let _ = write!(out, " → {n}");
+            let _ = write!(out, " → {}", clean(n));
         }
         if let Some(e) = &r.error {
-            let _ = write!(out, " error: {e}");
+            let _ = write!(out, " error: {}", clean(e));
         }
         out.push('\n');
         if let Some(Value::Object(input)) = &r.input
@@ -111,7 +112,7 @@ pub fn render(wf: &Workflow, run: &DryRun, color: bool) -> String {
                 let _ = writeln!(
                     out,
                     "{indent}    {}: {}",
-                    p["type"].as_str().unwrap_or("?"),
+                    clean(p["type"].as_str().unwrap_or("?")),
                     p["config"]
                 );
             }
@@ -121,7 +122,7 @@ pub fn render(wf: &Workflow, run: &DryRun, color: bool) -> String {
                 out,
                 "{indent}    {} {}",
                 paint("33", "unknown paths:"),
-                r.templates.missing_paths.join(", ")
+                clean(&r.templates.missing_paths.join(", "))
             );
         }
         if !r.templates.missing_secrets.is_empty() {
@@ -129,7 +130,7 @@ pub fn render(wf: &Workflow, run: &DryRun, color: bool) -> String {
                 out,
                 "{indent}    {} {}",
                 paint("33", "missing secrets:"),
-                r.templates.missing_secrets.join(", ")
+                clean(&r.templates.missing_secrets.join(", "))
             );
         }
     }
@@ -140,7 +141,7 @@ pub fn render(wf: &Workflow, run: &DryRun, color: bool) -> String {
     };
     let _ = write!(out, "decision: {decision}");
     if let Some(reason) = &run.reason {
-        let _ = write!(out, " — {reason}");
+        let _ = write!(out, " — {}", clean(reason));
     }
     out.push('\n');
     let status = match run.status {
@@ -151,7 +152,7 @@ pub fn render(wf: &Workflow, run: &DryRun, color: bool) -> String {
     };
     let _ = writeln!(out, "status: {status}");
     if let Some(e) = &run.error {
-        let _ = writeln!(out, "error: {e}");
+        let _ = writeln!(out, "error: {}", clean(e));
     }
     out
 }
@@ -172,10 +173,10 @@ fn summarize(t: &CondTrace) -> String {
             } else {
                 actual.to_string()
             };
-            let mut s = format!("{field}={actual} {operator} {expected}");
+            let mut s = format!("{}={actual} {operator} {expected}", clean(field));
             s.push_str(if *result { " ✓" } else { " ✗" });
             if let Some(n) = note {
-                let _ = write!(s, " ({n})");
+                let _ = write!(s, " ({})", clean(n));
             }
             s
         }
@@ -194,9 +195,18 @@ fn summarize(t: &CondTrace) -> String {
             note,
             result,
         } => match (condition, note) {
-            (Some(c), _) => format!("rule {rule} {}", summarize(c)),
-            (None, Some(n)) => format!("rule {rule} ({n}) {}", if *result { "✓" } else { "✗" }),
-            _ => format!("rule {rule}"),
+            (Some(c), _) => format!("rule {} {}", clean(rule), summarize(c)),
+            (None, Some(n)) => format!(
+                "rule {} ({n}) {}",
+                clean(rule),
+                if *result { "✓" } else { "✗" }
+            ),
+            _ => format!("rule {}", clean(rule)),
         },
     }
+}
+
+/// Input-derived text without control characters (terminal escapes among them).
+fn clean(text: &str) -> String {
+    crate::input::sanitize(text)
 }

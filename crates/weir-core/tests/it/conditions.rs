@@ -619,3 +619,125 @@ fn a_disabled_rule_is_false() {
     let t = c.eval_traced(&ctx(), &env, &mut RenderTrace::default());
     assert!(matches!(&t, CondTrace::Rule { note: Some(n), .. } if n.contains("disabled")));
 }
+
+// Regressions from the review of issue 2.
+
+#[test]
+fn a_secret_in_a_value_is_compared_in_clear_and_shown_redacted() {
+    let rules = Rules::default();
+    let secret = |n: &str| (n == "TOKEN").then(|| "hunter2".to_owned());
+    let ids = || "id".to_owned();
+    let env = weir_core::Env {
+        now: crate::support::now(),
+        secrets: &secret,
+        ids: &ids,
+        rules: &rules,
+    };
+    let c = condition(&json!({"field": "token", "operator": "eq", "value": "{{secrets.TOKEN}}"}));
+    assert!(c.eval(&json!({"token": "hunter2"}), &env));
+    assert!(
+        !c.eval(&json!({"token": "***"}), &env),
+        "the redaction mark is not the secret"
+    );
+    let t = c.eval_traced(
+        &json!({"token": "hunter2"}),
+        &env,
+        &mut RenderTrace::default(),
+    );
+    let text = serde_json::to_string(&t).unwrap();
+    assert!(
+        t.result() && text.contains("\"expected\":\"***\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_operator_spelling_means_its_operator() {
+    use weir_core::condition::{OPERATOR_NAMES, Op};
+    // One field and value per operator, each true for the context above.
+    let sample = |op: Op| -> (&'static str, Option<Value>) {
+        match op {
+            Op::Eq => ("n", Some(json!(10))),
+            Op::Ne => ("n", Some(json!(11))),
+            Op::Gt => ("n", Some(json!(9))),
+            Op::Gte => ("n", Some(json!(10))),
+            Op::Lt => ("n", Some(json!(11))),
+            Op::Lte => ("n", Some(json!(10))),
+            Op::In => ("tier", Some(json!(["gold"]))),
+            Op::NotIn => ("tier", Some(json!(["silver"]))),
+            Op::Contains => ("s", Some(json!("lo w"))),
+            Op::NotContains => ("s", Some(json!("xyz"))),
+            Op::StartsWith => ("s", Some(json!("hell"))),
+            Op::EndsWith => ("s", Some(json!("orld"))),
+            Op::Exists => ("n", None),
+            Op::NotExists => ("missing", None),
+            Op::Matches => ("email", Some(json!("@example"))),
+            Op::Between => ("n", Some(json!([1, 20]))),
+            Op::Before => ("created_at", Some(json!("2026-11-02"))),
+            Op::After => ("created_at", Some(json!("2026-10-01"))),
+            Op::WithinLast => ("created_at", Some(json!("30d"))),
+            Op::NotWithinLast => ("old", Some(json!("30d"))),
+            Op::WithinNext => ("soon", Some(json!("7d"))),
+            Op::IsEmpty => ("empty_s", None),
+            Op::NotEmpty => ("s", None),
+        }
+    };
+    assert!(OPERATOR_NAMES.len() >= 60);
+    for (name, op) in OPERATOR_NAMES {
+        let (field, value) = sample(*op);
+        let (result, _) = eval(field, name, value.clone());
+        assert!(
+            result,
+            "'{name}' should mean {} and hold for {field} {value:?}",
+            op.name()
+        );
+        // The upper-case spelling works too.
+        let (upper, _) = eval(field, &name.to_ascii_uppercase(), value);
+        assert!(upper, "'{}'", name.to_ascii_uppercase());
+    }
+}
+
+#[test]
+fn equal_instants_are_equal_whatever_their_spelling() {
+    run(vec![
+        ("old", "eq", Some(json!("2024-12-31T22:00:00Z")), true, None),
+        (
+            "old",
+            "in",
+            Some(json!(["2024-12-31T22:00:00Z"])),
+            true,
+            None,
+        ),
+        (
+            "old",
+            "ne",
+            Some(json!("2024-12-31T22:00:00Z")),
+            false,
+            None,
+        ),
+    ]);
+}
+
+#[test]
+fn large_integers_are_not_rounded_against_floats() {
+    let c = condition(&json!({"field": "x", "operator": "eq", "value": 9007199254740993u64}));
+    let rules = Rules::default();
+    assert!(!c.eval(&json!({"x": 9007199254740992.0}), &env(&rules)));
+    assert!(c.eval(&json!({"x": 9007199254740993u64}), &env(&rules)));
+    let c = condition(&json!({"field": "x", "operator": "eq", "value": 3}));
+    assert!(c.eval(&json!({"x": 3.0}), &env(&rules)));
+}
+
+#[test]
+fn a_templated_pattern_is_bounded() {
+    let long = "a".repeat(2000);
+    let ctx = json!({"p": long, "s": "aaa"});
+    let c = condition(&json!({"field": "s", "operator": "matches", "value": "{{p}}"}));
+    let rules = Rules::default();
+    let t = c.eval_traced(&ctx, &env(&rules), &mut RenderTrace::default());
+    assert!(!t.result());
+    assert!(
+        matches!(&t, CondTrace::Compare { note: Some(n), .. } if n.contains("longer than 1024")),
+        "{t:?}"
+    );
+}

@@ -505,7 +505,7 @@ fn loops_through_next_are_bounded() {
         },
     );
     assert_eq!(r.status, RunStatus::Failed);
-    assert!(r.error.unwrap().contains("loops"));
+    assert!(r.error.unwrap().contains("loop of jumps"));
 }
 
 #[test]
@@ -594,5 +594,85 @@ fn top_level_variables_can_read_earlier_ones_and_shadowed_payload_fields_are_not
         r.notes.iter().any(|n| n.contains("'steps' is hidden")),
         "{:?}",
         r.notes
+    );
+}
+
+// Regressions from the review of issue 2.
+
+#[test]
+fn a_long_dependency_chain_dry_runs_in_linear_time() {
+    let mut steps = vec![json!({"id": "s0", "type": "set", "variables": {"a": 0}})];
+    for i in 1..5000 {
+        steps.push(json!({"id": format!("s{i}"), "type": "set", "variables": {"a": i}, "depends_on": [format!("s{}", i - 1)]}));
+    }
+    let r = run(&wf(Value::Array(steps)), json!({}));
+    assert_eq!((r.status, r.steps.len()), (RunStatus::Completed, 5000));
+    assert_eq!(r.variables["a"], json!(4999));
+}
+
+#[test]
+fn rendering_is_bounded_per_step() {
+    let title = "{{big}}".repeat(100);
+    let r = run(
+        &wf(json!([{"id": "t", "type": "create_task", "config": {"title": title}}])),
+        json!({"big": "x".repeat(100_000)}),
+    );
+    assert_eq!(r.status, RunStatus::Failed);
+    assert!(
+        r.steps[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("render to more than"),
+        "{:?}",
+        r.steps[0].error
+    );
+}
+
+#[test]
+fn a_manual_start_must_satisfy_the_input_schema_and_a_disabled_workflow_is_noted() {
+    let doc = json!({"workflow_id": "w", "enabled": false,
+        "trigger": {"type": "manual", "input_schema": {"type": "object", "required": ["customer_id"], "properties": {"customer_id": {"type": "string"}}}},
+        "steps": [{"id": "a", "type": "action", "action": "allow"}]});
+    let r = run_with(&doc, json!({"customer_id": 5}), DryRunOptions::default());
+    assert!(!r.matched);
+    assert!(
+        r.reason.as_deref().unwrap().contains("input_schema"),
+        "{:?}",
+        r.reason
+    );
+    let r = run_with(&doc, json!({"customer_id": "c1"}), DryRunOptions::default());
+    assert!(r.matched);
+    assert!(
+        r.notes.iter().any(|n| n.contains("disabled")),
+        "{:?}",
+        r.notes
+    );
+}
+
+#[test]
+fn parallel_strategies_fail_as_they_should() {
+    let failing =
+        json!({"id": "bad", "type": "foreach", "items": "{{nothing}}", "steps": [task("x")]});
+    let doc = |strategy: &str| {
+        wf(
+            json!([{"id": "p", "type": "parallel", "strategy": strategy, "steps": [failing.clone(), task("ok")]}, task("after")]),
+        )
+    };
+    let r = run(&doc("all"), json!({}));
+    assert_eq!(
+        (r.status, ids(&r).contains(&"after")),
+        (RunStatus::Failed, false)
+    );
+    let r = run(&doc("any"), json!({}));
+    assert_eq!(
+        (r.status, ids(&r).last().copied()),
+        (RunStatus::Completed, Some("after"))
+    );
+    let r = run(&doc("first"), json!({}));
+    assert_eq!(
+        r.status,
+        RunStatus::Failed,
+        "the first branch to finish failed"
     );
 }

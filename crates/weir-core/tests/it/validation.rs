@@ -68,7 +68,7 @@ fn unknown_fields_are_errors_with_their_path_and_a_suggestion() {
             json!([{"id": "a", "type": "send_email", "config": {"to": "x@y.z", "subject": "s", "bogus": 1}}]),
         ),
         Code::ActionConfig,
-        "$.steps[0].config",
+        "$.steps[0].config.bogus",
     );
 }
 
@@ -655,5 +655,48 @@ fn small_spelling_traps_are_errors() {
             .contains("on_error is fail, continue, catch or a step id")),
         "{}",
         render(&v.diagnostics)
+    );
+}
+
+#[test]
+fn rules_that_refer_to_each_other_in_a_circle_are_an_error() {
+    let mut doc = wf(
+        json!([{"id": "c", "type": "condition", "condition": {"rule": "a"}, "on_true": "x", "on_false": "x"}, allow("x")]),
+    );
+    doc["rules"] = json!([
+        {"rule_id": "a", "conditions": {"rule": "b"}},
+        {"rule_id": "b", "conditions": {"and": [{"field": "n", "operator": "gt", "value": 1}, {"rule": "a"}]}},
+        {"rule_id": "self", "conditions": {"rule": "self"}}
+    ]);
+    let v = validate(&doc);
+    let msgs: Vec<&str> = v
+        .errors()
+        .filter(|d| d.code == Code::DependencyCycle)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.contains("a → b → a")));
+    assert!(msgs.iter().any(|m| m.contains("self → self")));
+}
+
+#[test]
+fn unknown_config_fields_are_reported_where_they_are_with_a_suggestion() {
+    let v = validate(&wf(
+        json!([{"id": "a", "type": "send_email", "config": {"to": "a@b.c", "subjct": "hi"}}]),
+    ));
+    let d: Vec<(&str, &str)> = v
+        .errors()
+        .map(|d| (d.path.as_str(), d.message.as_str()))
+        .collect();
+    assert!(
+        d.iter()
+            .any(|(p, m)| *p == "$.steps[0].config.subjct" && m.contains("did you mean 'subject'")),
+        "{d:?}"
+    );
+    assert!(
+        d.iter().any(
+            |(p, m)| *p == "$.steps[0].config" && m.contains("needs one of: subject, template")
+        ),
+        "{d:?}"
     );
 }

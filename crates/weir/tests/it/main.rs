@@ -302,7 +302,7 @@ fn bad_input_gets_a_clear_error_and_a_nonzero_exit() {
                 "deep.yaml",
                 &("[".repeat(10_000) + &"]".repeat(10_000)),
             ),
-            "YAML",
+            "nests deeper than 128",
         ),
         (
             write(
@@ -526,4 +526,95 @@ fn the_examples_in_the_repository_validate_through_the_cli() {
         &repo("templates/order-approval.json"),
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+// Regressions from the review of issue 2.
+
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    for args in [vec!["actions", "--output", "json"], vec!["templates"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        no_panic(&out);
+        assert_eq!(code(&out), 0, "{args:?}");
+    }
+}
+
+#[test]
+fn payloads_must_be_objects_and_secrets_are_never_echoed() {
+    let dir = scratch();
+    let f = write(&dir, "order.json", ORDER);
+    for payload in ["[1, 2]", "42", "\"text\"", "null"] {
+        let o = weir(&[
+            "test",
+            &f,
+            "--event",
+            "order.checkout.initiated",
+            "--payload",
+            payload,
+        ]);
+        assert_eq!(code(&o), 1, "{payload}");
+        assert!(
+            stderr(&o).contains("the payload must be a JSON object"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = weir(&["test", &f, "--payload", "{\"a\": }"]);
+    assert!(
+        stderr(&o).contains("line 1, column 7") && stderr(&o).contains("inline payload is JSON"),
+        "{}",
+        stderr(&o)
+    );
+    let o = weir(&["test", &f, "--secret", "hunter2-very-secret"]);
+    assert_eq!(code(&o), 2);
+    assert!(!stderr(&o).contains("hunter2"), "{}", stderr(&o));
+}
+
+#[test]
+fn control_characters_from_input_do_not_reach_the_terminal() {
+    let dir = scratch();
+    let f = write(
+        &dir,
+        "esc.json",
+        r#"{"workflow_id": "esc", "steps": [{"id": "b", "type": "action", "action": "block", "reason": "{{name}}"}]}"#,
+    );
+    let o = weir(&[
+        "test",
+        &f,
+        "--payload",
+        "{\"name\": \"\\u001b[2Jgone\\u0007\"}",
+    ]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        !stdout(&o).contains('\u{1b}') && !stdout(&o).contains('\u{7}'),
+        "{:?}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("gone"));
+    let bad = write(
+        &dir,
+        "bad.json",
+        "{\"workflow_id\": \"w\", \"\\u001b[31mevil\": 1, \"steps\": [{\"id\": \"a\", \"type\": \"action\", \"action\": \"allow\"}]}",
+    );
+    let o = weir(&["validate", &bad]);
+    assert_eq!(code(&o), 1);
+    assert!(!stderr(&o).contains('\u{1b}'), "{:?}", stderr(&o));
+}
+
+#[test]
+fn validate_checks_every_file_even_when_one_cannot_be_read() {
+    let dir = scratch();
+    let good = write(&dir, "good.json", ORDER);
+    let o = weir(&["validate", "--output", "json", &good, "/no/such/file.json"]);
+    assert_eq!(code(&o), 2);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("a report for every file");
+    assert_eq!(v["files"][0]["valid"], json!(true));
+    assert_eq!(v["files"][1]["valid"], json!(false));
 }
