@@ -420,6 +420,21 @@ fn builtin_schemas() -> Vec<Builtin> {
             }),
         ),
         (
+            "noop",
+            "Do nothing and succeed, echoing the input (for tests and placeholders).",
+            false,
+            json!({"type": "object"}),
+        ),
+        (
+            "log",
+            "Record a message in the run's step output.",
+            false,
+            json!({
+                "type": "object", "additionalProperties": false, "required": ["message"],
+                "properties": {"message": {}, "level": {"type": "string", "enum": ["debug", "info", "warn", "error"]}}
+            }),
+        ),
+        (
             "transform",
             "Build a new value from the context with templates (no code).",
             false,

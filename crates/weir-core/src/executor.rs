@@ -410,6 +410,44 @@ impl Execution {
         fx
     }
 
+    /// The input of the action a thread is performing, rendered again with secrets revealed.
+    /// A runtime that persists pending actions stores only (thread, attempt) and calls this when
+    /// it performs them, so secrets are never written down. `None` when the thread is not
+    /// acting on that attempt.
+    pub fn action_input(
+        &self,
+        wf: &Workflow,
+        thread: ThreadId,
+        attempt: u32,
+        env: &Env<'_>,
+    ) -> Option<(String, Value)> {
+        let t = self.threads.get(&thread)?;
+        let TState::Acting {
+            attempt: current,
+            sub,
+            ..
+        } = t.state
+        else {
+            return None;
+        };
+        if current != attempt {
+            return None;
+        }
+        let step = &resolve(wf, &t.list).steps[t.pc];
+        let call = match &step.kind {
+            StepKind::Action(call) => call,
+            StepKind::Decision(d) => d.execute.get(sub)?,
+            _ => return None,
+        };
+        let input = call.config.render(
+            &self.view(thread),
+            env,
+            Secrets::Reveal,
+            &mut RenderTrace::default(),
+        );
+        Some((call.action_type.clone(), input))
+    }
+
     /// The event types this run's threads are waiting for.
     pub fn awaited_events(&self) -> Vec<&str> {
         self.threads

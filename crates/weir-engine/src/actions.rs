@@ -1,0 +1,75 @@
+//! Actions that touch the world, behind one trait and a registry. The built-in set here is what
+//! the engine needs itself (`noop`, `log`; `emit_event` is the engine's own); HTTP, email,
+//! notifications and records come with the actions work and register the same way.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use weir_core::executor::ActionError;
+use weir_store::Scope;
+
+/// Where an action runs: its tenant × environment, its execution, and the idempotency key it
+/// must pass to the outside world (the same on every retry of the same attempt).
+#[derive(Debug, Clone)]
+pub struct ActionContext {
+    pub scope: Scope,
+    pub execution_id: String,
+    pub idempotency_key: String,
+}
+
+#[async_trait]
+pub trait Action: Send + Sync {
+    async fn perform(&self, ctx: &ActionContext, input: Value) -> Result<Value, ActionError>;
+}
+
+pub struct Actions {
+    by_type: HashMap<String, Arc<dyn Action>>,
+}
+
+struct Noop;
+
+#[async_trait]
+impl Action for Noop {
+    async fn perform(&self, _: &ActionContext, input: Value) -> Result<Value, ActionError> {
+        Ok(json!({ "ok": true, "input": input }))
+    }
+}
+
+struct Log;
+
+#[async_trait]
+impl Action for Log {
+    async fn perform(&self, _: &ActionContext, input: Value) -> Result<Value, ActionError> {
+        // The rendered input can hold secrets, so it is returned to the run, not printed.
+        Ok(json!({ "logged": input }))
+    }
+}
+
+impl Actions {
+    pub fn builtin() -> Self {
+        let mut by_type: HashMap<String, Arc<dyn Action>> = HashMap::new();
+        by_type.insert("noop".into(), Arc::new(Noop));
+        by_type.insert("log".into(), Arc::new(Log));
+        Actions { by_type }
+    }
+
+    pub fn register(&mut self, action_type: &str, action: Arc<dyn Action>) {
+        self.by_type.insert(action_type.to_owned(), action);
+    }
+
+    pub async fn perform(
+        &self,
+        action_type: &str,
+        ctx: &ActionContext,
+        input: Value,
+    ) -> Result<Value, ActionError> {
+        match self.by_type.get(action_type) {
+            Some(a) => a.perform(ctx, input).await,
+            None => Err(ActionError::permanent(format!(
+                "the action type '{action_type}' has no implementation in this build yet"
+            ))),
+        }
+    }
+}

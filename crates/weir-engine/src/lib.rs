@@ -1,0 +1,647 @@
+//! Weir's engine: the shell around the executor. It keeps a trigger index per tenant ×
+//! environment, turns events into executions (idempotently), and runs workers that claim
+//! executions from the store under a lease, apply their queued inputs to the executor, perform
+//! the actions it asks for, and commit each step in one transaction before going on.
+//!
+//! Crash safety comes from the order of things: an action is performed only after the step
+//! that asks for it is committed (with a queued `perform` item), and its result is committed
+//! with the step after it. A process killed in between leaves the `perform` item queued; the
+//! next owner of the lease performs the action again with the same idempotency key.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+use weir_core::catalog::BuiltinCatalog;
+use weir_core::diag::Diagnostic;
+use weir_core::dryrun::{ApprovalOutcome, DecisionKind, event_matches};
+use weir_core::executor::{ActionError, Effect, ExecStatus, Execution, Input, Start};
+use weir_core::model::TriggerKind;
+use weir_core::{Env, Rules, Workflow, validate_value};
+use weir_store::{
+    Claim, Commit, Ingested, NewApproval, NewEvent, NewExecution, NewItem, Scope, StepRow, Store,
+    WorkflowVersion,
+};
+
+mod actions;
+
+pub use actions::{Action, ActionContext, Actions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the workflow is not valid")]
+    Invalid(Vec<Diagnostic>),
+    #[error(transparent)]
+    Store(#[from] weir_store::Error),
+    #[error("a stored execution does not read back: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How far an execution has come, announced after every commit (for synchronous answers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub execution_id: String,
+    pub status: String,
+    pub decision: Option<String>,
+}
+
+/// A workflow version in the trigger index, parsed once.
+struct Indexed {
+    workflow_id: String,
+    version: i64,
+    enabled: bool,
+    workflow: Arc<Workflow>,
+}
+
+/// What an event started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingest {
+    pub event_id: String,
+    pub duplicate: bool,
+    /// (execution id, workflow id, workflow version).
+    pub executions: Vec<(String, String, i64)>,
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    catalog: BuiltinCatalog,
+    node: String,
+    lease_ms: i64,
+    index: RwLock<HashMap<Scope, Vec<Arc<Indexed>>>>,
+    versions: Mutex<HashMap<(Scope, String, i64), Arc<Workflow>>>,
+    actions: Actions,
+    progress: broadcast::Sender<Progress>,
+    wake: tokio::sync::Notify,
+}
+
+/// What the executor's state column holds before the run started: how to start it.
+fn pending_state(trigger_kind: &str, event: Option<&str>, payload: &Value) -> Value {
+    json!({ "pending": { "trigger_kind": trigger_kind, "event": event, "payload": payload } })
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Engine> {
+        let (progress, _) = broadcast::channel(4096);
+        Arc::new(Engine {
+            store,
+            catalog: BuiltinCatalog::new(),
+            node: format!("node-{}", uuid::Uuid::now_v7()),
+            lease_ms: 30_000,
+            index: RwLock::new(HashMap::new()),
+            versions: Mutex::new(HashMap::new()),
+            actions: Actions::builtin(),
+            progress,
+            wake: tokio::sync::Notify::new(),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Progress> {
+        self.progress.subscribe()
+    }
+
+    fn parse(&self, definition: &Value) -> Result<Workflow> {
+        let validated = validate_value(definition, &self.catalog, &Rules::default());
+        let diagnostics = validated.diagnostics.clone();
+        validated
+            .into_valid()
+            .map_err(|_| Error::Invalid(diagnostics))
+    }
+
+    /// Validates and stores a new version of a workflow, and puts it in the trigger index.
+    pub async fn put_workflow(
+        &self,
+        scope: &Scope,
+        definition: &Value,
+    ) -> Result<(WorkflowVersion, Vec<Diagnostic>)> {
+        let validated = validate_value(definition, &self.catalog, &Rules::default());
+        let warnings: Vec<Diagnostic> = validated.warnings().cloned().collect();
+        let diagnostics = validated.diagnostics.clone();
+        let wf = validated
+            .into_valid()
+            .map_err(|_| Error::Invalid(diagnostics))?;
+        let stored = self
+            .store
+            .put_workflow(scope, &wf.id, definition, wf.enabled)
+            .await?;
+        self.versions
+            .lock()
+            .expect("cache lock")
+            .insert((scope.clone(), wf.id.clone(), stored.version), Arc::new(wf));
+        self.refresh(scope).await?;
+        Ok((stored, warnings))
+    }
+
+    /// Rebuilds the trigger index of one scope from the store.
+    pub async fn refresh(&self, scope: &Scope) -> Result<()> {
+        let mut entries = Vec::new();
+        for v in self.store.workflows(scope).await? {
+            let workflow = self.workflow(scope, &v.workflow_id, v.version).await?;
+            entries.push(Arc::new(Indexed {
+                workflow_id: v.workflow_id,
+                version: v.version,
+                enabled: v.enabled,
+                workflow,
+            }));
+        }
+        self.index
+            .write()
+            .expect("index lock")
+            .insert(scope.clone(), entries);
+        Ok(())
+    }
+
+    /// Builds the index of every scope (at start).
+    pub async fn refresh_all(&self) -> Result<()> {
+        for scope in self.store.scopes().await? {
+            self.refresh(&scope).await?;
+        }
+        Ok(())
+    }
+
+    /// A workflow version, parsed once and cached.
+    async fn workflow(&self, scope: &Scope, id: &str, version: i64) -> Result<Arc<Workflow>> {
+        let key = (scope.clone(), id.to_owned(), version);
+        if let Some(w) = self.versions.lock().expect("cache lock").get(&key) {
+            return Ok(w.clone());
+        }
+        let stored = self
+            .store
+            .workflow_version(scope, id, version)
+            .await?
+            .ok_or(weir_store::Error::NotFound)?;
+        let wf = Arc::new(self.parse(&stored.definition)?);
+        self.versions
+            .lock()
+            .expect("cache lock")
+            .insert(key, wf.clone());
+        Ok(wf)
+    }
+
+    /// Records an event, starts an execution of every enabled workflow whose trigger matches,
+    /// and delivers it to executions waiting for it.
+    pub async fn ingest(
+        &self,
+        scope: &Scope,
+        event_type: &str,
+        payload: &Value,
+        source: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Ingest> {
+        let rules = Rules::default();
+        let env = Env::new(Utc::now(), &rules);
+        let root = weir_core::context::payload_root(payload);
+        let matching: Vec<Arc<Indexed>> = {
+            let index = self.index.read().expect("index lock");
+            index.get(scope).map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| e.enabled)
+                    .filter(|e| {
+                        e.workflow.triggers.iter().any(|t| {
+                            matches!(&t.kind, TriggerKind::Event { event, .. } if event_matches(event, event_type))
+                                && t.conditions.as_ref().is_none_or(|c| c.eval(&root, &env))
+                        })
+                    })
+                    .cloned()
+                    .collect()
+            })
+        }
+        .unwrap_or_default();
+        let executions: Vec<NewExecution> = matching
+            .iter()
+            .map(|m| NewExecution {
+                id: uuid::Uuid::now_v7().to_string(),
+                workflow_id: m.workflow_id.clone(),
+                workflow_version: m.version,
+                parent_id: None,
+                state: pending_state("event", Some(event_type), payload),
+                status: "pending".into(),
+            })
+            .collect();
+        let event = NewEvent {
+            id: uuid::Uuid::now_v7().to_string(),
+            event_type: event_type.to_owned(),
+            source: source.map(str::to_owned),
+            idempotency_key: idempotency_key.map(str::to_owned),
+            payload: payload.clone(),
+        };
+        let result = match self.store.ingest(scope, &event, &executions).await? {
+            Ingested::New { event_id } => {
+                // Executions waiting for this event type get it as an input.
+                for (execution_id, _thread) in self.store.awaiting(scope, event_type).await? {
+                    let item = NewItem {
+                        kind: "event".into(),
+                        key: None,
+                        payload: json!({ "event_type": event_type, "payload": payload }),
+                        run_at_ms: None,
+                    };
+                    // The execution may have finished since; that is not an error.
+                    let _ = self.store.enqueue(scope, &execution_id, item).await;
+                }
+                Ingest {
+                    event_id,
+                    duplicate: false,
+                    executions: executions
+                        .iter()
+                        .map(|e| (e.id.clone(), e.workflow_id.clone(), e.workflow_version))
+                        .collect(),
+                }
+            }
+            Ingested::Duplicate {
+                event_id,
+                executions,
+            } => {
+                let mut out = Vec::new();
+                for id in executions {
+                    if let Some(row) = self.store.execution(scope, &id).await? {
+                        out.push((row.id, row.workflow_id, row.workflow_version));
+                    }
+                }
+                Ingest {
+                    event_id,
+                    duplicate: true,
+                    executions: out,
+                }
+            }
+        };
+        self.wake.notify_waiters();
+        Ok(result)
+    }
+
+    /// Starts an execution of a workflow by hand (manual and api triggers).
+    pub async fn start(&self, scope: &Scope, workflow_id: &str, payload: &Value) -> Result<String> {
+        let current = self
+            .store
+            .workflow(scope, workflow_id)
+            .await?
+            .ok_or(weir_store::Error::NotFound)?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let execution = NewExecution {
+            id: id.clone(),
+            workflow_id: workflow_id.to_owned(),
+            workflow_version: current.version,
+            parent_id: None,
+            state: pending_state("manual", None, payload),
+            status: "pending".into(),
+        };
+        self.store.start_executions(scope, &[execution]).await?;
+        self.wake.notify_waiters();
+        Ok(id)
+    }
+
+    /// Runs workers until `stop` resolves: claim, process, repeat; sleep briefly when idle.
+    pub async fn run(self: &Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let worked = match self.work_once(16).await {
+                Ok(n) => n > 0,
+                Err(_) => false,
+            };
+            if !worked {
+                tokio::select! {
+                    _ = stop.changed() => {}
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                }
+            }
+        }
+    }
+
+    /// Claims up to `limit` executions with due work and processes each. Returns how many.
+    pub async fn work_once(&self, limit: i64) -> Result<usize> {
+        let claims = self.store.claim(&self.node, self.lease_ms, limit).await?;
+        let n = claims.len();
+        for claim in claims {
+            let id = claim.execution_id.clone();
+            if let Err(e) = self.process(claim).await {
+                // The lease runs out and another pass retries; a lost lease means another node
+                // has it. Either way nothing half-done was written.
+                let _ = (id, e);
+            }
+        }
+        Ok(n)
+    }
+
+    /// Processes one claimed execution: applies its due inputs, then performs the actions the
+    /// executor asks for, committing after each round, until it needs nothing more right now.
+    async fn process(&self, claim: Claim) -> Result<()> {
+        let scope = claim.scope.clone();
+        let wf = self
+            .workflow(&scope, &claim.workflow_id, claim.workflow_version)
+            .await?;
+        let rules = Rules::default();
+        let mut exec: Option<Execution> = if claim.state.get("pending").is_some() {
+            None
+        } else {
+            Some(
+                serde_json::from_value(claim.state.clone())
+                    .map_err(|e| Error::Corrupt(e.to_string()))?,
+            )
+        };
+        let mut round = Round::default();
+        round.commit.done_items = claim.items.iter().map(|i| i.id).collect();
+        let mut performs: Vec<(u32, u32)> = Vec::new();
+        for item in &claim.items {
+            let env = Env::new(Utc::now(), &rules);
+            let fx = match item.kind.as_str() {
+                "start" => {
+                    let pending = &claim.state["pending"];
+                    let (started, fx) = Execution::start(
+                        &wf,
+                        Start {
+                            id: claim.execution_id.clone(),
+                            trigger_kind: pending["trigger_kind"].as_str().unwrap_or("event"),
+                            event: pending["event"].as_str(),
+                            payload: &pending["payload"],
+                        },
+                        &env,
+                    );
+                    exec = Some(started);
+                    fx
+                }
+                "perform" => {
+                    // A perform left over from a crash: do it again (same idempotency key).
+                    let thread = item.payload["thread"].as_u64().unwrap_or(0) as u32;
+                    let attempt = item.payload["attempt"].as_u64().unwrap_or(0) as u32;
+                    round.commit.done_items.retain(|i| *i != item.id);
+                    round.commit.cancel_keys.push(perform_key(thread, attempt));
+                    performs.push((thread, attempt));
+                    continue;
+                }
+                kind => {
+                    let Some(e) = exec.as_mut() else { continue };
+                    let input = match kind {
+                        "timer" => Input::Timer(item.payload["timer"].as_u64().unwrap_or(0)),
+                        "event" => Input::Event {
+                            event_type: item.payload["event_type"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_owned(),
+                            payload: item.payload["payload"].clone(),
+                        },
+                        "approval" => Input::Approval {
+                            id: item.payload["id"].as_str().unwrap_or_default().to_owned(),
+                            outcome: if item.payload["approved"] == json!(true) {
+                                ApprovalOutcome::Approve
+                            } else {
+                                ApprovalOutcome::Reject
+                            },
+                        },
+                        "child" => Input::Child {
+                            id: item.payload["id"].as_str().unwrap_or_default().to_owned(),
+                            result: match item.payload["error"].as_str() {
+                                Some(err) => Err(err.to_owned()),
+                                None => Ok(item.payload["output"].clone()),
+                            },
+                        },
+                        "cancel" => Input::Cancel,
+                        _ => continue,
+                    };
+                    e.apply(&wf, input, &env)
+                }
+            };
+            round
+                .absorb(&scope, &claim.execution_id, &self.store, fx, &mut performs)
+                .await?;
+        }
+        let Some(mut exec) = exec else { return Ok(()) };
+        loop {
+            let last = performs.is_empty();
+            round.finish(&exec, last);
+            let commit = std::mem::take(&mut round.commit);
+            let finished = commit.finished;
+            let progress = Progress {
+                execution_id: claim.execution_id.clone(),
+                status: commit.status.clone(),
+                decision: commit.decision.clone(),
+            };
+            self.store.commit(&self.node, &claim, commit).await?;
+            let _ = self.progress.send(progress);
+            if finished {
+                self.tell_parent(&scope, &claim.execution_id, &exec).await?;
+            }
+            if last || finished {
+                return Ok(());
+            }
+            // Perform outside the transaction, then apply the results as the next round.
+            round = Round::default();
+            for (thread, attempt) in std::mem::take(&mut performs) {
+                let env = Env::new(Utc::now(), &rules);
+                round.commit.cancel_keys.push(perform_key(thread, attempt));
+                let Some((action_type, input)) = exec.action_input(&wf, thread, attempt, &env)
+                else {
+                    continue;
+                };
+                let ctx = ActionContext {
+                    scope: scope.clone(),
+                    execution_id: claim.execution_id.clone(),
+                    idempotency_key: format!("{}:{thread}:{attempt}", claim.execution_id),
+                };
+                let result = if action_type == "emit_event" {
+                    self.emit(&ctx, &input).await
+                } else {
+                    self.actions.perform(&action_type, &ctx, input).await
+                };
+                let fx = exec.apply(
+                    &wf,
+                    Input::Action {
+                        thread,
+                        attempt,
+                        result,
+                    },
+                    &env,
+                );
+                round
+                    .absorb(&scope, &claim.execution_id, &self.store, fx, &mut performs)
+                    .await?;
+            }
+        }
+    }
+
+    async fn emit(&self, ctx: &ActionContext, input: &Value) -> Result<Value, ActionError> {
+        let Some(event) = input["event"].as_str() else {
+            return Err(ActionError::permanent("emit_event needs 'event'"));
+        };
+        let payload = if input["payload"].is_object() {
+            input["payload"].clone()
+        } else {
+            json!({})
+        };
+        match self
+            .ingest(
+                &ctx.scope,
+                event,
+                &payload,
+                Some("weir"),
+                Some(&ctx.idempotency_key),
+            )
+            .await
+        {
+            Ok(i) => Ok(json!({ "event_id": i.event_id, "executions": i.executions.len() })),
+            Err(e) => Err(ActionError::retryable(e.to_string())),
+        }
+    }
+
+    /// A finished child run hands its result to the parent's waiting step.
+    async fn tell_parent(&self, scope: &Scope, id: &str, exec: &Execution) -> Result<()> {
+        let Some(row) = self.store.execution(scope, id).await? else {
+            return Ok(());
+        };
+        let Some(parent) = row.parent_id else {
+            return Ok(());
+        };
+        let payload = match exec.status {
+            ExecStatus::Completed => {
+                json!({ "id": id, "output": exec.ctx.get("vars").cloned().unwrap_or(Value::Null) })
+            }
+            _ => {
+                json!({ "id": id, "error": exec.error.clone().unwrap_or_else(|| format!("the child run was {:?}", exec.status).to_lowercase()) })
+            }
+        };
+        let _ = self
+            .store
+            .enqueue(
+                scope,
+                &parent,
+                NewItem {
+                    kind: "child".into(),
+                    key: None,
+                    payload,
+                    run_at_ms: None,
+                },
+            )
+            .await;
+        self.wake.notify_waiters();
+        Ok(())
+    }
+}
+
+fn perform_key(thread: u32, attempt: u32) -> String {
+    format!("perform:{thread}:{attempt}")
+}
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+/// What one round of executor effects adds up to, as one commit.
+#[derive(Default)]
+struct Round {
+    commit: Commit,
+}
+
+impl Round {
+    async fn absorb(
+        &mut self,
+        scope: &Scope,
+        execution_id: &str,
+        store: &Arc<dyn Store>,
+        fx: Vec<Effect>,
+        performs: &mut Vec<(u32, u32)>,
+    ) -> Result<()> {
+        let c = &mut self.commit;
+        for effect in fx {
+            match effect {
+                Effect::Step(r) => {
+                    let row = StepRow {
+                        key: r.key.clone(),
+                        step_id: r.step_id.clone(),
+                        step_type: r.step_type.clone(),
+                        status: serde_json::to_value(r.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                        attempt: i64::from(r.attempt),
+                        record: serde_json::to_value(&r).unwrap_or(Value::Null),
+                    };
+                    c.steps.retain(|s| s.key != row.key);
+                    c.steps.push(row);
+                }
+                Effect::Perform { thread, attempt, .. } => {
+                    // Durable before it is performed; the input is rendered again then, so no
+                    // secret is written down.
+                    c.new_items.push(NewItem { kind: "perform".into(), key: Some(perform_key(thread, attempt)), payload: json!({ "thread": thread, "attempt": attempt }), run_at_ms: None });
+                    performs.push((thread, attempt));
+                }
+                Effect::SetTimer { timer, at } => {
+                    c.new_items.push(NewItem { kind: "timer".into(), key: Some(format!("timer:{timer}")), payload: json!({ "timer": timer }), run_at_ms: Some(millis(at)) });
+                }
+                Effect::CancelTimer { timer } => {
+                    let key = format!("timer:{timer}");
+                    c.new_items.retain(|i| i.key.as_deref() != Some(&key));
+                    c.cancel_keys.push(key);
+                }
+                Effect::AwaitEvent { thread, event } => c.awaits_add.push((i64::from(thread), event)),
+                Effect::StopAwaiting { thread } => {
+                    c.awaits_add.retain(|(t, _)| *t != i64::from(thread));
+                    c.awaits_remove.push(i64::from(thread));
+                }
+                Effect::RequestApproval { id, step_id, approver_role, entity, entity_id, message, expires_at } => {
+                    let text = |v: Option<Value>| v.map(|v| match v {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    });
+                    c.approvals.push(NewApproval { id, step_id, approver_role, entity, entity_id: text(entity_id), message: text(message), expires_ms: expires_at.map(millis) });
+                }
+                Effect::WithdrawApproval { id } => c.withdrawn_approvals.push(id),
+                Effect::StartChild { id, workflow_id, input } => match store.workflow(scope, &workflow_id).await? {
+                    Some(current) => c.new_executions.push(NewExecution {
+                        id,
+                        workflow_id,
+                        workflow_version: current.version,
+                        parent_id: Some(execution_id.to_owned()),
+                        state: pending_state("subworkflow", None, &input),
+                        status: "pending".into(),
+                    }),
+                    None => c.new_items.push(NewItem { kind: "child".into(), key: None, payload: json!({ "id": id, "error": format!("no workflow '{workflow_id}'") }), run_at_ms: None }),
+                },
+                Effect::CancelChild { id } => {
+                    let _ = store.enqueue(scope, &id, NewItem { kind: "cancel".into(), key: None, payload: json!({}), run_at_ms: None }).await;
+                }
+                Effect::Decided { decision, reason } => {
+                    c.decision = match decision {
+                        DecisionKind::Allow => Some("allow".into()),
+                        DecisionKind::Block => Some("block".into()),
+                        DecisionKind::None => None,
+                    };
+                    c.reason = reason;
+                }
+                Effect::Finished { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills in the execution's own columns from its state.
+    fn finish(&mut self, exec: &Execution, release: bool) {
+        let c = &mut self.commit;
+        c.state = serde_json::to_value(exec).unwrap_or(Value::Null);
+        c.status = serde_json::to_value(exec.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        c.decision = exec.decision.map(|d| {
+            if d == DecisionKind::Block {
+                "block".into()
+            } else {
+                "allow".into()
+            }
+        });
+        c.reason = exec.reason.clone();
+        c.error = exec.error.clone();
+        c.finished = exec.status.is_terminal();
+        c.release = release || c.finished;
+    }
+}

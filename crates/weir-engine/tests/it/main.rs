@@ -1,0 +1,427 @@
+//! The engine end to end on a real SQLite store: events in, executions out, across timers,
+//! waits, approvals, child runs, idempotency, and a node that dies holding a lease.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use weir_engine::Engine;
+use weir_store::{ExecutionFilter, Scope, SqlStore, Store};
+
+async fn engine() -> (Arc<Engine>, Scope) {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "weir-engine-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_sqlite(&dir).await.unwrap());
+    let scope = store.bootstrap("hash").await.unwrap().scope;
+    (Engine::new(store), scope)
+}
+
+/// Works until nothing is due (bounded).
+async fn settle(e: &Engine) {
+    for _ in 0..200 {
+        if e.work_once(16).await.unwrap() == 0 {
+            return;
+        }
+    }
+    panic!("the engine did not settle");
+}
+
+async fn execution(e: &Engine, scope: &Scope, id: &str) -> weir_store::ExecutionRow {
+    e.store()
+        .execution(scope, id)
+        .await
+        .unwrap()
+        .expect("execution exists")
+}
+
+fn order_workflow() -> Value {
+    json!({
+        "workflow_id": "order_check",
+        "trigger": {"type": "event", "event": "order.checkout.initiated", "conditions": {"field": "order.total", "operator": "gt", "value": 0}},
+        "steps": [
+            {"id": "check", "type": "condition", "condition": {"field": "order.total", "operator": "gte", "value": 10000}, "on_true": "hold", "on_false": "ok"},
+            {"id": "hold", "type": "action", "action": "block", "reason": "order {{order.id}} needs approval",
+             "execute": [{"type": "log", "message": "held {{order.id}}"}]},
+            {"id": "ok", "type": "action", "action": "allow"}
+        ]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_starts_a_run_that_decides_and_records_every_step() {
+    let (e, scope) = engine().await;
+    e.put_workflow(&scope, &order_workflow()).await.unwrap();
+    let ingest = e
+        .ingest(
+            &scope,
+            "order.checkout.initiated",
+            &json!({"order": {"id": "o1", "total": 15000}}),
+            Some("shop"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ingest.executions.len(), 1);
+    let (id, wf, version) = ingest.executions[0].clone();
+    assert_eq!((wf.as_str(), version), ("order_check", 1));
+    settle(&e).await;
+    let row = execution(&e, &scope, &id).await;
+    assert_eq!(
+        (
+            row.status.as_str(),
+            row.decision.as_deref(),
+            row.reason.as_deref()
+        ),
+        ("completed", Some("block"), Some("order o1 needs approval"))
+    );
+    let steps = e.store().steps(&scope, &id).await.unwrap();
+    let ids: Vec<&str> = steps
+        .iter()
+        .map(|s| s["step_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["check", "hold"]);
+    assert_eq!(steps[1]["status"], json!("completed"));
+    assert_eq!(
+        steps[1]["output"]["results"][0]["logged"]["message"],
+        json!("held o1")
+    );
+    // A non-matching event and a zero total start nothing.
+    assert!(
+        e.ingest(&scope, "cart.updated", &json!({}), None, None)
+            .await
+            .unwrap()
+            .executions
+            .is_empty()
+    );
+    assert!(
+        e.ingest(
+            &scope,
+            "order.checkout.initiated",
+            &json!({"order": {"total": 0}}),
+            None,
+            None
+        )
+        .await
+        .unwrap()
+        .executions
+        .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_starts_one_run() {
+    let (e, scope) = engine().await;
+    e.put_workflow(&scope, &order_workflow()).await.unwrap();
+    let payload = json!({"order": {"id": "o1", "total": 5}});
+    let a = e
+        .ingest(
+            &scope,
+            "order.checkout.initiated",
+            &payload,
+            None,
+            Some("k-1"),
+        )
+        .await
+        .unwrap();
+    let b = e
+        .ingest(
+            &scope,
+            "order.checkout.initiated",
+            &payload,
+            None,
+            Some("k-1"),
+        )
+        .await
+        .unwrap();
+    assert!(!a.duplicate && b.duplicate);
+    assert_eq!(a.event_id, b.event_id);
+    assert_eq!(a.executions, b.executions);
+    settle(&e).await;
+    let all = e
+        .store()
+        .executions(&scope, &ExecutionFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_are_pinned_to_the_version_current_when_they_started() {
+    let (e, scope) = engine().await;
+    let wf = json!({"workflow_id": "w", "trigger": {"type": "event", "event": "x"}, "steps": [
+        {"id": "wait", "type": "delay", "duration": "200ms"},
+        {"id": "v1", "type": "action", "action": "allow", "reason": "version 1"}]});
+    e.put_workflow(&scope, &wf).await.unwrap();
+    let first = e
+        .ingest(&scope, "x", &json!({}), None, None)
+        .await
+        .unwrap()
+        .executions[0]
+        .0
+        .clone();
+    settle(&e).await;
+    let mut v2 = wf.clone();
+    v2["steps"][1] =
+        json!({"id": "v2", "type": "action", "action": "block", "reason": "version 2"});
+    e.put_workflow(&scope, &v2).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    settle(&e).await;
+    let row = execution(&e, &scope, &first).await;
+    assert_eq!(
+        (row.workflow_version, row.reason.as_deref()),
+        (1, Some("version 1"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delays_waits_and_approvals_park_runs_until_time_events_and_people_move_them() {
+    let (e, scope) = engine().await;
+    e.put_workflow(&scope, &json!({"workflow_id": "flow", "trigger": {"type": "event", "event": "order.placed"}, "steps": [
+        {"id": "pause", "type": "delay", "duration": "200ms"},
+        {"id": "paid", "type": "wait", "event": "payment.received", "match": {"field": "order_id", "operator": "eq", "value": "{{order.id}}"}, "timeout": "1h", "on_timeout": "deny"},
+        {"id": "ask", "type": "approval", "approver_role": "manager", "entity": "order", "entity_id": "{{order.id}}", "on_approve": "ok", "on_reject": "deny"},
+        {"id": "ok", "type": "action", "action": "allow"},
+        {"id": "deny", "type": "action", "action": "block"}
+    ]})).await.unwrap();
+    let id = e
+        .ingest(
+            &scope,
+            "order.placed",
+            &json!({"order": {"id": "o9"}}),
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .executions[0]
+        .0
+        .clone();
+    settle(&e).await;
+    assert_eq!(execution(&e, &scope, &id).await.status, "waiting");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    settle(&e).await;
+    assert_eq!(
+        e.store()
+            .awaiting(&scope, "payment.received")
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "waiting for the payment"
+    );
+    // Another order's payment is not it.
+    e.ingest(
+        &scope,
+        "payment.received",
+        &json!({"order_id": "o8"}),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    settle(&e).await;
+    assert_eq!(
+        e.store()
+            .awaiting(&scope, "payment.received")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    e.ingest(
+        &scope,
+        "payment.received",
+        &json!({"order_id": "o9"}),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    settle(&e).await;
+    let state = execution(&e, &scope, &id).await;
+    assert_eq!(state.status, "waiting");
+    assert!(
+        e.store()
+            .awaiting(&scope, "payment.received")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let approval_id = e
+        .store()
+        .steps(&scope, &id)
+        .await
+        .unwrap()
+        .iter()
+        .find_map(|s| s["input"]["approval_id"].as_str().map(str::to_owned))
+        .expect("an approval was requested");
+    let approval = e
+        .store()
+        .approval(&scope, &approval_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (approval.status.as_str(), approval.entity_id.as_deref()),
+        ("pending", Some("o9"))
+    );
+    e.store()
+        .decide_approval(&scope, &approval_id, true, "ann", None)
+        .await
+        .unwrap();
+    settle(&e).await;
+    let row = execution(&e, &scope, &id).await;
+    assert_eq!(
+        (row.status.as_str(), row.decision.as_deref()),
+        ("completed", Some("allow"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subworkflow_runs_as_a_child_and_hands_back_its_variables() {
+    let (e, scope) = engine().await;
+    e.put_workflow(&scope, &json!({"workflow_id": "score", "steps": [{"id": "s", "type": "set", "variables": {"score": "{{order.total}}"}}]})).await.unwrap();
+    e.put_workflow(&scope, &json!({"workflow_id": "parent", "trigger": {"type": "event", "event": "order.placed"}, "steps": [
+        {"id": "sub", "type": "subworkflow", "workflow_id": "score", "input": {"order": "{{order}}"}, "output": "result"},
+        {"id": "c", "type": "condition", "condition": {"field": "vars.result.score", "operator": "gt", "value": 100}, "on_true": "deny", "on_false": "ok"},
+        {"id": "ok", "type": "action", "action": "allow"},
+        {"id": "deny", "type": "action", "action": "block"}
+    ]})).await.unwrap();
+    let id = e
+        .ingest(
+            &scope,
+            "order.placed",
+            &json!({"order": {"total": 500}}),
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .executions[0]
+        .0
+        .clone();
+    settle(&e).await;
+    let row = execution(&e, &scope, &id).await;
+    assert_eq!(
+        (row.status.as_str(), row.decision.as_deref()),
+        ("completed", Some("block")),
+        "{row:?}"
+    );
+    let all = e
+        .store()
+        .executions(
+            &scope,
+            &ExecutionFilter {
+                workflow_id: Some("score".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (all.len(), all[0].parent_id.as_deref()),
+        (1, Some(id.as_str()))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unimplemented_action_fails_its_step_without_retrying_and_keeps_what_was_done() {
+    let (e, scope) = engine().await;
+    e.put_workflow(
+        &scope,
+        &json!({"workflow_id": "mail", "trigger": {"type": "event", "event": "x"}, "steps": [
+            {"id": "note", "type": "log", "config": {"message": "first"}},
+            {"id": "mail", "type": "send_email", "config": {"to": "a@b.c", "subject": "hi"}}
+        ]}),
+    )
+    .await
+    .unwrap();
+    let id = e
+        .ingest(&scope, "x", &json!({}), None, None)
+        .await
+        .unwrap()
+        .executions[0]
+        .0
+        .clone();
+    settle(&e).await;
+    let row = execution(&e, &scope, &id).await;
+    assert_eq!(row.status, "failed");
+    assert!(
+        row.error
+            .unwrap()
+            .contains("no implementation in this build")
+    );
+    let steps = e.store().steps(&scope, &id).await.unwrap();
+    assert_eq!(steps[0]["status"], json!("completed"));
+    assert_eq!(
+        steps.iter().filter(|s| s["step_id"] == "mail").count(),
+        1,
+        "one attempt: the error is permanent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_do_not_see_each_others_workflows_or_events() {
+    let (e, scope) = engine().await;
+    e.put_workflow(&scope, &order_workflow()).await.unwrap();
+    let other = Scope::new("default", "staging");
+    let none = e
+        .ingest(
+            &other,
+            "order.checkout.initiated",
+            &json!({"order": {"total": 5}}),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(none.executions.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires() {
+    let (e, scope) = engine().await;
+    e.put_workflow(&scope, &order_workflow()).await.unwrap();
+    let id = e
+        .ingest(
+            &scope,
+            "order.checkout.initiated",
+            &json!({"order": {"id": "o1", "total": 5}}),
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .executions[0]
+        .0
+        .clone();
+    // Another node claims the run with a short lease and dies without committing.
+    let dead = e.store().claim("dead-node", 150, 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(e.work_once(16).await.unwrap(), 0, "the lease is still held");
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    settle(&e).await;
+    let row = execution(&e, &scope, &id).await;
+    assert_eq!(
+        (row.status.as_str(), row.decision.as_deref()),
+        ("completed", Some("allow"))
+    );
+    // The dead node's late commit is refused and changes nothing.
+    let late = weir_store::Commit {
+        state: json!({"zombie": true}),
+        status: "failed".into(),
+        finished: true,
+        ..Default::default()
+    };
+    assert!(matches!(
+        e.store().commit("dead-node", &dead[0], late).await,
+        Err(weir_store::Error::LeaseLost(_))
+    ));
+    assert_eq!(execution(&e, &scope, &id).await.status, "completed");
+}
