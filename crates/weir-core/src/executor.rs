@@ -11,6 +11,10 @@
 //! for them. Every thread is in one state: ready to take its next step, acting (an action is in
 //! flight), sleeping (a delay or a retry backoff), waiting (an event, an approval, a child run),
 //! joining (its children), or done.
+//!
+//! Secrets are revealed only in the input of an action being performed, which is never stored.
+//! Everything that becomes part of the state (variables, child inputs, foreach items, step
+//! records) renders `{{secrets.NAME}}` as `***`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -357,7 +361,7 @@ impl Execution {
             start.trigger_kind,
             start.event,
             env,
-            Secrets::Reveal,
+            Secrets::Redact,
             &mut RenderTrace::default(),
         );
         let mut exec = Execution {
@@ -761,7 +765,7 @@ impl Execution {
                     let v = tv.render(
                         &self.view(tid),
                         env,
-                        Secrets::Reveal,
+                        Secrets::Redact,
                         &mut RenderTrace::default(),
                     );
                     if let Some(Value::Object(vars)) = self.ctx.get_mut("vars") {
@@ -885,7 +889,7 @@ impl Execution {
                 let n = self.next_seq();
                 let id = format!("{}-child-{n}", self.id);
                 let input = input.as_ref().map_or(Value::Null, |tv| {
-                    tv.render(&view, env, Secrets::Reveal, &mut RenderTrace::default())
+                    tv.render(&view, env, Secrets::Redact, &mut RenderTrace::default())
                 });
                 fx.push(Effect::StartChild {
                     id: id.clone(),
@@ -934,7 +938,7 @@ impl Execution {
                 ..
             } => {
                 let items_v =
-                    items.render(&view, env, Secrets::Reveal, &mut RenderTrace::default());
+                    items.render(&view, env, Secrets::Redact, &mut RenderTrace::default());
                 let Value::Array(items) = items_v else {
                     return Some(Route::Fail(format!(
                         "'items' is {}, not a list",

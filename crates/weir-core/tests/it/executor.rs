@@ -646,7 +646,7 @@ fn depends_on_lists_run_in_dependency_order_and_skip_after_a_branch_not_taken() 
 #[test]
 fn secrets_reach_the_action_but_not_the_record() {
     let doc = wf(
-        json!([{"id": "h", "type": "execute", "action": "http_request", "config": {"url": "https://x.example", "headers": {"Authorization": "Bearer {{secrets.KEY}}"}}}]),
+        json!([{"id": "keep", "type": "set", "variables": {"copied": "{{secrets.KEY}}"}}, {"id": "h", "type": "execute", "action": "http_request", "config": {"url": "https://x.example", "headers": {"Authorization": "Bearer {{secrets.KEY}}"}}}]),
     );
     let wf = workflow(&doc);
     let rules = Rules::default();
