@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use crate::condition::Condition;
 
 /// Resolves a tenant secret by name.
-pub type SecretFn<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub type SecretFn<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
 /// Produces a fresh unique id for `{{uuid}}`.
-pub type IdFn<'a> = &'a dyn Fn() -> String;
+pub type IdFn<'a> = &'a (dyn Fn() -> String + Sync);
 
 /// The environment of one evaluation. The core never reads the clock or generates randomness
 /// itself, so tests fix `now` and the id generator.

@@ -109,6 +109,16 @@ impl SqlStore {
         Ok(store)
     }
 
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads and then writes fails with SQLITE_BUSY
+    /// when another connection wrote in between, which busy_timeout cannot wait out.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -216,7 +226,7 @@ impl SqlStore {
 #[async_trait]
 impl Store for SqlStore {
     async fn bootstrap(&self, admin_key_hash: &str) -> Result<Bootstrap> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let existing = sqlx::query(
             "SELECT tenant_id, id FROM environments ORDER BY created_ms, tenant_id, id LIMIT 1",
         )
@@ -301,7 +311,7 @@ impl Store for SqlStore {
         enabled: bool,
     ) -> Result<WorkflowVersion> {
         let now = self.now;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let last: Option<i64> = sqlx::query(
             "SELECT MAX(version) AS v FROM workflow_versions WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3",
         )
@@ -396,7 +406,7 @@ impl Store for SqlStore {
         force: bool,
     ) -> Result<Vec<String>> {
         let now = self.now;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let exists = sqlx::query(
             "SELECT 1 AS one FROM workflows WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3 AND deleted_ms IS NULL",
         )
@@ -455,7 +465,7 @@ impl Store for SqlStore {
         executions: &[NewExecution],
     ) -> Result<Ingested> {
         let now = self.now;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         if let Some(key) = &event.idempotency_key {
             let seen = sqlx::query("SELECT id FROM events WHERE tenant_id = $1 AND environment_id = $2 AND idempotency_key = $3")
                 .bind(&scope.tenant)
@@ -507,7 +517,7 @@ impl Store for SqlStore {
     }
 
     async fn start_executions(&self, scope: &Scope, executions: &[NewExecution]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         self.insert_executions(&mut tx, scope, None, executions)
             .await?;
         tx.commit().await?;
@@ -612,7 +622,7 @@ impl Store for SqlStore {
         let now = self.now;
         let scope = &claim.scope;
         let id = &claim.execution_id;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         // The guard: this node still holds the lease at the epoch it claimed.
         let lease = if c.release {
             "lease_owner = NULL, lease_expires_ms = NULL,"
@@ -836,7 +846,7 @@ impl Store for SqlStore {
         reason: Option<&str>,
     ) -> Result<()> {
         let now = self.now;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let status = if approved { "approved" } else { "rejected" };
         let row = sqlx::query(sql(format!(
             "UPDATE approvals SET status = $1, decided_ms = {now}, decided_by = $2, decision_reason = $3 \

@@ -85,6 +85,25 @@ enum Assume {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the Weir server: the HTTP API and the engine's workers.
+    ///
+    /// With no options it keeps its data in ./weir-data (SQLite) and listens on 127.0.0.1:8080.
+    /// The admin API key is WEIR_ADMIN_KEY when set, else generated on first start and written
+    /// to <data-dir>/admin-api-key.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, env = "WEIR_LISTEN")]
+        listen: Option<String>,
+        /// The folder of the embedded SQLite database (and the admin key file).
+        #[arg(long, env = "WEIR_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// A PostgreSQL URL (postgres://…) instead of the embedded SQLite database.
+        #[arg(long, env = "WEIR_DATABASE_URL")]
+        database_url: Option<String>,
+        /// A JSON or YAML file with listen, data_dir and database_url (options win over it).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Check workflow files; print every problem with its JSON path.
     ///
     /// Exits 0 when every file is valid (warnings allowed), 1 otherwise.
@@ -161,6 +180,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve {
+            listen,
+            data_dir,
+            database_url,
+            config,
+        } => cmd_serve(listen, data_dir, database_url, config.as_deref()),
         Command::Validate {
             files,
             output,
@@ -198,6 +223,71 @@ fn main() -> ExitCode {
 }
 
 type CmdResult = Result<ExitCode, Failure>;
+
+fn cmd_serve(
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    config: Option<&std::path::Path>,
+) -> CmdResult {
+    let file = match config {
+        Some(path) => match read_document(path)? {
+            Ok(Value::Object(map)) => {
+                for k in map.keys() {
+                    if !matches!(k.as_str(), "listen" | "data_dir" | "database_url") {
+                        return Err(Failure::Usage(format!(
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url)",
+                            path.display()
+                        )));
+                    }
+                }
+                map
+            }
+            Ok(_) => {
+                return Err(Failure::Usage(format!(
+                    "{}: a config file is an object",
+                    path.display()
+                )));
+            }
+            Err(d) => return Err(Failure::Usage(format!("{}: {}", path.display(), d.message))),
+        },
+        None => serde_json::Map::new(),
+    };
+    let setting = |v: Option<String>, key: &str| {
+        v.or_else(|| file.get(key).and_then(Value::as_str).map(str::to_owned))
+    };
+    let listen = setting(listen, "listen").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let listen: std::net::SocketAddr = listen.parse().map_err(|_| {
+        Failure::Usage(format!(
+            "--listen '{listen}' is not an address like 127.0.0.1:8080"
+        ))
+    })?;
+    let data_dir = data_dir
+        .or_else(|| {
+            file.get("data_dir")
+                .and_then(Value::as_str)
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("weir-data"));
+    let database_url = setting(database_url, "database_url");
+    let admin_key = std::env::var("WEIR_ADMIN_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    let config = weir_server::ServeConfig {
+        listen,
+        data_dir,
+        database_url,
+        admin_key,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Usage(format!("cannot start the runtime: {e}")))?;
+    runtime
+        .block_on(weir_server::serve(config))
+        .map_err(Failure::Usage)?;
+    Ok(ExitCode::SUCCESS)
+}
 
 fn load_rules(
     path: Option<&std::path::Path>,

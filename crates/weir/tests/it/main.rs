@@ -1,5 +1,7 @@
 //! End-to-end tests of the `weir` binary: real files, real processes, real exit codes.
 
+mod serve;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};

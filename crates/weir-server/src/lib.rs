@@ -1,0 +1,660 @@
+//! Weir's HTTP API. `router(state)` builds the axum router (tests call it in-process too);
+//! `serve` opens the store, bootstraps the admin key, starts the engine's workers and serves
+//! until SIGTERM or Ctrl-C.
+//!
+//! Every `/api/v1` call needs `Authorization: Bearer <key>`; the key decides the tenant ×
+//! environment, and another scope's object answers 404. Every error is
+//! `{"error": {"code", "message", "details"}}` with a 4xx for bad input; a 5xx says nothing
+//! internal.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use weir_core::document::MAX_DOCUMENT_BYTES;
+use weir_core::{Format, load_value};
+use weir_engine::Engine;
+use weir_store::{ExecutionFilter, ExecutionRow, NewItem, Scope, SqlStore, Store, hash_key};
+
+/// The largest request body accepted (a definition or an event is at most 1 MiB of JSON).
+pub const MAX_BODY_BYTES: usize = MAX_DOCUMENT_BYTES;
+/// The longest a synchronous `POST /api/v1/events` waits for decisions.
+pub const MAX_WAIT_MS: u64 = 60_000;
+
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub store: Arc<dyn Store>,
+}
+
+/// The one error type of the API.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Vec<Value>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no {what} with that id"),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<weir_store::Error> for ApiError {
+    fn from(e: weir_store::Error) -> Self {
+        match e {
+            weir_store::Error::NotFound => ApiError::not_found("object"),
+            weir_store::Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            other => {
+                // The cause goes to the log, not to the caller.
+                eprintln!("weir: internal error: {other}");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
+        }
+    }
+}
+
+impl From<weir_engine::Error> for ApiError {
+    fn from(e: weir_engine::Error) -> Self {
+        match e {
+            weir_engine::Error::Invalid(diags) => {
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_workflow",
+                    "the workflow is not valid",
+                );
+                err.details = diags
+                    .iter()
+                    .map(|d| json!({ "path": d.path, "message": d.message, "code": d.code, "severity": d.severity }))
+                    .collect();
+                err
+            }
+            weir_engine::Error::Store(s) => s.into(),
+            other => {
+                eprintln!("weir: internal error: {other}");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
+        }
+    }
+}
+
+type ApiResult<T = Response> = Result<T, ApiError>;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/v1/workflows", post(post_workflow).get(list_workflows))
+        .route("/api/v1/workflows/{id}", get(get_workflow))
+        .route("/api/v1/events", post(post_event))
+        .route("/api/v1/executions", get(list_executions))
+        .route("/api/v1/executions/{id}", get(get_execution))
+        .route("/api/v1/executions/{id}/cancel", post(cancel_execution))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method",
+            )
+        })
+        .with_state(state)
+}
+
+async fn health() -> Response {
+    axum::Json(json!({ "status": "ok" })).into_response()
+}
+
+/// The scope of the caller's API key.
+async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Scope> {
+    let unauthorized = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send Authorization: Bearer <api key>",
+        )
+    };
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(unauthorized)?;
+    let text = value.to_str().map_err(|_| unauthorized())?;
+    let key = text
+        .strip_prefix("Bearer ")
+        .ok_or_else(unauthorized)?
+        .trim();
+    if key.is_empty() || key.len() > 512 {
+        return Err(unauthorized());
+    }
+    match state.store.api_key(&hash_key(key)).await? {
+        Some(k) => Ok(k.scope),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "unknown API key",
+        )),
+    }
+}
+
+/// Reads a body under the limit, as JSON (or YAML where `yaml` is allowed).
+async fn read_document(headers: &HeaderMap, body: Body, yaml: bool) -> ApiResult<Value> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let format = if kind.is_empty() {
+        None
+    } else if kind.contains("json") {
+        Some(Format::Json)
+    } else if yaml && kind.contains("yaml") {
+        Some(Format::Yaml)
+    } else {
+        let accepted = if yaml {
+            "application/json or application/yaml"
+        } else {
+            "application/json"
+        };
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send {accepted}"),
+        ));
+    };
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        })?;
+    load_value(&bytes, format)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string()))
+}
+
+async fn post_workflow(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let scope = authorize(&state, &headers).await?;
+    let definition = read_document(&headers, body, true).await?;
+    let (stored, warnings) = state.engine.put_workflow(&scope, &definition).await?;
+    state
+        .store
+        .audit(
+            &scope,
+            ("api_key", "bearer"),
+            "workflow.put",
+            &stored.workflow_id,
+            Some(&json!({ "version": stored.version })),
+        )
+        .await?;
+    let warnings: Vec<Value> = warnings
+        .iter()
+        .map(|d| json!({ "path": d.path, "message": d.message, "code": d.code }))
+        .collect();
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({ "workflow_id": stored.workflow_id, "version": stored.version, "enabled": stored.enabled, "warnings": warnings })),
+    )
+        .into_response())
+}
+
+async fn list_workflows(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
+    let scope = authorize(&state, &headers).await?;
+    let list: Vec<Value> = state
+        .store
+        .workflows(&scope)
+        .await?
+        .into_iter()
+        .map(|w| json!({ "workflow_id": w.workflow_id, "version": w.version, "enabled": w.enabled, "name": w.definition.get("name") }))
+        .collect();
+    Ok(axum::Json(json!({ "workflows": list })).into_response())
+}
+
+async fn get_workflow(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let scope = authorize(&state, &headers).await?;
+    let w = state
+        .store
+        .workflow(&scope, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("workflow"))?;
+    Ok(axum::Json(json!({ "workflow_id": w.workflow_id, "version": w.version, "enabled": w.enabled, "definition": w.definition })).into_response())
+}
+
+/// `POST /api/v1/events`: records the event, starts the matching workflows, and answers once
+/// each execution has decided, finished or parked (or `timeout_ms` passed).
+async fn post_event(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let scope = authorize(&state, &headers).await?;
+    let doc = read_document(&headers, body, false).await?;
+    let Value::Object(map) = &doc else {
+        return Err(ApiError::bad_request(
+            "the body must be a JSON object with event_type and payload",
+        ));
+    };
+    let mut details = Vec::new();
+    for k in map.keys() {
+        if !matches!(
+            k.as_str(),
+            "event_type" | "payload" | "source" | "idempotency_key" | "timeout_ms"
+        ) {
+            details.push(
+                json!({ "path": format!("$.{k}"), "message": format!("unknown field '{k}'") }),
+            );
+        }
+    }
+    let event_type = match map.get("event_type") {
+        Some(Value::String(s))
+            if !s.is_empty()
+                && s.len() <= 255
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            s.clone()
+        }
+        Some(_) => {
+            details.push(json!({ "path": "$.event_type", "message": "an event type is a non-empty string without spaces, at most 255 characters" }));
+            String::new()
+        }
+        None => {
+            details.push(json!({ "path": "$", "message": "event_type is required" }));
+            String::new()
+        }
+    };
+    let payload = match map.get("payload") {
+        Some(p @ Value::Object(_)) => p.clone(),
+        None => json!({}),
+        Some(_) => {
+            details
+                .push(json!({ "path": "$.payload", "message": "the payload must be an object" }));
+            Value::Null
+        }
+    };
+    let text = |k: &str, details: &mut Vec<Value>| match map.get(k) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.len() <= 255 => Some(s.clone()),
+        Some(_) => {
+            details.push(json!({ "path": format!("$.{k}"), "message": format!("{k} must be a string of at most 255 characters") }));
+            None
+        }
+    };
+    let source = text("source", &mut details);
+    let idempotency_key = text("idempotency_key", &mut details);
+    let timeout_ms = match map.get("timeout_ms") {
+        None => 5000,
+        Some(v) => match v.as_u64() {
+            Some(ms) if ms <= MAX_WAIT_MS => ms,
+            _ => {
+                details.push(json!({ "path": "$.timeout_ms", "message": format!("timeout_ms is an integer from 0 to {MAX_WAIT_MS}") }));
+                0
+            }
+        },
+    };
+    if !details.is_empty() {
+        let mut err = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_event",
+            "the event is not valid",
+        );
+        err.details = details;
+        return Err(err);
+    }
+    // Subscribe before ingesting, so no progress is missed.
+    let mut progress = state.engine.subscribe();
+    let ingest = state
+        .engine
+        .ingest(
+            &scope,
+            &event_type,
+            &payload,
+            source.as_deref(),
+            idempotency_key.as_deref(),
+        )
+        .await?;
+    let ids: Vec<String> = ingest
+        .executions
+        .iter()
+        .map(|(id, _, _)| id.clone())
+        .collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
+    let mut open: HashSet<String> = ids.iter().cloned().collect();
+    let mut rows: HashMap<String, ExecutionRow> = HashMap::new();
+    loop {
+        for id in open.clone() {
+            if let Some(row) = state.store.execution(&scope, &id).await? {
+                let settled = row.decision.is_some()
+                    || matches!(
+                        row.status.as_str(),
+                        "completed" | "failed" | "cancelled" | "waiting"
+                    );
+                if settled {
+                    open.remove(&id);
+                }
+                rows.insert(id, row);
+            }
+        }
+        if open.is_empty() || timeout_ms == 0 {
+            break;
+        }
+        tokio::select! {
+            _ = progress.recv() => {}
+            _ = tokio::time::sleep_until(deadline) => break,
+        }
+    }
+    let mut decision = Value::Null;
+    let executions: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| rows.get(id))
+        .map(|r| {
+            match r.decision.as_deref() {
+                Some("block") => decision = json!("block"),
+                Some("allow") if decision.is_null() => decision = json!("allow"),
+                _ => {}
+            }
+            json!({ "execution_id": r.id, "workflow_id": r.workflow_id, "workflow_version": r.workflow_version,
+                    "status": r.status, "decision": r.decision, "reason": r.reason })
+        })
+        .collect();
+    let matched: Vec<&str> = ingest
+        .executions
+        .iter()
+        .map(|(_, w, _)| w.as_str())
+        .collect();
+    Ok(axum::Json(json!({
+        "event_id": ingest.event_id,
+        "duplicate": ingest.duplicate,
+        "matched_workflows": matched,
+        "decision": decision,
+        "executions": executions,
+    }))
+    .into_response())
+}
+
+fn time(ms: Option<i64>) -> Value {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or(Value::Null, |t| json!(t.to_rfc3339()))
+}
+
+fn execution_json(row: &ExecutionRow, steps: Option<Vec<Value>>) -> Value {
+    let context = row
+        .state
+        .get("ctx")
+        .cloned()
+        .unwrap_or_else(|| row.state["pending"]["payload"].clone());
+    let trigger_event = context
+        .get("trigger")
+        .and_then(|t| t.get("event"))
+        .cloned()
+        .unwrap_or_else(|| row.state["pending"]["event"].clone());
+    let mut v = json!({
+        "id": row.id, "workflow_id": row.workflow_id, "workflow_version": row.workflow_version,
+        "status": row.status, "decision": row.decision, "reason": row.reason,
+        "trigger_event": trigger_event, "event_id": row.event_id, "parent_id": row.parent_id,
+        "context": context, "error": row.error,
+        "started_at": time(Some(row.started_ms)), "completed_at": time(row.completed_ms),
+        "duration_ms": row.completed_ms.map(|c| c - row.started_ms),
+    });
+    if let Some(steps) = steps {
+        v["steps"] = Value::Array(steps);
+    }
+    v
+}
+
+async fn list_executions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let scope = authorize(&state, &headers).await?;
+    let number = |k: &str, default: i64, max: i64| -> ApiResult<i64> {
+        match q.get(k) {
+            None => Ok(default),
+            Some(s) => s
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("{k} must be an integer from 0 to {max}"))
+                }),
+        }
+    };
+    for k in q.keys() {
+        if !matches!(
+            k.as_str(),
+            "workflow_id" | "status" | "event_id" | "limit" | "offset"
+        ) {
+            return Err(ApiError::bad_request(format!(
+                "unknown query parameter '{k}'"
+            )));
+        }
+    }
+    let filter = ExecutionFilter {
+        workflow_id: q.get("workflow_id").cloned(),
+        status: q.get("status").cloned(),
+        event_id: q.get("event_id").cloned(),
+        limit: number("limit", 50, 1000)?,
+        offset: number("offset", 0, i64::from(i32::MAX))?,
+    };
+    let rows = state.store.executions(&scope, &filter).await?;
+    let list: Vec<Value> = rows.iter().map(|r| execution_json(r, None)).collect();
+    Ok(axum::Json(json!({ "executions": list })).into_response())
+}
+
+async fn get_execution(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let scope = authorize(&state, &headers).await?;
+    let row = state
+        .store
+        .execution(&scope, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("execution"))?;
+    let steps = state.store.steps(&scope, &id).await?;
+    Ok(axum::Json(execution_json(&row, Some(steps))).into_response())
+}
+
+async fn cancel_execution(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let scope = authorize(&state, &headers).await?;
+    let row = state
+        .store
+        .execution(&scope, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("execution"))?;
+    if matches!(row.status.as_str(), "completed" | "failed" | "cancelled") {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("the execution is already {}", row.status),
+        ));
+    }
+    state
+        .store
+        .enqueue(
+            &scope,
+            &id,
+            NewItem {
+                kind: "cancel".into(),
+                key: None,
+                payload: json!({}),
+                run_at_ms: None,
+            },
+        )
+        .await?;
+    state
+        .store
+        .audit(&scope, ("api_key", "bearer"), "execution.cancel", &id, None)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({ "execution_id": id, "status": "cancelling" })),
+    )
+        .into_response())
+}
+
+/// Where and how `weir serve` runs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub admin_key: Option<String>,
+}
+
+/// Opens the store, makes sure there is an admin key, starts the workers, and serves HTTP until
+/// SIGTERM or Ctrl-C; then stops claiming work, lets what is in flight finish, and returns.
+pub async fn serve(config: ServeConfig) -> Result<(), String> {
+    let store: Arc<dyn Store> = Arc::new(match &config.database_url {
+        Some(url) => SqlStore::connect(url)
+            .await
+            .map_err(|e| format!("cannot open the database: {e}"))?,
+        None => SqlStore::open_sqlite(&config.data_dir)
+            .await
+            .map_err(|e| format!("cannot open the data folder: {e}"))?,
+    });
+    let key_file = config.data_dir.join("admin-api-key");
+    let (key, generated) = match &config.admin_key {
+        Some(k) => (k.clone(), false),
+        None => (
+            format!(
+                "weir_{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            ),
+            true,
+        ),
+    };
+    let boot = store
+        .bootstrap(&hash_key(&key))
+        .await
+        .map_err(|e| format!("cannot prepare the database: {e}"))?;
+    if boot.created {
+        if generated {
+            write_secret_file(&key_file, &key)
+                .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
+            eprintln!(
+                "weir: created tenant '{}' and environment '{}'; the admin API key is in {}",
+                boot.scope.tenant,
+                boot.scope.environment,
+                key_file.display()
+            );
+        } else {
+            eprintln!(
+                "weir: created tenant '{}' and environment '{}' with the admin key from WEIR_ADMIN_KEY",
+                boot.scope.tenant, boot.scope.environment
+            );
+        }
+    }
+    let engine = Engine::new(store.clone());
+    engine
+        .refresh_all()
+        .await
+        .map_err(|e| format!("cannot load the workflows: {e}"))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.run(stop_rx).await }
+    });
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!("weir: listening on http://{addr}");
+    let app = router(Arc::new(AppState { engine, store }));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("the server failed: {e}"))?;
+    eprintln!("weir: shutting down");
+    let _ = stop_tx.send(true);
+    let _ = workers.await;
+    Ok(())
+}
+
+fn write_secret_file(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(secret.as_bytes())?;
+    f.write_all(b"\n")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
