@@ -72,6 +72,9 @@ pub struct Execution {
     timers: BTreeMap<TimerId, Timer>,
     seq: u64,
     visits: u32,
+    /// How many times the run was retried after failing; step records of a retry get new keys.
+    #[serde(default)]
+    round: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -229,6 +232,9 @@ pub enum Input {
     },
     /// Stop the run.
     Cancel,
+    /// Run a failed execution again from the step of the top-level list that failed (a failed
+    /// parallel or foreach runs again whole). Completed steps keep their outputs.
+    Retry,
 }
 
 /// What the executor asks the runtime to do, in order.
@@ -375,6 +381,7 @@ impl Execution {
             timers: BTreeMap::new(),
             seq: 0,
             visits: 0,
+            round: 0,
         };
         let mut fx = Vec::new();
         exec.spawn(wf, None, Vec::new(), Map::new(), None, None);
@@ -388,6 +395,9 @@ impl Execution {
     /// Applies one input. Inputs that no longer apply (a late result for a cancelled thread, a
     /// timer that was cancelled) change nothing.
     pub fn apply(&mut self, wf: &Workflow, input: Input, env: &Env<'_>) -> Vec<Effect> {
+        if input == Input::Retry {
+            return self.retry(wf, env);
+        }
         let mut fx = Vec::new();
         if self.status.is_terminal() {
             return fx;
@@ -409,7 +419,35 @@ impl Execution {
                 self.cancel_all(&mut fx);
                 self.finish(ExecStatus::Cancelled, None, &mut fx);
             }
+            Input::Retry => {}
         }
+        self.run(wf, env, &mut fx);
+        fx
+    }
+
+    /// Applies [`Input::Retry`]: a failed run goes back to its failed top-level step. Anything
+    /// but a failed run is left as it is (and no effects are returned).
+    pub fn retry(&mut self, wf: &Workflow, env: &Env<'_>) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        if self.status != ExecStatus::Failed {
+            return fx;
+        }
+        let Some(root) = self.threads.get_mut(&0) else {
+            return fx;
+        };
+        if !matches!(root.state, TState::Done(Outcome::Failed(_))) {
+            return fx;
+        }
+        root.state = TState::Ready;
+        let pc = root.pc;
+        if let Some(dag) = &mut root.dag {
+            dag[pc] = Mark::Pending;
+        }
+        // Everything else of the failed run was cancelled; it is gone now.
+        self.threads.retain(|id, _| *id == 0);
+        self.round += 1;
+        self.status = ExecStatus::Running;
+        self.error = None;
         self.run(wf, env, &mut fx);
         fx
     }
@@ -424,7 +462,7 @@ impl Execution {
         thread: ThreadId,
         attempt: u32,
         env: &Env<'_>,
-    ) -> Option<(String, Value)> {
+    ) -> Option<(String, Value, String)> {
         let t = self.threads.get(&thread)?;
         let TState::Acting {
             attempt: current,
@@ -449,7 +487,11 @@ impl Execution {
             Secrets::Reveal,
             &mut RenderTrace::default(),
         );
-        Some((call.action_type.clone(), input))
+        Some((
+            call.action_type.clone(),
+            input,
+            self.action_key(&step.id, thread, attempt),
+        ))
     }
 
     /// The event types this run's threads are waiting for.
@@ -623,7 +665,11 @@ impl Execution {
     ) -> StepRecord {
         let t = self.thread(tid);
         StepRecord {
-            key: format!("{tid}:{}:{attempt}", step.id),
+            key: if self.round == 0 {
+                format!("{tid}:{}:{attempt}", step.id)
+            } else {
+                format!("r{}/{tid}:{}:{attempt}", self.round, step.id)
+            },
             step_id: step.id.clone(),
             step_type: step.kind.type_name().to_owned(),
             status,
@@ -1066,8 +1112,22 @@ impl Execution {
             action_type: call.action_type.clone(),
             attempt,
             input,
-            idempotency_key: format!("{}:{}:{}:{attempt}", self.id, step.id, self.thread_key(tid)),
+            idempotency_key: self.action_key(&step.id, tid, attempt),
         });
+    }
+
+    /// The idempotency key of an action attempt: execution, retry round, step, thread, attempt.
+    fn action_key(&self, step_id: &str, tid: ThreadId, attempt: u32) -> String {
+        if self.round == 0 {
+            format!("{}:{step_id}:{}:{attempt}", self.id, self.thread_key(tid))
+        } else {
+            format!(
+                "{}:r{}:{step_id}:{}:{attempt}",
+                self.id,
+                self.round,
+                self.thread_key(tid)
+            )
+        }
     }
 
     /// Identifies a thread's place for idempotency keys: stable across restarts.

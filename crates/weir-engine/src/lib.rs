@@ -410,6 +410,7 @@ impl Engine {
                             },
                         },
                         "cancel" => Input::Cancel,
+                        "retry" => Input::Retry,
                         _ => continue,
                     };
                     e.apply(&wf, input, &env)
@@ -443,14 +444,15 @@ impl Engine {
             for (thread, attempt) in std::mem::take(&mut performs) {
                 let env = Env::new(Utc::now(), &rules);
                 round.commit.cancel_keys.push(perform_key(thread, attempt));
-                let Some((action_type, input)) = exec.action_input(&wf, thread, attempt, &env)
+                let Some((action_type, input, idempotency_key)) =
+                    exec.action_input(&wf, thread, attempt, &env)
                 else {
                     continue;
                 };
                 let ctx = ActionContext {
                     scope: scope.clone(),
                     execution_id: claim.execution_id.clone(),
-                    idempotency_key: format!("{}:{thread}:{attempt}", claim.execution_id),
+                    idempotency_key,
                 };
                 let result = if action_type == "emit_event" {
                     self.emit(&ctx, &input).await

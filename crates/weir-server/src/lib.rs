@@ -126,11 +126,15 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/api/v1/workflows", post(post_workflow).get(list_workflows))
-        .route("/api/v1/workflows/{id}", get(get_workflow))
+        .route(
+            "/api/v1/workflows/{id}",
+            get(get_workflow).delete(delete_workflow),
+        )
         .route("/api/v1/events", post(post_event))
         .route("/api/v1/executions", get(list_executions))
         .route("/api/v1/executions/{id}", get(get_execution))
         .route("/api/v1/executions/{id}/cancel", post(cancel_execution))
+        .route("/api/v1/executions/{id}/retry", post(retry_execution))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -269,6 +273,51 @@ async fn get_workflow(
         .await?
         .ok_or_else(|| ApiError::not_found("workflow"))?;
     Ok(axum::Json(json!({ "workflow_id": w.workflow_id, "version": w.version, "enabled": w.enabled, "definition": w.definition })).into_response())
+}
+
+/// `DELETE /api/v1/workflows/{id}[?force=true]`: refused while executions run (409), unless
+/// forced, which cancels them (seed 002 EC-2).
+async fn delete_workflow(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let scope = authorize(&state, &headers).await?;
+    let force = match q.get("force").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "force is true or false, not '{other}'"
+            )));
+        }
+    };
+    let cancelled = state
+        .store
+        .delete_workflow(&scope, &id, force)
+        .await
+        .map_err(|e| match e {
+            weir_store::Error::NotFound => ApiError::not_found("workflow"),
+            other => other.into(),
+        })?;
+    state.engine.refresh(&scope).await?;
+    state
+        .store
+        .audit(
+            &scope,
+            ("api_key", "bearer"),
+            "workflow.delete",
+            &id,
+            Some(&json!({ "force": force, "cancelled": cancelled })),
+        )
+        .await?;
+    Ok(
+        axum::Json(
+            json!({ "workflow_id": id, "deleted": true, "cancelled_executions": cancelled }),
+        )
+        .into_response(),
+    )
 }
 
 /// `POST /api/v1/events`: records the event, starts the matching workflows, and answers once
@@ -545,6 +594,31 @@ async fn cancel_execution(
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(json!({ "execution_id": id, "status": "cancelling" })),
+    )
+        .into_response())
+}
+
+async fn retry_execution(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let scope = authorize(&state, &headers).await?;
+    state
+        .store
+        .retry_execution(&scope, &id)
+        .await
+        .map_err(|e| match e {
+            weir_store::Error::NotFound => ApiError::not_found("execution"),
+            other => other.into(),
+        })?;
+    state
+        .store
+        .audit(&scope, ("api_key", "bearer"), "execution.retry", &id, None)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({ "execution_id": id, "status": "retrying" })),
     )
         .into_response())
 }

@@ -289,6 +289,10 @@ pub trait Store: Send + Sync {
     /// The step records of an execution, in the order they were first written.
     async fn steps(&self, scope: &Scope, execution_id: &str) -> Result<Vec<Value>>;
 
+    /// Reopens a failed execution and queues a `retry` input for it. Any other status is a
+    /// conflict.
+    async fn retry_execution(&self, scope: &Scope, id: &str) -> Result<()>;
+
     async fn approval(&self, scope: &Scope, id: &str) -> Result<Option<Approval>>;
     /// Marks a pending approval decided and queues the outcome for its execution.
     async fn decide_approval(

@@ -809,6 +809,40 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn retry_execution(&self, scope: &Scope, id: &str) -> Result<()> {
+        let now = self.now;
+        let mut tx = self.begin().await?;
+        let reopened = sqlx::query(sql(format!(
+            "UPDATE executions SET status = 'retrying', error = NULL, completed_ms = NULL, updated_ms = {now} \
+             WHERE id = $1 AND tenant_id = $2 AND environment_id = $3 AND status = 'failed'"
+        )))
+        .bind(id)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .execute(&mut *tx)
+        .await?;
+        if reopened.rows_affected() == 0 {
+            drop(tx);
+            return match self.execution(scope, id).await? {
+                Some(row) => Err(Error::Conflict(format!(
+                    "the execution is {}; only a failed one can be retried",
+                    row.status
+                ))),
+                None => Err(Error::NotFound),
+            };
+        }
+        sqlx::query(sql(format!(
+            "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) VALUES ($1, $2, $3, 'retry', '{{}}', {now})"
+        )))
+        .bind(id)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn approval(&self, scope: &Scope, id: &str) -> Result<Option<Approval>> {
         let row = sqlx::query(
             "SELECT id, execution_id, step_id, status, approver_role, entity, entity_id, message, requested_ms, expires_ms, decided_by \

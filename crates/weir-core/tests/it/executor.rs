@@ -830,3 +830,51 @@ fn the_executor_agrees_with_the_dry_run_on_every_example_case() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn a_failed_run_retries_from_its_failed_step_with_new_keys() {
+    let (mut run, _) = Run::start(
+        wf(json!([task("done_first"), task("flaky"), task("after")])),
+        json!({}),
+    );
+    run.apply(ok(0, 1, json!({"n": 1})));
+    let fx = run.apply(Input::Action {
+        thread: 0,
+        attempt: 1,
+        result: Err(ActionError::permanent("down")),
+    });
+    assert_eq!(finished(&fx).unwrap().0, ExecStatus::Failed);
+    let fx = run.apply(Input::Retry);
+    assert_eq!(
+        performs(&fx),
+        [(0, "flaky".into(), 1)],
+        "only the failed step runs again"
+    );
+    let key = fx.iter().find_map(|e| match e {
+        Effect::Perform {
+            idempotency_key, ..
+        } => Some(idempotency_key.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        key.as_deref(),
+        Some("x1:r1:flaky:t0:1"),
+        "a retry is not a duplicate of the failed attempt"
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Step(r) if r.key == "r1/0:flaky:1"))
+    );
+    assert_eq!(run.exec.status, ExecStatus::Running);
+    assert_eq!(
+        run.exec.ctx["steps"]["done_first"]["output"],
+        json!({"n": 1}),
+        "completed steps keep their outputs"
+    );
+    let fx = run.apply(ok(0, 1, json!({})));
+    assert_eq!(performs(&fx), [(0, "after".into(), 1)]);
+    let fx = run.apply(ok(0, 1, json!({})));
+    assert_eq!(finished(&fx).unwrap().0, ExecStatus::Completed);
+    // Retrying anything but a failed run does nothing.
+    assert!(run.apply(Input::Retry).is_empty());
+}

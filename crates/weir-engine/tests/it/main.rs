@@ -425,3 +425,40 @@ async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires() {
     ));
     assert_eq!(execution(&e, &scope, &id).await.status, "completed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_is_retried_from_its_failed_step() {
+    let (e, scope) = engine().await;
+    e.put_workflow(
+        &scope,
+        &json!({"workflow_id": "mail", "trigger": {"type": "event", "event": "x"}, "steps": [
+            {"id": "note", "type": "log", "config": {"message": "first"}},
+            {"id": "mail", "type": "send_email", "config": {"to": "a@b.c", "subject": "hi"}}
+        ]}),
+    )
+    .await
+    .unwrap();
+    let id = e
+        .ingest(&scope, "x", &json!({}), None, None)
+        .await
+        .unwrap()
+        .executions[0]
+        .0
+        .clone();
+    settle(&e).await;
+    assert_eq!(execution(&e, &scope, &id).await.status, "failed");
+    e.store().retry_execution(&scope, &id).await.unwrap();
+    settle(&e).await;
+    let row = execution(&e, &scope, &id).await;
+    assert_eq!(
+        row.status, "failed",
+        "send_email still has no implementation"
+    );
+    let steps = e.store().steps(&scope, &id).await.unwrap();
+    let keys: Vec<&str> = steps.iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        ["0:note:1", "0:mail:1", "r1/0:mail:1"],
+        "the completed step did not run again"
+    );
+}

@@ -27,6 +27,7 @@ cases!(
     approvals_are_decided_once_and_queue_the_outcome,
     executions_are_listed_and_read_only_within_their_scope,
     concurrent_claims_never_take_the_same_execution_twice,
+    only_failed_executions_are_retried,
 );
 
 fn scope_b() -> Scope {
@@ -652,4 +653,44 @@ async fn concurrent_claims_never_take_the_same_execution_twice(s: Arc<dyn Store>
     all.dedup();
     assert_eq!(before, all.len(), "an execution was claimed twice");
     assert_eq!(all.len(), 60, "every execution was claimed once");
+}
+
+async fn only_failed_executions_are_retried(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    s.ingest(&a, &event("e1", None), &[new_execution("x1", "w")])
+        .await
+        .unwrap();
+    assert!(
+        matches!(s.retry_execution(&a, "x1").await, Err(Error::Conflict(m)) if m.contains("running"))
+    );
+    let c = s.claim("n1", 30_000, 10).await.unwrap().remove(0);
+    s.commit(
+        "n1",
+        &c,
+        Commit {
+            error: Some("boom".into()),
+            ..finishing(&c, "failed")
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.retry_execution(&scope_b(), "x1").await,
+        Err(Error::NotFound)
+    ));
+    s.retry_execution(&a, "x1").await.unwrap();
+    let row = s.execution(&a, "x1").await.unwrap().unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.error, row.completed_ms),
+        ("retrying", None, None)
+    );
+    let c = s.claim("n2", 30_000, 10).await.unwrap().remove(0);
+    assert_eq!(
+        c.items.iter().map(|i| i.kind.as_str()).collect::<Vec<_>>(),
+        ["retry"]
+    );
+    assert!(
+        matches!(s.retry_execution(&a, "x1").await, Err(Error::Conflict(_))),
+        "a retry is not queued twice"
+    );
 }

@@ -459,3 +459,70 @@ fn completed_steps(server: &Server) -> HashMap<String, Value> {
     }
     out
 }
+
+#[test]
+fn deleting_a_workflow_with_running_executions_needs_force_and_cancels_them() {
+    let dir = scratch("delete");
+    let server = Server::start(&dir, free_port());
+    let wf = json!({"workflow_id": "slow", "trigger": {"type": "event", "event": "go"}, "steps": [
+        {"id": "nap", "type": "delay", "duration": "1h"}, {"id": "end", "type": "action", "action": "allow"}]});
+    assert_eq!(server.json("POST", "/api/v1/workflows", &wf).0, 201);
+    let (_, answer) = server.json(
+        "POST",
+        "/api/v1/events",
+        &json!({"event_type": "go", "payload": {}}),
+    );
+    let id = answer["executions"][0]["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        answer["executions"][0]["status"],
+        json!("waiting"),
+        "the event answered once the run parked"
+    );
+    let key = server.key();
+    let (status, body) = server.call("DELETE", "/api/v1/workflows/slow", Some(&key), None, b"");
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (409, json!("conflict")),
+        "{body}"
+    );
+    let (status, body) = server.call(
+        "POST",
+        &format!("/api/v1/executions/{id}/retry"),
+        Some(&key),
+        None,
+        b"",
+    );
+    assert_eq!(status, 409, "only a failed run can be retried: {body}");
+    let (status, body) = server.call(
+        "DELETE",
+        "/api/v1/workflows/slow?force=true",
+        Some(&key),
+        None,
+        b"",
+    );
+    assert_eq!(
+        (status, body["cancelled_executions"].clone()),
+        (200, json!([id.clone()])),
+        "{body}"
+    );
+    assert_eq!(server.get("/api/v1/workflows/slow").0, 404);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, e) = server.get(&format!("/api/v1/executions/{id}"));
+        if e["status"] == "cancelled" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run was not cancelled: {e}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A deleted workflow starts nothing.
+    let (_, answer) = server.json(
+        "POST",
+        "/api/v1/events",
+        &json!({"event_type": "go", "payload": {}}),
+    );
+    assert_eq!(answer["executions"], json!([]));
+}
