@@ -86,12 +86,18 @@ fn pending_state(trigger_kind: &str, event: Option<&str>, payload: &Value) -> Va
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>) -> Arc<Engine> {
+        Self::with_lease(store, 30_000)
+    }
+
+    /// An engine whose claims last `lease_ms` (how long another node waits before taking over
+    /// the work of one that died).
+    pub fn with_lease(store: Arc<dyn Store>, lease_ms: i64) -> Arc<Engine> {
         let (progress, _) = broadcast::channel(4096);
         Arc::new(Engine {
             store,
             catalog: BuiltinCatalog::new(),
             node: format!("node-{}", uuid::Uuid::now_v7()),
-            lease_ms: 30_000,
+            lease_ms,
             index: RwLock::new(HashMap::new()),
             versions: Mutex::new(HashMap::new()),
             actions: Actions::builtin(),

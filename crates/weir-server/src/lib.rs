@@ -630,6 +630,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub admin_key: Option<String>,
+    /// How long a claim on an execution lasts before another node may take it over.
+    pub lease_ms: i64,
 }
 
 /// Opens the store, makes sure there is an admin key, starts the workers, and serves HTTP until
@@ -676,7 +678,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
             );
         }
     }
-    let engine = Engine::new(store.clone());
+    let engine = Engine::with_lease(store.clone(), config.lease_ms);
     engine
         .refresh_all()
         .await

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod sql;
+pub mod testing;
 
 pub use sql::{Backend, SqlStore};
 

@@ -29,16 +29,30 @@ pub struct SqlStore {
     now: &'static str,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "step order",
+        include_str!("../migrations/sqlite/0002_step_order.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "step order",
+        include_str!("../migrations/postgres/0002_step_order.sql"),
+    ),
+];
 
 fn sql(text: String) -> AssertSqlSafe<String> {
     AssertSqlSafe(text)
@@ -712,8 +726,9 @@ impl Store for SqlStore {
         }
         for s in &c.steps {
             sqlx::query(sql(format!(
-                "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, started_ms, updated_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {now}, {now}) \
+                "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, started_ms, updated_ms, seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {now}, {now}, \
+                   (SELECT COALESCE(MAX(seq), 0) + 1 FROM step_executions WHERE execution_id = $1)) \
                  ON CONFLICT (execution_id, record_key) DO UPDATE SET status = $7, record = $9, updated_ms = {now}"
             )))
             .bind(id)
@@ -797,7 +812,7 @@ impl Store for SqlStore {
 
     async fn steps(&self, scope: &Scope, execution_id: &str) -> Result<Vec<Value>> {
         let rows = sqlx::query(
-            "SELECT record FROM step_executions WHERE execution_id = $1 AND tenant_id = $2 AND environment_id = $3 ORDER BY started_ms, record_key",
+            "SELECT record FROM step_executions WHERE execution_id = $1 AND tenant_id = $2 AND environment_id = $3 ORDER BY seq, started_ms, record_key",
         )
         .bind(execution_id)
         .bind(&scope.tenant)

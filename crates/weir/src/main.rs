@@ -273,11 +273,26 @@ fn cmd_serve(
     let admin_key = std::env::var("WEIR_ADMIN_KEY")
         .ok()
         .filter(|k| !k.is_empty());
+    // How long a node's claim on an execution lasts; another node takes over after it. Tests
+    // of several nodes shorten it.
+    let lease_ms = match std::env::var("WEIR_LEASE_MS") {
+        Ok(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|ms| (100..=3_600_000).contains(ms))
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "WEIR_LEASE_MS '{v}' is not a number of milliseconds from 100 to 3600000"
+                ))
+            })?,
+        Err(_) => 30_000,
+    };
     let config = weir_server::ServeConfig {
         listen,
         data_dir,
         database_url,
         admin_key,
+        lease_ms,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

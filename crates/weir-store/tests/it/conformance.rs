@@ -28,6 +28,7 @@ cases!(
     executions_are_listed_and_read_only_within_their_scope,
     concurrent_claims_never_take_the_same_execution_twice,
     only_failed_executions_are_retried,
+    steps_are_listed_in_the_order_they_were_first_written,
 );
 
 fn scope_b() -> Scope {
@@ -692,5 +693,48 @@ async fn only_failed_executions_are_retried(s: Arc<dyn Store>) {
     assert!(
         matches!(s.retry_execution(&a, "x1").await, Err(Error::Conflict(_))),
         "a retry is not queued twice"
+    );
+}
+
+async fn steps_are_listed_in_the_order_they_were_first_written(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    s.ingest(&a, &event("e1", None), &[new_execution("x1", "w")])
+        .await
+        .unwrap();
+    let c = s.claim("n1", 30_000, 10).await.unwrap().remove(0);
+    let row = |key: &str, status: &str| StepRow {
+        key: key.into(),
+        step_id: key.into(),
+        step_type: "log".into(),
+        status: status.into(),
+        attempt: 1,
+        record: json!({"key": key, "status": status}),
+    };
+    // Written in one commit, within one millisecond, with keys that sort the other way.
+    let commit = Commit {
+        state: json!({}),
+        status: "running".into(),
+        steps: vec![row("0:zeta:1", "running"), row("0:alpha:1", "running")],
+        ..Commit::default()
+    };
+    s.commit("n1", &c, commit).await.unwrap();
+    // Updating the first one does not move it.
+    let commit = Commit {
+        state: json!({}),
+        status: "running".into(),
+        steps: vec![row("0:zeta:1", "completed"), row("0:beta:1", "running")],
+        ..Commit::default()
+    };
+    s.commit("n1", &c, commit).await.unwrap();
+    let keys: Vec<Value> = s
+        .steps(&a, "x1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r["key"].clone())
+        .collect();
+    assert_eq!(
+        keys,
+        [json!("0:zeta:1"), json!("0:alpha:1"), json!("0:beta:1")]
     );
 }

@@ -1,7 +1,8 @@
 //! The store conformance suite, written once and run against SQLite and PostgreSQL.
 
 mod conformance;
-mod pg;
+
+use weir_store::testing as pg;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

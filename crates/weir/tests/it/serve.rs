@@ -14,6 +14,8 @@ struct Server {
     child: Child,
     port: u16,
     dir: PathBuf,
+    /// The admin key when it was given in WEIR_ADMIN_KEY rather than written to the data folder.
+    admin_key: Option<String>,
 }
 
 fn free_port() -> u16 {
@@ -26,21 +28,32 @@ fn free_port() -> u16 {
 
 impl Server {
     fn start(dir: &Path, port: u16) -> Server {
-        let child = Command::new(env!("CARGO_BIN_EXE_weir"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(dir)
-            .env_remove("WEIR_ADMIN_KEY")
-            .env_remove("WEIR_DATABASE_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start weir serve");
+        Self::start_with(dir, port, &[])
+    }
+
+    fn start_with(dir: &Path, port: u16, env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_weir"));
+        cmd.args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env_remove("WEIR_ADMIN_KEY")
+        .env_remove("WEIR_DATABASE_URL")
+        .env_remove("WEIR_LEASE_MS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let admin_key = env
+            .iter()
+            .find(|(k, _)| *k == "WEIR_ADMIN_KEY")
+            .map(|(_, v)| (*v).to_owned());
+        let child = cmd.spawn().expect("start weir serve");
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "weir serve did not start");
@@ -50,10 +63,14 @@ impl Server {
             child,
             port,
             dir: dir.to_owned(),
+            admin_key,
         }
     }
 
     fn key(&self) -> String {
+        if let Some(k) = &self.admin_key {
+            return k.clone();
+        }
         std::fs::read_to_string(self.dir.join("admin-api-key"))
             .unwrap()
             .trim()
@@ -525,4 +542,53 @@ fn deleting_a_workflow_with_running_executions_needs_force_and_cancels_them() {
         &json!({"event_type": "go", "payload": {}}),
     );
     assert_eq!(answer["executions"], json!([]));
+}
+
+#[test]
+fn two_nodes_on_postgres_share_the_work_and_the_survivor_finishes_it() {
+    let Some(pg) = weir_store::testing::Server::start() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime.block_on(pg.fresh_database("two_nodes"));
+    let env = [
+        ("WEIR_ADMIN_KEY", "two-node-admin-key-0123456789"),
+        ("WEIR_LEASE_MS", "1500"),
+        ("WEIR_DATABASE_URL", url.as_str()),
+    ];
+    let mut a = Server::start_with(&scratch("node-a"), free_port(), &env);
+    let b = Server::start_with(&scratch("node-b"), free_port(), &env);
+    let workflow = json!({"workflow_id": "shared", "trigger": {"type": "event", "event": "job"}, "steps": [
+        {"id": "first", "type": "log", "config": {"message": "job {{n}}"}},
+        {"id": "pause", "type": "delay", "duration": "800ms"},
+        {"id": "done", "type": "action", "action": "allow", "reason": "job {{n}}"}]});
+    assert_eq!(a.json("POST", "/api/v1/workflows", &workflow).0, 201);
+    for n in 0..100 {
+        assert_eq!(
+            a.json(
+                "POST",
+                "/api/v1/events",
+                &json!({"event_type": "job", "payload": {"n": n}, "timeout_ms": 0})
+            )
+            .0,
+            200
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!a.signal("-KILL").success());
+    // Node B sees the same database and finishes everything once A's leases have expired.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let list = loop {
+        let (_, list) = b.get("/api/v1/executions?limit=1000");
+        let list = list["executions"].as_array().cloned().unwrap_or_default();
+        if list.len() == 100 && list.iter().all(|e| e["status"] == "completed") {
+            break list;
+        }
+        assert!(Instant::now() < deadline, "node B did not finish the work");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let mut reasons: Vec<&str> = list.iter().map(|e| e["reason"].as_str().unwrap()).collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    assert_eq!(reasons.len(), 100, "each job finished exactly once");
 }

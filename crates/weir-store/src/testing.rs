@@ -1,4 +1,5 @@
-//! A throw-away PostgreSQL server for tests, started from the installed binaries.
+//! Test support: a throw-away PostgreSQL server, started from the installed binaries, for this
+//! crate's conformance suite and for tests of several `weir serve` nodes on one database.
 //!
 //! Without the binaries the PostgreSQL tests are skipped with a loud message; with
 //! `WEIR_REQUIRE_POSTGRES=1` (set by CI) a missing server is a failure instead.

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Load benchmark of `weir serve` over loopback (issue #3): W1 synchronous order-approval
+# decisions, W2 three durable `set` steps, W3 one event fanning out to a 10-branch parallel.
+# Prints wrk's throughput and latency distribution, and the server's idle and peak RSS.
+#
+#   bench/serve-load.sh [seconds per workload, default 10] [connections, default 16]
+#
+# Needs Debian's wrk (apt-get install wrk). A benchmark, not a test: nothing here asserts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-10}"
+CONNECTIONS="${2:-16}"
+PORT="${WEIR_BENCH_PORT:-18099}"
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+
+cargo build --release -p weir >&2
+DATA="$(mktemp -d)"
+export WEIR_ADMIN_KEY="bench-$(date +%s%N)"
+./target/release/weir serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" 2>"$DATA/serve.log" &
+PID=$!
+trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 100); do curl -sf "localhost:$PORT/health" >/dev/null && break; sleep 0.1; done
+
+post() { curl -sf -X POST "localhost:$PORT$1" -H "Authorization: Bearer $WEIR_ADMIN_KEY" -H 'Content-Type: application/json' --data-binary "$2" >/dev/null; }
+rss() { awk '/^VmRSS/ {print $2/1024 " MB"}' "/proc/$PID/status"; }
+peak() { awk '/^VmHWM/ {print $2/1024 " MB"}' "/proc/$PID/status"; }
+
+# W1: seed 001's order approval, as written but for its notify action (actions that reach the
+# outside world arrive with the actions work), answered synchronously.
+post /api/v1/workflows '{"workflow_id": "w1_order_approval", "trigger": {"type": "event", "event": "order.checkout.initiated"},
+  "steps": [
+    {"id": "check_order_value", "type": "condition", "condition": {"field": "order.total", "operator": "gte", "value": 10000},
+     "on_true": "require_approval", "on_false": "allow_order"},
+    {"id": "require_approval", "type": "action", "action": "block", "reason": "Order requires approval for amounts over $10,000"},
+    {"id": "allow_order", "type": "action", "action": "allow"}]}'
+post /api/v1/workflows '{"workflow_id": "w2_three_sets", "trigger": {"type": "event", "event": "w2"},
+  "steps": [{"id": "a", "type": "set", "variables": {"a": "{{n}}"}}, {"id": "b", "type": "set", "variables": {"b": "{{vars.a}}"}},
+            {"id": "c", "type": "set", "variables": {"c": "{{vars.b}}"}}]}'
+BRANCHES=$(python3 -c 'import json; print(json.dumps([{"id": f"b{i}", "type": "set", "variables": {f"v{i}": i}} for i in range(10)]))')
+post /api/v1/workflows "{\"workflow_id\": \"w3_fan_out\", \"trigger\": {\"type\": \"event\", \"event\": \"w3\"},
+  \"steps\": [{\"id\": \"fan\", \"type\": \"parallel\", \"strategy\": \"all\", \"steps\": $BRANCHES}]}"
+
+echo "idle RSS after start: $(rss)"
+run() {
+  local name="$1" body="$2"
+  cat > "$DATA/req.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $WEIR_ADMIN_KEY"
+LUA
+  echo
+  echo "== $name: ${DURATION}s, $CONNECTIONS connections"
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$DATA/req.lua" "http://127.0.0.1:$PORT/api/v1/events" | sed -n '/Latency Distribution/,/Requests\/sec/p'
+}
+run "W1 order approval, synchronous decision" '{"event_type": "order.checkout.initiated", "payload": {"order": {"id": "o1", "total": 15000}}}'
+run "W2 three durable set steps" '{"event_type": "w2", "payload": {"n": 1}, "timeout_ms": 0}'
+run "W3 one event, 10-branch parallel" '{"event_type": "w3", "payload": {}, "timeout_ms": 0}'
+sleep 2
+echo
+echo "RSS after the runs: $(rss); peak: $(peak)"
+COUNT=$(curl -sf "localhost:$PORT/api/v1/executions?limit=1&status=completed" -H "Authorization: Bearer $WEIR_ADMIN_KEY" >/dev/null && echo ok)
+echo "executions recorded: $(sqlite3 "$DATA/weir.db" 'select count(*) from executions' 2>/dev/null || echo '(install sqlite3 to count)')"
