@@ -283,7 +283,7 @@ impl Engine {
                 }
             }
         };
-        self.wake.notify_waiters();
+        self.wake.notify_one();
         Ok(result)
     }
 
@@ -304,7 +304,7 @@ impl Engine {
             status: "pending".into(),
         };
         self.store.start_executions(scope, &[execution]).await?;
-        self.wake.notify_waiters();
+        self.wake.notify_one();
         Ok(id)
     }
 
@@ -534,7 +534,7 @@ impl Engine {
                 },
             )
             .await;
-        self.wake.notify_waiters();
+        self.wake.notify_one();
         Ok(())
     }
 }

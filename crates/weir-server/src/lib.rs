@@ -684,10 +684,14 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot load the workflows: {e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let workers = tokio::spawn({
-        let engine = engine.clone();
-        async move { engine.run(stop_rx).await }
-    });
+    // Two workers: one can commit while the other performs actions or waits on the database.
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let engine = engine.clone();
+            let stop = stop_rx.clone();
+            tokio::spawn(async move { engine.run(stop).await })
+        })
+        .collect();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -700,7 +704,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         .map_err(|e| format!("the server failed: {e}"))?;
     eprintln!("weir: shutting down");
     let _ = stop_tx.send(true);
-    let _ = workers.await;
+    for w in workers {
+        let _ = w.await;
+    }
     Ok(())
 }
 
