@@ -9,7 +9,12 @@ use serde_json::{Value, json};
 use weir_engine::Engine;
 use weir_store::{ExecutionFilter, Scope, SqlStore, Store};
 
-async fn engine() -> (Arc<Engine>, Scope) {
+async fn engine_on(store: Arc<dyn Store>) -> (Arc<Engine>, Scope) {
+    let scope = store.bootstrap("hash").await.unwrap().scope;
+    (Engine::new(store), scope)
+}
+
+async fn sqlite_engine() -> (Arc<Engine>, Scope) {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "weir-engine-{}-{}",
@@ -17,10 +22,47 @@ async fn engine() -> (Arc<Engine>, Scope) {
         N.fetch_add(1, Ordering::SeqCst)
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    let store: Arc<dyn Store> = Arc::new(SqlStore::open_sqlite(&dir).await.unwrap());
-    let scope = store.bootstrap("hash").await.unwrap().scope;
-    (Engine::new(store), scope)
+    engine_on(Arc::new(SqlStore::open_sqlite(&dir).await.unwrap())).await
 }
+
+/// Every case runs as its own test on SQLite, and all of them on one throw-away PostgreSQL
+/// server (a fresh database each).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (e, scope) = super::sqlite_engine().await;
+                    super::$name(e, scope).await;
+                }
+            )*
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn on_postgres() {
+            let Some(pg) = weir_store::testing::Server::start() else { return };
+            $(
+                let url = pg.fresh_database(stringify!($name)).await;
+                let (e, scope) = engine_on(Arc::new(SqlStore::connect(&url).await.unwrap())).await;
+                eprintln!("postgres: {}", stringify!($name));
+                $name(e, scope).await;
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    an_event_starts_a_run_that_decides_and_records_every_step,
+    an_idempotency_key_starts_one_run,
+    runs_are_pinned_to_the_version_current_when_they_started,
+    delays_waits_and_approvals_park_runs_until_time_events_and_people_move_them,
+    a_subworkflow_runs_as_a_child_and_hands_back_its_variables,
+    an_unimplemented_action_fails_its_step_without_retrying_and_keeps_what_was_done,
+    tenants_do_not_see_each_others_workflows_or_events,
+    work_held_by_a_dead_node_is_taken_over_when_its_lease_expires,
+    a_failed_run_is_retried_from_its_failed_step,
+);
 
 /// Works until nothing is due (bounded).
 async fn settle(e: &Engine) {
@@ -53,9 +95,7 @@ fn order_workflow() -> Value {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_event_starts_a_run_that_decides_and_records_every_step() {
-    let (e, scope) = engine().await;
+async fn an_event_starts_a_run_that_decides_and_records_every_step(e: Arc<Engine>, scope: Scope) {
     e.put_workflow(&scope, &order_workflow()).await.unwrap();
     let ingest = e
         .ingest(
@@ -114,9 +154,7 @@ async fn an_event_starts_a_run_that_decides_and_records_every_step() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_idempotency_key_starts_one_run() {
-    let (e, scope) = engine().await;
+async fn an_idempotency_key_starts_one_run(e: Arc<Engine>, scope: Scope) {
     e.put_workflow(&scope, &order_workflow()).await.unwrap();
     let payload = json!({"order": {"id": "o1", "total": 5}});
     let a = e
@@ -151,9 +189,7 @@ async fn an_idempotency_key_starts_one_run() {
     assert_eq!(all.len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn runs_are_pinned_to_the_version_current_when_they_started() {
-    let (e, scope) = engine().await;
+async fn runs_are_pinned_to_the_version_current_when_they_started(e: Arc<Engine>, scope: Scope) {
     let wf = json!({"workflow_id": "w", "trigger": {"type": "event", "event": "x"}, "steps": [
         {"id": "wait", "type": "delay", "duration": "200ms"},
         {"id": "v1", "type": "action", "action": "allow", "reason": "version 1"}]});
@@ -179,9 +215,10 @@ async fn runs_are_pinned_to_the_version_current_when_they_started() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delays_waits_and_approvals_park_runs_until_time_events_and_people_move_them() {
-    let (e, scope) = engine().await;
+async fn delays_waits_and_approvals_park_runs_until_time_events_and_people_move_them(
+    e: Arc<Engine>,
+    scope: Scope,
+) {
     e.put_workflow(&scope, &json!({"workflow_id": "flow", "trigger": {"type": "event", "event": "order.placed"}, "steps": [
         {"id": "pause", "type": "delay", "duration": "200ms"},
         {"id": "paid", "type": "wait", "event": "payment.received", "match": {"field": "order_id", "operator": "eq", "value": "{{order.id}}"}, "timeout": "1h", "on_timeout": "deny"},
@@ -283,9 +320,7 @@ async fn delays_waits_and_approvals_park_runs_until_time_events_and_people_move_
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_subworkflow_runs_as_a_child_and_hands_back_its_variables() {
-    let (e, scope) = engine().await;
+async fn a_subworkflow_runs_as_a_child_and_hands_back_its_variables(e: Arc<Engine>, scope: Scope) {
     e.put_workflow(&scope, &json!({"workflow_id": "score", "steps": [{"id": "s", "type": "set", "variables": {"score": "{{order.total}}"}}]})).await.unwrap();
     e.put_workflow(&scope, &json!({"workflow_id": "parent", "trigger": {"type": "event", "event": "order.placed"}, "steps": [
         {"id": "sub", "type": "subworkflow", "workflow_id": "score", "input": {"order": "{{order}}"}, "output": "result"},
@@ -330,9 +365,10 @@ async fn a_subworkflow_runs_as_a_child_and_hands_back_its_variables() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unimplemented_action_fails_its_step_without_retrying_and_keeps_what_was_done() {
-    let (e, scope) = engine().await;
+async fn an_unimplemented_action_fails_its_step_without_retrying_and_keeps_what_was_done(
+    e: Arc<Engine>,
+    scope: Scope,
+) {
     e.put_workflow(
         &scope,
         &json!({"workflow_id": "mail", "trigger": {"type": "event", "event": "x"}, "steps": [
@@ -366,9 +402,7 @@ async fn an_unimplemented_action_fails_its_step_without_retrying_and_keeps_what_
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tenants_do_not_see_each_others_workflows_or_events() {
-    let (e, scope) = engine().await;
+async fn tenants_do_not_see_each_others_workflows_or_events(e: Arc<Engine>, scope: Scope) {
     e.put_workflow(&scope, &order_workflow()).await.unwrap();
     let other = Scope::new("default", "staging");
     let none = e
@@ -384,9 +418,10 @@ async fn tenants_do_not_see_each_others_workflows_or_events() {
     assert!(none.executions.is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires() {
-    let (e, scope) = engine().await;
+async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires(
+    e: Arc<Engine>,
+    scope: Scope,
+) {
     e.put_workflow(&scope, &order_workflow()).await.unwrap();
     let id = e
         .ingest(
@@ -426,9 +461,7 @@ async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires() {
     assert_eq!(execution(&e, &scope, &id).await.status, "completed");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_run_is_retried_from_its_failed_step() {
-    let (e, scope) = engine().await;
+async fn a_failed_run_is_retried_from_its_failed_step(e: Arc<Engine>, scope: Scope) {
     e.put_workflow(
         &scope,
         &json!({"workflow_id": "mail", "trigger": {"type": "event", "event": "x"}, "steps": [
