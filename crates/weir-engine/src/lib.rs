@@ -92,6 +92,11 @@ impl Engine {
     /// An engine whose claims last `lease_ms` (how long another node waits before taking over
     /// the work of one that died).
     pub fn with_lease(store: Arc<dyn Store>, lease_ms: i64) -> Arc<Engine> {
+        Self::with(store, lease_ms, Actions::builtin())
+    }
+
+    /// An engine with its own set of actions.
+    pub fn with(store: Arc<dyn Store>, lease_ms: i64, actions: Actions) -> Arc<Engine> {
         let (progress, _) = broadcast::channel(4096);
         Arc::new(Engine {
             store,
@@ -100,7 +105,7 @@ impl Engine {
             lease_ms,
             index: RwLock::new(HashMap::new()),
             versions: Mutex::new(HashMap::new()),
-            actions: Actions::builtin(),
+            actions,
             progress,
             wake: tokio::sync::Notify::new(),
         })
@@ -382,10 +387,11 @@ impl Engine {
                 }
                 "perform" => {
                     // A perform left over from a crash: do it again (same idempotency key).
+                    // The item stays queued until the commit that records the result (which
+                    // removes it by key), so dying again during the action loses nothing.
                     let thread = item.payload["thread"].as_u64().unwrap_or(0) as u32;
                     let attempt = item.payload["attempt"].as_u64().unwrap_or(0) as u32;
                     round.commit.done_items.retain(|i| *i != item.id);
-                    round.commit.cancel_keys.push(perform_key(thread, attempt));
                     performs.push((thread, attempt));
                     continue;
                 }

@@ -495,3 +495,63 @@ async fn a_failed_run_is_retried_from_its_failed_step(e: Arc<Engine>, scope: Sco
         "the completed step did not run again"
     );
 }
+
+/// An action that never finishes its first `hang` calls, as if the process died during them.
+struct Flaky {
+    calls: std::sync::atomic::AtomicUsize,
+    hang: usize,
+}
+
+#[async_trait::async_trait]
+impl weir_engine::Action for Flaky {
+    async fn perform(
+        &self,
+        _: &weir_engine::ActionContext,
+        _: Value,
+    ) -> Result<Value, weir_core::executor::ActionError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) < self.hang {
+            std::future::pending::<()>().await;
+        }
+        Ok(json!({"done": true}))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_interrupted_twice_is_still_performed() {
+    let dir = std::env::temp_dir().join(format!("weir-engine-flaky-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_sqlite(&dir).await.unwrap());
+    let scope = store.bootstrap("h").await.unwrap().scope;
+    let flaky = Arc::new(Flaky {
+        calls: AtomicUsize::new(0),
+        hang: 2,
+    });
+    let mut actions = weir_engine::Actions::builtin();
+    actions.register("noop", flaky.clone());
+    let e = Engine::with(store, 300, actions);
+    e.put_workflow(&scope, &json!({"workflow_id": "w", "trigger": {"type": "event", "event": "x"},
+        "steps": [{"id": "act", "type": "noop", "config": {}}, {"id": "end", "type": "action", "action": "allow"}]})).await.unwrap();
+    let id = e
+        .ingest(&scope, "x", &json!({}), None, None)
+        .await
+        .unwrap()
+        .executions[0]
+        .0
+        .clone();
+    for _ in 0..2 {
+        // The worker dies during the action: its future is dropped mid-await.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), e.work_once(16))
+                .await
+                .is_err()
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await; // the lease expires
+    }
+    settle(&e).await;
+    assert_eq!(flaky.calls.load(Ordering::SeqCst), 3);
+    let row = execution(&e, &scope, &id).await;
+    assert_eq!(
+        (row.status.as_str(), row.decision.as_deref()),
+        ("completed", Some("allow"))
+    );
+}
