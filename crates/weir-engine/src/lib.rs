@@ -63,8 +63,58 @@ struct Indexed {
 pub struct Ingest {
     pub event_id: String,
     pub duplicate: bool,
-    /// (execution id, workflow id, workflow version).
-    pub executions: Vec<(String, String, i64)>,
+    pub executions: Vec<Started>,
+}
+
+/// An execution an event started, as far as it got before the event was answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Started {
+    pub id: String,
+    pub workflow_id: String,
+    pub version: i64,
+    pub status: String,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// An event waiting to be written by the batcher, with where to send the answer.
+struct IngestJob {
+    scope: Scope,
+    event: NewEvent,
+    executions: Vec<NewExecution>,
+    reply: tokio::sync::oneshot::Sender<weir_store::Result<Ingested>>,
+}
+
+/// Group commit: writes every event that arrived while the previous batch was being written,
+/// in one transaction. Falls back to one transaction per event if a batch fails (two events
+/// with the same idempotency key from two nodes, say).
+async fn batch_events(store: Arc<dyn Store>, mut jobs: tokio::sync::mpsc::Receiver<IngestJob>) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 256 {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let input: Vec<(Scope, NewEvent, Vec<NewExecution>)> = batch
+            .iter()
+            .map(|j| (j.scope.clone(), j.event.clone(), j.executions.clone()))
+            .collect();
+        match store.ingest_many(&input).await {
+            Ok(answers) if answers.len() == batch.len() => {
+                for (job, answer) in batch.into_iter().zip(answers) {
+                    let _ = job.reply.send(Ok(answer));
+                }
+            }
+            _ => {
+                for job in batch {
+                    let answer = store.ingest(&job.scope, &job.event, &job.executions).await;
+                    let _ = job.reply.send(answer);
+                }
+            }
+        }
+    }
 }
 
 pub struct Engine {
@@ -77,6 +127,8 @@ pub struct Engine {
     actions: Actions,
     progress: broadcast::Sender<Progress>,
     wake: tokio::sync::Notify,
+    /// The group-commit writer of events, when a runtime is there to run it.
+    batcher: Option<tokio::sync::mpsc::Sender<IngestJob>>,
 }
 
 /// What the executor's state column holds before the run started: how to start it.
@@ -98,6 +150,11 @@ impl Engine {
     /// An engine with its own set of actions.
     pub fn with(store: Arc<dyn Store>, lease_ms: i64, actions: Actions) -> Arc<Engine> {
         let (progress, _) = broadcast::channel(4096);
+        let batcher = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+            let (tx, rx) = tokio::sync::mpsc::channel(4096);
+            runtime.spawn(batch_events(store.clone(), rx));
+            tx
+        });
         Arc::new(Engine {
             store,
             catalog: BuiltinCatalog::new(),
@@ -108,6 +165,7 @@ impl Engine {
             actions,
             progress,
             wake: tokio::sync::Notify::new(),
+            batcher,
         })
     }
 
@@ -201,8 +259,11 @@ impl Engine {
         Ok(wf)
     }
 
-    /// Records an event, starts an execution of every enabled workflow whose trigger matches,
-    /// and delivers it to executions waiting for it.
+    /// Records an event and starts an execution of every enabled workflow whose trigger
+    /// matches. Each execution's first steps run here, in memory, so decisions that need
+    /// nothing from outside are made before anything is written; the event, the executions with
+    /// those steps, and the event's delivery to executions waiting for it are then written in
+    /// one transaction, shared with other events arriving at the same time (group commit).
     pub async fn ingest(
         &self,
         scope: &Scope,
@@ -231,17 +292,41 @@ impl Engine {
             })
         }
         .unwrap_or_default();
-        let executions: Vec<NewExecution> = matching
-            .iter()
-            .map(|m| NewExecution {
-                id: uuid::Uuid::now_v7().to_string(),
+        let mut started = Vec::with_capacity(matching.len());
+        let mut executions = Vec::with_capacity(matching.len());
+        for m in matching {
+            let id = uuid::Uuid::now_v7().to_string();
+            let start = Start {
+                id: id.clone(),
+                trigger_kind: "event",
+                event: Some(event_type),
+                payload,
+            };
+            let (exec, fx) = Execution::start(&m.workflow, start, &env);
+            let mut round = Round::default();
+            let mut performs = Vec::new();
+            round
+                .absorb(scope, &id, &self.store, fx, &mut performs)
+                .await?;
+            round.finish(&exec, true);
+            started.push(Started {
+                id: id.clone(),
+                workflow_id: m.workflow_id.clone(),
+                version: m.version,
+                status: round.commit.status.clone(),
+                decision: round.commit.decision.clone(),
+                reason: round.commit.reason.clone(),
+            });
+            executions.push(NewExecution {
+                id,
                 workflow_id: m.workflow_id.clone(),
                 workflow_version: m.version,
                 parent_id: None,
-                state: pending_state("event", Some(event_type), payload),
-                status: "pending".into(),
-            })
-            .collect();
+                state: Value::Null,
+                status: round.commit.status.clone(),
+                initial: Some(Box::new(round.commit)),
+            });
+        }
         let event = NewEvent {
             id: uuid::Uuid::now_v7().to_string(),
             event_type: event_type.to_owned(),
@@ -249,28 +334,30 @@ impl Engine {
             idempotency_key: idempotency_key.map(str::to_owned),
             payload: payload.clone(),
         };
-        let result = match self.store.ingest(scope, &event, &executions).await? {
-            Ingested::New { event_id } => {
-                // Executions waiting for this event type get it as an input.
-                for (execution_id, _thread) in self.store.awaiting(scope, event_type).await? {
-                    let item = NewItem {
-                        kind: "event".into(),
-                        key: None,
-                        payload: json!({ "event_type": event_type, "payload": payload }),
-                        run_at_ms: None,
-                    };
-                    // The execution may have finished since; that is not an error.
-                    let _ = self.store.enqueue(scope, &execution_id, item).await;
+        let answer = match &self.batcher {
+            Some(batcher) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let job = IngestJob {
+                    scope: scope.clone(),
+                    event,
+                    executions,
+                    reply,
+                };
+                if batcher.send(job).await.is_err() {
+                    return Err(Error::Corrupt("the event writer has stopped".into()));
                 }
-                Ingest {
-                    event_id,
-                    duplicate: false,
-                    executions: executions
-                        .iter()
-                        .map(|e| (e.id.clone(), e.workflow_id.clone(), e.workflow_version))
-                        .collect(),
-                }
+                answer
+                    .await
+                    .map_err(|_| Error::Corrupt("the event writer has stopped".into()))??
             }
+            None => self.store.ingest(scope, &event, &executions).await?,
+        };
+        let result = match answer {
+            Ingested::New { event_id } => Ingest {
+                event_id,
+                duplicate: false,
+                executions: started,
+            },
             Ingested::Duplicate {
                 event_id,
                 executions,
@@ -278,7 +365,14 @@ impl Engine {
                 let mut out = Vec::new();
                 for id in executions {
                     if let Some(row) = self.store.execution(scope, &id).await? {
-                        out.push((row.id, row.workflow_id, row.workflow_version));
+                        out.push(Started {
+                            id: row.id,
+                            workflow_id: row.workflow_id,
+                            version: row.workflow_version,
+                            status: row.status,
+                            decision: row.decision,
+                            reason: row.reason,
+                        });
                     }
                 }
                 Ingest {
@@ -288,6 +382,7 @@ impl Engine {
                 }
             }
         };
+        // Waiting executions that got the event, and new ones with work queued, need a worker.
         self.wake.notify_one();
         Ok(result)
     }
@@ -307,6 +402,7 @@ impl Engine {
             parent_id: None,
             state: pending_state("manual", None, payload),
             status: "pending".into(),
+            initial: None,
         };
         self.store.start_executions(scope, &[execution]).await?;
         self.wake.notify_one();
@@ -618,6 +714,7 @@ impl Round {
                         parent_id: Some(execution_id.to_owned()),
                         state: pending_state("subworkflow", None, &input),
                         status: "pending".into(),
+                        initial: None,
                     }),
                     None => c.new_items.push(NewItem { kind: "child".into(), key: None, payload: json!({ "id": id, "error": format!("no workflow '{workflow_id}'") }), run_at_ms: None }),
                 },

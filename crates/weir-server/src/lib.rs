@@ -33,6 +33,18 @@ pub const MAX_WAIT_MS: u64 = 60_000;
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub store: Arc<dyn Store>,
+    /// Known API keys by hash, with when they were looked up: a lookup per request would be a
+    /// database read per request. Entries live [`KEY_CACHE_TTL`]; unknown keys are not cached.
+    pub keys: std::sync::Mutex<HashMap<String, (Scope, std::time::Instant)>>,
+}
+
+/// How long a looked-up API key is trusted without asking the store again.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+
+impl AppState {
+    pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>) -> Self {
+        AppState { engine, store, keys: std::sync::Mutex::new(HashMap::new()) }
+    }
 }
 
 /// The one error type of the API.
@@ -172,13 +184,22 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Scope> {
     if key.is_empty() || key.len() > 512 {
         return Err(unauthorized());
     }
-    match state.store.api_key(&hash_key(key)).await? {
-        Some(k) => Ok(k.scope),
-        None => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "unknown API key",
-        )),
+    let hash = hash_key(key);
+    if let Some((scope, at)) = state.keys.lock().expect("key cache").get(&hash)
+        && at.elapsed() < KEY_CACHE_TTL
+    {
+        return Ok(scope.clone());
+    }
+    match state.store.api_key(&hash).await? {
+        Some(k) => {
+            let mut cache = state.keys.lock().expect("key cache");
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(hash, (k.scope.clone(), std::time::Instant::now()));
+            Ok(k.scope)
+        }
+        None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown API key")),
     }
 }
 
@@ -412,29 +433,28 @@ async fn post_event(
             idempotency_key.as_deref(),
         )
         .await?;
-    let ids: Vec<String> = ingest
-        .executions
-        .iter()
-        .map(|(id, _, _)| id.clone())
-        .collect();
+    let settled = |status: &str, decision: &Option<String>| {
+        decision.is_some() || matches!(status, "completed" | "failed" | "cancelled" | "waiting")
+    };
+    // Most executions decide while the event is ingested; only the others are waited for.
+    let mut open: HashSet<String> = HashSet::new();
+    for e in &ingest.executions {
+        if !settled(&e.status, &e.decision) {
+            open.insert(e.id.clone());
+        }
+    }
     let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
-    let mut open: HashSet<String> = ids.iter().cloned().collect();
     let mut rows: HashMap<String, ExecutionRow> = HashMap::new();
-    loop {
+    while !open.is_empty() && timeout_ms > 0 {
         for id in open.clone() {
             if let Some(row) = state.store.execution(&scope, &id).await? {
-                let settled = row.decision.is_some()
-                    || matches!(
-                        row.status.as_str(),
-                        "completed" | "failed" | "cancelled" | "waiting"
-                    );
-                if settled {
+                if settled(&row.status, &row.decision) {
                     open.remove(&id);
                 }
                 rows.insert(id, row);
             }
         }
-        if open.is_empty() || timeout_ms == 0 {
+        if open.is_empty() {
             break;
         }
         tokio::select! {
@@ -443,23 +463,24 @@ async fn post_event(
         }
     }
     let mut decision = Value::Null;
-    let executions: Vec<Value> = ids
-        .iter()
-        .filter_map(|id| rows.get(id))
-        .map(|r| {
-            match r.decision.as_deref() {
-                Some("block") => decision = json!("block"),
-                Some("allow") if decision.is_null() => decision = json!("allow"),
-                _ => {}
-            }
-            json!({ "execution_id": r.id, "workflow_id": r.workflow_id, "workflow_version": r.workflow_version,
-                    "status": r.status, "decision": r.decision, "reason": r.reason })
-        })
-        .collect();
+    let mut executions: Vec<Value> = Vec::with_capacity(ingest.executions.len());
+    for e in &ingest.executions {
+        let (status, verdict, reason) = match rows.get(&e.id) {
+            Some(r) => (r.status.clone(), r.decision.clone(), r.reason.clone()),
+            None => (e.status.clone(), e.decision.clone(), e.reason.clone()),
+        };
+        match verdict.as_deref() {
+            Some("block") => decision = json!("block"),
+            Some("allow") if decision.is_null() => decision = json!("allow"),
+            _ => {}
+        }
+        executions.push(json!({ "execution_id": e.id, "workflow_id": e.workflow_id, "workflow_version": e.version,
+                                "status": status, "decision": verdict, "reason": reason }));
+    }
     let matched: Vec<&str> = ingest
         .executions
         .iter()
-        .map(|(_, w, _)| w.as_str())
+        .map(|e| e.workflow_id.as_str())
         .collect();
     Ok(axum::Json(json!({
         "event_id": ingest.event_id,
@@ -696,8 +717,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    eprintln!("weir: listening on http://{addr}");
-    let app = router(Arc::new(AppState { engine, store }));
+    eprintln!("weir: listening on http://{addr}");    let app = router(Arc::new(AppState::new(engine, store)));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -95,6 +95,9 @@ pub struct NewExecution {
     /// The serialized executor state.
     pub state: Value,
     pub status: String,
+    /// The execution's first step, already taken in memory (its state, step records, queued
+    /// work, waits and approvals), written with the execution. `None` queues a `start` input.
+    pub initial: Option<Box<Commit>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,14 +262,27 @@ pub trait Store: Send + Sync {
         workflow_id: &str,
         force: bool,
     ) -> Result<Vec<String>>;
-
-    /// Records an event and the executions it starts, atomically, honouring its idempotency key.
+    /// Records an event and the executions it starts, atomically, honouring its idempotency key,
+    /// and queues the event for the scope's executions waiting for its type.
     async fn ingest(
         &self,
         scope: &Scope,
         event: &NewEvent,
         executions: &[NewExecution],
-    ) -> Result<Ingested>;
+    ) -> Result<Ingested> {
+        let mut results = self
+            .ingest_many(&[(scope.clone(), event.clone(), executions.to_vec())])
+            .await?;
+        results
+            .pop()
+            .ok_or_else(|| Error::Corrupt("ingest_many answered nothing".into()))
+    }
+    /// [`Store::ingest`] for many events in one transaction (group commit). Either all are
+    /// written or none; the answers are in the order of the batch.
+    async fn ingest_many(
+        &self,
+        batch: &[(Scope, NewEvent, Vec<NewExecution>)],
+    ) -> Result<Vec<Ingested>>;
     /// Creates executions with no event (manual starts, child runs).
     async fn start_executions(&self, scope: &Scope, executions: &[NewExecution]) -> Result<()>;
     /// Queues an input for an execution of the scope.

@@ -209,9 +209,21 @@ impl SqlStore {
     ) -> Result<()> {
         let now = self.now;
         for e in executions {
+            let (state, status, decision, reason, error, finished) = match &e.initial {
+                Some(c) => (
+                    &c.state,
+                    c.status.as_str(),
+                    c.decision.as_deref(),
+                    c.reason.as_deref(),
+                    c.error.as_deref(),
+                    c.finished,
+                ),
+                None => (&e.state, e.status.as_str(), None, None, None, false),
+            };
             sqlx::query(sql(format!(
                 "INSERT INTO executions (id, tenant_id, environment_id, workflow_id, workflow_version, event_id, parent_id, \
-                 status, state, started_ms, updated_ms, epoch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {now}, {now}, 0)"
+                 status, decision, reason, error, state, started_ms, completed_ms, updated_ms, epoch) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, {now}, CASE WHEN $13 = 1 THEN {now} ELSE NULL END, {now}, 0)"
             )))
             .bind(&e.id)
             .bind(&scope.tenant)
@@ -220,18 +232,148 @@ impl SqlStore {
             .bind(e.workflow_version)
             .bind(event_id)
             .bind(e.parent_id.as_deref())
-            .bind(&e.status)
-            .bind(json_text(&e.state))
+            .bind(status)
+            .bind(decision)
+            .bind(reason)
+            .bind(error)
+            .bind(json_text(state))
+            .bind(i64::from(finished))
             .execute(&mut **tx)
             .await?;
+            if e.initial.is_none() {
+                sqlx::query(sql(format!(
+                    "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) VALUES ($1, $2, $3, 'start', '{{}}', {now})"
+                )))
+                .bind(&e.id)
+                .bind(&scope.tenant)
+                .bind(&scope.environment)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What a commit writes besides the execution row: queued work, waits, step records,
+    /// approvals and child runs. Shared by `commit` and by executions written with their first
+    /// step.
+    async fn apply_body(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        scope: &Scope,
+        id: &str,
+        c: &Commit,
+    ) -> Result<()> {
+        let now = self.now;
+        for item in &c.done_items {
+            sqlx::query("DELETE FROM inbox WHERE id = $1 AND execution_id = $2")
+                .bind(item)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for key in &c.cancel_keys {
+            sqlx::query("DELETE FROM inbox WHERE execution_id = $1 AND item_key = $2")
+                .bind(id)
+                .bind(key)
+                .execute(&mut **tx)
+                .await?;
+        }
+        if c.finished {
+            sqlx::query("DELETE FROM inbox WHERE execution_id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("DELETE FROM awaits WHERE execution_id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        } else {
+            for item in &c.new_items {
+                sqlx::query(sql(format!(
+                    "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, {now}))"
+                )))
+                .bind(id)
+                .bind(&scope.tenant)
+                .bind(&scope.environment)
+                .bind(&item.kind)
+                .bind(item.key.as_deref())
+                .bind(json_text(&item.payload))
+                .bind(item.run_at_ms)
+                .execute(&mut **tx)
+                .await?;
+            }
+            for thread in &c.awaits_remove {
+                sqlx::query("DELETE FROM awaits WHERE execution_id = $1 AND thread = $2")
+                    .bind(id)
+                    .bind(thread)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            for (thread, event) in &c.awaits_add {
+                sqlx::query(
+                    "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (execution_id, thread) DO UPDATE SET event_type = $3",
+                )
+                .bind(&scope.tenant)
+                .bind(&scope.environment)
+                .bind(event)
+                .bind(id)
+                .bind(thread)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        for s in &c.steps {
             sqlx::query(sql(format!(
-                "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) VALUES ($1, $2, $3, 'start', '{{}}', {now})"
+                "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, started_ms, updated_ms, seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {now}, {now}, \
+                   (SELECT COALESCE(MAX(seq), 0) + 1 FROM step_executions WHERE execution_id = $1)) \
+                 ON CONFLICT (execution_id, record_key) DO UPDATE SET status = $7, record = $9, updated_ms = {now}"
             )))
-            .bind(&e.id)
+            .bind(id)
+            .bind(&s.key)
             .bind(&scope.tenant)
             .bind(&scope.environment)
+            .bind(&s.step_id)
+            .bind(&s.step_type)
+            .bind(&s.status)
+            .bind(s.attempt)
+            .bind(json_text(&s.record))
             .execute(&mut **tx)
             .await?;
+        }
+        for a in &c.approvals {
+            sqlx::query(sql(format!(
+                "INSERT INTO approvals (id, tenant_id, environment_id, execution_id, step_id, status, approver_role, entity, entity_id, message, requested_ms, expires_ms) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, {now}, $10)"
+            )))
+            .bind(&a.id)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(id)
+            .bind(&a.step_id)
+            .bind(a.approver_role.as_deref())
+            .bind(a.entity.as_deref())
+            .bind(a.entity_id.as_deref())
+            .bind(a.message.as_deref())
+            .bind(a.expires_ms)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for a in &c.withdrawn_approvals {
+            sqlx::query(sql(format!(
+                "UPDATE approvals SET status = 'withdrawn', decided_ms = {now} WHERE id = $1 AND execution_id = $2 AND status = 'pending'"
+            )))
+            .bind(a)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if !c.new_executions.is_empty() {
+            self.insert_executions(tx, scope, None, &c.new_executions)
+                .await?;
         }
         Ok(())
     }
@@ -472,62 +614,85 @@ impl Store for SqlStore {
         Ok(running)
     }
 
-    async fn ingest(
+    async fn ingest_many(
         &self,
-        scope: &Scope,
-        event: &NewEvent,
-        executions: &[NewExecution],
-    ) -> Result<Ingested> {
+        batch: &[(Scope, NewEvent, Vec<NewExecution>)],
+    ) -> Result<Vec<Ingested>> {
+        enum Answer {
+            New(String),
+            /// The key was seen before (stored, or earlier in this batch): answer with that event.
+            Seen(Scope, String),
+        }
         let now = self.now;
         let mut tx = self.begin().await?;
-        if let Some(key) = &event.idempotency_key {
-            let seen = sqlx::query("SELECT id FROM events WHERE tenant_id = $1 AND environment_id = $2 AND idempotency_key = $3")
-                .bind(&scope.tenant)
-                .bind(&scope.environment)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(row) = seen {
-                let event_id: String = row.try_get("id")?;
-                drop(tx);
-                return self.duplicate(scope, event_id).await;
-            }
-        }
-        let inserted = sqlx::query(sql(format!(
-            "INSERT INTO events (id, tenant_id, environment_id, event_type, source, idempotency_key, payload, received_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, {now})"
-        )))
-        .bind(&event.id)
-        .bind(&scope.tenant)
-        .bind(&scope.environment)
-        .bind(&event.event_type)
-        .bind(event.source.as_deref())
-        .bind(event.idempotency_key.as_deref())
-        .bind(json_text(&event.payload))
-        .execute(&mut *tx)
-        .await;
-        if let Err(e) = inserted {
-            // Two requests with the same key raced; the other one won.
-            if let (Some(key), Some(db)) = (&event.idempotency_key, e.as_database_error())
-                && db.is_unique_violation()
-            {
-                drop(tx);
-                let row = sqlx::query("SELECT id FROM events WHERE tenant_id = $1 AND environment_id = $2 AND idempotency_key = $3")
+        let mut answers = Vec::with_capacity(batch.len());
+        let mut in_batch: std::collections::HashMap<(Scope, String), String> =
+            std::collections::HashMap::new();
+        for (scope, event, executions) in batch {
+            if let Some(key) = &event.idempotency_key {
+                if let Some(first) = in_batch.get(&(scope.clone(), key.clone())) {
+                    answers.push(Answer::Seen(scope.clone(), first.clone()));
+                    continue;
+                }
+                let seen = sqlx::query("SELECT id FROM events WHERE tenant_id = $1 AND environment_id = $2 AND idempotency_key = $3")
                     .bind(&scope.tenant)
                     .bind(&scope.environment)
                     .bind(key)
-                    .fetch_one(&self.pool)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                return self.duplicate(scope, row.try_get("id")?).await;
+                if let Some(row) = seen {
+                    answers.push(Answer::Seen(scope.clone(), row.try_get("id")?));
+                    continue;
+                }
+                in_batch.insert((scope.clone(), key.clone()), event.id.clone());
             }
-            return Err(e.into());
-        }
-        self.insert_executions(&mut tx, scope, Some(&event.id), executions)
+            sqlx::query(sql(format!(
+                "INSERT INTO events (id, tenant_id, environment_id, event_type, source, idempotency_key, payload, received_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, {now})"
+            )))
+            .bind(&event.id)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(&event.event_type)
+            .bind(event.source.as_deref())
+            .bind(event.idempotency_key.as_deref())
+            .bind(json_text(&event.payload))
+            .execute(&mut *tx)
             .await?;
+            // Executions already waiting for this event type get it (before this event's own
+            // executions exist, so none of them receives the event that started it).
+            let delivery =
+                serde_json::json!({ "event_type": event.event_type, "payload": event.payload })
+                    .to_string();
+            sqlx::query(sql(format!(
+                "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) \
+                 SELECT execution_id, tenant_id, environment_id, 'event', $1, {now} FROM awaits \
+                 WHERE tenant_id = $2 AND environment_id = $3 AND event_type = $4"
+            )))
+            .bind(delivery)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(&event.event_type)
+            .execute(&mut *tx)
+            .await?;
+            self.insert_executions(&mut tx, scope, Some(&event.id), executions)
+                .await?;
+            for e in executions {
+                if let Some(first) = &e.initial {
+                    self.apply_body(&mut tx, scope, &e.id, first).await?;
+                }
+            }
+            answers.push(Answer::New(event.id.clone()));
+        }
         tx.commit().await?;
-        Ok(Ingested::New {
-            event_id: event.id.clone(),
-        })
+        let mut out = Vec::with_capacity(answers.len());
+        for a in answers {
+            out.push(match a {
+                Answer::New(event_id) => Ingested::New { event_id },
+                Answer::Seen(scope, event_id) => self.duplicate(&scope, event_id).await?,
+            });
+        }
+        Ok(out)
     }
 
     async fn start_executions(&self, scope: &Scope, executions: &[NewExecution]) -> Result<()> {
@@ -664,116 +829,7 @@ impl Store for SqlStore {
         if updated.rows_affected() == 0 {
             return Err(Error::LeaseLost(id.clone()));
         }
-        for item in &c.done_items {
-            sqlx::query("DELETE FROM inbox WHERE id = $1 AND execution_id = $2")
-                .bind(item)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for key in &c.cancel_keys {
-            sqlx::query("DELETE FROM inbox WHERE execution_id = $1 AND item_key = $2")
-                .bind(id)
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if c.finished {
-            sqlx::query("DELETE FROM inbox WHERE execution_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM awaits WHERE execution_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            for item in &c.new_items {
-                sqlx::query(sql(format!(
-                    "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, {now}))"
-                )))
-                .bind(id)
-                .bind(&scope.tenant)
-                .bind(&scope.environment)
-                .bind(&item.kind)
-                .bind(item.key.as_deref())
-                .bind(json_text(&item.payload))
-                .bind(item.run_at_ms)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for thread in &c.awaits_remove {
-                sqlx::query("DELETE FROM awaits WHERE execution_id = $1 AND thread = $2")
-                    .bind(id)
-                    .bind(thread)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for (thread, event) in &c.awaits_add {
-                sqlx::query(
-                    "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (execution_id, thread) DO UPDATE SET event_type = $3",
-                )
-                .bind(&scope.tenant)
-                .bind(&scope.environment)
-                .bind(event)
-                .bind(id)
-                .bind(thread)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        for s in &c.steps {
-            sqlx::query(sql(format!(
-                "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, started_ms, updated_ms, seq) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {now}, {now}, \
-                   (SELECT COALESCE(MAX(seq), 0) + 1 FROM step_executions WHERE execution_id = $1)) \
-                 ON CONFLICT (execution_id, record_key) DO UPDATE SET status = $7, record = $9, updated_ms = {now}"
-            )))
-            .bind(id)
-            .bind(&s.key)
-            .bind(&scope.tenant)
-            .bind(&scope.environment)
-            .bind(&s.step_id)
-            .bind(&s.step_type)
-            .bind(&s.status)
-            .bind(s.attempt)
-            .bind(json_text(&s.record))
-            .execute(&mut *tx)
-            .await?;
-        }
-        for a in &c.approvals {
-            sqlx::query(sql(format!(
-                "INSERT INTO approvals (id, tenant_id, environment_id, execution_id, step_id, status, approver_role, entity, entity_id, message, requested_ms, expires_ms) \
-                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, {now}, $10)"
-            )))
-            .bind(&a.id)
-            .bind(&scope.tenant)
-            .bind(&scope.environment)
-            .bind(id)
-            .bind(&a.step_id)
-            .bind(a.approver_role.as_deref())
-            .bind(a.entity.as_deref())
-            .bind(a.entity_id.as_deref())
-            .bind(a.message.as_deref())
-            .bind(a.expires_ms)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for a in &c.withdrawn_approvals {
-            sqlx::query(sql(format!(
-                "UPDATE approvals SET status = 'withdrawn', decided_ms = {now} WHERE id = $1 AND execution_id = $2 AND status = 'pending'"
-            )))
-            .bind(a)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !c.new_executions.is_empty() {
-            self.insert_executions(&mut tx, scope, None, &c.new_executions)
-                .await?;
-        }
+        self.apply_body(&mut tx, scope, id, &c).await?;
         tx.commit().await?;
         Ok(())
     }

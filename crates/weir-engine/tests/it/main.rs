@@ -108,8 +108,17 @@ async fn an_event_starts_a_run_that_decides_and_records_every_step(e: Arc<Engine
         .await
         .unwrap();
     assert_eq!(ingest.executions.len(), 1);
-    let (id, wf, version) = ingest.executions[0].clone();
-    assert_eq!((wf.as_str(), version), ("order_check", 1));
+    let started = ingest.executions[0].clone();
+    let id = started.id.clone();
+    assert_eq!(
+        (started.workflow_id.as_str(), started.version),
+        ("order_check", 1)
+    );
+    assert_eq!(
+        (started.status.as_str(), started.decision.as_deref()),
+        ("running", Some("block")),
+        "decided before the event was answered"
+    );
     settle(&e).await;
     let row = execution(&e, &scope, &id).await;
     assert_eq!(
@@ -199,7 +208,7 @@ async fn runs_are_pinned_to_the_version_current_when_they_started(e: Arc<Engine>
         .await
         .unwrap()
         .executions[0]
-        .0
+        .id
         .clone();
     settle(&e).await;
     let mut v2 = wf.clone();
@@ -237,7 +246,7 @@ async fn delays_waits_and_approvals_park_runs_until_time_events_and_people_move_
         .await
         .unwrap()
         .executions[0]
-        .0
+        .id
         .clone();
     settle(&e).await;
     assert_eq!(execution(&e, &scope, &id).await.status, "waiting");
@@ -339,7 +348,7 @@ async fn a_subworkflow_runs_as_a_child_and_hands_back_its_variables(e: Arc<Engin
         .await
         .unwrap()
         .executions[0]
-        .0
+        .id
         .clone();
     settle(&e).await;
     let row = execution(&e, &scope, &id).await;
@@ -383,7 +392,7 @@ async fn an_unimplemented_action_fails_its_step_without_retrying_and_keeps_what_
         .await
         .unwrap()
         .executions[0]
-        .0
+        .id
         .clone();
     settle(&e).await;
     let row = execution(&e, &scope, &id).await;
@@ -422,19 +431,20 @@ async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires(
     e: Arc<Engine>,
     scope: Scope,
 ) {
+    // A held order still has its log action to perform: work left for a worker to claim.
     e.put_workflow(&scope, &order_workflow()).await.unwrap();
     let id = e
         .ingest(
             &scope,
             "order.checkout.initiated",
-            &json!({"order": {"id": "o1", "total": 5}}),
+            &json!({"order": {"id": "o1", "total": 15000}}),
             None,
             None,
         )
         .await
         .unwrap()
         .executions[0]
-        .0
+        .id
         .clone();
     // Another node claims the run with a short lease and dies without committing.
     let dead = e.store().claim("dead-node", 150, 10).await.unwrap();
@@ -445,7 +455,7 @@ async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires(
     let row = execution(&e, &scope, &id).await;
     assert_eq!(
         (row.status.as_str(), row.decision.as_deref()),
-        ("completed", Some("allow"))
+        ("completed", Some("block"))
     );
     // The dead node's late commit is refused and changes nothing.
     let late = weir_store::Commit {
@@ -476,7 +486,7 @@ async fn a_failed_run_is_retried_from_its_failed_step(e: Arc<Engine>, scope: Sco
         .await
         .unwrap()
         .executions[0]
-        .0
+        .id
         .clone();
     settle(&e).await;
     assert_eq!(execution(&e, &scope, &id).await.status, "failed");
@@ -536,7 +546,7 @@ async fn an_action_interrupted_twice_is_still_performed() {
         .await
         .unwrap()
         .executions[0]
-        .0
+        .id
         .clone();
     for _ in 0..2 {
         // The worker dies during the action: its future is dropped mid-await.

@@ -43,6 +43,7 @@ fn new_execution(id: &str, workflow: &str) -> NewExecution {
         parent_id: None,
         state: json!({"id": id}),
         status: "running".into(),
+        initial: None,
     }
 }
 
