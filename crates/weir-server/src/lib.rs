@@ -43,7 +43,11 @@ pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
 impl AppState {
     pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>) -> Self {
-        AppState { engine, store, keys: std::sync::Mutex::new(HashMap::new()) }
+        AppState {
+            engine,
+            store,
+            keys: std::sync::Mutex::new(HashMap::new()),
+        }
     }
 }
 
@@ -199,7 +203,11 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Scope> {
             cache.insert(hash, (k.scope.clone(), std::time::Instant::now()));
             Ok(k.scope)
         }
-        None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown API key")),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "unknown API key",
+        )),
     }
 }
 
@@ -717,7 +725,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    eprintln!("weir: listening on http://{addr}");    let app = router(Arc::new(AppState::new(engine, store)));
+    eprintln!("weir: listening on http://{addr}");
+    let app = router(Arc::new(AppState::new(engine, store)));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
