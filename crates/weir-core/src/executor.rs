@@ -72,9 +72,11 @@ pub struct Execution {
     timers: BTreeMap<TimerId, Timer>,
     seq: u64,
     visits: u32,
-    /// How many times the run was retried after failing; step records of a retry get new keys.
-    #[serde(default)]
+    /// How many times the run was retried after failing; step records of a retry get new keys.    #[serde(default)]
     round: u32,
+    /// Top-level steps that have a record, so a failed run can mark the others skipped.
+    #[serde(default)]
+    touched: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -382,6 +384,7 @@ impl Execution {
             seq: 0,
             visits: 0,
             round: 0,
+            touched: Default::default(),
         };
         let mut fx = Vec::new();
         exec.spawn(wf, None, Vec::new(), Map::new(), None, None);
@@ -654,15 +657,17 @@ impl Execution {
         let t = self.thread(tid);
         &resolve(wf, &t.list).steps[t.pc]
     }
-
     fn record(
-        &self,
+        &mut self,
         tid: ThreadId,
         step: &Step,
         status: StepState,
         attempt: u32,
         env: &Env<'_>,
     ) -> StepRecord {
+        if tid == 0 && self.threads.get(&0).is_some_and(|t| t.list.is_empty()) {
+            self.touched.insert(step.id.clone());
+        }
         let t = self.thread(tid);
         StepRecord {
             key: if self.round == 0 {
@@ -1327,7 +1332,19 @@ impl Execution {
                 self.cancel_all(fx);
                 match outcome {
                     Outcome::Ok | Outcome::Ended => self.finish(ExecStatus::Completed, None, fx),
-                    Outcome::Failed(e) => self.finish(ExecStatus::Failed, Some(e), fx),
+                    Outcome::Failed(e) => {
+                        // EC-4: completed steps stay completed, the failed one is failed, and
+                        // the top-level steps the run never reached are recorded as skipped.
+                        for step in &wf.steps.steps {
+                            if !self.touched.contains(&step.id) {
+                                let mut r = self.record(0, step, StepState::Skipped, 0, env);
+                                r.error =
+                                    Some("not reached: the run failed before this step".into());
+                                fx.push(Effect::Step(r));
+                            }
+                        }
+                        self.finish(ExecStatus::Failed, Some(e), fx)
+                    }
                     Outcome::Cancelled => self.finish(ExecStatus::Cancelled, None, fx),
                 }
             }

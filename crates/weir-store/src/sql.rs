@@ -868,7 +868,7 @@ impl Store for SqlStore {
 
     async fn steps(&self, scope: &Scope, execution_id: &str) -> Result<Vec<Value>> {
         let rows = sqlx::query(
-            "SELECT record FROM step_executions WHERE execution_id = $1 AND tenant_id = $2 AND environment_id = $3 ORDER BY seq, started_ms, record_key",
+            "SELECT record, started_ms, updated_ms FROM step_executions WHERE execution_id = $1 AND tenant_id = $2 AND environment_id = $3 ORDER BY seq, started_ms, record_key",
         )
         .bind(execution_id)
         .bind(&scope.tenant)
@@ -876,7 +876,22 @@ impl Store for SqlStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| parse_json(&r.try_get::<String, _>("record")?, "step record"))
+            .map(|r| {
+                let mut record = parse_json(&r.try_get::<String, _>("record")?, "step record")?;
+                // When the attempt was first written and last changed, by the database's clock.
+                if let Value::Object(map) = &mut record {
+                    let time = |ms: i64| {
+                        chrono::DateTime::from_timestamp_millis(ms)
+                            .map_or(Value::Null, |t| Value::String(t.to_rfc3339()))
+                    };
+                    let (started, updated): (i64, i64) =
+                        (r.try_get("started_ms")?, r.try_get("updated_ms")?);
+                    map.insert("started_at".into(), time(started));
+                    map.insert("updated_at".into(), time(updated));
+                    map.insert("duration_ms".into(), Value::from(updated - started));
+                }
+                Ok(record)
+            })
             .collect()
     }
 

@@ -225,6 +225,14 @@ fn retries_back_off_and_then_fail_the_run_keeping_partial_results() {
         ]
     );
     assert!(!performs(&run.log).iter().any(|p| p.1 == "never"));
+    // ... and it is recorded as skipped, not left out.
+    assert!(run.log.iter().any(
+        |e| matches!(e, Effect::Step(r) if r.step_id == "never" && r.status == StepState::Skipped
+        && r.error.as_deref() == Some("not reached: the run failed before this step"))
+    ));
+    assert!(!run.log.iter().any(
+        |e| matches!(e, Effect::Step(r) if r.step_id == "first" && r.status == StepState::Skipped)
+    ));
 }
 
 #[test]
