@@ -628,7 +628,9 @@ impl Store for SqlStore {
         let mut answers = Vec::with_capacity(batch.len());
         let mut in_batch: std::collections::HashMap<(Scope, String), String> =
             std::collections::HashMap::new();
-        for (scope, event, executions) in batch {
+        let mut fresh: Vec<&(Scope, NewEvent, Vec<NewExecution>)> = Vec::new();
+        for entry in batch {
+            let (scope, event, _) = entry;
             if let Some(key) = &event.idempotency_key {
                 if let Some(first) = in_batch.get(&(scope.clone(), key.clone())) {
                     answers.push(Answer::Seen(scope.clone(), first.clone()));
@@ -646,44 +648,214 @@ impl Store for SqlStore {
                 }
                 in_batch.insert((scope.clone(), key.clone()), event.id.clone());
             }
-            sqlx::query(sql(format!(
-                "INSERT INTO events (id, tenant_id, environment_id, event_type, source, idempotency_key, payload, received_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, {now})"
-            )))
-            .bind(&event.id)
-            .bind(&scope.tenant)
-            .bind(&scope.environment)
-            .bind(&event.event_type)
-            .bind(event.source.as_deref())
-            .bind(event.idempotency_key.as_deref())
-            .bind(json_text(&event.payload))
-            .execute(&mut *tx)
-            .await?;
-            // Executions already waiting for this event type get it (before this event's own
-            // executions exist, so none of them receives the event that started it).
-            let delivery =
-                serde_json::json!({ "event_type": event.event_type, "payload": event.payload })
-                    .to_string();
-            sqlx::query(sql(format!(
-                "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) \
-                 SELECT execution_id, tenant_id, environment_id, 'event', $1, {now} FROM awaits \
-                 WHERE tenant_id = $2 AND environment_id = $3 AND event_type = $4"
-            )))
-            .bind(delivery)
-            .bind(&scope.tenant)
-            .bind(&scope.environment)
-            .bind(&event.event_type)
-            .execute(&mut *tx)
-            .await?;
-            self.insert_executions(&mut tx, scope, Some(&event.id), executions)
-                .await?;
-            for e in executions {
-                if let Some(first) = &e.initial {
-                    self.apply_body(&mut tx, scope, &e.id, first).await?;
+            answers.push(Answer::New(event.id.clone()));
+            fresh.push(entry);
+        }
+        // Deliveries to executions that were waiting before this batch: one lookup for the batch,
+        // one insert per event that has waiters (rare).
+        if !fresh.is_empty() {
+            let mut types: Vec<&str> = fresh
+                .iter()
+                .map(|(_, e, _)| e.event_type.as_str())
+                .collect();
+            types.sort_unstable();
+            types.dedup();
+            let mut waited: std::collections::HashSet<(String, String, String)> =
+                std::collections::HashSet::new();
+            for chunk in types.chunks(500) {
+                let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+                let mut q = sqlx::query(sql(format!(
+                    "SELECT DISTINCT tenant_id, environment_id, event_type FROM awaits WHERE event_type IN ({})",
+                    marks.join(", ")
+                )));
+                for t in chunk {
+                    q = q.bind(*t);
+                }
+                for r in q.fetch_all(&mut *tx).await? {
+                    waited.insert((
+                        r.try_get("tenant_id")?,
+                        r.try_get("environment_id")?,
+                        r.try_get("event_type")?,
+                    ));
                 }
             }
-            answers.push(Answer::New(event.id.clone()));
+            for (scope, event, _) in &fresh {
+                if !waited.contains(&(
+                    scope.tenant.clone(),
+                    scope.environment.clone(),
+                    event.event_type.clone(),
+                )) {
+                    continue;
+                }
+                let delivery =
+                    serde_json::json!({ "event_type": event.event_type, "payload": event.payload })
+                        .to_string();
+                sqlx::query(sql(format!(
+                    "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) \
+                     SELECT execution_id, tenant_id, environment_id, 'event', $1, {now} FROM awaits \
+                     WHERE tenant_id = $2 AND environment_id = $3 AND event_type = $4"
+                )))
+                .bind(delivery)
+                .bind(&scope.tenant)
+                .bind(&scope.environment)
+                .bind(&event.event_type)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
+        // Everything else in a few multi-row inserts: each statement is a round trip to the
+        // database's thread, so their number, not their size, is what costs.
+        let mut events = Rows::new(8);
+        let mut executions = Rows::new(12);
+        let mut steps = Rows::new(10);
+        let mut items = Rows::new(7);
+        let mut awaits = Rows::new(5);
+        // Waits opened by executions earlier in this batch, for events later in it.
+        let mut opened: Vec<(Scope, String, String)> = Vec::new();
+        for (scope, event, list) in &fresh {
+            events.push(vec![
+                Bind::S(event.id.clone()),
+                Bind::S(scope.tenant.clone()),
+                Bind::S(scope.environment.clone()),
+                Bind::S(event.event_type.clone()),
+                Bind::OS(event.source.clone()),
+                Bind::OS(event.idempotency_key.clone()),
+                Bind::S(json_text(&event.payload)),
+                Bind::Now,
+            ]);
+            for (s, t, execution_id) in &opened {
+                if s == scope && *t == event.event_type {
+                    let delivery = serde_json::json!({ "event_type": event.event_type, "payload": event.payload }).to_string();
+                    items.push(vec![
+                        Bind::S(execution_id.clone()),
+                        Bind::S(scope.tenant.clone()),
+                        Bind::S(scope.environment.clone()),
+                        Bind::S("event".into()),
+                        Bind::OS(None),
+                        Bind::S(delivery),
+                        Bind::OI(None),
+                    ]);
+                }
+            }
+            for e in list {
+                let simple = e.initial.as_ref().is_none_or(|c| {
+                    c.approvals.is_empty()
+                        && c.withdrawn_approvals.is_empty()
+                        && c.new_executions.is_empty()
+                        && c.done_items.is_empty()
+                        && c.cancel_keys.is_empty()
+                        && c.awaits_remove.is_empty()
+                });
+                if !simple {
+                    // Approvals or child runs from the first step: the general path.
+                    self.insert_executions(
+                        &mut tx,
+                        scope,
+                        Some(&event.id),
+                        std::slice::from_ref(e),
+                    )
+                    .await?;
+                    if let Some(first) = &e.initial {
+                        self.apply_body(&mut tx, scope, &e.id, first).await?;
+                        for (_, t) in &first.awaits_add {
+                            opened.push((scope.clone(), t.clone(), e.id.clone()));
+                        }
+                    }
+                    continue;
+                }
+                let (state, status, decision, reason, error, finished) = match &e.initial {
+                    Some(c) => (
+                        &c.state,
+                        c.status.clone(),
+                        c.decision.clone(),
+                        c.reason.clone(),
+                        c.error.clone(),
+                        c.finished,
+                    ),
+                    None => (&e.state, e.status.clone(), None, None, None, false),
+                };
+                executions.push(vec![
+                    Bind::S(e.id.clone()),
+                    Bind::S(scope.tenant.clone()),
+                    Bind::S(scope.environment.clone()),
+                    Bind::S(e.workflow_id.clone()),
+                    Bind::I(e.workflow_version),
+                    Bind::OS(Some(event.id.clone())),
+                    Bind::OS(e.parent_id.clone()),
+                    Bind::S(status),
+                    Bind::OS(decision),
+                    Bind::OS(reason),
+                    Bind::OS(error),
+                    Bind::S(json_text(state)),
+                ]);
+                executions.finished.push(finished);
+                let item =
+                    |kind: &str, key: Option<String>, payload: String, run_at: Option<i64>| {
+                        vec![
+                            Bind::S(e.id.clone()),
+                            Bind::S(scope.tenant.clone()),
+                            Bind::S(scope.environment.clone()),
+                            Bind::S(kind.into()),
+                            Bind::OS(key),
+                            Bind::S(payload),
+                            Bind::OI(run_at),
+                        ]
+                    };
+                match &e.initial {
+                    None => items.push(item("start", None, "{}".into(), None)),
+                    Some(c) => {
+                        for (n, st) in c.steps.iter().enumerate() {
+                            steps.push(vec![
+                                Bind::S(e.id.clone()),
+                                Bind::S(st.key.clone()),
+                                Bind::S(scope.tenant.clone()),
+                                Bind::S(scope.environment.clone()),
+                                Bind::S(st.step_id.clone()),
+                                Bind::S(st.step_type.clone()),
+                                Bind::S(st.status.clone()),
+                                Bind::I(st.attempt),
+                                Bind::S(json_text(&st.record)),
+                                Bind::I(n as i64 + 1),
+                            ]);
+                        }
+                        if !c.finished {
+                            for it in &c.new_items {
+                                items.push(item(
+                                    &it.kind,
+                                    it.key.clone(),
+                                    json_text(&it.payload),
+                                    it.run_at_ms,
+                                ));
+                            }
+                            for (thread, t) in &c.awaits_add {
+                                awaits.push(vec![
+                                    Bind::S(scope.tenant.clone()),
+                                    Bind::S(scope.environment.clone()),
+                                    Bind::S(t.clone()),
+                                    Bind::S(e.id.clone()),
+                                    Bind::I(*thread),
+                                ]);
+                                opened.push((scope.clone(), t.clone(), e.id.clone()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        events.insert(&mut tx, "INSERT INTO events (id, tenant_id, environment_id, event_type, source, idempotency_key, payload, received_ms) VALUES", now, None).await?;
+        executions
+            .insert(
+                &mut tx,
+                "INSERT INTO executions (id, tenant_id, environment_id, workflow_id, workflow_version, event_id, parent_id, status, decision, reason, error, state, started_ms, completed_ms, updated_ms, epoch) VALUES",
+                now,
+                Some("{now}, CASE WHEN {finished} = 1 THEN {now} ELSE NULL END, {now}, 0"),
+            )
+            .await?;
+        steps
+            .insert_with_times(&mut tx, "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, seq, started_ms, updated_ms) VALUES", now)
+            .await?;
+        items.insert_inbox(&mut tx, now).await?;
+        awaits.insert(&mut tx, "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES", now, Some("")).await?;
         tx.commit().await?;
         let mut out = Vec::with_capacity(answers.len());
         for a in answers {
@@ -1048,5 +1220,140 @@ impl SqlStore {
             event_id,
             executions,
         })
+    }
+}
+
+/// A value to bind in a multi-row insert.
+enum Bind {
+    S(String),
+    OS(Option<String>),
+    I(i64),
+    OI(Option<i64>),
+    /// The database clock, written into the SQL instead of bound.
+    Now,
+}
+
+/// Rows for one multi-row insert, sent in chunks that stay under the parameter limits.
+struct Rows {
+    width: usize,
+    rows: Vec<Vec<Bind>>,
+    /// Per row, for `executions`: whether the run already finished (sets completed_ms).
+    finished: Vec<bool>,
+}
+
+impl Rows {
+    fn new(width: usize) -> Self {
+        Rows {
+            width,
+            rows: Vec::new(),
+            finished: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, row: Vec<Bind>) {
+        debug_assert_eq!(row.len(), self.width);
+        self.rows.push(row);
+    }
+
+    /// `tail` is SQL appended to each row after its bound values (`{now}` and `{finished}`
+    /// are filled in); `None` appends nothing.
+    async fn insert(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        head: &str,
+        now: &str,
+        tail: Option<&str>,
+    ) -> Result<()> {
+        const CHUNK: usize = 200;
+        for (c, chunk) in self.rows.chunks(CHUNK).enumerate() {
+            let mut text = String::from(head);
+            let mut n = 0;
+            for (r, row) in chunk.iter().enumerate() {
+                text.push_str(if r == 0 { " (" } else { ", (" });
+                let mut first = true;
+                for b in row {
+                    if !first {
+                        text.push_str(", ");
+                    }
+                    first = false;
+                    if matches!(b, Bind::Now) {
+                        text.push_str(now);
+                    } else {
+                        n += 1;
+                        text.push_str(&format!("${n}"));
+                    }
+                }
+                if let Some(t) = tail.filter(|t| !t.is_empty()) {
+                    let finished = self.finished.get(c * CHUNK + r).copied().unwrap_or(false);
+                    text.push_str(", ");
+                    text.push_str(
+                        &t.replace("{now}", now)
+                            .replace("{finished}", if finished { "1" } else { "0" }),
+                    );
+                }
+                text.push(')');
+            }
+            let mut q = sqlx::query(sql(text));
+            for row in chunk {
+                for b in row {
+                    q = match b {
+                        Bind::S(v) => q.bind(v.clone()),
+                        Bind::OS(v) => q.bind(v.clone()),
+                        Bind::I(v) => q.bind(*v),
+                        Bind::OI(v) => q.bind(*v),
+                        Bind::Now => q,
+                    };
+                }
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_with_times(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        head: &str,
+        now: &str,
+    ) -> Result<()> {
+        self.insert(tx, head, now, Some("{now}, {now}")).await
+    }
+
+    /// Queued items: their due time is the bound value or, when null, now.
+    async fn insert_inbox(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        now: &str,
+    ) -> Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        // run_at is the last bound value of each row; wrap it in COALESCE by inserting through a
+        // SELECT over the rows would cost portability, so due-now items get the clock here.
+        let mut due_now = Rows::new(6);
+        let mut due_later = Rows::new(7);
+        for row in &self.rows {
+            match row.last() {
+                Some(Bind::OI(Some(at))) => {
+                    let mut r: Vec<Bind> = row[..6].iter().map(clone_bind).collect();
+                    r.push(Bind::I(*at));
+                    due_later.push(r);
+                }
+                _ => due_now.push(row[..6].iter().map(clone_bind).collect()),
+            }
+        }
+        let cols = "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) VALUES";
+        due_now.insert(tx, cols, now, Some("{now}")).await?;
+        due_later.insert(tx, cols, now, None).await
+    }
+}
+
+fn clone_bind(b: &Bind) -> Bind {
+    match b {
+        Bind::S(v) => Bind::S(v.clone()),
+        Bind::OS(v) => Bind::OS(v.clone()),
+        Bind::I(v) => Bind::I(*v),
+        Bind::OI(v) => Bind::OI(*v),
+        Bind::Now => Bind::Now,
     }
 }

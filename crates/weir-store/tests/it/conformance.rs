@@ -29,6 +29,7 @@ cases!(
     concurrent_claims_never_take_the_same_execution_twice,
     only_failed_executions_are_retried,
     steps_are_listed_in_the_order_they_were_first_written,
+    events_reach_waiting_executions_but_never_their_own,
 );
 
 fn scope_b() -> Scope {
@@ -749,4 +750,60 @@ async fn steps_are_listed_in_the_order_they_were_first_written(s: Arc<dyn Store>
         keys,
         [json!("0:zeta:1"), json!("0:alpha:1"), json!("0:beta:1")]
     );
+}
+
+async fn events_reach_waiting_executions_but_never_their_own(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    // An execution whose first step waits for "payment": written with its first step.
+    let waiting = |id: &str| NewExecution {
+        initial: Some(Box::new(Commit {
+            state: json!({"waiting": true}),
+            status: "waiting".into(),
+            awaits_add: vec![(0, "payment".into())],
+            steps: vec![StepRow {
+                key: "0:wait:0".into(),
+                step_id: "wait".into(),
+                step_type: "wait".into(),
+                status: "waiting".into(),
+                attempt: 0,
+                record: json!({}),
+            }],
+            ..Commit::default()
+        })),
+        ..new_execution(id, "w")
+    };
+    let mut started_by_payment = event("e1", None);
+    started_by_payment.event_type = "payment".into();
+    let mut later_payment = event("e2", None);
+    later_payment.event_type = "payment".into();
+    // One batch: e1 (type payment) starts x1, which waits for payment; e2 is a later payment.
+    let answers = s
+        .ingest_many(&[
+            (a.clone(), started_by_payment, vec![waiting("x1")]),
+            (a.clone(), later_payment, vec![]),
+        ])
+        .await
+        .unwrap();
+    assert!(answers.iter().all(|r| matches!(r, Ingested::New { .. })));
+    assert_eq!(
+        s.execution(&a, "x1").await.unwrap().unwrap().status,
+        "waiting"
+    );
+    assert_eq!(s.steps(&a, "x1").await.unwrap().len(), 1);
+    let claims = s.claim("n1", 30_000, 10).await.unwrap();
+    assert_eq!(claims.len(), 1, "x1 got the later payment");
+    let items: Vec<&Item> = claims[0].items.iter().collect();
+    assert_eq!(
+        items.len(),
+        1,
+        "and not the payment that started it: {items:?}"
+    );
+    assert_eq!(
+        (
+            items[0].kind.as_str(),
+            items[0].payload["event_type"].clone()
+        ),
+        ("event", json!("payment"))
+    );
+    assert_eq!(items[0].payload["payload"], json!({"order": {"id": "e2"}}));
 }
