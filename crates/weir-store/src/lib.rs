@@ -100,6 +100,39 @@ pub struct NewExecution {
     pub initial: Option<Box<Commit>>,
 }
 
+/// The columns of a new execution's row: from its first step when it has one.
+pub(crate) struct Columns<'a> {
+    pub state: &'a Value,
+    pub status: &'a str,
+    pub decision: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub finished: bool,
+}
+
+impl NewExecution {
+    pub(crate) fn columns(&self) -> Columns<'_> {
+        match &self.initial {
+            Some(c) => Columns {
+                state: &c.state,
+                status: &c.status,
+                decision: c.decision.as_deref(),
+                reason: c.reason.as_deref(),
+                error: c.error.as_deref(),
+                finished: c.finished,
+            },
+            None => Columns {
+                state: &self.state,
+                status: &self.status,
+                decision: None,
+                reason: None,
+                error: None,
+                finished: false,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {
     /// The event is new; its executions were created with a `start` item each.

@@ -14,6 +14,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, AssertSqlSafe, Row, SqlSafeStr};
 
+use crate::Columns;
 use crate::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,17 +210,14 @@ impl SqlStore {
     ) -> Result<()> {
         let now = self.now;
         for e in executions {
-            let (state, status, decision, reason, error, finished) = match &e.initial {
-                Some(c) => (
-                    &c.state,
-                    c.status.as_str(),
-                    c.decision.as_deref(),
-                    c.reason.as_deref(),
-                    c.error.as_deref(),
-                    c.finished,
-                ),
-                None => (&e.state, e.status.as_str(), None, None, None, false),
-            };
+            let Columns {
+                state,
+                status,
+                decision,
+                reason,
+                error,
+                finished,
+            } = e.columns();
             sqlx::query(sql(format!(
                 "INSERT INTO executions (id, tenant_id, environment_id, workflow_id, workflow_version, event_id, parent_id, \
                  status, decision, reason, error, state, started_ms, completed_ms, updated_ms, epoch) \
@@ -763,17 +761,14 @@ impl Store for SqlStore {
                     }
                     continue;
                 }
-                let (state, status, decision, reason, error, finished) = match &e.initial {
-                    Some(c) => (
-                        &c.state,
-                        c.status.clone(),
-                        c.decision.clone(),
-                        c.reason.clone(),
-                        c.error.clone(),
-                        c.finished,
-                    ),
-                    None => (&e.state, e.status.clone(), None, None, None, false),
-                };
+                let Columns {
+                    state,
+                    status,
+                    decision,
+                    reason,
+                    error,
+                    finished,
+                } = e.columns();
                 executions.push(vec![
                     Bind::S(e.id.clone()),
                     Bind::S(scope.tenant.clone()),
@@ -782,10 +777,10 @@ impl Store for SqlStore {
                     Bind::I(e.workflow_version),
                     Bind::OS(Some(event.id.clone())),
                     Bind::OS(e.parent_id.clone()),
-                    Bind::S(status),
-                    Bind::OS(decision),
-                    Bind::OS(reason),
-                    Bind::OS(error),
+                    Bind::S(status.to_owned()),
+                    Bind::OS(decision.map(str::to_owned)),
+                    Bind::OS(reason.map(str::to_owned)),
+                    Bind::OS(error.map(str::to_owned)),
                     Bind::S(json_text(state)),
                 ]);
                 executions.finished.push(finished);
