@@ -72,7 +72,8 @@ pub struct Execution {
     timers: BTreeMap<TimerId, Timer>,
     seq: u64,
     visits: u32,
-    /// How many times the run was retried after failing; step records of a retry get new keys.    #[serde(default)]
+    /// How many times the run was retried after failing; step records of a retry get new keys.
+    #[serde(default)]
     round: u32,
     /// Top-level steps that have a record, so a failed run can mark the others skipped.
     #[serde(default)]
@@ -451,6 +452,9 @@ impl Execution {
         self.round += 1;
         self.status = ExecStatus::Running;
         self.error = None;
+        if let Some(t) = wf.settings.timeout {
+            self.set_timer(0, Purpose::RunTimeout, env.now + t.as_chrono(), &mut fx);
+        }
         self.run(wf, env, &mut fx);
         fx
     }
@@ -1677,9 +1681,11 @@ impl Execution {
             return;
         };
         if purpose == Purpose::RunTimeout {
+            // Everything stops; the run fails like any failed step would, so the steps it never
+            // reached are recorded as skipped and a retry resumes where it was.
             let msg = "the workflow timed out".to_owned();
             self.cancel_all(fx);
-            return self.finish(ExecStatus::Failed, Some(msg), fx);
+            return self.finish_thread(wf, 0, Outcome::Failed(msg), env, fx);
         }
         let Some(state) = self.threads.get(&thread).map(|t| t.state.clone()) else {
             return;

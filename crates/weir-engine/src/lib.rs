@@ -273,7 +273,7 @@ impl Engine {
         idempotency_key: Option<&str>,
     ) -> Result<Ingest> {
         let rules = Rules::default();
-        let env = Env::new(Utc::now(), &rules);
+        let env = live_env(&rules);
         let root = weir_core::context::payload_root(payload);
         let matching: Vec<Arc<Indexed>> = {
             let index = self.index.read().expect("index lock");
@@ -417,7 +417,10 @@ impl Engine {
             }
             let worked = match self.work_once(16).await {
                 Ok(n) => n > 0,
-                Err(_) => false,
+                Err(e) => {
+                    eprintln!("weir: claiming work: {e}");
+                    false
+                }
             };
             if !worked {
                 tokio::select! {
@@ -438,7 +441,7 @@ impl Engine {
             if let Err(e) = self.process(claim).await {
                 // The lease runs out and another pass retries; a lost lease means another node
                 // has it. Either way nothing half-done was written.
-                let _ = (id, e);
+                eprintln!("weir: execution {id}: {e}");
             }
         }
         Ok(n)
@@ -464,7 +467,7 @@ impl Engine {
         round.commit.done_items = claim.items.iter().map(|i| i.id).collect();
         let mut performs: Vec<(u32, u32)> = Vec::new();
         for item in &claim.items {
-            let env = Env::new(Utc::now(), &rules);
+            let env = live_env(&rules);
             let fx = match item.kind.as_str() {
                 "start" => {
                     let pending = &claim.state["pending"];
@@ -532,8 +535,20 @@ impl Engine {
         loop {
             let last = performs.is_empty();
             round.finish(&exec, last);
-            let commit = std::mem::take(&mut round.commit);
+            let mut commit = std::mem::take(&mut round.commit);
             let finished = commit.finished;
+            if finished {
+                // A finished child hands its result to the parent in the same transaction,
+                // so the parent can never miss it.
+                if let Some(parent) = &claim.parent_id {
+                    commit
+                        .other_items
+                        .push((parent.clone(), child_result(&claim.execution_id, &exec)));
+                }
+            } else if !commit.release {
+                // Still working on it: keep the lease ahead of the next action.
+                commit.extend_lease_ms = Some(self.lease_ms);
+            }
             let progress = Progress {
                 execution_id: claim.execution_id.clone(),
                 status: commit.status.clone(),
@@ -541,8 +556,8 @@ impl Engine {
             };
             self.store.commit(&self.node, &claim, commit).await?;
             let _ = self.progress.send(progress);
-            if finished {
-                self.tell_parent(&scope, &claim.execution_id, &exec).await?;
+            if finished && claim.parent_id.is_some() {
+                self.wake.notify_one();
             }
             if last || finished {
                 return Ok(());
@@ -550,7 +565,7 @@ impl Engine {
             // Perform outside the transaction, then apply the results as the next round.
             round = Round::default();
             for (thread, attempt) in std::mem::take(&mut performs) {
-                let env = Env::new(Utc::now(), &rules);
+                let env = live_env(&rules);
                 round.commit.cancel_keys.push(perform_key(thread, attempt));
                 let Some((action_type, input, idempotency_key)) =
                     exec.action_input(&wf, thread, attempt, &env)
@@ -606,38 +621,34 @@ impl Engine {
             Err(e) => Err(ActionError::retryable(e.to_string())),
         }
     }
+}
 
-    /// A finished child run hands its result to the parent's waiting step.
-    async fn tell_parent(&self, scope: &Scope, id: &str, exec: &Execution) -> Result<()> {
-        let Some(row) = self.store.execution(scope, id).await? else {
-            return Ok(());
-        };
-        let Some(parent) = row.parent_id else {
-            return Ok(());
-        };
-        let payload = match exec.status {
-            ExecStatus::Completed => {
-                json!({ "id": id, "output": exec.ctx.get("vars").cloned().unwrap_or(Value::Null) })
-            }
-            _ => {
-                json!({ "id": id, "error": exec.error.clone().unwrap_or_else(|| format!("the child run was {:?}", exec.status).to_lowercase()) })
-            }
-        };
-        let _ = self
-            .store
-            .enqueue(
-                scope,
-                &parent,
-                NewItem {
-                    kind: "child".into(),
-                    key: None,
-                    payload,
-                    run_at_ms: None,
-                },
-            )
-            .await;
-        self.wake.notify_one();
-        Ok(())
+/// The environment of a live run: the wall clock and fresh ids for `{{uuid()}}`.
+fn live_env(rules: &Rules) -> Env<'_> {
+    Env {
+        now: Utc::now(),
+        secrets: &|_| None,
+        ids: &|| uuid::Uuid::now_v7().to_string(),
+        rules,
+    }
+}
+
+/// The `child` item a finished run puts in its parent's inbox.
+fn child_result(id: &str, exec: &Execution) -> NewItem {
+    let payload = match exec.status {
+        ExecStatus::Completed => {
+            json!({ "id": id, "output": exec.ctx.get("vars").cloned().unwrap_or(Value::Null) })
+        }
+        _ => json!({
+            "id": id,
+            "error": exec.error.clone().unwrap_or_else(|| format!("the child run was {:?}", exec.status).to_lowercase()),
+        }),
+    };
+    NewItem {
+        kind: "child".into(),
+        key: None,
+        payload,
+        run_at_ms: None,
     }
 }
 
@@ -719,7 +730,7 @@ impl Round {
                     None => c.new_items.push(NewItem { kind: "child".into(), key: None, payload: json!({ "id": id, "error": format!("no workflow '{workflow_id}'") }), run_at_ms: None }),
                 },
                 Effect::CancelChild { id } => {
-                    let _ = store.enqueue(scope, &id, NewItem { kind: "cancel".into(), key: None, payload: json!({}), run_at_ms: None }).await;
+                    c.other_items.push((id, NewItem { kind: "cancel".into(), key: None, payload: json!({}), run_at_ms: None }));
                 }
                 Effect::Decided { decision, reason } => {
                     c.decision = match decision {

@@ -441,8 +441,11 @@ async fn post_event(
             idempotency_key.as_deref(),
         )
         .await?;
+    // A block is final; an allow may still turn into a block later in the run, so it is waited
+    // on until the run ends or parks.
     let settled = |status: &str, decision: &Option<String>| {
-        decision.is_some() || matches!(status, "completed" | "failed" | "cancelled" | "waiting")
+        decision.as_deref() == Some("block")
+            || matches!(status, "completed" | "failed" | "cancelled" | "waiting")
     };
     // Most executions decide while the event is ingested; only the others are waited for.
     let mut open: HashSet<String> = HashSet::new();

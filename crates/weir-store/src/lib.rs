@@ -168,6 +168,7 @@ pub struct NewItem {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claim {
     pub execution_id: String,
+    pub parent_id: Option<String>,
     pub scope: Scope,
     pub workflow_id: String,
     pub workflow_version: i64,
@@ -216,8 +217,13 @@ pub struct Commit {
     pub approvals: Vec<NewApproval>,
     pub withdrawn_approvals: Vec<String>,
     pub new_executions: Vec<NewExecution>,
+    /// Inputs for other executions of the scope (a finished child's result for its parent, a
+    /// cancel for a child), written in the same transaction so they are never lost or early.
+    pub other_items: Vec<(String, NewItem)>,
     /// Give the lease back (the node is done with the execution for now).
     pub release: bool,
+    /// Keep the lease this much longer from now (a node still working on the execution).
+    pub extend_lease_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -373,6 +373,22 @@ impl SqlStore {
             self.insert_executions(tx, scope, None, &c.new_executions)
                 .await?;
         }
+        for (other, item) in &c.other_items {
+            sqlx::query(sql(format!(
+                "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) \
+                 SELECT id, tenant_id, environment_id, $4, $5, $6, COALESCE($7, {now}) FROM executions \
+                 WHERE id = $1 AND tenant_id = $2 AND environment_id = $3 AND status NOT IN ('completed', 'failed', 'cancelled')"
+            )))
+            .bind(other)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(&item.kind)
+            .bind(item.key.as_deref())
+            .bind(json_text(&item.payload))
+            .bind(item.run_at_ms)
+            .execute(&mut **tx)
+            .await?;
+        }
         Ok(())
     }
 }
@@ -690,7 +706,7 @@ impl Store for SqlStore {
                         .to_string();
                 sqlx::query(sql(format!(
                     "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) \
-                     SELECT execution_id, tenant_id, environment_id, 'event', $1, {now} FROM awaits \
+                     SELECT DISTINCT execution_id, tenant_id, environment_id, 'event', $1, {now} FROM awaits \
                      WHERE tenant_id = $2 AND environment_id = $3 AND event_type = $4"
                 )))
                 .bind(delivery)
@@ -721,8 +737,10 @@ impl Store for SqlStore {
                 Bind::S(json_text(&event.payload)),
                 Bind::Now,
             ]);
+            let mut delivered = std::collections::HashSet::new();
             for (s, t, execution_id) in &opened {
-                if s == scope && *t == event.event_type {
+                // Once per execution, however many of its threads wait.
+                if s == scope && *t == event.event_type && delivered.insert(execution_id.clone()) {
                     let delivery = serde_json::json!({ "event_type": event.event_type, "payload": event.payload }).to_string();
                     items.push(vec![
                         Bind::S(execution_id.clone()),
@@ -918,10 +936,12 @@ impl Store for SqlStore {
             "UPDATE executions SET lease_owner = $1, lease_expires_ms = {now} + $2, epoch = epoch + 1 \
              WHERE id IN ( \
                SELECT e.id FROM executions e \
-               WHERE e.id IN (SELECT i.execution_id FROM inbox i WHERE i.run_at_ms <= {now} ORDER BY i.run_at_ms LIMIT 1000) \
+               WHERE e.id IN (SELECT i.execution_id FROM inbox i JOIN executions x ON x.id = i.execution_id \
+                              WHERE i.run_at_ms <= {now} AND (x.lease_owner IS NULL OR x.lease_expires_ms < {now}) \
+                              ORDER BY i.run_at_ms LIMIT 1000) \
                  AND (e.lease_owner IS NULL OR e.lease_expires_ms < {now}) \
                LIMIT $3 {lock}) \
-             RETURNING id, tenant_id, environment_id, workflow_id, workflow_version, epoch, state"
+             RETURNING id, parent_id, tenant_id, environment_id, workflow_id, workflow_version, epoch, state"
         )))
         .bind(owner)
         .bind(lease_ms)
@@ -949,6 +969,7 @@ impl Store for SqlStore {
             })
             .collect::<Result<Vec<_>>>()?;
             claims.push(Claim {
+                parent_id: r.try_get("parent_id")?,
                 scope: Scope::new(
                     r.try_get::<String, _>("tenant_id")?,
                     r.try_get::<String, _>("environment_id")?,
@@ -970,10 +991,12 @@ impl Store for SqlStore {
         let id = &claim.execution_id;
         let mut tx = self.begin().await?;
         // The guard: this node still holds the lease at the epoch it claimed.
-        let lease = if c.release {
-            "lease_owner = NULL, lease_expires_ms = NULL,"
-        } else {
-            ""
+        let lease = match (c.release, c.extend_lease_ms) {
+            (true, _) => "lease_owner = NULL, lease_expires_ms = NULL,".to_owned(),
+            (false, Some(ms)) => {
+                format!("lease_expires_ms = {now} + {},", ms.clamp(100, 3_600_000))
+            }
+            (false, None) => String::new(),
         };
         let updated = sqlx::query(sql(format!(
             "UPDATE executions SET {lease} state = $1, status = $2, decision = $3, reason = $4, error = $5, \
