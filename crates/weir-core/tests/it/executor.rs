@@ -616,8 +616,11 @@ fn cancel_stops_everything_outstanding() {
 }
 
 #[test]
-fn the_workflow_timeout_fails_the_run() {
-    let mut doc = wf(json!([{"id": "w", "type": "wait", "event": "x"}]));
+fn the_workflow_timeout_fails_the_run_and_a_retry_resumes_it() {
+    let mut doc = wf(json!([
+        {"id": "w", "type": "wait", "event": "x"},
+        {"id": "after", "type": "set", "variables": {"a": 1}}
+    ]));
     doc["settings"] = json!({"timeout": "10m"});
     let (mut run, fx) = Run::start(doc, json!({}));
     let t = timers(&fx)[0];
@@ -627,6 +630,22 @@ fn the_workflow_timeout_fails_the_run() {
         finished(&fx),
         Some((ExecStatus::Failed, Some("the workflow timed out".into())))
     );
+    assert!(fx.iter().any(|e| matches!(e, Effect::StopAwaiting { .. })));
+    let skipped: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Step(r) if r.status == StepState::Skipped => Some(r.step_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped, ["after"], "the step never reached is recorded");
+    // A retry waits again, under a fresh timeout.
+    let fx = run.apply(Input::Retry);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::AwaitEvent { event, .. } if event == "x"))
+    );
+    assert_eq!(timers(&fx).len(), 1, "the run timeout is armed again");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use weir_engine::Engine;
-use weir_store::{ExecutionFilter, Scope, SqlStore, Store};
+use weir_store::{ExecutionFilter, NewItem, Scope, SqlStore, Store};
 
 async fn engine_on(store: Arc<dyn Store>) -> (Arc<Engine>, Scope) {
     let scope = store.bootstrap("hash").await.unwrap().scope;
@@ -62,6 +62,7 @@ on_both_backends!(
     tenants_do_not_see_each_others_workflows_or_events,
     work_held_by_a_dead_node_is_taken_over_when_its_lease_expires,
     a_failed_run_is_retried_from_its_failed_step,
+    cancelling_a_parent_cancels_its_child_and_one_event_wakes_parallel_waiters_once,
 );
 
 /// Works until nothing is due (bounded).
@@ -564,4 +565,81 @@ async fn an_action_interrupted_twice_is_still_performed() {
         (row.status.as_str(), row.decision.as_deref()),
         ("completed", Some("allow"))
     );
+}
+
+async fn cancelling_a_parent_cancels_its_child_and_one_event_wakes_parallel_waiters_once(
+    e: Arc<Engine>,
+    scope: Scope,
+) {
+    e.put_workflow(
+        &scope,
+        &json!({"workflow_id": "child", "steps": [{"id": "w", "type": "wait", "event": "never"}]}),
+    )
+    .await
+    .unwrap();
+    e.put_workflow(
+        &scope,
+        &json!({"workflow_id": "parent", "trigger": {"type": "event", "event": "go"}, "steps": [
+            {"id": "sub", "type": "subworkflow", "workflow_id": "child"}
+        ]}),
+    )
+    .await
+    .unwrap();
+    e.put_workflow(
+        &scope,
+        &json!({"workflow_id": "fan", "trigger": {"type": "event", "event": "go"}, "steps": [
+            {"id": "p", "type": "parallel", "steps": [
+            {"id": "a", "type": "wait", "event": "paid"},
+            {"id": "b", "type": "wait", "event": "paid"}
+        ]}
+        ]}),
+    )
+    .await
+    .unwrap();
+    let started = e
+        .ingest(&scope, "go", &json!({}), None, None)
+        .await
+        .unwrap();
+    settle(&e).await;
+    let id_of = |wf: &str| {
+        started
+            .executions
+            .iter()
+            .find(|x| x.workflow_id == wf)
+            .unwrap()
+            .id
+            .clone()
+    };
+    let (parent, fan) = (id_of("parent"), id_of("fan"));
+    let child = format!("{parent}-child-1");
+    assert_eq!(execution(&e, &scope, &child).await.status, "waiting");
+
+    e.store()
+        .enqueue(
+            &scope,
+            &parent,
+            NewItem {
+                kind: "cancel".into(),
+                key: None,
+                payload: json!({}),
+                run_at_ms: None,
+            },
+        )
+        .await
+        .unwrap();
+    settle(&e).await;
+    assert_eq!(execution(&e, &scope, &parent).await.status, "cancelled");
+    assert_eq!(
+        execution(&e, &scope, &child).await.status,
+        "cancelled",
+        "the child is cancelled in the same commit as its parent"
+    );
+
+    // Both branches wait on `paid`; one event releases both, delivered to the run once.
+    assert_eq!(execution(&e, &scope, &fan).await.status, "waiting");
+    e.ingest(&scope, "paid", &json!({}), None, None)
+        .await
+        .unwrap();
+    settle(&e).await;
+    assert_eq!(execution(&e, &scope, &fan).await.status, "completed");
 }
