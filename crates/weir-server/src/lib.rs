@@ -161,7 +161,25 @@ pub fn router(state: Arc<AppState>) -> Router {
                 "this endpoint does not take that method",
             )
         })
+        .layer(axum::middleware::from_fn(no_control_characters_in_url))
         .with_state(state)
+}
+
+/// Ids and filters never hold control characters, and some databases refuse them (PostgreSQL
+/// text cannot hold NUL), so a URL that encodes one is refused up front.
+async fn no_control_characters_in_url(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let hostile = request.uri().to_string().as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && (matches!(w[1], b'0' | b'1') || w[1..].eq_ignore_ascii_case(b"7f"))
+            && w[2].is_ascii_hexdigit()
+    });
+    if hostile {
+        return ApiError::bad_request("the URL holds an encoded control character").into_response();
+    }
+    next.run(request).await
 }
 
 async fn health() -> Response {
@@ -402,9 +420,11 @@ async fn post_event(
     };
     let text = |k: &str, details: &mut Vec<Value>| match map.get(k) {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.len() <= 255 => Some(s.clone()),
+        Some(Value::String(s)) if s.len() <= 255 && !s.chars().any(char::is_control) => {
+            Some(s.clone())
+        }
         Some(_) => {
-            details.push(json!({ "path": format!("$.{k}"), "message": format!("{k} must be a string of at most 255 characters") }));
+            details.push(json!({ "path": format!("$.{k}"), "message": format!("{k} must be a string of at most 255 characters, without control characters") }));
             None
         }
     };

@@ -354,6 +354,21 @@ fn serve_answers_bad_input_with_4xx_and_writes_nothing() {
             Vec::new(),
             404,
         ),
+        ("GET", "/api/v1/executions/a%00b", None, Vec::new(), 400),
+        (
+            "GET",
+            "/api/v1/executions?status=%1b",
+            None,
+            Vec::new(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/v1/events",
+            Some("application/json"),
+            br#"{"event_type": "x", "source": "a\u0000b", "idempotency_key": "k\n"}"#.to_vec(),
+            422,
+        ),
         ("DELETE", "/api/v1/events", None, Vec::new(), 405),
         ("GET", "/api/v1/nothing-here", None, Vec::new(), 404),
     ];
