@@ -410,10 +410,19 @@ impl Engine {
     }
 
     /// Runs workers until `stop` resolves: claim, process, repeat; sleep briefly when idle.
+    /// Every few seconds it also rebuilds the trigger index, so workflows another node stored
+    /// start matching here too.
     pub async fn run(self: &Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut refreshed = tokio::time::Instant::now();
         loop {
             if *stop.borrow() {
                 return;
+            }
+            if refreshed.elapsed() >= INDEX_REFRESH {
+                refreshed = tokio::time::Instant::now();
+                if let Err(e) = self.refresh_all().await {
+                    eprintln!("weir: refreshing the trigger index: {e}");
+                }
             }
             let worked = match self.work_once(16).await {
                 Ok(n) => n > 0,
@@ -651,6 +660,9 @@ fn child_result(id: &str, exec: &Execution) -> NewItem {
         run_at_ms: None,
     }
 }
+
+/// How stale another node's workflow changes may be in this node's trigger index.
+const INDEX_REFRESH: Duration = Duration::from_secs(5);
 
 fn perform_key(thread: u32, attempt: u32) -> String {
     format!("perform:{thread}:{attempt}")

@@ -606,4 +606,22 @@ fn two_nodes_on_postgres_share_the_work_and_the_survivor_finishes_it() {
     reasons.sort_unstable();
     reasons.dedup();
     assert_eq!(reasons.len(), 100, "each job finished exactly once");
+    // B started before the workflow was stored through A; its trigger index catches up.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, answer) = b.json(
+            "POST",
+            "/api/v1/events",
+            &json!({"event_type": "job", "payload": {"n": 100}, "timeout_ms": 0}),
+        );
+        assert_eq!(status, 200, "{answer}");
+        if !answer["executions"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node B never matched the workflow stored through A"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
