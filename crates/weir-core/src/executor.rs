@@ -497,7 +497,7 @@ impl Execution {
         Some((
             call.action_type.clone(),
             input,
-            self.action_key(&step.id, thread, attempt),
+            self.action_key(&step.id, sub, thread, attempt),
         ))
     }
 
@@ -1121,22 +1121,26 @@ impl Execution {
             action_type: call.action_type.clone(),
             attempt,
             input,
-            idempotency_key: self.action_key(&step.id, tid, attempt),
+            idempotency_key: self.action_key(&step.id, sub, tid, attempt),
         });
     }
 
-    /// The idempotency key of an action attempt: execution, retry round, step, thread, attempt.
-    fn action_key(&self, step_id: &str, tid: ThreadId, attempt: u32) -> String {
-        if self.round == 0 {
-            format!("{}:{step_id}:{}:{attempt}", self.id, self.thread_key(tid))
-        } else {
-            format!(
-                "{}:r{}:{step_id}:{}:{attempt}",
-                self.id,
-                self.round,
-                self.thread_key(tid)
-            )
-        }
+    /// The idempotency key of an action attempt: execution, retry round, step (and entry of its
+    /// execute list after the first), thread, attempt.
+    fn action_key(&self, step_id: &str, sub: usize, tid: ThreadId, attempt: u32) -> String {
+        let round = match self.round {
+            0 => String::new(),
+            n => format!("r{n}:"),
+        };
+        let entry = match sub {
+            0 => String::new(),
+            n => format!("#{n}"),
+        };
+        format!(
+            "{}:{round}{step_id}{entry}:{}:{attempt}",
+            self.id,
+            self.thread_key(tid)
+        )
     }
 
     /// Identifies a thread's place for idempotency keys: stable across restarts.

@@ -147,6 +147,17 @@ fn a_decision_is_announced_before_its_actions_run() {
         [(0, "hold".into(), 1)],
         "the second execute entry"
     );
+    let second_key = fx.iter().find_map(|e| match e {
+        Effect::Perform {
+            idempotency_key, ..
+        } => Some(idempotency_key.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        second_key.as_deref(),
+        Some("x1:hold#1:t0:1"),
+        "each execute entry has its own key"
+    );
     let fx = run.apply(ok(0, 1, json!({"approval": "a1"})));
     assert_eq!(finished(&fx), Some((ExecStatus::Completed, None)));
     assert_eq!(run.exec.decision, Some(DecisionKind::Block));
