@@ -709,13 +709,24 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
             true,
         ),
     };
+    // A generated key is written down before the database takes its hash, so a crash in between
+    // cannot leave an admin key nobody knows; it is renamed into place once it is the key.
+    let pending_file = config.data_dir.join("admin-api-key.pending");
+    if generated {
+        std::fs::create_dir_all(&config.data_dir)
+            .and_then(|()| write_secret_file(&pending_file, &key))
+            .map_err(|e| format!("cannot write {}: {e}", pending_file.display()))?;
+    }
     let boot = store
         .bootstrap(&hash_key(&key))
         .await
         .map_err(|e| format!("cannot prepare the database: {e}"))?;
+    if generated && !boot.created {
+        let _ = std::fs::remove_file(&pending_file);
+    }
     if boot.created {
         if generated {
-            write_secret_file(&key_file, &key)
+            std::fs::rename(&pending_file, &key_file)
                 .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
             eprintln!(
                 "weir: created tenant '{}' and environment '{}'; the admin API key is in {}",
@@ -772,7 +783,8 @@ fn write_secret_file(path: &std::path::Path, secret: &str) -> std::io::Result<()
         .mode(0o600)
         .open(path)?;
     f.write_all(secret.as_bytes())?;
-    f.write_all(b"\n")
+    f.write_all(b"\n")?;
+    f.sync_all()
 }
 
 async fn shutdown_signal() {
