@@ -559,15 +559,15 @@ async fn list_executions(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
     let scope = authorize(&state, &headers).await?;
-    let number = |k: &str, default: i64, max: i64| -> ApiResult<i64> {
+    let number = |k: &str, default: i64, min: i64, max: i64| -> ApiResult<i64> {
         match q.get(k) {
             None => Ok(default),
             Some(s) => s
                 .parse::<i64>()
                 .ok()
-                .filter(|n| (0..=max).contains(n))
+                .filter(|n| (min..=max).contains(n))
                 .ok_or_else(|| {
-                    ApiError::bad_request(format!("{k} must be an integer from 0 to {max}"))
+                    ApiError::bad_request(format!("{k} must be an integer from {min} to {max}"))
                 }),
         }
     };
@@ -585,8 +585,8 @@ async fn list_executions(
         workflow_id: q.get("workflow_id").cloned(),
         status: q.get("status").cloned(),
         event_id: q.get("event_id").cloned(),
-        limit: number("limit", 50, 1000)?,
-        offset: number("offset", 0, i64::from(i32::MAX))?,
+        limit: number("limit", 50, 1, 1000)?,
+        offset: number("offset", 0, 0, i64::from(i32::MAX))?,
     };
     let rows = state.store.executions(&scope, &filter).await?;
     let list: Vec<Value> = rows.iter().map(|r| execution_json(r, None)).collect();

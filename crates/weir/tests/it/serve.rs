@@ -347,6 +347,7 @@ fn serve_answers_bad_input_with_4xx_and_writes_nothing() {
         ("GET", "/api/v1/workflows/missing", None, Vec::new(), 404),
         ("GET", "/api/v1/executions/missing", None, Vec::new(), 404),
         ("GET", "/api/v1/executions?limit=-1", None, Vec::new(), 400),
+        ("GET", "/api/v1/executions?limit=0", None, Vec::new(), 400),
         (
             "POST",
             "/api/v1/executions/missing/cancel",
