@@ -661,6 +661,9 @@ fn child_result(id: &str, exec: &Execution) -> NewItem {
     }
 }
 
+/// How deep runs may start runs (a child's id names its ancestors, so this also bounds ids).
+const MAX_SUBWORKFLOW_DEPTH: usize = 16;
+
 /// How stale another node's workflow changes may be in this node's trigger index.
 const INDEX_REFRESH: Duration = Duration::from_secs(5);
 
@@ -729,6 +732,9 @@ impl Round {
                     c.approvals.push(NewApproval { id, step_id, approver_role, entity, entity_id: text(entity_id), message: text(message), expires_ms: expires_at.map(millis) });
                 }
                 Effect::WithdrawApproval { id } => c.withdrawn_approvals.push(id),
+                Effect::StartChild { id, .. } if id.matches("-child-").count() > MAX_SUBWORKFLOW_DEPTH => {
+                    c.new_items.push(NewItem { kind: "child".into(), key: None, payload: json!({ "id": id, "error": format!("subworkflows nest deeper than {MAX_SUBWORKFLOW_DEPTH} levels") }), run_at_ms: None });
+                }
                 Effect::StartChild { id, workflow_id, input } => match store.workflow(scope, &workflow_id).await? {
                     Some(current) => c.new_executions.push(NewExecution {
                         id,

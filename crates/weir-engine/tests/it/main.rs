@@ -63,6 +63,7 @@ on_both_backends!(
     work_held_by_a_dead_node_is_taken_over_when_its_lease_expires,
     a_failed_run_is_retried_from_its_failed_step,
     cancelling_a_parent_cancels_its_child_and_one_event_wakes_parallel_waiters_once,
+    a_workflow_that_starts_itself_stops_at_the_depth_limit,
 );
 
 /// Works until nothing is due (bounded).
@@ -642,4 +643,48 @@ async fn cancelling_a_parent_cancels_its_child_and_one_event_wakes_parallel_wait
         .unwrap();
     settle(&e).await;
     assert_eq!(execution(&e, &scope, &fan).await.status, "completed");
+}
+
+async fn a_workflow_that_starts_itself_stops_at_the_depth_limit(e: Arc<Engine>, scope: Scope) {
+    e.put_workflow(
+        &scope,
+        &json!({"workflow_id": "again", "trigger": {"type": "event", "event": "go"}, "steps": [
+            {"id": "sub", "type": "subworkflow", "workflow_id": "again"}
+        ]}),
+    )
+    .await
+    .unwrap();
+    let root = e
+        .ingest(&scope, "go", &json!({}), None, None)
+        .await
+        .unwrap()
+        .executions[0]
+        .id
+        .clone();
+    settle(&e).await;
+    let row = execution(&e, &scope, &root).await;
+    assert_eq!(row.status, "failed");
+    let all = e
+        .store()
+        .executions(
+            &scope,
+            &ExecutionFilter {
+                workflow_id: Some("again".into()),
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 17, "the root and 16 levels of children");
+    assert!(all.iter().all(|x| x.status == "failed"));
+    let deepest = all.iter().max_by_key(|x| x.id.len()).unwrap();
+    assert!(
+        deepest
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("deeper than 16"),
+        "{deepest:?}"
+    );
 }
