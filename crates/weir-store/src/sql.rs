@@ -68,6 +68,28 @@ fn parse_json(text: &str, what: &str) -> Result<Value> {
 }
 
 impl SqlStore {
+    /// Puts an item in an open execution's inbox; a finished execution takes nothing.
+    fn enqueue_query(
+        &self,
+        scope: &Scope,
+        execution_id: &str,
+        item: &NewItem,
+    ) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+        let now = self.now;
+        sqlx::query(sql(format!(
+            "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) \
+             SELECT id, tenant_id, environment_id, $4, $5, $6, COALESCE($7, {now}) FROM executions \
+             WHERE id = $1 AND tenant_id = $2 AND environment_id = $3 AND status NOT IN ('completed', 'failed', 'cancelled')"
+        )))
+        .bind(execution_id.to_owned())
+        .bind(scope.tenant.clone())
+        .bind(scope.environment.clone())
+        .bind(item.kind.clone())
+        .bind(item.key.clone())
+        .bind(json_text(&item.payload))
+        .bind(item.run_at_ms)
+    }
+
     /// Opens (creating if needed) the SQLite database `weir.db` in `data_dir`, in WAL mode.
     pub async fn open_sqlite(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
@@ -374,20 +396,9 @@ impl SqlStore {
                 .await?;
         }
         for (other, item) in &c.other_items {
-            sqlx::query(sql(format!(
-                "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) \
-                 SELECT id, tenant_id, environment_id, $4, $5, $6, COALESCE($7, {now}) FROM executions \
-                 WHERE id = $1 AND tenant_id = $2 AND environment_id = $3 AND status NOT IN ('completed', 'failed', 'cancelled')"
-            )))
-            .bind(other)
-            .bind(&scope.tenant)
-            .bind(&scope.environment)
-            .bind(&item.kind)
-            .bind(item.key.as_deref())
-            .bind(json_text(&item.payload))
-            .bind(item.run_at_ms)
-            .execute(&mut **tx)
-            .await?;
+            self.enqueue_query(scope, other, item)
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }
@@ -889,21 +900,10 @@ impl Store for SqlStore {
     }
 
     async fn enqueue(&self, scope: &Scope, execution_id: &str, item: NewItem) -> Result<()> {
-        let now = self.now;
-        let result = sqlx::query(sql(format!(
-            "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) \
-             SELECT id, tenant_id, environment_id, $4, $5, $6, COALESCE($7, {now}) FROM executions \
-             WHERE id = $1 AND tenant_id = $2 AND environment_id = $3 AND status NOT IN ('completed', 'failed', 'cancelled')"
-        )))
-        .bind(execution_id)
-        .bind(&scope.tenant)
-        .bind(&scope.environment)
-        .bind(&item.kind)
-        .bind(item.key.as_deref())
-        .bind(json_text(&item.payload))
-        .bind(item.run_at_ms)
-        .execute(&self.pool)
-        .await?;
+        let result = self
+            .enqueue_query(scope, execution_id, &item)
+            .execute(&self.pool)
+            .await?;
         if result.rows_affected() == 0 {
             return Err(Error::NotFound);
         }

@@ -76,6 +76,13 @@ async fn settle(e: &Engine) {
     panic!("the engine did not settle");
 }
 
+/// Sends an event that starts exactly one run, and returns the run's id.
+async fn start_one(e: &Engine, scope: &Scope, event: &str, payload: Value) -> String {
+    let ingest = e.ingest(scope, event, &payload, None, None).await.unwrap();
+    assert_eq!(ingest.executions.len(), 1, "{event} starts one run");
+    ingest.executions[0].id.clone()
+}
+
 async fn execution(e: &Engine, scope: &Scope, id: &str) -> weir_store::ExecutionRow {
     e.store()
         .execution(scope, id)
@@ -205,13 +212,7 @@ async fn runs_are_pinned_to_the_version_current_when_they_started(e: Arc<Engine>
         {"id": "wait", "type": "delay", "duration": "200ms"},
         {"id": "v1", "type": "action", "action": "allow", "reason": "version 1"}]});
     e.put_workflow(&scope, &wf).await.unwrap();
-    let first = e
-        .ingest(&scope, "x", &json!({}), None, None)
-        .await
-        .unwrap()
-        .executions[0]
-        .id
-        .clone();
+    let first = start_one(&e, &scope, "x", json!({})).await;
     settle(&e).await;
     let mut v2 = wf.clone();
     v2["steps"][1] =
@@ -237,19 +238,7 @@ async fn delays_waits_and_approvals_park_runs_until_time_events_and_people_move_
         {"id": "ok", "type": "action", "action": "allow"},
         {"id": "deny", "type": "action", "action": "block"}
     ]})).await.unwrap();
-    let id = e
-        .ingest(
-            &scope,
-            "order.placed",
-            &json!({"order": {"id": "o9"}}),
-            None,
-            None,
-        )
-        .await
-        .unwrap()
-        .executions[0]
-        .id
-        .clone();
+    let id = start_one(&e, &scope, "order.placed", json!({"order": {"id": "o9"}})).await;
     settle(&e).await;
     assert_eq!(execution(&e, &scope, &id).await.status, "waiting");
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -339,19 +328,7 @@ async fn a_subworkflow_runs_as_a_child_and_hands_back_its_variables(e: Arc<Engin
         {"id": "ok", "type": "action", "action": "allow"},
         {"id": "deny", "type": "action", "action": "block"}
     ]})).await.unwrap();
-    let id = e
-        .ingest(
-            &scope,
-            "order.placed",
-            &json!({"order": {"total": 500}}),
-            None,
-            None,
-        )
-        .await
-        .unwrap()
-        .executions[0]
-        .id
-        .clone();
+    let id = start_one(&e, &scope, "order.placed", json!({"order": {"total": 500}})).await;
     settle(&e).await;
     let row = execution(&e, &scope, &id).await;
     assert_eq!(
@@ -389,13 +366,7 @@ async fn an_unimplemented_action_fails_its_step_without_retrying_and_keeps_what_
     )
     .await
     .unwrap();
-    let id = e
-        .ingest(&scope, "x", &json!({}), None, None)
-        .await
-        .unwrap()
-        .executions[0]
-        .id
-        .clone();
+    let id = start_one(&e, &scope, "x", json!({})).await;
     settle(&e).await;
     let row = execution(&e, &scope, &id).await;
     assert_eq!(row.status, "failed");
@@ -435,19 +406,13 @@ async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires(
 ) {
     // A held order still has its log action to perform: work left for a worker to claim.
     e.put_workflow(&scope, &order_workflow()).await.unwrap();
-    let id = e
-        .ingest(
-            &scope,
-            "order.checkout.initiated",
-            &json!({"order": {"id": "o1", "total": 15000}}),
-            None,
-            None,
-        )
-        .await
-        .unwrap()
-        .executions[0]
-        .id
-        .clone();
+    let id = start_one(
+        &e,
+        &scope,
+        "order.checkout.initiated",
+        json!({"order": {"id": "o1", "total": 15000}}),
+    )
+    .await;
     // Another node claims the run with a short lease and dies without committing.
     let dead = e.store().claim("dead-node", 150, 10).await.unwrap();
     assert_eq!(dead.len(), 1);
@@ -483,13 +448,7 @@ async fn a_failed_run_is_retried_from_its_failed_step(e: Arc<Engine>, scope: Sco
     )
     .await
     .unwrap();
-    let id = e
-        .ingest(&scope, "x", &json!({}), None, None)
-        .await
-        .unwrap()
-        .executions[0]
-        .id
-        .clone();
+    let id = start_one(&e, &scope, "x", json!({})).await;
     settle(&e).await;
     assert_eq!(execution(&e, &scope, &id).await.status, "failed");
     e.store().retry_execution(&scope, &id).await.unwrap();
@@ -543,13 +502,7 @@ async fn an_action_interrupted_twice_is_still_performed() {
     let e = Engine::with(store, 300, actions);
     e.put_workflow(&scope, &json!({"workflow_id": "w", "trigger": {"type": "event", "event": "x"},
         "steps": [{"id": "act", "type": "noop", "config": {}}, {"id": "end", "type": "action", "action": "allow"}]})).await.unwrap();
-    let id = e
-        .ingest(&scope, "x", &json!({}), None, None)
-        .await
-        .unwrap()
-        .executions[0]
-        .id
-        .clone();
+    let id = start_one(&e, &scope, "x", json!({})).await;
     for _ in 0..2 {
         // The worker dies during the action: its future is dropped mid-await.
         assert!(
@@ -654,13 +607,7 @@ async fn a_workflow_that_starts_itself_stops_at_the_depth_limit(e: Arc<Engine>, 
     )
     .await
     .unwrap();
-    let root = e
-        .ingest(&scope, "go", &json!({}), None, None)
-        .await
-        .unwrap()
-        .executions[0]
-        .id
-        .clone();
+    let root = start_one(&e, &scope, "go", json!({})).await;
     settle(&e).await;
     let row = execution(&e, &scope, &root).await;
     assert_eq!(row.status, "failed");
