@@ -127,6 +127,8 @@ pub struct Engine {
     actions: Actions,
     progress: broadcast::Sender<Progress>,
     wake: tokio::sync::Notify,
+    /// When the trigger index was last rebuilt; shared so one worker does it for all.
+    indexed_at: std::sync::Mutex<std::time::Instant>,
     /// The group-commit writer of events, when a runtime is there to run it.
     batcher: Option<tokio::sync::mpsc::Sender<IngestJob>>,
 }
@@ -165,6 +167,7 @@ impl Engine {
             actions,
             progress,
             wake: tokio::sync::Notify::new(),
+            indexed_at: std::sync::Mutex::new(std::time::Instant::now()),
             batcher,
         })
     }
@@ -413,16 +416,14 @@ impl Engine {
     /// Every few seconds it also rebuilds the trigger index, so workflows another node stored
     /// start matching here too.
     pub async fn run(self: &Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let mut refreshed = tokio::time::Instant::now();
         loop {
             if *stop.borrow() {
                 return;
             }
-            if refreshed.elapsed() >= INDEX_REFRESH {
-                refreshed = tokio::time::Instant::now();
-                if let Err(e) = self.refresh_all().await {
-                    eprintln!("weir: refreshing the trigger index: {e}");
-                }
+            if self.index_is_due()
+                && let Err(e) = self.refresh_all().await
+            {
+                eprintln!("weir: refreshing the trigger index: {e}");
             }
             let worked = match self.work_once(16).await {
                 Ok(n) => n > 0,
@@ -439,6 +440,16 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// True for the one worker that is to rebuild the trigger index now.
+    fn index_is_due(&self) -> bool {
+        let mut at = self.indexed_at.lock().expect("index clock");
+        let due = at.elapsed() >= INDEX_REFRESH;
+        if due {
+            *at = std::time::Instant::now();
+        }
+        due
     }
 
     /// Claims up to `limit` executions with due work and processes each. Returns how many.
@@ -750,15 +761,8 @@ impl Round {
                 Effect::CancelChild { id } => {
                     c.other_items.push((id, NewItem { kind: "cancel".into(), key: None, payload: json!({}), run_at_ms: None }));
                 }
-                Effect::Decided { decision, reason } => {
-                    c.decision = match decision {
-                        DecisionKind::Allow => Some("allow".into()),
-                        DecisionKind::Block => Some("block".into()),
-                        DecisionKind::None => None,
-                    };
-                    c.reason = reason;
-                }
-                Effect::Finished { .. } => {}
+                // The execution's own columns are derived from its state in `finish`.
+                Effect::Decided { .. } | Effect::Finished { .. } => {}
             }
         }
         Ok(())
@@ -772,13 +776,11 @@ impl Round {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
-        c.decision = exec.decision.map(|d| {
-            if d == DecisionKind::Block {
-                "block".into()
-            } else {
-                "allow".into()
-            }
-        });
+        c.decision = match exec.decision {
+            Some(DecisionKind::Block) => Some("block".into()),
+            Some(DecisionKind::Allow) => Some("allow".into()),
+            Some(DecisionKind::None) | None => None,
+        };
         c.reason = exec.reason.clone();
         c.error = exec.error.clone();
         c.finished = exec.status.is_terminal();
