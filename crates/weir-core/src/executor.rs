@@ -80,25 +80,43 @@ pub struct Execution {
     touched: std::collections::BTreeSet<String>,
 }
 
+/// Stored after every step, so what is empty or default is left out of the stored form.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Thread {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     parent: Option<ThreadId>,
     /// The parallel or foreach step that started this thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     parent_step: Option<String>,
     /// The step list this thread walks, as hops from the top-level list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     list: Vec<Hop>,
     pc: usize,
     /// Variables of this thread only: a foreach item and `loop`.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
     locals: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     branch: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     iteration: Option<usize>,
     /// False once a condition step of this thread evaluated false (for `all_must_pass`).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
     held: bool,
     /// The output of the last step this thread ran (a foreach iteration's result).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     last_output: Value,
     /// When the list is a DAG (`depends_on`): where each of its steps stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     dag: Option<Vec<Mark>>,
     state: TState,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
