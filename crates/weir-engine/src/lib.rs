@@ -64,6 +64,8 @@ pub struct Ingest {
     pub event_id: String,
     pub duplicate: bool,
     pub executions: Vec<Started>,
+    /// Whether the event left work for a worker (see [`Ingested::New`]).
+    pub queued: bool,
 }
 
 /// An execution an event started, as far as it got before the event was answered.
@@ -97,20 +99,24 @@ async fn batch_events(store: Arc<dyn Store>, mut jobs: tokio::sync::mpsc::Receiv
                 Err(_) => break,
             }
         }
-        let input: Vec<(Scope, NewEvent, Vec<NewExecution>)> = batch
-            .iter()
-            .map(|j| (j.scope.clone(), j.event.clone(), j.executions.clone()))
+        let mut replies = Vec::with_capacity(batch.len());
+        let input: Arc<[(Scope, NewEvent, Vec<NewExecution>)]> = batch
+            .into_iter()
+            .map(|j| {
+                replies.push(j.reply);
+                (j.scope, j.event, j.executions)
+            })
             .collect();
-        match store.ingest_many(&input).await {
-            Ok(answers) if answers.len() == batch.len() => {
-                for (job, answer) in batch.into_iter().zip(answers) {
-                    let _ = job.reply.send(Ok(answer));
+        match store.ingest_many(input.clone()).await {
+            Ok(answers) if answers.len() == replies.len() => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(Ok(answer));
                 }
             }
             _ => {
-                for job in batch {
-                    let answer = store.ingest(&job.scope, &job.event, &job.executions).await;
-                    let _ = job.reply.send(answer);
+                for (reply, (scope, event, executions)) in replies.into_iter().zip(input.iter()) {
+                    let answer = store.ingest(scope, event, executions).await;
+                    let _ = reply.send(answer);
                 }
             }
         }
@@ -129,7 +135,8 @@ pub struct Engine {
     wake: tokio::sync::Notify,
     /// When the trigger index was last rebuilt; shared so one worker does it for all.
     indexed_at: std::sync::Mutex<std::time::Instant>,
-    /// The group-commit writer of events, when a runtime is there to run it.
+    /// The group-commit writer of events, when a runtime is there to run it and the store
+    /// does not group writes itself.
     batcher: Option<tokio::sync::mpsc::Sender<IngestJob>>,
 }
 
@@ -152,7 +159,11 @@ impl Engine {
     /// An engine with its own set of actions.
     pub fn with(store: Arc<dyn Store>, lease_ms: i64, actions: Actions) -> Arc<Engine> {
         let (progress, _) = broadcast::channel(4096);
-        let batcher = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+        // A store that groups concurrent writes itself needs no batcher in front.
+        let runtime = tokio::runtime::Handle::try_current()
+            .ok()
+            .filter(|_| !store.groups_writes());
+        let batcher = runtime.map(|runtime| {
             let (tx, rx) = tokio::sync::mpsc::channel(4096);
             runtime.spawn(batch_events(store.clone(), rx));
             tx
@@ -353,10 +364,16 @@ impl Engine {
                     .await
                     .map_err(|_| Error::Corrupt("the event writer has stopped".into()))??
             }
-            None => self.store.ingest(scope, &event, &executions).await?,
+            None => self
+                .store
+                .ingest_many(Arc::from(vec![(scope.clone(), event, executions)]))
+                .await?
+                .pop()
+                .ok_or_else(|| Error::Corrupt("the store answered nothing".into()))?,
         };
         let result = match answer {
-            Ingested::New { event_id } => Ingest {
+            Ingested::New { event_id, queued } => Ingest {
+                queued,
                 event_id,
                 duplicate: false,
                 executions: started,
@@ -379,14 +396,18 @@ impl Engine {
                     }
                 }
                 Ingest {
+                    queued: false,
                     event_id,
                     duplicate: true,
                     executions: out,
                 }
             }
         };
-        // Waiting executions that got the event, and new ones with work queued, need a worker.
-        self.wake.notify_one();
+        // Waiting executions that got the event, and new ones with work queued, need a worker;
+        // a decision made and finished in memory does not.
+        if result.queued {
+            self.wake.notify_one();
+        }
         Ok(result)
     }
 

@@ -6,10 +6,14 @@
 //! index). Work is a queue of inputs per execution (the inbox); a node claims executions with a
 //! lease and an epoch, and a commit that does not hold the lease writes nothing.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod batch;
+mod native;
 mod sql;
 pub mod testing;
 
@@ -25,6 +29,8 @@ pub enum Error {
     LeaseLost(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("a stored value does not read back: {0}")]
@@ -136,7 +142,12 @@ impl NewExecution {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {
     /// The event is new; its executions were created with a `start` item each.
-    New { event_id: String },
+    New {
+        event_id: String,
+        /// Whether the write queued work for a worker: an execution with a next input, or the
+        /// event's delivery to an execution waiting for it. A finished decision queues nothing.
+        queued: bool,
+    },
     /// An event with the same idempotency key exists: nothing was created.
     Duplicate {
         event_id: String,
@@ -303,6 +314,11 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<String>>;
     /// Records an event and the executions it starts, atomically, honouring its idempotency key,
     /// and queues the event for the scope's executions waiting for its type.
+    /// Whether [`Store::ingest`] already shares its transaction with events written at the
+    /// same time (group commit), so a caller need not gather them itself.
+    fn groups_writes(&self) -> bool {
+        false
+    }
     async fn ingest(
         &self,
         scope: &Scope,
@@ -310,7 +326,11 @@ pub trait Store: Send + Sync {
         executions: &[NewExecution],
     ) -> Result<Ingested> {
         let mut results = self
-            .ingest_many(&[(scope.clone(), event.clone(), executions.to_vec())])
+            .ingest_many(Arc::from(vec![(
+                scope.clone(),
+                event.clone(),
+                executions.to_vec(),
+            )]))
             .await?;
         results
             .pop()
@@ -320,7 +340,7 @@ pub trait Store: Send + Sync {
     /// written or none; the answers are in the order of the batch.
     async fn ingest_many(
         &self,
-        batch: &[(Scope, NewEvent, Vec<NewExecution>)],
+        batch: Arc<[(Scope, NewEvent, Vec<NewExecution>)]>,
     ) -> Result<Vec<Ingested>>;
     /// Creates executions with no event (manual starts, child runs).
     async fn start_executions(&self, scope: &Scope, executions: &[NewExecution]) -> Result<()>;

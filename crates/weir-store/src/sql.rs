@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -15,6 +16,8 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, AssertSqlSafe, Row, SqlSafeStr};
 
 use crate::Columns;
+use crate::batch::{self, Answer, Bind, Entry, Statement};
+use crate::native::NativeWriter;
 use crate::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +31,8 @@ pub struct SqlStore {
     backend: Backend,
     /// The database clock in milliseconds, as an SQL expression.
     now: &'static str,
+    /// On SQLite with a database file: the writer of event batches.
+    native: Option<NativeWriter>,
 }
 
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -57,6 +62,17 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
 
 fn sql(text: String) -> AssertSqlSafe<String> {
     AssertSqlSafe(text)
+}
+
+/// The database file of a `sqlite:` URL; `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
+    let memory =
+        path.is_empty() || path == ":memory:" || options.split('&').any(|o| o == "mode=memory");
+    (!memory).then_some(path)
 }
 
 fn json_text(v: &Value) -> String {
@@ -141,8 +157,16 @@ impl SqlStore {
             Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
             Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
         };
-        let store = SqlStore { pool, backend, now };
+        let mut store = SqlStore {
+            pool,
+            backend,
+            now,
+            native: None,
+        };
         store.migrate().await?;
+        if let Some(path) = sqlite_file(url) {
+            store.native = Some(NativeWriter::open(Path::new(path))?);
+        }
         Ok(store)
     }
 
@@ -639,252 +663,69 @@ impl Store for SqlStore {
         Ok(running)
     }
 
-    async fn ingest_many(
-        &self,
-        batch: &[(Scope, NewEvent, Vec<NewExecution>)],
-    ) -> Result<Vec<Ingested>> {
-        enum Answer {
-            New(String),
-            /// The key was seen before (stored, or earlier in this batch): answer with that event.
-            Seen(Scope, String),
-        }
-        let now = self.now;
-        let mut tx = self.begin().await?;
-        let mut answers = Vec::with_capacity(batch.len());
-        let mut in_batch: std::collections::HashMap<(Scope, String), String> =
-            std::collections::HashMap::new();
-        let mut fresh: Vec<&(Scope, NewEvent, Vec<NewExecution>)> = Vec::new();
-        for entry in batch {
-            let (scope, event, _) = entry;
-            if let Some(key) = &event.idempotency_key {
-                if let Some(first) = in_batch.get(&(scope.clone(), key.clone())) {
-                    answers.push(Answer::Seen(scope.clone(), first.clone()));
-                    continue;
-                }
-                let seen = sqlx::query("SELECT id FROM events WHERE tenant_id = $1 AND environment_id = $2 AND idempotency_key = $3")
-                    .bind(&scope.tenant)
-                    .bind(&scope.environment)
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if let Some(row) = seen {
-                    answers.push(Answer::Seen(scope.clone(), row.try_get("id")?));
-                    continue;
-                }
-                in_batch.insert((scope.clone(), key.clone()), event.id.clone());
+    fn groups_writes(&self) -> bool {
+        self.native.is_some()
+    }
+
+    async fn ingest_many(&self, batch: Arc<[Entry]>) -> Result<Vec<Ingested>> {
+        let answers = match &self.native {
+            Some(native)
+                if batch
+                    .iter()
+                    .all(|(_, _, list)| list.iter().all(batch::is_simple)) =>
+            {
+                native.write(batch.clone(), self.now).await?
             }
-            answers.push(Answer::New(event.id.clone()));
-            fresh.push(entry);
-        }
-        // Deliveries to executions that were waiting before this batch: one lookup for the batch,
-        // one insert per event that has waiters (rare).
-        if !fresh.is_empty() {
-            let mut types: Vec<&str> = fresh
-                .iter()
-                .map(|(_, e, _)| e.event_type.as_str())
-                .collect();
-            types.sort_unstable();
-            types.dedup();
-            let mut waited: std::collections::HashSet<(String, String, String)> =
-                std::collections::HashSet::new();
-            for chunk in types.chunks(500) {
-                let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-                let mut q = sqlx::query(sql(format!(
-                    "SELECT DISTINCT tenant_id, environment_id, event_type FROM awaits WHERE event_type IN ({})",
-                    marks.join(", ")
-                )));
-                for t in chunk {
-                    q = q.bind(*t);
-                }
-                for r in q.fetch_all(&mut *tx).await? {
-                    waited.insert((
-                        r.try_get("tenant_id")?,
-                        r.try_get("environment_id")?,
-                        r.try_get("event_type")?,
-                    ));
-                }
-            }
-            for (scope, event, _) in &fresh {
-                if !waited.contains(&(
-                    scope.tenant.clone(),
-                    scope.environment.clone(),
-                    event.event_type.clone(),
-                )) {
-                    continue;
-                }
-                let delivery =
-                    serde_json::json!({ "event_type": event.event_type, "payload": event.payload })
-                        .to_string();
-                sqlx::query(sql(format!(
-                    "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) \
-                     SELECT DISTINCT execution_id, tenant_id, environment_id, 'event', $1, {now} FROM awaits \
-                     WHERE tenant_id = $2 AND environment_id = $3 AND event_type = $4"
-                )))
-                .bind(delivery)
-                .bind(&scope.tenant)
-                .bind(&scope.environment)
-                .bind(&event.event_type)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        // Everything else in a few multi-row inserts: each statement is a round trip to the
-        // database's thread, so their number, not their size, is what costs.
-        let mut events = Rows::new(8);
-        let mut executions = Rows::new(12);
-        let mut steps = Rows::new(10);
-        let mut items = Rows::new(7);
-        let mut awaits = Rows::new(5);
-        // Waits opened by executions earlier in this batch, for events later in it.
-        let mut opened: Vec<(Scope, String, String)> = Vec::new();
-        for (scope, event, list) in &fresh {
-            events.push(vec![
-                Bind::S(event.id.clone()),
-                Bind::S(scope.tenant.clone()),
-                Bind::S(scope.environment.clone()),
-                Bind::S(event.event_type.clone()),
-                Bind::OS(event.source.clone()),
-                Bind::OS(event.idempotency_key.clone()),
-                Bind::S(json_text(&event.payload)),
-                Bind::Now,
-            ]);
-            let mut delivered = std::collections::HashSet::new();
-            for (s, t, execution_id) in &opened {
-                // Once per execution, however many of its threads wait.
-                if s == scope && *t == event.event_type && delivered.insert(execution_id.clone()) {
-                    let delivery = serde_json::json!({ "event_type": event.event_type, "payload": event.payload }).to_string();
-                    items.push(vec![
-                        Bind::S(execution_id.clone()),
-                        Bind::S(scope.tenant.clone()),
-                        Bind::S(scope.environment.clone()),
-                        Bind::S("event".into()),
-                        Bind::OS(None),
-                        Bind::S(delivery),
-                        Bind::OI(None),
-                    ]);
-                }
-            }
-            for e in list {
-                let simple = e.initial.as_ref().is_none_or(|c| {
-                    c.approvals.is_empty()
-                        && c.withdrawn_approvals.is_empty()
-                        && c.new_executions.is_empty()
-                        && c.done_items.is_empty()
-                        && c.cancel_keys.is_empty()
-                        && c.awaits_remove.is_empty()
-                });
-                if !simple {
-                    // Approvals or child runs from the first step: the general path.
-                    self.insert_executions(
-                        &mut tx,
-                        scope,
-                        Some(&event.id),
-                        std::slice::from_ref(e),
-                    )
-                    .await?;
-                    if let Some(first) = &e.initial {
-                        self.apply_body(&mut tx, scope, &e.id, first).await?;
-                        for (_, t) in &first.awaits_add {
-                            opened.push((scope.clone(), t.clone(), e.id.clone()));
-                        }
+            _ => {
+                let entries: Vec<&Entry> = batch.iter().collect();
+                let mut tx = self.begin().await?;
+                let mut results = Vec::new();
+                for read in batch::reads(&entries) {
+                    let rows = bind_all(sqlx::query(sql(read.sql)), read.binds)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    let mut out = Vec::with_capacity(rows.len());
+                    for row in rows {
+                        out.push(
+                            (0..row.len())
+                                .map(|c| row.try_get::<String, _>(c))
+                                .collect::<Result<Vec<_>, _>>()?,
+                        );
                     }
-                    continue;
+                    results.push(out);
                 }
-                let Columns {
-                    state,
-                    status,
-                    decision,
-                    reason,
-                    error,
-                    finished,
-                } = e.columns();
-                executions.push(vec![
-                    Bind::S(e.id.clone()),
-                    Bind::S(scope.tenant.clone()),
-                    Bind::S(scope.environment.clone()),
-                    Bind::S(e.workflow_id.clone()),
-                    Bind::I(e.workflow_version),
-                    Bind::OS(Some(event.id.clone())),
-                    Bind::OS(e.parent_id.clone()),
-                    Bind::S(status.to_owned()),
-                    Bind::OS(decision.map(str::to_owned)),
-                    Bind::OS(reason.map(str::to_owned)),
-                    Bind::OS(error.map(str::to_owned)),
-                    Bind::S(json_text(state)),
-                ]);
-                executions.finished.push(finished);
-                let item =
-                    |kind: &str, key: Option<String>, payload: String, run_at: Option<i64>| {
-                        vec![
-                            Bind::S(e.id.clone()),
-                            Bind::S(scope.tenant.clone()),
-                            Bind::S(scope.environment.clone()),
-                            Bind::S(kind.into()),
-                            Bind::OS(key),
-                            Bind::S(payload),
-                            Bind::OI(run_at),
-                        ]
-                    };
-                match &e.initial {
-                    None => items.push(item("start", None, "{}".into(), None)),
-                    Some(c) => {
-                        for (n, st) in c.steps.iter().enumerate() {
-                            steps.push(vec![
-                                Bind::S(e.id.clone()),
-                                Bind::S(st.key.clone()),
-                                Bind::S(scope.tenant.clone()),
-                                Bind::S(scope.environment.clone()),
-                                Bind::S(st.step_id.clone()),
-                                Bind::S(st.step_type.clone()),
-                                Bind::S(st.status.clone()),
-                                Bind::I(st.attempt),
-                                Bind::S(json_text(&st.record)),
-                                Bind::I(n as i64 + 1),
-                            ]);
+                let plan = batch::plan(&entries, self.now, results)?;
+                for statement in plan.statements {
+                    match statement {
+                        Statement::Sql(text, binds) => {
+                            bind_all(sqlx::query(sql(text)), binds)
+                                .execute(&mut *tx)
+                                .await?;
                         }
-                        if !c.finished {
-                            for it in &c.new_items {
-                                items.push(item(
-                                    &it.kind,
-                                    it.key.clone(),
-                                    json_text(&it.payload),
-                                    it.run_at_ms,
-                                ));
-                            }
-                            for (thread, t) in &c.awaits_add {
-                                awaits.push(vec![
-                                    Bind::S(scope.tenant.clone()),
-                                    Bind::S(scope.environment.clone()),
-                                    Bind::S(t.clone()),
-                                    Bind::S(e.id.clone()),
-                                    Bind::I(*thread),
-                                ]);
-                                opened.push((scope.clone(), t.clone(), e.id.clone()));
+                        Statement::General { entry, execution } => {
+                            let (scope, event, list) = &batch[entry];
+                            let e = &list[execution];
+                            self.insert_executions(
+                                &mut tx,
+                                scope,
+                                Some(&event.id),
+                                std::slice::from_ref(e),
+                            )
+                            .await?;
+                            if let Some(first) = &e.initial {
+                                self.apply_body(&mut tx, scope, &e.id, first).await?;
                             }
                         }
                     }
                 }
+                tx.commit().await?;
+                plan.answers
             }
-        }
-        events.insert(&mut tx, "INSERT INTO events (id, tenant_id, environment_id, event_type, source, idempotency_key, payload, received_ms) VALUES", now, None).await?;
-        executions
-            .insert(
-                &mut tx,
-                "INSERT INTO executions (id, tenant_id, environment_id, workflow_id, workflow_version, event_id, parent_id, status, decision, reason, error, state, started_ms, completed_ms, updated_ms, epoch) VALUES",
-                now,
-                Some("{now}, CASE WHEN {finished} = 1 THEN {now} ELSE NULL END, {now}, 0"),
-            )
-            .await?;
-        steps
-            .insert_with_times(&mut tx, "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, seq, started_ms, updated_ms) VALUES", now)
-            .await?;
-        items.insert_inbox(&mut tx, now).await?;
-        awaits.insert(&mut tx, "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES", now, Some("")).await?;
-        tx.commit().await?;
+        };
         let mut out = Vec::with_capacity(answers.len());
         for a in answers {
             out.push(match a {
-                Answer::New(event_id) => Ingested::New { event_id },
+                Answer::New(event_id, queued) => Ingested::New { event_id, queued },
                 Answer::Seen(scope, event_id) => self.duplicate(&scope, event_id).await?,
             });
         }
@@ -1241,137 +1082,37 @@ impl SqlStore {
     }
 }
 
-/// A value to bind in a multi-row insert.
-enum Bind {
-    S(String),
-    OS(Option<String>),
-    I(i64),
-    OI(Option<i64>),
-    /// The database clock, written into the SQL instead of bound.
-    Now,
+/// Binds a planned statement's values, in order.
+fn bind_all(
+    mut q: sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    for b in binds {
+        q = match b {
+            Bind::S(v) => q.bind(v),
+            Bind::OS(v) => q.bind(v),
+            Bind::I(v) => q.bind(v),
+            Bind::OI(v) => q.bind(v),
+            Bind::Now => q,
+        };
+    }
+    q
 }
 
-/// Rows for one multi-row insert, sent in chunks that stay under the parameter limits.
-struct Rows {
-    width: usize,
-    rows: Vec<Vec<Bind>>,
-    /// Per row, for `executions`: whether the run already finished (sets completed_ms).
-    finished: Vec<bool>,
-}
+#[cfg(test)]
+mod tests {
+    use super::sqlite_file;
 
-impl Rows {
-    fn new(width: usize) -> Self {
-        Rows {
-            width,
-            rows: Vec::new(),
-            finished: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, row: Vec<Bind>) {
-        debug_assert_eq!(row.len(), self.width);
-        self.rows.push(row);
-    }
-
-    /// `tail` is SQL appended to each row after its bound values (`{now}` and `{finished}`
-    /// are filled in); `None` appends nothing.
-    async fn insert(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        head: &str,
-        now: &str,
-        tail: Option<&str>,
-    ) -> Result<()> {
-        const CHUNK: usize = 200;
-        for (c, chunk) in self.rows.chunks(CHUNK).enumerate() {
-            let mut text = String::from(head);
-            let mut n = 0;
-            for (r, row) in chunk.iter().enumerate() {
-                text.push_str(if r == 0 { " (" } else { ", (" });
-                let mut first = true;
-                for b in row {
-                    if !first {
-                        text.push_str(", ");
-                    }
-                    first = false;
-                    if matches!(b, Bind::Now) {
-                        text.push_str(now);
-                    } else {
-                        n += 1;
-                        text.push_str(&format!("${n}"));
-                    }
-                }
-                if let Some(t) = tail.filter(|t| !t.is_empty()) {
-                    let finished = self.finished.get(c * CHUNK + r).copied().unwrap_or(false);
-                    text.push_str(", ");
-                    text.push_str(
-                        &t.replace("{now}", now)
-                            .replace("{finished}", if finished { "1" } else { "0" }),
-                    );
-                }
-                text.push(')');
-            }
-            let mut q = sqlx::query(sql(text));
-            for row in chunk {
-                for b in row {
-                    q = match b {
-                        Bind::S(v) => q.bind(v.clone()),
-                        Bind::OS(v) => q.bind(v.clone()),
-                        Bind::I(v) => q.bind(*v),
-                        Bind::OI(v) => q.bind(*v),
-                        Bind::Now => q,
-                    };
-                }
-            }
-            q.execute(&mut **tx).await?;
-        }
-        Ok(())
-    }
-
-    async fn insert_with_times(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        head: &str,
-        now: &str,
-    ) -> Result<()> {
-        self.insert(tx, head, now, Some("{now}, {now}")).await
-    }
-
-    /// Queued items: their due time is the bound value or, when null, now.
-    async fn insert_inbox(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        now: &str,
-    ) -> Result<()> {
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        // run_at is the last bound value of each row; wrap it in COALESCE by inserting through a
-        // SELECT over the rows would cost portability, so due-now items get the clock here.
-        let mut due_now = Rows::new(6);
-        let mut due_later = Rows::new(7);
-        for row in &self.rows {
-            match row.last() {
-                Some(Bind::OI(Some(at))) => {
-                    let mut r: Vec<Bind> = row[..6].iter().map(clone_bind).collect();
-                    r.push(Bind::I(*at));
-                    due_later.push(r);
-                }
-                _ => due_now.push(row[..6].iter().map(clone_bind).collect()),
-            }
-        }
-        let cols = "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) VALUES";
-        due_now.insert(tx, cols, now, Some("{now}")).await?;
-        due_later.insert(tx, cols, now, None).await
-    }
-}
-
-fn clone_bind(b: &Bind) -> Bind {
-    match b {
-        Bind::S(v) => Bind::S(v.clone()),
-        Bind::OS(v) => Bind::OS(v.clone()),
-        Bind::I(v) => Bind::I(*v),
-        Bind::OI(v) => Bind::OI(*v),
-        Bind::Now => Bind::Now,
+    #[test]
+    fn the_native_writer_opens_the_file_the_url_names() {
+        assert_eq!(
+            sqlite_file("sqlite:///data/weir.db?mode=rwc"),
+            Some("/data/weir.db")
+        );
+        assert_eq!(sqlite_file("sqlite://weir.db"), Some("weir.db"));
+        assert_eq!(sqlite_file("sqlite:weir.db"), Some("weir.db"));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://x.db?mode=memory&cache=shared"), None);
+        assert_eq!(sqlite_file("postgres://localhost/weir"), None);
     }
 }

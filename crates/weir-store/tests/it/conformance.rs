@@ -30,6 +30,7 @@ cases!(
     only_failed_executions_are_retried,
     steps_are_listed_in_the_order_they_were_first_written,
     events_reach_waiting_executions_but_never_their_own,
+    concurrent_ingests_share_keys_but_not_failures,
 );
 
 fn scope_b() -> Scope {
@@ -206,7 +207,8 @@ async fn events_are_idempotent_per_scope(s: Arc<dyn Store>) {
     assert_eq!(
         first,
         Ingested::New {
-            event_id: "e1".into()
+            event_id: "e1".into(),
+            queued: true
         }
     );
     let again = s
@@ -236,13 +238,14 @@ async fn events_are_idempotent_per_scope(s: Arc<dyn Store>) {
     assert_eq!(
         other,
         Ingested::New {
-            event_id: "e3".into()
+            event_id: "e3".into(),
+            queued: true
         }
     );
-    // Without a key every event is new.
+    // Without a key every event is new; one that starts nothing queues nothing.
     assert!(matches!(
         s.ingest(&a, &event("e4", None), &[]).await.unwrap(),
-        Ingested::New { .. }
+        Ingested::New { queued: false, .. }
     ));
     assert!(matches!(
         s.ingest(&a, &event("e5", None), &[]).await.unwrap(),
@@ -778,10 +781,10 @@ async fn events_reach_waiting_executions_but_never_their_own(s: Arc<dyn Store>) 
     later_payment.event_type = "payment".into();
     // One batch: e1 (type payment) starts x1, which waits for payment; e2 is a later payment.
     let answers = s
-        .ingest_many(&[
+        .ingest_many(std::sync::Arc::from(vec![
             (a.clone(), started_by_payment, vec![waiting("x1")]),
             (a.clone(), later_payment, vec![]),
-        ])
+        ]))
         .await
         .unwrap();
     assert!(answers.iter().all(|r| matches!(r, Ingested::New { .. })));
@@ -806,4 +809,55 @@ async fn events_reach_waiting_executions_but_never_their_own(s: Arc<dyn Store>) 
         ("event", json!("payment"))
     );
     assert_eq!(items[0].payload["payload"], json!({"order": {"id": "e2"}}));
+}
+
+/// Events written at the same time (which a store may put in one transaction): a key used by
+/// several is stored once and the others answer with it; one event that cannot be written
+/// (its id is taken) fails alone and leaves nothing behind.
+async fn concurrent_ingests_share_keys_but_not_failures(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    s.ingest(&a, &event("taken", None), &[]).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let (s, a) = (s.clone(), a.clone());
+        tasks.push(tokio::spawn(async move {
+            let (id, key) = match i {
+                0 => ("taken".to_owned(), None),
+                1..=8 => (format!("e{i}"), Some("shared")),
+                _ => (format!("e{i}"), None),
+            };
+            let x = new_execution(&format!("x{i}"), "w");
+            s.ingest(&a, &event(&id, key), &[x]).await
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    assert!(answers[0].is_err(), "an event id that is taken fails");
+    assert!(
+        s.execution(&a, "x0").await.unwrap().is_none(),
+        "and writes nothing"
+    );
+    let shared: Vec<&Ingested> = answers[1..=8].iter().map(|r| r.as_ref().unwrap()).collect();
+    let first: Vec<&String> = shared
+        .iter()
+        .filter_map(|r| match r {
+            Ingested::New { event_id, .. } => Some(event_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(first.len(), 1, "one event holds the shared key: {shared:?}");
+    for r in &shared {
+        if let Ingested::Duplicate { event_id, .. } = r {
+            assert_eq!(event_id, first[0]);
+        }
+    }
+    for (i, r) in answers.iter().enumerate().skip(9) {
+        assert!(
+            matches!(r, Ok(Ingested::New { queued: true, .. })),
+            "event {i}: {r:?}"
+        );
+        assert!(s.execution(&a, &format!("x{i}")).await.unwrap().is_some());
+    }
 }

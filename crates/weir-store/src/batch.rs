@@ -1,0 +1,395 @@
+//! The write of a batch of events (group commit), planned once for both ways of running it:
+//! through sqlx (PostgreSQL, and SQLite batches that need the general path) and through the
+//! native SQLite writer (see `native.rs`).
+//!
+//! A batch first reads what it depends on (stored idempotency keys, waits for its event
+//! types), then [`plan`] turns the batch and those reads into the answers and a list of
+//! statements: a few multi-row inserts, since each statement, not its size, is what costs.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::*;
+
+/// One event of a batch, with the executions it starts.
+pub(crate) type Entry = (Scope, NewEvent, Vec<NewExecution>);
+
+/// A value to bind. Statements number their parameters `$1, $2, …` in the order they appear,
+/// so binding by position and by name agree.
+#[derive(Debug, Clone)]
+pub(crate) enum Bind {
+    S(String),
+    OS(Option<String>),
+    I(i64),
+    OI(Option<i64>),
+    /// The database clock, written into the SQL instead of bound.
+    Now,
+}
+
+/// A statement of the plan.
+pub(crate) enum Statement {
+    Sql(String, Vec<Bind>),
+    /// An execution whose first step opened approvals or child runs, or closed something: it
+    /// is written by the general commit path (`SqlStore::apply_body`), which only sqlx runs.
+    General {
+        entry: usize,
+        execution: usize,
+    },
+}
+
+/// A read the plan depends on; its rows are lists of text columns.
+pub(crate) struct Read {
+    pub sql: String,
+    pub binds: Vec<Bind>,
+}
+
+/// What the batch answers for one event.
+pub(crate) enum Answer {
+    /// Written; whether it queued work for a worker.
+    New(String, bool),
+    /// The key was seen before (stored, or earlier in this batch): answer with that event.
+    Seen(Scope, String),
+}
+
+pub(crate) struct Plan {
+    pub answers: Vec<Answer>,
+    pub statements: Vec<Statement>,
+}
+
+/// Whether an execution's first step writes only rows a multi-row insert can hold.
+pub(crate) fn is_simple(e: &NewExecution) -> bool {
+    e.initial.as_ref().is_none_or(|c| {
+        c.approvals.is_empty()
+            && c.withdrawn_approvals.is_empty()
+            && c.new_executions.is_empty()
+            && c.done_items.is_empty()
+            && c.cancel_keys.is_empty()
+            && c.awaits_remove.is_empty()
+            && c.other_items.is_empty()
+    })
+}
+
+/// The reads a batch depends on, in the order [`plan`] takes their results: one per event
+/// with an idempotency key, then the waits for the batch's event types, in chunks.
+pub(crate) fn reads(batch: &[&Entry]) -> Vec<Read> {
+    let mut out = Vec::new();
+    for (scope, event, _) in batch.iter().copied() {
+        if let Some(key) = &event.idempotency_key {
+            out.push(Read {
+                sql: "SELECT id FROM events WHERE tenant_id = $1 AND environment_id = $2 AND idempotency_key = $3".into(),
+                binds: vec![
+                    Bind::S(scope.tenant.clone()),
+                    Bind::S(scope.environment.clone()),
+                    Bind::S(key.clone()),
+                ],
+            });
+        }
+    }
+    for chunk in event_types(batch).chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        out.push(Read {
+            sql: format!(
+                "SELECT DISTINCT tenant_id, environment_id, event_type FROM awaits WHERE event_type IN ({})",
+                marks.join(", ")
+            ),
+            binds: chunk.iter().map(|t| Bind::S((*t).to_owned())).collect(),
+        });
+    }
+    out
+}
+
+fn event_types<'a>(batch: &[&'a Entry]) -> Vec<&'a str> {
+    let mut types: Vec<&str> = batch
+        .iter()
+        .map(|(_, e, _)| e.event_type.as_str())
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    types
+}
+
+/// Plans the batch from the results of [`reads`] (in the same order).
+pub(crate) fn plan(batch: &[&Entry], now: &str, results: Vec<Vec<Vec<String>>>) -> Result<Plan> {
+    let mut results = results.into_iter();
+    let mut answers = Vec::with_capacity(batch.len());
+    let mut in_batch: HashMap<(&Scope, &str), &str> = HashMap::new();
+    let mut fresh: Vec<usize> = Vec::new();
+    for (n, (scope, event, _)) in batch.iter().copied().enumerate() {
+        if let Some(key) = &event.idempotency_key {
+            let stored = results
+                .next()
+                .ok_or_else(|| Error::Corrupt("a batch read is missing".into()))?;
+            if let Some(first) = in_batch.get(&(scope, key.as_str())) {
+                answers.push(Answer::Seen(scope.clone(), (*first).to_owned()));
+                continue;
+            }
+            if let Some(id) = stored.into_iter().next().and_then(|r| r.into_iter().next()) {
+                answers.push(Answer::Seen(scope.clone(), id));
+                continue;
+            }
+            in_batch.insert((scope, key), &event.id);
+        }
+        answers.push(Answer::New(event.id.clone(), false));
+        fresh.push(n);
+    }
+    // Executions that were waiting before this batch, by scope and event type.
+    let mut waited: HashSet<(String, String, String)> = HashSet::new();
+    for rows in results {
+        for row in rows {
+            let [tenant, environment, event_type] = <[String; 3]>::try_from(row)
+                .map_err(|_| Error::Corrupt("a wait read has the wrong columns".into()))?;
+            waited.insert((tenant, environment, event_type));
+        }
+    }
+
+    let mut statements = Vec::new();
+    let mut events = Rows::new(8);
+    let mut executions = Rows::new(12);
+    let mut steps = Rows::new(10);
+    let mut items = Rows::new(7);
+    let mut awaits = Rows::new(5);
+    // Waits opened by executions earlier in this batch, for events later in it.
+    let mut opened: Vec<(&Scope, &str, &str)> = Vec::new();
+    for n in fresh {
+        let (scope, event, list) = batch[n];
+        let before = items.rows.len();
+        let mut queued = false;
+        if waited.contains(&(
+            scope.tenant.clone(),
+            scope.environment.clone(),
+            event.event_type.clone(),
+        )) {
+            statements.push(Statement::Sql(
+                format!(
+                    "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) \
+                     SELECT DISTINCT execution_id, tenant_id, environment_id, 'event', $1, {now} FROM awaits \
+                     WHERE tenant_id = $2 AND environment_id = $3 AND event_type = $4"
+                ),
+                vec![
+                    Bind::S(delivery(event)),
+                    Bind::S(scope.tenant.clone()),
+                    Bind::S(scope.environment.clone()),
+                    Bind::S(event.event_type.clone()),
+                ],
+            ));
+            queued = true;
+        }
+        events.push(vec![
+            Bind::S(event.id.clone()),
+            Bind::S(scope.tenant.clone()),
+            Bind::S(scope.environment.clone()),
+            Bind::S(event.event_type.clone()),
+            Bind::OS(event.source.clone()),
+            Bind::OS(event.idempotency_key.clone()),
+            Bind::S(event.payload.to_string()),
+            Bind::Now,
+        ]);
+        let mut delivered = HashSet::new();
+        for (s, t, execution_id) in &opened {
+            // Once per execution, however many of its threads wait.
+            if *s == scope && *t == event.event_type && delivered.insert(*execution_id) {
+                items.push(vec![
+                    Bind::S((*execution_id).to_owned()),
+                    Bind::S(scope.tenant.clone()),
+                    Bind::S(scope.environment.clone()),
+                    Bind::S("event".into()),
+                    Bind::OS(None),
+                    Bind::S(delivery(event)),
+                    Bind::OI(None),
+                ]);
+            }
+        }
+        for (x, e) in list.iter().enumerate() {
+            if !is_simple(e) {
+                statements.push(Statement::General {
+                    entry: n,
+                    execution: x,
+                });
+                queued = true;
+                if let Some(first) = &e.initial {
+                    for (_, t) in &first.awaits_add {
+                        opened.push((scope, t, &e.id));
+                    }
+                }
+                continue;
+            }
+            let Columns {
+                state,
+                status,
+                decision,
+                reason,
+                error,
+                finished,
+            } = e.columns();
+            executions.push(vec![
+                Bind::S(e.id.clone()),
+                Bind::S(scope.tenant.clone()),
+                Bind::S(scope.environment.clone()),
+                Bind::S(e.workflow_id.clone()),
+                Bind::I(e.workflow_version),
+                Bind::OS(Some(event.id.clone())),
+                Bind::OS(e.parent_id.clone()),
+                Bind::S(status.to_owned()),
+                Bind::OS(decision.map(str::to_owned)),
+                Bind::OS(reason.map(str::to_owned)),
+                Bind::OS(error.map(str::to_owned)),
+                Bind::S(state.to_string()),
+            ]);
+            executions.finished.push(finished);
+            let item = |kind: &str, key: Option<String>, payload: String, run_at: Option<i64>| {
+                vec![
+                    Bind::S(e.id.clone()),
+                    Bind::S(scope.tenant.clone()),
+                    Bind::S(scope.environment.clone()),
+                    Bind::S(kind.into()),
+                    Bind::OS(key),
+                    Bind::S(payload),
+                    Bind::OI(run_at),
+                ]
+            };
+            match &e.initial {
+                None => items.push(item("start", None, "{}".into(), None)),
+                Some(c) => {
+                    for (k, st) in c.steps.iter().enumerate() {
+                        steps.push(vec![
+                            Bind::S(e.id.clone()),
+                            Bind::S(st.key.clone()),
+                            Bind::S(scope.tenant.clone()),
+                            Bind::S(scope.environment.clone()),
+                            Bind::S(st.step_id.clone()),
+                            Bind::S(st.step_type.clone()),
+                            Bind::S(st.status.clone()),
+                            Bind::I(st.attempt),
+                            Bind::S(st.record.to_string()),
+                            Bind::I(k as i64 + 1),
+                        ]);
+                    }
+                    if !c.finished {
+                        for it in &c.new_items {
+                            items.push(item(
+                                &it.kind,
+                                it.key.clone(),
+                                it.payload.to_string(),
+                                it.run_at_ms,
+                            ));
+                        }
+                        for (thread, t) in &c.awaits_add {
+                            awaits.push(vec![
+                                Bind::S(scope.tenant.clone()),
+                                Bind::S(scope.environment.clone()),
+                                Bind::S(t.clone()),
+                                Bind::S(e.id.clone()),
+                                Bind::I(*thread),
+                            ]);
+                            opened.push((scope, t, &e.id));
+                        }
+                    }
+                }
+            }
+        }
+        if queued || items.rows.len() > before {
+            answers[n] = Answer::New(event.id.clone(), true);
+        }
+    }
+    events.insert(&mut statements, "INSERT INTO events (id, tenant_id, environment_id, event_type, source, idempotency_key, payload, received_ms) VALUES", now, None);
+    executions.insert(
+        &mut statements,
+        "INSERT INTO executions (id, tenant_id, environment_id, workflow_id, workflow_version, event_id, parent_id, status, decision, reason, error, state, started_ms, completed_ms, updated_ms, epoch) VALUES",
+        now,
+        Some("{now}, CASE WHEN {finished} = 1 THEN {now} ELSE NULL END, {now}, 0"),
+    );
+    steps.insert(&mut statements, "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, seq, started_ms, updated_ms) VALUES", now, Some("{now}, {now}"));
+    items.insert_inbox(&mut statements, now);
+    awaits.insert(
+        &mut statements,
+        "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES",
+        now,
+        None,
+    );
+    Ok(Plan {
+        answers,
+        statements,
+    })
+}
+
+/// The inbox payload that delivers an event to a waiting execution.
+fn delivery(event: &NewEvent) -> String {
+    serde_json::json!({ "event_type": event.event_type, "payload": event.payload }).to_string()
+}
+
+/// Rows for one multi-row insert, sent in chunks that stay under the parameter limits.
+struct Rows {
+    width: usize,
+    rows: Vec<Vec<Bind>>,
+    /// Per row, for `executions`: whether the run already finished (sets completed_ms).
+    finished: Vec<bool>,
+}
+
+impl Rows {
+    fn new(width: usize) -> Self {
+        Rows {
+            width,
+            rows: Vec::new(),
+            finished: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, row: Vec<Bind>) {
+        debug_assert_eq!(row.len(), self.width);
+        self.rows.push(row);
+    }
+
+    /// `tail` is SQL appended to each row after its bound values (`{now}` and `{finished}`
+    /// are filled in); `None` appends nothing.
+    fn insert(self, out: &mut Vec<Statement>, head: &str, now: &str, tail: Option<&str>) {
+        const CHUNK: usize = 200;
+        let mut finished = self.finished.into_iter();
+        let mut rows = self.rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let mut text = String::from(head);
+            let mut binds = Vec::new();
+            for (r, row) in rows.by_ref().take(CHUNK).enumerate() {
+                text.push_str(if r == 0 { " (" } else { ", (" });
+                for (c, b) in row.into_iter().enumerate() {
+                    if c > 0 {
+                        text.push_str(", ");
+                    }
+                    if matches!(b, Bind::Now) {
+                        text.push_str(now);
+                    } else {
+                        binds.push(b);
+                        text.push('$');
+                        text.push_str(&binds.len().to_string());
+                    }
+                }
+                if let Some(t) = tail {
+                    let done = finished.next().unwrap_or(false);
+                    text.push_str(", ");
+                    text.push_str(
+                        &t.replace("{now}", now)
+                            .replace("{finished}", if done { "1" } else { "0" }),
+                    );
+                }
+                text.push(')');
+            }
+            out.push(Statement::Sql(text, binds));
+        }
+    }
+
+    /// Queued items: their due time is the bound value or, when null, now.
+    fn insert_inbox(self, out: &mut Vec<Statement>, now: &str) {
+        let mut due_now = Rows::new(6);
+        let mut due_later = Rows::new(7);
+        for mut row in self.rows {
+            match row.pop() {
+                Some(Bind::OI(Some(at))) => {
+                    row.push(Bind::I(at));
+                    due_later.push(row);
+                }
+                _ => due_now.push(row),
+            }
+        }
+        let cols = "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) VALUES";
+        due_now.insert(out, cols, now, Some("{now}"));
+        due_later.insert(out, cols, now, None);
+    }
+}

@@ -1,0 +1,180 @@
+//! The native SQLite writer: one thread with its own connection that writes event batches.
+//!
+//! sqlx runs each SQLite connection on a thread of its own and hands it every statement over a
+//! channel, so a batch of six statements costs a dozen thread switches, and on two busy cores
+//! each switch waits its turn: that, not SQLite, set the pace of synchronous decisions. Here a
+//! batch is one hand-off: the writer takes every batch waiting for it and runs the reads, the
+//! planned statements and the commit in one go, with prepared statements cached. The rest of the store goes on through sqlx; SQLite
+//! serializes the two writers (`BEGIN IMMEDIATE` and a busy timeout on both).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::batch::{self, Answer, Bind, Entry, Statement};
+use crate::{Error, Result};
+
+struct Job {
+    batch: Arc<[Entry]>,
+    now: &'static str,
+    reply: tokio::sync::oneshot::Sender<Result<Vec<Answer>>>,
+}
+
+pub(crate) struct NativeWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl NativeWriter {
+    /// Opens a connection to the (already migrated) database at `path` and starts the writer
+    /// thread. The thread ends when the writer is dropped.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // The same settings as the sqlx connections (see `SqlStore::connect`).
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(128);
+        // Opened without CREATE, and checked to hold Weir's schema: a path read differently
+        // from sqlx's reading of the URL fails here instead of writing to another file.
+        conn.query_row("SELECT COUNT(*) FROM _sqlx_migrations", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        let (jobs, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("weir-sqlite-writer".into())
+            .spawn(move || {
+                let mut conn = conn;
+                while let Ok(first) = rx.recv() {
+                    // Group commit: every batch that arrived meanwhile goes in one transaction.
+                    let mut jobs = vec![first];
+                    let mut events = jobs[0].batch.len();
+                    while events < MAX_EVENTS {
+                        match rx.try_recv() {
+                            Ok(job) => {
+                                events += job.batch.len();
+                                jobs.push(job);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let entries: Vec<&Entry> = jobs.iter().flat_map(|j| j.batch.iter()).collect();
+                    match write(&mut conn, &entries, jobs[0].now) {
+                        Ok(answers) => {
+                            let mut answers = answers.into_iter();
+                            for job in jobs {
+                                let mine = answers.by_ref().take(job.batch.len()).collect();
+                                let _ = job.reply.send(Ok(mine));
+                            }
+                        }
+                        // One batch's failure is not the others': each on its own.
+                        Err(_) if jobs.len() > 1 => {
+                            for job in jobs {
+                                let entries: Vec<&Entry> = job.batch.iter().collect();
+                                let _ = job.reply.send(write(&mut conn, &entries, job.now));
+                            }
+                        }
+                        Err(e) => {
+                            if let Some(job) = jobs.pop() {
+                                let _ = job.reply.send(Err(e));
+                            }
+                        }
+                    }
+                }
+            })
+            .map_err(|e| Error::Config(format!("cannot start the SQLite writer: {e}")))?;
+        Ok(NativeWriter { jobs })
+    }
+
+    /// Writes a batch, in one transaction with whatever other batches are waiting (so callers
+    /// need not gather events themselves). Every execution in it must be simple
+    /// ([`batch::is_simple`]); the general path is sqlx's.
+    pub async fn write(&self, batch: Arc<[Entry]>, now: &'static str) -> Result<Vec<Answer>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Job { batch, now, reply })
+            .map_err(|_| Error::Corrupt("the SQLite writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Corrupt("the SQLite writer has stopped".into()))?
+    }
+}
+
+/// The most events one transaction takes.
+const MAX_EVENTS: usize = 512;
+
+fn write(conn: &mut Connection, batch: &[&Entry], now: &str) -> Result<Vec<Answer>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut results = Vec::new();
+    for read in batch::reads(batch) {
+        let mut stmt = prepare(&tx, &read.sql)?;
+        bind(&mut stmt, &read.binds)?;
+        let columns = stmt.column_count();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut texts = Vec::with_capacity(columns);
+            for c in 0..columns {
+                texts.push(row.get::<_, String>(c)?);
+            }
+            out.push(texts);
+        }
+        results.push(out);
+    }
+    let plan = batch::plan(batch, now, results)?;
+    for statement in plan.statements {
+        match statement {
+            Statement::Sql(sql, binds) => {
+                let mut stmt = prepare(&tx, &sql)?;
+                bind(&mut stmt, &binds)?;
+                stmt.raw_execute()?;
+            }
+            Statement::General { .. } => {
+                return Err(Error::Corrupt(
+                    "the SQLite writer was given an execution for the general path".into(),
+                ));
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(plan.answers)
+}
+
+/// Prepares a planned statement. Its `$n` parameters become `?n`, which SQLite numbers as
+/// written (it numbers `$n` by first appearance, and looking names up is quadratic); the
+/// planned SQL has no `$` elsewhere, every value being bound.
+fn prepare<'c>(
+    tx: &'c rusqlite::Transaction<'_>,
+    sql: &str,
+) -> Result<rusqlite::CachedStatement<'c>> {
+    Ok(tx.prepare_cached(&sql.replace('$', "?"))?)
+}
+
+/// Binds the values to `?1, ?2, …`.
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, binds: &[Bind]) -> Result<()> {
+    if stmt.parameter_count() != binds.len() {
+        return Err(Error::Corrupt(format!(
+            "a statement takes {} values but was given {}",
+            stmt.parameter_count(),
+            binds.len()
+        )));
+    }
+    for (n, b) in binds.iter().enumerate() {
+        let at = n + 1;
+        match b {
+            Bind::S(v) => stmt.raw_bind_parameter(at, v.as_str())?,
+            Bind::OS(v) => stmt.raw_bind_parameter(at, v.as_deref())?,
+            Bind::I(v) => stmt.raw_bind_parameter(at, v)?,
+            Bind::OI(v) => stmt.raw_bind_parameter(at, v)?,
+            Bind::Now => {
+                return Err(Error::Corrupt("the clock cannot be bound".into()));
+            }
+        }
+    }
+    Ok(())
+}
