@@ -46,6 +46,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "step order",
         include_str!("../migrations/sqlite/0002_step_order.sql"),
     ),
+    (
+        3,
+        "partial idempotency index",
+        include_str!("../migrations/sqlite/0003_partial_idempotency.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -57,6 +62,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "step order",
         include_str!("../migrations/postgres/0002_step_order.sql"),
+    ),
+    (
+        3,
+        "partial idempotency index",
+        include_str!("../migrations/postgres/0003_partial_idempotency.sql"),
     ),
 ];
 
@@ -296,6 +306,53 @@ impl SqlStore {
             }
         }
         Ok(())
+    }
+
+    /// Writes a batch of events through sqlx, in one transaction (see `batch.rs`).
+    async fn write_batch(&self, batch: &[Entry]) -> Result<Vec<Answer>> {
+        let entries: Vec<&Entry> = batch.iter().collect();
+        let mut tx = self.begin().await?;
+        let mut results = Vec::new();
+        for read in batch::reads(&entries) {
+            let rows = bind_all(sqlx::query(sql(read.sql)), read.binds)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(
+                    (0..row.len())
+                        .map(|c| row.try_get::<String, _>(c))
+                        .collect::<Result<Vec<_>, _>>()?,
+                );
+            }
+            results.push(out);
+        }
+        let plan = batch::plan(&entries, self.now, results)?;
+        for statement in plan.statements {
+            match statement {
+                Statement::Sql(text, binds) => {
+                    bind_all(sqlx::query(sql(text)), binds)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Statement::General { entry, execution } => {
+                    let (scope, event, list) = &batch[entry];
+                    let e = &list[execution];
+                    self.insert_executions(
+                        &mut tx,
+                        scope,
+                        Some(&event.id),
+                        std::slice::from_ref(e),
+                    )
+                    .await?;
+                    if let Some(first) = &e.initial {
+                        self.apply_body(&mut tx, scope, &e.id, first).await?;
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(plan.answers)
     }
 
     /// What a commit writes besides the execution row: queued work, waits, step records,
@@ -677,49 +734,17 @@ impl Store for SqlStore {
                 native.write(batch.clone(), self.now).await?
             }
             _ => {
-                let entries: Vec<&Entry> = batch.iter().collect();
-                let mut tx = self.begin().await?;
-                let mut results = Vec::new();
-                for read in batch::reads(&entries) {
-                    let rows = bind_all(sqlx::query(sql(read.sql)), read.binds)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                    let mut out = Vec::with_capacity(rows.len());
-                    for row in rows {
-                        out.push(
-                            (0..row.len())
-                                .map(|c| row.try_get::<String, _>(c))
-                                .collect::<Result<Vec<_>, _>>()?,
-                        );
-                    }
-                    results.push(out);
-                }
-                let plan = batch::plan(&entries, self.now, results)?;
-                for statement in plan.statements {
-                    match statement {
-                        Statement::Sql(text, binds) => {
-                            bind_all(sqlx::query(sql(text)), binds)
-                                .execute(&mut *tx)
-                                .await?;
+                let mut tries = 0;
+                loop {
+                    match self.write_batch(&batch).await {
+                        // Another node stored the same idempotency key since this batch read
+                        // it: read again, and answer with that event.
+                        Err(Error::Database(e)) if tries < 3 && is_idempotency_race(&e) => {
+                            tries += 1;
                         }
-                        Statement::General { entry, execution } => {
-                            let (scope, event, list) = &batch[entry];
-                            let e = &list[execution];
-                            self.insert_executions(
-                                &mut tx,
-                                scope,
-                                Some(&event.id),
-                                std::slice::from_ref(e),
-                            )
-                            .await?;
-                            if let Some(first) = &e.initial {
-                                self.apply_body(&mut tx, scope, &e.id, first).await?;
-                            }
-                        }
+                        answers => break answers?,
                     }
                 }
-                tx.commit().await?;
-                plan.answers
             }
         };
         let mut out = Vec::with_capacity(answers.len());
@@ -1080,6 +1105,15 @@ impl SqlStore {
             executions,
         })
     }
+}
+
+/// Whether a write failed because another transaction stored the same idempotency key first.
+fn is_idempotency_race(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| {
+        d.is_unique_violation()
+            && (d.constraint() == Some("events_idempotency")
+                || d.message().contains("events.idempotency_key"))
+    })
 }
 
 /// Binds a planned statement's values, in order.
