@@ -8,6 +8,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use weir_core::dryrun::event_matches;
+
 use crate::*;
 
 /// One event of a batch, with the executions it starts.
@@ -88,7 +90,7 @@ pub(crate) fn reads(batch: &[&Entry]) -> Vec<Read> {
         let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
         out.push(Read {
             sql: format!(
-                "SELECT DISTINCT tenant_id, environment_id, event_type FROM awaits WHERE event_type IN ({})",
+                "SELECT DISTINCT tenant_id, environment_id, event_type FROM awaits WHERE event_type IN ({}) OR event_type LIKE '%*'",
                 marks.join(", ")
             ),
             binds: chunk.iter().map(|t| Bind::S((*t).to_owned())).collect(),
@@ -131,13 +133,17 @@ pub(crate) fn plan(batch: &[&Entry], now: &str, results: Vec<Vec<Vec<String>>>) 
         answers.push(Answer::New(event.id.clone(), false));
         fresh.push(n);
     }
-    // Executions that were waiting before this batch, by scope and event type.
-    let mut waited: HashSet<(String, String, String)> = HashSet::new();
+    // What executions that were waiting before this batch wait for, by scope: event types,
+    // and patterns (`order.*`).
+    let mut waited: HashMap<Scope, HashSet<String>> = HashMap::new();
     for rows in results {
         for row in rows {
             let [tenant, environment, event_type] = <[String; 3]>::try_from(row)
                 .map_err(|_| Error::Corrupt("a wait read has the wrong columns".into()))?;
-            waited.insert((tenant, environment, event_type));
+            waited
+                .entry(Scope::new(tenant, environment))
+                .or_default()
+                .insert(event_type);
         }
     }
 
@@ -153,23 +159,32 @@ pub(crate) fn plan(batch: &[&Entry], now: &str, results: Vec<Vec<Vec<String>>>) 
         let (scope, event, list) = batch[n];
         let before = items.rows.len();
         let mut queued = false;
-        if waited.contains(&(
-            scope.tenant.clone(),
-            scope.environment.clone(),
-            event.event_type.clone(),
-        )) {
+        let mut patterns: Vec<&String> = waited
+            .get(scope)
+            .map(|w| {
+                w.iter()
+                    .filter(|p| event_matches(p, &event.event_type))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !patterns.is_empty() {
+            patterns.sort();
+            // Once per execution, however many of its threads wait, for whichever pattern.
+            let marks: Vec<String> = (4..4 + patterns.len()).map(|n| format!("${n}")).collect();
+            let mut binds = vec![
+                Bind::S(delivery(event)),
+                Bind::S(scope.tenant.clone()),
+                Bind::S(scope.environment.clone()),
+            ];
+            binds.extend(patterns.into_iter().map(|p| Bind::S(p.clone())));
             statements.push(Statement::Sql(
                 format!(
                     "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) \
                      SELECT DISTINCT execution_id, tenant_id, environment_id, 'event', $1, {now} FROM awaits \
-                     WHERE tenant_id = $2 AND environment_id = $3 AND event_type = $4"
+                     WHERE tenant_id = $2 AND environment_id = $3 AND event_type IN ({})",
+                    marks.join(", ")
                 ),
-                vec![
-                    Bind::S(delivery(event)),
-                    Bind::S(scope.tenant.clone()),
-                    Bind::S(scope.environment.clone()),
-                    Bind::S(event.event_type.clone()),
-                ],
+                binds,
             ));
             queued = true;
         }
@@ -186,7 +201,8 @@ pub(crate) fn plan(batch: &[&Entry], now: &str, results: Vec<Vec<Vec<String>>>) 
         let mut delivered = HashSet::new();
         for (s, t, execution_id) in &opened {
             // Once per execution, however many of its threads wait.
-            if *s == scope && *t == event.event_type && delivered.insert(*execution_id) {
+            if *s == scope && event_matches(t, &event.event_type) && delivered.insert(*execution_id)
+            {
                 items.push(vec![
                     Bind::S((*execution_id).to_owned()),
                     Bind::S(scope.tenant.clone()),

@@ -64,6 +64,7 @@ on_both_backends!(
     a_failed_run_is_retried_from_its_failed_step,
     cancelling_a_parent_cancels_its_child_and_one_event_wakes_parallel_waiters_once,
     a_workflow_that_starts_itself_stops_at_the_depth_limit,
+    a_wait_for_a_pattern_takes_any_event_it_matches,
 );
 
 /// Works until nothing is due (bounded).
@@ -633,5 +634,47 @@ async fn a_workflow_that_starts_itself_stops_at_the_depth_limit(e: Arc<Engine>, 
             .unwrap_or_default()
             .contains("deeper than 16"),
         "{deepest:?}"
+    );
+}
+
+async fn a_wait_for_a_pattern_takes_any_event_it_matches(e: Arc<Engine>, scope: Scope) {
+    e.put_workflow(&scope, &json!({"workflow_id": "w", "trigger": {"type": "event", "event": "order.placed"}, "steps": [
+        {"id": "paid", "type": "wait", "event": "payment.*", "timeout": "1h", "on_timeout": "deny"},
+        {"id": "ok", "type": "action", "action": "allow", "reason": "paid {{steps.paid.output.amount}}"},
+        {"id": "deny", "type": "action", "action": "block"}
+    ]})).await.unwrap();
+    let id = start_one(&e, &scope, "order.placed", json!({})).await;
+    settle(&e).await;
+    for other in ["refund.issued", "payments.exported"] {
+        e.ingest(&scope, other, &json!({}), None, None)
+            .await
+            .unwrap();
+        settle(&e).await;
+        assert_eq!(
+            execution(&e, &scope, &id).await.status,
+            "waiting",
+            "{other}"
+        );
+    }
+    let sent = e
+        .ingest(
+            &scope,
+            "payment.captured",
+            &json!({"amount": 5}),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(sent.queued, "the event was delivered to the waiting run");
+    settle(&e).await;
+    let row = execution(&e, &scope, &id).await;
+    assert_eq!(
+        (
+            row.status.as_str(),
+            row.decision.as_deref(),
+            row.reason.as_deref()
+        ),
+        ("completed", Some("allow"), Some("paid 5"))
     );
 }
