@@ -17,7 +17,7 @@
 //! records) renders `{{secrets.NAME}}` as `***`.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -108,6 +108,14 @@ struct Thread {
     /// When the list is a DAG (`depends_on`): where each of its steps stands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     dag: Option<Vec<Mark>>,
+    /// How many times each step was entered before, for steps this thread came back to by a
+    /// `next` jump: their records and action keys carry the visit (`check~1`), so a second
+    /// visit neither overwrites the first one's record nor reuses its idempotency key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    revisits: BTreeMap<String, u32>,
+    /// Steps this thread has entered (the others need no entry).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    entered: BTreeSet<String>,
     state: TState,
 }
 
@@ -461,6 +469,9 @@ impl Execution {
             return fx;
         }
         root.state = TState::Ready;
+        // A new round: its records and keys carry the round, and count visits afresh.
+        root.entered.clear();
+        root.revisits.clear();
         let pc = root.pc;
         if let Some(dag) = &mut root.dag {
             dag[pc] = Mark::Pending;
@@ -610,6 +621,8 @@ impl Execution {
                 held: true,
                 last_output: Value::Null,
                 dag,
+                revisits: BTreeMap::new(),
+                entered: BTreeSet::new(),
                 state: TState::Ready,
             },
         );
@@ -691,11 +704,12 @@ impl Execution {
             self.touched.insert(step.id.clone());
         }
         let t = self.thread(tid);
+        let visit = self.visit(tid, &step.id);
         StepRecord {
             key: if self.round == 0 {
-                format!("{tid}:{}:{attempt}", step.id)
+                format!("{tid}:{}{visit}:{attempt}", step.id)
             } else {
-                format!("r{}/{tid}:{}:{attempt}", self.round, step.id)
+                format!("r{}/{tid}:{}{visit}:{attempt}", self.round, step.id)
             },
             step_id: step.id.clone(),
             step_type: step.kind.type_name().to_owned(),
@@ -759,6 +773,10 @@ impl Execution {
         let Some(step) = list.steps.get(pc) else {
             return self.finish_thread(wf, tid, Outcome::Ok, env, fx);
         };
+        let t = self.thread_mut(tid);
+        if !t.entered.insert(step.id.clone()) {
+            *t.revisits.entry(step.id.clone()).or_default() += 1;
+        }
         if let Some(guard) = &step.guard {
             let ok = guard.eval(&self.view(tid), env);
             if !ok {
@@ -1155,10 +1173,19 @@ impl Execution {
             n => format!("#{n}"),
         };
         format!(
-            "{}:{round}{step_id}{entry}:{}:{attempt}",
+            "{}:{round}{step_id}{}{entry}:{}:{attempt}",
             self.id,
+            self.visit(tid, step_id),
             self.thread_key(tid)
         )
+    }
+
+    /// `~n` for the n-th return of a thread to a step, empty for its first visit.
+    fn visit(&self, tid: ThreadId, step_id: &str) -> String {
+        match self.threads.get(&tid).and_then(|t| t.revisits.get(step_id)) {
+            Some(n) => format!("~{n}"),
+            None => String::new(),
+        }
     }
 
     /// Identifies a thread's place for idempotency keys: stable across restarts.

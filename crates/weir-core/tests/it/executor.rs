@@ -916,3 +916,62 @@ fn a_failed_run_retries_from_its_failed_step_with_new_keys() {
     // Retrying anything but a failed run does nothing.
     assert!(run.apply(Input::Retry).is_empty());
 }
+
+#[test]
+fn a_step_visited_again_by_a_jump_keeps_its_first_record_and_gets_a_new_action_key() {
+    let (mut run, fx) = Run::start(
+        wf(json!([
+            task("poll"),
+            {"id": "again", "type": "condition", "condition": {"field": "steps.poll.output.done", "operator": "eq", "value": false},
+             "on_true": "poll", "on_false": "end"},
+            {"id": "end", "type": "action", "action": "allow"}
+        ])),
+        json!({"who": "ann"}),
+    );
+    let key = |fx: &[Effect]| {
+        fx.iter()
+            .find_map(|e| match e {
+                Effect::Perform {
+                    idempotency_key, ..
+                } => Some(idempotency_key.clone()),
+                _ => None,
+            })
+            .expect("an action is performed")
+    };
+    assert_eq!(key(&fx), "x1:poll:t0:1");
+    let fx = run.apply(ok(0, 1, json!({"done": false})));
+    assert_eq!(
+        key(&fx),
+        "x1:poll~1:t0:1",
+        "the second visit is another call"
+    );
+    let fx = run.apply(ok(0, 1, json!({"done": true})));
+    assert_eq!(finished(&fx), Some((ExecStatus::Completed, None)));
+    let completed: Vec<(String, Value)> = run
+        .log
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Step(r) if r.status == StepState::Completed => {
+                Some((r.key.clone(), r.output.clone().unwrap_or(Value::Null)))
+            }
+            _ => None,
+        })
+        .collect();
+    let keys: Vec<&str> = completed.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "0:poll:1",
+            "0:again:0",
+            "0:poll~1:1",
+            "0:again~1:0",
+            "0:end:0"
+        ]
+    );
+    assert_eq!(
+        completed[0].1,
+        json!({"done": false}),
+        "the first visit's record stays"
+    );
+    assert_eq!(completed[2].1, json!({"done": true}));
+}
