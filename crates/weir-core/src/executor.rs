@@ -446,7 +446,7 @@ impl Execution {
             Input::Approval { id, outcome } => self.on_approval(wf, &id, outcome, env, &mut fx),
             Input::Child { id, result } => self.on_child(wf, &id, result, env, &mut fx),
             Input::Cancel => {
-                self.cancel_all(&mut fx);
+                self.cancel_all(wf, env, &mut fx);
                 self.finish(ExecStatus::Cancelled, None, &mut fx);
             }
             Input::Retry => {}
@@ -562,7 +562,7 @@ impl Execution {
                 let msg = format!(
                     "more than {MAX_STEP_VISITS} step visits (a loop of jumps, or a very long run)"
                 );
-                self.cancel_all(fx);
+                self.cancel_all(wf, env, fx);
                 self.finish(ExecStatus::Failed, Some(msg), fx);
                 break;
             }
@@ -1382,7 +1382,7 @@ impl Execution {
         match self.thread(tid).parent {
             Some(parent) => self.child_done(wf, parent, tid, outcome, env, fx),
             None => {
-                self.cancel_all(fx);
+                self.cancel_all(wf, env, fx);
                 match outcome {
                     Outcome::Ok | Outcome::Ended => self.finish(ExecStatus::Completed, None, fx),
                     Outcome::Failed(e) => {
@@ -1499,7 +1499,7 @@ impl Execution {
                 let Some(route) = decided else { return };
                 let result = passed(self);
                 for c in &children {
-                    self.cancel_thread(*c, fx);
+                    self.cancel_thread(wf, *c, env, fx);
                 }
                 let mut output = json!({ "strategy": strategy.name(), "branches": summary(self) });
                 if *strategy == Strategy::First || *strategy == Strategy::Any {
@@ -1524,7 +1524,7 @@ impl Execution {
                 }
                 if let Outcome::Failed(e) = &outcome {
                     for c in &children {
-                        self.cancel_thread(*c, fx);
+                        self.cancel_thread(wf, *c, env, fx);
                     }
                     let output = json!({ "iterations": next, "results": results });
                     return self.end_join(wf, pid, step, Route::Fail(e.clone()), output, env, fx);
@@ -1590,14 +1590,28 @@ impl Execution {
         self.route(wf, pid, step, route, env, fx);
     }
 
-    /// Stops a thread and everything under it: timers, waits, approvals, child runs.
-    fn cancel_thread(&mut self, tid: ThreadId, fx: &mut Vec<Effect>) {
+    /// Stops a thread and everything under it: timers, waits, approvals, child runs. The step
+    /// it was in (acting, delayed, waiting or joining) gets a `cancelled` record in place of
+    /// its open one.
+    fn cancel_thread(&mut self, wf: &Workflow, tid: ThreadId, env: &Env<'_>, fx: &mut Vec<Effect>) {
         let Some(t) = self.threads.get(&tid) else {
             return;
         };
         let state = t.state.clone();
-        match state {
+        let open = match &state {
             TState::Done(_) => return,
+            TState::Ready => None,
+            TState::Acting { attempt, .. } => Some(*attempt),
+            // Between retries the failed attempt's record is closed already.
+            TState::Sleeping { timer } => self
+                .timers
+                .get(timer)
+                .is_some_and(|t| matches!(t.purpose, Purpose::Delay))
+                .then_some(0),
+            TState::Waiting { .. } | TState::Joining { .. } => Some(0),
+        };
+        match state {
+            TState::Done(_) | TState::Ready => {}
             TState::Acting { timer, .. } => self.cancel_timer(timer, fx),
             TState::Sleeping { timer } => self.cancel_timer(Some(timer), fx),
             TState::Waiting { on, timer } => {
@@ -1610,18 +1624,23 @@ impl Execution {
             }
             TState::Joining { children, .. } => {
                 for c in children {
-                    self.cancel_thread(c, fx);
+                    self.cancel_thread(wf, c, env, fx);
                 }
             }
-            TState::Ready => {}
+        }
+        if let Some(attempt) = open {
+            let step = self.current_step(wf, tid);
+            let mut r = self.record(tid, step, StepState::Cancelled, attempt, env);
+            r.error = Some("cancelled".into());
+            fx.push(Effect::Step(r));
         }
         self.thread_mut(tid).state = TState::Done(Outcome::Cancelled);
     }
 
-    fn cancel_all(&mut self, fx: &mut Vec<Effect>) {
+    fn cancel_all(&mut self, wf: &Workflow, env: &Env<'_>, fx: &mut Vec<Effect>) {
         let ids: Vec<ThreadId> = self.threads.keys().copied().collect();
         for id in ids {
-            self.cancel_thread(id, fx);
+            self.cancel_thread(wf, id, env, fx);
         }
         let timers: Vec<TimerId> = self.timers.keys().copied().collect();
         for t in timers {
@@ -1733,7 +1752,7 @@ impl Execution {
             // Everything stops; the run fails like any failed step would, so the steps it never
             // reached are recorded as skipped and a retry resumes where it was.
             let msg = "the workflow timed out".to_owned();
-            self.cancel_all(fx);
+            self.cancel_all(wf, env, fx);
             return self.finish_thread(wf, 0, Outcome::Failed(msg), env, fx);
         }
         let Some(state) = self.threads.get(&thread).map(|t| t.state.clone()) else {

@@ -97,6 +97,16 @@ fn finished(fx: &[Effect]) -> Option<(ExecStatus, Option<String>)> {
     })
 }
 
+/// The steps whose records the effects close as cancelled.
+fn cancelled(fx: &[Effect]) -> Vec<String> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Step(r) if r.status == StepState::Cancelled => Some(r.step_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 fn ok(thread: u32, attempt: u32, output: Value) -> Input {
     Input::Action {
         thread,
@@ -440,6 +450,11 @@ fn parallel_all_joins_and_any_cancels_the_losers() {
         "the sleeping loser is cancelled: {fx:?}"
     );
     assert_eq!(performs(&fx), [(0, "after".into(), 1)]);
+    assert_eq!(
+        cancelled(&fx),
+        ["nap"],
+        "the loser's open step is closed as cancelled"
+    );
     assert_eq!(run.exec.ctx["steps"]["p"]["output"]["winner"], json!(0));
     assert!(
         run.apply(Input::Timer(nap.0)).is_empty(),
@@ -617,6 +632,25 @@ fn cancel_stops_everything_outstanding() {
     );
     assert!(fx.iter().any(|e| matches!(e, Effect::StopAwaiting { .. })));
     assert_eq!(finished(&fx), Some((ExecStatus::Cancelled, None)));
+    let mut closed = cancelled(&fx);
+    closed.sort();
+    assert_eq!(
+        closed,
+        ["d", "p", "w"],
+        "every open step, the parallel one too, ends cancelled"
+    );
+    let keys: Vec<&str> = run
+        .log
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Step(r) if r.step_id == "w" => Some(r.key.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        keys.len() == 2 && keys[0] == keys[1],
+        "the cancelled record replaces the waiting one: {keys:?}"
+    );
     assert!(
         run.apply(Input::Event {
             event_type: "x".into(),
