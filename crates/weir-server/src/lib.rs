@@ -488,9 +488,22 @@ async fn post_event(
         if open.is_empty() {
             break;
         }
-        tokio::select! {
-            _ = progress.recv() => {}
-            _ = tokio::time::sleep_until(deadline) => break,
+        // Progress made here is announced; progress another node made (several nodes on one
+        // PostgreSQL database) is found by reading again now and then.
+        let poll = tokio::time::sleep(SYNC_POLL);
+        tokio::pin!(poll);
+        loop {
+            tokio::select! {
+                p = progress.recv() => match p {
+                    Ok(p) if !open.contains(&p.execution_id) => continue,
+                    _ => break,
+                },
+                _ = &mut poll => break,
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break;
         }
     }
     let mut decision = Value::Null;
@@ -522,6 +535,10 @@ async fn post_event(
     }))
     .into_response())
 }
+
+/// How often a synchronous answer reads its executions again when no progress was announced
+/// for them on this node.
+const SYNC_POLL: Duration = Duration::from_millis(100);
 
 fn time(ms: Option<i64>) -> Value {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
