@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod access;
 mod batch;
 mod native;
 mod sql;
@@ -57,12 +58,38 @@ impl Scope {
     }
 }
 
+/// An API key as stored: never the key itself, only its hash (not shown here either).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
     pub id: String,
     pub scope: Scope,
     pub role: String,
     pub name: String,
+    /// The platform admin's key (made at bootstrap): manages tenants and every tenant's keys.
+    pub platform: bool,
+    pub created_ms: i64,
+    pub expires_ms: Option<i64>,
+    pub revoked_ms: Option<i64>,
+}
+
+/// A key to store: its hash, never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiKey {
+    pub id: String,
+    pub scope: Scope,
+    pub key_hash: String,
+    pub role: String,
+    pub name: String,
+    pub expires_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub created_ms: i64,
+    /// Its environments' ids, sorted.
+    pub environments: Vec<String>,
 }
 
 /// What [`Store::bootstrap`] found or made.
@@ -283,7 +310,27 @@ pub trait Store: Send + Sync {
     /// On an empty database, creates the default tenant and environment and an admin key with
     /// this hash. Otherwise returns the first scope.
     async fn bootstrap(&self, admin_key_hash: &str) -> Result<Bootstrap>;
+    /// The key with this hash, unless it was revoked or has expired (by the database clock).
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>>;
+
+    // Tenancy and access. These and `api_key` are the platform admin's unscoped operations;
+    // a tenant's admin calls them with its own tenant.
+
+    /// Creates a tenant with the environments `development` and `production`. Conflict when
+    /// the id is taken.
+    async fn create_tenant(&self, id: &str, name: &str) -> Result<Tenant>;
+    async fn tenants(&self) -> Result<Vec<Tenant>>;
+    async fn tenant(&self, id: &str) -> Result<Option<Tenant>>;
+    /// Adds an environment to a tenant. NotFound without the tenant, Conflict when it exists.
+    async fn create_environment(&self, tenant: &str, id: &str) -> Result<()>;
+    /// Stores a key for an existing tenant × environment (NotFound otherwise).
+    async fn create_api_key(&self, key: &NewApiKey) -> Result<ApiKey>;
+    /// Keys, newest first: of one tenant, or of all.
+    async fn api_keys(&self, tenant: Option<&str>) -> Result<Vec<ApiKey>>;
+    /// The key with this id, of this tenant when one is given.
+    async fn api_key_by_id(&self, tenant: Option<&str>, id: &str) -> Result<Option<ApiKey>>;
+    /// Revokes a key (of this tenant when one is given). NotFound when there is none to revoke.
+    async fn revoke_api_key(&self, tenant: Option<&str>, id: &str) -> Result<()>;
     /// Every tenant × environment, for the engine's trigger index.
     async fn scopes(&self) -> Result<Vec<Scope>>;
 

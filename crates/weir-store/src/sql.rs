@@ -27,10 +27,10 @@ pub enum Backend {
 }
 
 pub struct SqlStore {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     backend: Backend,
     /// The database clock in milliseconds, as an SQL expression.
-    now: &'static str,
+    pub(crate) now: &'static str,
     /// On SQLite with a database file: the writer of event batches.
     native: Option<NativeWriter>,
 }
@@ -51,6 +51,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "partial idempotency index",
         include_str!("../migrations/sqlite/0003_partial_idempotency.sql"),
     ),
+    (
+        4,
+        "key access",
+        include_str!("../migrations/sqlite/0004_key_access.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -68,9 +73,14 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         "partial idempotency index",
         include_str!("../migrations/postgres/0003_partial_idempotency.sql"),
     ),
+    (
+        4,
+        "key access",
+        include_str!("../migrations/postgres/0004_key_access.sql"),
+    ),
 ];
 
-fn sql(text: String) -> AssertSqlSafe<String> {
+pub(crate) fn sql(text: String) -> AssertSqlSafe<String> {
     AssertSqlSafe(text)
 }
 
@@ -183,7 +193,7 @@ impl SqlStore {
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`): a deferred transaction that reads and then writes fails with SQLITE_BUSY
     /// when another connection wrote in between, which busy_timeout cannot wait out.
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
@@ -490,7 +500,8 @@ impl Store for SqlStore {
     async fn bootstrap(&self, admin_key_hash: &str) -> Result<Bootstrap> {
         let mut tx = self.begin().await?;
         let existing = sqlx::query(
-            "SELECT tenant_id, id FROM environments ORDER BY created_ms, tenant_id, id LIMIT 1",
+            "SELECT tenant_id, id FROM environments \
+             ORDER BY CASE WHEN id = 'production' THEN 0 ELSE 1 END, created_ms, tenant_id, id LIMIT 1",
         )
         .fetch_optional(&mut *tx)
         .await?;
@@ -509,13 +520,15 @@ impl Store for SqlStore {
         .bind(&scope.tenant)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(sql(format!("INSERT INTO environments (tenant_id, id, name, created_ms) VALUES ($1, $2, 'Production', {now})")))
-            .bind(&scope.tenant)
-            .bind(&scope.environment)
-            .execute(&mut *tx)
-            .await?;
+        for env in ["development", "production"] {
+            sqlx::query(sql(format!("INSERT INTO environments (tenant_id, id, name, created_ms) VALUES ($1, $2, $2, {now})")))
+                .bind(&scope.tenant)
+                .bind(env)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(sql(format!(
-            "INSERT INTO api_keys (id, tenant_id, environment_id, key_hash, role, name, created_ms) VALUES ($1, $2, $3, $4, 'admin', 'bootstrap admin', {now})"
+            "INSERT INTO api_keys (id, tenant_id, environment_id, key_hash, role, name, created_ms, platform) VALUES ($1, $2, $3, $4, 'admin', 'bootstrap admin', {now}, 1)"
         )))
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(&scope.tenant)
@@ -531,24 +544,31 @@ impl Store for SqlStore {
     }
 
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>> {
-        let row = sqlx::query(
-            "SELECT id, tenant_id, environment_id, role, name FROM api_keys WHERE key_hash = $1 AND revoked_ms IS NULL",
-        )
-        .bind(key_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(ApiKey {
-                id: r.try_get("id")?,
-                scope: Scope::new(
-                    r.try_get::<String, _>("tenant_id")?,
-                    r.try_get::<String, _>("environment_id")?,
-                ),
-                role: r.try_get("role")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .transpose()
+        self.find_api_key(key_hash).await
+    }
+    async fn create_tenant(&self, id: &str, name: &str) -> Result<Tenant> {
+        self.insert_tenant(id, name).await
+    }
+    async fn tenants(&self) -> Result<Vec<Tenant>> {
+        self.list_tenants(None).await
+    }
+    async fn tenant(&self, id: &str) -> Result<Option<Tenant>> {
+        Ok(self.list_tenants(Some(id)).await?.pop())
+    }
+    async fn create_environment(&self, tenant: &str, id: &str) -> Result<()> {
+        self.insert_environment(tenant, id).await
+    }
+    async fn create_api_key(&self, key: &NewApiKey) -> Result<ApiKey> {
+        self.insert_api_key(key).await
+    }
+    async fn api_keys(&self, tenant: Option<&str>) -> Result<Vec<ApiKey>> {
+        self.list_api_keys(tenant, None).await
+    }
+    async fn api_key_by_id(&self, tenant: Option<&str>, id: &str) -> Result<Option<ApiKey>> {
+        Ok(self.list_api_keys(tenant, Some(id)).await?.pop())
+    }
+    async fn revoke_api_key(&self, tenant: Option<&str>, id: &str) -> Result<()> {
+        self.set_revoked(tenant, id).await
     }
 
     async fn scopes(&self) -> Result<Vec<Scope>> {

@@ -31,6 +31,7 @@ cases!(
     steps_are_listed_in_the_order_they_were_first_written,
     events_reach_waiting_executions_but_never_their_own,
     concurrent_ingests_share_keys_but_not_failures,
+    tenants_environments_and_keys,
 );
 
 fn scope_b() -> Scope {
@@ -82,7 +83,11 @@ async fn bootstrap_creates_one_default_scope_and_admin_key(s: Arc<dyn Store>) {
     assert_eq!((key.scope, key.role.as_str()), (b.scope.clone(), "admin"));
     assert!(s.api_key(&hash_key("another")).await.unwrap().is_none());
     assert!(s.api_key("").await.unwrap().is_none());
-    assert_eq!(s.scopes().await.unwrap(), vec![b.scope]);
+    assert_eq!(
+        s.scopes().await.unwrap(),
+        vec![Scope::new("default", "development"), b.scope],
+        "the default tenant has a development and a production environment"
+    );
     assert_ne!(hash, "secret-admin-key", "keys are stored hashed");
     assert_eq!(hash.len(), 64);
 }
@@ -860,4 +865,97 @@ async fn concurrent_ingests_share_keys_but_not_failures(s: Arc<dyn Store>) {
         );
         assert!(s.execution(&a, &format!("x{i}")).await.unwrap().is_some());
     }
+}
+
+async fn tenants_environments_and_keys(s: Arc<dyn Store>) {
+    let boot = s.bootstrap(&hash_key("root")).await.unwrap();
+    let root = s.api_key(&hash_key("root")).await.unwrap().unwrap();
+    assert!(root.platform && root.role == "admin");
+    assert_eq!(boot.scope, Scope::new("default", "production"));
+    let acme = s.create_tenant("acme", "Acme Inc").await.unwrap();
+    assert_eq!(acme.environments, ["development", "production"]);
+    assert!(matches!(
+        s.create_tenant("acme", "again").await,
+        Err(Error::Conflict(_))
+    ));
+    s.create_environment("acme", "staging").await.unwrap();
+    assert!(matches!(
+        s.create_environment("acme", "staging").await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        s.create_environment("nobody", "staging").await,
+        Err(Error::NotFound)
+    ));
+    assert_eq!(
+        s.tenant("acme").await.unwrap().unwrap().environments,
+        ["development", "production", "staging"]
+    );
+    let ids: Vec<String> = s
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["default", "acme"]);
+
+    let key = |id: &str, env: &str, expires_ms: Option<i64>| NewApiKey {
+        id: id.into(),
+        scope: Scope::new("acme", env),
+        key_hash: hash_key(id),
+        role: "viewer".into(),
+        name: format!("key {id}"),
+        expires_ms,
+    };
+    let k1 = s.create_api_key(&key("k1", "staging", None)).await.unwrap();
+    assert!(!k1.platform && k1.revoked_ms.is_none());
+    assert!(matches!(
+        s.create_api_key(&key("k2", "nowhere", None)).await,
+        Err(Error::NotFound)
+    ));
+    let now = s.now_ms().await.unwrap();
+    s.create_api_key(&key("old", "production", Some(now - 1)))
+        .await
+        .unwrap();
+    s.create_api_key(&key("later", "production", Some(now + 60_000)))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.api_key(&hash_key("k1")).await.unwrap().unwrap().scope,
+        Scope::new("acme", "staging")
+    );
+    assert!(
+        s.api_key(&hash_key("old")).await.unwrap().is_none(),
+        "an expired key opens nothing"
+    );
+    assert!(s.api_key(&hash_key("later")).await.unwrap().is_some());
+    assert_eq!(s.api_keys(Some("acme")).await.unwrap().len(), 3);
+    assert_eq!(s.api_keys(Some("default")).await.unwrap().len(), 1);
+    assert_eq!(s.api_keys(None).await.unwrap().len(), 4);
+    assert!(
+        s.api_key_by_id(Some("default"), "k1")
+            .await
+            .unwrap()
+            .is_none(),
+        "another tenant's key is not found"
+    );
+    assert!(matches!(
+        s.revoke_api_key(Some("default"), "k1").await,
+        Err(Error::NotFound)
+    ));
+    s.revoke_api_key(Some("acme"), "k1").await.unwrap();
+    assert!(s.api_key(&hash_key("k1")).await.unwrap().is_none());
+    assert!(
+        matches!(s.revoke_api_key(None, "k1").await, Err(Error::NotFound)),
+        "a key is revoked once"
+    );
+    assert!(
+        s.api_key_by_id(None, "k1")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_ms
+            .is_some()
+    );
 }
