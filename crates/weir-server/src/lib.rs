@@ -3,7 +3,8 @@
 //! until SIGTERM or Ctrl-C.
 //!
 //! Every `/api/v1` call needs `Authorization: Bearer <key>`; the key decides the tenant ×
-//! environment, and another scope's object answers 404. Every error is
+//! environment and, by its role, what the caller may do (`access.rs`); another scope's object
+//! answers 404. Every error is
 //! `{"error": {"code", "message", "details"}}` with a 4xx for bad input; a 5xx says nothing
 //! internal.
 
@@ -23,7 +24,11 @@ use serde_json::{Value, json};
 use weir_core::document::MAX_DOCUMENT_BYTES;
 use weir_core::{Format, load_value};
 use weir_engine::Engine;
-use weir_store::{ExecutionFilter, ExecutionRow, NewItem, Scope, SqlStore, Store, hash_key};
+use weir_store::{ApiKey, ExecutionFilter, ExecutionRow, NewItem, SqlStore, Store, hash_key};
+
+mod access;
+
+use access::{Perm, audit, authorize_for};
 
 /// The largest request body accepted (a definition or an event is at most 1 MiB of JSON).
 pub const MAX_BODY_BYTES: usize = MAX_DOCUMENT_BYTES;
@@ -35,7 +40,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Known API keys by hash, with when they were looked up: a lookup per request would be a
     /// database read per request. Entries live [`KEY_CACHE_TTL`]; unknown keys are not cached.
-    pub keys: std::sync::Mutex<HashMap<String, (Scope, std::time::Instant)>>,
+    pub keys: std::sync::Mutex<HashMap<String, (ApiKey, std::time::Instant)>>,
 }
 
 /// How long a looked-up API key is trusted without asking the store again.
@@ -72,6 +77,13 @@ impl ApiError {
 
     fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 422: the body is well-formed but a field is wrong; `details` name the fields.
+    fn invalid(message: impl Into<String>, details: Vec<Value>) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message);
+        e.details = details;
+        e
     }
 
     fn not_found(what: &str) -> Self {
@@ -147,6 +159,23 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(get_workflow).delete(delete_workflow),
         )
         .route("/api/v1/events", post(post_event))
+        .route(
+            "/api/v1/tenants",
+            post(access::post_tenant).get(access::list_tenants),
+        )
+        .route("/api/v1/tenants/{id}", get(access::get_tenant))
+        .route(
+            "/api/v1/tenants/{id}/environments",
+            post(access::post_environment),
+        )
+        .route(
+            "/api/v1/api-keys",
+            post(access::post_api_key).get(access::list_api_keys),
+        )
+        .route(
+            "/api/v1/api-keys/{id}",
+            get(access::get_api_key).delete(access::revoke_api_key),
+        )
         .route("/api/v1/executions", get(list_executions))
         .route("/api/v1/executions/{id}", get(get_execution))
         .route("/api/v1/executions/{id}/cancel", post(cancel_execution))
@@ -184,49 +213,6 @@ async fn no_control_characters_in_url(
 
 async fn health() -> Response {
     axum::Json(json!({ "status": "ok" })).into_response()
-}
-
-/// The scope of the caller's API key.
-async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Scope> {
-    let unauthorized = || {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send Authorization: Bearer <api key>",
-        )
-    };
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(unauthorized)?;
-    let text = value.to_str().map_err(|_| unauthorized())?;
-    let key = text
-        .strip_prefix("Bearer ")
-        .ok_or_else(unauthorized)?
-        .trim();
-    if key.is_empty() || key.len() > 512 {
-        return Err(unauthorized());
-    }
-    let hash = hash_key(key);
-    if let Some((scope, at)) = state.keys.lock().expect("key cache").get(&hash)
-        && at.elapsed() < KEY_CACHE_TTL
-    {
-        return Ok(scope.clone());
-    }
-    match state.store.api_key(&hash).await? {
-        Some(k) => {
-            let mut cache = state.keys.lock().expect("key cache");
-            if cache.len() > 10_000 {
-                cache.clear();
-            }
-            cache.insert(hash, (k.scope.clone(), std::time::Instant::now()));
-            Ok(k.scope)
-        }
-        None => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "unknown API key",
-        )),
-    }
 }
 
 /// Reads a body under the limit, as JSON (or YAML where `yaml` is allowed).
@@ -272,19 +258,18 @@ async fn post_workflow(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let scope = authorize(&state, &headers).await?;
+    let caller = authorize_for(&state, &headers, Perm::Write).await?;
+    let scope = caller.scope.clone();
     let definition = read_document(&headers, body, true).await?;
     let (stored, warnings) = state.engine.put_workflow(&scope, &definition).await?;
-    state
-        .store
-        .audit(
-            &scope,
-            ("api_key", "bearer"),
-            "workflow.put",
-            &stored.workflow_id,
-            Some(&json!({ "version": stored.version })),
-        )
-        .await?;
+    audit(
+        &state,
+        &caller,
+        "workflow.put",
+        &stored.workflow_id,
+        Some(json!({ "version": stored.version })),
+    )
+    .await?;
     let warnings: Vec<Value> = warnings
         .iter()
         .map(|d| json!({ "path": d.path, "message": d.message, "code": d.code }))
@@ -297,7 +282,8 @@ async fn post_workflow(
 }
 
 async fn list_workflows(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
-    let scope = authorize(&state, &headers).await?;
+    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    let scope = caller.scope.clone();
     let list: Vec<Value> = state
         .store
         .workflows(&scope)
@@ -313,7 +299,8 @@ async fn get_workflow(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let scope = authorize(&state, &headers).await?;
+    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    let scope = caller.scope.clone();
     let w = state
         .store
         .workflow(&scope, &id)
@@ -330,7 +317,8 @@ async fn delete_workflow(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    let scope = authorize(&state, &headers).await?;
+    let caller = authorize_for(&state, &headers, Perm::Write).await?;
+    let scope = caller.scope.clone();
     let force = match q.get("force").map(String::as_str) {
         None | Some("false") => false,
         Some("true") => true,
@@ -349,16 +337,14 @@ async fn delete_workflow(
             other => other.into(),
         })?;
     state.engine.refresh(&scope).await?;
-    state
-        .store
-        .audit(
-            &scope,
-            ("api_key", "bearer"),
-            "workflow.delete",
-            &id,
-            Some(&json!({ "force": force, "cancelled": cancelled })),
-        )
-        .await?;
+    audit(
+        &state,
+        &caller,
+        "workflow.delete",
+        &id,
+        Some(json!({ "force": force, "cancelled": cancelled })),
+    )
+    .await?;
     Ok(
         axum::Json(
             json!({ "workflow_id": id, "deleted": true, "cancelled_executions": cancelled }),
@@ -374,7 +360,8 @@ async fn post_event(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let scope = authorize(&state, &headers).await?;
+    let caller = authorize_for(&state, &headers, Perm::Execute).await?;
+    let scope = caller.scope.clone();
     let doc = read_document(&headers, body, false).await?;
     let Value::Object(map) = &doc else {
         return Err(ApiError::bad_request(
@@ -575,7 +562,8 @@ async fn list_executions(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    let scope = authorize(&state, &headers).await?;
+    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    let scope = caller.scope.clone();
     let number = |k: &str, default: i64, min: i64, max: i64| -> ApiResult<i64> {
         match q.get(k) {
             None => Ok(default),
@@ -615,7 +603,8 @@ async fn get_execution(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let scope = authorize(&state, &headers).await?;
+    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    let scope = caller.scope.clone();
     let row = state
         .store
         .execution(&scope, &id)
@@ -630,7 +619,8 @@ async fn cancel_execution(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let scope = authorize(&state, &headers).await?;
+    let caller = authorize_for(&state, &headers, Perm::Execute).await?;
+    let scope = caller.scope.clone();
     let row = state
         .store
         .execution(&scope, &id)
@@ -656,10 +646,7 @@ async fn cancel_execution(
             },
         )
         .await?;
-    state
-        .store
-        .audit(&scope, ("api_key", "bearer"), "execution.cancel", &id, None)
-        .await?;
+    audit(&state, &caller, "execution.cancel", &id, None).await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(json!({ "execution_id": id, "status": "cancelling" })),
@@ -672,7 +659,8 @@ async fn retry_execution(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let scope = authorize(&state, &headers).await?;
+    let caller = authorize_for(&state, &headers, Perm::Execute).await?;
+    let scope = caller.scope.clone();
     state
         .store
         .retry_execution(&scope, &id)
@@ -681,10 +669,7 @@ async fn retry_execution(
             weir_store::Error::NotFound => ApiError::not_found("execution"),
             other => other.into(),
         })?;
-    state
-        .store
-        .audit(&scope, ("api_key", "bearer"), "execution.retry", &id, None)
-        .await?;
+    audit(&state, &caller, "execution.retry", &id, None).await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(json!({ "execution_id": id, "status": "retrying" })),
@@ -717,14 +702,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     let key_file = config.data_dir.join("admin-api-key");
     let (key, generated) = match &config.admin_key {
         Some(k) => (k.clone(), false),
-        None => (
-            format!(
-                "weir_{}{}",
-                uuid::Uuid::new_v4().simple(),
-                uuid::Uuid::new_v4().simple()
-            ),
-            true,
-        ),
+        None => (access::new_key_secret(), true),
     };
     // A generated key is written down before the database takes its hash, so a crash in between
     // cannot leave an admin key nobody knows; it is renamed into place once it is the key.

@@ -626,3 +626,376 @@ fn two_nodes_on_postgres_share_the_work_and_the_survivor_finishes_it() {
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+impl Server {
+    /// A JSON request with another key.
+    fn with(&self, key: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        match body {
+            Some(b) => self.call(
+                method,
+                path,
+                Some(key),
+                Some("application/json"),
+                b.to_string().as_bytes(),
+            ),
+            None => self.call(method, path, Some(key), None, b""),
+        }
+    }
+}
+
+#[test]
+fn tenants_keys_and_roles_isolate_and_limit_callers() {
+    let dir = scratch("access");
+    let server = Server::start_with(
+        &dir,
+        free_port(),
+        &[("WEIR_ADMIN_KEY", "root-key-for-tests")],
+    );
+    let root = server.key();
+    let (status, acme) = server.with(
+        &root,
+        "POST",
+        "/api/v1/tenants",
+        Some(json!({"name": "Acme Inc."})),
+    );
+    assert_eq!(status, 201, "{acme}");
+    assert_eq!(acme["id"], json!("acme-inc"));
+    assert_eq!(acme["environments"], json!(["development", "production"]));
+    assert_eq!(
+        server
+            .with(
+                &root,
+                "POST",
+                "/api/v1/tenants",
+                Some(json!({"name": "again", "id": "acme-inc"}))
+            )
+            .0,
+        409
+    );
+    let new_key = |by: &str, body: Value| {
+        let (status, k) = server.with(by, "POST", "/api/v1/api-keys", Some(body));
+        assert_eq!(status, 201, "{k}");
+        assert!(k["key"].as_str().unwrap().starts_with("weir_"));
+        k
+    };
+    let admin = new_key(
+        &root,
+        json!({"tenant_id": "acme-inc", "environment": "production", "role": "admin", "name": "acme admin"}),
+    );
+    let admin_key = admin["key"].as_str().unwrap().to_owned();
+    // The tenant's admin makes keys for its own tenant only.
+    let viewer = new_key(&admin_key, json!({"role": "viewer", "name": "dashboards"}));
+    assert_eq!(
+        (
+            viewer["tenant_id"].clone(),
+            viewer["environment"].clone(),
+            viewer["permissions"].clone()
+        ),
+        (
+            json!("acme-inc"),
+            json!("production"),
+            json!(["workflows:read"])
+        )
+    );
+    let viewer_key = viewer["key"].as_str().unwrap().to_owned();
+    let dev = new_key(
+        &admin_key,
+        json!({"environment": "development", "role": "editor", "name": "dev"}),
+    );
+    let dev_key = dev["key"].as_str().unwrap().to_owned();
+    assert_eq!(
+        server
+            .with(
+                &admin_key,
+                "POST",
+                "/api/v1/api-keys",
+                Some(json!({"tenant_id": "default", "role": "admin", "name": "x"}))
+            )
+            .0,
+        404,
+        "another tenant is not there for a tenant's admin"
+    );
+    assert_eq!(
+        server
+            .with(
+                &admin_key,
+                "POST",
+                "/api/v1/tenants",
+                Some(json!({"name": "mine"}))
+            )
+            .0,
+        403
+    );
+    assert_eq!(
+        server
+            .with(
+                &viewer_key,
+                "POST",
+                "/api/v1/api-keys",
+                Some(json!({"role": "admin", "name": "x"}))
+            )
+            .0,
+        403
+    );
+    let (_, listed) = server.with(&admin_key, "GET", "/api/v1/tenants", None);
+    assert_eq!(listed["tenants"].as_array().unwrap().len(), 1);
+    let (_, listed) = server.with(&root, "GET", "/api/v1/tenants", None);
+    assert_eq!(listed["tenants"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        server
+            .with(&admin_key, "GET", "/api/v1/tenants/default", None)
+            .0,
+        404
+    );
+    let (status, keys) = server.with(&admin_key, "GET", "/api/v1/api-keys", None);
+    assert_eq!(status, 200);
+    let keys = keys["api_keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 3, "acme's keys only");
+    assert!(
+        keys.iter().all(|k| k.get("key").is_none()),
+        "a key is shown once"
+    );
+    let (status, env) = server.with(
+        &admin_key,
+        "POST",
+        "/api/v1/tenants/acme-inc/environments",
+        Some(json!({"name": "staging"})),
+    );
+    assert_eq!(
+        (status, env["environments"].clone()),
+        (201, json!(["development", "production", "staging"]))
+    );
+
+    // Roles limit what a key may do.
+    let wf = json!({"workflow_id": "w", "trigger": {"type": "event", "event": "order.placed"},
+        "steps": [{"id": "wait", "type": "wait", "event": "payment.received", "timeout": "1h", "on_timeout": "no"},
+                  {"id": "no", "type": "action", "action": "block"}]});
+    assert_eq!(
+        server
+            .with(&viewer_key, "POST", "/api/v1/workflows", Some(wf.clone()))
+            .0,
+        403
+    );
+    assert_eq!(
+        server
+            .with(&admin_key, "POST", "/api/v1/workflows", Some(wf))
+            .0,
+        201
+    );
+    assert_eq!(
+        server
+            .with(&viewer_key, "GET", "/api/v1/workflows/w", None)
+            .0,
+        200
+    );
+    assert_eq!(
+        server
+            .with(
+                &viewer_key,
+                "POST",
+                "/api/v1/events",
+                Some(json!({"event_type": "order.placed", "payload": {}}))
+            )
+            .0,
+        403
+    );
+    // Another tenant, or another environment of the same tenant, sees nothing.
+    for other in [&root, &dev_key] {
+        assert_eq!(
+            server.with(other, "GET", "/api/v1/workflows/w", None).0,
+            404
+        );
+        let (_, sent) = server.with(
+            other,
+            "POST",
+            "/api/v1/events",
+            Some(json!({"event_type": "order.placed", "payload": {}, "timeout_ms": 0})),
+        );
+        assert_eq!(
+            sent["matched_workflows"],
+            json!([]),
+            "events never start another scope's workflows"
+        );
+    }
+    let (_, sent) = server.with(
+        &admin_key,
+        "POST",
+        "/api/v1/events",
+        Some(json!({"event_type": "order.placed", "payload": {}, "timeout_ms": 0})),
+    );
+    let run = sent["executions"][0]["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for other in [&root, &dev_key] {
+        assert_eq!(
+            server
+                .with(other, "GET", &format!("/api/v1/executions/{run}"), None)
+                .0,
+            404
+        );
+        assert_eq!(
+            server
+                .with(
+                    other,
+                    "POST",
+                    &format!("/api/v1/executions/{run}/cancel"),
+                    None
+                )
+                .0,
+            404
+        );
+        let (_, list) = server.with(other, "GET", "/api/v1/executions", None);
+        assert!(
+            list["executions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["id"] != json!(run))
+        );
+    }
+    assert_eq!(
+        server
+            .with(
+                &viewer_key,
+                "GET",
+                &format!("/api/v1/executions/{run}"),
+                None
+            )
+            .0,
+        200
+    );
+    assert_eq!(
+        server
+            .with(
+                &viewer_key,
+                "POST",
+                &format!("/api/v1/executions/{run}/cancel"),
+                None
+            )
+            .0,
+        403
+    );
+
+    // Revoked and expired keys stop working.
+    let vid = viewer["id"].as_str().unwrap();
+    assert_eq!(
+        server
+            .with(&dev_key, "DELETE", &format!("/api/v1/api-keys/{vid}"), None)
+            .0,
+        403
+    );
+    assert_eq!(
+        server
+            .with(&root, "GET", &format!("/api/v1/api-keys/{vid}"), None)
+            .0,
+        200
+    );
+    let (status, revoked) = server.with(
+        &admin_key,
+        "DELETE",
+        &format!("/api/v1/api-keys/{vid}"),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(revoked["revoked_at"].is_string());
+    assert_eq!(
+        server
+            .with(&viewer_key, "GET", "/api/v1/workflows/w", None)
+            .0,
+        401
+    );
+    assert_eq!(
+        server
+            .with(
+                &admin_key,
+                "DELETE",
+                &format!("/api/v1/api-keys/{vid}"),
+                None
+            )
+            .0,
+        409
+    );
+    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339();
+    let brief = new_key(
+        &admin_key,
+        json!({"role": "viewer", "name": "brief", "expires_at": soon}),
+    );
+    let brief_key = brief["key"].as_str().unwrap();
+    assert_eq!(
+        server.with(brief_key, "GET", "/api/v1/workflows", None).0,
+        200
+    );
+    std::thread::sleep(Duration::from_millis(1600));
+    assert_eq!(
+        server.with(brief_key, "GET", "/api/v1/workflows", None).0,
+        401,
+        "expired"
+    );
+
+    // Bad input is refused with the field named, and writes nothing.
+    for (body, path) in [
+        (json!({"role": "god", "name": "x"}), "$.role"),
+        (json!({"role": "viewer"}), "$.name"),
+        (
+            json!({"role": "viewer", "name": "x", "expires_at": "2001-01-01T00:00:00Z"}),
+            "$.expires_at",
+        ),
+        (
+            json!({"role": "viewer", "name": "x", "expires_at": "tomorrow"}),
+            "$.expires_at",
+        ),
+        (
+            json!({"role": "viewer", "name": "x", "environment": "nowhere"}),
+            "$.environment",
+        ),
+        (
+            json!({"role": "viewer", "name": "x", "admin": true}),
+            "$.admin",
+        ),
+        (json!({"role": 7, "name": "x"}), "$.role"),
+    ] {
+        let (status, err) = server.with(&admin_key, "POST", "/api/v1/api-keys", Some(body.clone()));
+        assert_eq!(
+            (status, err["error"]["details"][0]["path"].clone()),
+            (422, json!(path)),
+            "{body}: {err}"
+        );
+    }
+    assert_eq!(
+        server
+            .with(
+                &root,
+                "POST",
+                "/api/v1/tenants",
+                Some(json!({"name": "!!!"}))
+            )
+            .0,
+        422
+    );
+    assert_eq!(
+        server
+            .with(&root, "POST", "/api/v1/tenants", Some(json!(["acme"])))
+            .0,
+        400
+    );
+    assert_eq!(
+        server
+            .call(
+                "POST",
+                "/api/v1/tenants",
+                Some(&root),
+                Some("application/json"),
+                b"{\"name\": "
+            )
+            .0,
+        400
+    );
+    let (_, keys) = server.with(&admin_key, "GET", "/api/v1/api-keys", None);
+    assert_eq!(
+        keys["api_keys"].as_array().unwrap().len(),
+        4,
+        "no key was made by bad input"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,608 @@
+//! Who is calling and what they may do: API keys, roles and permissions (seed 002), AI agent
+//! headers (seed 000 §7.3), and the tenant and key endpoints.
+//!
+//! A key belongs to one tenant × environment and has a role; the role gives permissions. The
+//! bootstrap key is the platform admin's: it manages tenants and every tenant's keys. A
+//! tenant's admin manages its own tenant's keys and environments; another tenant's objects
+//! answer 404, as everywhere.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use serde_json::{Map, Value, json};
+use weir_store::{ApiKey, NewApiKey, Scope, Tenant, hash_key};
+
+use crate::{ApiError, ApiResult, AppState, KEY_CACHE_TTL, read_document, time};
+
+/// A permission a role grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Perm {
+    Read,
+    Write,
+    Execute,
+    Decide,
+    Admin,
+}
+
+impl Perm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Perm::Read => "workflows:read",
+            Perm::Write => "workflows:write",
+            Perm::Execute => "workflows:execute",
+            Perm::Decide => "approvals:decide",
+            Perm::Admin => "admin",
+        }
+    }
+}
+
+/// The roles a key can have.
+pub const ROLES: &[&str] = &["admin", "editor", "operator", "viewer", "agent"];
+
+/// What a role may do. An AI agent may read, write and run workflows (seed 000: agents create
+/// and change workflows), but not decide approvals or administer.
+pub fn role_permissions(role: &str) -> &'static [Perm] {
+    use Perm::*;
+    match role {
+        "admin" => &[Read, Write, Execute, Decide, Admin],
+        "editor" => &[Read, Write, Execute],
+        "operator" => &[Read, Execute, Decide],
+        "viewer" => &[Read],
+        "agent" => &[Read, Write, Execute],
+        _ => &[],
+    }
+}
+
+/// An AI agent's identity from its `X-Agent-*` headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub id: String,
+    pub kind: Option<String>,
+    pub session: Option<String>,
+}
+
+/// The caller of a request: its key, and the agent when one says so.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub scope: Scope,
+    pub key: ApiKey,
+    pub agent: Option<Agent>,
+}
+
+impl Caller {
+    pub fn may(&self, perm: Perm) -> bool {
+        role_permissions(&self.key.role).contains(&perm)
+    }
+
+    /// 403 unless the key's role grants `perm`.
+    pub fn require(&self, perm: Perm) -> ApiResult<()> {
+        if self.may(perm) {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "this key's role ({}) does not grant {}",
+                self.key.role,
+                perm.name()
+            ),
+        ))
+    }
+
+    /// The actor of an audit record: the agent when the request came from one, else the key.
+    pub fn actor(&self) -> (&str, &str) {
+        match &self.agent {
+            Some(a) => ("ai_agent", a.id.as_str()),
+            None => ("api_key", self.key.id.as_str()),
+        }
+    }
+
+    /// May act on this tenant: the platform admin on any, others on their own only.
+    fn owns(&self, tenant: &str) -> bool {
+        self.key.platform || self.scope.tenant == tenant
+    }
+}
+
+/// Records a mutation with the caller as actor; an agent's headers and key go along.
+pub async fn audit(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+    changes: Option<Value>,
+) -> ApiResult<()> {
+    let mut changes = changes;
+    if let Some(agent) = &caller.agent {
+        let mut map = match changes.take() {
+            Some(Value::Object(m)) => m,
+            Some(other) => Map::from_iter([("change".to_owned(), other)]),
+            None => Map::new(),
+        };
+        map.insert(
+            "agent".into(),
+            json!({ "id": agent.id, "type": agent.kind, "session_id": agent.session, "api_key_id": caller.key.id }),
+        );
+        changes = Some(Value::Object(map));
+    }
+    let (kind, id) = caller.actor();
+    state
+        .store
+        .audit(&caller.scope, (kind, id), action, target, changes.as_ref())
+        .await?;
+    Ok(())
+}
+
+/// The caller, if its key allows `perm`.
+pub async fn authorize_for(state: &AppState, headers: &HeaderMap, perm: Perm) -> ApiResult<Caller> {
+    let caller = authorize(state, headers).await?;
+    caller.require(perm)?;
+    Ok(caller)
+}
+
+/// The caller of a request, from `Authorization: Bearer <key>` (401 without a live key).
+pub async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
+    let unauthorized =
+        |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    let ask = "send Authorization: Bearer <api key>";
+    let text = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized(ask))?
+        .to_str()
+        .map_err(|_| unauthorized(ask))?;
+    let secret = text
+        .strip_prefix("Bearer ")
+        .ok_or_else(|| unauthorized(ask))?
+        .trim();
+    if secret.is_empty() || secret.len() > 512 {
+        return Err(unauthorized(ask));
+    }
+    let hash = hash_key(secret);
+    let now = chrono::Utc::now().timestamp_millis();
+    let cached = state
+        .keys
+        .lock()
+        .expect("key cache")
+        .get(&hash)
+        .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+        .map(|(k, _)| k.clone());
+    let key = match cached {
+        Some(k) => k,
+        None => {
+            let k = state
+                .store
+                .api_key(&hash)
+                .await?
+                .ok_or_else(|| unauthorized("unknown, revoked or expired API key"))?;
+            let mut cache = state.keys.lock().expect("key cache");
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(hash, (k.clone(), std::time::Instant::now()));
+            k
+        }
+    };
+    if key.expires_ms.is_some_and(|at| at <= now) {
+        return Err(unauthorized("unknown, revoked or expired API key"));
+    }
+    Ok(Caller {
+        scope: key.scope.clone(),
+        agent: agent(headers, &key)?,
+        key,
+    })
+}
+
+/// The agent named by `X-Agent-ID` (with `X-Agent-Type`, `X-Session-ID`); a key with the
+/// agent role is an agent even without the headers.
+fn agent(headers: &HeaderMap, key: &ApiKey) -> ApiResult<Option<Agent>> {
+    let field = |name: &str| -> ApiResult<Option<String>> {
+        match headers.get(name) {
+            None => Ok(None),
+            Some(v) => {
+                let text = v.to_str().map_err(|_| {
+                    ApiError::bad_request(format!("{name} must be printable ASCII"))
+                })?;
+                let text = text.trim();
+                if text.is_empty() || text.len() > 200 {
+                    return Err(ApiError::bad_request(format!(
+                        "{name} must be 1 to 200 characters"
+                    )));
+                }
+                Ok(Some(text.to_owned()))
+            }
+        }
+    };
+    let id = field("x-agent-id")?;
+    let kind = field("x-agent-type")?;
+    let session = field("x-session-id")?;
+    Ok(match id {
+        Some(id) => Some(Agent { id, kind, session }),
+        None if key.role == "agent" => Some(Agent {
+            id: key.id.clone(),
+            kind,
+            session,
+        }),
+        None => None,
+    })
+}
+
+/// A new API key: `weir_` and 64 hex digits of randomness (from two v4 UUIDs, 244 random bits).
+pub fn new_key_secret() -> String {
+    format!(
+        "weir_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// A name usable as a tenant or environment id: lowercase letters, digits, `-` and `_`,
+/// starting with a letter or digit, at most 63 characters.
+fn valid_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_'))
+}
+
+/// A tenant id made from its name: `Acme Inc.` → `acme-inc`.
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-');
+    out.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
+}
+
+/// The object body of a request, with only the fields named; others are reported.
+fn object(doc: Value, fields: &[&str]) -> ApiResult<Map<String, Value>> {
+    let Value::Object(map) = doc else {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
+    };
+    let unknown: Vec<Value> = map
+        .keys()
+        .filter(|k| !fields.contains(&k.as_str()))
+        .map(|k| json!({ "path": format!("$.{k}"), "message": format!("unknown field '{k}'") }))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::invalid("the body has unknown fields", unknown));
+    }
+    Ok(map)
+}
+
+/// A string field: `Ok(None)` when absent, 422 when not a string or out of bounds.
+fn text(map: &Map<String, Value>, field: &str, max: usize) -> ApiResult<Option<String>> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s))
+            if !s.trim().is_empty() && s.len() <= max && !s.chars().any(char::is_control) =>
+        {
+            Ok(Some(s.trim().to_owned()))
+        }
+        Some(_) => Err(ApiError::invalid(
+            format!("{field} is invalid"),
+            vec![
+                json!({ "path": format!("$.{field}"), "message": format!("a non-empty string of at most {max} characters, without control characters") }),
+            ],
+        )),
+    }
+}
+
+fn required(value: Option<String>, field: &str) -> ApiResult<String> {
+    value.ok_or_else(|| {
+        ApiError::invalid(
+            format!("{field} is required"),
+            vec![json!({ "path": format!("$.{field}"), "message": "required" })],
+        )
+    })
+}
+
+fn tenant_json(t: &Tenant) -> Value {
+    json!({ "id": t.id, "name": t.name, "environments": t.environments, "created_at": time(Some(t.created_ms)) })
+}
+
+fn key_json(k: &ApiKey) -> Value {
+    let permissions: Vec<&str> = role_permissions(&k.role).iter().map(|p| p.name()).collect();
+    json!({
+        "id": k.id, "tenant_id": k.scope.tenant, "environment": k.scope.environment, "role": k.role,
+        "permissions": permissions, "name": k.name, "platform_admin": k.platform,
+        "created_at": time(Some(k.created_ms)), "expires_at": time(k.expires_ms), "revoked_at": time(k.revoked_ms),
+    })
+}
+
+/// `POST /api/v1/tenants` `{"name", "id"?}`: the platform admin creates a tenant, with the
+/// environments `development` and `production`.
+pub async fn post_tenant(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let caller = authorize(&state, &headers).await?;
+    if !caller.key.platform {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only the platform admin's key creates tenants",
+        ));
+    }
+    let map = object(read_document(&headers, body, false).await?, &["name", "id"])?;
+    let name = required(text(&map, "name", 200)?, "name")?;
+    let id = match text(&map, "id", 63)? {
+        Some(id) => id,
+        None => slug(&name),
+    };
+    if !valid_id(&id) {
+        return Err(ApiError::invalid(
+            "the tenant id is invalid",
+            vec![
+                json!({ "path": "$.id", "message": "lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters (give an id when the name has none of these)" }),
+            ],
+        ));
+    }
+    let tenant = state.store.create_tenant(&id, &name).await?;
+    audit(
+        &state,
+        &caller,
+        "tenant.create",
+        &tenant.id,
+        Some(tenant_json(&tenant)),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(tenant_json(&tenant))).into_response())
+}
+
+/// `GET /api/v1/tenants`: every tenant for the platform admin, its own for a tenant's admin.
+pub async fn list_tenants(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    let tenants = if caller.key.platform {
+        state.store.tenants().await?
+    } else {
+        state
+            .store
+            .tenant(&caller.scope.tenant)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let list: Vec<Value> = tenants.iter().map(tenant_json).collect();
+    Ok(axum::Json(json!({ "tenants": list })).into_response())
+}
+
+/// `GET /api/v1/tenants/{id}`.
+pub async fn get_tenant(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    let tenant = match caller.owns(&id) {
+        true => state.store.tenant(&id).await?,
+        false => None,
+    }
+    .ok_or_else(|| ApiError::not_found("tenant"))?;
+    Ok(axum::Json(tenant_json(&tenant)).into_response())
+}
+
+/// `POST /api/v1/tenants/{id}/environments` `{"name"}`: adds an environment.
+pub async fn post_environment(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    if !caller.owns(&id) {
+        return Err(ApiError::not_found("tenant"));
+    }
+    let map = object(read_document(&headers, body, false).await?, &["name"])?;
+    let name = required(text(&map, "name", 63)?, "name")?;
+    if !valid_id(&name) {
+        return Err(ApiError::invalid(
+            "the environment name is invalid",
+            vec![
+                json!({ "path": "$.name", "message": "lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters" }),
+            ],
+        ));
+    }
+    state
+        .store
+        .create_environment(&id, &name)
+        .await
+        .map_err(|e| match e {
+            weir_store::Error::NotFound => ApiError::not_found("tenant"),
+            other => other.into(),
+        })?;
+    state
+        .engine
+        .refresh(&Scope::new(id.clone(), name.clone()))
+        .await?;
+    audit(
+        &state,
+        &caller,
+        "environment.create",
+        &format!("{id}/{name}"),
+        None,
+    )
+    .await?;
+    let tenant = state
+        .store
+        .tenant(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant"))?;
+    Ok((StatusCode::CREATED, axum::Json(tenant_json(&tenant))).into_response())
+}
+
+/// `POST /api/v1/api-keys` `{"tenant_id"?, "environment"?, "role", "name", "expires_at"?}`:
+/// a key for the caller's tenant (any tenant for the platform admin). The key is in this
+/// answer only; the store keeps its hash.
+pub async fn post_api_key(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    let map = object(
+        read_document(&headers, body, false).await?,
+        &["tenant_id", "environment", "role", "name", "expires_at"],
+    )?;
+    let tenant = text(&map, "tenant_id", 63)?.unwrap_or_else(|| caller.scope.tenant.clone());
+    if !caller.owns(&tenant) {
+        return Err(ApiError::not_found("tenant"));
+    }
+    let environment =
+        text(&map, "environment", 63)?.unwrap_or_else(|| caller.scope.environment.clone());
+    let role = required(text(&map, "role", 20)?, "role")?;
+    if !ROLES.contains(&role.as_str()) {
+        return Err(ApiError::invalid(
+            format!("there is no role '{role}'"),
+            vec![json!({ "path": "$.role", "message": format!("one of {}", ROLES.join(", ")) })],
+        ));
+    }
+    let name = required(text(&map, "name", 200)?, "name")?;
+    let expires_ms = match text(&map, "expires_at", 64)? {
+        None => None,
+        Some(at) => {
+            let bad = |message: &str| {
+                ApiError::invalid(
+                    "expires_at is invalid",
+                    vec![json!({ "path": "$.expires_at", "message": message })],
+                )
+            };
+            let at = chrono::DateTime::parse_from_rfc3339(&at)
+                .map_err(|_| bad("an RFC 3339 time, like 2027-01-31T00:00:00Z"))?
+                .timestamp_millis();
+            if at <= chrono::Utc::now().timestamp_millis() {
+                return Err(bad("a time in the future"));
+            }
+            Some(at)
+        }
+    };
+    let secret = new_key_secret();
+    let stored = state
+        .store
+        .create_api_key(&NewApiKey {
+            id: uuid::Uuid::now_v7().to_string(),
+            scope: Scope::new(tenant, environment),
+            key_hash: hash_key(&secret),
+            role,
+            name,
+            expires_ms,
+        })
+        .await
+        .map_err(|e| match e {
+            weir_store::Error::NotFound => ApiError::invalid(
+                "there is no such tenant and environment",
+                vec![json!({ "path": "$.environment", "message": "an environment of the tenant" })],
+            ),
+            other => other.into(),
+        })?;
+    let mut answer = key_json(&stored);
+    audit(
+        &state,
+        &caller,
+        "api_key.create",
+        &stored.id,
+        Some(answer.clone()),
+    )
+    .await?;
+    answer["key"] = json!(secret);
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+/// `GET /api/v1/api-keys[?tenant_id=]`: keys without their secrets, newest first.
+pub async fn list_api_keys(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    let tenant = match (caller.key.platform, q.get("tenant_id")) {
+        (true, t) => t.cloned(),
+        (false, Some(t)) if *t != caller.scope.tenant => return Err(ApiError::not_found("tenant")),
+        (false, _) => Some(caller.scope.tenant.clone()),
+    };
+    let keys: Vec<Value> = state
+        .store
+        .api_keys(tenant.as_deref())
+        .await?
+        .iter()
+        .map(key_json)
+        .collect();
+    Ok(axum::Json(json!({ "api_keys": keys })).into_response())
+}
+
+/// The tenant a caller's key operations are limited to (none for the platform admin).
+fn key_tenant(caller: &Caller) -> Option<&str> {
+    (!caller.key.platform).then_some(caller.scope.tenant.as_str())
+}
+
+/// `GET /api/v1/api-keys/{id}`.
+pub async fn get_api_key(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    let key = state
+        .store
+        .api_key_by_id(key_tenant(&caller), &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("API key"))?;
+    Ok(axum::Json(key_json(&key)).into_response())
+}
+
+/// `DELETE /api/v1/api-keys/{id}`: revokes a key; it stops working at once on this node and
+/// within [`KEY_CACHE_TTL`] on the others.
+pub async fn revoke_api_key(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    let tenant = key_tenant(&caller);
+    let key = state
+        .store
+        .api_key_by_id(tenant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("API key"))?;
+    if key.platform {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the platform admin's key cannot be revoked through the API",
+        ));
+    }
+    state
+        .store
+        .revoke_api_key(tenant, &id)
+        .await
+        .map_err(|e| match e {
+            weir_store::Error::NotFound => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "the key is revoked already",
+            ),
+            other => other.into(),
+        })?;
+    state.keys.lock().expect("key cache").clear();
+    audit(&state, &caller, "api_key.revoke", &id, None).await?;
+    let key = state
+        .store
+        .api_key_by_id(tenant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("API key"))?;
+    Ok(axum::Json(key_json(&key)).into_response())
+}
