@@ -13,8 +13,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
-use weir_store::{ApiKey, NewApiKey, Scope, Tenant, hash_key};
+use weir_store::{ApiKey, AuditFilter, NewApiKey, Scope, Tenant, hash_key};
 
+use crate::params::Params;
 use crate::{ApiError, ApiResult, AppState, KEY_CACHE_TTL, read_document, time};
 
 /// A permission a role grants.
@@ -605,4 +606,56 @@ pub async fn revoke_api_key(
         .await?
         .ok_or_else(|| ApiError::not_found("API key"))?;
     Ok(axum::Json(key_json(&key)).into_response())
+}
+
+/// `GET /api/v1/audit`: the scope's audit records, newest first; filters `actor_type`,
+/// `actor_id`, `action`, `target`, `since`, `until` (RFC 3339), and keyset pages (`cursor` is
+/// the `next_cursor` of the page before, `limit` up to 500).
+pub async fn list_audit(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    let q = Params::new(
+        q,
+        &[
+            "actor_type",
+            "actor_id",
+            "action",
+            "target",
+            "since",
+            "until",
+            "cursor",
+            "limit",
+        ],
+    )?;
+    let limit = q.number("limit", 100, 1, 500)?;
+    let records = state
+        .store
+        .audit_log(
+            &caller.scope,
+            &AuditFilter {
+                actor_type: q.text("actor_type"),
+                actor_id: q.text("actor_id"),
+                action: q.text("action"),
+                target: q.text("target"),
+                since_ms: q.time("since")?,
+                until_ms: q.time("until")?,
+                before: q.optional_number("cursor", 1, i64::MAX)?,
+                limit,
+            },
+        )
+        .await?;
+    let next = (records.len() as i64 == limit)
+        .then(|| records.last().map(|r| r.id.to_string()))
+        .flatten();
+    let list: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            json!({ "id": r.id, "actor_type": r.actor_type, "actor_id": r.actor_id, "action": r.action,
+                    "target": r.target, "changes": r.changes, "at": time(Some(r.at_ms)) })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "audit": list, "next_cursor": next })).into_response())
 }

@@ -27,8 +27,10 @@ use weir_engine::Engine;
 use weir_store::{ApiKey, ExecutionFilter, ExecutionRow, NewItem, SqlStore, Store, hash_key};
 
 mod access;
+mod params;
 
 use access::{Perm, audit, authorize_for};
+use params::Params;
 
 /// The largest request body accepted (a definition or an event is at most 1 MiB of JSON).
 pub const MAX_BODY_BYTES: usize = MAX_DOCUMENT_BYTES;
@@ -164,6 +166,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(access::post_tenant).get(access::list_tenants),
         )
         .route("/api/v1/tenants/{id}", get(access::get_tenant))
+        .route("/api/v1/audit", get(access::list_audit))
         .route(
             "/api/v1/tenants/{id}/environments",
             post(access::post_environment),
@@ -564,34 +567,13 @@ async fn list_executions(
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Read).await?;
     let scope = caller.scope.clone();
-    let number = |k: &str, default: i64, min: i64, max: i64| -> ApiResult<i64> {
-        match q.get(k) {
-            None => Ok(default),
-            Some(s) => s
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!("{k} must be an integer from {min} to {max}"))
-                }),
-        }
-    };
-    for k in q.keys() {
-        if !matches!(
-            k.as_str(),
-            "workflow_id" | "status" | "event_id" | "limit" | "offset"
-        ) {
-            return Err(ApiError::bad_request(format!(
-                "unknown query parameter '{k}'"
-            )));
-        }
-    }
+    let q = Params::new(q, &["workflow_id", "status", "event_id", "limit", "offset"])?;
     let filter = ExecutionFilter {
-        workflow_id: q.get("workflow_id").cloned(),
-        status: q.get("status").cloned(),
-        event_id: q.get("event_id").cloned(),
-        limit: number("limit", 50, 1, 1000)?,
-        offset: number("offset", 0, 0, i64::from(i32::MAX))?,
+        workflow_id: q.text("workflow_id"),
+        status: q.text("status"),
+        event_id: q.text("event_id"),
+        limit: q.number("limit", 50, 1, 1000)?,
+        offset: q.number("offset", 0, 0, i64::from(i32::MAX))?,
     };
     let rows = state.store.executions(&scope, &filter).await?;
     let list: Vec<Value> = rows.iter().map(|r| execution_json(r, None)).collect();

@@ -200,3 +200,52 @@ impl SqlStore {
         Ok(())
     }
 }
+
+impl SqlStore {
+    pub(crate) async fn read_audit(
+        &self,
+        scope: &Scope,
+        f: &AuditFilter,
+    ) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, actor_type, actor_id, action, target, changes, at_ms FROM audit_log \
+             WHERE tenant_id = $1 AND environment_id = $2 \
+             AND ($3 IS NULL OR actor_type = $3) AND ($4 IS NULL OR actor_id = $4) \
+             AND ($5 IS NULL OR action = $5) AND ($6 IS NULL OR target = $6) \
+             AND ($7 IS NULL OR at_ms >= $7) AND ($8 IS NULL OR at_ms < $8) \
+             AND ($9 IS NULL OR id < $9) \
+             ORDER BY id DESC LIMIT $10",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(f.actor_type.as_deref())
+        .bind(f.actor_id.as_deref())
+        .bind(f.action.as_deref())
+        .bind(f.target.as_deref())
+        .bind(f.since_ms)
+        .bind(f.until_ms)
+        .bind(f.before)
+        .bind(f.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let changes: Option<String> = r.try_get("changes")?;
+                Ok(AuditRecord {
+                    id: r.try_get("id")?,
+                    actor_type: r.try_get("actor_type")?,
+                    actor_id: r.try_get("actor_id")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    changes: changes
+                        .map(|c| {
+                            serde_json::from_str(&c)
+                                .map_err(|e| Error::Corrupt(format!("audit changes: {e}")))
+                        })
+                        .transpose()?,
+                    at_ms: r.try_get("at_ms")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -282,6 +282,33 @@ pub struct ExecutionRow {
 }
 
 #[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_type: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    /// Records at or after this time.
+    pub since_ms: Option<i64>,
+    /// Records before this time.
+    pub until_ms: Option<i64>,
+    /// Keyset pagination: records older than this id.
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+/// One audit record, newest first in lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub actor_type: String,
+    pub actor_id: String,
+    pub action: String,
+    pub target: String,
+    pub changes: Option<Value>,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExecutionFilter {
     pub workflow_id: Option<String>,
     pub status: Option<String>,
@@ -435,6 +462,8 @@ pub trait Store: Send + Sync {
         target: &str,
         changes: Option<&Value>,
     ) -> Result<()>;
+    /// The scope's audit records, newest first.
+    async fn audit_log(&self, scope: &Scope, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
     /// The database's clock, in milliseconds since the epoch.
     async fn now_ms(&self) -> Result<i64>;
 }

@@ -1104,6 +1104,9 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn audit_log(&self, scope: &Scope, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        self.read_audit(scope, filter).await
+    }
     async fn now_ms(&self) -> Result<i64> {
         self.now().await
     }

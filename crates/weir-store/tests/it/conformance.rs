@@ -32,6 +32,7 @@ cases!(
     events_reach_waiting_executions_but_never_their_own,
     concurrent_ingests_share_keys_but_not_failures,
     tenants_environments_and_keys,
+    audit_records_are_scoped_filtered_and_paged,
 );
 
 fn scope_b() -> Scope {
@@ -958,4 +959,77 @@ async fn tenants_environments_and_keys(s: Arc<dyn Store>) {
             .revoked_ms
             .is_some()
     );
+}
+
+async fn audit_records_are_scoped_filtered_and_paged(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    let b = scope_b();
+    for n in 0..5 {
+        let actor = if n % 2 == 0 {
+            ("api_key", "k1")
+        } else {
+            ("ai_agent", "bot")
+        };
+        s.audit(
+            &a,
+            actor,
+            "workflow.put",
+            &format!("w{n}"),
+            Some(&json!({"version": n})),
+        )
+        .await
+        .unwrap();
+    }
+    s.audit(&b, ("api_key", "k9"), "workflow.put", "w0", None)
+        .await
+        .unwrap();
+    let all = |f: AuditFilter| {
+        let s = s.clone();
+        let a = a.clone();
+        async move {
+            s.audit_log(&a, &AuditFilter { limit: 100, ..f })
+                .await
+                .unwrap()
+        }
+    };
+    let every = all(AuditFilter::default()).await;
+    assert_eq!(every.len(), 5, "another scope's records are not here");
+    assert_eq!(every[0].target, "w4", "newest first");
+    assert_eq!(every[4].changes, Some(json!({"version": 0})));
+    let agent = all(AuditFilter {
+        actor_type: Some("ai_agent".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        agent.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(),
+        ["w3", "w1"]
+    );
+    let one = all(AuditFilter {
+        target: Some("w2".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(one.len(), 1);
+    let page = s
+        .audit_log(
+            &a,
+            &AuditFilter {
+                limit: 2,
+                before: Some(every[1].id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(),
+        ["w2", "w1"]
+    );
+    let later = all(AuditFilter {
+        since_ms: Some(every[0].at_ms + 1),
+        ..Default::default()
+    })
+    .await;
+    assert!(later.is_empty());
 }

@@ -86,17 +86,32 @@ impl Server {
         content_type: Option<&str>,
         body: &[u8],
     ) -> (u16, Value) {
+        let mut headers = Vec::new();
+        if let Some(k) = key {
+            headers.push(("Authorization", format!("Bearer {k}")));
+        }
+        if let Some(t) = content_type {
+            headers.push(("Content-Type", t.to_owned()));
+        }
+        self.request(method, path, &headers, body)
+    }
+
+    /// One HTTP/1.1 request with these headers; returns the status and the body as JSON.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> (u16, Value) {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
             body.len()
         );
-        if let Some(k) = key {
-            head.push_str(&format!("Authorization: Bearer {k}\r\n"));
-        }
-        if let Some(t) = content_type {
-            head.push_str(&format!("Content-Type: {t}\r\n"));
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
         s.write_all(head.as_bytes()).unwrap();
@@ -996,6 +1011,92 @@ fn tenants_keys_and_roles_isolate_and_limit_callers() {
         keys["api_keys"].as_array().unwrap().len(),
         4,
         "no key was made by bad input"
+    );
+
+    // The audit log names who did what; an AI agent by its headers; no key appears in it.
+    let agent = [
+        ("Authorization", format!("Bearer {admin_key}")),
+        ("Content-Type", "application/json".to_owned()),
+        ("X-Agent-ID", "openai-agent-123".to_owned()),
+        ("X-Agent-Type", "llm".to_owned()),
+        ("X-Session-ID", "s-42".to_owned()),
+    ];
+    let wf2 = json!({"workflow_id": "w2", "trigger": {"type": "event", "event": "x"}, "steps": [{"id": "ok", "type": "action", "action": "allow"}]});
+    let (status, _) = server.request(
+        "POST",
+        "/api/v1/workflows",
+        &agent,
+        wf2.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201);
+    let (status, log) = server.with(&admin_key, "GET", "/api/v1/audit?action=workflow.put", None);
+    assert_eq!(status, 200, "{log}");
+    let records = log["audit"].as_array().unwrap();
+    assert_eq!(records.len(), 2, "{log}");
+    assert_eq!(
+        (
+            records[0]["actor_type"].clone(),
+            records[0]["actor_id"].clone(),
+            records[0]["target"].clone()
+        ),
+        (json!("ai_agent"), json!("openai-agent-123"), json!("w2"))
+    );
+    assert_eq!(records[0]["changes"]["agent"]["session_id"], json!("s-42"));
+    assert_eq!(records[0]["changes"]["agent"]["api_key_id"], admin["id"]);
+    assert_eq!(
+        (
+            records[1]["actor_type"].clone(),
+            records[1]["actor_id"].clone()
+        ),
+        (json!("api_key"), admin["id"].clone())
+    );
+    let (_, everything) = server.with(&admin_key, "GET", "/api/v1/audit?limit=500", None);
+    let text = everything.to_string();
+    for secret in [&admin_key, &viewer_key, &dev_key] {
+        assert!(!text.contains(secret.as_str()), "no key in the audit log");
+    }
+    let actions: Vec<&str> = everything["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "api_key.create",
+        "api_key.revoke",
+        "environment.create",
+        "workflow.put",
+    ] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    let (_, page) = server.with(&admin_key, "GET", "/api/v1/audit?limit=2", None);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (_, next) = server.with(
+        &admin_key,
+        "GET",
+        &format!("/api/v1/audit?limit=2&cursor={cursor}"),
+        None,
+    );
+    assert!(
+        next["audit"][0]["id"].as_i64().unwrap() < page["audit"][1]["id"].as_i64().unwrap(),
+        "the next page starts after the last record of this one"
+    );
+    assert_eq!(
+        server.with(&viewer_key, "GET", "/api/v1/audit", None).0,
+        401
+    );
+    assert_eq!(server.with(&dev_key, "GET", "/api/v1/audit", None).0, 403);
+    assert_eq!(
+        server
+            .with(&admin_key, "GET", "/api/v1/audit?since=yesterday", None)
+            .0,
+        400
+    );
+    assert_eq!(
+        server
+            .with(&admin_key, "GET", "/api/v1/audit?who=me", None)
+            .0,
+        400
     );
     let _ = std::fs::remove_dir_all(dir);
 }

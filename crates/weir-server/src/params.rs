@@ -1,0 +1,59 @@
+//! Query parameters of list endpoints, checked: an unknown parameter, a number out of range
+//! or a time that does not parse is a 400 naming it.
+
+use std::collections::HashMap;
+
+use crate::{ApiError, ApiResult};
+
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    /// Takes the query, refusing parameters not in `allowed`.
+    pub fn new(q: HashMap<String, String>, allowed: &[&str]) -> ApiResult<Params> {
+        if let Some(k) = q.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(ApiError::bad_request(format!(
+                "unknown query parameter '{k}' (this endpoint takes {})",
+                allowed.join(", ")
+            )));
+        }
+        Ok(Params(q))
+    }
+
+    pub fn text(&self, k: &str) -> Option<String> {
+        self.0.get(k).cloned()
+    }
+
+    pub fn number(&self, k: &str, default: i64, min: i64, max: i64) -> ApiResult<i64> {
+        Ok(self.optional_number(k, min, max)?.unwrap_or(default))
+    }
+
+    pub fn optional_number(&self, k: &str, min: i64, max: i64) -> ApiResult<Option<i64>> {
+        self.0
+            .get(k)
+            .map(|s| {
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!("{k} must be an integer from {min} to {max}"))
+                    })
+            })
+            .transpose()
+    }
+
+    /// An RFC 3339 time, as milliseconds since the epoch.
+    pub fn time(&self, k: &str) -> ApiResult<Option<i64>> {
+        self.0
+            .get(k)
+            .map(|s| {
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.timestamp_millis())
+                    .map_err(|_| {
+                        ApiError::bad_request(format!(
+                            "{k} must be an RFC 3339 time, like 2026-11-23T10:00:00Z"
+                        ))
+                    })
+            })
+            .transpose()
+    }
+}
