@@ -255,7 +255,8 @@ impl Engine {
     }
 
     /// A workflow version, parsed once and cached.
-    async fn workflow(&self, scope: &Scope, id: &str, version: i64) -> Result<Arc<Workflow>> {
+    /// A workflow version, parsed once and cached.
+    pub async fn workflow(&self, scope: &Scope, id: &str, version: i64) -> Result<Arc<Workflow>> {
         let key = (scope.clone(), id.to_owned(), version);
         if let Some(w) = self.versions.lock().expect("cache lock").get(&key) {
             return Ok(w.clone());

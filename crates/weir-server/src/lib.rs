@@ -28,6 +28,7 @@ use weir_store::{ApiKey, ExecutionFilter, ExecutionRow, NewItem, SqlStore, Store
 
 mod access;
 mod params;
+mod workflows;
 
 use access::{Perm, audit, authorize_for};
 use params::Params;
@@ -155,10 +156,19 @@ type ApiResult<T = Response> = Result<T, ApiError>;
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
-        .route("/api/v1/workflows", post(post_workflow).get(list_workflows))
+        .merge(workflow_routes("/api/v1/workflows"))
+        .merge(workflow_routes("/api/v1/workflows/definitions"))
         .route(
-            "/api/v1/workflows/{id}",
-            get(get_workflow).delete(delete_workflow),
+            "/api/v1/workflows/{id}/versions",
+            get(workflows::list_versions),
+        )
+        .route(
+            "/api/v1/workflows/{id}/versions/{version}",
+            get(workflows::get_version),
+        )
+        .route(
+            "/api/v1/workflows/{id}/versions/{version}/activate",
+            post(workflows::activate_version),
         )
         .route("/api/v1/events", post(post_event))
         .route(
@@ -179,10 +189,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/api-keys/{id}",
             get(access::get_api_key).delete(access::revoke_api_key),
         )
-        .route("/api/v1/executions", get(list_executions))
-        .route("/api/v1/executions/{id}", get(get_execution))
-        .route("/api/v1/executions/{id}/cancel", post(cancel_execution))
-        .route("/api/v1/executions/{id}/retry", post(retry_execution))
+        .merge(execution_routes("/api/v1/executions"))
+        .merge(execution_routes("/api/v1/workflows/executions"))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -195,6 +203,48 @@ pub fn router(state: Arc<AppState>) -> Router {
         })
         .layer(axum::middleware::from_fn(no_control_characters_in_url))
         .with_state(state)
+}
+
+/// The workflow endpoints under `base` (`/api/v1/workflows`, and seed 002's
+/// `/api/v1/workflows/definitions`).
+fn workflow_routes(base: &str) -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            base,
+            post(workflows::post_workflow).get(workflows::list_workflows),
+        )
+        .route(
+            &format!("{base}/{{id}}"),
+            get(workflows::get_workflow)
+                .put(workflows::put_workflow)
+                .delete(workflows::delete_workflow),
+        )
+        .route(
+            &format!("{base}/{{id}}/enable"),
+            post(workflows::enable_workflow),
+        )
+        .route(
+            &format!("{base}/{{id}}/disable"),
+            post(workflows::disable_workflow),
+        )
+        .route(
+            &format!("{base}/{{id}}/execute"),
+            post(workflows::execute_workflow),
+        )
+        .route(
+            &format!("{base}/{{id}}/trigger"),
+            post(workflows::execute_workflow),
+        )
+}
+
+/// The execution endpoints under `base` (`/api/v1/executions`, and seed 002's
+/// `/api/v1/workflows/executions`).
+fn execution_routes(base: &str) -> Router<Arc<AppState>> {
+    Router::new()
+        .route(base, get(list_executions))
+        .route(&format!("{base}/{{id}}"), get(get_execution))
+        .route(&format!("{base}/{{id}}/cancel"), post(cancel_execution))
+        .route(&format!("{base}/{{id}}/retry"), post(retry_execution))
 }
 
 /// Ids and filters never hold control characters, and some databases refuse them (PostgreSQL
@@ -220,6 +270,20 @@ async fn health() -> Response {
 
 /// Reads a body under the limit, as JSON (or YAML where `yaml` is allowed).
 async fn read_document(headers: &HeaderMap, body: Body, yaml: bool) -> ApiResult<Value> {
+    read_body(headers, body, yaml, false).await
+}
+
+/// [`read_document`] for an endpoint whose body may be left out: empty reads as `null`.
+async fn read_optional_document(headers: &HeaderMap, body: Body) -> ApiResult<Value> {
+    read_body(headers, body, false, true).await
+}
+
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    yaml: bool,
+    optional: bool,
+) -> ApiResult<Value> {
     let kind = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -252,108 +316,11 @@ async fn read_document(headers: &HeaderMap, body: Body, yaml: bool) -> ApiResult
                 format!("the body is larger than {MAX_BODY_BYTES} bytes"),
             )
         })?;
+    if optional && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
     load_value(&bytes, format)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string()))
-}
-
-async fn post_workflow(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
-    let scope = caller.scope.clone();
-    let definition = read_document(&headers, body, true).await?;
-    let (stored, warnings) = state.engine.put_workflow(&scope, &definition).await?;
-    audit(
-        &state,
-        &caller,
-        "workflow.put",
-        &stored.workflow_id,
-        Some(json!({ "version": stored.version })),
-    )
-    .await?;
-    let warnings: Vec<Value> = warnings
-        .iter()
-        .map(|d| json!({ "path": d.path, "message": d.message, "code": d.code }))
-        .collect();
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({ "workflow_id": stored.workflow_id, "version": stored.version, "enabled": stored.enabled, "warnings": warnings })),
-    )
-        .into_response())
-}
-
-async fn list_workflows(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
-    let scope = caller.scope.clone();
-    let list: Vec<Value> = state
-        .store
-        .workflows(&scope)
-        .await?
-        .into_iter()
-        .map(|w| json!({ "workflow_id": w.workflow_id, "version": w.version, "enabled": w.enabled, "name": w.definition.get("name") }))
-        .collect();
-    Ok(axum::Json(json!({ "workflows": list })).into_response())
-}
-
-async fn get_workflow(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
-    let scope = caller.scope.clone();
-    let w = state
-        .store
-        .workflow(&scope, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("workflow"))?;
-    Ok(axum::Json(json!({ "workflow_id": w.workflow_id, "version": w.version, "enabled": w.enabled, "definition": w.definition })).into_response())
-}
-
-/// `DELETE /api/v1/workflows/{id}[?force=true]`: refused while executions run (409), unless
-/// forced, which cancels them (seed 002 EC-2).
-async fn delete_workflow(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
-    let scope = caller.scope.clone();
-    let force = match q.get("force").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "force is true or false, not '{other}'"
-            )));
-        }
-    };
-    let cancelled = state
-        .store
-        .delete_workflow(&scope, &id, force)
-        .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("workflow"),
-            other => other.into(),
-        })?;
-    state.engine.refresh(&scope).await?;
-    audit(
-        &state,
-        &caller,
-        "workflow.delete",
-        &id,
-        Some(json!({ "force": force, "cancelled": cancelled })),
-    )
-    .await?;
-    Ok(
-        axum::Json(
-            json!({ "workflow_id": id, "deleted": true, "cancelled_executions": cancelled }),
-        )
-        .into_response(),
-    )
 }
 
 /// `POST /api/v1/events`: records the event, starts the matching workflows, and answers once

@@ -17,6 +17,7 @@ mod batch;
 mod native;
 mod sql;
 pub mod testing;
+mod versions;
 
 pub use sql::{Backend, SqlStore};
 
@@ -339,6 +340,29 @@ pub trait Store: Send + Sync {
     async fn bootstrap(&self, admin_key_hash: &str) -> Result<Bootstrap>;
     /// The key with this hash, unless it was revoked or has expired (by the database clock).
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>>;
+
+    /// Enables or disables a workflow; its current version stays. NotFound when there is no
+    /// such (undeleted) workflow.
+    async fn set_workflow_enabled(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        enabled: bool,
+    ) -> Result<()>;
+    /// Every version of a workflow, oldest first; empty when there is none.
+    async fn workflow_versions(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+    ) -> Result<Vec<WorkflowVersion>>;
+    /// Makes an existing version the current one (a rollback; a deleted workflow comes back).
+    /// NotFound without that version.
+    async fn activate_version(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        version: i64,
+    ) -> Result<WorkflowVersion>;
 
     // Tenancy and access. These and `api_key` are the platform admin's unscoped operations;
     // a tenant's admin calls them with its own tenant.

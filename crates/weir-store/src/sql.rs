@@ -236,7 +236,7 @@ impl SqlStore {
         Ok(row.try_get::<i64, _>("now")?)
     }
 
-    fn workflow_row(row: &AnyRow) -> Result<WorkflowVersion> {
+    pub(crate) fn workflow_row(row: &AnyRow) -> Result<WorkflowVersion> {
         Ok(WorkflowVersion {
             workflow_id: row.try_get("workflow_id")?,
             version: row.try_get("version")?,
@@ -545,6 +545,29 @@ impl Store for SqlStore {
 
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>> {
         self.find_api_key(key_hash).await
+    }
+    async fn set_workflow_enabled(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        enabled: bool,
+    ) -> Result<()> {
+        self.update_enabled(scope, workflow_id, enabled).await
+    }
+    async fn workflow_versions(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+    ) -> Result<Vec<WorkflowVersion>> {
+        self.list_versions(scope, workflow_id).await
+    }
+    async fn activate_version(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        version: i64,
+    ) -> Result<WorkflowVersion> {
+        self.make_current(scope, workflow_id, version).await
     }
     async fn create_tenant(&self, id: &str, name: &str) -> Result<Tenant> {
         self.insert_tenant(id, name).await

@@ -33,6 +33,7 @@ cases!(
     concurrent_ingests_share_keys_but_not_failures,
     tenants_environments_and_keys,
     audit_records_are_scoped_filtered_and_paged,
+    versions_are_listed_activated_and_enabled_per_scope,
 );
 
 fn scope_b() -> Scope {
@@ -1032,4 +1033,51 @@ async fn audit_records_are_scoped_filtered_and_paged(s: Arc<dyn Store>) {
     })
     .await;
     assert!(later.is_empty());
+}
+
+async fn versions_are_listed_activated_and_enabled_per_scope(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    for n in 1..=3 {
+        s.put_workflow(&a, "w", &json!({"workflow_id": "w", "n": n}), true)
+            .await
+            .unwrap();
+    }
+    let versions: Vec<i64> = s
+        .workflow_versions(&a, "w")
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(versions, [1, 2, 3]);
+    assert!(
+        s.workflow_versions(&scope_b(), "w")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let back = s.activate_version(&a, "w", 1).await.unwrap();
+    assert_eq!(back.definition["n"], json!(1));
+    let current = s.workflow(&a, "w").await.unwrap().unwrap();
+    assert_eq!((current.version, current.enabled), (1, true));
+    assert!(matches!(
+        s.activate_version(&a, "w", 9).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        s.activate_version(&scope_b(), "w", 1).await,
+        Err(Error::NotFound)
+    ));
+    s.set_workflow_enabled(&a, "w", false).await.unwrap();
+    assert!(!s.workflow(&a, "w").await.unwrap().unwrap().enabled);
+    assert!(matches!(
+        s.set_workflow_enabled(&scope_b(), "w", true).await,
+        Err(Error::NotFound)
+    ));
+    // A new version keeps counting from the highest.
+    let v4 = s
+        .put_workflow(&a, "w", &json!({"workflow_id": "w", "n": 4}), true)
+        .await
+        .unwrap();
+    assert_eq!(v4.version, 4);
 }

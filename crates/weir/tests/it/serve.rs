@@ -1100,3 +1100,222 @@ fn tenants_keys_and_roles_isolate_and_limit_callers() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn workflows_have_versions_rollback_enable_and_a_manual_trigger() {
+    let dir = scratch("versions");
+    let server = Server::start(&dir, free_port());
+    let key = server.key();
+    let call =
+        |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
+    // Seed 002's shape: no workflow_id, the trigger's event_name; its path.
+    let (status, created) = call(
+        "POST",
+        "/api/v1/workflows/definitions",
+        Some(
+            json!({"name": "Customer Onboarding - Standard", "tags": ["billing"],
+                    "trigger": {"type": "event", "event_name": "customer.created"},
+                    "steps": [{"id": "step_1", "type": "set", "variables": {"plan": "plan_starter"}}],
+                    "enabled": true}),
+        ),
+    );
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["status"], json!("published"));
+    let id = created["id"].as_str().unwrap().to_owned();
+    let other = json!({"workflow_id": "other", "trigger": {"type": "event", "event": "x"}, "steps": [{"id": "ok", "type": "action", "action": "allow"}]});
+    assert_eq!(call("POST", "/api/v1/workflows", Some(other)).0, 201);
+    let ids = |path: &str| -> Vec<String> {
+        let (status, list) = call("GET", path, None);
+        assert_eq!(status, 200, "{path}: {list}");
+        list["workflows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["workflow_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids("/api/v1/workflows").len(), 2);
+    assert_eq!(ids("/api/v1/workflows?tag=billing"), vec![id.clone()]);
+    assert_eq!(
+        ids("/api/v1/workflows?event=customer.created"),
+        vec![id.clone()]
+    );
+    assert_eq!(ids("/api/v1/workflows?q=ONBOARDING"), vec![id.clone()]);
+    assert_eq!(
+        ids("/api/v1/workflows/definitions?enabled=true&limit=50&offset=0").len(),
+        2
+    );
+    let (_, first) = call("GET", "/api/v1/workflows?limit=1", None);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let rest = ids(&format!("/api/v1/workflows?limit=1&cursor={cursor}"));
+    assert_eq!(rest.len(), 1);
+    assert_ne!(
+        rest[0],
+        first["workflows"][0]["workflow_id"].as_str().unwrap()
+    );
+    assert_eq!(call("GET", "/api/v1/workflows?enabled=maybe", None).0, 400);
+
+    // PUT makes version 2; the body may not name another workflow.
+    let v2 = json!({"name": "Customer Onboarding - Standard", "trigger": {"type": "event", "event": "customer.created"},
+                    "steps": [{"id": "step_1", "type": "set", "variables": {"plan": "plan_pro"}}]});
+    let (status, put) = call("PUT", &format!("/api/v1/workflows/{id}"), Some(v2.clone()));
+    assert_eq!((status, put["version"].clone()), (200, json!(2)), "{put}");
+    let mut wrong = v2.clone();
+    wrong["workflow_id"] = json!("other");
+    assert_eq!(
+        call("PUT", &format!("/api/v1/workflows/{id}"), Some(wrong)).0,
+        422
+    );
+    assert_eq!(call("PUT", "/api/v1/workflows/nobody", Some(v2)).0, 404);
+    let (_, versions) = call("GET", &format!("/api/v1/workflows/{id}/versions"), None);
+    assert_eq!(versions["current_version"], json!(2));
+    assert_eq!(versions["versions"].as_array().unwrap().len(), 2);
+    let (_, v1) = call("GET", &format!("/api/v1/workflows/{id}/versions/1"), None);
+    assert_eq!(
+        v1["definition"]["steps"][0]["variables"]["plan"],
+        json!("plan_starter")
+    );
+    assert_eq!(
+        call("GET", &format!("/api/v1/workflows/{id}/versions/9"), None).0,
+        404
+    );
+    assert_eq!(
+        call("GET", &format!("/api/v1/workflows/{id}/versions/one"), None).0,
+        400
+    );
+    // Roll back to version 1: new runs use it.
+    assert_eq!(
+        call(
+            "POST",
+            &format!("/api/v1/workflows/{id}/versions/1/activate"),
+            None
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        call(
+            "POST",
+            &format!("/api/v1/workflows/{id}/versions/7/activate"),
+            None
+        )
+        .0,
+        404
+    );
+    let (_, sent) = call(
+        "POST",
+        "/api/v1/events",
+        Some(json!({"event_type": "customer.created", "payload": {}})),
+    );
+    assert_eq!(
+        sent["executions"][0]["workflow_version"],
+        json!(1),
+        "{sent}"
+    );
+
+    // Disabled, it matches no event and cannot be run by hand.
+    assert_eq!(
+        call(
+            "POST",
+            &format!("/api/v1/workflows/definitions/{id}/disable"),
+            None
+        )
+        .0,
+        200
+    );
+    let (_, sent) = call(
+        "POST",
+        "/api/v1/events",
+        Some(json!({"event_type": "customer.created", "payload": {}})),
+    );
+    assert_eq!(sent["matched_workflows"], json!([]));
+    assert_eq!(
+        call("POST", &format!("/api/v1/workflows/{id}/execute"), None).0,
+        409
+    );
+    assert_eq!(
+        call("POST", &format!("/api/v1/workflows/{id}/enable"), None).0,
+        200
+    );
+
+    // The manual trigger, by both names, with or without input.
+    let (status, run) = call(
+        "POST",
+        &format!("/api/v1/workflows/{id}/execute"),
+        Some(json!({"input": {"customer_id": "c1"}})),
+    );
+    assert_eq!(
+        (status, run["status"].clone()),
+        (202, json!("pending")),
+        "{run}"
+    );
+    let (status, _) = call(
+        "POST",
+        &format!("/api/v1/workflows/definitions/{id}/trigger"),
+        Some(json!({"trigger_data": {"customer_id": "cust_123"}})),
+    );
+    assert_eq!(status, 202);
+    assert_eq!(
+        call("POST", &format!("/api/v1/workflows/{id}/execute"), None).0,
+        202
+    );
+    assert_eq!(
+        call(
+            "POST",
+            &format!("/api/v1/workflows/{id}/execute"),
+            Some(json!({"input": 5}))
+        )
+        .0,
+        422
+    );
+    assert_eq!(
+        call(
+            "POST",
+            &format!("/api/v1/workflows/{id}/execute"),
+            Some(json!({"inputs": {}}))
+        )
+        .0,
+        422
+    );
+    assert_eq!(
+        call("POST", "/api/v1/workflows/nobody/execute", None).0,
+        404
+    );
+    let run_id = run["execution_id"].as_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, e) = call(
+            "GET",
+            &format!("/api/v1/workflows/executions/{run_id}"),
+            None,
+        );
+        assert_eq!(status, 200);
+        if e["status"] == json!("completed") {
+            assert_eq!(e["context"]["customer_id"], json!("c1"), "{e}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the manual run did not finish: {e}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (_, log) = call("GET", "/api/v1/audit?limit=500", None);
+    let actions: Vec<&str> = log["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "workflow.put",
+        "workflow.update",
+        "workflow.activate",
+        "workflow.disable",
+        "workflow.enable",
+        "workflow.execute",
+    ] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
