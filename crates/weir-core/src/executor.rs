@@ -309,6 +309,10 @@ pub enum Effect {
     WithdrawApproval {
         id: String,
     },
+    /// An approval nobody decided in time: the run goes on along `on_timeout`.
+    ExpireApproval {
+        id: String,
+    },
     StartChild {
         id: String,
         workflow_id: String,
@@ -1785,7 +1789,7 @@ impl Execution {
             (Purpose::WaitTimeout, TState::Waiting { on, .. }) => {
                 fx.push(match &on {
                     WaitOn::Event(_) => Effect::StopAwaiting { thread },
-                    WaitOn::Approval(id) => Effect::WithdrawApproval { id: id.clone() },
+                    WaitOn::Approval(id) => Effect::ExpireApproval { id: id.clone() },
                     WaitOn::Child(id) => Effect::CancelChild { id: id.clone() },
                 });
                 let target = match &step.kind {

@@ -434,6 +434,12 @@ impl Engine {
         Ok(id)
     }
 
+    /// Tells a worker that work was queued outside the engine (an approval decided, an
+    /// execution cancelled), so it claims it now rather than at its next poll.
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
     /// Runs workers until `stop` resolves: claim, process, repeat; sleep briefly when idle.
     /// Every few seconds it also rebuilds the trigger index, so workflows another node stored
     /// start matching here too.
@@ -765,6 +771,7 @@ impl Round {
                     c.approvals.push(NewApproval { id, step_id, approver_role, entity, entity_id: text(entity_id), message: text(message), expires_ms: expires_at.map(millis) });
                 }
                 Effect::WithdrawApproval { id } => c.withdrawn_approvals.push(id),
+                Effect::ExpireApproval { id } => c.expired_approvals.push(id),
                 Effect::StartChild { id, .. } if id.matches("-child-").count() > MAX_SUBWORKFLOW_DEPTH => {
                     c.new_items.push(NewItem { kind: "child".into(), key: None, payload: json!({ "id": id, "error": format!("subworkflows nest deeper than {MAX_SUBWORKFLOW_DEPTH} levels") }), run_at_ms: None });
                 }

@@ -27,6 +27,7 @@ use weir_engine::Engine;
 use weir_store::{ApiKey, ExecutionFilter, ExecutionRow, NewItem, SqlStore, Store, hash_key};
 
 mod access;
+mod approvals;
 mod params;
 mod workflows;
 
@@ -177,6 +178,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/tenants/{id}", get(access::get_tenant))
         .route("/api/v1/audit", get(access::list_audit))
+        .route("/api/v1/approvals", get(approvals::list_approvals))
+        .route("/api/v1/approvals/{id}", get(approvals::get_approval))
+        .route("/api/v1/approvals/{id}/approve", post(approvals::approve))
+        .route("/api/v1/approvals/{id}/reject", post(approvals::reject))
         .route(
             "/api/v1/tenants/{id}/environments",
             post(access::post_environment),

@@ -62,6 +62,7 @@ pub(crate) fn is_simple(e: &NewExecution) -> bool {
     e.initial.as_ref().is_none_or(|c| {
         c.approvals.is_empty()
             && c.withdrawn_approvals.is_empty()
+            && c.expired_approvals.is_empty()
             && c.new_executions.is_empty()
             && c.done_items.is_empty()
             && c.cancel_keys.is_empty()

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod access;
+mod approvals;
 mod batch;
 mod native;
 mod sql;
@@ -255,6 +256,8 @@ pub struct Commit {
     pub awaits_remove: Vec<i64>,
     pub approvals: Vec<NewApproval>,
     pub withdrawn_approvals: Vec<String>,
+    /// Approvals nobody decided in time.
+    pub expired_approvals: Vec<String>,
     pub new_executions: Vec<NewExecution>,
     /// Inputs for other executions of the scope (a finished child's result for its parent, a
     /// cancel for a child), written in the same transaction so they are never lost or early.
@@ -331,6 +334,23 @@ pub struct Approval {
     pub requested_ms: i64,
     pub expires_ms: Option<i64>,
     pub decided_by: Option<String>,
+    pub decided_ms: Option<i64>,
+    /// The reason given with the decision.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ApprovalFilter {
+    /// pending, approved, rejected, expired or withdrawn.
+    pub status: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    /// The approver role asked for.
+    pub role: Option<String>,
+    pub execution_id: Option<String>,
+    /// Keyset pagination: approvals with a smaller id (ids grow with time).
+    pub before: Option<String>,
+    pub limit: i64,
 }
 
 #[async_trait]
@@ -468,6 +488,8 @@ pub trait Store: Send + Sync {
     async fn retry_execution(&self, scope: &Scope, id: &str) -> Result<()>;
 
     async fn approval(&self, scope: &Scope, id: &str) -> Result<Option<Approval>>;
+    /// The scope's approvals, newest first.
+    async fn approvals(&self, scope: &Scope, filter: &ApprovalFilter) -> Result<Vec<Approval>>;
     /// Marks a pending approval decided and queues the outcome for its execution.
     async fn decide_approval(
         &self,

@@ -473,12 +473,18 @@ impl SqlStore {
             .execute(&mut **tx)
             .await?;
         }
-        for a in &c.withdrawn_approvals {
+        let closed = c
+            .withdrawn_approvals
+            .iter()
+            .map(|a| (a, "withdrawn"))
+            .chain(c.expired_approvals.iter().map(|a| (a, "expired")));
+        for (a, status) in closed {
             sqlx::query(sql(format!(
-                "UPDATE approvals SET status = 'withdrawn', decided_ms = {now} WHERE id = $1 AND execution_id = $2 AND status = 'pending'"
+                "UPDATE approvals SET status = $3, decided_ms = {now} WHERE id = $1 AND execution_id = $2 AND status = 'pending'"
             )))
             .bind(a)
             .bind(id)
+            .bind(status)
             .execute(&mut **tx)
             .await?;
         }
@@ -1029,31 +1035,20 @@ impl Store for SqlStore {
     }
 
     async fn approval(&self, scope: &Scope, id: &str) -> Result<Option<Approval>> {
-        let row = sqlx::query(
-            "SELECT id, execution_id, step_id, status, approver_role, entity, entity_id, message, requested_ms, expires_ms, decided_by \
-             FROM approvals WHERE id = $1 AND tenant_id = $2 AND environment_id = $3",
-        )
-        .bind(id)
-        .bind(&scope.tenant)
-        .bind(&scope.environment)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(Approval {
-                id: r.try_get("id")?,
-                execution_id: r.try_get("execution_id")?,
-                step_id: r.try_get("step_id")?,
-                status: r.try_get("status")?,
-                approver_role: r.try_get("approver_role")?,
-                entity: r.try_get("entity")?,
-                entity_id: r.try_get("entity_id")?,
-                message: r.try_get("message")?,
-                requested_ms: r.try_get("requested_ms")?,
-                expires_ms: r.try_get("expires_ms")?,
-                decided_by: r.try_get("decided_by")?,
-            })
-        })
-        .transpose()
+        Ok(self
+            .list_approvals(
+                scope,
+                Some(id),
+                &ApprovalFilter {
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .await?
+            .pop())
+    }
+    async fn approvals(&self, scope: &Scope, filter: &ApprovalFilter) -> Result<Vec<Approval>> {
+        self.list_approvals(scope, None, filter).await
     }
 
     async fn decide_approval(

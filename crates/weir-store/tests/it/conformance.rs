@@ -538,6 +538,54 @@ async fn approvals_are_decided_once_and_queue_the_outcome(s: Arc<dyn Store>) {
         claim.items[0].payload,
         json!({"id": "ap1", "approved": false})
     );
+    assert_eq!(ap.reason.as_deref(), Some("too risky"));
+    assert!(ap.decided_ms.is_some());
+    let list = |f: ApprovalFilter| {
+        let (s, a) = (s.clone(), a.clone());
+        async move {
+            s.approvals(&a, &ApprovalFilter { limit: 10, ..f })
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(list(ApprovalFilter::default()).await.len(), 1);
+    assert_eq!(
+        list(ApprovalFilter {
+            status: Some("rejected".into()),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        1
+    );
+    assert!(
+        list(ApprovalFilter {
+            status: Some("pending".into()),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+    assert!(
+        list(ApprovalFilter {
+            before: Some("ap1".into()),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+    assert!(
+        s.approvals(
+            &scope_b(),
+            &ApprovalFilter {
+                limit: 10,
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
 }
 
 async fn executions_are_listed_and_read_only_within_their_scope(s: Arc<dyn Store>) {

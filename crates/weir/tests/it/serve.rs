@@ -1319,3 +1319,214 @@ fn workflows_have_versions_rollback_enable_and_a_manual_trigger() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Polls `GET path` until `done` holds for its answer (10 s at most).
+fn poll(server: &Server, key: &str, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, v) = server.with(key, "GET", path, None);
+        if status == 200 && done(&v) {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} did not get there: {status} {v}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn approvals_are_listed_decided_once_and_expire_along_on_timeout() {
+    let dir = scratch("approvals");
+    let server = Server::start(&dir, free_port());
+    let key = server.key();
+    let call =
+        |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
+    let ask = json!({"workflow_id": "ask", "trigger": {"type": "event", "event": "order.placed"}, "steps": [
+        {"id": "ask", "type": "approval", "approver_role": "manager", "entity": "order", "entity_id": "{{order.id}}",
+         "message": "approve order {{order.id}}?", "timeout": "1h", "on_approve": "ok", "on_reject": "no"},
+        {"id": "ok", "type": "action", "action": "allow"},
+        {"id": "no", "type": "action", "action": "block", "reason": "rejected"}]});
+    let quick = json!({"workflow_id": "quick", "trigger": {"type": "event", "event": "order.rushed"}, "steps": [
+        {"id": "ask", "type": "approval", "approver_role": "manager", "timeout": "1s", "on_approve": "ok", "on_timeout": "late"},
+        {"id": "ok", "type": "action", "action": "allow"},
+        {"id": "late", "type": "action", "action": "block", "reason": "nobody decided"}]});
+    assert_eq!(call("POST", "/api/v1/workflows", Some(ask)).0, 201);
+    assert_eq!(call("POST", "/api/v1/workflows", Some(quick)).0, 201);
+    let mut runs = HashMap::new();
+    for order in ["o1", "o2"] {
+        let (_, sent) = call(
+            "POST",
+            "/api/v1/events",
+            Some(json!({"event_type": "order.placed", "payload": {"order": {"id": order}}})),
+        );
+        assert_eq!(sent["executions"][0]["status"], json!("waiting"), "{sent}");
+        runs.insert(
+            order,
+            sent["executions"][0]["execution_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let pending = poll(
+        &server,
+        &key,
+        "/api/v1/approvals?status=pending&entity=order",
+        |v| v["approvals"].as_array().unwrap().len() == 2,
+    );
+    assert_eq!(pending["approvals"][0]["approver_role"], json!("manager"));
+    let (_, one) = call("GET", "/api/v1/approvals?entity_id=o1", None);
+    let o1 = one["approvals"][0].clone();
+    assert_eq!(
+        (
+            o1["message"].clone(),
+            one["approvals"].as_array().unwrap().len()
+        ),
+        (json!("approve order o1?"), 1)
+    );
+    let o1_id = o1["id"].as_str().unwrap().to_owned();
+    let (_, two) = call("GET", "/api/v1/approvals?entity_id=o2", None);
+    let o2_id = two["approvals"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call("GET", &format!("/api/v1/approvals/{o1_id}"), None).0,
+        200
+    );
+
+    // Only a key that may decide approvals decides, and only once.
+    let (_, viewer) = call(
+        "POST",
+        "/api/v1/api-keys",
+        Some(json!({"role": "viewer", "name": "v"})),
+    );
+    let viewer = viewer["key"].as_str().unwrap().to_owned();
+    assert_eq!(
+        server
+            .with(
+                &viewer,
+                "POST",
+                &format!("/api/v1/approvals/{o1_id}/approve"),
+                None
+            )
+            .0,
+        403
+    );
+    assert_eq!(
+        server
+            .with(&viewer, "GET", &format!("/api/v1/approvals/{o1_id}"), None)
+            .0,
+        200
+    );
+    for (body, status) in [
+        (json!({"reason": 5}), 422),
+        (json!({"why": "x"}), 422),
+        (json!("yes"), 400),
+    ] {
+        assert_eq!(
+            call(
+                "POST",
+                &format!("/api/v1/approvals/{o1_id}/approve"),
+                Some(body)
+            )
+            .0,
+            status
+        );
+    }
+    let (status, decided) = call(
+        "POST",
+        &format!("/api/v1/approvals/{o1_id}/approve"),
+        Some(json!({"reason": "good customer"})),
+    );
+    assert_eq!(
+        (status, decided["status"].clone(), decided["reason"].clone()),
+        (200, json!("approved"), json!("good customer"))
+    );
+    assert!(decided["decided_by"].is_string() && decided["decided_at"].is_string());
+    let (status, again) = call("POST", &format!("/api/v1/approvals/{o1_id}/reject"), None);
+    assert_eq!(
+        (status, again["error"]["code"].clone()),
+        (409, json!("conflict"))
+    );
+    assert_eq!(
+        call(
+            "POST",
+            &format!("/api/v1/approvals/{o2_id}/reject"),
+            Some(json!({"reason": "fraud"}))
+        )
+        .0,
+        200
+    );
+    assert_eq!(call("POST", "/api/v1/approvals/nope/approve", None).0, 404);
+    for (order, decision) in [("o1", "allow"), ("o2", "block")] {
+        let run = poll(
+            &server,
+            &key,
+            &format!("/api/v1/executions/{}", runs[order]),
+            |e| e["status"] == json!("completed"),
+        );
+        assert_eq!(run["decision"], json!(decision), "{run}");
+    }
+
+    // Nobody decides in time: the approval expires and the run takes on_timeout.
+    let (_, sent) = call(
+        "POST",
+        "/api/v1/events",
+        Some(json!({"event_type": "order.rushed", "payload": {}})),
+    );
+    let run = sent["executions"][0]["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = poll(&server, &key, &format!("/api/v1/executions/{run}"), |e| {
+        e["status"] == json!("completed")
+    });
+    assert_eq!(
+        (done["decision"].clone(), done["reason"].clone()),
+        (json!("block"), json!("nobody decided"))
+    );
+    let (_, expired) = call(
+        "GET",
+        &format!("/api/v1/approvals?execution_id={run}"),
+        None,
+    );
+    let expired = expired["approvals"][0].clone();
+    assert_eq!(expired["status"], json!("expired"), "{expired}");
+    let eid = expired["id"].as_str().unwrap();
+    assert_eq!(
+        call("POST", &format!("/api/v1/approvals/{eid}/approve"), None).0,
+        409
+    );
+    assert_eq!(call("GET", "/api/v1/approvals?status=later", None).0, 400);
+
+    // Another tenant sees none of it.
+    let (_, t) = call("POST", "/api/v1/tenants", Some(json!({"name": "Other"})));
+    let (_, k) = call(
+        "POST",
+        "/api/v1/api-keys",
+        Some(
+            json!({"tenant_id": t["id"], "environment": "production", "role": "admin", "name": "o"}),
+        ),
+    );
+    let other = k["key"].as_str().unwrap();
+    assert_eq!(
+        server
+            .with(other, "GET", &format!("/api/v1/approvals/{o1_id}"), None)
+            .0,
+        404
+    );
+    assert_eq!(
+        server
+            .with(
+                other,
+                "POST",
+                &format!("/api/v1/approvals/{o2_id}/approve"),
+                None
+            )
+            .0,
+        404
+    );
+    let (_, none) = server.with(other, "GET", "/api/v1/approvals", None);
+    assert_eq!(none["approvals"], json!([]));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,183 @@
+//! Approvals (seed 000 §5.1, §6.1): list, read, approve and reject. Deciding needs
+//! `approvals:decide`; an approval is decided once (409 after); one that expired took its
+//! step's `on_timeout` path and cannot be decided.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+use weir_store::{Approval, ApprovalFilter};
+
+use crate::access::{Perm, audit, authorize_for};
+use crate::params::Params;
+use crate::{ApiError, ApiResult, AppState, read_optional_document, time};
+
+fn approval_json(a: &Approval) -> Value {
+    json!({
+        "id": a.id, "execution_id": a.execution_id, "step_id": a.step_id, "status": a.status,
+        "approver_role": a.approver_role, "entity": a.entity, "entity_id": a.entity_id,
+        "message": a.message, "requested_at": time(Some(a.requested_ms)), "expires_at": time(a.expires_ms),
+        "decided_by": a.decided_by, "decided_at": time(a.decided_ms), "reason": a.reason,
+    })
+}
+
+/// `GET /api/v1/approvals`: filters `status`, `entity`, `entity_id`, `role`, `execution_id`;
+/// newest first, keyset pages by `cursor`, `limit` up to 500.
+pub async fn list_approvals(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    let q = Params::new(
+        q,
+        &[
+            "status",
+            "entity",
+            "entity_id",
+            "role",
+            "execution_id",
+            "cursor",
+            "limit",
+        ],
+    )?;
+    if let Some(s) = q.text("status")
+        && !matches!(
+            s.as_str(),
+            "pending" | "approved" | "rejected" | "expired" | "withdrawn"
+        )
+    {
+        return Err(ApiError::bad_request(
+            "status is pending, approved, rejected, expired or withdrawn",
+        ));
+    }
+    let limit = q.number("limit", 50, 1, 500)?;
+    let list = state
+        .store
+        .approvals(
+            &caller.scope,
+            &ApprovalFilter {
+                status: q.text("status"),
+                entity: q.text("entity"),
+                entity_id: q.text("entity_id"),
+                role: q.text("role"),
+                execution_id: q.text("execution_id"),
+                before: q.text("cursor"),
+                limit,
+            },
+        )
+        .await?;
+    let next = (list.len() as i64 == limit)
+        .then(|| list.last().map(|a| a.id.clone()))
+        .flatten();
+    let list: Vec<Value> = list.iter().map(approval_json).collect();
+    Ok(axum::Json(json!({ "approvals": list, "next_cursor": next })).into_response())
+}
+
+/// `GET /api/v1/approvals/{id}`.
+pub async fn get_approval(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    let a = state
+        .store
+        .approval(&caller.scope, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("approval"))?;
+    Ok(axum::Json(approval_json(&a)).into_response())
+}
+
+async fn decide(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    body: Body,
+    approved: bool,
+) -> ApiResult {
+    let caller = authorize_for(state, headers, Perm::Decide).await?;
+    let reason = match read_optional_document(headers, body).await? {
+        Value::Null => None,
+        Value::Object(map) => {
+            if let Some(k) = map
+                .keys()
+                .find(|k| !matches!(k.as_str(), "reason" | "comment"))
+            {
+                return Err(ApiError::invalid(
+                    format!("unknown field '{k}'"),
+                    vec![
+                        json!({ "path": format!("$.{k}"), "message": "the body takes reason (or comment)" }),
+                    ],
+                ));
+            }
+            match map.get("reason").or_else(|| map.get("comment")) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(r)) if r.len() <= 2000 => Some(r.clone()),
+                Some(_) => {
+                    return Err(ApiError::invalid(
+                        "the reason is invalid",
+                        vec![
+                            json!({ "path": "$.reason", "message": "a string of at most 2000 characters" }),
+                        ],
+                    ));
+                }
+            }
+        }
+        _ => return Err(ApiError::bad_request("the body must be a JSON object")),
+    };
+    let (_, by) = caller.actor();
+    state
+        .store
+        .decide_approval(&caller.scope, id, approved, by, reason.as_deref())
+        .await
+        .map_err(|e| match e {
+            weir_store::Error::NotFound => ApiError::not_found("approval"),
+            weir_store::Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            other => other.into(),
+        })?;
+    state.engine.nudge();
+    let action = if approved {
+        "approval.approve"
+    } else {
+        "approval.reject"
+    };
+    audit(
+        state,
+        &caller,
+        action,
+        id,
+        Some(json!({ "reason": reason })),
+    )
+    .await?;
+    let a = state
+        .store
+        .approval(&caller.scope, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("approval"))?;
+    Ok(axum::Json(approval_json(&a)).into_response())
+}
+
+/// `POST /api/v1/approvals/{id}/approve` `{"reason"?}`.
+pub async fn approve(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    decide(&state, &headers, &id, body, true).await
+}
+
+/// `POST /api/v1/approvals/{id}/reject` `{"reason"?}`.
+pub async fn reject(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    decide(&state, &headers, &id, body, false).await
+}
