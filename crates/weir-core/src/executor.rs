@@ -813,12 +813,15 @@ impl Execution {
                 on_true,
                 on_false,
             } => {
-                let result = condition.eval(&view, env);
+                // The record keeps the comparisons made, with the values compared.
+                let trace = condition.eval_traced(&view, env, &mut RenderTrace::default());
+                let result = trace.result();
                 if !result {
                     self.thread_mut(tid).held = false;
                 }
                 let output = json!({ "result": result });
-                self.complete(tid, step, 0, None, output, env, fx);
+                let input = json!({ "condition": trace });
+                self.complete(tid, step, 0, Some(input), output, env, fx);
                 let target = if result { on_true } else { on_false };
                 Some(target.clone().map_or(Route::Next, Route::Goto))
             }

@@ -28,6 +28,7 @@ use weir_store::{ApiKey, ExecutionFilter, ExecutionRow, NewItem, SqlStore, Store
 
 mod access;
 mod approvals;
+mod events;
 mod params;
 mod workflows;
 
@@ -171,7 +172,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/workflows/{id}/versions/{version}/activate",
             post(workflows::activate_version),
         )
-        .route("/api/v1/events", post(post_event))
+        .route("/api/v1/events", post(post_event).get(events::list_events))
         .route(
             "/api/v1/tenants",
             post(access::post_tenant).get(access::list_tenants),
@@ -196,6 +197,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .merge(execution_routes("/api/v1/executions"))
         .merge(execution_routes("/api/v1/workflows/executions"))
+        .route("/api/v1/workflows/{id}/runs", get(workflow_runs))
+        .route("/api/v1/workflows/{id}/runs/", get(workflow_runs))
+        .route("/api/v1/workflow-runs/{id}", get(get_execution))
+        .route("/api/v1/workflow-runs/{id}/", get(get_execution))
+        .route("/api/v1/events/{id}", get(events::get_event))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -248,6 +254,7 @@ fn execution_routes(base: &str) -> Router<Arc<AppState>> {
     Router::new()
         .route(base, get(list_executions))
         .route(&format!("{base}/{{id}}"), get(get_execution))
+        .route(&format!("{base}/{{id}}/trace"), get(execution_trace))
         .route(&format!("{base}/{{id}}/cancel"), post(cancel_execution))
         .route(&format!("{base}/{{id}}/retry"), post(retry_execution))
 }
@@ -532,24 +539,112 @@ fn execution_json(row: &ExecutionRow, steps: Option<Vec<Value>>) -> Value {
     v
 }
 
+async fn executions_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: HashMap<String, String>,
+    workflow: Option<String>,
+) -> ApiResult {
+    let caller = authorize_for(state, headers, Perm::Read).await?;
+    let scope = caller.scope.clone();
+    let q = Params::new(
+        q,
+        &[
+            "workflow_id",
+            "status",
+            "decision",
+            "event_id",
+            "event_type",
+            "since",
+            "until",
+            "cursor",
+            "limit",
+            "offset",
+        ],
+    )?;
+    let limit = q.number("limit", 50, 1, 1000)?;
+    let filter = ExecutionFilter {
+        workflow_id: workflow.or_else(|| q.text("workflow_id")),
+        status: q.text("status"),
+        decision: q.text("decision"),
+        event_id: q.text("event_id"),
+        event_type: q.text("event_type"),
+        since_ms: q.time("since")?,
+        until_ms: q.time("until")?,
+        before: q.text("cursor"),
+        limit,
+        offset: q.number("offset", 0, 0, i64::from(i32::MAX))?,
+    };
+    let rows = state.store.executions(&scope, &filter).await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id.clone()))
+        .flatten();
+    let list: Vec<Value> = rows.iter().map(|r| execution_json(r, None)).collect();
+    Ok(axum::Json(json!({ "executions": list, "next_cursor": next })).into_response())
+}
+
+/// `GET /api/v1/executions`: filters `workflow_id`, `status`, `decision`, `event_id`,
+/// `event_type`, `since`, `until` (start time, RFC 3339); newest first, keyset pages by
+/// `cursor` (or `offset`), `limit` up to 1000.
 async fn list_executions(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
+    executions_of(&state, &headers, q, None).await
+}
+
+/// Seed 004's `GET /api/v1/workflows/{id}/runs/`: the executions of one workflow.
+async fn workflow_runs(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    executions_of(&state, &headers, q, Some(id)).await
+}
+
+/// `GET /api/v1/executions/{id}/trace`: the run as a timeline: its start, every step attempt in
+/// the order it was first written (conditions with the values they compared, actions with
+/// their rendered input, waits, delays and approvals with when they began and ended), and its
+/// end.
+async fn execution_trace(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Read).await?;
-    let scope = caller.scope.clone();
-    let q = Params::new(q, &["workflow_id", "status", "event_id", "limit", "offset"])?;
-    let filter = ExecutionFilter {
-        workflow_id: q.text("workflow_id"),
-        status: q.text("status"),
-        event_id: q.text("event_id"),
-        limit: q.number("limit", 50, 1, 1000)?,
-        offset: q.number("offset", 0, 0, i64::from(i32::MAX))?,
-    };
-    let rows = state.store.executions(&scope, &filter).await?;
-    let list: Vec<Value> = rows.iter().map(|r| execution_json(r, None)).collect();
-    Ok(axum::Json(json!({ "executions": list })).into_response())
+    let row = state
+        .store
+        .execution(&caller.scope, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("execution"))?;
+    let summary = execution_json(&row, None);
+    let mut timeline = vec![json!({
+        "kind": "started", "at": summary["started_at"], "trigger_event": summary["trigger_event"],
+        "event_id": row.event_id, "parent_id": row.parent_id,
+    })];
+    for mut step in state.store.steps(&caller.scope, &id).await? {
+        if let Value::Object(map) = &mut step {
+            map.insert("kind".into(), json!("step"));
+            if let Some(at) = map.remove("started_at") {
+                map.insert("at".into(), at);
+            }
+        }
+        timeline.push(step);
+    }
+    if row.completed_ms.is_some() {
+        timeline.push(json!({
+            "kind": "finished", "at": summary["completed_at"], "status": row.status,
+            "decision": row.decision, "reason": row.reason, "error": row.error,
+        }));
+    }
+    Ok(axum::Json(json!({
+        "execution_id": row.id, "workflow_id": row.workflow_id, "workflow_version": row.workflow_version,
+        "status": row.status, "decision": row.decision, "duration_ms": summary["duration_ms"],
+        "timeline": timeline,
+    }))
+    .into_response())
 }
 
 async fn get_execution(

@@ -15,6 +15,7 @@ use serde_json::Value;
 mod access;
 mod approvals;
 mod batch;
+mod events;
 mod native;
 mod sql;
 pub mod testing;
@@ -317,8 +318,40 @@ pub struct ExecutionFilter {
     pub workflow_id: Option<String>,
     pub status: Option<String>,
     pub event_id: Option<String>,
+    /// allow or block.
+    pub decision: Option<String>,
+    /// The type of the event that started it.
+    pub event_type: Option<String>,
+    /// Started at or after.
+    pub since_ms: Option<i64>,
+    /// Started before.
+    pub until_ms: Option<i64>,
+    /// Keyset pagination: executions with a smaller id (ids grow with time).
+    pub before: Option<String>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub id: String,
+    pub event_type: String,
+    pub source: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub payload: Value,
+    pub received_ms: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub event_type: Option<String>,
+    pub source: Option<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// Keyset pagination: events with a smaller id (ids grow with time).
+    pub before: Option<String>,
+    pub limit: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -488,6 +521,9 @@ pub trait Store: Send + Sync {
     async fn retry_execution(&self, scope: &Scope, id: &str) -> Result<()>;
 
     async fn approval(&self, scope: &Scope, id: &str) -> Result<Option<Approval>>;
+    /// The scope's events, newest first.
+    async fn events(&self, scope: &Scope, filter: &EventFilter) -> Result<Vec<EventRow>>;
+    async fn event(&self, scope: &Scope, id: &str) -> Result<Option<EventRow>>;
     /// The scope's approvals, newest first.
     async fn approvals(&self, scope: &Scope, filter: &ApprovalFilter) -> Result<Vec<Approval>>;
     /// Marks a pending approval decided and queues the outcome for its execution.

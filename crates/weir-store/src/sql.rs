@@ -955,20 +955,45 @@ impl Store for SqlStore {
     async fn executions(&self, scope: &Scope, f: &ExecutionFilter) -> Result<Vec<ExecutionRow>> {
         let rows = sqlx::query(
             "SELECT id, workflow_id, workflow_version, event_id, parent_id, status, decision, reason, error, state, started_ms, completed_ms, updated_ms \
-             FROM executions WHERE tenant_id = $1 AND environment_id = $2 \
+             FROM executions x WHERE tenant_id = $1 AND environment_id = $2 \
                AND ($3 IS NULL OR workflow_id = $3) AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR event_id = $5) \
-             ORDER BY started_ms DESC, id DESC LIMIT $6 OFFSET $7",
+               AND ($6 IS NULL OR decision = $6) AND ($7 IS NULL OR started_ms >= $7) AND ($8 IS NULL OR started_ms < $8) \
+               AND ($9 IS NULL OR id < $9) \
+               AND ($10 IS NULL OR EXISTS (SELECT 1 FROM events v WHERE v.id = x.event_id AND v.tenant_id = $1 \
+                                             AND v.environment_id = $2 AND v.event_type = $10)) \
+             ORDER BY id DESC LIMIT $11 OFFSET $12",
         )
         .bind(&scope.tenant)
         .bind(&scope.environment)
         .bind(f.workflow_id.as_deref())
         .bind(f.status.as_deref())
         .bind(f.event_id.as_deref())
+        .bind(f.decision.as_deref())
+        .bind(f.since_ms)
+        .bind(f.until_ms)
+        .bind(f.before.as_deref())
+        .bind(f.event_type.as_deref())
         .bind(if f.limit > 0 { f.limit.min(1000) } else { 100 })
         .bind(f.offset.max(0))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(Self::execution_row).collect()
+    }
+    async fn events(&self, scope: &Scope, filter: &EventFilter) -> Result<Vec<EventRow>> {
+        self.list_events(scope, None, filter).await
+    }
+    async fn event(&self, scope: &Scope, id: &str) -> Result<Option<EventRow>> {
+        Ok(self
+            .list_events(
+                scope,
+                Some(id),
+                &EventFilter {
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .await?
+            .pop())
     }
 
     async fn steps(&self, scope: &Scope, execution_id: &str) -> Result<Vec<Value>> {

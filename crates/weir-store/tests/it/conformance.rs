@@ -34,6 +34,7 @@ cases!(
     tenants_environments_and_keys,
     audit_records_are_scoped_filtered_and_paged,
     versions_are_listed_activated_and_enabled_per_scope,
+    events_and_executions_are_filtered_and_paged,
 );
 
 fn scope_b() -> Scope {
@@ -1128,4 +1129,117 @@ async fn versions_are_listed_activated_and_enabled_per_scope(s: Arc<dyn Store>) 
         .await
         .unwrap();
     assert_eq!(v4.version, 4);
+}
+
+async fn events_and_executions_are_filtered_and_paged(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    for n in 1..=4 {
+        let mut e = event(&format!("e{n}"), None);
+        if n % 2 == 0 {
+            e.event_type = "order.paid".into();
+        }
+        let mut x = new_execution(&format!("x{n}"), "w");
+        x.status = if n == 4 {
+            "completed".into()
+        } else {
+            "running".into()
+        };
+        s.ingest(&a, &e, &[x]).await.unwrap();
+    }
+    s.ingest(&scope_b(), &event("b1", None), &[]).await.unwrap();
+    let events = |f: EventFilter| {
+        let (s, a) = (s.clone(), a.clone());
+        async move {
+            s.events(&a, &EventFilter { limit: 10, ..f })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        events(EventFilter::default()).await,
+        ["e4", "e3", "e2", "e1"]
+    );
+    assert_eq!(
+        events(EventFilter {
+            event_type: Some("order.paid".into()),
+            ..Default::default()
+        })
+        .await,
+        ["e4", "e2"]
+    );
+    assert_eq!(
+        events(EventFilter {
+            before: Some("e3".into()),
+            ..Default::default()
+        })
+        .await,
+        ["e2", "e1"]
+    );
+    let got = s.event(&a, "e2").await.unwrap().unwrap();
+    assert_eq!(
+        (got.event_type.as_str(), got.source.as_deref()),
+        ("order.paid", Some("shop"))
+    );
+    assert_eq!(got.payload, json!({"order": {"id": "e2"}}));
+    assert!(s.event(&scope_b(), "e2").await.unwrap().is_none());
+    let runs = |f: ExecutionFilter| {
+        let (s, a) = (s.clone(), a.clone());
+        async move {
+            s.executions(&a, &ExecutionFilter { limit: 10, ..f })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        runs(ExecutionFilter::default()).await,
+        ["x4", "x3", "x2", "x1"]
+    );
+    assert_eq!(
+        runs(ExecutionFilter {
+            event_type: Some("order.paid".into()),
+            ..Default::default()
+        })
+        .await,
+        ["x4", "x2"]
+    );
+    assert_eq!(
+        runs(ExecutionFilter {
+            before: Some("x2".into()),
+            ..Default::default()
+        })
+        .await,
+        ["x1"]
+    );
+    assert!(
+        runs(ExecutionFilter {
+            decision: Some("block".into()),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+    let now = s.now_ms().await.unwrap();
+    assert!(
+        runs(ExecutionFilter {
+            since_ms: Some(now + 60_000),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        runs(ExecutionFilter {
+            until_ms: Some(now + 60_000),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        4
+    );
 }

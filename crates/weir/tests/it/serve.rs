@@ -1530,3 +1530,195 @@ fn approvals_are_listed_decided_once_and_expire_along_on_timeout() {
     assert_eq!(none["approvals"], json!([]));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn events_and_executions_are_filtered_paged_and_traced() {
+    let dir = scratch("lists");
+    let server = Server::start(&dir, free_port());
+    let key = server.key();
+    let call =
+        |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
+    let wf = json!({"workflow_id": "order_check", "trigger": {"type": "event", "event": "order.checkout.initiated"}, "steps": [
+        {"id": "check", "type": "condition", "condition": {"field": "order.total", "operator": "gte", "value": 10000},
+         "on_true": "hold", "on_false": "ok"},
+        {"id": "hold", "type": "action", "action": "block", "reason": "over 10000"},
+        {"id": "ok", "type": "action", "action": "allow"}]});
+    assert_eq!(call("POST", "/api/v1/workflows", Some(wf)).0, 201);
+    let mut event_ids = Vec::new();
+    for total in [15000, 50, 20000] {
+        let (_, sent) = call(
+            "POST",
+            "/api/v1/events",
+            Some(
+                json!({"event_type": "order.checkout.initiated", "source": "shop", "payload": {"order": {"total": total}}}),
+            ),
+        );
+        event_ids.push(sent["event_id"].as_str().unwrap().to_owned());
+    }
+    call(
+        "POST",
+        "/api/v1/events",
+        Some(json!({"event_type": "cart.updated", "payload": {}})),
+    );
+    let list = |path: &str, field: &str| -> Vec<Value> {
+        let (status, v) = call("GET", path, None);
+        assert_eq!(status, 200, "{path}: {v}");
+        v[field].as_array().unwrap().clone()
+    };
+    assert_eq!(list("/api/v1/events", "events").len(), 4);
+    assert_eq!(
+        list("/api/v1/events?event_type=cart.updated", "events").len(),
+        1
+    );
+    assert_eq!(
+        list(
+            "/api/v1/events?type=order.checkout.initiated&source=shop",
+            "events"
+        )
+        .len(),
+        3
+    );
+    let (_, first) = call("GET", "/api/v1/events?limit=2", None);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = list(&format!("/api/v1/events?limit=2&cursor={cursor}"), "events");
+    assert_eq!(rest.len(), 2);
+    assert!(rest.iter().all(|e| {
+        first["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["id"] != e["id"])
+    }));
+    let (status, ev) = call("GET", &format!("/api/v1/events/{}", event_ids[0]), None);
+    assert_eq!(status, 200);
+    assert_eq!(ev["payload"]["order"]["total"], json!(15000));
+    assert_eq!(ev["triggered"][0]["workflow_id"], json!("order_check"));
+    assert_eq!(ev["triggered"][0]["decision"], json!("block"));
+    assert_eq!(call("GET", "/api/v1/events/nope", None).0, 404);
+
+    assert_eq!(
+        list("/api/v1/executions?decision=block", "executions").len(),
+        2
+    );
+    assert_eq!(
+        list(
+            "/api/v1/executions?status=completed&decision=allow",
+            "executions"
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        list(
+            "/api/v1/executions?event_type=order.checkout.initiated",
+            "executions"
+        )
+        .len(),
+        3
+    );
+    assert_eq!(
+        list("/api/v1/executions?event_type=cart.updated", "executions").len(),
+        0
+    );
+    assert_eq!(
+        list(
+            "/api/v1/executions?since=2999-01-01T00:00:00Z",
+            "executions"
+        )
+        .len(),
+        0
+    );
+    assert_eq!(
+        list(
+            "/api/v1/executions?until=2999-01-01T00:00:00Z",
+            "executions"
+        )
+        .len(),
+        3
+    );
+    assert_eq!(call("GET", "/api/v1/executions?since=monday", None).0, 400);
+    let (_, page) = call("GET", "/api/v1/executions?limit=2", None);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let last = list(
+        &format!("/api/v1/executions?limit=2&cursor={cursor}"),
+        "executions",
+    );
+    assert_eq!(last.len(), 1);
+    // Seed 004's paths.
+    let runs = list("/api/v1/workflows/order_check/runs/", "executions");
+    assert_eq!(runs.len(), 3);
+    let run_id = ev["triggered"][0]["execution_id"].as_str().unwrap();
+    assert_eq!(
+        call("GET", &format!("/api/v1/workflow-runs/{run_id}/"), None).0,
+        200
+    );
+
+    // The trace: start, each step with what it compared or did, end.
+    let (status, trace) = call("GET", &format!("/api/v1/executions/{run_id}/trace"), None);
+    assert_eq!(status, 200, "{trace}");
+    let timeline = trace["timeline"].as_array().unwrap();
+    let kinds: Vec<&str> = timeline
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["started", "step", "step", "finished"], "{trace}");
+    assert_eq!(
+        timeline[0]["trigger_event"],
+        json!("order.checkout.initiated")
+    );
+    let check = &timeline[1];
+    assert_eq!(check["step_id"], json!("check"));
+    assert_eq!(
+        check["input"]["condition"],
+        json!({"field": "order.total", "operator": "gte", "expected": 10000, "actual": 15000, "result": true})
+    );
+    assert!(check["at"].is_string());
+    assert_eq!(timeline[2]["output"]["reason"], json!("over 10000"));
+    assert_eq!(timeline[3]["decision"], json!("block"));
+
+    let (_, t) = call("POST", "/api/v1/tenants", Some(json!({"name": "Other"})));
+    let (_, k) = call(
+        "POST",
+        "/api/v1/api-keys",
+        Some(
+            json!({"tenant_id": t["id"], "environment": "production", "role": "admin", "name": "o"}),
+        ),
+    );
+    let other = k["key"].as_str().unwrap();
+    assert_eq!(
+        server
+            .with(
+                other,
+                "GET",
+                &format!("/api/v1/events/{}", event_ids[0]),
+                None
+            )
+            .0,
+        404
+    );
+    assert_eq!(
+        server
+            .with(
+                other,
+                "GET",
+                &format!("/api/v1/executions/{run_id}/trace"),
+                None
+            )
+            .0,
+        404
+    );
+    assert_eq!(
+        server
+            .with(
+                other,
+                "GET",
+                &format!("/api/v1/workflow-runs/{run_id}/"),
+                None
+            )
+            .0,
+        404
+    );
+    let (_, none) = server.with(other, "GET", "/api/v1/events", None);
+    assert_eq!(none["events"], json!([]));
+    let _ = std::fs::remove_dir_all(dir);
+}
