@@ -28,7 +28,7 @@ pub use duration::Duration;
 pub use env::{Env, Rules};
 pub use model::Workflow;
 pub use template::{Template, TemplateValue};
-pub use validate::{Validated, validate_value, validate_workflow_text};
+pub use validate::{Validated, read_rule, validate_rule, validate_value, validate_workflow_text};
 
 // Problems with a definition are diagnostics (`diag`), and unreadable documents are
 // `document::DocumentError`: this crate has no other errors.

@@ -81,6 +81,50 @@ pub fn validate_workflow_text(
 }
 
 /// Validates a workflow already parsed into a JSON value.
+/// Reads a rule kept on its own (seed 000 §3.3: `rule_id`, `name`, `type`, `conditions`): the
+/// rule, or every problem found. The rules it refers to must be in `rules`; it may not refer to
+/// itself.
+pub fn validate_rule(value: &Value, rules: &Rules) -> Result<crate::env::Rule, Vec<Diagnostic>> {
+    let catalog = crate::catalog::BuiltinCatalog::new();
+    let mut reader = Reader::new(&catalog);
+    let rule = reader.rule(value, "$");
+    let mut diags = reader.diags;
+    if let Some(r) = &rule {
+        let mut refs = Vec::new();
+        r.condition.rule_refs(&mut refs);
+        for id in refs {
+            if id == r.id {
+                diags.push(
+                    Code::UnknownRule,
+                    "$.conditions",
+                    "a rule cannot refer to itself",
+                );
+            } else if !rules.contains(&id) {
+                diags.push(
+                    Code::UnknownRule,
+                    "$.conditions",
+                    format!("unknown rule '{id}'"),
+                );
+            }
+        }
+    }
+    match rule {
+        Some(r) if !diags.has_errors() => Ok(r),
+        _ => Err(diags.0),
+    }
+}
+
+/// Reads a stored rule again without checking the rules it refers to (they may have gone
+/// since; a missing rule evaluates to false).
+pub fn read_rule(value: &Value) -> Result<crate::env::Rule, Vec<Diagnostic>> {
+    let catalog = crate::catalog::BuiltinCatalog::new();
+    let mut reader = Reader::new(&catalog);
+    match reader.rule(value, "$") {
+        Some(r) if !reader.diags.has_errors() => Ok(r),
+        _ => Err(reader.diags.0),
+    }
+}
+
 pub fn validate_value(value: &Value, catalog: &dyn ActionCatalog, rules: &Rules) -> Validated {
     let mut reader = Reader::new(catalog);
     let workflow = reader.workflow(value);

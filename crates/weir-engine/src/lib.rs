@@ -56,6 +56,8 @@ struct Indexed {
     version: i64,
     enabled: bool,
     workflow: Arc<Workflow>,
+    /// The scope's rules with the workflow's own.
+    rules: Arc<Rules>,
 }
 
 /// What an event started.
@@ -129,6 +131,8 @@ pub struct Engine {
     node: String,
     lease_ms: i64,
     index: RwLock<HashMap<Scope, Vec<Arc<Indexed>>>>,
+    /// Each scope's stored rules (seed 000 §3.3), read again with the trigger index.
+    rules: RwLock<HashMap<Scope, Arc<Rules>>>,
     versions: Mutex<HashMap<(Scope, String, i64), Arc<Workflow>>>,
     actions: Actions,
     progress: broadcast::Sender<Progress>,
@@ -174,6 +178,7 @@ impl Engine {
             node: format!("node-{}", uuid::Uuid::now_v7()),
             lease_ms,
             index: RwLock::new(HashMap::new()),
+            rules: RwLock::new(HashMap::new()),
             versions: Mutex::new(HashMap::new()),
             actions,
             progress,
@@ -195,12 +200,40 @@ impl Engine {
         self.progress.subscribe()
     }
 
+    /// Reads a stored version again. It was checked when stored; a rule it names may have been
+    /// deleted since (and then evaluates to false), so an unknown rule does not stop it.
     fn parse(&self, definition: &Value) -> Result<Workflow> {
         let validated = validate_value(definition, &self.catalog, &Rules::default());
-        let diagnostics = validated.diagnostics.clone();
-        validated
-            .into_valid()
-            .map_err(|_| Error::Invalid(diagnostics))
+        let blocking = validated
+            .errors()
+            .any(|d| d.code != weir_core::Code::UnknownRule);
+        match validated.workflow {
+            Some(wf) if !blocking => Ok(wf),
+            _ => Err(Error::Invalid(validated.diagnostics)),
+        }
+    }
+
+    /// The scope's stored rules.
+    pub fn scope_rules(&self, scope: &Scope) -> Arc<Rules> {
+        self.rules
+            .read()
+            .expect("rules lock")
+            .get(scope)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The rules a workflow's conditions see: the scope's, and its own over them.
+    fn rules_for(&self, scope: &Scope, wf: &Workflow) -> Arc<Rules> {
+        let base = self.scope_rules(scope);
+        if wf.rules.is_empty() {
+            return base;
+        }
+        let mut merged = (*base).clone();
+        for r in &wf.rules {
+            merged.insert(r.clone());
+        }
+        Arc::new(merged)
     }
 
     /// Validates and stores a new version of a workflow, and puts it in the trigger index.
@@ -209,7 +242,7 @@ impl Engine {
         scope: &Scope,
         definition: &Value,
     ) -> Result<(WorkflowVersion, Vec<Diagnostic>)> {
-        let validated = validate_value(definition, &self.catalog, &Rules::default());
+        let validated = validate_value(definition, &self.catalog, &self.scope_rules(scope));
         let warnings: Vec<Diagnostic> = validated.warnings().cloned().collect();
         let diagnostics = validated.diagnostics.clone();
         let wf = validated
@@ -227,8 +260,22 @@ impl Engine {
         Ok((stored, warnings))
     }
 
-    /// Rebuilds the trigger index of one scope from the store.
+    /// Rebuilds the rules and the trigger index of one scope from the store.
     pub async fn refresh(&self, scope: &Scope) -> Result<()> {
+        let mut rules = Rules::default();
+        for r in self.store.rules(scope).await? {
+            match weir_core::read_rule(&r.definition) {
+                Ok(mut rule) => {
+                    rule.enabled = rule.enabled && r.enabled;
+                    rules.insert(rule);
+                }
+                Err(_) => eprintln!("weir: stored rule '{}' does not read back", r.rule_id),
+            }
+        }
+        self.rules
+            .write()
+            .expect("rules lock")
+            .insert(scope.clone(), Arc::new(rules));
         let mut entries = Vec::new();
         for v in self.store.workflows(scope).await? {
             let workflow = self.workflow(scope, &v.workflow_id, v.version).await?;
@@ -236,6 +283,7 @@ impl Engine {
                 workflow_id: v.workflow_id,
                 version: v.version,
                 enabled: v.enabled,
+                rules: self.rules_for(scope, &workflow),
                 workflow,
             }));
         }
@@ -254,7 +302,6 @@ impl Engine {
         Ok(())
     }
 
-    /// A workflow version, parsed once and cached.
     /// A workflow version, parsed once and cached.
     pub async fn workflow(&self, scope: &Scope, id: &str, version: i64) -> Result<Arc<Workflow>> {
         let key = (scope.clone(), id.to_owned(), version);
@@ -287,8 +334,6 @@ impl Engine {
         source: Option<&str>,
         idempotency_key: Option<&str>,
     ) -> Result<Ingest> {
-        let rules = Rules::default();
-        let env = live_env(&rules);
         let root = weir_core::context::payload_root(payload);
         let matching: Vec<Arc<Indexed>> = {
             let index = self.index.read().expect("index lock");
@@ -297,6 +342,7 @@ impl Engine {
                     .iter()
                     .filter(|e| e.enabled)
                     .filter(|e| {
+                        let env = live_env(&e.rules);
                         e.workflow.triggers.iter().any(|t| {
                             matches!(&t.kind, TriggerKind::Event { event, .. } if event_matches(event, event_type))
                                 && t.conditions.as_ref().is_none_or(|c| c.eval(&root, &env))
@@ -317,6 +363,7 @@ impl Engine {
                 event: Some(event_type),
                 payload,
             };
+            let env = live_env(&m.rules);
             let (exec, fx) = Execution::start(&m.workflow, start, &env);
             let mut round = Round::default();
             let mut performs = Vec::new();
@@ -502,7 +549,7 @@ impl Engine {
         let wf = self
             .workflow(&scope, &claim.workflow_id, claim.workflow_version)
             .await?;
-        let rules = Rules::default();
+        let rules = self.rules_for(&scope, &wf);
         let mut exec: Option<Execution> = if claim.state.get("pending").is_some() {
             None
         } else {

@@ -30,6 +30,7 @@ mod access;
 mod approvals;
 mod events;
 mod params;
+mod rules;
 mod workflows;
 
 use access::{Perm, audit, authorize_for};
@@ -179,6 +180,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/tenants/{id}", get(access::get_tenant))
         .route("/api/v1/audit", get(access::list_audit))
+        .route(
+            "/api/v1/rules",
+            post(rules::post_rule).get(rules::list_rules),
+        )
+        .route(
+            "/api/v1/rules/{id}",
+            get(rules::get_rule)
+                .put(rules::put_rule)
+                .delete(rules::delete_rule),
+        )
+        .route("/api/v1/rules/{id}/test", post(rules::test_rule))
         .route("/api/v1/approvals", get(approvals::list_approvals))
         .route("/api/v1/approvals/{id}", get(approvals::get_approval))
         .route("/api/v1/approvals/{id}/approve", post(approvals::approve))

@@ -17,6 +17,7 @@ mod approvals;
 mod batch;
 mod events;
 mod native;
+mod rules;
 mod sql;
 pub mod testing;
 mod versions;
@@ -332,6 +333,15 @@ pub struct ExecutionFilter {
     pub offset: i64,
 }
 
+/// A stored rule (seed 000 §3.3), as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleRow {
+    pub rule_id: String,
+    pub definition: Value,
+    pub enabled: bool,
+    pub updated_ms: i64,
+}
+
 /// A stored event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
@@ -521,6 +531,19 @@ pub trait Store: Send + Sync {
     async fn retry_execution(&self, scope: &Scope, id: &str) -> Result<()>;
 
     async fn approval(&self, scope: &Scope, id: &str) -> Result<Option<Approval>>;
+    /// Creates or replaces a rule; `true` when it is new.
+    async fn put_rule(
+        &self,
+        scope: &Scope,
+        rule_id: &str,
+        definition: &Value,
+        enabled: bool,
+    ) -> Result<bool>;
+    /// The scope's rules, by id.
+    async fn rules(&self, scope: &Scope) -> Result<Vec<RuleRow>>;
+    async fn rule(&self, scope: &Scope, rule_id: &str) -> Result<Option<RuleRow>>;
+    /// NotFound when there is no such rule.
+    async fn delete_rule(&self, scope: &Scope, rule_id: &str) -> Result<()>;
     /// The scope's events, newest first.
     async fn events(&self, scope: &Scope, filter: &EventFilter) -> Result<Vec<EventRow>>;
     async fn event(&self, scope: &Scope, id: &str) -> Result<Option<EventRow>>;

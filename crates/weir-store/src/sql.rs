@@ -979,6 +979,24 @@ impl Store for SqlStore {
         .await?;
         rows.iter().map(Self::execution_row).collect()
     }
+    async fn put_rule(
+        &self,
+        scope: &Scope,
+        rule_id: &str,
+        definition: &Value,
+        enabled: bool,
+    ) -> Result<bool> {
+        self.upsert_rule(scope, rule_id, definition, enabled).await
+    }
+    async fn rules(&self, scope: &Scope) -> Result<Vec<RuleRow>> {
+        self.list_rules(scope, None).await
+    }
+    async fn rule(&self, scope: &Scope, rule_id: &str) -> Result<Option<RuleRow>> {
+        Ok(self.list_rules(scope, Some(rule_id)).await?.pop())
+    }
+    async fn delete_rule(&self, scope: &Scope, rule_id: &str) -> Result<()> {
+        self.remove_rule(scope, rule_id).await
+    }
     async fn events(&self, scope: &Scope, filter: &EventFilter) -> Result<Vec<EventRow>> {
         self.list_events(scope, None, filter).await
     }

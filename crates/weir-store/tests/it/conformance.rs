@@ -35,6 +35,7 @@ cases!(
     audit_records_are_scoped_filtered_and_paged,
     versions_are_listed_activated_and_enabled_per_scope,
     events_and_executions_are_filtered_and_paged,
+    rules_are_kept_per_scope,
 );
 
 fn scope_b() -> Scope {
@@ -1242,4 +1243,21 @@ async fn events_and_executions_are_filtered_and_paged(s: Arc<dyn Store>) {
         .len(),
         4
     );
+}
+
+async fn rules_are_kept_per_scope(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    let def = json!({"rule_id": "r", "conditions": {"field": "x", "operator": "eq", "value": 1}});
+    assert!(s.put_rule(&a, "r", &def, true).await.unwrap(), "new");
+    assert!(!s.put_rule(&a, "r", &def, false).await.unwrap(), "replaced");
+    let r = s.rule(&a, "r").await.unwrap().unwrap();
+    assert_eq!((r.definition, r.enabled), (def, false));
+    assert!(s.rule(&scope_b(), "r").await.unwrap().is_none());
+    assert!(s.rules(&scope_b()).await.unwrap().is_empty());
+    assert!(matches!(
+        s.delete_rule(&scope_b(), "r").await,
+        Err(Error::NotFound)
+    ));
+    s.delete_rule(&a, "r").await.unwrap();
+    assert!(s.rules(&a).await.unwrap().is_empty());
 }

@@ -1722,3 +1722,153 @@ fn events_and_executions_are_filtered_paged_and_traced() {
     assert_eq!(none["events"], json!([]));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn rules_are_kept_tested_used_by_workflows_and_changed_for_new_runs() {
+    let dir = scratch("rules");
+    let server = Server::start(&dir, free_port());
+    let key = server.key();
+    let call =
+        |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
+    // Seed 000 §3.3's rule, as written.
+    let rule = json!({"rule_id": "check_cart_value", "type": "threshold",
+                      "conditions": {"field": "cart.total", "operator": "greater_than", "value": 1000}});
+    let (status, created) = call("POST", "/api/v1/rules", Some(rule.clone()));
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        (created["type"].clone(), created["enabled"].clone()),
+        (json!("threshold"), json!(true))
+    );
+    assert_eq!(call("POST", "/api/v1/rules", Some(rule)).0, 409);
+    let (status, bad) = call(
+        "POST",
+        "/api/v1/rules",
+        Some(
+            json!({"rule_id": "r2", "conditions": {"field": "x", "operator": "bogus", "value": 1}}),
+        ),
+    );
+    assert_eq!(status, 422, "{bad}");
+    assert!(
+        bad["error"]["details"][0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("$.conditions")
+    );
+    assert_eq!(
+        call(
+            "POST",
+            "/api/v1/rules",
+            Some(json!({"rule_id": "r3", "conditions": {"rule": "nope"}}))
+        )
+        .0,
+        422
+    );
+    assert_eq!(
+        call("POST", "/api/v1/rules", Some(json!({"rule_id": "r4"}))).0,
+        422
+    );
+
+    // Workflows name it, in a trigger and in a condition step.
+    let wf = json!({"workflow_id": "big_carts", "trigger": {"type": "event", "event": "cart.updated", "conditions": {"rule": "check_cart_value"}},
+        "steps": [{"id": "is_big", "type": "condition", "condition": {"rule": "check_cart_value"}, "on_true": "hold", "on_false": "ok"},
+                  {"id": "hold", "type": "action", "action": "block", "reason": "big cart"},
+                  {"id": "ok", "type": "action", "action": "allow"}]});
+    let (status, deployed) = call("POST", "/api/v1/workflows", Some(wf));
+    assert_eq!(status, 201, "{deployed}");
+    let send = |total: i64| {
+        let (_, sent) = call(
+            "POST",
+            "/api/v1/events",
+            Some(json!({"event_type": "cart.updated", "payload": {"cart": {"total": total}}})),
+        );
+        (
+            sent["matched_workflows"].as_array().unwrap().len(),
+            sent["decision"].clone(),
+        )
+    };
+    assert_eq!(send(1500), (1, json!("block")));
+    assert_eq!(send(500), (0, Value::Null));
+
+    // Testing shows each comparison with the values compared.
+    let (status, tested) = call(
+        "POST",
+        "/api/v1/rules/check_cart_value/test",
+        Some(json!({"context": {"cart": {"total": 2500}}})),
+    );
+    assert_eq!(status, 200, "{tested}");
+    assert_eq!(tested["result"], json!(true));
+    assert_eq!(
+        (
+            tested["trace"]["actual"].clone(),
+            tested["trace"]["expected"].clone()
+        ),
+        (json!(2500), json!(1000))
+    );
+    let (_, tested) = call(
+        "POST",
+        "/api/v1/rules/check_cart_value/test",
+        Some(json!({"context": {}})),
+    );
+    assert_eq!(tested["result"], json!(false));
+    assert_eq!(
+        call(
+            "POST",
+            "/api/v1/rules/check_cart_value/test",
+            Some(json!({"context": 5}))
+        )
+        .0,
+        422
+    );
+    assert_eq!(call("POST", "/api/v1/rules/nope/test", None).0, 404);
+
+    // A change applies to what is evaluated next.
+    let (status, _) = call(
+        "PUT",
+        "/api/v1/rules/check_cart_value",
+        Some(json!({"type": "threshold",
+        "conditions": {"field": "cart.total", "operator": "gt", "value": 2000}})),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(send(1500), (0, Value::Null));
+    assert_eq!(send(2500), (1, json!("block")));
+    assert_eq!(call("PUT", "/api/v1/rules/check_cart_value", Some(json!({"rule_id": "other", "conditions": {"field": "a", "operator": "eq", "value": 1}}))).0, 422);
+    assert_eq!(
+        call(
+            "PUT",
+            "/api/v1/rules/nope",
+            Some(json!({"conditions": {"field": "a", "operator": "eq", "value": 1}}))
+        )
+        .0,
+        404
+    );
+    let (_, list) = call("GET", "/api/v1/rules", None);
+    assert_eq!(list["rules"][0]["conditions"]["value"], json!(2000));
+
+    // In use, it stays.
+    let (status, err) = call("DELETE", "/api/v1/rules/check_cart_value", None);
+    assert_eq!(status, 409);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("big_carts")
+    );
+    assert_eq!(
+        call("DELETE", "/api/v1/workflows/big_carts?force=true", None).0,
+        200
+    );
+    assert_eq!(
+        call("DELETE", "/api/v1/rules/check_cart_value", None).0,
+        200
+    );
+    assert_eq!(call("GET", "/api/v1/rules/check_cart_value", None).0, 404);
+    let (_, log) = call("GET", "/api/v1/audit?target=check_cart_value", None);
+    let actions: Vec<&str> = log["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["rule.delete", "rule.update", "rule.create"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
