@@ -189,6 +189,18 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Calle
     if key.expires_ms.is_some_and(|at| at <= now) {
         return Err(unauthorized("unknown, revoked or expired API key"));
     }
+    if let Some(limiter) = &state.limiter
+        && let Err(not_until) = limiter.check_key(&key.id)
+    {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(limiter.clock()));
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "this API key sent more requests than its rate limit allows; retry later",
+        );
+        e.retry_after = Some(wait.as_secs() + 1);
+        return Err(e);
+    }
     Ok(Caller {
         scope: key.scope.clone(),
         agent: agent(headers, &key)?,

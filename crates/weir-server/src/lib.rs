@@ -47,6 +47,8 @@ pub struct AppState {
     /// Known API keys by hash, with when they were looked up: a lookup per request would be a
     /// database read per request. Entries live [`KEY_CACHE_TTL`]; unknown keys are not cached.
     pub keys: std::sync::Mutex<HashMap<String, (ApiKey, std::time::Instant)>>,
+    /// Per-key rate limits, when on.
+    pub limiter: Option<KeyLimiter>,
 }
 
 /// How long a looked-up API key is trusted without asking the store again.
@@ -58,6 +60,7 @@ impl AppState {
             engine,
             store,
             keys: std::sync::Mutex::new(HashMap::new()),
+            limiter: key_limiter(DEFAULT_RATE_LIMIT),
         }
     }
 }
@@ -69,6 +72,8 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     details: Vec<Value>,
+    /// Seconds to wait, for 429.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -78,6 +83,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -104,7 +110,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -225,6 +237,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             )
         })
         .layer(axum::middleware::from_fn(no_control_characters_in_url))
+        .layer(axum::middleware::from_fn(request_timeout))
         .with_state(state)
 }
 
@@ -269,6 +282,30 @@ fn execution_routes(base: &str) -> Router<Arc<AppState>> {
         .route(&format!("{base}/{{id}}/trace"), get(execution_trace))
         .route(&format!("{base}/{{id}}/cancel"), post(cancel_execution))
         .route(&format!("{base}/{{id}}/retry"), post(retry_execution))
+}
+
+/// The longest a request may take, its body included (a synchronous event waits at most
+/// [`MAX_WAIT_MS`]).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Answers 408 to a request that takes longer than [`REQUEST_TIMEOUT`] (a client sending its
+/// body slowly, say). What was written stays written: each write is one transaction.
+async fn request_timeout(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the request took longer than {} s",
+                REQUEST_TIMEOUT.as_secs()
+            ),
+        )
+        .into_response(),
+    }
 }
 
 /// Ids and filters never hold control characters, and some databases refuse them (PostgreSQL
@@ -747,6 +784,24 @@ pub struct ServeConfig {
     pub admin_key: Option<String>,
     /// How long a claim on an execution lasts before another node may take it over.
     pub lease_ms: i64,
+    /// Requests per second per API key (bursts up to twice that); 0 is no limit.
+    pub rate_limit: u32,
+}
+
+/// The default of [`ServeConfig::rate_limit`]: far above what one client of a 2-core server
+/// can send, so it stops runaway clients, not load.
+pub const DEFAULT_RATE_LIMIT: u32 = 50_000;
+
+/// Requests per second per API key, by key id.
+pub type KeyLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// A limiter of `per_second` requests per key with bursts of twice that; `None` for 0.
+pub fn key_limiter(per_second: u32) -> Option<KeyLimiter> {
+    let rate = std::num::NonZeroU32::new(per_second)?;
+    let burst = rate.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1));
+    Some(governor::RateLimiter::keyed(
+        governor::Quota::per_second(rate).allow_burst(burst),
+    ))
 }
 
 /// Opens the store, makes sure there is an admin key, starts the workers, and serves HTTP until
@@ -816,7 +871,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("weir: listening on http://{addr}");
-    let app = router(Arc::new(AppState::new(engine, store)));
+    let mut state = AppState::new(engine, store);
+    state.limiter = key_limiter(config.rate_limit);
+    let app = router(Arc::new(state));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -105,7 +105,12 @@ enum Command {
         /// A PostgreSQL URL (postgres://…) instead of the embedded SQLite database.
         #[arg(long, env = "WEIR_DATABASE_URL")]
         database_url: Option<String>,
-        /// A JSON or YAML file with listen, data_dir and database_url (options win over it).
+        /// Requests per second each API key may make (bursts up to twice that); 0 turns the
+        /// limit off. Over it, calls answer 429 with Retry-After.
+        #[arg(long, env = "WEIR_RATE_LIMIT")]
+        rate_limit: Option<u32>,
+        /// A JSON or YAML file with listen, data_dir, database_url and rate_limit (options win
+        /// over it).
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -189,8 +194,15 @@ fn main() -> ExitCode {
             listen,
             data_dir,
             database_url,
+            rate_limit,
             config,
-        } => cmd_serve(listen, data_dir, database_url, config.as_deref()),
+        } => cmd_serve(
+            listen,
+            data_dir,
+            database_url,
+            rate_limit,
+            config.as_deref(),
+        ),
         Command::Validate {
             files,
             output,
@@ -233,15 +245,19 @@ fn cmd_serve(
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    rate_limit: Option<u32>,
     config: Option<&std::path::Path>,
 ) -> CmdResult {
     let file = match config {
         Some(path) => match read_document(path)? {
             Ok(Value::Object(map)) => {
                 for k in map.keys() {
-                    if !matches!(k.as_str(), "listen" | "data_dir" | "database_url") {
+                    if !matches!(
+                        k.as_str(),
+                        "listen" | "data_dir" | "database_url" | "rate_limit"
+                    ) {
                         return Err(Failure::Usage(format!(
-                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url)",
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit)",
                             path.display()
                         )));
                     }
@@ -275,6 +291,18 @@ fn cmd_serve(
         })
         .unwrap_or_else(|| PathBuf::from("weir-data"));
     let database_url = setting(database_url, "database_url");
+    let rate_limit = match rate_limit {
+        Some(n) => n,
+        None => match file.get("rate_limit") {
+            None => weir_server::DEFAULT_RATE_LIMIT,
+            Some(v) => v
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    Failure::Usage("rate_limit is a whole number of requests per second".into())
+                })?,
+        },
+    };
     let admin_key = std::env::var("WEIR_ADMIN_KEY")
         .ok()
         .filter(|k| !k.is_empty());
@@ -298,6 +326,7 @@ fn cmd_serve(
         database_url,
         admin_key,
         lease_ms,
+        rate_limit,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

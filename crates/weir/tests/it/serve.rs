@@ -1872,3 +1872,51 @@ fn rules_are_kept_tested_used_by_workflows_and_changed_for_new_runs() {
     assert_eq!(actions, ["rule.delete", "rule.update", "rule.create"]);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_key_over_its_rate_limit_gets_429_with_retry_after() {
+    let dir = scratch("ratelimit");
+    let server = Server::start_with(
+        &dir,
+        free_port(),
+        &[("WEIR_ADMIN_KEY", "limited-key"), ("WEIR_RATE_LIMIT", "5")],
+    );
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..40 {
+        let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        s.write_all(
+            b"GET /api/v1/workflows HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer limited-key\r\n\r\n",
+        )
+        .unwrap();
+        let mut raw = String::new();
+        let _ = s.read_to_string(&mut raw);
+        let status: u16 = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
+        if status == 429 {
+            assert!(raw.contains("rate_limited"), "{raw}");
+            retry_after = raw.lines().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("retry-after: ")
+                    .map(str::to_owned)
+            });
+        }
+        statuses.push(status);
+    }
+    assert!(
+        statuses.iter().take(10).all(|s| *s == 200),
+        "a burst of twice the rate passes: {statuses:?}"
+    );
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let wait: u64 = retry_after.expect("Retry-After").trim().parse().unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    // Health checks need no key and are not limited; the limited key recovers.
+    assert_eq!(server.call("GET", "/health", None, None, b"").0, 200);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(
+        server
+            .call("GET", "/api/v1/workflows", Some("limited-key"), None, b"")
+            .0,
+        200
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
