@@ -27,6 +27,7 @@ pub use dryrun::{DryRun, DryRunOptions, dry_run};
 pub use duration::Duration;
 pub use env::{Env, Rules};
 pub use model::Workflow;
+pub use parse::valid_id;
 pub use template::{Template, TemplateValue};
 pub use validate::{Validated, read_rule, validate_rule, validate_value, validate_workflow_text};
 

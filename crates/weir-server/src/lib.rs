@@ -237,6 +237,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             )
         })
         .layer(axum::middleware::from_fn(no_control_characters_in_url))
+        .layer(axum::middleware::from_fn(uniform_errors))
         .layer(axum::middleware::from_fn(request_timeout))
         .with_state(state)
 }
@@ -282,6 +283,46 @@ fn execution_routes(base: &str) -> Router<Arc<AppState>> {
         .route(&format!("{base}/{{id}}/trace"), get(execution_trace))
         .route(&format!("{base}/{{id}}/cancel"), post(cancel_execution))
         .route(&format!("{base}/{{id}}/retry"), post(retry_execution))
+}
+
+/// Gives the one error shape to the answers axum makes itself (a path segment that is not
+/// UTF-8, say): a 4xx or 5xx that is not JSON becomes `{"error": {"code", "message"}}`.
+async fn uniform_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .chars()
+                .take(300)
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    ApiError::new(status, code, message).into_response()
 }
 
 /// The longest a request may take, its body included (a synchronous event waits at most

@@ -100,12 +100,13 @@ pub async fn post_workflow(
         .or_else(|| definition.get("id"))
         .and_then(Value::as_str)
     {
-        Some(id) => state
+        // An id that cannot be one is reported by validation below.
+        Some(id) if weir_core::valid_id(id) => state
             .store
             .workflow(&caller.scope, id)
             .await?
             .map(|w| w.version),
-        None => None,
+        _ => None,
     };
     let (stored, warnings) = store_version(&state, &caller.scope, &definition).await?;
     audit(

@@ -1920,3 +1920,199 @@ fn a_key_over_its_rate_limit_gets_429_with_retry_after() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Every endpoint, each way of calling it.
+const ENDPOINTS: &[(&str, &str)] = &[
+    ("POST", "/api/v1/workflows"),
+    ("GET", "/api/v1/workflows"),
+    ("GET", "/api/v1/workflows/{id}"),
+    ("PUT", "/api/v1/workflows/{id}"),
+    ("DELETE", "/api/v1/workflows/{id}"),
+    ("POST", "/api/v1/workflows/{id}/enable"),
+    ("POST", "/api/v1/workflows/{id}/disable"),
+    ("POST", "/api/v1/workflows/{id}/execute"),
+    ("POST", "/api/v1/workflows/definitions/{id}/trigger"),
+    ("GET", "/api/v1/workflows/{id}/versions"),
+    ("GET", "/api/v1/workflows/{id}/versions/{id}"),
+    ("POST", "/api/v1/workflows/{id}/versions/{id}/activate"),
+    ("GET", "/api/v1/workflows/{id}/runs/"),
+    ("GET", "/api/v1/workflow-runs/{id}/"),
+    ("POST", "/api/v1/events"),
+    ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/events/{id}"),
+    ("GET", "/api/v1/executions"),
+    ("GET", "/api/v1/executions/{id}"),
+    ("GET", "/api/v1/executions/{id}/trace"),
+    ("POST", "/api/v1/executions/{id}/cancel"),
+    ("POST", "/api/v1/workflows/executions/{id}/retry"),
+    ("POST", "/api/v1/tenants"),
+    ("GET", "/api/v1/tenants"),
+    ("GET", "/api/v1/tenants/{id}"),
+    ("POST", "/api/v1/tenants/{id}/environments"),
+    ("POST", "/api/v1/api-keys"),
+    ("GET", "/api/v1/api-keys"),
+    ("GET", "/api/v1/api-keys/{id}"),
+    ("DELETE", "/api/v1/api-keys/{id}"),
+    ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/approvals"),
+    ("GET", "/api/v1/approvals/{id}"),
+    ("POST", "/api/v1/approvals/{id}/approve"),
+    ("POST", "/api/v1/approvals/{id}/reject"),
+    ("POST", "/api/v1/rules"),
+    ("GET", "/api/v1/rules"),
+    ("GET", "/api/v1/rules/{id}"),
+    ("PUT", "/api/v1/rules/{id}"),
+    ("DELETE", "/api/v1/rules/{id}"),
+    ("POST", "/api/v1/rules/{id}/test"),
+];
+
+/// Throws hostile input at every endpoint of one server: nothing answers 5xx or drops the
+/// connection, and nothing is written.
+fn every_endpoint_refuses_hostile_input(server: &Server) {
+    let key = server.key();
+    let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(2 << 20));
+    let yaml_bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
+    let bodies: Vec<(Option<&str>, Vec<u8>)> = vec![
+        (None, b"".to_vec()),
+        (Some("application/json"), b"{".to_vec()),
+        (Some("application/json"), b"[]".to_vec()),
+        (Some("application/json"), b"\"text\"".to_vec()),
+        (Some("application/json"), b"-5e999".to_vec()),
+        (Some("application/json"), b"null".to_vec()),
+        (Some("application/json"), b"{\"zzz\": 1}".to_vec()),
+        (Some("application/json"), br#"{"name": 5, "role": [], "event_type": {}, "payload": 7, "rule_id": 9, "conditions": "x", "input": [], "context": 1, "reason": {}, "workflow_id": "\u0000", "steps": 3, "tenant_id": "default\u0000"}"#.to_vec()),
+        (Some("application/json"), br#"{"event_type": "a b", "payload": {}, "timeout_ms": -1}"#.to_vec()),
+        (Some("application/json"), br#"{"role": "viewer", "name": "n", "expires_at": "9999-99-99"}"#.to_vec()),
+        (Some("application/json"), deep.clone().into_bytes()),
+        (Some("application/json"), huge.clone().into_bytes()),
+        (Some("application/json"), vec![0xff, 0xfe, b'{', 0x80]),
+        (Some("application/yaml"), yaml_bomb.as_bytes().to_vec()),
+        (Some("text/plain"), b"hello".to_vec()),
+    ];
+    let ids = [
+        "x",
+        "%00",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%F0%9F%92%A9",
+        "%FF%FE",
+        &"i".repeat(5000),
+        "1",
+    ];
+    let queries = [
+        "",
+        "?limit=-1",
+        "?limit=abc&limit=2",
+        "?cursor=%00",
+        "?since=x",
+        "?zzz=1",
+        "?force=maybe",
+    ];
+    let mut calls = 0;
+    for (method, template) in ENDPOINTS {
+        for id in ids {
+            let path = template.replace("{id}", id);
+            for q in queries {
+                let (status, body) =
+                    server.call(method, &format!("{path}{q}"), Some(&key), None, b"");
+                assert!(
+                    (200..500).contains(&status),
+                    "{method} {path}{q}: {status} {body}"
+                );
+                if status >= 400 {
+                    assert!(
+                        body["error"]["code"].is_string(),
+                        "{method} {path}{q}: {status} {body}"
+                    );
+                }
+                calls += 1;
+            }
+            if *method == "GET" || *method == "DELETE" {
+                continue;
+            }
+            for (kind, body) in &bodies {
+                let (status, answer) = server.call(method, &path, Some(&key), *kind, body);
+                assert!(
+                    (400..500).contains(&status)
+                        || (*method == "POST" && (200..300).contains(&status) && body.is_empty()),
+                    "{method} {path} with {kind:?} body of {} bytes: {status} {answer}",
+                    body.len()
+                );
+                if status >= 400 && status != 413 {
+                    let code = &answer["error"]["code"];
+                    assert!(
+                        code.is_string() && answer["error"]["message"].is_string(),
+                        "{method} {path}: {answer}"
+                    );
+                }
+                calls += 1;
+            }
+        }
+        // Without a key, or with a wrong one: 401 before anything else.
+        let path = template.replace("{id}", "x");
+        assert_eq!(
+            server.call(method, &path, None, None, b"").0,
+            401,
+            "{method} {path}"
+        );
+        assert_eq!(
+            server.call(method, &path, Some("wrong"), None, b"").0,
+            401,
+            "{method} {path}"
+        );
+    }
+    assert!(calls > 3000, "{calls}");
+    assert_eq!(
+        server.call("GET", "/health", None, None, b"").0,
+        200,
+        "still up"
+    );
+    // Nothing was written by any of it.
+    for (path, field, n) in [
+        ("/api/v1/workflows", "workflows", 0),
+        ("/api/v1/events", "events", 0),
+        ("/api/v1/executions", "executions", 0),
+        ("/api/v1/rules", "rules", 0),
+        ("/api/v1/api-keys", "api_keys", 1),
+        ("/api/v1/tenants", "tenants", 1),
+    ] {
+        let (_, v) = server.get(path);
+        assert_eq!(v[field].as_array().map(Vec::len), Some(n), "{path}: {v}");
+    }
+}
+
+#[test]
+fn every_endpoint_refuses_hostile_input_on_sqlite() {
+    let dir = scratch("hostile");
+    let server = Server::start_with(
+        &dir,
+        free_port(),
+        &[
+            ("WEIR_ADMIN_KEY", "hostile-admin-key"),
+            ("WEIR_RATE_LIMIT", "0"),
+        ],
+    );
+    every_endpoint_refuses_hostile_input(&server);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn every_endpoint_refuses_hostile_input_on_postgres() {
+    let Some(pg) = weir_store::testing::Server::start() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime.block_on(pg.fresh_database("hostile"));
+    let dir = scratch("hostile-pg");
+    let server = Server::start_with(
+        &dir,
+        free_port(),
+        &[
+            ("WEIR_ADMIN_KEY", "hostile-admin-key"),
+            ("WEIR_RATE_LIMIT", "0"),
+            ("WEIR_DATABASE_URL", url.as_str()),
+        ],
+    );
+    every_endpoint_refuses_hostile_input(&server);
+    let _ = std::fs::remove_dir_all(dir);
+}
