@@ -2116,3 +2116,118 @@ fn every_endpoint_refuses_hostile_input_on_postgres() {
     every_endpoint_refuses_hostile_input(&server);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The commands of a README section's `sh` blocks (from its heading to the next `## `).
+fn readme_commands(readme: &str, heading: &str) -> String {
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with(heading))
+        .unwrap_or_else(|| panic!("README has a '## {heading}' section"));
+    let mut script = String::new();
+    for block in section.split("```sh\n").skip(1) {
+        script.push_str(block.split("```").next().unwrap());
+    }
+    script
+}
+
+#[test]
+fn the_readme_and_seed_001_commands_work_as_written() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = scratch("readme");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(repo.join("examples"), dir.join("examples")).unwrap();
+    // As a new user would: `weir serve` with no options, in an empty folder.
+    assert!(
+        std::net::TcpListener::bind(("127.0.0.1", 8080)).is_ok(),
+        "this test runs `weir serve` on its default port 8080, which is taken"
+    );
+    let child = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .arg("serve")
+        .current_dir(&dir)
+        .env_remove("WEIR_ADMIN_KEY")
+        .env_remove("WEIR_DATABASE_URL")
+        .env_remove("WEIR_LISTEN")
+        .env_remove("WEIR_DATA_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Stopped when dropped, even when an assertion fails.
+    let _server = Server {
+        child,
+        port: 8080,
+        dir: dir.clone(),
+        admin_key: None,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", 8080)).is_err() {
+        assert!(Instant::now() < deadline, "weir serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let run = |script: &str| -> String {
+        let out = Command::new("bash")
+            .args(["-euo", "pipefail", "-c", script])
+            .current_dir(&dir)
+            .output()
+            .expect("bash runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{script}\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
+    // `cargo run -p weir --` is the binary this test was built with.
+    let script = readme_commands(&readme, "Try it")
+        .replace("cargo run -p weir --", env!("CARGO_BIN_EXE_weir"));
+    let out = run(&script);
+    assert!(out.contains(r#""decision":"block""#), "{out}");
+    assert!(out.contains(r#""id":"acme""#), "a tenant was made: {out}");
+    assert!(
+        out.contains(r#""role":"editor""#) && out.contains(r#""key":"weir_"#),
+        "{out}"
+    );
+
+    // Seed 001's "Deploy and Test", as written but for the auth header.
+    std::fs::copy(
+        repo.join("examples/seeds/001-readme.workflow.json"),
+        dir.join("high-value-order-approval.json"),
+    )
+    .unwrap();
+    let out = run(r#"
+KEY=$(cat weir-data/admin-api-key)
+# Deploy workflow
+curl -X POST http://localhost:8080/api/v1/workflows \
+  -H "Authorization: Bearer $KEY" \
+  -H "Content-Type: application/json" \
+  -d @high-value-order-approval.json
+
+# Trigger with an event
+curl -X POST http://localhost:8080/api/v1/events \
+  -H "Authorization: Bearer $KEY" \
+  -H "Content-Type: application/json" \
+  -d '{
+    "event_type": "order.checkout.initiated",
+    "payload": {"order": {"id": "ord_123", "total": 15000}}
+  }'
+
+# View execution
+curl -H "Authorization: Bearer $KEY" http://localhost:8080/api/v1/executions
+"#);
+    // curl prints the three answers one after another; the last is the list.
+    let last = out.rfind(r#"{"executions""#).unwrap_or(0);
+    let listed: Value = serde_json::from_str(&out[last..]).unwrap_or(Value::Null);
+    let blocked = listed["executions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{out}"))
+        .iter()
+        .any(|e| {
+            e["workflow_id"] == json!("high_value_order_approval")
+                && e["decision"] == json!("block")
+        });
+    assert!(blocked, "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}
