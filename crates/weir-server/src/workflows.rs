@@ -336,7 +336,8 @@ pub async fn list_versions(
     let list: Vec<Value> = versions
         .iter()
         .map(|v| {
-            json!({ "version": v.version, "name": v.definition.get("name"), "created_at": time(Some(v.created_ms)),
+            json!({ "version": v.version, "declared_version": v.definition.get("version"),
+                    "name": v.definition.get("name"), "created_at": time(Some(v.created_ms)),
                     "current": Some(v.version) == current })
         })
         .collect();

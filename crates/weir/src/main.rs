@@ -40,6 +40,9 @@ macro_rules! errln {
     ($($t:tt)*) => { $crate::emit_err(&format!("{}\n", format_args!($($t)*))) };
 }
 
+// After the output macros, which it uses.
+mod remote;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -113,6 +116,100 @@ enum Command {
         /// over it).
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+    /// Deploy workflow files to a server: each becomes a workflow, or a new version of it.
+    Deploy {
+        /// JSON or YAML workflow files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// List a server's workflows.
+    List {
+        /// Only the enabled ones.
+        #[arg(long)]
+        enabled: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Show a workflow's latest executions; with --tail, follow new ones as they start.
+    Logs {
+        workflow: String,
+        /// Keep printing new executions until interrupted.
+        #[arg(long)]
+        tail: bool,
+        /// How many recent executions to show first.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// List a workflow's versions, or make one current (a rollback).
+    Version {
+        workflow: String,
+        /// A version number, or the `version` a definition declares (like 2.0.0).
+        version: Option<String>,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// List a server's executions, newest first.
+    Executions {
+        /// Only this workflow's.
+        #[arg(long)]
+        workflow: Option<String>,
+        /// Only those in this status (running, waiting, completed, failed, cancelled).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Approve a pending approval.
+    Approve {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Reject a pending approval.
+    Reject {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Send an event to a server; prints the decision and the executions it started.
+    Emit {
+        /// The event type, like order.checkout.initiated.
+        event: String,
+        /// The payload: JSON text, @FILE, or @- for standard input.
+        #[arg(long, default_value = "{}")]
+        payload: String,
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Deploy a starter workflow from a template to a server.
+    Create {
+        /// The template (see `weir templates`).
+        #[arg(long)]
+        template: String,
+        /// The workflow's name (its id is made from it); the template's name by default.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        remote: remote::Remote,
     },
     /// Check workflow files; print every problem with its JSON path.
     ///
@@ -225,6 +322,69 @@ fn main() -> ExitCode {
             stdout,
         } => cmd_fmt(&files, check, stdout),
         Command::Convert { file, to, out } => cmd_convert(&file, to.into(), out.as_deref()),
+        Command::Deploy { files, remote } => remote_cmd(&remote, |c| remote::deploy(c, &files)),
+        Command::List {
+            enabled,
+            output,
+            remote,
+        } => remote_cmd(&remote, |c| {
+            remote::list(c, enabled, output == Output::Json)
+        }),
+        Command::Logs {
+            workflow,
+            tail,
+            limit,
+            remote,
+        } => remote_cmd(&remote, |c| remote::logs(c, &workflow, tail, limit)),
+        Command::Version {
+            workflow,
+            version,
+            remote,
+        } => remote_cmd(&remote, |c| {
+            remote::version(c, &workflow, version.as_deref())
+        }),
+        Command::Executions {
+            workflow,
+            status,
+            limit,
+            output,
+            remote,
+        } => remote_cmd(&remote, |c| {
+            remote::executions(
+                c,
+                workflow.as_deref(),
+                status.as_deref(),
+                limit,
+                output == Output::Json,
+            )
+        }),
+        Command::Approve { id, reason, remote } => {
+            remote_cmd(&remote, |c| remote::decide(c, &id, true, reason.as_deref()))
+        }
+        Command::Reject { id, reason, remote } => remote_cmd(&remote, |c| {
+            remote::decide(c, &id, false, reason.as_deref())
+        }),
+        Command::Emit {
+            event,
+            payload,
+            idempotency_key,
+            output,
+            remote,
+        } => remote_cmd(&remote, |c| {
+            let payload = read_payload(&payload, "--payload")?;
+            remote::emit(
+                c,
+                &event,
+                &payload,
+                idempotency_key.as_deref(),
+                output == Output::Json,
+            )
+        }),
+        Command::Create {
+            template,
+            name,
+            remote,
+        } => remote_cmd(&remote, |c| remote::create(c, &template, name.as_deref())),
     };
     match result {
         Ok(code) => code,
@@ -240,6 +400,16 @@ fn main() -> ExitCode {
 }
 
 type CmdResult = Result<ExitCode, Failure>;
+
+/// Runs a command against a server.
+fn remote_cmd(
+    remote: &remote::Remote,
+    run: impl FnOnce(&remote::Client) -> Result<(), Failure>,
+) -> CmdResult {
+    let client = remote::Client::new(remote)?;
+    run(&client)?;
+    Ok(ExitCode::SUCCESS)
+}
 
 fn cmd_serve(
     listen: Option<String>,

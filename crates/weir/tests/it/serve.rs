@@ -2231,3 +2231,163 @@ curl -H "Authorization: Bearer $KEY" http://localhost:8080/api/v1/executions
     assert!(blocked, "{out}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Runs the `weir` command against a server; returns its exit code, stdout and stderr.
+fn weir_cli(server: &Server, key: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .env("WEIR_SERVER", format!("http://127.0.0.1:{}", server.port))
+        .env("WEIR_API_KEY", key)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_remote_cli_drives_a_server() {
+    let dir = scratch("cli");
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", "cli-admin-key")]);
+    let key = "cli-admin-key";
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let seed = repo.join("examples/seeds/001-readme.workflow.json");
+    let seed = seed.to_str().unwrap();
+    let ok = |args: &[&str]| -> String {
+        let (code, out, err) = weir_cli(&server, key, args);
+        assert_eq!(code, 0, "weir {args:?}: {out} {err}");
+        out
+    };
+    assert!(ok(&["deploy", seed]).contains("deployed high_value_order_approval version 1"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("broken.json");
+    std::fs::write(
+        &broken,
+        r#"{"workflow_id": "b", "trigger": {"type": "event", "event": "x"}, "steps": 5}"#,
+    )
+    .unwrap();
+    let (code, _, err) = weir_cli(&server, key, &["deploy", broken.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("422") && err.contains("$.steps"), "{err}");
+    assert!(ok(&["list"]).contains("high_value_order_approval"));
+    let listed: Value =
+        serde_json::from_str(&ok(&["list", "--enabled", "--output", "json"])).unwrap();
+    assert_eq!(listed["workflows"].as_array().unwrap().len(), 1);
+    let emitted = ok(&[
+        "emit",
+        "order.checkout.initiated",
+        "--payload",
+        r#"{"order": {"id": "o1", "total": 15000}}"#,
+    ]);
+    assert!(emitted.contains("decision block"), "{emitted}");
+    assert!(ok(&["executions", "--workflow", "high_value_order_approval"]).contains("block"));
+
+    // Versions: a second, declared 2.0.0; roll back by number, forward by declared version.
+    let mut v2: Value = serde_json::from_str(&std::fs::read_to_string(seed).unwrap()).unwrap();
+    v2["version"] = json!("2.0.0");
+    let v2_file = dir.join("v2.json");
+    std::fs::write(&v2_file, v2.to_string()).unwrap();
+    assert!(ok(&["deploy", v2_file.to_str().unwrap()]).contains("version 2"));
+    let versions = ok(&["version", "high_value_order_approval"]);
+    assert_eq!(versions.lines().count(), 3, "{versions}");
+    assert!(ok(&["version", "high_value_order_approval", "1"]).contains("now runs version 1"));
+    assert!(ok(&["version", "high_value_order_approval", "2.0.0"]).contains("now runs version 2"));
+    assert_eq!(
+        weir_cli(
+            &server,
+            key,
+            &["version", "high_value_order_approval", "9.9.9"]
+        )
+        .0,
+        1
+    );
+
+    // Approvals.
+    let ask = dir.join("ask.json");
+    std::fs::write(&ask, json!({"workflow_id": "ask", "trigger": {"type": "event", "event": "ask"}, "steps": [
+        {"id": "ask", "type": "approval", "approver_role": "manager", "timeout": "1h", "on_approve": "ok", "on_reject": "no"},
+        {"id": "ok", "type": "action", "action": "allow"}, {"id": "no", "type": "action", "action": "block"}]}).to_string()).unwrap();
+    ok(&["deploy", ask.to_str().unwrap()]);
+    ok(&["emit", "ask"]);
+    let pending = poll(&server, key, "/api/v1/approvals?status=pending", |v| {
+        v["approvals"].as_array().unwrap().len() == 1
+    });
+    let id = pending["approvals"][0]["id"].as_str().unwrap().to_owned();
+    assert!(ok(&["approve", &id, "--reason", "fine"]).contains("approved"));
+    let (code, _, err) = weir_cli(&server, key, &["reject", &id]);
+    assert_eq!(code, 1);
+    assert!(err.contains("409"), "{err}");
+
+    // logs --tail prints new executions as they start.
+    let mut tail = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["logs", "high_value_order_approval", "--tail"])
+        .env("WEIR_SERVER", format!("http://127.0.0.1:{}", server.port))
+        .env("WEIR_API_KEY", key)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = tail.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the existing execution");
+    assert!(first.contains("block"), "{first}");
+    let (_, sent) = server.with(key, "POST", "/api/v1/events", Some(json!({"event_type": "order.checkout.initiated", "payload": {"order": {"id": "o2", "total": 5}}})));
+    let new_id = sent["executions"][0]["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let line = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the new execution, live");
+        if line.contains(&new_id) {
+            break line;
+        }
+    };
+    assert!(line.contains("allow"), "{line}");
+    let _ = tail.kill();
+    let _ = tail.wait();
+
+    // A template, straight to the server.
+    let created = ok(&[
+        "create",
+        "--template",
+        "order-approval",
+        "--name",
+        "Big orders",
+    ]);
+    assert!(
+        created.contains("created big_orders version 1"),
+        "{created}"
+    );
+    // A wrong key is refused (1); a server that is not there is a usage problem (2).
+    let (code, _, err) = weir_cli(&server, "wrong", &["list"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("401"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args([
+            "list",
+            "--server",
+            &format!("http://127.0.0.1:{}", free_port()),
+            "--api-key",
+            "k",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(dir);
+}

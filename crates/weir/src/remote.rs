@@ -1,0 +1,404 @@
+//! The commands that talk to a running server (seed 000 §8.1): deploy, list, logs, version,
+//! executions, approve, reject, emit, create. The server is `--server` / `WEIR_SERVER`
+//! (default `http://127.0.0.1:8080`); the key is `--api-key` / `WEIR_API_KEY`, else the admin
+//! key a local `weir serve` wrote to `./weir-data/admin-api-key`.
+//!
+//! Exit codes as elsewhere: 0 done, 1 the server refused (its error is printed), 2 usage or the
+//! server cannot be reached.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::input::Failure;
+
+/// Where the server is and how to call it.
+#[derive(Args, Clone)]
+pub struct Remote {
+    /// The server's base URL.
+    #[arg(long, env = "WEIR_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// The API key (default: ./weir-data/admin-api-key, as a local `weir serve` writes it).
+    #[arg(long, env = "WEIR_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+}
+
+pub struct Client {
+    base: String,
+    key: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Client {
+    pub fn new(remote: &Remote) -> Result<Client, Failure> {
+        let key = match &remote.api_key {
+            Some(k) => k.clone(),
+            None => std::fs::read_to_string("weir-data/admin-api-key")
+                .map(|k| k.trim().to_owned())
+                .map_err(|_| {
+                    Failure::Usage(
+                        "no API key: pass --api-key or set WEIR_API_KEY (a local `weir serve` writes its admin key to ./weir-data/admin-api-key)".into(),
+                    )
+                })?,
+        };
+        let base = remote.server.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Failure::Usage(format!(
+                "--server '{base}' is not an http:// or https:// URL"
+            )));
+        }
+        // One crypto provider for the whole binary (rustls with ring).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(100))
+            .build()
+            .map_err(|e| Failure::Usage(format!("cannot make an HTTP client: {e}")))?;
+        Ok(Client { base, key, http })
+    }
+
+    /// Sends a request; the answer's JSON when it is 2xx, else the server's error as a
+    /// `Check` failure (exit 1). An unreachable server is a `Usage` failure (exit 2).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<Value, Failure> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| Failure::Usage(format!("bad method {method}")))?;
+        let url = format!("{}{path}", self.base);
+        let mut request = self.http.request(method, &url).bearer_auth(&self.key);
+        if let Some((content_type, bytes)) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes);
+        }
+        let response = request
+            .send()
+            .map_err(|e| Failure::Usage(format!("cannot reach {}: {e}", self.base)))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .map_err(|e| Failure::Usage(format!("{url}: the answer did not arrive: {e}")))?;
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if status.is_success() {
+            return Ok(value);
+        }
+        let mut message = format!(
+            "{} {}",
+            status.as_u16(),
+            value["error"]["message"]
+                .as_str()
+                .unwrap_or("the server refused")
+        );
+        for d in value["error"]["details"].as_array().into_iter().flatten() {
+            message.push_str(&format!(
+                "\n  {}: {}",
+                d["path"].as_str().unwrap_or("$"),
+                d["message"].as_str().unwrap_or("")
+            ));
+        }
+        Err(Failure::Check(message))
+    }
+
+    pub fn json(&self, method: &str, path: &str, body: &Value) -> Result<Value, Failure> {
+        self.call(
+            method,
+            path,
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+    }
+}
+
+/// Percent-encodes a path segment or query value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn print_json(v: &Value) {
+    outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `weir deploy FILE...`: stores each file as a workflow, or as a new version of it.
+pub fn deploy(client: &Client, files: &[PathBuf]) -> Result<(), Failure> {
+    for file in files {
+        let bytes = crate::input::read_bytes(file)?;
+        let content_type = match file.extension().and_then(|e| e.to_str()) {
+            Some("yaml" | "yml") => "application/yaml",
+            _ => "application/json",
+        };
+        let stored = client
+            .call("POST", "/api/v1/workflows", Some((content_type, bytes)))
+            .map_err(|e| match e {
+                Failure::Check(m) => Failure::Check(format!("{}: {m}", file.display())),
+                other => other,
+            })?;
+        outln!(
+            "deployed {} version {}{}",
+            text(&stored["workflow_id"]),
+            text(&stored["version"]),
+            if stored["enabled"] == json!(false) {
+                " (disabled)"
+            } else {
+                ""
+            }
+        );
+        for w in stored["warnings"].as_array().into_iter().flatten() {
+            errln!("warning: {}: {}", text(&w["path"]), text(&w["message"]));
+        }
+    }
+    Ok(())
+}
+
+/// `weir list [--enabled]`.
+pub fn list(client: &Client, enabled: bool, as_json: bool) -> Result<(), Failure> {
+    let mut path = "/api/v1/workflows?limit=500".to_owned();
+    if enabled {
+        path.push_str("&enabled=true");
+    }
+    let answer = client.call("GET", &path, None)?;
+    if as_json {
+        print_json(&answer);
+        return Ok(());
+    }
+    outln!("{:<40} {:>7}  {:<8} NAME", "WORKFLOW", "VERSION", "ENABLED");
+    for w in answer["workflows"].as_array().into_iter().flatten() {
+        outln!(
+            "{:<40} {:>7}  {:<8} {}",
+            text(&w["workflow_id"]),
+            text(&w["version"]),
+            text(&w["enabled"]),
+            text(&w["name"])
+        );
+    }
+    Ok(())
+}
+
+fn execution_line(e: &Value) -> String {
+    let why = if e["error"].is_null() {
+        &e["reason"]
+    } else {
+        &e["error"]
+    };
+    format!(
+        "{}  {}  {:<9} {:<5} {}",
+        text(&e["started_at"]),
+        text(&e["id"]),
+        text(&e["status"]),
+        text(&e["decision"]),
+        text(why)
+    )
+}
+
+/// `weir executions [--workflow W] [--status S] [--limit N]`.
+pub fn executions(
+    client: &Client,
+    workflow: Option<&str>,
+    status: Option<&str>,
+    limit: u32,
+    as_json: bool,
+) -> Result<(), Failure> {
+    let mut path = format!("/api/v1/executions?limit={limit}");
+    if let Some(w) = workflow {
+        path.push_str(&format!("&workflow_id={}", enc(w)));
+    }
+    if let Some(s) = status {
+        path.push_str(&format!("&status={}", enc(s)));
+    }
+    let answer = client.call("GET", &path, None)?;
+    if as_json {
+        print_json(&answer);
+        return Ok(());
+    }
+    for e in answer["executions"].as_array().into_iter().flatten() {
+        outln!("{}  {}", text(&e["workflow_id"]), execution_line(e));
+    }
+    Ok(())
+}
+
+/// `weir logs WORKFLOW [--tail]`: its recent executions, oldest first; with `--tail`, then
+/// each new one as it starts, until interrupted.
+pub fn logs(client: &Client, workflow: &str, tail: bool, limit: u32) -> Result<(), Failure> {
+    let path = format!(
+        "/api/v1/executions?workflow_id={}&limit={limit}",
+        enc(workflow)
+    );
+    let first = client.call("GET", &path, None)?;
+    let mut seen: Option<String> = None;
+    let list = first["executions"].as_array().cloned().unwrap_or_default();
+    for e in list.iter().rev() {
+        outln!("{}", execution_line(e));
+    }
+    if let Some(newest) = list.first() {
+        seen = newest["id"].as_str().map(str::to_owned);
+    }
+    if !tail {
+        return Ok(());
+    }
+    // Ids grow with time: anything above the newest seen is new.
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let page = client.call("GET", &path, None)?;
+        let fresh: Vec<&Value> = page["executions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| {
+                seen.as_deref()
+                    .is_none_or(|s| e["id"].as_str().is_some_and(|id| id > s))
+            })
+            .collect();
+        for e in fresh.iter().rev() {
+            outln!("{}", execution_line(e));
+        }
+        if let Some(newest) = fresh.first() {
+            seen = newest["id"].as_str().map(str::to_owned);
+        }
+    }
+}
+
+/// `weir version WORKFLOW [VERSION]`: lists the versions, or makes one current. VERSION is a
+/// stored version number, or the `version` a definition declares (`2.0.0`).
+pub fn version(client: &Client, workflow: &str, version: Option<&str>) -> Result<(), Failure> {
+    let base = format!("/api/v1/workflows/{}/versions", enc(workflow));
+    let listed = client.call("GET", &base, None)?;
+    let versions = listed["versions"].as_array().cloned().unwrap_or_default();
+    let Some(wanted) = version else {
+        outln!(
+            "{:>7}  {:<10} {:<8} CREATED",
+            "VERSION",
+            "DECLARED",
+            "CURRENT"
+        );
+        for v in &versions {
+            outln!(
+                "{:>7}  {:<10} {:<8} {}",
+                text(&v["version"]),
+                text(&v["declared_version"]),
+                if v["current"] == json!(true) { "*" } else { "" },
+                text(&v["created_at"])
+            );
+        }
+        return Ok(());
+    };
+    let number = match wanted.parse::<i64>() {
+        Ok(n) => n,
+        Err(_) => versions
+            .iter()
+            .rev()
+            .find(|v| v["declared_version"] == json!(wanted))
+            .and_then(|v| v["version"].as_i64())
+            .ok_or_else(|| {
+                Failure::Check(format!("{workflow} has no version declared as '{wanted}'"))
+            })?,
+    };
+    let done = client.call("POST", &format!("{base}/{number}/activate"), None)?;
+    outln!(
+        "{} now runs version {}",
+        text(&done["workflow_id"]),
+        text(&done["version"])
+    );
+    Ok(())
+}
+
+/// `weir approve|reject ID [--reason R]`.
+pub fn decide(
+    client: &Client,
+    id: &str,
+    approve: bool,
+    reason: Option<&str>,
+) -> Result<(), Failure> {
+    let verb = if approve { "approve" } else { "reject" };
+    let body = match reason {
+        Some(r) => json!({ "reason": r }),
+        None => json!({}),
+    };
+    let done = client.json(
+        "POST",
+        &format!("/api/v1/approvals/{}/{verb}", enc(id)),
+        &body,
+    )?;
+    outln!("{} {}", text(&done["id"]), text(&done["status"]));
+    Ok(())
+}
+
+/// `weir emit EVENT --payload JSON`: sends an event; prints the decision and what it started.
+pub fn emit(
+    client: &Client,
+    event: &str,
+    payload: &Value,
+    idempotency_key: Option<&str>,
+    as_json: bool,
+) -> Result<(), Failure> {
+    let mut body = json!({ "event_type": event, "payload": payload });
+    if let Some(k) = idempotency_key {
+        body["idempotency_key"] = json!(k);
+    }
+    let answer = client.json("POST", "/api/v1/events", &body)?;
+    if as_json {
+        print_json(&answer);
+        return Ok(());
+    }
+    outln!(
+        "event {}: decision {}",
+        text(&answer["event_id"]),
+        text(&answer["decision"])
+    );
+    for e in answer["executions"].as_array().into_iter().flatten() {
+        outln!(
+            "  {} {} {} {} {}",
+            text(&e["workflow_id"]),
+            text(&e["execution_id"]),
+            text(&e["status"]),
+            text(&e["decision"]),
+            text(&e["reason"])
+        );
+    }
+    Ok(())
+}
+
+/// `weir create --template T [--name N]`: deploys a starter workflow.
+pub fn create(client: &Client, template: &str, name: Option<&str>) -> Result<(), Failure> {
+    let Some(text_doc) = crate::templates::get(template) else {
+        return Err(Failure::Usage(format!(
+            "no template '{template}'; available: {}",
+            crate::templates::names().join(", ")
+        )));
+    };
+    let mut doc: Value = serde_json::from_str(text_doc)
+        .map_err(|e| Failure::Check(format!("template '{template}' is broken: {e}")))?;
+    let name = name.unwrap_or(template);
+    let id = weir_core::validate::slug_id(name);
+    if id.is_empty() {
+        return Err(Failure::Usage(format!(
+            "'{name}' makes no usable workflow id; use letters or digits"
+        )));
+    }
+    doc["workflow_id"] = json!(id);
+    doc["name"] = json!(name);
+    let stored = client.json("POST", "/api/v1/workflows", &doc)?;
+    outln!(
+        "created {} version {} from template '{template}'",
+        text(&stored["workflow_id"]),
+        text(&stored["version"])
+    );
+    Ok(())
+}
