@@ -660,664 +660,664 @@ impl Server {
 
 #[test]
 fn tenants_keys_and_roles_isolate_and_limit_callers() {
-    let dir = scratch("access");
-    let server = Server::start_with(
-        &dir,
-        free_port(),
+    on_both_backends(
+        "access",
         &[("WEIR_ADMIN_KEY", "root-key-for-tests")],
-    );
-    let root = server.key();
-    let (status, acme) = server.with(
-        &root,
-        "POST",
-        "/api/v1/tenants",
-        Some(json!({"name": "Acme Inc."})),
-    );
-    assert_eq!(status, 201, "{acme}");
-    assert_eq!(acme["id"], json!("acme-inc"));
-    assert_eq!(acme["environments"], json!(["development", "production"]));
-    assert_eq!(
-        server
-            .with(
+        |server, _| {
+            let root = server.key();
+            let (status, acme) = server.with(
                 &root,
                 "POST",
                 "/api/v1/tenants",
-                Some(json!({"name": "again", "id": "acme-inc"}))
-            )
-            .0,
-        409
-    );
-    let new_key = |by: &str, body: Value| {
-        let (status, k) = server.with(by, "POST", "/api/v1/api-keys", Some(body));
-        assert_eq!(status, 201, "{k}");
-        assert!(k["key"].as_str().unwrap().starts_with("weir_"));
-        k
-    };
-    let admin = new_key(
-        &root,
-        json!({"tenant_id": "acme-inc", "environment": "production", "role": "admin", "name": "acme admin"}),
-    );
-    let admin_key = admin["key"].as_str().unwrap().to_owned();
-    // The tenant's admin makes keys for its own tenant only.
-    let viewer = new_key(&admin_key, json!({"role": "viewer", "name": "dashboards"}));
-    assert_eq!(
-        (
-            viewer["tenant_id"].clone(),
-            viewer["environment"].clone(),
-            viewer["permissions"].clone()
-        ),
-        (
-            json!("acme-inc"),
-            json!("production"),
-            json!(["workflows:read"])
-        )
-    );
-    let viewer_key = viewer["key"].as_str().unwrap().to_owned();
-    let dev = new_key(
-        &admin_key,
-        json!({"environment": "development", "role": "editor", "name": "dev"}),
-    );
-    let dev_key = dev["key"].as_str().unwrap().to_owned();
-    assert_eq!(
-        server
-            .with(
+                Some(json!({"name": "Acme Inc."})),
+            );
+            assert_eq!(status, 201, "{acme}");
+            assert_eq!(acme["id"], json!("acme-inc"));
+            assert_eq!(acme["environments"], json!(["development", "production"]));
+            assert_eq!(
+                server
+                    .with(
+                        &root,
+                        "POST",
+                        "/api/v1/tenants",
+                        Some(json!({"name": "again", "id": "acme-inc"}))
+                    )
+                    .0,
+                409
+            );
+            let new_key = |by: &str, body: Value| {
+                let (status, k) = server.with(by, "POST", "/api/v1/api-keys", Some(body));
+                assert_eq!(status, 201, "{k}");
+                assert!(k["key"].as_str().unwrap().starts_with("weir_"));
+                k
+            };
+            let admin = new_key(
+                &root,
+                json!({"tenant_id": "acme-inc", "environment": "production", "role": "admin", "name": "acme admin"}),
+            );
+            let admin_key = admin["key"].as_str().unwrap().to_owned();
+            // The tenant's admin makes keys for its own tenant only.
+            let viewer = new_key(&admin_key, json!({"role": "viewer", "name": "dashboards"}));
+            assert_eq!(
+                (
+                    viewer["tenant_id"].clone(),
+                    viewer["environment"].clone(),
+                    viewer["permissions"].clone()
+                ),
+                (
+                    json!("acme-inc"),
+                    json!("production"),
+                    json!(["workflows:read"])
+                )
+            );
+            let viewer_key = viewer["key"].as_str().unwrap().to_owned();
+            let dev = new_key(
+                &admin_key,
+                json!({"environment": "development", "role": "editor", "name": "dev"}),
+            );
+            let dev_key = dev["key"].as_str().unwrap().to_owned();
+            assert_eq!(
+                server
+                    .with(
+                        &admin_key,
+                        "POST",
+                        "/api/v1/api-keys",
+                        Some(json!({"tenant_id": "default", "role": "admin", "name": "x"}))
+                    )
+                    .0,
+                404,
+                "another tenant is not there for a tenant's admin"
+            );
+            assert_eq!(
+                server
+                    .with(
+                        &admin_key,
+                        "POST",
+                        "/api/v1/tenants",
+                        Some(json!({"name": "mine"}))
+                    )
+                    .0,
+                403
+            );
+            assert_eq!(
+                server
+                    .with(
+                        &viewer_key,
+                        "POST",
+                        "/api/v1/api-keys",
+                        Some(json!({"role": "admin", "name": "x"}))
+                    )
+                    .0,
+                403
+            );
+            let (_, listed) = server.with(&admin_key, "GET", "/api/v1/tenants", None);
+            assert_eq!(listed["tenants"].as_array().unwrap().len(), 1);
+            let (_, listed) = server.with(&root, "GET", "/api/v1/tenants", None);
+            assert_eq!(listed["tenants"].as_array().unwrap().len(), 2);
+            assert_eq!(
+                server
+                    .with(&admin_key, "GET", "/api/v1/tenants/default", None)
+                    .0,
+                404
+            );
+            let (status, keys) = server.with(&admin_key, "GET", "/api/v1/api-keys", None);
+            assert_eq!(status, 200);
+            let keys = keys["api_keys"].as_array().unwrap();
+            assert_eq!(keys.len(), 3, "acme's keys only");
+            assert!(
+                keys.iter().all(|k| k.get("key").is_none()),
+                "a key is shown once"
+            );
+            let (status, env) = server.with(
                 &admin_key,
                 "POST",
-                "/api/v1/api-keys",
-                Some(json!({"tenant_id": "default", "role": "admin", "name": "x"}))
-            )
-            .0,
-        404,
-        "another tenant is not there for a tenant's admin"
-    );
-    assert_eq!(
-        server
-            .with(
-                &admin_key,
-                "POST",
-                "/api/v1/tenants",
-                Some(json!({"name": "mine"}))
-            )
-            .0,
-        403
-    );
-    assert_eq!(
-        server
-            .with(
-                &viewer_key,
-                "POST",
-                "/api/v1/api-keys",
-                Some(json!({"role": "admin", "name": "x"}))
-            )
-            .0,
-        403
-    );
-    let (_, listed) = server.with(&admin_key, "GET", "/api/v1/tenants", None);
-    assert_eq!(listed["tenants"].as_array().unwrap().len(), 1);
-    let (_, listed) = server.with(&root, "GET", "/api/v1/tenants", None);
-    assert_eq!(listed["tenants"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        server
-            .with(&admin_key, "GET", "/api/v1/tenants/default", None)
-            .0,
-        404
-    );
-    let (status, keys) = server.with(&admin_key, "GET", "/api/v1/api-keys", None);
-    assert_eq!(status, 200);
-    let keys = keys["api_keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 3, "acme's keys only");
-    assert!(
-        keys.iter().all(|k| k.get("key").is_none()),
-        "a key is shown once"
-    );
-    let (status, env) = server.with(
-        &admin_key,
-        "POST",
-        "/api/v1/tenants/acme-inc/environments",
-        Some(json!({"name": "staging"})),
-    );
-    assert_eq!(
-        (status, env["environments"].clone()),
-        (201, json!(["development", "production", "staging"]))
-    );
+                "/api/v1/tenants/acme-inc/environments",
+                Some(json!({"name": "staging"})),
+            );
+            assert_eq!(
+                (status, env["environments"].clone()),
+                (201, json!(["development", "production", "staging"]))
+            );
 
-    // Roles limit what a key may do.
-    let wf = json!({"workflow_id": "w", "trigger": {"type": "event", "event": "order.placed"},
+            // Roles limit what a key may do.
+            let wf = json!({"workflow_id": "w", "trigger": {"type": "event", "event": "order.placed"},
         "steps": [{"id": "wait", "type": "wait", "event": "payment.received", "timeout": "1h", "on_timeout": "no"},
                   {"id": "no", "type": "action", "action": "block"}]});
-    assert_eq!(
-        server
-            .with(&viewer_key, "POST", "/api/v1/workflows", Some(wf.clone()))
-            .0,
-        403
-    );
-    assert_eq!(
-        server
-            .with(&admin_key, "POST", "/api/v1/workflows", Some(wf))
-            .0,
-        201
-    );
-    assert_eq!(
-        server
-            .with(&viewer_key, "GET", "/api/v1/workflows/w", None)
-            .0,
-        200
-    );
-    assert_eq!(
-        server
-            .with(
-                &viewer_key,
-                "POST",
-                "/api/v1/events",
-                Some(json!({"event_type": "order.placed", "payload": {}}))
-            )
-            .0,
-        403
-    );
-    // Another tenant, or another environment of the same tenant, sees nothing.
-    for other in [&root, &dev_key] {
-        assert_eq!(
-            server.with(other, "GET", "/api/v1/workflows/w", None).0,
-            404
-        );
-        let (_, sent) = server.with(
-            other,
-            "POST",
-            "/api/v1/events",
-            Some(json!({"event_type": "order.placed", "payload": {}, "timeout_ms": 0})),
-        );
-        assert_eq!(
-            sent["matched_workflows"],
-            json!([]),
-            "events never start another scope's workflows"
-        );
-    }
-    let (_, sent) = server.with(
-        &admin_key,
-        "POST",
-        "/api/v1/events",
-        Some(json!({"event_type": "order.placed", "payload": {}, "timeout_ms": 0})),
-    );
-    let run = sent["executions"][0]["execution_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for other in [&root, &dev_key] {
-        assert_eq!(
-            server
-                .with(other, "GET", &format!("/api/v1/executions/{run}"), None)
-                .0,
-            404
-        );
-        assert_eq!(
-            server
-                .with(
+            assert_eq!(
+                server
+                    .with(&viewer_key, "POST", "/api/v1/workflows", Some(wf.clone()))
+                    .0,
+                403
+            );
+            assert_eq!(
+                server
+                    .with(&admin_key, "POST", "/api/v1/workflows", Some(wf))
+                    .0,
+                201
+            );
+            assert_eq!(
+                server
+                    .with(&viewer_key, "GET", "/api/v1/workflows/w", None)
+                    .0,
+                200
+            );
+            assert_eq!(
+                server
+                    .with(
+                        &viewer_key,
+                        "POST",
+                        "/api/v1/events",
+                        Some(json!({"event_type": "order.placed", "payload": {}}))
+                    )
+                    .0,
+                403
+            );
+            // Another tenant, or another environment of the same tenant, sees nothing.
+            for other in [&root, &dev_key] {
+                assert_eq!(
+                    server.with(other, "GET", "/api/v1/workflows/w", None).0,
+                    404
+                );
+                let (_, sent) = server.with(
                     other,
                     "POST",
-                    &format!("/api/v1/executions/{run}/cancel"),
-                    None
-                )
-                .0,
-            404
-        );
-        let (_, list) = server.with(other, "GET", "/api/v1/executions", None);
-        assert!(
-            list["executions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|e| e["id"] != json!(run))
-        );
-    }
-    assert_eq!(
-        server
-            .with(
-                &viewer_key,
-                "GET",
-                &format!("/api/v1/executions/{run}"),
-                None
-            )
-            .0,
-        200
-    );
-    assert_eq!(
-        server
-            .with(
-                &viewer_key,
+                    "/api/v1/events",
+                    Some(json!({"event_type": "order.placed", "payload": {}, "timeout_ms": 0})),
+                );
+                assert_eq!(
+                    sent["matched_workflows"],
+                    json!([]),
+                    "events never start another scope's workflows"
+                );
+            }
+            let (_, sent) = server.with(
+                &admin_key,
                 "POST",
-                &format!("/api/v1/executions/{run}/cancel"),
-                None
-            )
-            .0,
-        403
-    );
+                "/api/v1/events",
+                Some(json!({"event_type": "order.placed", "payload": {}, "timeout_ms": 0})),
+            );
+            let run = sent["executions"][0]["execution_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            for other in [&root, &dev_key] {
+                assert_eq!(
+                    server
+                        .with(other, "GET", &format!("/api/v1/executions/{run}"), None)
+                        .0,
+                    404
+                );
+                assert_eq!(
+                    server
+                        .with(
+                            other,
+                            "POST",
+                            &format!("/api/v1/executions/{run}/cancel"),
+                            None
+                        )
+                        .0,
+                    404
+                );
+                let (_, list) = server.with(other, "GET", "/api/v1/executions", None);
+                assert!(
+                    list["executions"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|e| e["id"] != json!(run))
+                );
+            }
+            assert_eq!(
+                server
+                    .with(
+                        &viewer_key,
+                        "GET",
+                        &format!("/api/v1/executions/{run}"),
+                        None
+                    )
+                    .0,
+                200
+            );
+            assert_eq!(
+                server
+                    .with(
+                        &viewer_key,
+                        "POST",
+                        &format!("/api/v1/executions/{run}/cancel"),
+                        None
+                    )
+                    .0,
+                403
+            );
 
-    // Revoked and expired keys stop working.
-    let vid = viewer["id"].as_str().unwrap();
-    assert_eq!(
-        server
-            .with(&dev_key, "DELETE", &format!("/api/v1/api-keys/{vid}"), None)
-            .0,
-        403
-    );
-    assert_eq!(
-        server
-            .with(&root, "GET", &format!("/api/v1/api-keys/{vid}"), None)
-            .0,
-        200
-    );
-    let (status, revoked) = server.with(
-        &admin_key,
-        "DELETE",
-        &format!("/api/v1/api-keys/{vid}"),
-        None,
-    );
-    assert_eq!(status, 200);
-    assert!(revoked["revoked_at"].is_string());
-    assert_eq!(
-        server
-            .with(&viewer_key, "GET", "/api/v1/workflows/w", None)
-            .0,
-        401
-    );
-    assert_eq!(
-        server
-            .with(
+            // Revoked and expired keys stop working.
+            let vid = viewer["id"].as_str().unwrap();
+            assert_eq!(
+                server
+                    .with(&dev_key, "DELETE", &format!("/api/v1/api-keys/{vid}"), None)
+                    .0,
+                403
+            );
+            assert_eq!(
+                server
+                    .with(&root, "GET", &format!("/api/v1/api-keys/{vid}"), None)
+                    .0,
+                200
+            );
+            let (status, revoked) = server.with(
                 &admin_key,
                 "DELETE",
                 &format!("/api/v1/api-keys/{vid}"),
-                None
-            )
-            .0,
-        409
-    );
-    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339();
-    let brief = new_key(
-        &admin_key,
-        json!({"role": "viewer", "name": "brief", "expires_at": soon}),
-    );
-    let brief_key = brief["key"].as_str().unwrap();
-    assert_eq!(
-        server.with(brief_key, "GET", "/api/v1/workflows", None).0,
-        200
-    );
-    std::thread::sleep(Duration::from_millis(1600));
-    assert_eq!(
-        server.with(brief_key, "GET", "/api/v1/workflows", None).0,
-        401,
-        "expired"
-    );
+                None,
+            );
+            assert_eq!(status, 200);
+            assert!(revoked["revoked_at"].is_string());
+            assert_eq!(
+                server
+                    .with(&viewer_key, "GET", "/api/v1/workflows/w", None)
+                    .0,
+                401
+            );
+            assert_eq!(
+                server
+                    .with(
+                        &admin_key,
+                        "DELETE",
+                        &format!("/api/v1/api-keys/{vid}"),
+                        None
+                    )
+                    .0,
+                409
+            );
+            let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339();
+            let brief = new_key(
+                &admin_key,
+                json!({"role": "viewer", "name": "brief", "expires_at": soon}),
+            );
+            let brief_key = brief["key"].as_str().unwrap();
+            assert_eq!(
+                server.with(brief_key, "GET", "/api/v1/workflows", None).0,
+                200
+            );
+            std::thread::sleep(Duration::from_millis(1600));
+            assert_eq!(
+                server.with(brief_key, "GET", "/api/v1/workflows", None).0,
+                401,
+                "expired"
+            );
 
-    // Bad input is refused with the field named, and writes nothing.
-    for (body, path) in [
-        (json!({"role": "god", "name": "x"}), "$.role"),
-        (json!({"role": "viewer"}), "$.name"),
-        (
-            json!({"role": "viewer", "name": "x", "expires_at": "2001-01-01T00:00:00Z"}),
-            "$.expires_at",
-        ),
-        (
-            json!({"role": "viewer", "name": "x", "expires_at": "tomorrow"}),
-            "$.expires_at",
-        ),
-        (
-            json!({"role": "viewer", "name": "x", "environment": "nowhere"}),
-            "$.environment",
-        ),
-        (
-            json!({"role": "viewer", "name": "x", "admin": true}),
-            "$.admin",
-        ),
-        (json!({"role": 7, "name": "x"}), "$.role"),
-    ] {
-        let (status, err) = server.with(&admin_key, "POST", "/api/v1/api-keys", Some(body.clone()));
-        assert_eq!(
-            (status, err["error"]["details"][0]["path"].clone()),
-            (422, json!(path)),
-            "{body}: {err}"
-        );
-    }
-    assert_eq!(
-        server
-            .with(
-                &root,
-                "POST",
-                "/api/v1/tenants",
-                Some(json!({"name": "!!!"}))
-            )
-            .0,
-        422
-    );
-    assert_eq!(
-        server
-            .with(&root, "POST", "/api/v1/tenants", Some(json!(["acme"])))
-            .0,
-        400
-    );
-    assert_eq!(
-        server
-            .call(
-                "POST",
-                "/api/v1/tenants",
-                Some(&root),
-                Some("application/json"),
-                b"{\"name\": "
-            )
-            .0,
-        400
-    );
-    let (_, keys) = server.with(&admin_key, "GET", "/api/v1/api-keys", None);
-    assert_eq!(
-        keys["api_keys"].as_array().unwrap().len(),
-        4,
-        "no key was made by bad input"
-    );
+            // Bad input is refused with the field named, and writes nothing.
+            for (body, path) in [
+                (json!({"role": "god", "name": "x"}), "$.role"),
+                (json!({"role": "viewer"}), "$.name"),
+                (
+                    json!({"role": "viewer", "name": "x", "expires_at": "2001-01-01T00:00:00Z"}),
+                    "$.expires_at",
+                ),
+                (
+                    json!({"role": "viewer", "name": "x", "expires_at": "tomorrow"}),
+                    "$.expires_at",
+                ),
+                (
+                    json!({"role": "viewer", "name": "x", "environment": "nowhere"}),
+                    "$.environment",
+                ),
+                (
+                    json!({"role": "viewer", "name": "x", "admin": true}),
+                    "$.admin",
+                ),
+                (json!({"role": 7, "name": "x"}), "$.role"),
+            ] {
+                let (status, err) =
+                    server.with(&admin_key, "POST", "/api/v1/api-keys", Some(body.clone()));
+                assert_eq!(
+                    (status, err["error"]["details"][0]["path"].clone()),
+                    (422, json!(path)),
+                    "{body}: {err}"
+                );
+            }
+            assert_eq!(
+                server
+                    .with(
+                        &root,
+                        "POST",
+                        "/api/v1/tenants",
+                        Some(json!({"name": "!!!"}))
+                    )
+                    .0,
+                422
+            );
+            assert_eq!(
+                server
+                    .with(&root, "POST", "/api/v1/tenants", Some(json!(["acme"])))
+                    .0,
+                400
+            );
+            assert_eq!(
+                server
+                    .call(
+                        "POST",
+                        "/api/v1/tenants",
+                        Some(&root),
+                        Some("application/json"),
+                        b"{\"name\": "
+                    )
+                    .0,
+                400
+            );
+            let (_, keys) = server.with(&admin_key, "GET", "/api/v1/api-keys", None);
+            assert_eq!(
+                keys["api_keys"].as_array().unwrap().len(),
+                4,
+                "no key was made by bad input"
+            );
 
-    // The audit log names who did what; an AI agent by its headers; no key appears in it.
-    let agent = [
-        ("Authorization", format!("Bearer {admin_key}")),
-        ("Content-Type", "application/json".to_owned()),
-        ("X-Agent-ID", "openai-agent-123".to_owned()),
-        ("X-Agent-Type", "llm".to_owned()),
-        ("X-Session-ID", "s-42".to_owned()),
-    ];
-    let wf2 = json!({"workflow_id": "w2", "trigger": {"type": "event", "event": "x"}, "steps": [{"id": "ok", "type": "action", "action": "allow"}]});
-    let (status, _) = server.request(
-        "POST",
-        "/api/v1/workflows",
-        &agent,
-        wf2.to_string().as_bytes(),
+            // The audit log names who did what; an AI agent by its headers; no key appears in it.
+            let agent = [
+                ("Authorization", format!("Bearer {admin_key}")),
+                ("Content-Type", "application/json".to_owned()),
+                ("X-Agent-ID", "openai-agent-123".to_owned()),
+                ("X-Agent-Type", "llm".to_owned()),
+                ("X-Session-ID", "s-42".to_owned()),
+            ];
+            let wf2 = json!({"workflow_id": "w2", "trigger": {"type": "event", "event": "x"}, "steps": [{"id": "ok", "type": "action", "action": "allow"}]});
+            let (status, _) = server.request(
+                "POST",
+                "/api/v1/workflows",
+                &agent,
+                wf2.to_string().as_bytes(),
+            );
+            assert_eq!(status, 201);
+            let (status, log) =
+                server.with(&admin_key, "GET", "/api/v1/audit?action=workflow.put", None);
+            assert_eq!(status, 200, "{log}");
+            let records = log["audit"].as_array().unwrap();
+            assert_eq!(records.len(), 2, "{log}");
+            assert_eq!(
+                (
+                    records[0]["actor_type"].clone(),
+                    records[0]["actor_id"].clone(),
+                    records[0]["target"].clone()
+                ),
+                (json!("ai_agent"), json!("openai-agent-123"), json!("w2"))
+            );
+            assert_eq!(records[0]["changes"]["agent"]["session_id"], json!("s-42"));
+            assert_eq!(records[0]["changes"]["agent"]["api_key_id"], admin["id"]);
+            assert_eq!(
+                (
+                    records[1]["actor_type"].clone(),
+                    records[1]["actor_id"].clone()
+                ),
+                (json!("api_key"), admin["id"].clone())
+            );
+            let (_, everything) = server.with(&admin_key, "GET", "/api/v1/audit?limit=500", None);
+            let text = everything.to_string();
+            for secret in [&admin_key, &viewer_key, &dev_key] {
+                assert!(!text.contains(secret.as_str()), "no key in the audit log");
+            }
+            let actions: Vec<&str> = everything["audit"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["action"].as_str().unwrap())
+                .collect();
+            for a in [
+                "api_key.create",
+                "api_key.revoke",
+                "environment.create",
+                "workflow.put",
+            ] {
+                assert!(actions.contains(&a), "{a} in {actions:?}");
+            }
+            let (_, page) = server.with(&admin_key, "GET", "/api/v1/audit?limit=2", None);
+            let cursor = page["next_cursor"].as_str().unwrap();
+            let (_, next) = server.with(
+                &admin_key,
+                "GET",
+                &format!("/api/v1/audit?limit=2&cursor={cursor}"),
+                None,
+            );
+            assert!(
+                next["audit"][0]["id"].as_i64().unwrap() < page["audit"][1]["id"].as_i64().unwrap(),
+                "the next page starts after the last record of this one"
+            );
+            assert_eq!(
+                server.with(&viewer_key, "GET", "/api/v1/audit", None).0,
+                401
+            );
+            assert_eq!(server.with(&dev_key, "GET", "/api/v1/audit", None).0, 403);
+            assert_eq!(
+                server
+                    .with(&admin_key, "GET", "/api/v1/audit?since=yesterday", None)
+                    .0,
+                400
+            );
+            assert_eq!(
+                server
+                    .with(&admin_key, "GET", "/api/v1/audit?who=me", None)
+                    .0,
+                400
+            );
+        },
     );
-    assert_eq!(status, 201);
-    let (status, log) = server.with(&admin_key, "GET", "/api/v1/audit?action=workflow.put", None);
-    assert_eq!(status, 200, "{log}");
-    let records = log["audit"].as_array().unwrap();
-    assert_eq!(records.len(), 2, "{log}");
-    assert_eq!(
-        (
-            records[0]["actor_type"].clone(),
-            records[0]["actor_id"].clone(),
-            records[0]["target"].clone()
-        ),
-        (json!("ai_agent"), json!("openai-agent-123"), json!("w2"))
-    );
-    assert_eq!(records[0]["changes"]["agent"]["session_id"], json!("s-42"));
-    assert_eq!(records[0]["changes"]["agent"]["api_key_id"], admin["id"]);
-    assert_eq!(
-        (
-            records[1]["actor_type"].clone(),
-            records[1]["actor_id"].clone()
-        ),
-        (json!("api_key"), admin["id"].clone())
-    );
-    let (_, everything) = server.with(&admin_key, "GET", "/api/v1/audit?limit=500", None);
-    let text = everything.to_string();
-    for secret in [&admin_key, &viewer_key, &dev_key] {
-        assert!(!text.contains(secret.as_str()), "no key in the audit log");
-    }
-    let actions: Vec<&str> = everything["audit"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
-    for a in [
-        "api_key.create",
-        "api_key.revoke",
-        "environment.create",
-        "workflow.put",
-    ] {
-        assert!(actions.contains(&a), "{a} in {actions:?}");
-    }
-    let (_, page) = server.with(&admin_key, "GET", "/api/v1/audit?limit=2", None);
-    let cursor = page["next_cursor"].as_str().unwrap();
-    let (_, next) = server.with(
-        &admin_key,
-        "GET",
-        &format!("/api/v1/audit?limit=2&cursor={cursor}"),
-        None,
-    );
-    assert!(
-        next["audit"][0]["id"].as_i64().unwrap() < page["audit"][1]["id"].as_i64().unwrap(),
-        "the next page starts after the last record of this one"
-    );
-    assert_eq!(
-        server.with(&viewer_key, "GET", "/api/v1/audit", None).0,
-        401
-    );
-    assert_eq!(server.with(&dev_key, "GET", "/api/v1/audit", None).0, 403);
-    assert_eq!(
-        server
-            .with(&admin_key, "GET", "/api/v1/audit?since=yesterday", None)
-            .0,
-        400
-    );
-    assert_eq!(
-        server
-            .with(&admin_key, "GET", "/api/v1/audit?who=me", None)
-            .0,
-        400
-    );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn workflows_have_versions_rollback_enable_and_a_manual_trigger() {
-    let dir = scratch("versions");
-    let server = Server::start(&dir, free_port());
-    let key = server.key();
-    let call =
-        |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
-    // Seed 002's shape: no workflow_id, the trigger's event_name; its path.
-    let (status, created) = call(
-        "POST",
-        "/api/v1/workflows/definitions",
-        Some(
-            json!({"name": "Customer Onboarding - Standard", "tags": ["billing"],
+    on_both_backends("versions", &[], |server, _| {
+        let key = server.key();
+        let call =
+            |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
+        // Seed 002's shape: no workflow_id, the trigger's event_name; its path.
+        let (status, created) = call(
+            "POST",
+            "/api/v1/workflows/definitions",
+            Some(
+                json!({"name": "Customer Onboarding - Standard", "tags": ["billing"],
                     "trigger": {"type": "event", "event_name": "customer.created"},
                     "steps": [{"id": "step_1", "type": "set", "variables": {"plan": "plan_starter"}}],
                     "enabled": true}),
-        ),
-    );
-    assert_eq!(status, 201, "{created}");
-    assert_eq!(created["status"], json!("published"));
-    let id = created["id"].as_str().unwrap().to_owned();
-    let other = json!({"workflow_id": "other", "trigger": {"type": "event", "event": "x"}, "steps": [{"id": "ok", "type": "action", "action": "allow"}]});
-    assert_eq!(call("POST", "/api/v1/workflows", Some(other)).0, 201);
-    let ids = |path: &str| -> Vec<String> {
-        let (status, list) = call("GET", path, None);
-        assert_eq!(status, 200, "{path}: {list}");
-        list["workflows"]
+            ),
+        );
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["status"], json!("published"));
+        let id = created["id"].as_str().unwrap().to_owned();
+        let other = json!({"workflow_id": "other", "trigger": {"type": "event", "event": "x"}, "steps": [{"id": "ok", "type": "action", "action": "allow"}]});
+        assert_eq!(call("POST", "/api/v1/workflows", Some(other)).0, 201);
+        let ids = |path: &str| -> Vec<String> {
+            let (status, list) = call("GET", path, None);
+            assert_eq!(status, 200, "{path}: {list}");
+            list["workflows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w["workflow_id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(ids("/api/v1/workflows").len(), 2);
+        assert_eq!(ids("/api/v1/workflows?tag=billing"), vec![id.clone()]);
+        assert_eq!(
+            ids("/api/v1/workflows?event=customer.created"),
+            vec![id.clone()]
+        );
+        assert_eq!(ids("/api/v1/workflows?q=ONBOARDING"), vec![id.clone()]);
+        assert_eq!(
+            ids("/api/v1/workflows/definitions?enabled=true&limit=50&offset=0").len(),
+            2
+        );
+        let (_, first) = call("GET", "/api/v1/workflows?limit=1", None);
+        let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+        let rest = ids(&format!("/api/v1/workflows?limit=1&cursor={cursor}"));
+        assert_eq!(rest.len(), 1);
+        assert_ne!(
+            rest[0],
+            first["workflows"][0]["workflow_id"].as_str().unwrap()
+        );
+        assert_eq!(call("GET", "/api/v1/workflows?enabled=maybe", None).0, 400);
+
+        // PUT makes version 2; the body may not name another workflow.
+        let v2 = json!({"name": "Customer Onboarding - Standard", "trigger": {"type": "event", "event": "customer.created"},
+                    "steps": [{"id": "step_1", "type": "set", "variables": {"plan": "plan_pro"}}]});
+        let (status, put) = call("PUT", &format!("/api/v1/workflows/{id}"), Some(v2.clone()));
+        assert_eq!((status, put["version"].clone()), (200, json!(2)), "{put}");
+        let mut wrong = v2.clone();
+        wrong["workflow_id"] = json!("other");
+        assert_eq!(
+            call("PUT", &format!("/api/v1/workflows/{id}"), Some(wrong)).0,
+            422
+        );
+        assert_eq!(call("PUT", "/api/v1/workflows/nobody", Some(v2)).0, 404);
+        let (_, versions) = call("GET", &format!("/api/v1/workflows/{id}/versions"), None);
+        assert_eq!(versions["current_version"], json!(2));
+        assert_eq!(versions["versions"].as_array().unwrap().len(), 2);
+        let (_, v1) = call("GET", &format!("/api/v1/workflows/{id}/versions/1"), None);
+        assert_eq!(
+            v1["definition"]["steps"][0]["variables"]["plan"],
+            json!("plan_starter")
+        );
+        assert_eq!(
+            call("GET", &format!("/api/v1/workflows/{id}/versions/9"), None).0,
+            404
+        );
+        assert_eq!(
+            call("GET", &format!("/api/v1/workflows/{id}/versions/one"), None).0,
+            400
+        );
+        // Roll back to version 1: new runs use it.
+        assert_eq!(
+            call(
+                "POST",
+                &format!("/api/v1/workflows/{id}/versions/1/activate"),
+                None
+            )
+            .0,
+            200
+        );
+        assert_eq!(
+            call(
+                "POST",
+                &format!("/api/v1/workflows/{id}/versions/7/activate"),
+                None
+            )
+            .0,
+            404
+        );
+        let (_, sent) = call(
+            "POST",
+            "/api/v1/events",
+            Some(json!({"event_type": "customer.created", "payload": {}})),
+        );
+        assert_eq!(
+            sent["executions"][0]["workflow_version"],
+            json!(1),
+            "{sent}"
+        );
+
+        // Disabled, it matches no event and cannot be run by hand.
+        assert_eq!(
+            call(
+                "POST",
+                &format!("/api/v1/workflows/definitions/{id}/disable"),
+                None
+            )
+            .0,
+            200
+        );
+        let (_, sent) = call(
+            "POST",
+            "/api/v1/events",
+            Some(json!({"event_type": "customer.created", "payload": {}})),
+        );
+        assert_eq!(sent["matched_workflows"], json!([]));
+        assert_eq!(
+            call("POST", &format!("/api/v1/workflows/{id}/execute"), None).0,
+            409
+        );
+        assert_eq!(
+            call("POST", &format!("/api/v1/workflows/{id}/enable"), None).0,
+            200
+        );
+
+        // The manual trigger, by both names, with or without input.
+        let (status, run) = call(
+            "POST",
+            &format!("/api/v1/workflows/{id}/execute"),
+            Some(json!({"input": {"customer_id": "c1"}})),
+        );
+        assert_eq!(
+            (status, run["status"].clone()),
+            (202, json!("pending")),
+            "{run}"
+        );
+        let (status, _) = call(
+            "POST",
+            &format!("/api/v1/workflows/definitions/{id}/trigger"),
+            Some(json!({"trigger_data": {"customer_id": "cust_123"}})),
+        );
+        assert_eq!(status, 202);
+        assert_eq!(
+            call("POST", &format!("/api/v1/workflows/{id}/execute"), None).0,
+            202
+        );
+        assert_eq!(
+            call(
+                "POST",
+                &format!("/api/v1/workflows/{id}/execute"),
+                Some(json!({"input": 5}))
+            )
+            .0,
+            422
+        );
+        assert_eq!(
+            call(
+                "POST",
+                &format!("/api/v1/workflows/{id}/execute"),
+                Some(json!({"inputs": {}}))
+            )
+            .0,
+            422
+        );
+        assert_eq!(
+            call("POST", "/api/v1/workflows/nobody/execute", None).0,
+            404
+        );
+        let run_id = run["execution_id"].as_str().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, e) = call(
+                "GET",
+                &format!("/api/v1/workflows/executions/{run_id}"),
+                None,
+            );
+            assert_eq!(status, 200);
+            if e["status"] == json!("completed") {
+                assert_eq!(e["context"]["customer_id"], json!("c1"), "{e}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the manual run did not finish: {e}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (_, log) = call("GET", "/api/v1/audit?limit=500", None);
+        let actions: Vec<&str> = log["audit"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|w| w["workflow_id"].as_str().unwrap().to_owned())
-            .collect()
-    };
-    assert_eq!(ids("/api/v1/workflows").len(), 2);
-    assert_eq!(ids("/api/v1/workflows?tag=billing"), vec![id.clone()]);
-    assert_eq!(
-        ids("/api/v1/workflows?event=customer.created"),
-        vec![id.clone()]
-    );
-    assert_eq!(ids("/api/v1/workflows?q=ONBOARDING"), vec![id.clone()]);
-    assert_eq!(
-        ids("/api/v1/workflows/definitions?enabled=true&limit=50&offset=0").len(),
-        2
-    );
-    let (_, first) = call("GET", "/api/v1/workflows?limit=1", None);
-    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
-    let rest = ids(&format!("/api/v1/workflows?limit=1&cursor={cursor}"));
-    assert_eq!(rest.len(), 1);
-    assert_ne!(
-        rest[0],
-        first["workflows"][0]["workflow_id"].as_str().unwrap()
-    );
-    assert_eq!(call("GET", "/api/v1/workflows?enabled=maybe", None).0, 400);
-
-    // PUT makes version 2; the body may not name another workflow.
-    let v2 = json!({"name": "Customer Onboarding - Standard", "trigger": {"type": "event", "event": "customer.created"},
-                    "steps": [{"id": "step_1", "type": "set", "variables": {"plan": "plan_pro"}}]});
-    let (status, put) = call("PUT", &format!("/api/v1/workflows/{id}"), Some(v2.clone()));
-    assert_eq!((status, put["version"].clone()), (200, json!(2)), "{put}");
-    let mut wrong = v2.clone();
-    wrong["workflow_id"] = json!("other");
-    assert_eq!(
-        call("PUT", &format!("/api/v1/workflows/{id}"), Some(wrong)).0,
-        422
-    );
-    assert_eq!(call("PUT", "/api/v1/workflows/nobody", Some(v2)).0, 404);
-    let (_, versions) = call("GET", &format!("/api/v1/workflows/{id}/versions"), None);
-    assert_eq!(versions["current_version"], json!(2));
-    assert_eq!(versions["versions"].as_array().unwrap().len(), 2);
-    let (_, v1) = call("GET", &format!("/api/v1/workflows/{id}/versions/1"), None);
-    assert_eq!(
-        v1["definition"]["steps"][0]["variables"]["plan"],
-        json!("plan_starter")
-    );
-    assert_eq!(
-        call("GET", &format!("/api/v1/workflows/{id}/versions/9"), None).0,
-        404
-    );
-    assert_eq!(
-        call("GET", &format!("/api/v1/workflows/{id}/versions/one"), None).0,
-        400
-    );
-    // Roll back to version 1: new runs use it.
-    assert_eq!(
-        call(
-            "POST",
-            &format!("/api/v1/workflows/{id}/versions/1/activate"),
-            None
-        )
-        .0,
-        200
-    );
-    assert_eq!(
-        call(
-            "POST",
-            &format!("/api/v1/workflows/{id}/versions/7/activate"),
-            None
-        )
-        .0,
-        404
-    );
-    let (_, sent) = call(
-        "POST",
-        "/api/v1/events",
-        Some(json!({"event_type": "customer.created", "payload": {}})),
-    );
-    assert_eq!(
-        sent["executions"][0]["workflow_version"],
-        json!(1),
-        "{sent}"
-    );
-
-    // Disabled, it matches no event and cannot be run by hand.
-    assert_eq!(
-        call(
-            "POST",
-            &format!("/api/v1/workflows/definitions/{id}/disable"),
-            None
-        )
-        .0,
-        200
-    );
-    let (_, sent) = call(
-        "POST",
-        "/api/v1/events",
-        Some(json!({"event_type": "customer.created", "payload": {}})),
-    );
-    assert_eq!(sent["matched_workflows"], json!([]));
-    assert_eq!(
-        call("POST", &format!("/api/v1/workflows/{id}/execute"), None).0,
-        409
-    );
-    assert_eq!(
-        call("POST", &format!("/api/v1/workflows/{id}/enable"), None).0,
-        200
-    );
-
-    // The manual trigger, by both names, with or without input.
-    let (status, run) = call(
-        "POST",
-        &format!("/api/v1/workflows/{id}/execute"),
-        Some(json!({"input": {"customer_id": "c1"}})),
-    );
-    assert_eq!(
-        (status, run["status"].clone()),
-        (202, json!("pending")),
-        "{run}"
-    );
-    let (status, _) = call(
-        "POST",
-        &format!("/api/v1/workflows/definitions/{id}/trigger"),
-        Some(json!({"trigger_data": {"customer_id": "cust_123"}})),
-    );
-    assert_eq!(status, 202);
-    assert_eq!(
-        call("POST", &format!("/api/v1/workflows/{id}/execute"), None).0,
-        202
-    );
-    assert_eq!(
-        call(
-            "POST",
-            &format!("/api/v1/workflows/{id}/execute"),
-            Some(json!({"input": 5}))
-        )
-        .0,
-        422
-    );
-    assert_eq!(
-        call(
-            "POST",
-            &format!("/api/v1/workflows/{id}/execute"),
-            Some(json!({"inputs": {}}))
-        )
-        .0,
-        422
-    );
-    assert_eq!(
-        call("POST", "/api/v1/workflows/nobody/execute", None).0,
-        404
-    );
-    let run_id = run["execution_id"].as_str().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (status, e) = call(
-            "GET",
-            &format!("/api/v1/workflows/executions/{run_id}"),
-            None,
-        );
-        assert_eq!(status, 200);
-        if e["status"] == json!("completed") {
-            assert_eq!(e["context"]["customer_id"], json!("c1"), "{e}");
-            break;
+            .map(|r| r["action"].as_str().unwrap())
+            .collect();
+        for a in [
+            "workflow.put",
+            "workflow.update",
+            "workflow.activate",
+            "workflow.disable",
+            "workflow.enable",
+            "workflow.execute",
+        ] {
+            assert!(actions.contains(&a), "{a} in {actions:?}");
         }
-        assert!(
-            Instant::now() < deadline,
-            "the manual run did not finish: {e}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let (_, log) = call("GET", "/api/v1/audit?limit=500", None);
-    let actions: Vec<&str> = log["audit"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
-    for a in [
-        "workflow.put",
-        "workflow.update",
-        "workflow.activate",
-        "workflow.disable",
-        "workflow.enable",
-        "workflow.execute",
-    ] {
-        assert!(actions.contains(&a), "{a} in {actions:?}");
-    }
-    let _ = std::fs::remove_dir_all(dir);
+    });
 }
 
 /// Polls `GET path` until `done` holds for its answer (10 s at most).
@@ -1338,539 +1338,536 @@ fn poll(server: &Server, key: &str, path: &str, done: impl Fn(&Value) -> bool) -
 
 #[test]
 fn approvals_are_listed_decided_once_and_expire_along_on_timeout() {
-    let dir = scratch("approvals");
-    let server = Server::start(&dir, free_port());
-    let key = server.key();
-    let call =
-        |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
-    let ask = json!({"workflow_id": "ask", "trigger": {"type": "event", "event": "order.placed"}, "steps": [
+    on_both_backends("approvals", &[], |server, _| {
+        let key = server.key();
+        let call =
+            |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
+        let ask = json!({"workflow_id": "ask", "trigger": {"type": "event", "event": "order.placed"}, "steps": [
         {"id": "ask", "type": "approval", "approver_role": "manager", "entity": "order", "entity_id": "{{order.id}}",
          "message": "approve order {{order.id}}?", "timeout": "1h", "on_approve": "ok", "on_reject": "no"},
         {"id": "ok", "type": "action", "action": "allow"},
         {"id": "no", "type": "action", "action": "block", "reason": "rejected"}]});
-    let quick = json!({"workflow_id": "quick", "trigger": {"type": "event", "event": "order.rushed"}, "steps": [
+        let quick = json!({"workflow_id": "quick", "trigger": {"type": "event", "event": "order.rushed"}, "steps": [
         {"id": "ask", "type": "approval", "approver_role": "manager", "timeout": "1s", "on_approve": "ok", "on_timeout": "late"},
         {"id": "ok", "type": "action", "action": "allow"},
         {"id": "late", "type": "action", "action": "block", "reason": "nobody decided"}]});
-    assert_eq!(call("POST", "/api/v1/workflows", Some(ask)).0, 201);
-    assert_eq!(call("POST", "/api/v1/workflows", Some(quick)).0, 201);
-    let mut runs = HashMap::new();
-    for order in ["o1", "o2"] {
-        let (_, sent) = call(
-            "POST",
-            "/api/v1/events",
-            Some(json!({"event_type": "order.placed", "payload": {"order": {"id": order}}})),
-        );
-        assert_eq!(sent["executions"][0]["status"], json!("waiting"), "{sent}");
-        runs.insert(
-            order,
-            sent["executions"][0]["execution_id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
-    let pending = poll(
-        &server,
-        &key,
-        "/api/v1/approvals?status=pending&entity=order",
-        |v| v["approvals"].as_array().unwrap().len() == 2,
-    );
-    assert_eq!(pending["approvals"][0]["approver_role"], json!("manager"));
-    let (_, one) = call("GET", "/api/v1/approvals?entity_id=o1", None);
-    let o1 = one["approvals"][0].clone();
-    assert_eq!(
-        (
-            o1["message"].clone(),
-            one["approvals"].as_array().unwrap().len()
-        ),
-        (json!("approve order o1?"), 1)
-    );
-    let o1_id = o1["id"].as_str().unwrap().to_owned();
-    let (_, two) = call("GET", "/api/v1/approvals?entity_id=o2", None);
-    let o2_id = two["approvals"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        call("GET", &format!("/api/v1/approvals/{o1_id}"), None).0,
-        200
-    );
-
-    // Only a key that may decide approvals decides, and only once.
-    let (_, viewer) = call(
-        "POST",
-        "/api/v1/api-keys",
-        Some(json!({"role": "viewer", "name": "v"})),
-    );
-    let viewer = viewer["key"].as_str().unwrap().to_owned();
-    assert_eq!(
-        server
-            .with(
-                &viewer,
+        assert_eq!(call("POST", "/api/v1/workflows", Some(ask)).0, 201);
+        assert_eq!(call("POST", "/api/v1/workflows", Some(quick)).0, 201);
+        let mut runs = HashMap::new();
+        for order in ["o1", "o2"] {
+            let (_, sent) = call(
                 "POST",
-                &format!("/api/v1/approvals/{o1_id}/approve"),
-                None
-            )
-            .0,
-        403
-    );
-    assert_eq!(
-        server
-            .with(&viewer, "GET", &format!("/api/v1/approvals/{o1_id}"), None)
-            .0,
-        200
-    );
-    for (body, status) in [
-        (json!({"reason": 5}), 422),
-        (json!({"why": "x"}), 422),
-        (json!("yes"), 400),
-    ] {
+                "/api/v1/events",
+                Some(json!({"event_type": "order.placed", "payload": {"order": {"id": order}}})),
+            );
+            assert_eq!(sent["executions"][0]["status"], json!("waiting"), "{sent}");
+            runs.insert(
+                order,
+                sent["executions"][0]["execution_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        let pending = poll(
+            server,
+            &key,
+            "/api/v1/approvals?status=pending&entity=order",
+            |v| v["approvals"].as_array().unwrap().len() == 2,
+        );
+        assert_eq!(pending["approvals"][0]["approver_role"], json!("manager"));
+        let (_, one) = call("GET", "/api/v1/approvals?entity_id=o1", None);
+        let o1 = one["approvals"][0].clone();
+        assert_eq!(
+            (
+                o1["message"].clone(),
+                one["approvals"].as_array().unwrap().len()
+            ),
+            (json!("approve order o1?"), 1)
+        );
+        let o1_id = o1["id"].as_str().unwrap().to_owned();
+        let (_, two) = call("GET", "/api/v1/approvals?entity_id=o2", None);
+        let o2_id = two["approvals"][0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            call("GET", &format!("/api/v1/approvals/{o1_id}"), None).0,
+            200
+        );
+
+        // Only a key that may decide approvals decides, and only once.
+        let (_, viewer) = call(
+            "POST",
+            "/api/v1/api-keys",
+            Some(json!({"role": "viewer", "name": "v"})),
+        );
+        let viewer = viewer["key"].as_str().unwrap().to_owned();
+        assert_eq!(
+            server
+                .with(
+                    &viewer,
+                    "POST",
+                    &format!("/api/v1/approvals/{o1_id}/approve"),
+                    None
+                )
+                .0,
+            403
+        );
+        assert_eq!(
+            server
+                .with(&viewer, "GET", &format!("/api/v1/approvals/{o1_id}"), None)
+                .0,
+            200
+        );
+        for (body, status) in [
+            (json!({"reason": 5}), 422),
+            (json!({"why": "x"}), 422),
+            (json!("yes"), 400),
+        ] {
+            assert_eq!(
+                call(
+                    "POST",
+                    &format!("/api/v1/approvals/{o1_id}/approve"),
+                    Some(body)
+                )
+                .0,
+                status
+            );
+        }
+        let (status, decided) = call(
+            "POST",
+            &format!("/api/v1/approvals/{o1_id}/approve"),
+            Some(json!({"reason": "good customer"})),
+        );
+        assert_eq!(
+            (status, decided["status"].clone(), decided["reason"].clone()),
+            (200, json!("approved"), json!("good customer"))
+        );
+        assert!(decided["decided_by"].is_string() && decided["decided_at"].is_string());
+        let (status, again) = call("POST", &format!("/api/v1/approvals/{o1_id}/reject"), None);
+        assert_eq!(
+            (status, again["error"]["code"].clone()),
+            (409, json!("conflict"))
+        );
         assert_eq!(
             call(
                 "POST",
-                &format!("/api/v1/approvals/{o1_id}/approve"),
-                Some(body)
+                &format!("/api/v1/approvals/{o2_id}/reject"),
+                Some(json!({"reason": "fraud"}))
             )
             .0,
-            status
+            200
         );
-    }
-    let (status, decided) = call(
-        "POST",
-        &format!("/api/v1/approvals/{o1_id}/approve"),
-        Some(json!({"reason": "good customer"})),
-    );
-    assert_eq!(
-        (status, decided["status"].clone(), decided["reason"].clone()),
-        (200, json!("approved"), json!("good customer"))
-    );
-    assert!(decided["decided_by"].is_string() && decided["decided_at"].is_string());
-    let (status, again) = call("POST", &format!("/api/v1/approvals/{o1_id}/reject"), None);
-    assert_eq!(
-        (status, again["error"]["code"].clone()),
-        (409, json!("conflict"))
-    );
-    assert_eq!(
-        call(
+        assert_eq!(call("POST", "/api/v1/approvals/nope/approve", None).0, 404);
+        for (order, decision) in [("o1", "allow"), ("o2", "block")] {
+            let run = poll(
+                server,
+                &key,
+                &format!("/api/v1/executions/{}", runs[order]),
+                |e| e["status"] == json!("completed"),
+            );
+            assert_eq!(run["decision"], json!(decision), "{run}");
+        }
+
+        // Nobody decides in time: the approval expires and the run takes on_timeout.
+        let (_, sent) = call(
             "POST",
-            &format!("/api/v1/approvals/{o2_id}/reject"),
-            Some(json!({"reason": "fraud"}))
-        )
-        .0,
-        200
-    );
-    assert_eq!(call("POST", "/api/v1/approvals/nope/approve", None).0, 404);
-    for (order, decision) in [("o1", "allow"), ("o2", "block")] {
-        let run = poll(
-            &server,
-            &key,
-            &format!("/api/v1/executions/{}", runs[order]),
-            |e| e["status"] == json!("completed"),
+            "/api/v1/events",
+            Some(json!({"event_type": "order.rushed", "payload": {}})),
         );
-        assert_eq!(run["decision"], json!(decision), "{run}");
-    }
+        let run = sent["executions"][0]["execution_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let done = poll(server, &key, &format!("/api/v1/executions/{run}"), |e| {
+            e["status"] == json!("completed")
+        });
+        assert_eq!(
+            (done["decision"].clone(), done["reason"].clone()),
+            (json!("block"), json!("nobody decided"))
+        );
+        let (_, expired) = call(
+            "GET",
+            &format!("/api/v1/approvals?execution_id={run}"),
+            None,
+        );
+        let expired = expired["approvals"][0].clone();
+        assert_eq!(expired["status"], json!("expired"), "{expired}");
+        let eid = expired["id"].as_str().unwrap();
+        assert_eq!(
+            call("POST", &format!("/api/v1/approvals/{eid}/approve"), None).0,
+            409
+        );
+        assert_eq!(call("GET", "/api/v1/approvals?status=later", None).0, 400);
 
-    // Nobody decides in time: the approval expires and the run takes on_timeout.
-    let (_, sent) = call(
-        "POST",
-        "/api/v1/events",
-        Some(json!({"event_type": "order.rushed", "payload": {}})),
-    );
-    let run = sent["executions"][0]["execution_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let done = poll(&server, &key, &format!("/api/v1/executions/{run}"), |e| {
-        e["status"] == json!("completed")
+        // Another tenant sees none of it.
+        let (_, t) = call("POST", "/api/v1/tenants", Some(json!({"name": "Other"})));
+        let (_, k) = call(
+            "POST",
+            "/api/v1/api-keys",
+            Some(
+                json!({"tenant_id": t["id"], "environment": "production", "role": "admin", "name": "o"}),
+            ),
+        );
+        let other = k["key"].as_str().unwrap();
+        assert_eq!(
+            server
+                .with(other, "GET", &format!("/api/v1/approvals/{o1_id}"), None)
+                .0,
+            404
+        );
+        assert_eq!(
+            server
+                .with(
+                    other,
+                    "POST",
+                    &format!("/api/v1/approvals/{o2_id}/approve"),
+                    None
+                )
+                .0,
+            404
+        );
+        let (_, none) = server.with(other, "GET", "/api/v1/approvals", None);
+        assert_eq!(none["approvals"], json!([]));
     });
-    assert_eq!(
-        (done["decision"].clone(), done["reason"].clone()),
-        (json!("block"), json!("nobody decided"))
-    );
-    let (_, expired) = call(
-        "GET",
-        &format!("/api/v1/approvals?execution_id={run}"),
-        None,
-    );
-    let expired = expired["approvals"][0].clone();
-    assert_eq!(expired["status"], json!("expired"), "{expired}");
-    let eid = expired["id"].as_str().unwrap();
-    assert_eq!(
-        call("POST", &format!("/api/v1/approvals/{eid}/approve"), None).0,
-        409
-    );
-    assert_eq!(call("GET", "/api/v1/approvals?status=later", None).0, 400);
-
-    // Another tenant sees none of it.
-    let (_, t) = call("POST", "/api/v1/tenants", Some(json!({"name": "Other"})));
-    let (_, k) = call(
-        "POST",
-        "/api/v1/api-keys",
-        Some(
-            json!({"tenant_id": t["id"], "environment": "production", "role": "admin", "name": "o"}),
-        ),
-    );
-    let other = k["key"].as_str().unwrap();
-    assert_eq!(
-        server
-            .with(other, "GET", &format!("/api/v1/approvals/{o1_id}"), None)
-            .0,
-        404
-    );
-    assert_eq!(
-        server
-            .with(
-                other,
-                "POST",
-                &format!("/api/v1/approvals/{o2_id}/approve"),
-                None
-            )
-            .0,
-        404
-    );
-    let (_, none) = server.with(other, "GET", "/api/v1/approvals", None);
-    assert_eq!(none["approvals"], json!([]));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn events_and_executions_are_filtered_paged_and_traced() {
-    let dir = scratch("lists");
-    let server = Server::start(&dir, free_port());
-    let key = server.key();
-    let call =
-        |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
-    let wf = json!({"workflow_id": "order_check", "trigger": {"type": "event", "event": "order.checkout.initiated"}, "steps": [
+    on_both_backends("lists", &[], |server, _| {
+        let key = server.key();
+        let call =
+            |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
+        let wf = json!({"workflow_id": "order_check", "trigger": {"type": "event", "event": "order.checkout.initiated"}, "steps": [
         {"id": "check", "type": "condition", "condition": {"field": "order.total", "operator": "gte", "value": 10000},
          "on_true": "hold", "on_false": "ok"},
         {"id": "hold", "type": "action", "action": "block", "reason": "over 10000"},
         {"id": "ok", "type": "action", "action": "allow"}]});
-    assert_eq!(call("POST", "/api/v1/workflows", Some(wf)).0, 201);
-    let mut event_ids = Vec::new();
-    for total in [15000, 50, 20000] {
-        let (_, sent) = call(
+        assert_eq!(call("POST", "/api/v1/workflows", Some(wf)).0, 201);
+        let mut event_ids = Vec::new();
+        for total in [15000, 50, 20000] {
+            let (_, sent) = call(
+                "POST",
+                "/api/v1/events",
+                Some(
+                    json!({"event_type": "order.checkout.initiated", "source": "shop", "payload": {"order": {"total": total}}}),
+                ),
+            );
+            event_ids.push(sent["event_id"].as_str().unwrap().to_owned());
+        }
+        call(
             "POST",
             "/api/v1/events",
+            Some(json!({"event_type": "cart.updated", "payload": {}})),
+        );
+        let list = |path: &str, field: &str| -> Vec<Value> {
+            let (status, v) = call("GET", path, None);
+            assert_eq!(status, 200, "{path}: {v}");
+            v[field].as_array().unwrap().clone()
+        };
+        assert_eq!(list("/api/v1/events", "events").len(), 4);
+        assert_eq!(
+            list("/api/v1/events?event_type=cart.updated", "events").len(),
+            1
+        );
+        assert_eq!(
+            list(
+                "/api/v1/events?type=order.checkout.initiated&source=shop",
+                "events"
+            )
+            .len(),
+            3
+        );
+        let (_, first) = call("GET", "/api/v1/events?limit=2", None);
+        let cursor = first["next_cursor"].as_str().unwrap();
+        let rest = list(&format!("/api/v1/events?limit=2&cursor={cursor}"), "events");
+        assert_eq!(rest.len(), 2);
+        assert!(rest.iter().all(|e| {
+            first["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["id"] != e["id"])
+        }));
+        let (status, ev) = call("GET", &format!("/api/v1/events/{}", event_ids[0]), None);
+        assert_eq!(status, 200);
+        assert_eq!(ev["payload"]["order"]["total"], json!(15000));
+        assert_eq!(ev["triggered"][0]["workflow_id"], json!("order_check"));
+        assert_eq!(ev["triggered"][0]["decision"], json!("block"));
+        assert_eq!(call("GET", "/api/v1/events/nope", None).0, 404);
+
+        assert_eq!(
+            list("/api/v1/executions?decision=block", "executions").len(),
+            2
+        );
+        assert_eq!(
+            list(
+                "/api/v1/executions?status=completed&decision=allow",
+                "executions"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            list(
+                "/api/v1/executions?event_type=order.checkout.initiated",
+                "executions"
+            )
+            .len(),
+            3
+        );
+        assert_eq!(
+            list("/api/v1/executions?event_type=cart.updated", "executions").len(),
+            0
+        );
+        assert_eq!(
+            list(
+                "/api/v1/executions?since=2999-01-01T00:00:00Z",
+                "executions"
+            )
+            .len(),
+            0
+        );
+        assert_eq!(
+            list(
+                "/api/v1/executions?until=2999-01-01T00:00:00Z",
+                "executions"
+            )
+            .len(),
+            3
+        );
+        assert_eq!(call("GET", "/api/v1/executions?since=monday", None).0, 400);
+        let (_, page) = call("GET", "/api/v1/executions?limit=2", None);
+        let cursor = page["next_cursor"].as_str().unwrap();
+        let last = list(
+            &format!("/api/v1/executions?limit=2&cursor={cursor}"),
+            "executions",
+        );
+        assert_eq!(last.len(), 1);
+        // Seed 004's paths.
+        let runs = list("/api/v1/workflows/order_check/runs/", "executions");
+        assert_eq!(runs.len(), 3);
+        let run_id = ev["triggered"][0]["execution_id"].as_str().unwrap();
+        assert_eq!(
+            call("GET", &format!("/api/v1/workflow-runs/{run_id}/"), None).0,
+            200
+        );
+
+        // The trace: start, each step with what it compared or did, end.
+        let (status, trace) = call("GET", &format!("/api/v1/executions/{run_id}/trace"), None);
+        assert_eq!(status, 200, "{trace}");
+        let timeline = trace["timeline"].as_array().unwrap();
+        let kinds: Vec<&str> = timeline
+            .iter()
+            .map(|t| t["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["started", "step", "step", "finished"], "{trace}");
+        assert_eq!(
+            timeline[0]["trigger_event"],
+            json!("order.checkout.initiated")
+        );
+        let check = &timeline[1];
+        assert_eq!(check["step_id"], json!("check"));
+        assert_eq!(
+            check["input"]["condition"],
+            json!({"field": "order.total", "operator": "gte", "expected": 10000, "actual": 15000, "result": true})
+        );
+        assert!(check["at"].is_string());
+        assert_eq!(timeline[2]["output"]["reason"], json!("over 10000"));
+        assert_eq!(timeline[3]["decision"], json!("block"));
+
+        let (_, t) = call("POST", "/api/v1/tenants", Some(json!({"name": "Other"})));
+        let (_, k) = call(
+            "POST",
+            "/api/v1/api-keys",
             Some(
-                json!({"event_type": "order.checkout.initiated", "source": "shop", "payload": {"order": {"total": total}}}),
+                json!({"tenant_id": t["id"], "environment": "production", "role": "admin", "name": "o"}),
             ),
         );
-        event_ids.push(sent["event_id"].as_str().unwrap().to_owned());
-    }
-    call(
-        "POST",
-        "/api/v1/events",
-        Some(json!({"event_type": "cart.updated", "payload": {}})),
-    );
-    let list = |path: &str, field: &str| -> Vec<Value> {
-        let (status, v) = call("GET", path, None);
-        assert_eq!(status, 200, "{path}: {v}");
-        v[field].as_array().unwrap().clone()
-    };
-    assert_eq!(list("/api/v1/events", "events").len(), 4);
-    assert_eq!(
-        list("/api/v1/events?event_type=cart.updated", "events").len(),
-        1
-    );
-    assert_eq!(
-        list(
-            "/api/v1/events?type=order.checkout.initiated&source=shop",
-            "events"
-        )
-        .len(),
-        3
-    );
-    let (_, first) = call("GET", "/api/v1/events?limit=2", None);
-    let cursor = first["next_cursor"].as_str().unwrap();
-    let rest = list(&format!("/api/v1/events?limit=2&cursor={cursor}"), "events");
-    assert_eq!(rest.len(), 2);
-    assert!(rest.iter().all(|e| {
-        first["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|f| f["id"] != e["id"])
-    }));
-    let (status, ev) = call("GET", &format!("/api/v1/events/{}", event_ids[0]), None);
-    assert_eq!(status, 200);
-    assert_eq!(ev["payload"]["order"]["total"], json!(15000));
-    assert_eq!(ev["triggered"][0]["workflow_id"], json!("order_check"));
-    assert_eq!(ev["triggered"][0]["decision"], json!("block"));
-    assert_eq!(call("GET", "/api/v1/events/nope", None).0, 404);
-
-    assert_eq!(
-        list("/api/v1/executions?decision=block", "executions").len(),
-        2
-    );
-    assert_eq!(
-        list(
-            "/api/v1/executions?status=completed&decision=allow",
-            "executions"
-        )
-        .len(),
-        1
-    );
-    assert_eq!(
-        list(
-            "/api/v1/executions?event_type=order.checkout.initiated",
-            "executions"
-        )
-        .len(),
-        3
-    );
-    assert_eq!(
-        list("/api/v1/executions?event_type=cart.updated", "executions").len(),
-        0
-    );
-    assert_eq!(
-        list(
-            "/api/v1/executions?since=2999-01-01T00:00:00Z",
-            "executions"
-        )
-        .len(),
-        0
-    );
-    assert_eq!(
-        list(
-            "/api/v1/executions?until=2999-01-01T00:00:00Z",
-            "executions"
-        )
-        .len(),
-        3
-    );
-    assert_eq!(call("GET", "/api/v1/executions?since=monday", None).0, 400);
-    let (_, page) = call("GET", "/api/v1/executions?limit=2", None);
-    let cursor = page["next_cursor"].as_str().unwrap();
-    let last = list(
-        &format!("/api/v1/executions?limit=2&cursor={cursor}"),
-        "executions",
-    );
-    assert_eq!(last.len(), 1);
-    // Seed 004's paths.
-    let runs = list("/api/v1/workflows/order_check/runs/", "executions");
-    assert_eq!(runs.len(), 3);
-    let run_id = ev["triggered"][0]["execution_id"].as_str().unwrap();
-    assert_eq!(
-        call("GET", &format!("/api/v1/workflow-runs/{run_id}/"), None).0,
-        200
-    );
-
-    // The trace: start, each step with what it compared or did, end.
-    let (status, trace) = call("GET", &format!("/api/v1/executions/{run_id}/trace"), None);
-    assert_eq!(status, 200, "{trace}");
-    let timeline = trace["timeline"].as_array().unwrap();
-    let kinds: Vec<&str> = timeline
-        .iter()
-        .map(|t| t["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["started", "step", "step", "finished"], "{trace}");
-    assert_eq!(
-        timeline[0]["trigger_event"],
-        json!("order.checkout.initiated")
-    );
-    let check = &timeline[1];
-    assert_eq!(check["step_id"], json!("check"));
-    assert_eq!(
-        check["input"]["condition"],
-        json!({"field": "order.total", "operator": "gte", "expected": 10000, "actual": 15000, "result": true})
-    );
-    assert!(check["at"].is_string());
-    assert_eq!(timeline[2]["output"]["reason"], json!("over 10000"));
-    assert_eq!(timeline[3]["decision"], json!("block"));
-
-    let (_, t) = call("POST", "/api/v1/tenants", Some(json!({"name": "Other"})));
-    let (_, k) = call(
-        "POST",
-        "/api/v1/api-keys",
-        Some(
-            json!({"tenant_id": t["id"], "environment": "production", "role": "admin", "name": "o"}),
-        ),
-    );
-    let other = k["key"].as_str().unwrap();
-    assert_eq!(
-        server
-            .with(
-                other,
-                "GET",
-                &format!("/api/v1/events/{}", event_ids[0]),
-                None
-            )
-            .0,
-        404
-    );
-    assert_eq!(
-        server
-            .with(
-                other,
-                "GET",
-                &format!("/api/v1/executions/{run_id}/trace"),
-                None
-            )
-            .0,
-        404
-    );
-    assert_eq!(
-        server
-            .with(
-                other,
-                "GET",
-                &format!("/api/v1/workflow-runs/{run_id}/"),
-                None
-            )
-            .0,
-        404
-    );
-    let (_, none) = server.with(other, "GET", "/api/v1/events", None);
-    assert_eq!(none["events"], json!([]));
-    let _ = std::fs::remove_dir_all(dir);
+        let other = k["key"].as_str().unwrap();
+        assert_eq!(
+            server
+                .with(
+                    other,
+                    "GET",
+                    &format!("/api/v1/events/{}", event_ids[0]),
+                    None
+                )
+                .0,
+            404
+        );
+        assert_eq!(
+            server
+                .with(
+                    other,
+                    "GET",
+                    &format!("/api/v1/executions/{run_id}/trace"),
+                    None
+                )
+                .0,
+            404
+        );
+        assert_eq!(
+            server
+                .with(
+                    other,
+                    "GET",
+                    &format!("/api/v1/workflow-runs/{run_id}/"),
+                    None
+                )
+                .0,
+            404
+        );
+        let (_, none) = server.with(other, "GET", "/api/v1/events", None);
+        assert_eq!(none["events"], json!([]));
+    });
 }
 
 #[test]
 fn rules_are_kept_tested_used_by_workflows_and_changed_for_new_runs() {
-    let dir = scratch("rules");
-    let server = Server::start(&dir, free_port());
-    let key = server.key();
-    let call =
-        |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
-    // Seed 000 §3.3's rule, as written.
-    let rule = json!({"rule_id": "check_cart_value", "type": "threshold",
+    on_both_backends("rules", &[], |server, _| {
+        let key = server.key();
+        let call =
+            |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
+        // Seed 000 §3.3's rule, as written.
+        let rule = json!({"rule_id": "check_cart_value", "type": "threshold",
                       "conditions": {"field": "cart.total", "operator": "greater_than", "value": 1000}});
-    let (status, created) = call("POST", "/api/v1/rules", Some(rule.clone()));
-    assert_eq!(status, 201, "{created}");
-    assert_eq!(
-        (created["type"].clone(), created["enabled"].clone()),
-        (json!("threshold"), json!(true))
-    );
-    assert_eq!(call("POST", "/api/v1/rules", Some(rule)).0, 409);
-    let (status, bad) = call(
-        "POST",
-        "/api/v1/rules",
-        Some(
-            json!({"rule_id": "r2", "conditions": {"field": "x", "operator": "bogus", "value": 1}}),
-        ),
-    );
-    assert_eq!(status, 422, "{bad}");
-    assert!(
-        bad["error"]["details"][0]["path"]
-            .as_str()
-            .unwrap()
-            .starts_with("$.conditions")
-    );
-    assert_eq!(
-        call(
+        let (status, created) = call("POST", "/api/v1/rules", Some(rule.clone()));
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(
+            (created["type"].clone(), created["enabled"].clone()),
+            (json!("threshold"), json!(true))
+        );
+        assert_eq!(call("POST", "/api/v1/rules", Some(rule)).0, 409);
+        let (status, bad) = call(
             "POST",
             "/api/v1/rules",
-            Some(json!({"rule_id": "r3", "conditions": {"rule": "nope"}}))
-        )
-        .0,
-        422
-    );
-    assert_eq!(
-        call("POST", "/api/v1/rules", Some(json!({"rule_id": "r4"}))).0,
-        422
-    );
+            Some(
+                json!({"rule_id": "r2", "conditions": {"field": "x", "operator": "bogus", "value": 1}}),
+            ),
+        );
+        assert_eq!(status, 422, "{bad}");
+        assert!(
+            bad["error"]["details"][0]["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("$.conditions")
+        );
+        assert_eq!(
+            call(
+                "POST",
+                "/api/v1/rules",
+                Some(json!({"rule_id": "r3", "conditions": {"rule": "nope"}}))
+            )
+            .0,
+            422
+        );
+        assert_eq!(
+            call("POST", "/api/v1/rules", Some(json!({"rule_id": "r4"}))).0,
+            422
+        );
 
-    // Workflows name it, in a trigger and in a condition step.
-    let wf = json!({"workflow_id": "big_carts", "trigger": {"type": "event", "event": "cart.updated", "conditions": {"rule": "check_cart_value"}},
+        // Workflows name it, in a trigger and in a condition step.
+        let wf = json!({"workflow_id": "big_carts", "trigger": {"type": "event", "event": "cart.updated", "conditions": {"rule": "check_cart_value"}},
         "steps": [{"id": "is_big", "type": "condition", "condition": {"rule": "check_cart_value"}, "on_true": "hold", "on_false": "ok"},
                   {"id": "hold", "type": "action", "action": "block", "reason": "big cart"},
                   {"id": "ok", "type": "action", "action": "allow"}]});
-    let (status, deployed) = call("POST", "/api/v1/workflows", Some(wf));
-    assert_eq!(status, 201, "{deployed}");
-    let send = |total: i64| {
-        let (_, sent) = call(
-            "POST",
-            "/api/v1/events",
-            Some(json!({"event_type": "cart.updated", "payload": {"cart": {"total": total}}})),
-        );
-        (
-            sent["matched_workflows"].as_array().unwrap().len(),
-            sent["decision"].clone(),
-        )
-    };
-    assert_eq!(send(1500), (1, json!("block")));
-    assert_eq!(send(500), (0, Value::Null));
+        let (status, deployed) = call("POST", "/api/v1/workflows", Some(wf));
+        assert_eq!(status, 201, "{deployed}");
+        let send = |total: i64| {
+            let (_, sent) = call(
+                "POST",
+                "/api/v1/events",
+                Some(json!({"event_type": "cart.updated", "payload": {"cart": {"total": total}}})),
+            );
+            (
+                sent["matched_workflows"].as_array().unwrap().len(),
+                sent["decision"].clone(),
+            )
+        };
+        assert_eq!(send(1500), (1, json!("block")));
+        assert_eq!(send(500), (0, Value::Null));
 
-    // Testing shows each comparison with the values compared.
-    let (status, tested) = call(
-        "POST",
-        "/api/v1/rules/check_cart_value/test",
-        Some(json!({"context": {"cart": {"total": 2500}}})),
-    );
-    assert_eq!(status, 200, "{tested}");
-    assert_eq!(tested["result"], json!(true));
-    assert_eq!(
-        (
-            tested["trace"]["actual"].clone(),
-            tested["trace"]["expected"].clone()
-        ),
-        (json!(2500), json!(1000))
-    );
-    let (_, tested) = call(
-        "POST",
-        "/api/v1/rules/check_cart_value/test",
-        Some(json!({"context": {}})),
-    );
-    assert_eq!(tested["result"], json!(false));
-    assert_eq!(
-        call(
+        // Testing shows each comparison with the values compared.
+        let (status, tested) = call(
             "POST",
             "/api/v1/rules/check_cart_value/test",
-            Some(json!({"context": 5}))
-        )
-        .0,
-        422
-    );
-    assert_eq!(call("POST", "/api/v1/rules/nope/test", None).0, 404);
+            Some(json!({"context": {"cart": {"total": 2500}}})),
+        );
+        assert_eq!(status, 200, "{tested}");
+        assert_eq!(tested["result"], json!(true));
+        assert_eq!(
+            (
+                tested["trace"]["actual"].clone(),
+                tested["trace"]["expected"].clone()
+            ),
+            (json!(2500), json!(1000))
+        );
+        let (_, tested) = call(
+            "POST",
+            "/api/v1/rules/check_cart_value/test",
+            Some(json!({"context": {}})),
+        );
+        assert_eq!(tested["result"], json!(false));
+        assert_eq!(
+            call(
+                "POST",
+                "/api/v1/rules/check_cart_value/test",
+                Some(json!({"context": 5}))
+            )
+            .0,
+            422
+        );
+        assert_eq!(call("POST", "/api/v1/rules/nope/test", None).0, 404);
 
-    // A change applies to what is evaluated next.
-    let (status, _) = call(
-        "PUT",
-        "/api/v1/rules/check_cart_value",
-        Some(json!({"type": "threshold",
-        "conditions": {"field": "cart.total", "operator": "gt", "value": 2000}})),
-    );
-    assert_eq!(status, 200);
-    assert_eq!(send(1500), (0, Value::Null));
-    assert_eq!(send(2500), (1, json!("block")));
-    assert_eq!(call("PUT", "/api/v1/rules/check_cart_value", Some(json!({"rule_id": "other", "conditions": {"field": "a", "operator": "eq", "value": 1}}))).0, 422);
-    assert_eq!(
-        call(
+        // A change applies to what is evaluated next.
+        let (status, _) = call(
             "PUT",
-            "/api/v1/rules/nope",
-            Some(json!({"conditions": {"field": "a", "operator": "eq", "value": 1}}))
-        )
-        .0,
-        404
-    );
-    let (_, list) = call("GET", "/api/v1/rules", None);
-    assert_eq!(list["rules"][0]["conditions"]["value"], json!(2000));
+            "/api/v1/rules/check_cart_value",
+            Some(json!({"type": "threshold",
+        "conditions": {"field": "cart.total", "operator": "gt", "value": 2000}})),
+        );
+        assert_eq!(status, 200);
+        assert_eq!(send(1500), (0, Value::Null));
+        assert_eq!(send(2500), (1, json!("block")));
+        assert_eq!(call("PUT", "/api/v1/rules/check_cart_value", Some(json!({"rule_id": "other", "conditions": {"field": "a", "operator": "eq", "value": 1}}))).0, 422);
+        assert_eq!(
+            call(
+                "PUT",
+                "/api/v1/rules/nope",
+                Some(json!({"conditions": {"field": "a", "operator": "eq", "value": 1}}))
+            )
+            .0,
+            404
+        );
+        let (_, list) = call("GET", "/api/v1/rules", None);
+        assert_eq!(list["rules"][0]["conditions"]["value"], json!(2000));
 
-    // In use, it stays.
-    let (status, err) = call("DELETE", "/api/v1/rules/check_cart_value", None);
-    assert_eq!(status, 409);
-    assert!(
-        err["error"]["message"]
-            .as_str()
+        // In use, it stays.
+        let (status, err) = call("DELETE", "/api/v1/rules/check_cart_value", None);
+        assert_eq!(status, 409);
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("big_carts")
+        );
+        assert_eq!(
+            call("DELETE", "/api/v1/workflows/big_carts?force=true", None).0,
+            200
+        );
+        assert_eq!(
+            call("DELETE", "/api/v1/rules/check_cart_value", None).0,
+            200
+        );
+        assert_eq!(call("GET", "/api/v1/rules/check_cart_value", None).0, 404);
+        let (_, log) = call("GET", "/api/v1/audit?target=check_cart_value", None);
+        let actions: Vec<&str> = log["audit"]
+            .as_array()
             .unwrap()
-            .contains("big_carts")
-    );
-    assert_eq!(
-        call("DELETE", "/api/v1/workflows/big_carts?force=true", None).0,
-        200
-    );
-    assert_eq!(
-        call("DELETE", "/api/v1/rules/check_cart_value", None).0,
-        200
-    );
-    assert_eq!(call("GET", "/api/v1/rules/check_cart_value", None).0, 404);
-    let (_, log) = call("GET", "/api/v1/audit?target=check_cart_value", None);
-    let actions: Vec<&str> = log["audit"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(actions, ["rule.delete", "rule.update", "rule.create"]);
-    let _ = std::fs::remove_dir_all(dir);
+            .iter()
+            .map(|r| r["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["rule.delete", "rule.update", "rule.create"]);
+    });
 }
 
 #[test]
@@ -2249,145 +2246,180 @@ fn weir_cli(server: &Server, key: &str, args: &[&str]) -> (i32, String, String) 
 
 #[test]
 fn the_remote_cli_drives_a_server() {
-    let dir = scratch("cli");
-    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", "cli-admin-key")]);
-    let key = "cli-admin-key";
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let seed = repo.join("examples/seeds/001-readme.workflow.json");
-    let seed = seed.to_str().unwrap();
-    let ok = |args: &[&str]| -> String {
-        let (code, out, err) = weir_cli(&server, key, args);
-        assert_eq!(code, 0, "weir {args:?}: {out} {err}");
-        out
-    };
-    assert!(ok(&["deploy", seed]).contains("deployed high_value_order_approval version 1"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let broken = dir.join("broken.json");
-    std::fs::write(
-        &broken,
-        r#"{"workflow_id": "b", "trigger": {"type": "event", "event": "x"}, "steps": 5}"#,
-    )
-    .unwrap();
-    let (code, _, err) = weir_cli(&server, key, &["deploy", broken.to_str().unwrap()]);
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("422") && err.contains("$.steps"), "{err}");
-    assert!(ok(&["list"]).contains("high_value_order_approval"));
-    let listed: Value =
-        serde_json::from_str(&ok(&["list", "--enabled", "--output", "json"])).unwrap();
-    assert_eq!(listed["workflows"].as_array().unwrap().len(), 1);
-    let emitted = ok(&[
-        "emit",
-        "order.checkout.initiated",
-        "--payload",
-        r#"{"order": {"id": "o1", "total": 15000}}"#,
-    ]);
-    assert!(emitted.contains("decision block"), "{emitted}");
-    assert!(ok(&["executions", "--workflow", "high_value_order_approval"]).contains("block"));
+    on_both_backends(
+        "cli",
+        &[("WEIR_ADMIN_KEY", "cli-admin-key")],
+        |server, dir| {
+            let key = "cli-admin-key";
+            let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            let seed = repo.join("examples/seeds/001-readme.workflow.json");
+            let seed = seed.to_str().unwrap();
+            let ok = |args: &[&str]| -> String {
+                let (code, out, err) = weir_cli(server, key, args);
+                assert_eq!(code, 0, "weir {args:?}: {out} {err}");
+                out
+            };
+            assert!(ok(&["deploy", seed]).contains("deployed high_value_order_approval version 1"));
+            std::fs::create_dir_all(dir).unwrap();
+            let broken = dir.join("broken.json");
+            std::fs::write(
+                &broken,
+                r#"{"workflow_id": "b", "trigger": {"type": "event", "event": "x"}, "steps": 5}"#,
+            )
+            .unwrap();
+            let (code, _, err) = weir_cli(server, key, &["deploy", broken.to_str().unwrap()]);
+            assert_eq!(code, 1, "{err}");
+            assert!(err.contains("422") && err.contains("$.steps"), "{err}");
+            assert!(ok(&["list"]).contains("high_value_order_approval"));
+            let listed: Value =
+                serde_json::from_str(&ok(&["list", "--enabled", "--output", "json"])).unwrap();
+            assert_eq!(listed["workflows"].as_array().unwrap().len(), 1);
+            let emitted = ok(&[
+                "emit",
+                "order.checkout.initiated",
+                "--payload",
+                r#"{"order": {"id": "o1", "total": 15000}}"#,
+            ]);
+            assert!(emitted.contains("decision block"), "{emitted}");
+            assert!(
+                ok(&["executions", "--workflow", "high_value_order_approval"]).contains("block")
+            );
 
-    // Versions: a second, declared 2.0.0; roll back by number, forward by declared version.
-    let mut v2: Value = serde_json::from_str(&std::fs::read_to_string(seed).unwrap()).unwrap();
-    v2["version"] = json!("2.0.0");
-    let v2_file = dir.join("v2.json");
-    std::fs::write(&v2_file, v2.to_string()).unwrap();
-    assert!(ok(&["deploy", v2_file.to_str().unwrap()]).contains("version 2"));
-    let versions = ok(&["version", "high_value_order_approval"]);
-    assert_eq!(versions.lines().count(), 3, "{versions}");
-    assert!(ok(&["version", "high_value_order_approval", "1"]).contains("now runs version 1"));
-    assert!(ok(&["version", "high_value_order_approval", "2.0.0"]).contains("now runs version 2"));
-    assert_eq!(
-        weir_cli(
-            &server,
-            key,
-            &["version", "high_value_order_approval", "9.9.9"]
-        )
-        .0,
-        1
-    );
+            // Versions: a second, declared 2.0.0; roll back by number, forward by declared version.
+            let mut v2: Value =
+                serde_json::from_str(&std::fs::read_to_string(seed).unwrap()).unwrap();
+            v2["version"] = json!("2.0.0");
+            let v2_file = dir.join("v2.json");
+            std::fs::write(&v2_file, v2.to_string()).unwrap();
+            assert!(ok(&["deploy", v2_file.to_str().unwrap()]).contains("version 2"));
+            let versions = ok(&["version", "high_value_order_approval"]);
+            assert_eq!(versions.lines().count(), 3, "{versions}");
+            assert!(
+                ok(&["version", "high_value_order_approval", "1"]).contains("now runs version 1")
+            );
+            assert!(
+                ok(&["version", "high_value_order_approval", "2.0.0"])
+                    .contains("now runs version 2")
+            );
+            assert_eq!(
+                weir_cli(
+                    server,
+                    key,
+                    &["version", "high_value_order_approval", "9.9.9"]
+                )
+                .0,
+                1
+            );
 
-    // Approvals.
-    let ask = dir.join("ask.json");
-    std::fs::write(&ask, json!({"workflow_id": "ask", "trigger": {"type": "event", "event": "ask"}, "steps": [
+            // Approvals.
+            let ask = dir.join("ask.json");
+            std::fs::write(&ask, json!({"workflow_id": "ask", "trigger": {"type": "event", "event": "ask"}, "steps": [
         {"id": "ask", "type": "approval", "approver_role": "manager", "timeout": "1h", "on_approve": "ok", "on_reject": "no"},
         {"id": "ok", "type": "action", "action": "allow"}, {"id": "no", "type": "action", "action": "block"}]}).to_string()).unwrap();
-    ok(&["deploy", ask.to_str().unwrap()]);
-    ok(&["emit", "ask"]);
-    let pending = poll(&server, key, "/api/v1/approvals?status=pending", |v| {
-        v["approvals"].as_array().unwrap().len() == 1
-    });
-    let id = pending["approvals"][0]["id"].as_str().unwrap().to_owned();
-    assert!(ok(&["approve", &id, "--reason", "fine"]).contains("approved"));
-    let (code, _, err) = weir_cli(&server, key, &["reject", &id]);
-    assert_eq!(code, 1);
-    assert!(err.contains("409"), "{err}");
+            ok(&["deploy", ask.to_str().unwrap()]);
+            ok(&["emit", "ask"]);
+            let pending = poll(server, key, "/api/v1/approvals?status=pending", |v| {
+                v["approvals"].as_array().unwrap().len() == 1
+            });
+            let id = pending["approvals"][0]["id"].as_str().unwrap().to_owned();
+            assert!(ok(&["approve", &id, "--reason", "fine"]).contains("approved"));
+            let (code, _, err) = weir_cli(server, key, &["reject", &id]);
+            assert_eq!(code, 1);
+            assert!(err.contains("409"), "{err}");
 
-    // logs --tail prints new executions as they start.
-    let mut tail = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(["logs", "high_value_order_approval", "--tail"])
-        .env("WEIR_SERVER", format!("http://127.0.0.1:{}", server.port))
-        .env("WEIR_API_KEY", key)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = tail.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let first = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the existing execution");
-    assert!(first.contains("block"), "{first}");
-    let (_, sent) = server.with(key, "POST", "/api/v1/events", Some(json!({"event_type": "order.checkout.initiated", "payload": {"order": {"id": "o2", "total": 5}}})));
-    let new_id = sent["executions"][0]["execution_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let line = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("the new execution, live");
-        if line.contains(&new_id) {
-            break line;
-        }
-    };
-    assert!(line.contains("allow"), "{line}");
-    let _ = tail.kill();
-    let _ = tail.wait();
+            // logs --tail prints new executions as they start.
+            let mut tail = Command::new(env!("CARGO_BIN_EXE_weir"))
+                .args(["logs", "high_value_order_approval", "--tail"])
+                .env("WEIR_SERVER", format!("http://127.0.0.1:{}", server.port))
+                .env("WEIR_API_KEY", key)
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let stdout = tail.stdout.take().unwrap();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stdout)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            let first = rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("the existing execution");
+            assert!(first.contains("block"), "{first}");
+            let (_, sent) = server.with(key, "POST", "/api/v1/events", Some(json!({"event_type": "order.checkout.initiated", "payload": {"order": {"id": "o2", "total": 5}}})));
+            let new_id = sent["executions"][0]["execution_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let line = loop {
+                let line = rx
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("the new execution, live");
+                if line.contains(&new_id) {
+                    break line;
+                }
+            };
+            assert!(line.contains("allow"), "{line}");
+            let _ = tail.kill();
+            let _ = tail.wait();
 
-    // A template, straight to the server.
-    let created = ok(&[
-        "create",
-        "--template",
-        "order-approval",
-        "--name",
-        "Big orders",
-    ]);
-    assert!(
-        created.contains("created big_orders version 1"),
-        "{created}"
+            // A template, straight to the server.
+            let created = ok(&[
+                "create",
+                "--template",
+                "order-approval",
+                "--name",
+                "Big orders",
+            ]);
+            assert!(
+                created.contains("created big_orders version 1"),
+                "{created}"
+            );
+            // A wrong key is refused (1); a server that is not there is a usage problem (2).
+            let (code, _, err) = weir_cli(server, "wrong", &["list"]);
+            assert_eq!(code, 1, "{err}");
+            assert!(err.contains("401"), "{err}");
+            let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+                .args([
+                    "list",
+                    "--server",
+                    &format!("http://127.0.0.1:{}", free_port()),
+                    "--api-key",
+                    "k",
+                ])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2));
+        },
     );
-    // A wrong key is refused (1); a server that is not there is a usage problem (2).
-    let (code, _, err) = weir_cli(&server, "wrong", &["list"]);
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("401"), "{err}");
-    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args([
-            "list",
-            "--server",
-            &format!("http://127.0.0.1:{}", free_port()),
-            "--api-key",
-            "k",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Runs `body` against a server on SQLite, then against one on a fresh PostgreSQL database
+/// (when the PostgreSQL binaries are installed; see `weir_store::testing`).
+fn on_both_backends(name: &str, env: &[(&str, &str)], body: impl Fn(&Server, &Path)) {
+    let dir = scratch(name);
+    {
+        let server = Server::start_with(&dir, free_port(), env);
+        body(&server, &dir);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let Some(pg) = weir_store::testing::Server::start() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime.block_on(pg.fresh_database(name));
+    let dir = scratch(&format!("{name}-pg"));
+    let mut env = env.to_vec();
+    env.push(("WEIR_DATABASE_URL", url.as_str()));
+    {
+        let server = Server::start_with(&dir, free_port(), &env);
+        body(&server, &dir);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
