@@ -29,6 +29,7 @@ use weir_store::{ApiKey, ExecutionFilter, ExecutionRow, NewItem, SqlStore, Store
 mod access;
 mod approvals;
 mod events;
+pub mod openapi;
 mod params;
 mod rules;
 mod workflows;
@@ -171,6 +172,7 @@ type ApiResult<T = Response> = Result<T, ApiError>;
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/api/v1/openapi.json", get(openapi::serve_document))
         .merge(workflow_routes("/api/v1/workflows"))
         .merge(workflow_routes("/api/v1/workflows/definitions"))
         .route(

@@ -1,0 +1,319 @@
+//! The OpenAPI 3.1 document of the API, served at `/api/v1/openapi.json`. It is built from
+//! [`operations`], one entry per routed method and path; the tests call every operation it
+//! lists (and throw hostile input at each), so a listed operation that is not routed fails
+//! them.
+
+use serde_json::{Map, Value, json};
+
+use crate::access::Perm;
+
+/// One operation of the API.
+pub struct Op {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    /// The permission it needs; `None` for the open `/health` and the document itself.
+    pub perm: Option<Perm>,
+    /// Query parameters: name, JSON Schema type, description.
+    pub query: &'static [(&'static str, &'static str, &'static str)],
+    /// The request body's schema (a component name), and whether it may be left out.
+    pub body: Option<(&'static str, bool)>,
+    /// The success status and its body's schema (a component name).
+    pub ok: (u16, &'static str),
+    /// Whether it can answer 409.
+    pub conflict: bool,
+}
+
+macro_rules! op {
+    ($m:literal $p:literal, $tag:literal, $perm:expr, $summary:literal, query: $q:expr, body: $b:expr, ok: $ok:expr, conflict: $c:expr) => {
+        Op {
+            method: $m,
+            path: $p,
+            tag: $tag,
+            summary: $summary,
+            perm: $perm,
+            query: $q,
+            body: $b,
+            ok: $ok,
+            conflict: $c,
+        }
+    };
+}
+
+/// Every operation, in the order the reference lists them.
+pub fn operations() -> Vec<Op> {
+    use Perm::*;
+    let wf_list: &[(&str, &str, &str)] = &[
+        (
+            "enabled",
+            "boolean",
+            "Only enabled (true) or disabled (false) workflows",
+        ),
+        ("tag", "string", "Only workflows with this tag"),
+        (
+            "event",
+            "string",
+            "Only workflows a trigger of which listens for this event type",
+        ),
+        ("q", "string", "Text in the id, name or description"),
+        ("cursor", "string", "The next_cursor of the page before"),
+        ("offset", "integer", "Items to skip (seed 002)"),
+        ("limit", "integer", "Items per page, up to 500"),
+    ];
+    let exec_list: &[(&str, &str, &str)] = &[
+        ("workflow_id", "string", "Only this workflow's executions"),
+        (
+            "status",
+            "string",
+            "pending, running, waiting, completed, failed or cancelled",
+        ),
+        ("decision", "string", "allow or block"),
+        ("event_id", "string", "Only those started by this event"),
+        (
+            "event_type",
+            "string",
+            "Only those started by events of this type",
+        ),
+        ("since", "string", "Started at or after this RFC 3339 time"),
+        ("until", "string", "Started before this RFC 3339 time"),
+        ("cursor", "string", "The next_cursor of the page before"),
+        ("offset", "integer", "Items to skip"),
+        ("limit", "integer", "Items per page, up to 1000"),
+    ];
+    let mut ops = vec![
+        op!("get" "/health", "system", None, "Liveness", query: &[], body: None, ok: (200, "Health"), conflict: false),
+        op!("get" "/api/v1/openapi.json", "system", None, "This document", query: &[], body: None, ok: (200, "Object"), conflict: false),
+        op!("post" "/api/v1/workflows", "workflows", Some(Write), "Store a workflow, or a new version of it (JSON or YAML)", query: &[], body: Some(("WorkflowDefinition", false)), ok: (201, "StoredWorkflow"), conflict: false),
+        op!("get" "/api/v1/workflows", "workflows", Some(Read), "List workflows", query: wf_list, body: None, ok: (200, "WorkflowList"), conflict: false),
+        op!("get" "/api/v1/workflows/{id}", "workflows", Some(Read), "A workflow's current version", query: &[], body: None, ok: (200, "Workflow"), conflict: false),
+        op!("put" "/api/v1/workflows/{id}", "workflows", Some(Write), "Store a new version of a workflow", query: &[], body: Some(("WorkflowDefinition", false)), ok: (200, "StoredWorkflow"), conflict: false),
+        op!("delete" "/api/v1/workflows/{id}", "workflows", Some(Write), "Delete a workflow (409 while it runs, unless force=true, which cancels its runs)", query: &[("force", "boolean", "Cancel running executions")], body: None, ok: (200, "Deleted"), conflict: true),
+        op!("post" "/api/v1/workflows/{id}/enable", "workflows", Some(Write), "Enable a workflow", query: &[], body: None, ok: (200, "Enabled"), conflict: false),
+        op!("post" "/api/v1/workflows/{id}/disable", "workflows", Some(Write), "Disable a workflow", query: &[], body: None, ok: (200, "Enabled"), conflict: false),
+        op!("post" "/api/v1/workflows/{id}/execute", "workflows", Some(Execute), "Start an execution by hand", query: &[], body: Some(("ExecuteRequest", true)), ok: (202, "Started"), conflict: true),
+        op!("get" "/api/v1/workflows/{id}/versions", "workflows", Some(Read), "A workflow's versions", query: &[], body: None, ok: (200, "VersionList"), conflict: false),
+        op!("get" "/api/v1/workflows/{id}/versions/{version}", "workflows", Some(Read), "One version of a workflow", query: &[], body: None, ok: (200, "Version"), conflict: false),
+        op!("post" "/api/v1/workflows/{id}/versions/{version}/activate", "workflows", Some(Write), "Make a version current (rollback)", query: &[], body: None, ok: (200, "Enabled"), conflict: false),
+        op!("get" "/api/v1/workflows/{id}/runs/", "executions", Some(Read), "A workflow's executions (seed 004)", query: exec_list, body: None, ok: (200, "ExecutionList"), conflict: false),
+        op!("post" "/api/v1/events", "events", Some(Execute), "Send an event; answers the decisions of the executions it starts", query: &[], body: Some(("EventRequest", false)), ok: (200, "EventAnswer"), conflict: false),
+        op!("get" "/api/v1/events", "events", Some(Read), "List events", query: &[("event_type", "string", "Only this type"), ("type", "string", "Same as event_type"), ("source", "string", "Only from this source"), ("since", "string", "Received at or after (RFC 3339)"), ("until", "string", "Received before (RFC 3339)"), ("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "EventList"), conflict: false),
+        op!("get" "/api/v1/events/{id}", "events", Some(Read), "An event and the executions it started", query: &[], body: None, ok: (200, "Event"), conflict: false),
+        op!("get" "/api/v1/executions", "executions", Some(Read), "List executions", query: exec_list, body: None, ok: (200, "ExecutionList"), conflict: false),
+        op!("get" "/api/v1/executions/{id}", "executions", Some(Read), "An execution with its steps", query: &[], body: None, ok: (200, "Execution"), conflict: false),
+        op!("get" "/api/v1/executions/{id}/trace", "executions", Some(Read), "An execution's timeline", query: &[], body: None, ok: (200, "Trace"), conflict: false),
+        op!("post" "/api/v1/executions/{id}/cancel", "executions", Some(Execute), "Cancel a running or waiting execution", query: &[], body: None, ok: (202, "Started"), conflict: true),
+        op!("post" "/api/v1/executions/{id}/retry", "executions", Some(Execute), "Retry a failed execution from its failed step", query: &[], body: None, ok: (202, "Started"), conflict: true),
+        op!("get" "/api/v1/workflow-runs/{id}/", "executions", Some(Read), "An execution (seed 004)", query: &[], body: None, ok: (200, "Execution"), conflict: false),
+        op!("get" "/api/v1/approvals", "approvals", Some(Read), "List approvals", query: &[("status", "string", "pending, approved, rejected, expired or withdrawn"), ("entity", "string", "Entity type"), ("entity_id", "string", "Entity id"), ("role", "string", "Approver role"), ("execution_id", "string", "Only this execution's"), ("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "ApprovalList"), conflict: false),
+        op!("get" "/api/v1/approvals/{id}", "approvals", Some(Read), "An approval", query: &[], body: None, ok: (200, "Approval"), conflict: false),
+        op!("post" "/api/v1/approvals/{id}/approve", "approvals", Some(Decide), "Approve (once)", query: &[], body: Some(("DecisionRequest", true)), ok: (200, "Approval"), conflict: true),
+        op!("post" "/api/v1/approvals/{id}/reject", "approvals", Some(Decide), "Reject (once)", query: &[], body: Some(("DecisionRequest", true)), ok: (200, "Approval"), conflict: true),
+        op!("post" "/api/v1/rules", "rules", Some(Write), "Create a rule", query: &[], body: Some(("RuleDefinition", false)), ok: (201, "Rule"), conflict: true),
+        op!("get" "/api/v1/rules", "rules", Some(Read), "List rules", query: &[], body: None, ok: (200, "RuleList"), conflict: false),
+        op!("get" "/api/v1/rules/{id}", "rules", Some(Read), "A rule", query: &[], body: None, ok: (200, "Rule"), conflict: false),
+        op!("put" "/api/v1/rules/{id}", "rules", Some(Write), "Replace a rule", query: &[], body: Some(("RuleDefinition", false)), ok: (200, "Rule"), conflict: false),
+        op!("delete" "/api/v1/rules/{id}", "rules", Some(Write), "Delete a rule no workflow names", query: &[], body: None, ok: (200, "Deleted"), conflict: true),
+        op!("post" "/api/v1/rules/{id}/test", "rules", Some(Read), "Evaluate a rule against a context", query: &[], body: Some(("RuleTestRequest", true)), ok: (200, "RuleTest"), conflict: false),
+        op!("post" "/api/v1/tenants", "access", Some(Admin), "Create a tenant (platform admin)", query: &[], body: Some(("TenantRequest", false)), ok: (201, "Tenant"), conflict: true),
+        op!("get" "/api/v1/tenants", "access", Some(Admin), "List tenants", query: &[], body: None, ok: (200, "TenantList"), conflict: false),
+        op!("get" "/api/v1/tenants/{id}", "access", Some(Admin), "A tenant", query: &[], body: None, ok: (200, "Tenant"), conflict: false),
+        op!("post" "/api/v1/tenants/{id}/environments", "access", Some(Admin), "Add an environment", query: &[], body: Some(("EnvironmentRequest", false)), ok: (201, "Tenant"), conflict: true),
+        op!("post" "/api/v1/api-keys", "access", Some(Admin), "Create an API key (the key is in this answer only)", query: &[], body: Some(("ApiKeyRequest", false)), ok: (201, "ApiKey"), conflict: false),
+        op!("get" "/api/v1/api-keys", "access", Some(Admin), "List API keys (without their keys)", query: &[("tenant_id", "string", "Only this tenant's (platform admin)")], body: None, ok: (200, "ApiKeyList"), conflict: false),
+        op!("get" "/api/v1/api-keys/{id}", "access", Some(Admin), "An API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: false),
+        op!("delete" "/api/v1/api-keys/{id}", "access", Some(Admin), "Revoke an API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: true),
+        op!("get" "/api/v1/audit", "access", Some(Admin), "The audit log", query: &[("actor_type", "string", "user, api_key, ai_agent or system"), ("actor_id", "string", "The actor's id"), ("action", "string", "Like workflow.put"), ("target", "string", "The object's id"), ("since", "string", "At or after (RFC 3339)"), ("until", "string", "Before (RFC 3339)"), ("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "AuditList"), conflict: false),
+    ];
+    // Seed 002's paths, the same handlers.
+    let aliases = vec![
+        op!("post" "/api/v1/workflows/definitions", "seed 002", Some(Write), "Store a workflow (seed 002 path)", query: &[], body: Some(("WorkflowDefinition", false)), ok: (201, "StoredWorkflow"), conflict: false),
+        op!("get" "/api/v1/workflows/definitions", "seed 002", Some(Read), "List workflows (seed 002 path)", query: wf_list, body: None, ok: (200, "WorkflowList"), conflict: false),
+        op!("get" "/api/v1/workflows/definitions/{id}", "seed 002", Some(Read), "A workflow (seed 002 path)", query: &[], body: None, ok: (200, "Workflow"), conflict: false),
+        op!("put" "/api/v1/workflows/definitions/{id}", "seed 002", Some(Write), "A new version (seed 002 path)", query: &[], body: Some(("WorkflowDefinition", false)), ok: (200, "StoredWorkflow"), conflict: false),
+        op!("delete" "/api/v1/workflows/definitions/{id}", "seed 002", Some(Write), "Delete a workflow (seed 002 path)", query: &[("force", "boolean", "Cancel running executions")], body: None, ok: (200, "Deleted"), conflict: true),
+        op!("post" "/api/v1/workflows/definitions/{id}/enable", "seed 002", Some(Write), "Enable (seed 002 path)", query: &[], body: None, ok: (200, "Enabled"), conflict: false),
+        op!("post" "/api/v1/workflows/definitions/{id}/disable", "seed 002", Some(Write), "Disable (seed 002 path)", query: &[], body: None, ok: (200, "Enabled"), conflict: false),
+        op!("post" "/api/v1/workflows/definitions/{id}/trigger", "seed 002", Some(Execute), "Start by hand with trigger_data (seed 002 path)", query: &[], body: Some(("ExecuteRequest", true)), ok: (202, "Started"), conflict: true),
+        op!("get" "/api/v1/workflows/executions", "seed 002", Some(Read), "List executions (seed 002 path)", query: exec_list, body: None, ok: (200, "ExecutionList"), conflict: false),
+        op!("get" "/api/v1/workflows/executions/{id}", "seed 002", Some(Read), "An execution (seed 002 path)", query: &[], body: None, ok: (200, "Execution"), conflict: false),
+        op!("post" "/api/v1/workflows/executions/{id}/cancel", "seed 002", Some(Execute), "Cancel (seed 002 path)", query: &[], body: None, ok: (202, "Started"), conflict: true),
+        op!("post" "/api/v1/workflows/executions/{id}/retry", "seed 002", Some(Execute), "Retry (seed 002 path)", query: &[], body: None, ok: (202, "Started"), conflict: true),
+    ];
+    ops.extend(aliases);
+    ops
+}
+
+fn object(props: &[(&str, Value)], required: &[&str]) -> Value {
+    let mut p = Map::new();
+    for (k, v) in props {
+        p.insert((*k).to_owned(), v.clone());
+    }
+    json!({ "type": "object", "properties": p, "required": required })
+}
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn list_of(field: &str, item: &str) -> Value {
+    object(
+        &[
+            (field, json!({ "type": "array", "items": r(item) })),
+            ("next_cursor", json!({ "type": ["string", "null"] })),
+        ],
+        &[field],
+    )
+}
+
+fn components() -> Value {
+    let s = || json!({ "type": "string" });
+    let ns = || json!({ "type": ["string", "null"] });
+    let int = || json!({ "type": "integer" });
+    let obj = || json!({ "type": "object" });
+    let any = || json!({});
+    let time = || json!({ "type": ["string", "null"], "format": "date-time" });
+    let decision = || json!({ "type": ["string", "null"], "enum": ["allow", "block", null] });
+    json!({
+        "Error": object(&[("error", object(&[
+            ("code", s()), ("message", s()),
+            ("details", json!({ "type": "array", "items": object(&[("path", s()), ("message", s())], &[]) })),
+        ], &["code", "message", "details"]))], &["error"]),
+        "Object": obj(),
+        "Health": object(&[("status", s())], &["status"]),
+        "WorkflowDefinition": json!({ "type": "object", "description": "A workflow in Weir's definition format (docs/format.md)" }),
+        "StoredWorkflow": object(&[("workflow_id", s()), ("id", s()), ("version", int()), ("enabled", json!({"type": "boolean"})),
+            ("status", s()), ("created_at", time()), ("warnings", json!({ "type": "array" }))], &["workflow_id", "version"]),
+        "WorkflowSummary": object(&[("workflow_id", s()), ("name", ns()), ("version", int()), ("enabled", json!({"type": "boolean"})),
+            ("tags", json!({"type": "array", "items": s()})), ("trigger_events", json!({"type": "array", "items": s()}))], &["workflow_id", "version"]),
+        "Workflow": object(&[("workflow_id", s()), ("version", int()), ("enabled", json!({"type": "boolean"})), ("definition", obj())], &["workflow_id", "definition"]),
+        "WorkflowList": list_of("workflows", "WorkflowSummary"),
+        "Deleted": obj(),
+        "Enabled": object(&[("workflow_id", s())], &["workflow_id"]),
+        "Version": object(&[("workflow_id", s()), ("version", int()), ("current", json!({"type": "boolean"})), ("definition", obj())], &["version"]),
+        "VersionList": object(&[("workflow_id", s()), ("current_version", json!({"type": ["integer", "null"]})),
+            ("versions", json!({ "type": "array", "items": object(&[("version", int()), ("declared_version", any()), ("current", json!({"type": "boolean"}))], &["version"]) }))], &["versions"]),
+        "ExecuteRequest": object(&[("input", obj()), ("trigger_data", obj())], &[]),
+        "Started": object(&[("execution_id", s()), ("status", s())], &["execution_id"]),
+        "EventRequest": object(&[("event_type", s()), ("payload", obj()), ("source", s()), ("idempotency_key", s()),
+            ("timeout_ms", json!({"type": "integer", "minimum": 0, "maximum": 60000}))], &["event_type"]),
+        "EventAnswer": object(&[("event_id", s()), ("duplicate", json!({"type": "boolean"})), ("matched_workflows", json!({"type": "array", "items": s()})),
+            ("decision", decision()), ("executions", json!({"type": "array", "items": object(&[("execution_id", s()), ("workflow_id", s()),
+                ("workflow_version", int()), ("status", s()), ("decision", decision()), ("reason", ns())], &["execution_id"])}))], &["event_id", "executions"]),
+        "Event": object(&[("id", s()), ("event_type", s()), ("source", ns()), ("idempotency_key", ns()), ("payload", any()), ("received_at", time()),
+            ("triggered", json!({"type": "array"}))], &["id", "event_type"]),
+        "EventList": list_of("events", "Event"),
+        "Execution": object(&[("id", s()), ("workflow_id", s()), ("workflow_version", int()), ("status", s()), ("decision", decision()),
+            ("reason", ns()), ("trigger_event", any()), ("context", any()), ("error", ns()), ("started_at", time()), ("completed_at", time()),
+            ("duration_ms", json!({"type": ["integer", "null"]})), ("steps", json!({"type": "array", "items": obj()}))], &["id", "workflow_id", "status"]),
+        "ExecutionList": list_of("executions", "Execution"),
+        "Trace": object(&[("execution_id", s()), ("status", s()), ("timeline", json!({"type": "array", "items": object(&[("kind", s()), ("at", time())], &["kind"])}))], &["execution_id", "timeline"]),
+        "Approval": object(&[("id", s()), ("execution_id", s()), ("step_id", s()), ("status", s()), ("approver_role", ns()), ("entity", ns()),
+            ("entity_id", ns()), ("message", ns()), ("requested_at", time()), ("expires_at", time()), ("decided_by", ns()), ("decided_at", time()), ("reason", ns())],
+            &["id", "execution_id", "status"]),
+        "ApprovalList": list_of("approvals", "Approval"),
+        "DecisionRequest": object(&[("reason", s()), ("comment", s())], &[]),
+        "RuleDefinition": object(&[("rule_id", s()), ("name", s()), ("description", s()), ("type", s()), ("conditions", obj()), ("enabled", json!({"type": "boolean"}))], &[]),
+        "Rule": object(&[("rule_id", s()), ("name", any()), ("type", any()), ("conditions", any()), ("enabled", json!({"type": "boolean"})), ("updated_at", time())], &["rule_id"]),
+        "RuleList": object(&[("rules", json!({"type": "array", "items": r("Rule")}))], &["rules"]),
+        "RuleTestRequest": object(&[("context", obj())], &[]),
+        "RuleTest": object(&[("rule_id", s()), ("result", json!({"type": "boolean"})), ("trace", obj())], &["result", "trace"]),
+        "TenantRequest": object(&[("name", s()), ("id", s())], &["name"]),
+        "EnvironmentRequest": object(&[("name", s())], &["name"]),
+        "Tenant": object(&[("id", s()), ("name", s()), ("environments", json!({"type": "array", "items": s()})), ("created_at", time())], &["id", "environments"]),
+        "TenantList": object(&[("tenants", json!({"type": "array", "items": r("Tenant")}))], &["tenants"]),
+        "ApiKeyRequest": object(&[("tenant_id", s()), ("environment", s()), ("role", json!({"type": "string", "enum": crate::access::ROLES})),
+            ("name", s()), ("expires_at", json!({"type": "string", "format": "date-time"}))], &["role", "name"]),
+        "ApiKey": object(&[("id", s()), ("key", json!({"type": "string", "description": "Only when it is made"})), ("tenant_id", s()), ("environment", s()),
+            ("role", s()), ("permissions", json!({"type": "array", "items": s()})), ("name", s()), ("created_at", time()), ("expires_at", time()), ("revoked_at", time())],
+            &["id", "role"]),
+        "ApiKeyList": object(&[("api_keys", json!({"type": "array", "items": r("ApiKey")}))], &["api_keys"]),
+        "AuditList": list_of("audit", "AuditRecord"),
+        "AuditRecord": object(&[("id", int()), ("actor_type", s()), ("actor_id", s()), ("action", s()), ("target", s()), ("changes", any()), ("at", time())],
+            &["id", "actor_type", "actor_id", "action"]),
+    })
+}
+
+/// The OpenAPI 3.1 document.
+pub fn document() -> Value {
+    let error = |what: &str| json!({ "description": what, "content": { "application/json": { "schema": r("Error") } } });
+    let mut paths = Map::new();
+    for op in operations() {
+        let mut parameters: Vec<Value> = Vec::new();
+        for name in ["id", "version"] {
+            if op.path.contains(&format!("{{{name}}}")) {
+                parameters.push(json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }));
+            }
+        }
+        for (name, kind, description) in op.query {
+            parameters.push(json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": kind } }));
+        }
+        let mut responses = Map::new();
+        responses.insert(
+            op.ok.0.to_string(),
+            json!({ "description": "Done", "content": { "application/json": { "schema": r(op.ok.1) } } }),
+        );
+        if op.perm.is_some() {
+            for (code, what) in [
+                ("400", "Malformed input"),
+                ("401", "No valid API key"),
+                ("403", "The key's role does not allow it"),
+                ("404", "No such object in the key's tenant and environment"),
+                ("408", "The request took too long"),
+                ("413", "The body is too large"),
+                ("415", "Not JSON (or YAML where accepted)"),
+                ("422", "Well-formed but invalid"),
+                ("429", "Over the key's rate limit; see Retry-After"),
+            ] {
+                responses.insert(code.into(), error(what));
+            }
+            if op.conflict {
+                responses.insert("409".into(), error("Conflicts with the object's state"));
+            }
+        }
+        let mut operation = json!({
+            "tags": [op.tag], "summary": op.summary,
+            "operationId": format!("{}_{}", op.method, op.path.trim_start_matches('/').replace(['/', '{', '}', '-', '.'], "_")),
+            "parameters": parameters, "responses": responses,
+        });
+        match op.perm {
+            Some(p) => {
+                operation["security"] = json!([{ "bearer": [] }]);
+                operation["description"] = json!(format!("Needs `{}`.", p.name()));
+            }
+            None => operation["security"] = json!([]),
+        }
+        if let Some((schema, optional)) = op.body {
+            let mut content = json!({ "application/json": { "schema": r(schema) } });
+            if schema == "WorkflowDefinition" || schema == "RuleDefinition" {
+                content["application/yaml"] = json!({ "schema": r(schema) });
+            }
+            operation["requestBody"] = json!({ "required": !optional, "content": content });
+        }
+        paths
+            .entry(op.path.to_owned())
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("a path item is an object")
+            .insert(op.method.to_owned(), operation);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Weir API", "version": env!("CARGO_PKG_VERSION"),
+            "description": "Events in, allow/block decisions out, durable workflows. Every /api/v1 call needs `Authorization: Bearer <API key>`; errors are {\"error\": {\"code\", \"message\", \"details\"}}.",
+        },
+        "servers": [{ "url": "/" }],
+        "paths": paths,
+        "components": {
+            "schemas": components(),
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+        },
+    })
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn serve_document() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    axum::Json(document()).into_response()
+}
