@@ -240,7 +240,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         })
         .layer(axum::middleware::from_fn(no_control_characters_in_url))
         .layer(axum::middleware::from_fn(uniform_errors))
-        .layer(axum::middleware::from_fn(request_timeout))
         .with_state(state)
 }
 
@@ -327,29 +326,10 @@ async fn uniform_errors(request: axum::extract::Request, next: axum::middleware:
     ApiError::new(status, code, message).into_response()
 }
 
-/// The longest a request may take, its body included (a synchronous event waits at most
-/// [`MAX_WAIT_MS`]).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Answers 408 to a request that takes longer than [`REQUEST_TIMEOUT`] (a client sending its
-/// body slowly, say). What was written stays written: each write is one transaction.
-async fn request_timeout(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            format!(
-                "the request took longer than {} s",
-                REQUEST_TIMEOUT.as_secs()
-            ),
-        )
-        .into_response(),
-    }
-}
+/// The longest a client may take to send a request's body. (A handler's own waits are
+/// bounded: a synchronous event by [`MAX_WAIT_MS`].) Only a body still arriving arms the
+/// timer, so the common case costs nothing.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Ids and filters never hold control characters, and some databases refuse them (PostgreSQL
 /// text cannot hold NUL), so a URL that encodes one is refused up front.
@@ -411,8 +391,18 @@ async fn read_body(
             format!("send {accepted}"),
         ));
     };
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+    let bytes = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES))
         .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            )
+        })?
         .map_err(|_| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,

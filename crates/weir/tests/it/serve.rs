@@ -2439,3 +2439,25 @@ fn the_openapi_document_describes_every_routed_operation() {
     assert!(operation_ids.len() >= 50, "{}", operation_ids.len());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_body_that_does_not_arrive_gets_408() {
+    let dir = scratch("slowbody");
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", "slow-body-key")]);
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer slow-body-key\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"event_type\": ")
+        .unwrap();
+    let started = Instant::now();
+    let mut raw = String::new();
+    let _ = s.read_to_string(&mut raw);
+    assert!(raw.starts_with("HTTP/1.1 408"), "{raw}");
+    assert!(raw.contains("request_timeout"), "{raw}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(25),
+        "it waited for the body"
+    );
+    let (_, events) = server.get("/api/v1/events");
+    assert_eq!(events["events"], json!([]), "nothing was written");
+    let _ = std::fs::remove_dir_all(dir);
+}
