@@ -60,7 +60,11 @@ impl Server {
             eprintln!("\n*** {msg} ***\n");
             return None;
         };
-        let dir = std::env::temp_dir().join(format!("weir-pg-{}", std::process::id()));
+        // One folder per server: `cargo test` runs a binary's tests as threads of one process,
+        // and several of them may start a server at once.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("weir-pg-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create the server folder");
         if is_root() {
