@@ -172,7 +172,12 @@ type ApiResult<T = Response> = Result<T, ApiError>;
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
-        .route("/api/v1/openapi.json", get(openapi::serve_document))
+        // The OpenAPI document and the interactive reference (Swagger UI, its assets built into
+        // the binary).
+        .merge(Router::from(
+            utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
+                .external_url_unchecked("/api/v1/openapi.json", openapi::document()),
+        ))
         .merge(workflow_routes("/api/v1/workflows"))
         .merge(workflow_routes("/api/v1/workflows/definitions"))
         .route(

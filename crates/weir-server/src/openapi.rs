@@ -1,4 +1,5 @@
-//! The OpenAPI 3.1 document of the API, served at `/api/v1/openapi.json`. It is built from
+//! The OpenAPI 3.1 document of the API, served at `/api/v1/openapi.json` with an interactive
+//! reference at `/api/v1/docs/`. It is built from
 //! [`operations`], one entry per routed method and path; the tests call every operation it
 //! lists (and throw hostile input at each), so a listed operation that is not routed fails
 //! them.
@@ -310,10 +311,4 @@ pub fn document() -> Value {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
         },
     })
-}
-
-/// `GET /api/v1/openapi.json`.
-pub async fn serve_document() -> axum::response::Response {
-    use axum::response::IntoResponse;
-    axum::Json(document()).into_response()
 }

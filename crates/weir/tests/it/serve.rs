@@ -2437,6 +2437,33 @@ fn the_openapi_document_describes_every_routed_operation() {
         }
     }
     assert!(operation_ids.len() >= 50, "{}", operation_ids.len());
+    // The interactive reference is served from the binary, assets and all.
+    let page = |path: &str| {
+        let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        String::from_utf8_lossy(&raw).into_owned()
+    };
+    let html = page("/api/v1/docs/");
+    assert!(
+        html.starts_with("HTTP/1.1 200") && html.contains("swagger-ui"),
+        "{html}"
+    );
+    let init = page("/api/v1/docs/swagger-initializer.js");
+    assert!(
+        init.starts_with("HTTP/1.1 200") && init.contains("/api/v1/openapi.json"),
+        "{init}"
+    );
+    let css = page("/api/v1/docs/swagger-ui.css");
+    assert!(
+        css.starts_with("HTTP/1.1 200"),
+        "{}",
+        &css[..css.len().min(200)]
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
