@@ -15,8 +15,8 @@ use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
 use weir_store::{ApiKey, AuditFilter, NewApiKey, Scope, Tenant, hash_key};
 
-use crate::params::Params;
-use crate::{ApiError, ApiResult, AppState, KEY_CACHE_TTL, read_document, time};
+use crate::params::{Params, next_cursor};
+use crate::{ApiError, ApiResult, AppState, KEY_CACHE_TTL, read_object, time};
 
 /// A permission a role grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,22 +280,6 @@ fn slug(name: &str) -> String {
         .to_owned()
 }
 
-/// The object body of a request, with only the fields named; others are reported.
-fn object(doc: Value, fields: &[&str]) -> ApiResult<Map<String, Value>> {
-    let Value::Object(map) = doc else {
-        return Err(ApiError::bad_request("the body must be a JSON object"));
-    };
-    let unknown: Vec<Value> = map
-        .keys()
-        .filter(|k| !fields.contains(&k.as_str()))
-        .map(|k| json!({ "path": format!("$.{k}"), "message": format!("unknown field '{k}'") }))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ApiError::invalid("the body has unknown fields", unknown));
-    }
-    Ok(map)
-}
-
 /// A string field: `Ok(None)` when absent, 422 when not a string or out of bounds.
 fn text(map: &Map<String, Value>, field: &str, max: usize) -> ApiResult<Option<String>> {
     match map.get(field) {
@@ -351,7 +335,7 @@ pub async fn post_tenant(
             "only the platform admin's key creates tenants",
         ));
     }
-    let map = object(read_document(&headers, body, false).await?, &["name", "id"])?;
+    let map = read_object(&headers, body, &["name", "id"], false).await?;
     let name = required(text(&map, "name", 200)?, "name")?;
     let id = match text(&map, "id", 63)? {
         Some(id) => id,
@@ -420,7 +404,7 @@ pub async fn post_environment(
     if !caller.owns(&id) {
         return Err(ApiError::not_found("tenant"));
     }
-    let map = object(read_document(&headers, body, false).await?, &["name"])?;
+    let map = read_object(&headers, body, &["name"], false).await?;
     let name = required(text(&map, "name", 63)?, "name")?;
     if !valid_id(&name) {
         return Err(ApiError::invalid(
@@ -467,10 +451,13 @@ pub async fn post_api_key(
     body: Body,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let map = object(
-        read_document(&headers, body, false).await?,
+    let map = read_object(
+        &headers,
+        body,
         &["tenant_id", "environment", "role", "name", "expires_at"],
-    )?;
+        false,
+    )
+    .await?;
     let tenant = text(&map, "tenant_id", 63)?.unwrap_or_else(|| caller.scope.tenant.clone());
     if !caller.owns(&tenant) {
         return Err(ApiError::not_found("tenant"));
@@ -659,9 +646,7 @@ pub async fn list_audit(
             },
         )
         .await?;
-    let next = (records.len() as i64 == limit)
-        .then(|| records.last().map(|r| r.id.to_string()))
-        .flatten();
+    let next = next_cursor(&records, limit, |r| r.id.to_string());
     let list: Vec<Value> = records
         .iter()
         .map(|r| {

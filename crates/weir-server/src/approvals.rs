@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use weir_store::{Approval, ApprovalFilter};
 
 use crate::access::{Perm, audit, authorize_for};
-use crate::params::Params;
-use crate::{ApiError, ApiResult, AppState, read_optional_document, time};
+use crate::params::{Params, next_cursor};
+use crate::{ApiError, ApiResult, AppState, read_object, time};
 
 fn approval_json(a: &Approval) -> Value {
     json!({
@@ -71,9 +71,7 @@ pub async fn list_approvals(
             },
         )
         .await?;
-    let next = (list.len() as i64 == limit)
-        .then(|| list.last().map(|a| a.id.clone()))
-        .flatten();
+    let next = next_cursor(&list, limit, |a| a.id.clone());
     let list: Vec<Value> = list.iter().map(approval_json).collect();
     Ok(axum::Json(json!({ "approvals": list, "next_cursor": next })).into_response())
 }
@@ -101,34 +99,18 @@ async fn decide(
     approved: bool,
 ) -> ApiResult {
     let caller = authorize_for(state, headers, Perm::Decide).await?;
-    let reason = match read_optional_document(headers, body).await? {
-        Value::Null => None,
-        Value::Object(map) => {
-            if let Some(k) = map
-                .keys()
-                .find(|k| !matches!(k.as_str(), "reason" | "comment"))
-            {
-                return Err(ApiError::invalid(
-                    format!("unknown field '{k}'"),
-                    vec![
-                        json!({ "path": format!("$.{k}"), "message": "the body takes reason (or comment)" }),
-                    ],
-                ));
-            }
-            match map.get("reason").or_else(|| map.get("comment")) {
-                None | Some(Value::Null) => None,
-                Some(Value::String(r)) if r.len() <= 2000 => Some(r.clone()),
-                Some(_) => {
-                    return Err(ApiError::invalid(
-                        "the reason is invalid",
-                        vec![
-                            json!({ "path": "$.reason", "message": "a string of at most 2000 characters" }),
-                        ],
-                    ));
-                }
-            }
+    let map = read_object(headers, body, &["reason", "comment"], true).await?;
+    let reason = match map.get("reason").or_else(|| map.get("comment")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r)) if r.len() <= 2000 => Some(r.clone()),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "the reason is invalid",
+                vec![
+                    json!({ "path": "$.reason", "message": "a string of at most 2000 characters" }),
+                ],
+            ));
         }
-        _ => return Err(ApiError::bad_request("the body must be a JSON object")),
     };
     let (_, by) = caller.actor();
     state

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use weir_store::{EventFilter, EventRow, ExecutionFilter};
 
 use crate::access::{Perm, authorize_for};
-use crate::params::Params;
+use crate::params::{Params, next_cursor};
 use crate::{ApiError, ApiResult, AppState, time};
 
 fn event_json(e: &EventRow) -> Value {
@@ -56,9 +56,7 @@ pub async fn list_events(
             },
         )
         .await?;
-    let next = (events.len() as i64 == limit)
-        .then(|| events.last().map(|e| e.id.clone()))
-        .flatten();
+    let next = next_cursor(&events, limit, |e| e.id.clone());
     let list: Vec<Value> = events.iter().map(event_json).collect();
     Ok(axum::Json(json!({ "events": list, "next_cursor": next })).into_response())
 }

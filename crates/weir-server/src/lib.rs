@@ -362,9 +362,64 @@ async fn read_document(headers: &HeaderMap, body: Body, yaml: bool) -> ApiResult
     read_body(headers, body, yaml, false).await
 }
 
-/// [`read_document`] for an endpoint whose body may be left out: empty reads as `null`.
-async fn read_optional_document(headers: &HeaderMap, body: Body) -> ApiResult<Value> {
-    read_body(headers, body, false, true).await
+/// A JSON object body with only the fields named (422 naming any other). With `optional`,
+/// an empty body reads as an empty object.
+async fn read_object(
+    headers: &HeaderMap,
+    body: Body,
+    fields: &[&str],
+    optional: bool,
+) -> ApiResult<serde_json::Map<String, Value>> {
+    let map = match read_body(headers, body, false, optional).await? {
+        Value::Null if optional => serde_json::Map::new(),
+        Value::Object(map) => map,
+        _ => return Err(ApiError::bad_request("the body must be a JSON object")),
+    };
+    let unknown: Vec<Value> = map
+        .keys()
+        .filter(|k| !fields.contains(&k.as_str()))
+        .map(|k| json!({ "path": format!("$.{k}"), "message": format!("unknown field '{k}'; the body takes {}", fields.join(", ")) }))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::invalid("the body has unknown fields", unknown));
+    }
+    Ok(map)
+}
+
+/// A definition sent to an object's path (PUT): the path's id when the body names none under
+/// `key` or `id`; 422 when it names another.
+fn with_path_id(mut definition: Value, id: &str, key: &str) -> ApiResult<Value> {
+    let Some(map) = definition.as_object_mut() else {
+        return Ok(definition);
+    };
+    for k in [key, "id"] {
+        if let Some(given) = map.get(k)
+            && given != id
+        {
+            return Err(ApiError::invalid(
+                "the body names another object than the path",
+                vec![
+                    json!({ "path": format!("$.{k}"), "message": format!("'{id}', as in the path, or left out") }),
+                ],
+            ));
+        }
+    }
+    if !map.contains_key("id") {
+        map.insert(key.to_owned(), json!(id));
+    }
+    Ok(definition)
+}
+
+/// The first of `names` that is present, which must be a JSON object; `{}` when none is.
+fn object_field(map: &serde_json::Map<String, Value>, names: &[&str]) -> ApiResult<Value> {
+    match names.iter().find_map(|n| map.get(*n)) {
+        None => Ok(json!({})),
+        Some(v @ Value::Object(_)) => Ok(v.clone()),
+        Some(_) => Err(ApiError::invalid(
+            format!("{} must be a JSON object", names[0]),
+            vec![json!({ "path": format!("$.{}", names[0]), "message": "a JSON object" })],
+        )),
+    }
 }
 
 async fn read_body(
@@ -628,12 +683,10 @@ fn execution_json(row: &ExecutionRow, steps: Option<Vec<Value>>) -> Value {
 
 async fn executions_of(
     state: &AppState,
-    headers: &HeaderMap,
+    scope: &weir_store::Scope,
     q: HashMap<String, String>,
     workflow: Option<String>,
 ) -> ApiResult {
-    let caller = authorize_for(state, headers, Perm::Read).await?;
-    let scope = caller.scope.clone();
     let q = Params::new(
         q,
         &[
@@ -662,10 +715,8 @@ async fn executions_of(
         limit,
         offset: q.number("offset", 0, 0, i64::from(i32::MAX))?,
     };
-    let rows = state.store.executions(&scope, &filter).await?;
-    let next = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| r.id.clone()))
-        .flatten();
+    let rows = state.store.executions(scope, &filter).await?;
+    let next = params::next_cursor(&rows, limit, |r| r.id.clone());
     let list: Vec<Value> = rows.iter().map(|r| execution_json(r, None)).collect();
     Ok(axum::Json(json!({ "executions": list, "next_cursor": next })).into_response())
 }
@@ -678,7 +729,8 @@ async fn list_executions(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    executions_of(&state, &headers, q, None).await
+    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    executions_of(&state, &caller.scope, q, None).await
 }
 
 /// Seed 004's `GET /api/v1/workflows/{id}/runs/`: the executions of one workflow.
@@ -688,7 +740,18 @@ async fn workflow_runs(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    executions_of(&state, &headers, q, Some(id)).await
+    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    // Another scope's workflow is not there (404), not merely without runs; version 1 stays
+    // when a workflow is deleted, so a deleted one's runs can still be listed.
+    if state
+        .store
+        .workflow_version(&caller.scope, &id, 1)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found("workflow"));
+    }
+    executions_of(&state, &caller.scope, q, Some(id)).await
 }
 
 /// `GET /api/v1/executions/{id}/trace`: the run as a timeline: its start, every step attempt in

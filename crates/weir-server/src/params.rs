@@ -57,3 +57,12 @@ impl Params {
             .transpose()
     }
 }
+
+/// The cursor of the next page: the key of a full page's last item; `None` after a short page.
+pub fn next_cursor<T>(items: &[T], limit: i64, key: impl Fn(&T) -> String) -> Option<String> {
+    if items.len() as i64 == limit {
+        items.last().map(key)
+    } else {
+        None
+    }
+}

@@ -14,7 +14,8 @@ use weir_core::template::RenderTrace;
 use weir_store::{RuleRow, Scope};
 
 use crate::access::{Perm, audit, authorize_for};
-use crate::{ApiError, ApiResult, AppState, read_document, read_optional_document, time};
+use crate::with_path_id;
+use crate::{ApiError, ApiResult, AppState, object_field, read_document, read_object, time};
 
 fn rule_json(r: &RuleRow) -> Value {
     let d = &r.definition;
@@ -101,24 +102,7 @@ pub async fn put_rule(
         .rule(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("rule"))?;
-    let mut definition = read_document(&headers, body, true).await?;
-    if let Some(map) = definition.as_object_mut() {
-        for key in ["rule_id", "id"] {
-            if let Some(given) = map.get(key)
-                && given != id.as_str()
-            {
-                return Err(ApiError::invalid(
-                    "the body names another rule than the path",
-                    vec![
-                        json!({ "path": format!("$.{key}"), "message": format!("'{id}', as in the path, or left out") }),
-                    ],
-                ));
-            }
-        }
-        if !map.contains_key("id") {
-            map.insert("rule_id".into(), json!(id));
-        }
-    }
+    let definition = with_path_id(read_document(&headers, body, true).await?, &id, "rule_id")?;
     check(&state, &caller.scope, &definition)?;
     state
         .store
@@ -252,28 +236,8 @@ pub async fn test_rule(
         .rule(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("rule"))?;
-    let context = match read_optional_document(&headers, body).await? {
-        Value::Null => json!({}),
-        Value::Object(map) => {
-            if let Some(k) = map.keys().find(|k| k.as_str() != "context") {
-                return Err(ApiError::invalid(
-                    format!("unknown field '{k}'"),
-                    vec![json!({ "path": format!("$.{k}"), "message": "the body takes context" })],
-                ));
-            }
-            match map.get("context") {
-                None => json!({}),
-                Some(c @ Value::Object(_)) => c.clone(),
-                Some(_) => {
-                    return Err(ApiError::invalid(
-                        "the context must be a JSON object",
-                        vec![json!({ "path": "$.context", "message": "a JSON object" })],
-                    ));
-                }
-            }
-        }
-        _ => return Err(ApiError::bad_request("the body must be a JSON object")),
-    };
+    let map = read_object(&headers, body, &["context"], true).await?;
+    let context = object_field(&map, &["context"])?;
     let rule = weir_core::read_rule(&stored.definition).map_err(|_| ApiError::not_found("rule"))?;
     let rules = state.engine.scope_rules(&caller.scope);
     let env = Env::new(chrono::Utc::now(), &rules);

@@ -16,7 +16,8 @@ use weir_store::{Scope, WorkflowVersion};
 
 use crate::access::{Perm, audit, authorize_for};
 use crate::params::Params;
-use crate::{ApiError, ApiResult, AppState, read_document, read_optional_document, time};
+use crate::with_path_id;
+use crate::{ApiError, ApiResult, AppState, object_field, read_document, read_object, time};
 
 fn not_found(e: weir_store::Error) -> ApiError {
     match e {
@@ -40,30 +41,6 @@ fn summary(v: &WorkflowVersion, wf: &Workflow) -> Value {
         "version": v.version, "enabled": v.enabled, "tags": wf.tags, "trigger_events": events,
         "updated_at": time(Some(v.created_ms)),
     })
-}
-
-/// The definition of a request body, with the workflow id of the path when the body has none;
-/// 422 when the body names another.
-fn with_id(mut definition: Value, id: &str) -> ApiResult<Value> {
-    let Some(map) = definition.as_object_mut() else {
-        return Ok(definition);
-    };
-    for key in ["workflow_id", "id"] {
-        if let Some(given) = map.get(key)
-            && given != id
-        {
-            return Err(ApiError::invalid(
-                "the body names another workflow than the path",
-                vec![
-                    json!({ "path": format!("$.{key}"), "message": format!("'{id}', as in the path, or left out") }),
-                ],
-            ));
-        }
-    }
-    if !map.contains_key("id") {
-        map.insert("workflow_id".into(), json!(id));
-    }
-    Ok(definition)
 }
 
 async fn store_version(
@@ -137,7 +114,11 @@ pub async fn put_workflow(
         .workflow(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("workflow"))?;
-    let definition = with_id(read_document(&headers, body, true).await?, &id)?;
+    let definition = with_path_id(
+        read_document(&headers, body, true).await?,
+        &id,
+        "workflow_id",
+    )?;
     let (stored, warnings) = store_version(&state, &caller.scope, &definition).await?;
     audit(
         &state,
@@ -425,34 +406,8 @@ pub async fn execute_workflow(
     body: Body,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Execute).await?;
-    let doc = read_optional_document(&headers, body).await?;
-    let input = match doc {
-        Value::Null => json!({}),
-        Value::Object(map) => {
-            if let Some(k) = map
-                .keys()
-                .find(|k| !matches!(k.as_str(), "input" | "trigger_data"))
-            {
-                return Err(ApiError::invalid(
-                    format!("unknown field '{k}'"),
-                    vec![
-                        json!({ "path": format!("$.{k}"), "message": "the body takes input (or trigger_data)" }),
-                    ],
-                ));
-            }
-            match map.get("input").or_else(|| map.get("trigger_data")) {
-                None => json!({}),
-                Some(v @ Value::Object(_)) => v.clone(),
-                Some(_) => {
-                    return Err(ApiError::invalid(
-                        "the input must be a JSON object",
-                        vec![json!({ "path": "$.input", "message": "a JSON object" })],
-                    ));
-                }
-            }
-        }
-        _ => return Err(ApiError::bad_request("the body must be a JSON object")),
-    };
+    let map = read_object(&headers, body, &["input", "trigger_data"], true).await?;
+    let input = object_field(&map, &["input", "trigger_data"])?;
     let current = state
         .store
         .workflow(&caller.scope, &id)
