@@ -2537,3 +2537,139 @@ fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
     assert!(text.contains("passed"), "{text}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
+    on_both_backends(
+        "isolation",
+        &[("WEIR_ADMIN_KEY", "isolation-root")],
+        |server, _| {
+            let root = "isolation-root";
+            let call = |key: &str, method: &str, path: &str, body: Option<Value>| {
+                server.with(key, method, path, body)
+            };
+            // Tenant A (default, production): one of everything.
+            let wf = json!({"workflow_id": "w", "trigger": {"type": "event", "event": "order.placed"}, "steps": [
+            {"id": "ask", "type": "approval", "timeout": "1h", "on_approve": "ok", "on_reject": "ok"},
+            {"id": "ok", "type": "action", "action": "allow"}]});
+            assert_eq!(call(root, "POST", "/api/v1/workflows", Some(wf)).0, 201);
+            let (_, sent) = call(
+                root,
+                "POST",
+                "/api/v1/events",
+                Some(
+                    json!({"event_type": "order.placed", "payload": {"secret_note": "tenant-a-only"}}),
+                ),
+            );
+            let event = sent["event_id"].as_str().unwrap().to_owned();
+            let run = sent["executions"][0]["execution_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let pending = poll(server, root, "/api/v1/approvals?status=pending", |v| {
+                v["approvals"].as_array().unwrap().len() == 1
+            });
+            let approval = pending["approvals"][0]["id"].as_str().unwrap().to_owned();
+            assert_eq!(call(root, "POST", "/api/v1/rules", Some(json!({"rule_id": "r", "conditions": {"field": "x", "operator": "eq", "value": 1}}))).0, 201);
+            let (_, viewer) = call(
+                root,
+                "POST",
+                "/api/v1/api-keys",
+                Some(json!({"role": "viewer", "name": "a-viewer"})),
+            );
+            let key_id = viewer["id"].as_str().unwrap().to_owned();
+            // Tenant B's admin, and an admin of tenant A's other environment.
+            assert_eq!(
+                call(
+                    root,
+                    "POST",
+                    "/api/v1/tenants",
+                    Some(json!({"name": "Other"}))
+                )
+                .0,
+                201
+            );
+            let admin_of = |tenant: &str, env: &str| {
+                let (_, k) = call(
+                    root,
+                    "POST",
+                    "/api/v1/api-keys",
+                    Some(
+                        json!({"tenant_id": tenant, "environment": env, "role": "admin", "name": "x"}),
+                    ),
+                );
+                k["key"].as_str().unwrap().to_owned()
+            };
+            let tenant_b = admin_of("other", "production");
+            let other_env = admin_of("default", "development");
+            let id_for = |path: &str| -> String {
+                let (id, version) = if path.contains("/tenants/") {
+                    ("default".to_owned(), "1")
+                } else if path.contains("/api-keys/") {
+                    (key_id.clone(), "1")
+                } else if path.contains("executions/") || path.contains("/workflow-runs/") {
+                    (run.clone(), "1")
+                } else if path.contains("/events/") {
+                    (event.clone(), "1")
+                } else if path.contains("/approvals/") {
+                    (approval.clone(), "1")
+                } else if path.contains("/rules/") {
+                    ("r".to_owned(), "1")
+                } else {
+                    ("w".to_owned(), "1")
+                };
+                path.replace("{id}", &id).replace("{version}", version)
+            };
+            let mut checked = 0;
+            let (_, doc) = server.call("GET", "/api/v1/openapi.json", None, None, b"");
+            for (template, item) in doc["paths"].as_object().unwrap() {
+                if !template.contains("{id}") {
+                    continue;
+                }
+                for method in item.as_object().unwrap().keys() {
+                    let path = id_for(template);
+                    // Tenants and keys belong to the tenant, not to one of its environments.
+                    let tenant_level =
+                        template.contains("/tenants/") || template.contains("/api-keys/");
+                    let callers: Vec<&str> = if tenant_level {
+                        vec![&tenant_b]
+                    } else {
+                        vec![&tenant_b, &other_env]
+                    };
+                    for key in callers {
+                        let (status, answer) = call(key, &method.to_uppercase(), &path, None);
+                        assert_eq!(status, 404, "{method} {path}: {answer}");
+                        assert!(
+                            !answer.to_string().contains("tenant-a-only"),
+                            "{method} {path}: {answer}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+            assert!(checked >= 60, "{checked}");
+            // Nothing of tenant A moved.
+            assert_eq!(
+                call(root, "GET", "/api/v1/workflows/w", None).1["enabled"],
+                json!(true)
+            );
+            assert_eq!(call(root, "GET", "/api/v1/rules/r", None).0, 200);
+            assert_eq!(
+                call(root, "GET", &format!("/api/v1/executions/{run}"), None).1["status"],
+                json!("waiting")
+            );
+            assert_eq!(
+                call(root, "GET", &format!("/api/v1/approvals/{approval}"), None).1["status"],
+                json!("pending")
+            );
+            assert!(
+                call(root, "GET", &format!("/api/v1/api-keys/{key_id}"), None).1["revoked_at"]
+                    .is_null()
+            );
+            assert_eq!(
+                call(root, "GET", "/api/v1/tenants/default", None).1["environments"],
+                json!(["development", "production"])
+            );
+        },
+    );
+}
