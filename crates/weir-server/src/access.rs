@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
-use weir_store::{ApiKey, AuditFilter, NewApiKey, Scope, Tenant, hash_key};
+use weir_store::{ApiKey, AuditFilter, NewApiKey, Scope, Session, Tenant, hash_key};
 
 use crate::params::{Params, next_cursor};
 use crate::{ApiError, ApiResult, AppState, KEY_CACHE_TTL, read_object, time};
@@ -65,46 +65,115 @@ pub struct Agent {
     pub session: Option<String>,
 }
 
-/// The caller of a request: its key, and the agent when one says so.
+/// Who authenticated a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// An API key (`Authorization: Bearer weir_…`).
+    ApiKey,
+    /// A signed-in user's session (`Authorization: Bearer wses_…` or the `weir_session`
+    /// cookie).
+    User { session_id: String },
+}
+
+impl Principal {
+    /// The field naming the identity in an agent's audit record.
+    fn id_field(&self) -> &'static str {
+        match self {
+            Principal::ApiKey => "api_key_id",
+            Principal::User { .. } => "user_id",
+        }
+    }
+}
+
+/// An authenticated identity, as cached by token hash.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub principal: Principal,
+    /// The key's or the user's id.
+    pub id: String,
+    pub scope: Scope,
+    pub role: String,
+    /// The platform admin's key: manages tenants and every tenant's keys and users.
+    pub platform: bool,
+    pub expires_ms: Option<i64>,
+}
+
+impl Identity {
+    fn of_key(k: ApiKey) -> Self {
+        Identity {
+            principal: Principal::ApiKey,
+            id: k.id,
+            scope: k.scope,
+            role: k.role,
+            platform: k.platform,
+            expires_ms: k.expires_ms,
+        }
+    }
+
+    pub(crate) fn of_session(s: Session) -> Self {
+        Identity {
+            principal: Principal::User { session_id: s.id },
+            id: s.user.id,
+            scope: s.scope,
+            role: s.user.role,
+            platform: false,
+            expires_ms: Some(s.expires_ms),
+        }
+    }
+}
+
+/// The caller of a request: its key or user, and the agent when one says so.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub scope: Scope,
-    pub key: ApiKey,
+    pub who: Identity,
     pub agent: Option<Agent>,
 }
 
 impl Caller {
     pub fn may(&self, perm: Perm) -> bool {
-        role_permissions(&self.key.role).contains(&perm)
+        role_permissions(&self.who.role).contains(&perm)
     }
 
-    /// 403 unless the key's role grants `perm`.
+    /// 403 unless the caller's role grants `perm`.
     pub fn require(&self, perm: Perm) -> ApiResult<()> {
         if self.may(perm) {
             return Ok(());
         }
+        let whose = match self.who.principal {
+            Principal::ApiKey => "key",
+            Principal::User { .. } => "user",
+        };
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             format!(
-                "this key's role ({}) does not grant {}",
-                self.key.role,
+                "this {whose}'s role ({}) does not grant {}",
+                self.who.role,
                 perm.name()
             ),
         ))
     }
 
-    /// The actor of an audit record: the agent when the request came from one, else the key.
+    /// The actor of an audit record: the agent when the request came from one, else the key
+    /// or the user.
     pub fn actor(&self) -> (&str, &str) {
-        match &self.agent {
-            Some(a) => ("ai_agent", a.id.as_str()),
-            None => ("api_key", self.key.id.as_str()),
+        match (&self.agent, &self.who.principal) {
+            (Some(a), _) => ("ai_agent", a.id.as_str()),
+            (None, Principal::ApiKey) => ("api_key", self.who.id.as_str()),
+            (None, Principal::User { .. }) => ("user", self.who.id.as_str()),
         }
+    }
+
+    /// The tenant the caller's key and user operations are limited to (none for the
+    /// platform admin).
+    pub fn tenant_limit(&self) -> Option<&str> {
+        (!self.who.platform).then_some(self.scope.tenant.as_str())
     }
 
     /// May act on this tenant: the platform admin on any, others on their own only.
     fn owns(&self, tenant: &str) -> bool {
-        self.key.platform || self.scope.tenant == tenant
+        self.who.platform || self.scope.tenant == tenant
     }
 }
 
@@ -125,7 +194,7 @@ pub async fn audit(
         };
         map.insert(
             "agent".into(),
-            json!({ "id": agent.id, "type": agent.kind, "session_id": agent.session, "api_key_id": caller.key.id }),
+            json!({ "id": agent.id, "type": agent.kind, "session_id": agent.session, caller.who.principal.id_field(): caller.who.id }),
         );
         changes = Some(Value::Object(map));
     }
@@ -144,23 +213,42 @@ pub async fn authorize_for(state: &AppState, headers: &HeaderMap, perm: Perm) ->
     Ok(caller)
 }
 
-/// The caller of a request, from `Authorization: Bearer <key>` (401 without a live key).
+/// The cookie a signed-in browser sends its session token in.
+pub const SESSION_COOKIE: &str = "weir_session";
+
+/// Session tokens start with this; API keys with `weir_`.
+pub const SESSION_PREFIX: &str = "wses_";
+
+/// The token of a request: `Authorization: Bearer <token>`, else the session cookie.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    if let Some(v) = headers.get(header::AUTHORIZATION) {
+        return v.to_str().ok()?.strip_prefix("Bearer ").map(str::trim);
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+}
+
+/// The caller of a request, from `Authorization: Bearer <key or session token>` or the
+/// session cookie (401 without a live one).
 pub async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
     let unauthorized =
         |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
-    let ask = "send Authorization: Bearer <api key>";
-    let text = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| unauthorized(ask))?
-        .to_str()
-        .map_err(|_| unauthorized(ask))?;
-    let secret = text
-        .strip_prefix("Bearer ")
-        .ok_or_else(|| unauthorized(ask))?
-        .trim();
+    let ask = "send Authorization: Bearer <api key or session token>";
+    let secret = bearer(headers).ok_or_else(|| unauthorized(ask))?;
     if secret.is_empty() || secret.len() > 512 {
         return Err(unauthorized(ask));
     }
+    let session = secret.starts_with(SESSION_PREFIX);
+    let gone = match session {
+        true => "unknown, ended or expired session; sign in again",
+        false => "unknown, revoked or expired API key",
+    };
     let hash = hash_key(secret);
     let now = chrono::Utc::now().timestamp_millis();
     let cached = state
@@ -170,14 +258,14 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Calle
         .get(&hash)
         .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
         .map(|(k, _)| k.clone());
-    let key = match cached {
+    let who = match cached {
         Some(k) => k,
         None => {
-            let k = state
-                .store
-                .api_key(&hash)
-                .await?
-                .ok_or_else(|| unauthorized("unknown, revoked or expired API key"))?;
+            let found = match session {
+                true => state.store.session(&hash).await?.map(Identity::of_session),
+                false => state.store.api_key(&hash).await?.map(Identity::of_key),
+            };
+            let k = found.ok_or_else(|| unauthorized(gone))?;
             let mut cache = state.keys.lock().expect("key cache");
             if cache.len() > 10_000 {
                 cache.clear();
@@ -186,31 +274,31 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Calle
             k
         }
     };
-    if key.expires_ms.is_some_and(|at| at <= now) {
-        return Err(unauthorized("unknown, revoked or expired API key"));
+    if who.expires_ms.is_some_and(|at| at <= now) {
+        return Err(unauthorized(gone));
     }
     if let Some(limiter) = &state.limiter
-        && let Err(not_until) = limiter.check_key(&key.id)
+        && let Err(not_until) = limiter.check_key(&who.id)
     {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(limiter.clock()));
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
-            "this API key sent more requests than its rate limit allows; retry later",
+            "this caller sent more requests than its rate limit allows; retry later",
         );
         e.retry_after = Some(wait.as_secs() + 1);
         return Err(e);
     }
     Ok(Caller {
-        scope: key.scope.clone(),
-        agent: agent(headers, &key)?,
-        key,
+        scope: who.scope.clone(),
+        agent: agent(headers, &who)?,
+        who,
     })
 }
 
 /// The agent named by `X-Agent-ID` (with `X-Agent-Type`, `X-Session-ID`); a key with the
 /// agent role is an agent even without the headers.
-fn agent(headers: &HeaderMap, key: &ApiKey) -> ApiResult<Option<Agent>> {
+fn agent(headers: &HeaderMap, who: &Identity) -> ApiResult<Option<Agent>> {
     let field = |name: &str| -> ApiResult<Option<String>> {
         match headers.get(name) {
             None => Ok(None),
@@ -233,8 +321,8 @@ fn agent(headers: &HeaderMap, key: &ApiKey) -> ApiResult<Option<Agent>> {
     let session = field("x-session-id")?;
     Ok(match id {
         Some(id) => Some(Agent { id, kind, session }),
-        None if key.role == "agent" => Some(Agent {
-            id: key.id.clone(),
+        None if who.role == "agent" => Some(Agent {
+            id: who.id.clone(),
             kind,
             session,
         }),
@@ -281,7 +369,7 @@ fn slug(name: &str) -> String {
 }
 
 /// A string field: `Ok(None)` when absent, 422 when not a string or out of bounds.
-fn text(map: &Map<String, Value>, field: &str, max: usize) -> ApiResult<Option<String>> {
+pub(crate) fn text(map: &Map<String, Value>, field: &str, max: usize) -> ApiResult<Option<String>> {
     match map.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s))
@@ -298,7 +386,7 @@ fn text(map: &Map<String, Value>, field: &str, max: usize) -> ApiResult<Option<S
     }
 }
 
-fn required(value: Option<String>, field: &str) -> ApiResult<String> {
+pub(crate) fn required(value: Option<String>, field: &str) -> ApiResult<String> {
     value.ok_or_else(|| {
         ApiError::invalid(
             format!("{field} is required"),
@@ -328,7 +416,7 @@ pub async fn post_tenant(
     body: Body,
 ) -> ApiResult {
     let caller = authorize(&state, &headers).await?;
-    if !caller.key.platform {
+    if !caller.who.platform {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -364,7 +452,7 @@ pub async fn post_tenant(
 /// `GET /api/v1/tenants`: every tenant for the platform admin, its own for a tenant's admin.
 pub async fn list_tenants(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let tenants = if caller.key.platform {
+    let tenants = if caller.who.platform {
         state.store.tenants().await?
     } else {
         state
@@ -529,7 +617,7 @@ pub async fn list_api_keys(
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let tenant = match (caller.key.platform, q.get("tenant_id")) {
+    let tenant = match (caller.who.platform, q.get("tenant_id")) {
         (true, t) => t.cloned(),
         (false, Some(t)) if *t != caller.scope.tenant => return Err(ApiError::not_found("tenant")),
         (false, _) => Some(caller.scope.tenant.clone()),
@@ -544,11 +632,6 @@ pub async fn list_api_keys(
     Ok(axum::Json(json!({ "api_keys": keys })).into_response())
 }
 
-/// The tenant a caller's key operations are limited to (none for the platform admin).
-fn key_tenant(caller: &Caller) -> Option<&str> {
-    (!caller.key.platform).then_some(caller.scope.tenant.as_str())
-}
-
 /// `GET /api/v1/api-keys/{id}`.
 pub async fn get_api_key(
     State(state): State<Arc<AppState>>,
@@ -558,7 +641,7 @@ pub async fn get_api_key(
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
     let key = state
         .store
-        .api_key_by_id(key_tenant(&caller), &id)
+        .api_key_by_id(caller.tenant_limit(), &id)
         .await?
         .ok_or_else(|| ApiError::not_found("API key"))?;
     Ok(axum::Json(key_json(&key)).into_response())
@@ -572,7 +655,7 @@ pub async fn revoke_api_key(
     Path(id): Path<String>,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let tenant = key_tenant(&caller);
+    let tenant = caller.tenant_limit();
     let key = state
         .store
         .api_key_by_id(tenant, &id)

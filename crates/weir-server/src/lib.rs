@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use weir_core::document::MAX_DOCUMENT_BYTES;
 use weir_core::{Format, load_value};
 use weir_engine::Engine;
-use weir_store::{ApiKey, ExecutionFilter, ExecutionRow, NewItem, SqlStore, Store, hash_key};
+use weir_store::{ExecutionFilter, ExecutionRow, NewItem, SqlStore, Store, hash_key};
 
 mod access;
 mod approvals;
@@ -32,6 +32,7 @@ mod events;
 pub mod openapi;
 mod params;
 mod rules;
+mod users;
 mod workflows;
 
 use access::{Perm, audit, authorize_for};
@@ -47,9 +48,11 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Known API keys by hash, with when they were looked up: a lookup per request would be a
     /// database read per request. Entries live [`KEY_CACHE_TTL`]; unknown keys are not cached.
-    pub keys: std::sync::Mutex<HashMap<String, (ApiKey, std::time::Instant)>>,
+    pub keys: std::sync::Mutex<HashMap<String, (access::Identity, std::time::Instant)>>,
     /// Per-key rate limits, when on.
     pub limiter: Option<KeyLimiter>,
+    /// How long a web UI session lasts.
+    pub session_ttl: Duration,
 }
 
 /// How long a looked-up API key is trusted without asking the store again.
@@ -62,6 +65,7 @@ impl AppState {
             store,
             keys: std::sync::Mutex::new(HashMap::new()),
             limiter: key_limiter(DEFAULT_RATE_LIMIT),
+            session_ttl: Duration::from_secs(DEFAULT_SESSION_TTL as u64),
         }
     }
 }
@@ -86,6 +90,15 @@ impl ApiError {
             details: Vec::new(),
             retry_after: None,
         }
+    }
+
+    /// 500, for what the caller cannot have caused; the cause is logged where it is known.
+    fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
     }
 
     fn bad_request(message: impl Into<String>) -> Self {
@@ -226,6 +239,21 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/api-keys/{id}",
             get(access::get_api_key).delete(access::revoke_api_key),
         )
+        .route(
+            "/api/v1/users",
+            post(users::post_user).get(users::list_users),
+        )
+        .route(
+            "/api/v1/users/{id}",
+            get(users::get_user)
+                .patch(users::patch_user)
+                .delete(users::delete_user),
+        )
+        .route("/api/v1/auth/login", post(users::login))
+        .route("/api/v1/auth/logout", post(users::logout))
+        .route("/api/v1/auth/refresh", post(users::refresh))
+        .route("/api/v1/auth/me", get(users::me))
+        .route("/api/v1/auth/password", post(users::change_password))
         .merge(execution_routes("/api/v1/executions"))
         .merge(execution_routes("/api/v1/workflows/executions"))
         .route("/api/v1/workflows/{id}/runs", get(workflow_runs))
@@ -887,7 +915,12 @@ pub struct ServeConfig {
     pub lease_ms: i64,
     /// Requests per second per API key (bursts up to twice that); 0 is no limit.
     pub rate_limit: u32,
+    /// How long a web UI session lasts, in seconds.
+    pub session_ttl: u32,
 }
+
+/// The default of [`ServeConfig::session_ttl`]: an hour.
+pub const DEFAULT_SESSION_TTL: u32 = 3600;
 
 /// The default of [`ServeConfig::rate_limit`]: far above what one client of a 2-core server
 /// can send, so it stops runaway clients, not load.
@@ -974,6 +1007,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     eprintln!("weir: listening on http://{addr}");
     let mut state = AppState::new(engine, store);
     state.limiter = key_limiter(config.rate_limit);
+    state.session_ttl = Duration::from_secs(config.session_ttl.into());
     let app = router(Arc::new(state));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -124,6 +124,16 @@ pub fn operations() -> Vec<Op> {
         op!("get" "/api/v1/api-keys", "access", Some(Admin), "List API keys (without their keys)", query: &[("tenant_id", "string", "Only this tenant's (platform admin)")], body: None, ok: (200, "ApiKeyList"), conflict: false),
         op!("get" "/api/v1/api-keys/{id}", "access", Some(Admin), "An API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: false),
         op!("delete" "/api/v1/api-keys/{id}", "access", Some(Admin), "Revoke an API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: true),
+        op!("post" "/api/v1/users", "access", Some(Admin), "Add a user of the web UI (password stored as an argon2id hash)", query: &[], body: Some(("UserRequest", false)), ok: (201, "User"), conflict: true),
+        op!("get" "/api/v1/users", "access", Some(Admin), "List a tenant's users", query: &[("tenant_id", "string", "This tenant's (platform admin)")], body: None, ok: (200, "UserList"), conflict: false),
+        op!("get" "/api/v1/users/{id}", "access", Some(Admin), "A user", query: &[], body: None, ok: (200, "User"), conflict: false),
+        op!("patch" "/api/v1/users/{id}", "access", Some(Admin), "Change a user's name, role or password, or disable it (a new password or disabling ends its sessions)", query: &[], body: Some(("UserChange", false)), ok: (200, "User"), conflict: false),
+        op!("delete" "/api/v1/users/{id}", "access", Some(Admin), "Disable a user and end its sessions", query: &[], body: None, ok: (200, "User"), conflict: false),
+        op!("post" "/api/v1/auth/login", "auth", None, "Sign in: a session token for one environment, also set as an HttpOnly cookie", query: &[], body: Some(("LoginRequest", false)), ok: (201, "Session"), conflict: false),
+        op!("post" "/api/v1/auth/logout", "auth", Some(Read), "End the caller's session", query: &[], body: None, ok: (204, ""), conflict: false),
+        op!("post" "/api/v1/auth/refresh", "auth", Some(Read), "Trade the caller's session for a new one", query: &[], body: None, ok: (201, "Session"), conflict: false),
+        op!("get" "/api/v1/auth/me", "auth", Some(Read), "Who the caller is (key or session) and what it may do", query: &[], body: None, ok: (200, "Me"), conflict: false),
+        op!("post" "/api/v1/auth/password", "auth", Some(Read), "Change the signed-in user's password (ends every session of the user)", query: &[], body: Some(("PasswordChange", false)), ok: (204, ""), conflict: false),
         op!("get" "/api/v1/audit", "access", Some(Admin), "The audit log", query: &[("actor_type", "string", "user, api_key, ai_agent or system"), ("actor_id", "string", "The actor's id"), ("action", "string", "Like workflow.put"), ("target", "string", "The object's id"), ("since", "string", "At or after (RFC 3339)"), ("until", "string", "Before (RFC 3339)"), ("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "AuditList"), conflict: false),
     ];
     // Seed 002's paths, the same handlers.
@@ -165,6 +175,31 @@ fn list_of(field: &str, item: &str) -> Value {
         ],
         &[field],
     )
+}
+
+/// The schemas of users and sessions.
+fn user_components() -> Value {
+    let s = || json!({ "type": "string" });
+    let time = || json!({ "type": ["string", "null"], "format": "date-time" });
+    let role = || json!({"type": "string", "enum": crate::access::ROLES});
+    let password = || json!({"type": "string", "minLength": 10, "maxLength": 256});
+    json!({
+        "UserRequest": object(&[("email", json!({"type": "string", "format": "email"})), ("password", password()),
+            ("role", role()), ("name", s()), ("tenant_id", s())], &["email", "password", "role"]),
+        "UserChange": object(&[("name", s()), ("role", role()),
+            ("password", password()), ("disabled", json!({"type": "boolean"}))], &[]),
+        "User": object(&[("id", s()), ("tenant_id", s()), ("email", s()), ("name", s()), ("role", s()), ("permissions", json!({"type": "array", "items": s()})),
+            ("created_at", time()), ("updated_at", time()), ("disabled_at", time())], &["id", "email", "role"]),
+        "UserList": object(&[("users", json!({"type": "array", "items": r("User")}))], &["users"]),
+        "LoginRequest": object(&[("email", s()), ("password", s()), ("tenant_id", json!({"type": "string", "description": "default: default"})),
+            ("environment", json!({"type": "string", "description": "default: production"}))], &["email", "password"]),
+        "Session": object(&[("token", json!({"type": "string", "description": "Send as Authorization: Bearer; only in this answer"})), ("session_id", s()),
+            ("tenant_id", s()), ("environment", s()), ("user", r("User")), ("created_at", time()), ("expires_at", time())], &["token", "session_id", "expires_at"]),
+        "Me": object(&[("type", json!({"type": "string", "enum": ["api_key", "user"]})), ("id", s()), ("tenant_id", s()), ("environment", s()), ("role", s()),
+            ("permissions", json!({"type": "array", "items": s()})), ("platform_admin", json!({"type": "boolean"})), ("expires_at", time()), ("session_id", s()), ("user", r("User"))],
+            &["type", "id", "role"]),
+        "PasswordChange": object(&[("current_password", s()), ("new_password", password())], &["current_password", "new_password"]),
+    })
 }
 
 fn components() -> Value {
@@ -252,12 +287,21 @@ pub fn document() -> Value {
         let mut responses = Map::new();
         responses.insert(
             op.ok.0.to_string(),
-            json!({ "description": "Done", "content": { "application/json": { "schema": r(op.ok.1) } } }),
+            match op.ok.0 {
+                204 => json!({ "description": "Done" }),
+                _ => {
+                    json!({ "description": "Done", "content": { "application/json": { "schema": r(op.ok.1) } } })
+                }
+            },
         );
-        if op.perm.is_some() {
+        // The open operations with a body (sign-in) fail like the others.
+        if op.perm.is_some() || op.body.is_some() {
             for (code, what) in [
                 ("400", "Malformed input"),
-                ("401", "No valid API key"),
+                (
+                    "401",
+                    "No valid API key or session (or, signing in, a wrong email or password)",
+                ),
                 ("403", "The key's role does not allow it"),
                 ("404", "No such object in the key's tenant and environment"),
                 ("408", "The request took too long"),
@@ -298,6 +342,10 @@ pub fn document() -> Value {
             .expect("a path item is an object")
             .insert(op.method.to_owned(), operation);
     }
+    let mut schemas = components();
+    if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), user_components()) {
+        all.extend(more);
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -307,7 +355,7 @@ pub fn document() -> Value {
         "servers": [{ "url": "/" }],
         "paths": paths,
         "components": {
-            "schemas": components(),
+            "schemas": schemas,
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
         },
     })

@@ -20,6 +20,7 @@ mod native;
 mod rules;
 mod sql;
 pub mod testing;
+mod users;
 mod versions;
 
 pub use sql::{Backend, SqlStore};
@@ -85,6 +86,60 @@ pub struct NewApiKey {
     pub role: String,
     pub name: String,
     pub expires_ms: Option<i64>,
+}
+
+/// A person who signs in to the web UI. The password hash stays in the store (see
+/// [`Store::user_login`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub tenant: String,
+    /// Lowercase; unique in its tenant.
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub disabled_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub id: String,
+    pub tenant: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+}
+
+/// A change to a user; `None` leaves a field as it is. A new password or disabling ends the
+/// user's sessions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChange {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub password_hash: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+/// A live session: its user and the tenant × environment it works in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub user: User,
+    pub scope: Scope,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub id: String,
+    pub token_hash: String,
+    pub user_id: String,
+    pub scope: Scope,
+    pub expires_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -445,6 +500,30 @@ pub trait Store: Send + Sync {
     async fn api_key_by_id(&self, tenant: Option<&str>, id: &str) -> Result<Option<ApiKey>>;
     /// Revokes a key (of this tenant when one is given). NotFound when there is none to revoke.
     async fn revoke_api_key(&self, tenant: Option<&str>, id: &str) -> Result<()>;
+    /// Stores a user of an existing tenant (NotFound otherwise); Conflict when the tenant has
+    /// a user with that email.
+    async fn create_user(&self, user: &NewUser) -> Result<User>;
+    /// A tenant's users, oldest first.
+    async fn users(&self, tenant: &str) -> Result<Vec<User>>;
+    /// The user with this id, of this tenant when one is given.
+    async fn user(&self, tenant: Option<&str>, id: &str) -> Result<Option<User>>;
+    /// The enabled user with this email in this tenant, with its password hash.
+    async fn user_login(&self, tenant: &str, email: &str) -> Result<Option<(User, String)>>;
+    /// Changes a user (of this tenant when one is given; NotFound otherwise). A new password
+    /// or disabling revokes the user's sessions in the same transaction.
+    async fn update_user(
+        &self,
+        tenant: Option<&str>,
+        id: &str,
+        change: &UserChange,
+    ) -> Result<User>;
+    /// Stores a session for an existing environment of the user's tenant (NotFound otherwise).
+    async fn create_session(&self, session: &NewSession) -> Result<Session>;
+    /// The session with this token hash, unless it was revoked, has expired (by the database
+    /// clock) or its user is disabled.
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
+    /// Ends a session. NotFound when it is not live.
+    async fn revoke_session(&self, id: &str) -> Result<()>;
     /// Every tenant × environment, for the engine's trigger index.
     async fn scopes(&self) -> Result<Vec<Scope>>;
 

@@ -56,6 +56,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "key access",
         include_str!("../migrations/sqlite/0004_key_access.sql"),
     ),
+    (
+        5,
+        "users",
+        include_str!("../migrations/sqlite/0005_users.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -77,6 +82,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "key access",
         include_str!("../migrations/postgres/0004_key_access.sql"),
+    ),
+    (
+        5,
+        "users",
+        include_str!("../migrations/postgres/0005_users.sql"),
     ),
 ];
 
@@ -598,6 +608,36 @@ impl Store for SqlStore {
     }
     async fn revoke_api_key(&self, tenant: Option<&str>, id: &str) -> Result<()> {
         self.set_revoked(tenant, id).await
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<User> {
+        self.insert_user(user).await
+    }
+    async fn users(&self, tenant: &str) -> Result<Vec<User>> {
+        self.list_users(Some(tenant), None).await
+    }
+    async fn user(&self, tenant: Option<&str>, id: &str) -> Result<Option<User>> {
+        Ok(self.list_users(tenant, Some(id)).await?.pop())
+    }
+    async fn user_login(&self, tenant: &str, email: &str) -> Result<Option<(User, String)>> {
+        self.find_login(tenant, email).await
+    }
+    async fn update_user(
+        &self,
+        tenant: Option<&str>,
+        id: &str,
+        change: &UserChange,
+    ) -> Result<User> {
+        self.change_user(tenant, id, change).await
+    }
+    async fn create_session(&self, session: &NewSession) -> Result<Session> {
+        self.insert_session(session).await
+    }
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        self.find_session(token_hash).await
+    }
+    async fn revoke_session(&self, id: &str) -> Result<()> {
+        self.end_session(id).await
     }
 
     async fn scopes(&self) -> Result<Vec<Scope>> {

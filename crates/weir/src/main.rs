@@ -112,8 +112,11 @@ enum Command {
         /// limit off. Over it, calls answer 429 with Retry-After.
         #[arg(long, env = "WEIR_RATE_LIMIT")]
         rate_limit: Option<u32>,
-        /// A JSON or YAML file with listen, data_dir, database_url and rate_limit (options win
-        /// over it).
+        /// How long a web UI session lasts, in seconds (default 3600).
+        #[arg(long, env = "WEIR_SESSION_TTL")]
+        session_ttl: Option<u32>,
+        /// A JSON or YAML file with listen, data_dir, database_url, rate_limit and session_ttl
+        /// (options win over it).
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -292,12 +295,13 @@ fn main() -> ExitCode {
             data_dir,
             database_url,
             rate_limit,
+            session_ttl,
             config,
         } => cmd_serve(
             listen,
             data_dir,
             database_url,
-            rate_limit,
+            (rate_limit, session_ttl),
             config.as_deref(),
         ),
         Command::Validate {
@@ -415,7 +419,7 @@ fn cmd_serve(
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
-    rate_limit: Option<u32>,
+    (rate_limit, session_ttl): (Option<u32>, Option<u32>),
     config: Option<&std::path::Path>,
 ) -> CmdResult {
     let file = match config {
@@ -424,10 +428,10 @@ fn cmd_serve(
                 for k in map.keys() {
                     if !matches!(
                         k.as_str(),
-                        "listen" | "data_dir" | "database_url" | "rate_limit"
+                        "listen" | "data_dir" | "database_url" | "rate_limit" | "session_ttl"
                     ) {
                         return Err(Failure::Usage(format!(
-                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit)",
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl)",
                             path.display()
                         )));
                     }
@@ -461,18 +465,33 @@ fn cmd_serve(
         })
         .unwrap_or_else(|| PathBuf::from("weir-data"));
     let database_url = setting(database_url, "database_url");
-    let rate_limit = match rate_limit {
-        Some(n) => n,
-        None => match file.get("rate_limit") {
-            None => weir_server::DEFAULT_RATE_LIMIT,
+    let number = |given: Option<u32>, key: &str, default: u32, what: &str| match given {
+        Some(n) => Ok(n),
+        None => match file.get(key) {
+            None => Ok(default),
             Some(v) => v
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| {
-                    Failure::Usage("rate_limit is a whole number of requests per second".into())
-                })?,
+                .ok_or_else(|| Failure::Usage(format!("{key} is a whole number of {what}"))),
         },
     };
+    let rate_limit = number(
+        rate_limit,
+        "rate_limit",
+        weir_server::DEFAULT_RATE_LIMIT,
+        "requests per second",
+    )?;
+    let session_ttl = number(
+        session_ttl,
+        "session_ttl",
+        weir_server::DEFAULT_SESSION_TTL,
+        "seconds",
+    )?;
+    if !(1..=7 * 24 * 3600).contains(&session_ttl) {
+        return Err(Failure::Usage(
+            "session_ttl is a number of seconds from 1 to 604800 (a week)".into(),
+        ));
+    }
     let admin_key = std::env::var("WEIR_ADMIN_KEY")
         .ok()
         .filter(|k| !k.is_empty());
@@ -497,6 +516,7 @@ fn cmd_serve(
         admin_key,
         lease_ms,
         rate_limit,
+        session_ttl,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

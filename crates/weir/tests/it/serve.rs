@@ -104,6 +104,18 @@ impl Server {
         headers: &[(&str, String)],
         body: &[u8],
     ) -> (u16, Value) {
+        let (status, _, value) = self.exchange(method, path, headers, body);
+        (status, value)
+    }
+
+    /// One HTTP/1.1 request; returns the status, the response's head and the body as JSON.
+    fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> (u16, String, Value) {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
         let mut head = format!(
@@ -125,13 +137,13 @@ impl Server {
             .nth(1)
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         // Chunked bodies: keep what looks like the JSON document.
         let json_start = body.find(['{', '[']).unwrap_or(0);
         let json_end = body.rfind(['}', ']']).map_or(body.len(), |i| i + 1);
         let value = serde_json::from_str(&body[json_start..json_end.max(json_start)])
             .unwrap_or(Value::Null);
-        (status, value)
+        (status, head.to_owned(), value)
     }
 
     fn json(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
@@ -1102,6 +1114,325 @@ fn tenants_keys_and_roles_isolate_and_limit_callers() {
     );
 }
 
+/// Every file under `dir`, read whole.
+fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn users_sign_in_with_passwords_and_get_short_lived_sessions() {
+    on_both_backends(
+        "users",
+        &[("WEIR_ADMIN_KEY", "users-root"), ("WEIR_SESSION_TTL", "3")],
+        |server, dir| {
+            let root = "users-root";
+            let password = "correct horse battery staple";
+            let new_user = json!({"email": "Ana@Example.com", "password": password, "role": "operator", "name": "Ana"});
+            let (status, ana) = server.with(root, "POST", "/api/v1/users", Some(new_user.clone()));
+            assert_eq!(status, 201, "{ana}");
+            assert_eq!(ana["email"], "ana@example.com");
+            assert_eq!(
+                ana["permissions"],
+                json!(["workflows:read", "workflows:execute", "approvals:decide"])
+            );
+            assert!(!ana.to_string().contains(password), "{ana}");
+            let ana_id = ana["id"].as_str().unwrap().to_owned();
+            // Bad users: taken email (any case), short password, bad email, unknown role.
+            let mut taken = new_user.clone();
+            taken["email"] = json!("ANA@example.com");
+            assert_eq!(
+                server.with(root, "POST", "/api/v1/users", Some(taken)).0,
+                409
+            );
+            for (field, value) in [
+                ("password", json!("short")),
+                ("password", json!(12345678901_u64)),
+                ("email", json!("not-an-email")),
+                ("email", json!("a b@example.com")),
+                ("role", json!("owner")),
+            ] {
+                let mut bad = new_user.clone();
+                bad["email"] = json!("bad@example.com");
+                bad[field] = value;
+                let (status, answer) = server.with(root, "POST", "/api/v1/users", Some(bad));
+                assert_eq!(status, 422, "{field}: {answer}");
+                assert_eq!(answer["error"]["details"][0]["path"], format!("$.{field}"));
+            }
+            let (_, list) = server.with(root, "GET", "/api/v1/users", None);
+            assert_eq!(list["users"].as_array().unwrap().len(), 1, "{list}");
+
+            // Sign-in: a wrong password and an unknown email answer alike.
+            let login = |email: &str, pass: &str, env: Option<&str>| {
+                let mut body = json!({"email": email, "password": pass});
+                if let Some(env) = env {
+                    body["environment"] = json!(env);
+                }
+                server.exchange(
+                    "POST",
+                    "/api/v1/auth/login",
+                    &[("Content-Type", "application/json".to_owned())],
+                    body.to_string().as_bytes(),
+                )
+            };
+            let (status, _, wrong) = login("ana@example.com", "not the password", None);
+            assert_eq!(status, 401, "{wrong}");
+            let (status, _, unknown) = login("bob@example.com", password, None);
+            assert_eq!(status, 401);
+            assert_eq!(wrong, unknown);
+            let (status, head, session) = login("ANA@example.com", password, None);
+            assert_eq!(status, 201, "{session}");
+            let token = session["token"].as_str().unwrap().to_owned();
+            assert!(token.starts_with("wses_"), "{token}");
+            assert_eq!(session["environment"], "production");
+            assert_eq!(session["user"]["id"], ana_id.as_str());
+            let cookie = head
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+                .unwrap_or_else(|| panic!("a cookie: {head}"));
+            for part in [
+                format!("weir_session={token}"),
+                "HttpOnly".into(),
+                "SameSite=Strict".into(),
+            ] {
+                assert!(cookie.contains(&part), "{cookie}");
+            }
+
+            // The session acts with the user's role, by bearer token or by cookie.
+            let (status, me) = server.with(&token, "GET", "/api/v1/auth/me", None);
+            assert_eq!(status, 200, "{me}");
+            assert_eq!(me["type"], "user");
+            assert_eq!(me["role"], "operator");
+            assert_eq!(me["user"]["email"], "ana@example.com");
+            let (status, by_cookie) = server.request(
+                "GET",
+                "/api/v1/auth/me",
+                &[("Cookie", format!("theme=dark; weir_session={token}"))],
+                b"",
+            );
+            assert_eq!((status, &by_cookie["id"]), (200, &json!(ana_id)));
+            assert_eq!(server.with(&token, "GET", "/api/v1/workflows", None).0, 200);
+            let wf = json!({"workflow_id": "w", "trigger": {"type": "event", "event": "e"}, "steps": [{"id": "a", "type": "action", "action": "allow"}]});
+            let (status, denied) =
+                server.with(&token, "POST", "/api/v1/workflows", Some(wf.clone()));
+            assert_eq!(status, 403, "{denied}");
+            assert!(
+                denied["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("user's role")
+            );
+            assert_eq!(server.with(&token, "GET", "/api/v1/users", None).0, 403);
+            assert_eq!(
+                server.with(root, "POST", "/api/v1/workflows", Some(wf)).0,
+                201
+            );
+
+            // A session of another environment sees that environment only.
+            let (status, _, dev) = login("ana@example.com", password, Some("development"));
+            assert_eq!(status, 201, "{dev}");
+            let dev_token = dev["token"].as_str().unwrap();
+            assert_eq!(
+                server.with(dev_token, "GET", "/api/v1/workflows/w", None).0,
+                404
+            );
+            assert_eq!(
+                server.with(&token, "GET", "/api/v1/workflows/w", None).0,
+                200
+            );
+            assert_eq!(login("ana@example.com", password, Some("staging")).0, 422);
+
+            // Sessions expire (TTL 3 s here), by the store's clock and the cache's alike.
+            std::thread::sleep(Duration::from_millis(3200));
+            let (status, expired) = server.with(&token, "GET", "/api/v1/auth/me", None);
+            assert_eq!(status, 401, "{expired}");
+            assert_eq!(
+                server.with(dev_token, "GET", "/api/v1/auth/me", None).0,
+                401
+            );
+
+            // Refresh trades a live session for a new one; logout ends one.
+            let (_, _, s1) = login("ana@example.com", password, None);
+            let t1 = s1["token"].as_str().unwrap().to_owned();
+            let (status, s2) = server.with(&t1, "POST", "/api/v1/auth/refresh", None);
+            assert_eq!(status, 201, "{s2}");
+            let t2 = s2["token"].as_str().unwrap().to_owned();
+            assert_ne!(t1, t2);
+            assert_eq!(server.with(&t1, "GET", "/api/v1/auth/me", None).0, 401);
+            assert_eq!(server.with(&t2, "GET", "/api/v1/auth/me", None).0, 200);
+            assert_eq!(server.with(&t2, "POST", "/api/v1/auth/logout", None).0, 204);
+            assert_eq!(server.with(&t2, "GET", "/api/v1/auth/me", None).0, 401);
+            // An API key is not a session.
+            assert_eq!(
+                server.with(root, "POST", "/api/v1/auth/logout", None).0,
+                400
+            );
+
+            // A user changes its own password: every session ends, the old password stops.
+            let (_, _, s3) = login("ana@example.com", password, None);
+            let t3 = s3["token"].as_str().unwrap().to_owned();
+            let (_, _, s4) = login("ana@example.com", password, None);
+            let t4 = s4["token"].as_str().unwrap().to_owned();
+            let new_password = "a much better passphrase";
+            let change = |current: &str| {
+                server.with(
+                    &t3,
+                    "POST",
+                    "/api/v1/auth/password",
+                    Some(json!({"current_password": current, "new_password": new_password})),
+                )
+            };
+            assert_eq!(change("wrong wrong wrong").0, 422);
+            assert_eq!(change(password).0, 204);
+            assert_eq!(server.with(&t3, "GET", "/api/v1/auth/me", None).0, 401);
+            assert_eq!(server.with(&t4, "GET", "/api/v1/auth/me", None).0, 401);
+            assert_eq!(login("ana@example.com", password, None).0, 401);
+            let (status, _, s5) = login("ana@example.com", new_password, None);
+            assert_eq!(status, 201);
+            let t5 = s5["token"].as_str().unwrap().to_owned();
+
+            // The admin changes the role, then disables the user: its sessions end.
+            let user_path = format!("/api/v1/users/{ana_id}");
+            let (status, promoted) =
+                server.with(root, "PATCH", &user_path, Some(json!({"role": "editor"})));
+            assert_eq!(
+                (status, &promoted["role"]),
+                (200, &json!("editor")),
+                "{promoted}"
+            );
+            assert_eq!(
+                server
+                    .with(root, "PATCH", &user_path, Some(json!({"disabled": "yes"})))
+                    .0,
+                422
+            );
+            assert_eq!(
+                server
+                    .with(
+                        root,
+                        "PATCH",
+                        "/api/v1/users/nobody",
+                        Some(json!({"name": "x"}))
+                    )
+                    .0,
+                404
+            );
+            let (status, disabled) = server.with(root, "DELETE", &user_path, None);
+            assert_eq!(status, 200, "{disabled}");
+            assert!(disabled["disabled_at"].is_string());
+            assert_eq!(server.with(&t5, "GET", "/api/v1/auth/me", None).0, 401);
+            assert_eq!(login("ana@example.com", new_password, None).0, 401);
+            let (status, back) =
+                server.with(root, "PATCH", &user_path, Some(json!({"disabled": false})));
+            assert_eq!((status, &back["disabled_at"]), (200, &Value::Null));
+            assert_eq!(login("ana@example.com", new_password, None).0, 201);
+
+            // Another tenant's admin cannot see or touch the user.
+            assert_eq!(
+                server
+                    .with(
+                        root,
+                        "POST",
+                        "/api/v1/tenants",
+                        Some(json!({"name": "Globex"}))
+                    )
+                    .0,
+                201
+            );
+            let (_, globex) = server.with(root, "POST", "/api/v1/api-keys", Some(json!({"tenant_id": "globex", "environment": "production", "role": "admin", "name": "g"})));
+            let globex = globex["key"].as_str().unwrap().to_owned();
+            assert_eq!(server.with(&globex, "GET", &user_path, None).0, 404);
+            assert_eq!(server.with(&globex, "DELETE", &user_path, None).0, 404);
+            assert_eq!(
+                server
+                    .with(&globex, "GET", "/api/v1/users?tenant_id=default", None)
+                    .0,
+                404
+            );
+            let (_, theirs) = server.with(&globex, "GET", "/api/v1/users", None);
+            assert_eq!(theirs["users"], json!([]));
+            // The same email may be a user of another tenant, who signs in there.
+            let mut twin = new_user.clone();
+            twin["password"] = json!("globex password 1");
+            assert_eq!(
+                server.with(&globex, "POST", "/api/v1/users", Some(twin)).0,
+                201
+            );
+            let (status, _, g) = server.exchange(
+                "POST",
+                "/api/v1/auth/login",
+                &[("Content-Type", "application/json".to_owned())],
+                json!({"email": "ana@example.com", "password": "globex password 1", "tenant_id": "globex"}).to_string().as_bytes(),
+            );
+            assert_eq!((status, &g["tenant_id"]), (201, &json!("globex")), "{g}");
+
+            // Guessing is limited per email: 429 with Retry-After after 10 failures a minute.
+            let mut last = (0, String::new());
+            for _ in 0..11 {
+                let (status, head, _) = login("guess@example.com", "guess guess guess", None);
+                last = (status, head);
+            }
+            assert_eq!(last.0, 429);
+            assert!(
+                last.1.to_ascii_lowercase().contains("retry-after:"),
+                "{}",
+                last.1
+            );
+
+            // The audit log names the user as actor; no password or token is in it, and no
+            // password is in any file of the data folder.
+            let (_, audit) = server.with(
+                root,
+                "GET",
+                &format!("/api/v1/audit?actor_id={ana_id}"),
+                None,
+            );
+            let actions: Vec<&str> = audit["audit"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["action"].as_str().unwrap())
+                .collect();
+            assert!(
+                actions.contains(&"session.start") && actions.contains(&"user.password"),
+                "{actions:?}"
+            );
+            assert!(
+                audit["audit"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r["actor_type"] == "user")
+            );
+            let (_, all) = server.with(root, "GET", "/api/v1/audit?limit=500", None);
+            let all = all.to_string();
+            for secret in [password, new_password, &t1, &t5] {
+                assert!(!all.contains(secret), "{secret} in the audit log");
+            }
+            for (path, bytes) in files_under(dir) {
+                for secret in [password, new_password] {
+                    assert!(
+                        !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                        "{secret} in {}",
+                        path.display()
+                    );
+                }
+            }
+        },
+    );
+}
+
 #[test]
 fn workflows_have_versions_rollback_enable_and_a_manual_trigger() {
     on_both_backends("versions", &[], |server, _| {
@@ -2031,6 +2362,17 @@ fn every_endpoint_refuses_hostile_input(server: &Server) {
             "{method} {path}"
         );
     }
+    // Sign-in is open: hostile bodies get 4xx there too, with or without a key.
+    for (kind, body) in &bodies {
+        for key in [None, Some(key.as_str())] {
+            let (status, answer) = server.call("POST", "/api/v1/auth/login", key, *kind, body);
+            assert!(
+                (400..500).contains(&status),
+                "login with {kind:?} body of {} bytes: {status} {answer}",
+                body.len()
+            );
+        }
+    }
     assert!(calls > 3000, "{calls}");
     assert_eq!(
         server.call("GET", "/health", None, None, b"").0,
@@ -2045,6 +2387,7 @@ fn every_endpoint_refuses_hostile_input(server: &Server) {
         ("/api/v1/rules", "rules", 0),
         ("/api/v1/api-keys", "api_keys", 1),
         ("/api/v1/tenants", "tenants", 1),
+        ("/api/v1/users", "users", 0),
     ] {
         let (_, v) = server.get(path);
         assert_eq!(v[field].as_array().map(Vec::len), Some(n), "{path}: {v}");
@@ -2159,6 +2502,10 @@ fn the_readme_and_seed_001_commands_work_as_written() {
     assert!(
         out.contains(r#""role":"editor""#) && out.contains(r#""key":"weir_"#),
         "{out}"
+    );
+    assert!(
+        out.contains(r#""email":"ana@example.com""#) && out.contains(r#""token":"wses_"#),
+        "a user was made and signed in: {out}"
     );
 
     // Seed 001's "Deploy and Test", as written but for the auth header.
@@ -2578,6 +2925,15 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                 Some(json!({"role": "viewer", "name": "a-viewer"})),
             );
             let key_id = viewer["id"].as_str().unwrap().to_owned();
+            let (_, user) = call(
+                root,
+                "POST",
+                "/api/v1/users",
+                Some(
+                    json!({"email": "a@example.com", "password": "tenant-a-only password", "role": "viewer"}),
+                ),
+            );
+            let user_id = user["id"].as_str().unwrap().to_owned();
             // Tenant B's admin, and an admin of tenant A's other environment.
             assert_eq!(
                 call(
@@ -2607,6 +2963,8 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                     ("default".to_owned(), "1")
                 } else if path.contains("/api-keys/") {
                     (key_id.clone(), "1")
+                } else if path.contains("/users/") {
+                    (user_id.clone(), "1")
                 } else if path.contains("executions/") || path.contains("/workflow-runs/") {
                     (run.clone(), "1")
                 } else if path.contains("/events/") {
@@ -2629,8 +2987,9 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                 for method in item.as_object().unwrap().keys() {
                     let path = id_for(template);
                     // Tenants and keys belong to the tenant, not to one of its environments.
-                    let tenant_level =
-                        template.contains("/tenants/") || template.contains("/api-keys/");
+                    let tenant_level = template.contains("/tenants/")
+                        || template.contains("/api-keys/")
+                        || template.contains("/users/");
                     let callers: Vec<&str> = if tenant_level {
                         vec![&tenant_b]
                     } else {
@@ -2664,6 +3023,10 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
             );
             assert!(
                 call(root, "GET", &format!("/api/v1/api-keys/{key_id}"), None).1["revoked_at"]
+                    .is_null()
+            );
+            assert!(
+                call(root, "GET", &format!("/api/v1/users/{user_id}"), None).1["disabled_at"]
                     .is_null()
             );
             assert_eq!(
