@@ -1648,6 +1648,34 @@ fn workflows_have_versions_rollback_enable_and_a_manual_trigger() {
         ] {
             assert!(actions.contains(&a), "{a} in {actions:?}");
         }
+        // Seed 002's UC-1 body, as the seed writes it, creates a workflow (a new version of
+        // the onboarding workflow above, whose name it shares).
+        let uc1 = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../examples/seeds/002-uc1-onboarding.workflow.json"),
+        )
+        .unwrap();
+        let (status, stored) = server.call(
+            "POST",
+            "/api/v1/workflows/definitions",
+            Some(&key),
+            Some("application/json"),
+            &uc1,
+        );
+        assert_eq!(status, 201, "{stored}");
+        let (_, got) = call(
+            "GET",
+            &format!(
+                "/api/v1/workflows/definitions/{}",
+                stored["id"].as_str().unwrap()
+            ),
+            None,
+        );
+        assert_eq!(
+            got["definition"]["steps"][1]["type"],
+            json!("create_wallet"),
+            "{got}"
+        );
     });
 }
 
