@@ -216,6 +216,9 @@ pub struct ActionError {
     pub retryable: bool,
     /// A class a retry policy's `retry_on` can name: timeout, 5xx, 4xx, 429, network, rate_limit.
     pub class: Option<String>,
+    /// The least wait before a retry that the other side asked for (HTTP `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ActionError {
@@ -224,6 +227,7 @@ impl ActionError {
             message: message.into(),
             retryable: true,
             class: None,
+            retry_after_ms: None,
         }
     }
 
@@ -232,7 +236,14 @@ impl ActionError {
             message: message.into(),
             retryable: false,
             class: None,
+            retry_after_ms: None,
         }
+    }
+
+    /// The same error with a class for `retry_on`.
+    pub fn with_class(mut self, class: &str) -> Self {
+        self.class = Some(class.to_owned());
+        self
     }
 }
 
@@ -1722,7 +1733,11 @@ impl Execution {
                     let mut r = self.record(tid, step, StepState::Failed, attempt, env);
                     r.error = Some(err.message.clone());
                     fx.push(Effect::Step(r));
-                    let wait = backoff(&policy, attempt);
+                    // The policy's backoff, or longer when the other side asked for it.
+                    let asked = err
+                        .retry_after_ms
+                        .map(|ms| chrono::Duration::milliseconds(ms.min(i64::MAX as u64) as i64));
+                    let wait = backoff(&policy, attempt).max(asked.unwrap_or_default());
                     let timer = self.set_timer(
                         tid,
                         Purpose::Retry {
@@ -1780,6 +1795,7 @@ impl Execution {
                     message: format!("timed out after {}", step.timeout.unwrap_or_default()),
                     retryable: true,
                     class: Some("timeout".into()),
+                    retry_after_ms: None,
                 };
                 // The timer has fired: nothing to cancel.
                 self.thread_mut(thread).state = TState::Acting {

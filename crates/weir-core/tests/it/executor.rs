@@ -269,11 +269,7 @@ fn permanent_errors_and_retry_on_skip_retries() {
     let mut step = task("a");
     step["retry"] = json!({"max_attempts": 5, "retry_on": ["timeout"]});
     let (mut run, _) = Run::start(wf(json!([step])), json!({}));
-    let err = ActionError {
-        message: "500".into(),
-        retryable: true,
-        class: Some("5xx".into()),
-    };
+    let err = ActionError::retryable("500").with_class("5xx");
     let fx = run.apply(Input::Action {
         thread: 0,
         attempt: 1,
@@ -284,6 +280,33 @@ fn permanent_errors_and_retry_on_skip_retries() {
         e.unwrap()
             .contains("not retried: its class is not in retry_on")
     );
+}
+
+#[test]
+fn a_retry_waits_at_least_as_long_as_the_other_side_asked() {
+    let mut step = task("busy");
+    step["retry"] = json!({"max_attempts": 3, "initial_interval": "1s"});
+    let (mut run, _) = Run::start(wf(json!([step])), json!({}));
+    let mut err = ActionError::retryable("429 too many requests").with_class("429");
+    err.retry_after_ms = Some(30_000);
+    let fx = run.apply(Input::Action {
+        thread: 0,
+        attempt: 1,
+        result: Err(err),
+    });
+    assert_eq!(timers(&fx)[0].1, run.now + Duration::seconds(30));
+    // Shorter than the backoff: the backoff wins.
+    let mut err = ActionError::retryable("503").with_class("5xx");
+    err.retry_after_ms = Some(10);
+    run.advance(Duration::seconds(30));
+    let fx = run.apply(Input::Timer(timers(&fx)[0].0));
+    assert_eq!(performs(&fx), [(0, "busy".into(), 2)]);
+    let fx = run.apply(Input::Action {
+        thread: 0,
+        attempt: 2,
+        result: Err(err),
+    });
+    assert_eq!(timers(&fx)[0].1, run.now + Duration::seconds(2));
 }
 
 #[test]
