@@ -181,9 +181,13 @@ fn http_schema(extra: &[&str]) -> Value {
         "headers": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
         "query": {"type": "object"},
         "body": {},
+        "form": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
         "timeout": {"type": ["string", "number"]},
         "auth": {"type": "object"},
-        "expect_status": {"type": "array", "items": {"type": "integer"}}
+        "expect_status": {"type": "array", "items": {"type": "integer"}},
+        "signing_secret": {"type": "string", "minLength": 1},
+        "signature_header": {"type": "string", "minLength": 1},
+        "follow_redirects": {"type": "boolean"}
     });
     for e in extra {
         props[*e] = json!({});

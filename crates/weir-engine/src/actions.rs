@@ -19,6 +19,16 @@ pub struct ActionContext {
     pub idempotency_key: String,
 }
 
+impl ActionContext {
+    /// The key of the operation, the same on every attempt of the step (the idempotency key
+    /// without its attempt number): what an outside service should deduplicate on.
+    pub fn operation_key(&self) -> &str {
+        self.idempotency_key
+            .rsplit_once(':')
+            .map_or(self.idempotency_key.as_str(), |(op, _)| op)
+    }
+}
+
 #[async_trait]
 pub trait Action: Send + Sync {
     async fn perform(&self, ctx: &ActionContext, input: Value) -> Result<Value, ActionError>;

@@ -27,8 +27,10 @@ use weir_store::{
 };
 
 mod actions;
+pub mod secrets;
 
 pub use actions::{Action, ActionContext, Actions};
+pub use secrets::{SecretValues, Vault};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -142,7 +144,14 @@ pub struct Engine {
     /// The group-commit writer of events, when a runtime is there to run it and the store
     /// does not group writes itself.
     batcher: Option<tokio::sync::mpsc::Sender<IngestJob>>,
+    /// Opens sealed secrets; without it, no secret resolves.
+    vault: std::sync::OnceLock<Vault>,
+    /// Each scope's opened secrets, with when they were read.
+    secret_cache: std::sync::Mutex<HashMap<Scope, (std::time::Instant, Arc<SecretValues>)>>,
 }
+
+/// How stale another node's secret changes may be on this node.
+const SECRET_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// What the executor's state column holds before the run started: how to start it.
 fn pending_state(trigger_kind: &str, event: Option<&str>, payload: &Value) -> Value {
@@ -185,11 +194,59 @@ impl Engine {
             wake: tokio::sync::Notify::new(),
             indexed_at: std::sync::Mutex::new(std::time::Instant::now()),
             batcher,
+            vault: std::sync::OnceLock::new(),
+            secret_cache: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Gives the engine the vault that opens secrets (once; later calls are ignored).
+    pub fn set_vault(&self, vault: Vault) {
+        let _ = self.vault.set(vault);
+    }
+
+    pub fn vault(&self) -> Option<&Vault> {
+        self.vault.get()
+    }
+
+    /// A scope's secrets, opened; read again after [`SECRET_CACHE_TTL`] or a local change.
+    pub async fn secret_values(&self, scope: &Scope) -> Result<Arc<SecretValues>> {
+        let Some(vault) = self.vault.get() else {
+            return Ok(Arc::default());
+        };
+        if let Some((at, values)) = self.secret_cache.lock().expect("secret cache").get(scope)
+            && at.elapsed() < SECRET_CACHE_TTL
+        {
+            return Ok(values.clone());
+        }
+        let mut values = HashMap::new();
+        for row in self.store.secrets(scope).await? {
+            match vault.open(scope, &row.name, &row.sealed) {
+                Ok(v) => {
+                    values.insert(row.name, v);
+                }
+                // The name only: never a value.
+                Err(e) => eprintln!("weir: {}/{}: {e}", scope.tenant, scope.environment),
+            }
+        }
+        let values = Arc::new(SecretValues::new(values));
+        let mut cache = self.secret_cache.lock().expect("secret cache");
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(scope.clone(), (std::time::Instant::now(), values.clone()));
+        Ok(values)
+    }
+
+    /// Drops a scope's cached secrets after a change.
+    pub fn forget_secrets(&self, scope: &Scope) {
+        self.secret_cache
+            .lock()
+            .expect("secret cache")
+            .remove(scope);
     }
 
     pub fn node(&self) -> &str {
@@ -335,6 +392,7 @@ impl Engine {
         idempotency_key: Option<&str>,
     ) -> Result<Ingest> {
         let root = weir_core::context::payload_root(payload);
+        let secrets = self.secret_values(scope).await?;
         let matching: Vec<Arc<Indexed>> = {
             let index = self.index.read().expect("index lock");
             index.get(scope).map(|entries| {
@@ -342,7 +400,7 @@ impl Engine {
                     .iter()
                     .filter(|e| e.enabled)
                     .filter(|e| {
-                        let env = live_env(&e.rules);
+                        let env = live_env(&e.rules, &secrets);
                         e.workflow.triggers.iter().any(|t| {
                             matches!(&t.kind, TriggerKind::Event { event, .. } if event_matches(event, event_type))
                                 && t.conditions.as_ref().is_none_or(|c| c.eval(&root, &env))
@@ -363,7 +421,7 @@ impl Engine {
                 event: Some(event_type),
                 payload,
             };
-            let env = live_env(&m.rules);
+            let env = live_env(&m.rules, &secrets);
             let (exec, fx) = Execution::start(&m.workflow, start, &env);
             let mut round = Round::default();
             let mut performs = Vec::new();
@@ -550,6 +608,7 @@ impl Engine {
             .workflow(&scope, &claim.workflow_id, claim.workflow_version)
             .await?;
         let rules = self.rules_for(&scope, &wf);
+        let secrets = self.secret_values(&scope).await?;
         let mut exec: Option<Execution> = if claim.state.get("pending").is_some() {
             None
         } else {
@@ -562,7 +621,7 @@ impl Engine {
         round.commit.done_items = claim.items.iter().map(|i| i.id).collect();
         let mut performs: Vec<(u32, u32)> = Vec::new();
         for item in &claim.items {
-            let env = live_env(&rules);
+            let env = live_env(&rules, &secrets);
             let fx = match item.kind.as_str() {
                 "start" => {
                     let pending = &claim.state["pending"];
@@ -660,7 +719,7 @@ impl Engine {
             // Perform outside the transaction, then apply the results as the next round.
             round = Round::default();
             for (thread, attempt) in std::mem::take(&mut performs) {
-                let env = live_env(&rules);
+                let env = live_env(&rules, &secrets);
                 round.commit.cancel_keys.push(perform_key(thread, attempt));
                 let Some((action_type, input, idempotency_key)) =
                     exec.action_input(&wf, thread, attempt, &env)
@@ -672,11 +731,20 @@ impl Engine {
                     execution_id: claim.execution_id.clone(),
                     idempotency_key,
                 };
-                let result = if action_type == "emit_event" {
+                let mut result = if action_type == "emit_event" {
+                    // An event is kept and shown like any other: no secret goes into it.
+                    let mut input = input;
+                    secrets.scrub(&mut input);
                     self.emit(&ctx, &input).await
                 } else {
                     self.actions.perform(&action_type, &ctx, input).await
                 };
+                // What comes back is stored with the run: no secret may be in it, even one
+                // the other side echoed.
+                match &mut result {
+                    Ok(output) => secrets.scrub(output),
+                    Err(e) => e.message = secrets.scrub_text(&e.message),
+                }
                 let fx = exec.apply(
                     &wf,
                     Input::Action {
@@ -719,10 +787,10 @@ impl Engine {
 }
 
 /// The environment of a live run: the wall clock and fresh ids for `{{uuid()}}`.
-fn live_env(rules: &Rules) -> Env<'_> {
+fn live_env<'a>(rules: &'a Rules, secrets: &'a SecretValues) -> Env<'a> {
     Env {
         now: Utc::now(),
-        secrets: &|_| None,
+        secrets: secrets.lookup(),
         ids: &|| uuid::Uuid::now_v7().to_string(),
         rules,
     }

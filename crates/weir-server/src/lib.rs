@@ -32,6 +32,7 @@ mod events;
 pub mod openapi;
 mod params;
 mod rules;
+mod secrets;
 mod users;
 mod workflows;
 
@@ -238,6 +239,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v1/api-keys/{id}",
             get(access::get_api_key).delete(access::revoke_api_key),
+        )
+        .route(
+            "/api/v1/secrets",
+            post(secrets::post_secret).get(secrets::list_secrets),
+        )
+        .route(
+            "/api/v1/secrets/{id}",
+            get(secrets::get_secret)
+                .put(secrets::put_secret)
+                .delete(secrets::delete_secret),
         )
         .route(
             "/api/v1/users",
@@ -911,12 +922,16 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub admin_key: Option<String>,
+    /// The master key of secrets (64 hex digits); else a key file in the data folder.
+    pub master_key: Option<String>,
     /// How long a claim on an execution lasts before another node may take it over.
     pub lease_ms: i64,
     /// Requests per second per API key (bursts up to twice that); 0 is no limit.
     pub rate_limit: u32,
     /// How long a web UI session lasts, in seconds.
     pub session_ttl: u32,
+    /// What outbound HTTP may reach beyond the public internet (`WEIR_OUTBOUND_ALLOW`).
+    pub outbound_allow: String,
 }
 
 /// The default of [`ServeConfig::session_ttl`]: an hour.
@@ -986,7 +1001,23 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
             );
         }
     }
-    let engine = Engine::with_lease(store.clone(), config.lease_ms);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut actions = weir_engine::Actions::builtin();
+    weir_actions::register(
+        &mut actions,
+        &weir_actions::Config {
+            outbound_allow: weir_actions::AllowList::parse(&config.outbound_allow)?,
+        },
+    )?;
+    let engine = Engine::with(store.clone(), config.lease_ms, actions);
+    engine.set_vault(
+        secrets::open_vault(
+            config.master_key.as_deref(),
+            &config.data_dir,
+            store.as_ref(),
+        )
+        .await?,
+    );
     engine
         .refresh_all()
         .await
@@ -1021,7 +1052,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     Ok(())
 }
 
-fn write_secret_file(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
+pub(crate) fn write_secret_file(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()

@@ -124,6 +124,11 @@ pub fn operations() -> Vec<Op> {
         op!("get" "/api/v1/api-keys", "access", Some(Admin), "List API keys (without their keys)", query: &[("tenant_id", "string", "Only this tenant's (platform admin)")], body: None, ok: (200, "ApiKeyList"), conflict: false),
         op!("get" "/api/v1/api-keys/{id}", "access", Some(Admin), "An API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: false),
         op!("delete" "/api/v1/api-keys/{id}", "access", Some(Admin), "Revoke an API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: true),
+        op!("post" "/api/v1/secrets", "secrets", Some(Admin), "Store a secret (sealed with AES-256-GCM; its value never comes back)", query: &[], body: Some(("SecretRequest", false)), ok: (201, "Secret"), conflict: true),
+        op!("get" "/api/v1/secrets", "secrets", Some(Read), "List secrets: names and dates, never values", query: &[], body: None, ok: (200, "SecretList"), conflict: false),
+        op!("get" "/api/v1/secrets/{id}", "secrets", Some(Read), "A secret's name and dates", query: &[], body: None, ok: (200, "Secret"), conflict: false),
+        op!("put" "/api/v1/secrets/{id}", "secrets", Some(Admin), "Replace a secret's value", query: &[], body: Some(("SecretValue", false)), ok: (200, "Secret"), conflict: false),
+        op!("delete" "/api/v1/secrets/{id}", "secrets", Some(Admin), "Delete a secret", query: &[], body: None, ok: (200, "Object"), conflict: false),
         op!("post" "/api/v1/users", "access", Some(Admin), "Add a user of the web UI (password stored as an argon2id hash)", query: &[], body: Some(("UserRequest", false)), ok: (201, "User"), conflict: true),
         op!("get" "/api/v1/users", "access", Some(Admin), "List a tenant's users", query: &[("tenant_id", "string", "This tenant's (platform admin)")], body: None, ok: (200, "UserList"), conflict: false),
         op!("get" "/api/v1/users/{id}", "access", Some(Admin), "A user", query: &[], body: None, ok: (200, "User"), conflict: false),
@@ -184,6 +189,10 @@ fn user_components() -> Value {
     let role = || json!({"type": "string", "enum": crate::access::ROLES});
     let password = || json!({"type": "string", "minLength": 10, "maxLength": 256});
     json!({
+        "SecretRequest": object(&[("name", json!({"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"})), ("value", json!({"type": "string", "minLength": 4}))], &["name", "value"]),
+        "SecretValue": object(&[("value", json!({"type": "string", "minLength": 4}))], &["value"]),
+        "Secret": object(&[("name", s()), ("created_at", time()), ("updated_at", time())], &["name"]),
+        "SecretList": object(&[("secrets", json!({"type": "array", "items": r("Secret")}))], &["secrets"]),
         "UserRequest": object(&[("email", json!({"type": "string", "format": "email"})), ("password", password()),
             ("role", role()), ("name", s()), ("tenant_id", s())], &["email", "password", "role"]),
         "UserChange": object(&[("name", s()), ("role", role()),

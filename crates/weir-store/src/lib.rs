@@ -18,6 +18,7 @@ mod batch;
 mod events;
 mod native;
 mod rules;
+mod secrets;
 mod sql;
 pub mod testing;
 mod users;
@@ -86,6 +87,15 @@ pub struct NewApiKey {
     pub role: String,
     pub name: String,
     pub expires_ms: Option<i64>,
+}
+
+/// A secret as stored: sealed (AES-256-GCM by the server); never the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRow {
+    pub name: String,
+    pub sealed: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
 }
 
 /// A person who signs in to the web UI. The password hash stays in the store (see
@@ -524,6 +534,15 @@ pub trait Store: Send + Sync {
     async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
     /// Ends a session. NotFound when it is not live.
     async fn revoke_session(&self, id: &str) -> Result<()>;
+    /// Stores a sealed secret; true when it is new, false when it replaced one.
+    async fn put_secret(&self, scope: &Scope, name: &str, sealed: &str) -> Result<bool>;
+    /// The scope's secrets, by name.
+    async fn secrets(&self, scope: &Scope) -> Result<Vec<SecretRow>>;
+    async fn secret(&self, scope: &Scope, name: &str) -> Result<Option<SecretRow>>;
+    /// NotFound when there is no such secret.
+    async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<()>;
+    /// An installation setting: the stored value, after storing this one if there was none.
+    async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String>;
     /// Every tenant × environment, for the engine's trigger index.
     async fn scopes(&self) -> Result<Vec<Scope>>;
 

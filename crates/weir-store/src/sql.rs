@@ -61,6 +61,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "users",
         include_str!("../migrations/sqlite/0005_users.sql"),
     ),
+    (
+        6,
+        "secrets",
+        include_str!("../migrations/sqlite/0006_secrets.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -87,6 +92,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "users",
         include_str!("../migrations/postgres/0005_users.sql"),
+    ),
+    (
+        6,
+        "secrets",
+        include_str!("../migrations/postgres/0006_secrets.sql"),
     ),
 ];
 
@@ -638,6 +648,22 @@ impl Store for SqlStore {
     }
     async fn revoke_session(&self, id: &str) -> Result<()> {
         self.end_session(id).await
+    }
+
+    async fn put_secret(&self, scope: &Scope, name: &str, sealed: &str) -> Result<bool> {
+        self.upsert_secret(scope, name, sealed).await
+    }
+    async fn secrets(&self, scope: &Scope) -> Result<Vec<SecretRow>> {
+        self.list_secrets(scope, None).await
+    }
+    async fn secret(&self, scope: &Scope, name: &str) -> Result<Option<SecretRow>> {
+        Ok(self.list_secrets(scope, Some(name)).await?.pop())
+    }
+    async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<()> {
+        self.remove_secret(scope, name).await
+    }
+    async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String> {
+        self.keep_setting(name, value).await
     }
 
     async fn scopes(&self) -> Result<Vec<Scope>> {

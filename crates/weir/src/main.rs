@@ -91,6 +91,35 @@ enum Assume {
     Timeout,
 }
 
+/// The options of `weir serve`; each also from the environment or the config file.
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "WEIR_LISTEN")]
+    listen: Option<String>,
+    /// The folder of the embedded SQLite database (and the admin key file).
+    #[arg(long, env = "WEIR_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// A PostgreSQL URL (postgres://…) instead of the embedded SQLite database.
+    #[arg(long, env = "WEIR_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Requests per second each API key may make (bursts up to twice that); 0 turns the
+    /// limit off. Over it, calls answer 429 with Retry-After.
+    #[arg(long, env = "WEIR_RATE_LIMIT")]
+    rate_limit: Option<u32>,
+    /// How long a web UI session lasts, in seconds (default 3600).
+    #[arg(long, env = "WEIR_SESSION_TTL")]
+    session_ttl: Option<u32>,
+    /// Hosts and networks that workflow HTTP actions may reach although they are loopback,
+    /// private or link-local, comma-separated: 127.0.0.1,10.1.0.0/16,hooks.example.com.
+    #[arg(long, env = "WEIR_OUTBOUND_ALLOW")]
+    outbound_allow: Option<String>,
+    /// A JSON or YAML file with listen, data_dir, database_url, rate_limit, session_ttl and
+    /// outbound_allow (options win over it).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the Weir server: the HTTP API and the engine's workers.
@@ -98,28 +127,7 @@ enum Command {
     /// With no options it keeps its data in ./weir-data (SQLite) and listens on 127.0.0.1:8080.
     /// The admin API key is WEIR_ADMIN_KEY when set, else generated on first start and written
     /// to <data-dir>/admin-api-key.
-    Serve {
-        /// The address to listen on.
-        #[arg(long, env = "WEIR_LISTEN")]
-        listen: Option<String>,
-        /// The folder of the embedded SQLite database (and the admin key file).
-        #[arg(long, env = "WEIR_DATA_DIR")]
-        data_dir: Option<PathBuf>,
-        /// A PostgreSQL URL (postgres://…) instead of the embedded SQLite database.
-        #[arg(long, env = "WEIR_DATABASE_URL")]
-        database_url: Option<String>,
-        /// Requests per second each API key may make (bursts up to twice that); 0 turns the
-        /// limit off. Over it, calls answer 429 with Retry-After.
-        #[arg(long, env = "WEIR_RATE_LIMIT")]
-        rate_limit: Option<u32>,
-        /// How long a web UI session lasts, in seconds (default 3600).
-        #[arg(long, env = "WEIR_SESSION_TTL")]
-        session_ttl: Option<u32>,
-        /// A JSON or YAML file with listen, data_dir, database_url, rate_limit and session_ttl
-        /// (options win over it).
-        #[arg(long)]
-        config: Option<PathBuf>,
-    },
+    Serve(ServeArgs),
     /// Deploy workflow files to a server: each becomes a workflow, or a new version of it.
     Deploy {
         /// JSON or YAML workflow files.
@@ -290,20 +298,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve {
-            listen,
-            data_dir,
-            database_url,
-            rate_limit,
-            session_ttl,
-            config,
-        } => cmd_serve(
-            listen,
-            data_dir,
-            database_url,
-            (rate_limit, session_ttl),
-            config.as_deref(),
-        ),
+        Command::Serve(args) => cmd_serve(args),
         Command::Validate {
             files,
             output,
@@ -415,23 +410,31 @@ fn remote_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
-fn cmd_serve(
-    listen: Option<String>,
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    (rate_limit, session_ttl): (Option<u32>, Option<u32>),
-    config: Option<&std::path::Path>,
-) -> CmdResult {
-    let file = match config {
+fn cmd_serve(args: ServeArgs) -> CmdResult {
+    let ServeArgs {
+        listen,
+        data_dir,
+        database_url,
+        rate_limit,
+        session_ttl,
+        outbound_allow,
+        config,
+    } = args;
+    let file = match config.as_deref() {
         Some(path) => match read_document(path)? {
             Ok(Value::Object(map)) => {
                 for k in map.keys() {
                     if !matches!(
                         k.as_str(),
-                        "listen" | "data_dir" | "database_url" | "rate_limit" | "session_ttl"
+                        "listen"
+                            | "data_dir"
+                            | "database_url"
+                            | "rate_limit"
+                            | "session_ttl"
+                            | "outbound_allow"
                     ) {
                         return Err(Failure::Usage(format!(
-                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl)",
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow)",
                             path.display()
                         )));
                     }
@@ -465,6 +468,9 @@ fn cmd_serve(
         })
         .unwrap_or_else(|| PathBuf::from("weir-data"));
     let database_url = setting(database_url, "database_url");
+    let outbound_allow = setting(outbound_allow, "outbound_allow").unwrap_or_default();
+    weir_actions::AllowList::parse(&outbound_allow)
+        .map_err(|e| Failure::Usage(format!("outbound_allow: {e}")))?;
     let number = |given: Option<u32>, key: &str, default: u32, what: &str| match given {
         Some(n) => Ok(n),
         None => match file.get(key) {
@@ -495,6 +501,11 @@ fn cmd_serve(
     let admin_key = std::env::var("WEIR_ADMIN_KEY")
         .ok()
         .filter(|k| !k.is_empty());
+    // Like the admin key, only from the environment: never on a command line or in a file
+    // that could be shared.
+    let master_key = std::env::var("WEIR_MASTER_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
     // How long a node's claim on an execution lasts; another node takes over after it. Tests
     // of several nodes shorten it.
     let lease_ms = match std::env::var("WEIR_LEASE_MS") {
@@ -514,9 +525,11 @@ fn cmd_serve(
         data_dir,
         database_url,
         admin_key,
+        master_key,
         lease_ms,
         rate_limit,
         session_ttl,
+        outbound_allow,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,5 +1,7 @@
 //! End-to-end tests of the `weir` binary: real files, real processes, real exit codes.
 
+mod actions;
+mod peer;
 mod serve;
 
 use std::path::{Path, PathBuf};

@@ -10,15 +10,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     dir: PathBuf,
     /// The admin key when it was given in WEIR_ADMIN_KEY rather than written to the data folder.
     admin_key: Option<String>,
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -31,7 +31,7 @@ impl Server {
         Self::start_with(dir, port, &[])
     }
 
-    fn start_with(dir: &Path, port: u16, env: &[(&str, &str)]) -> Server {
+    pub(crate) fn start_with(dir: &Path, port: u16, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_weir"));
         cmd.args([
             "serve",
@@ -43,6 +43,8 @@ impl Server {
         .env_remove("WEIR_ADMIN_KEY")
         .env_remove("WEIR_DATABASE_URL")
         .env_remove("WEIR_LEASE_MS")
+        .env_remove("WEIR_MASTER_KEY")
+        .env_remove("WEIR_OUTBOUND_ALLOW")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -67,7 +69,7 @@ impl Server {
         }
     }
 
-    fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         if let Some(k) = &self.admin_key {
             return k.clone();
         }
@@ -78,7 +80,7 @@ impl Server {
     }
 
     /// One HTTP/1.1 request; returns the status and the body as JSON.
-    fn call(
+    pub(crate) fn call(
         &self,
         method: &str,
         path: &str,
@@ -97,7 +99,7 @@ impl Server {
     }
 
     /// One HTTP/1.1 request with these headers; returns the status and the body as JSON.
-    fn request(
+    pub(crate) fn request(
         &self,
         method: &str,
         path: &str,
@@ -109,7 +111,7 @@ impl Server {
     }
 
     /// One HTTP/1.1 request; returns the status, the response's head and the body as JSON.
-    fn exchange(
+    pub(crate) fn exchange(
         &self,
         method: &str,
         path: &str,
@@ -146,7 +148,7 @@ impl Server {
         (status, head.to_owned(), value)
     }
 
-    fn json(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    pub(crate) fn json(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
         let key = self.key();
         self.call(
             method,
@@ -157,7 +159,16 @@ impl Server {
         )
     }
 
-    fn get(&self, path: &str) -> (u16, Value) {
+    /// Stops the server (SIGTERM, then waits) and returns what it wrote to stderr.
+    pub(crate) fn stop_and_read_log(&mut self) -> String {
+        let mut err = self.child.stderr.take().expect("stderr is piped");
+        self.signal("-TERM");
+        let mut log = String::new();
+        let _ = err.read_to_string(&mut log);
+        log
+    }
+
+    pub(crate) fn get(&self, path: &str) -> (u16, Value) {
         let key = self.key();
         self.call("GET", path, Some(&key), None, b"")
     }
@@ -177,7 +188,7 @@ impl Drop for Server {
     }
 }
 
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("weir-serve-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
@@ -598,9 +609,50 @@ fn two_nodes_on_postgres_share_the_work_and_the_survivor_finishes_it() {
         ("WEIR_ADMIN_KEY", "two-node-admin-key-0123456789"),
         ("WEIR_LEASE_MS", "1500"),
         ("WEIR_DATABASE_URL", url.as_str()),
+        // Every node opens the same secrets: one master key.
+        (
+            "WEIR_MASTER_KEY",
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        ),
     ];
     let mut a = Server::start_with(&scratch("node-a"), free_port(), &env);
     let b = Server::start_with(&scratch("node-b"), free_port(), &env);
+    // A node with another master key refuses to start, saying why.
+    let mut other = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--data-dir",
+        ])
+        .arg(scratch("node-c"))
+        .env("WEIR_DATABASE_URL", &url)
+        .env("WEIR_MASTER_KEY", "ff".repeat(32))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = other.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = other.kill();
+            panic!("a node with another master key started");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut why = String::new();
+    other
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut why)
+        .unwrap();
+    assert!(!status.success());
+    assert!(why.contains("master key is not the one"), "{why}");
     let workflow = json!({"workflow_id": "shared", "trigger": {"type": "event", "event": "job"}, "steps": [
         {"id": "first", "type": "log", "config": {"message": "job {{n}}"}},
         {"id": "pause", "type": "delay", "duration": "800ms"},
@@ -656,7 +708,13 @@ fn two_nodes_on_postgres_share_the_work_and_the_survivor_finishes_it() {
 
 impl Server {
     /// A JSON request with another key.
-    fn with(&self, key: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) fn with(
+        &self,
+        key: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         match body {
             Some(b) => self.call(
                 method,
@@ -1115,7 +1173,7 @@ fn tenants_keys_and_roles_isolate_and_limit_callers() {
 }
 
 /// Every file under `dir`, read whole.
-fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_owned()];
     while let Some(d) = todo.pop() {
@@ -1680,7 +1738,7 @@ fn workflows_have_versions_rollback_enable_and_a_manual_trigger() {
 }
 
 /// Polls `GET path` until `done` holds for its answer (10 s at most).
-fn poll(server: &Server, key: &str, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) fn poll(server: &Server, key: &str, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (status, v) = server.with(key, "GET", path, None);
@@ -2416,6 +2474,7 @@ fn every_endpoint_refuses_hostile_input(server: &Server) {
         ("/api/v1/api-keys", "api_keys", 1),
         ("/api/v1/tenants", "tenants", 1),
         ("/api/v1/users", "users", 0),
+        ("/api/v1/secrets", "secrets", 0),
     ] {
         let (_, v) = server.get(path);
         assert_eq!(v[field].as_array().map(Vec::len), Some(n), "{path}: {v}");
@@ -2750,7 +2809,7 @@ fn the_remote_cli_drives_a_server() {
 
 /// Runs `body` against a server on SQLite, then against one on a fresh PostgreSQL database
 /// (when the PostgreSQL binaries are installed; see `weir_store::testing`).
-fn on_both_backends(name: &str, env: &[(&str, &str)], body: impl Fn(&Server, &Path)) {
+pub(crate) fn on_both_backends(name: &str, env: &[(&str, &str)], body: impl Fn(&Server, &Path)) {
     let dir = scratch(name);
     {
         let server = Server::start_with(&dir, free_port(), env);
@@ -2962,6 +3021,16 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                 ),
             );
             let user_id = user["id"].as_str().unwrap().to_owned();
+            assert_eq!(
+                call(
+                    root,
+                    "POST",
+                    "/api/v1/secrets",
+                    Some(json!({"name": "S", "value": "tenant-a-only"}))
+                )
+                .0,
+                201
+            );
             // Tenant B's admin, and an admin of tenant A's other environment.
             assert_eq!(
                 call(
@@ -2993,6 +3062,8 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                     (key_id.clone(), "1")
                 } else if path.contains("/users/") {
                     (user_id.clone(), "1")
+                } else if path.contains("/secrets/") {
+                    ("S".to_owned(), "1")
                 } else if path.contains("executions/") || path.contains("/workflow-runs/") {
                     (run.clone(), "1")
                 } else if path.contains("/events/") {
@@ -3057,6 +3128,7 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                 call(root, "GET", &format!("/api/v1/users/{user_id}"), None).1["disabled_at"]
                     .is_null()
             );
+            assert_eq!(call(root, "GET", "/api/v1/secrets/S", None).0, 200);
             assert_eq!(
                 call(root, "GET", "/api/v1/tenants/default", None).1["environments"],
                 json!(["development", "production"])

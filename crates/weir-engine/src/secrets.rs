@@ -1,0 +1,255 @@
+//! Secrets: sealed with AES-256-GCM under the installation's master key (a random nonce each
+//! time; the tenant, environment and name are the associated data, so a sealed value moved to
+//! another scope or name does not open), opened only to render an action's input, and scrubbed
+//! from whatever an action answers, in plain, base64 and URL-encoded forms.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde_json::Value;
+use weir_store::Scope;
+
+/// What a scrubbed secret becomes.
+pub const REDACTED: &str = "***";
+
+/// The shortest secret value accepted: shorter ones could not be scrubbed from output without
+/// scrubbing ordinary text.
+pub const MIN_SECRET_LEN: usize = 4;
+
+pub struct Vault {
+    key: LessSafeKey,
+    random: SystemRandom,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Vault(..)")
+    }
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+fn aad(scope: &Scope, name: &str) -> String {
+    format!("{}\u{0}{}\u{0}{}", scope.tenant, scope.environment, name)
+}
+
+impl Vault {
+    pub fn new(master_key: &[u8; 32]) -> Vault {
+        let key = UnboundKey::new(&AES_256_GCM, master_key).expect("a 32-byte AES-256 key");
+        Vault {
+            key: LessSafeKey::new(key),
+            random: SystemRandom::new(),
+        }
+    }
+
+    /// A fresh random master key.
+    pub fn generate_key() -> Result<[u8; 32], String> {
+        let mut key = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut key)
+            .map_err(|_| "the system has no randomness to make a key".to_owned())?;
+        Ok(key)
+    }
+
+    /// `base64(nonce ‖ ciphertext ‖ tag)`.
+    pub fn seal(&self, scope: &Scope, name: &str, value: &str) -> Result<String, String> {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.random
+            .fill(&mut nonce)
+            .map_err(|_| "no randomness for a nonce".to_owned())?;
+        let mut data = value.as_bytes().to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad(scope, name)),
+                &mut data,
+            )
+            .map_err(|_| "sealing failed".to_owned())?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&data);
+        Ok(b64().encode(out))
+    }
+
+    pub fn open(&self, scope: &Scope, name: &str, sealed: &str) -> Result<String, String> {
+        let fail = || format!("the secret {name} does not open with this master key");
+        let bytes = b64().decode(sealed).map_err(|_| fail())?;
+        if bytes.len() < NONCE_LEN {
+            return Err(fail());
+        }
+        let (nonce, rest) = bytes.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail())?;
+        let mut data = rest.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(aad(scope, name)), &mut data)
+            .map_err(|_| fail())?;
+        String::from_utf8(plain.to_vec()).map_err(|_| fail())
+    }
+}
+
+type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// A scope's opened secrets, for one round of work.
+pub struct SecretValues {
+    values: HashMap<String, String>,
+    /// Every form a value could be echoed in, longest first.
+    forms: Vec<String>,
+    /// `values` as the lookup an [`weir_core::Env`] takes.
+    lookup: Lookup,
+}
+
+impl Default for SecretValues {
+    fn default() -> Self {
+        SecretValues::new(HashMap::new())
+    }
+}
+
+impl std::fmt::Debug for SecretValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.values.keys().collect();
+        names.sort();
+        write!(f, "SecretValues({names:?})")
+    }
+}
+
+impl SecretValues {
+    pub fn new(values: HashMap<String, String>) -> SecretValues {
+        let mut forms: Vec<String> = Vec::new();
+        for v in values.values().filter(|v| v.len() >= MIN_SECRET_LEN) {
+            forms.push(v.clone());
+            for engine in [
+                base64::engine::general_purpose::STANDARD,
+                base64::engine::general_purpose::URL_SAFE,
+            ] {
+                let e = engine.encode(v);
+                forms.push(e.trim_end_matches('=').to_owned());
+            }
+            forms.push(url::form_urlencoded::byte_serialize(v.as_bytes()).collect());
+            forms.push(
+                url::form_urlencoded::byte_serialize(v.as_bytes())
+                    .collect::<String>()
+                    .replace('+', "%20"),
+            );
+        }
+        forms.retain(|f| f.len() >= MIN_SECRET_LEN);
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup();
+        let map = values.clone();
+        SecretValues {
+            values,
+            forms,
+            lookup: Box::new(move |name| map.get(name).cloned()),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.values.get(name).cloned()
+    }
+
+    /// The lookup an [`weir_core::Env`] takes.
+    pub fn lookup(&self) -> &(dyn Fn(&str) -> Option<String> + Sync) {
+        &*self.lookup
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Replaces every form of every secret in a text.
+    pub fn scrub_text(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for f in &self.forms {
+            if out.contains(f.as_str()) {
+                out = out.replace(f.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// Scrubs every string (and object key) in a value.
+    pub fn scrub(&self, value: &mut Value) {
+        if self.forms.is_empty() {
+            return;
+        }
+        match value {
+            Value::String(s) if self.forms.iter().any(|f| s.contains(f.as_str())) => {
+                *s = self.scrub_text(s);
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.scrub(v)),
+            Value::Object(map) => {
+                let dirty: Vec<String> = map
+                    .keys()
+                    .filter(|k| self.forms.iter().any(|f| k.contains(f.as_str())))
+                    .cloned()
+                    .collect();
+                for k in dirty {
+                    if let Some(v) = map.remove(&k) {
+                        map.insert(self.scrub_text(&k), v);
+                    }
+                }
+                map.values_mut().for_each(|v| self.scrub(v));
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_sealed_value_opens_only_in_its_scope_and_name_with_its_key() {
+        let key = Vault::generate_key().unwrap();
+        let vault = Vault::new(&key);
+        let scope = Scope::new("t", "production");
+        let sealed = vault.seal(&scope, "API_KEY", "s3cr3t-value").unwrap();
+        assert!(!sealed.contains("s3cr3t"));
+        assert_ne!(
+            sealed,
+            vault.seal(&scope, "API_KEY", "s3cr3t-value").unwrap()
+        );
+        assert_eq!(
+            vault.open(&scope, "API_KEY", &sealed).unwrap(),
+            "s3cr3t-value"
+        );
+        assert!(vault.open(&scope, "OTHER", &sealed).is_err());
+        assert!(
+            vault
+                .open(&Scope::new("t", "development"), "API_KEY", &sealed)
+                .is_err()
+        );
+        let other = Vault::new(&Vault::generate_key().unwrap());
+        assert!(other.open(&scope, "API_KEY", &sealed).is_err());
+        assert!(vault.open(&scope, "API_KEY", "not base64!").is_err());
+    }
+
+    #[test]
+    fn scrubbing_finds_plain_base64_and_url_encoded_forms() {
+        let s = SecretValues::new(HashMap::from([
+            ("A".to_owned(), "p@ss w0rd/+".to_owned()),
+            ("SHORT".to_owned(), "abc".to_owned()),
+        ]));
+        let b64 = base64::engine::general_purpose::STANDARD.encode("p@ss w0rd/+");
+        let mut v = json!({
+            "plain": "token=p@ss w0rd/+;", "b64": format!("Basic {b64}"),
+            "url": "q=p%40ss+w0rd%2F%2B", "url2": "q=p%40ss%20w0rd%2F%2B",
+            "list": ["x p@ss w0rd/+ y"], "p@ss w0rd/+": 1, "short": "abc",
+        });
+        s.scrub(&mut v);
+        let text = v.to_string();
+        assert!(!text.contains("p@ss w0rd"), "{text}");
+        assert!(!text.contains(&b64), "{text}");
+        assert!(!text.contains("p%40ss"), "{text}");
+        assert_eq!(v["plain"], "token=***;");
+        assert_eq!(
+            v["short"], "abc",
+            "short values are refused at the API instead"
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! Secrets over the API, write-only: a value goes in (sealed at once with the master key) and
+//! never comes out; lists show names and dates. Workflows use them as `{{secrets.NAME}}`.
+//! The master key is `WEIR_MASTER_KEY` (64 hex digits) or a key file made (0600) in the data
+//! folder on first start; a check value in the database stops a node with another key.
+
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+use weir_engine::Vault;
+use weir_engine::secrets::MIN_SECRET_LEN;
+use weir_store::{Scope, SecretRow, Store};
+
+use crate::access::{Perm, audit, authorize_for, required};
+use crate::{ApiError, ApiResult, AppState, read_object, time};
+
+/// The largest secret value, in bytes.
+const MAX_SECRET_BYTES: usize = 64 * 1024;
+
+/// The file the master key is kept in when `WEIR_MASTER_KEY` is not set.
+pub const MASTER_KEY_FILE: &str = "master-key";
+
+fn parse_key(text: &str) -> Result<[u8; 32], String> {
+    let bytes = hex::decode(text.trim()).map_err(|_| "not hexadecimal".to_owned())?;
+    bytes
+        .try_into()
+        .map_err(|_| "not 64 hex digits (32 bytes)".to_owned())
+}
+
+/// The master key: `given` (from `WEIR_MASTER_KEY`), else the data folder's key file, made now
+/// when there is none. Then checks it against the database's check value (stored on first
+/// use), so a node with another key refuses to start instead of failing to open secrets.
+pub async fn open_vault(
+    given: Option<&str>,
+    data_dir: &FsPath,
+    store: &dyn Store,
+) -> Result<Vault, String> {
+    let key = match given {
+        Some(text) => parse_key(text).map_err(|e| format!("WEIR_MASTER_KEY is {e}"))?,
+        None => {
+            let file = data_dir.join(MASTER_KEY_FILE);
+            match std::fs::read_to_string(&file) {
+                Ok(text) => parse_key(&text).map_err(|e| format!("{} is {e}", file.display()))?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let key = Vault::generate_key()?;
+                    std::fs::create_dir_all(data_dir)
+                        .and_then(|()| crate::write_secret_file(&file, &hex::encode(key)))
+                        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+                    eprintln!(
+                        "weir: made a master key for secrets in {} (keep it; with several nodes, give each the same WEIR_MASTER_KEY)",
+                        file.display()
+                    );
+                    key
+                }
+                Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
+            }
+        }
+    };
+    let vault = Vault::new(&key);
+    let scope = Scope::new("weir", "weir");
+    let check = vault.seal(&scope, "master-key-check", "weir")?;
+    let stored = store
+        .setting_or_insert("master_key_check", &check)
+        .await
+        .map_err(|e| format!("cannot read the settings: {e}"))?;
+    if vault.open(&scope, "master-key-check", &stored).is_err() {
+        return Err(
+            "the master key is not the one this database's secrets were sealed with; set WEIR_MASTER_KEY to that key (or use the data folder's master-key file)"
+                .into(),
+        );
+    }
+    Ok(vault)
+}
+
+fn secret_json(row: &SecretRow) -> Value {
+    json!({ "name": row.name, "created_at": time(Some(row.created_ms)), "updated_at": time(Some(row.updated_ms)) })
+}
+
+/// A secret's name: a letter or `_`, then letters, digits and `_`, at most 64 characters.
+fn valid_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 64
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+fn bad_name() -> ApiError {
+    ApiError::invalid(
+        "the secret name is invalid",
+        vec![
+            json!({ "path": "$.name", "message": "a letter or '_', then letters, digits and '_', at most 64 characters" }),
+        ],
+    )
+}
+
+fn value_of(map: &serde_json::Map<String, Value>) -> ApiResult<String> {
+    match map.get("value") {
+        Some(Value::String(v)) if v.len() >= MIN_SECRET_LEN && v.len() <= MAX_SECRET_BYTES => {
+            Ok(v.clone())
+        }
+        _ => Err(ApiError::invalid(
+            "value is invalid",
+            vec![
+                json!({ "path": "$.value", "message": format!("a string of {MIN_SECRET_LEN} to {MAX_SECRET_BYTES} bytes") }),
+            ],
+        )),
+    }
+}
+
+fn vault(state: &AppState) -> ApiResult<&Vault> {
+    state.engine.vault().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "this server has no master key, so it keeps no secrets",
+        )
+    })
+}
+
+async fn store_secret(
+    state: &AppState,
+    caller: &crate::access::Caller,
+    name: &str,
+    value: &str,
+) -> ApiResult {
+    let sealed = vault(state)?
+        .seal(&caller.scope, name, value)
+        .map_err(|_| ApiError::internal())?;
+    let created = state.store.put_secret(&caller.scope, name, &sealed).await?;
+    state.engine.forget_secrets(&caller.scope);
+    let action = if created {
+        "secret.create"
+    } else {
+        "secret.update"
+    };
+    audit(state, caller, action, name, None).await?;
+    let row = state
+        .store
+        .secret(&caller.scope, name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("secret"))?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(secret_json(&row))).into_response())
+}
+
+/// `POST /api/v1/secrets` `{"name", "value"}`: a new secret (409 when the name is taken).
+pub async fn post_secret(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    let map = read_object(&headers, body, &["name", "value"], false).await?;
+    let name = required(
+        map.get("name").and_then(Value::as_str).map(str::to_owned),
+        "name",
+    )?;
+    if !valid_name(&name) {
+        return Err(bad_name());
+    }
+    let value = value_of(&map)?;
+    if state.store.secret(&caller.scope, &name).await?.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("a secret {name} exists; PUT /api/v1/secrets/{name} replaces its value"),
+        ));
+    }
+    store_secret(&state, &caller, &name, &value).await
+}
+
+/// `PUT /api/v1/secrets/{name}` `{"value"}`: replaces a secret's value (404 when there is
+/// none; `POST /api/v1/secrets` makes one).
+pub async fn put_secret(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    if state.store.secret(&caller.scope, &name).await?.is_none() {
+        return Err(ApiError::not_found("secret"));
+    }
+    let map = read_object(&headers, body, &["value"], false).await?;
+    let value = value_of(&map)?;
+    store_secret(&state, &caller, &name, &value).await
+}
+
+/// `GET /api/v1/secrets`: names and dates, never values.
+pub async fn list_secrets(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    let list: Vec<Value> = state
+        .store
+        .secrets(&caller.scope)
+        .await?
+        .iter()
+        .map(secret_json)
+        .collect();
+    Ok(axum::Json(json!({ "secrets": list })).into_response())
+}
+
+/// `GET /api/v1/secrets/{name}`: its name and dates.
+pub async fn get_secret(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    let row = state
+        .store
+        .secret(&caller.scope, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("secret"))?;
+    Ok(axum::Json(secret_json(&row)).into_response())
+}
+
+/// `DELETE /api/v1/secrets/{name}`.
+pub async fn delete_secret(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    state
+        .store
+        .delete_secret(&caller.scope, &name)
+        .await
+        .map_err(|e| match e {
+            weir_store::Error::NotFound => ApiError::not_found("secret"),
+            other => other.into(),
+        })?;
+    state.engine.forget_secrets(&caller.scope);
+    audit(&state, &caller, "secret.delete", &name, None).await?;
+    Ok(axum::Json(json!({ "name": name, "deleted": true })).into_response())
+}

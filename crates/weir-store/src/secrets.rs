@@ -1,0 +1,105 @@
+//! Sealed secrets of a tenant × environment, and installation settings. Sealing and opening
+//! happen in the server, which holds the master key; the store keeps ciphertext only.
+
+use sqlx::Row;
+
+use crate::sql::{SqlStore, sql};
+use crate::*;
+
+impl SqlStore {
+    pub(crate) async fn upsert_secret(
+        &self,
+        scope: &Scope,
+        name: &str,
+        sealed: &str,
+    ) -> Result<bool> {
+        let now = self.now;
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(sql(format!(
+            "UPDATE secrets SET sealed = $4, updated_ms = {now} \
+             WHERE tenant_id = $1 AND environment_id = $2 AND name = $3"
+        )))
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(name)
+        .bind(sealed)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            sqlx::query(sql(format!(
+                "INSERT INTO secrets (tenant_id, environment_id, name, sealed, created_ms, updated_ms) \
+                 VALUES ($1, $2, $3, $4, {now}, {now})"
+            )))
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(name)
+            .bind(sealed)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(updated == 0)
+    }
+
+    pub(crate) async fn list_secrets(
+        &self,
+        scope: &Scope,
+        name: Option<&str>,
+    ) -> Result<Vec<SecretRow>> {
+        sqlx::query(
+            "SELECT name, sealed, created_ms, updated_ms FROM secrets \
+             WHERE tenant_id = $1 AND environment_id = $2 AND ($3 IS NULL OR name = $3) ORDER BY name",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(SecretRow {
+                name: r.try_get("name")?,
+                sealed: r.try_get("sealed")?,
+                created_ms: r.try_get("created_ms")?,
+                updated_ms: r.try_get("updated_ms")?,
+            })
+        })
+        .collect()
+    }
+
+    pub(crate) async fn remove_secret(&self, scope: &Scope, name: &str) -> Result<()> {
+        let done = sqlx::query(
+            "DELETE FROM secrets WHERE tenant_id = $1 AND environment_id = $2 AND name = $3",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn keep_setting(&self, name: &str, value: &str) -> Result<String> {
+        let mut tx = self.begin().await?;
+        let found: Option<String> = sqlx::query("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("value"))
+            .transpose()?;
+        if let Some(v) = found {
+            return Ok(v);
+        }
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
+            .bind(name)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(value.to_owned())
+    }
+}

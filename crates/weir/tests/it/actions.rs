@@ -1,0 +1,402 @@
+//! Actions against real peers over loopback: HTTP requests to a recording server, retries,
+//! signatures and the SSRF guard.
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::peer::Peer;
+use crate::serve::{Server, free_port, poll, scratch};
+
+/// Deploys a one-trigger workflow and sends its event; returns the finished execution.
+fn run(server: &Server, key: &str, workflow: Value, payload: Value) -> Value {
+    let id = workflow["workflow_id"].as_str().unwrap().to_owned();
+    let (status, stored) = server.with(key, "POST", "/api/v1/workflows", Some(workflow));
+    assert_eq!(status, 201, "{stored}");
+    let (status, sent) = server.with(
+        key,
+        "POST",
+        "/api/v1/events",
+        Some(json!({"event_type": format!("{id}.go"), "payload": payload, "timeout_ms": 0})),
+    );
+    assert_eq!(status, 200, "{sent}");
+    let run = sent["executions"][0]["execution_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{sent}"))
+        .to_owned();
+    poll(server, key, &format!("/api/v1/executions/{run}"), |e| {
+        matches!(
+            e["status"].as_str(),
+            Some("completed" | "failed" | "cancelled")
+        )
+    })
+}
+
+fn workflow(id: &str, steps: Value) -> Value {
+    json!({"workflow_id": id, "trigger": {"type": "event", "event": format!("{id}.go")}, "steps": steps})
+}
+
+fn step<'a>(execution: &'a Value, id: &str) -> &'a Value {
+    execution["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|s| s["step_id"] == id)
+        .unwrap_or_else(|| panic!("no step {id}: {execution}"))
+}
+
+/// HMAC-SHA256 hex digest, by Python's standard library: a reference independent of Weir.
+fn python_hmac(secret: &str, message: &[u8]) -> String {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import hmac,hashlib,sys; print(hmac.new(sys.argv[1].encode(), sys.stdin.buffer.read(), hashlib.sha256).hexdigest())",
+            secret,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(message)?;
+            child.wait_with_output()
+        })
+        .expect("python3");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn http_actions_call_a_real_peer_retry_sign_and_are_guarded() {
+    let peer = Peer::start();
+    let dir = scratch("http-actions");
+    let key = "http-actions-root";
+    let server = Server::start_with(
+        &dir,
+        free_port(),
+        &[
+            ("WEIR_ADMIN_KEY", key),
+            ("WEIR_OUTBOUND_ALLOW", "127.0.0.1"),
+        ],
+    );
+
+    // A templated POST with a query, headers, bearer auth and a signature.
+    let call = json!({"id": "call", "type": "http_request", "config": {
+        "url": peer.url("/orders"), "method": "POST",
+        "query": {"source": "weir", "order": "{{order.id}}"},
+        "headers": {"X-Order": "{{order.id}}"},
+        "auth": {"type": "bearer", "token": "tok-{{order.id}}"},
+        "body": {"order_id": "{{order.id}}", "total": "{{order.total}}"},
+        "signing_secret": "whsec-test",
+    }});
+    let done = run(
+        &server,
+        key,
+        workflow(
+            "post",
+            json!([call, {"id": "ok", "type": "action", "action": "allow"}]),
+        ),
+        json!({"order": {"id": "ord_1", "total": 250}}),
+    );
+    assert_eq!(done["status"], "completed", "{done}");
+    let output = &step(&done, "call")["output"];
+    assert_eq!(output["status"], 200, "{output}");
+    assert_eq!(output["body"]["ok"], true);
+    assert_eq!(output["headers"]["content-type"], "application/json");
+    let got = peer.requests_to("/orders");
+    assert_eq!(got.len(), 1);
+    let r = &got[0];
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.path, "/orders?source=weir&order=ord_1");
+    assert_eq!(r.json(), json!({"order_id": "ord_1", "total": 250}));
+    assert_eq!(r.headers["x-order"], "ord_1");
+    assert_eq!(r.headers["authorization"], "Bearer tok-ord_1");
+    assert_eq!(r.headers["content-type"], "application/json");
+    let run_id = done["id"].as_str().unwrap();
+    assert!(
+        r.headers["idempotency-key"].starts_with(run_id),
+        "{:?}",
+        r.headers
+    );
+    // The signature: t=<unix seconds>,v1=HMAC-SHA256(secret, "t.body").
+    let sig = &r.headers["x-weir-signature"];
+    let (t, v1) = sig
+        .strip_prefix("t=")
+        .and_then(|s| s.split_once(",v1="))
+        .unwrap_or_else(|| panic!("{sig}"));
+    assert_eq!(r.headers["x-weir-timestamp"], t);
+    let mut signed = format!("{t}.").into_bytes();
+    signed.extend_from_slice(&r.body);
+    assert_eq!(v1, python_hmac("whsec-test", &signed));
+
+    // 503 twice, then 200: three attempts with one Idempotency-Key; the run completes.
+    let flaky = json!({"id": "flaky", "type": "http_request",
+        "config": {"url": peer.url("/fail/2/503/a"), "method": "POST", "body": {"n": 1}},
+        "retry": {"max_attempts": 3, "initial_interval": "100ms", "retry_on": ["5xx"]}});
+    let done = run(&server, key, workflow("flaky", json!([flaky])), json!({}));
+    assert_eq!(done["status"], "completed", "{done}");
+    let tries = peer.requests_to("/fail/2/503/a");
+    assert_eq!(tries.len(), 3);
+    let keys: Vec<&String> = tries
+        .iter()
+        .map(|r| &r.headers["idempotency-key"])
+        .collect();
+    assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+    assert_eq!(step(&done, "flaky")["attempt"], 3, "{done}");
+
+    // 429 with Retry-After: 1 waits at least a second, though the backoff is 50 ms.
+    let busy = json!({"id": "busy", "type": "http_request",
+        "config": {"url": peer.url("/retry-after/1/b")},
+        "retry": {"max_attempts": 2, "initial_interval": "50ms"}});
+    let done = run(&server, key, workflow("busy", json!([busy])), json!({}));
+    assert_eq!(done["status"], "completed", "{done}");
+    let tries = peer.requests_to("/retry-after/1/b");
+    assert_eq!(tries.len(), 2);
+    assert!(tries[1].at - tries[0].at >= Duration::from_millis(950));
+
+    // A 404 is not retried; the run fails with the status in its error. A 5xx not named in
+    // retry_on is not retried either.
+    let missing = json!({"id": "missing", "type": "http_request",
+        "config": {"url": peer.url("/status/404")},
+        "retry": {"max_attempts": 5, "initial_interval": "10ms"}});
+    let done = run(
+        &server,
+        key,
+        workflow("missing", json!([missing])),
+        json!({}),
+    );
+    assert_eq!(done["status"], "failed");
+    assert!(
+        done["error"].as_str().unwrap().contains("answered 404"),
+        "{done}"
+    );
+    assert_eq!(peer.requests_to("/status/404").len(), 1);
+    let only_timeouts = json!({"id": "t", "type": "http_request",
+        "config": {"url": peer.url("/fail/9/500/c")},
+        "retry": {"max_attempts": 5, "initial_interval": "10ms", "retry_on": ["timeout"]}});
+    let done = run(
+        &server,
+        key,
+        workflow("only-timeouts", json!([only_timeouts])),
+        json!({}),
+    );
+    assert_eq!(done["status"], "failed");
+    assert_eq!(peer.requests_to("/fail/9/500/c").len(), 1);
+
+    // A form body, and a request that times out (class timeout, retried).
+    let form = json!({"id": "form", "type": "http_request",
+        "config": {"url": peer.url("/form"), "form": {"a": "b c", "n": 2}}});
+    let done = run(&server, key, workflow("form", json!([form])), json!({}));
+    assert_eq!(done["status"], "completed", "{done}");
+    let r = &peer.requests_to("/form")[0];
+    assert_eq!(r.body, b"a=b+c&n=2");
+    assert_eq!(
+        r.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+
+    // The guard, with 127.0.0.1 allowed: a redirect from it to the metadata address is refused
+    // at the hop, and so is an address the list does not name.
+    let hop = json!({"id": "hop", "type": "http_request",
+        "config": {"url": peer.url("/redirect?to=http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F")},
+        "retry": {"max_attempts": 3, "initial_interval": "10ms"}});
+    let done = run(&server, key, workflow("hop", json!([hop])), json!({}));
+    assert_eq!(done["status"], "failed");
+    let error = done["error"].as_str().unwrap();
+    assert!(
+        error.contains("169.254.169.254") && error.contains("link-local"),
+        "{error}"
+    );
+    assert_eq!(
+        peer.requests_to("/redirect").len(),
+        1,
+        "refusals are not retried"
+    );
+    let private =
+        json!({"id": "private", "type": "http_request", "config": {"url": "http://10.0.0.1/"}});
+    let done = run(
+        &server,
+        key,
+        workflow("private", json!([private])),
+        json!({}),
+    );
+    assert!(
+        done["error"].as_str().unwrap().contains("private"),
+        "{done}"
+    );
+    drop(server);
+
+    // Without an allow-list, loopback is refused: by address, and by a name resolving to it.
+    let dir2 = scratch("http-actions-closed");
+    let closed = Server::start_with(&dir2, free_port(), &[("WEIR_ADMIN_KEY", key)]);
+    let before = peer.requests().len();
+    for (id, url) in [
+        ("literal", peer.url("/never")),
+        ("name", format!("http://localhost:{}/never", peer.port)),
+        (
+            "mapped",
+            format!("http://[::ffff:127.0.0.1]:{}/never", peer.port),
+        ),
+        ("decimal", format!("http://2130706433:{}/never", peer.port)),
+    ] {
+        let s = json!({"id": "s", "type": "http_request", "config": {"url": url}});
+        let done = run(&closed, key, workflow(id, json!([s])), json!({}));
+        assert_eq!(done["status"], "failed", "{id}: {done}");
+        let error = done["error"].as_str().unwrap();
+        assert!(
+            error.contains("loopback") && error.contains("WEIR_OUTBOUND_ALLOW"),
+            "{id}: {error}"
+        );
+    }
+    assert_eq!(peer.requests().len(), before, "nothing reached the peer");
+    drop(closed);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir2);
+}
+
+/// The forms a secret could leak in: plain, base64 (standard and URL-safe, unpadded) and
+/// URL-encoded (both space styles).
+fn leaked_forms(secret: &str) -> Vec<String> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import base64,sys,urllib.parse as u; s=sys.argv[1].encode(); print(base64.b64encode(s).decode().rstrip('=')); print(base64.urlsafe_b64encode(s).decode().rstrip('=')); print(u.quote_plus(s)); print(u.quote(s, safe=''))",
+            secret,
+        ])
+        .output()
+        .expect("python3");
+    let mut forms: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(forms.len(), 4);
+    forms.push(secret.to_owned());
+    forms
+}
+
+#[test]
+fn a_secret_never_leaves_the_action_that_uses_it() {
+    let peer = Peer::start();
+    let dir = scratch("secret-leaks");
+    let key = "secret-leaks-root";
+    let mut server = Server::start_with(
+        &dir,
+        free_port(),
+        &[
+            ("WEIR_ADMIN_KEY", key),
+            ("WEIR_OUTBOUND_ALLOW", "127.0.0.1"),
+        ],
+    );
+    let secret = "sk_live_Zq8 very/secret+value";
+    let forms = leaked_forms(secret);
+    // Stored write-only: the answers never hold the value.
+    let (status, stored) = server.with(
+        key,
+        "POST",
+        "/api/v1/secrets",
+        Some(json!({"name": "API_TOKEN", "value": secret})),
+    );
+    assert_eq!(status, 201, "{stored}");
+    assert_eq!(stored["name"], "API_TOKEN");
+    assert!(stored.get("value").is_none());
+    assert_eq!(
+        server
+            .with(
+                key,
+                "POST",
+                "/api/v1/secrets",
+                Some(json!({"name": "API_TOKEN", "value": "other"}))
+            )
+            .0,
+        409
+    );
+    for bad in [
+        json!({"name": "SHORT", "value": "abc"}),
+        json!({"name": "bad-name", "value": "abcd"}),
+        json!({"name": "N", "value": 12345}),
+    ] {
+        let (status, answer) = server.with(key, "POST", "/api/v1/secrets", Some(bad));
+        assert_eq!(status, 422, "{answer}");
+    }
+    let missing = json!({"value": "abcd"});
+    let (status, _) = server.with(key, "PUT", "/api/v1/secrets/MISSING", Some(missing));
+    assert_eq!(status, 404);
+    let again = json!({"value": secret});
+    let (status, replaced) = server.with(key, "PUT", "/api/v1/secrets/API_TOKEN", Some(again));
+    assert_eq!((status, replaced.get("value")), (200, None), "{replaced}");
+    // The peer echoes it back in every form.
+    peer.answer(
+        "/echo-forms",
+        200,
+        json!({"forms": forms, "note": format!("your token is {secret}")}),
+    );
+    let steps = json!([
+        {"id": "call", "type": "http_request", "config": {
+            "url": peer.url("/echo-header/authorization"),
+            "auth": {"type": "bearer", "token": "{{secrets.API_TOKEN}}"},
+            "query": {"k": "{{secrets.API_TOKEN}}"},
+            "body": {"token": "{{secrets.API_TOKEN}}"}}},
+        {"id": "forms", "type": "http_request", "config": {"url": peer.url("/echo-forms")}},
+        {"id": "keep", "type": "set", "variables": {"copy": "{{secrets.API_TOKEN}}"}},
+        {"id": "say", "type": "log", "config": {"message": "using {{secrets.API_TOKEN}}"}},
+        {"id": "broken", "type": "http_request", "allow_failure": true,
+         "config": {"url": format!("{}?t={{{{secrets.API_TOKEN}}}}", peer.url("/status/404"))}},
+        {"id": "tell", "type": "emit_event", "config": {"event": "token.used", "payload": {"t": "{{secrets.API_TOKEN}}"}}},
+        {"id": "check", "type": "condition", "condition": {"field": "steps.call.output.status", "operator": "eq", "value": 200},
+         "on_true": "ok", "on_false": "no"},
+        {"id": "ok", "type": "action", "action": "allow"},
+        {"id": "no", "type": "action", "action": "block", "reason": "the call failed"}
+    ]);
+    let done = run(
+        &server,
+        key,
+        workflow("uses-secret", steps),
+        json!({"order": 1}),
+    );
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["decision"], "allow", "{done}");
+    // The peer did get the real value: the secret works where it is meant to.
+    let got = &peer.requests_to("/echo-header/authorization")[0];
+    assert_eq!(got.headers["authorization"], format!("Bearer {secret}"));
+    assert!(String::from_utf8_lossy(&got.body).contains(secret));
+    // The scrubbed output still says where it was.
+    let call_output = step(&done, "call")["output"].to_string();
+    assert!(call_output.contains("Bearer ***"), "{call_output}");
+
+    // Everything the API shows.
+    let run_id = done["id"].as_str().unwrap();
+    let mut shown = Vec::new();
+    for path in [
+        format!("/api/v1/executions/{run_id}"),
+        format!("/api/v1/executions/{run_id}/trace"),
+        "/api/v1/executions?limit=500".to_owned(),
+        "/api/v1/events?limit=500".to_owned(),
+        "/api/v1/audit?limit=500".to_owned(),
+        "/api/v1/secrets".to_owned(),
+        "/api/v1/secrets/API_TOKEN".to_owned(),
+        "/api/v1/workflows/uses-secret".to_owned(),
+    ] {
+        let (status, body) = server.with(key, "GET", &path, None);
+        assert_eq!(status, 200, "{path}: {body}");
+        shown.push((path, body.to_string()));
+    }
+    let (_, events) = server.with(key, "GET", "/api/v1/events?event_type=token.used", None);
+    assert_eq!(events["events"].as_array().unwrap().len(), 1, "{events}");
+    // The emitted event started nothing here, but it exists, scrubbed.
+    assert_eq!(events["events"][0]["payload"]["t"], "***", "{events}");
+    let log = server.stop_and_read_log();
+    shown.push(("the server's log".into(), log));
+    for (path, bytes) in crate::serve::files_under(&dir) {
+        shown.push((
+            path.display().to_string(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ));
+    }
+    for (place, text) in &shown {
+        for form in &forms {
+            assert!(!text.contains(form.as_str()), "{form} in {place}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
