@@ -1,12 +1,19 @@
 //! The actions that touch the world, registered with the engine's [`weir_engine::Actions`]:
-//! HTTP requests behind an SSRF guard (`http_request`, `webhook`, `call_webhook`).
+//! HTTP requests behind an SSRF guard (`http_request`, `webhook`, `call_webhook`), email
+//! (`send_email`, through SMTP or into the outbox), notifications (`notify`,
+//! `send_notification`) and Weir's own records (`create_record`, `update_record`,
+//! `update_field`, `add_note`, `create_task`).
 
+pub mod email;
 pub mod http;
+pub mod notify;
 pub mod outbound;
+pub mod records;
 
 use std::sync::Arc;
 
 use weir_engine::Actions;
+use weir_store::Store;
 
 pub use outbound::{AllowList, Guard};
 
@@ -15,14 +22,55 @@ pub use outbound::{AllowList, Guard};
 pub struct Config {
     /// Hosts and networks outbound HTTP may reach although the guard refuses them by default.
     pub outbound_allow: AllowList,
+    /// `WEIR_SMTP_URL`: where mail goes; without it, mail stays in the outbox.
+    pub smtp_url: Option<String>,
+    /// `WEIR_SMTP_FROM`: the default sender.
+    pub smtp_from: Option<String>,
 }
 
 /// Registers every action of this crate.
-pub fn register(actions: &mut Actions, config: &Config) -> Result<(), String> {
+pub fn register(
+    actions: &mut Actions,
+    store: Arc<dyn Store>,
+    config: &Config,
+) -> Result<(), String> {
     let guard = Guard::new(config.outbound_allow.clone());
     let http = Arc::new(http::HttpAction::new(guard)?);
     for name in ["http_request", "webhook", "call_webhook"] {
         actions.register(name, http.clone());
+    }
+    let mailer = Arc::new(email::Mailer::new(
+        store.clone(),
+        config.smtp_url.as_deref(),
+        config.smtp_from.as_deref(),
+    )?);
+    actions.register("send_email", Arc::new(email::SendEmail(mailer.clone())));
+    for (name, seed_004) in [("notify", false), ("send_notification", true)] {
+        actions.register(
+            name,
+            Arc::new(notify::Notify {
+                store: store.clone(),
+                mailer: mailer.clone(),
+                http: http.clone(),
+                seed_004,
+            }),
+        );
+    }
+    use records::Kind;
+    for (name, kind) in [
+        ("create_record", Kind::Create),
+        ("update_record", Kind::Update),
+        ("update_field", Kind::UpdateField),
+        ("add_note", Kind::AddNote),
+        ("create_task", Kind::CreateTask),
+    ] {
+        actions.register(
+            name,
+            Arc::new(records::RecordAction {
+                store: store.clone(),
+                kind,
+            }),
+        );
     }
     Ok(())
 }

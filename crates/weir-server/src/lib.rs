@@ -31,6 +31,7 @@ mod approvals;
 mod events;
 pub mod openapi;
 mod params;
+mod records;
 mod rules;
 mod secrets;
 mod users;
@@ -239,6 +240,29 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v1/api-keys/{id}",
             get(access::get_api_key).delete(access::revoke_api_key),
+        )
+        .route("/api/v1/records/{type}", get(records::list_records))
+        .route(
+            "/api/v1/records/{type}/{id}",
+            get(records::get_record)
+                .put(records::put_record)
+                .delete(records::delete_record),
+        )
+        .route("/api/v1/notifications", get(records::list_notifications))
+        .route(
+            "/api/v1/notifications/{id}/read",
+            post(records::read_notification),
+        )
+        .route("/api/v1/outbox", get(records::list_outbox))
+        .route(
+            "/api/v1/email-templates",
+            post(records::post_template).get(records::list_templates),
+        )
+        .route(
+            "/api/v1/email-templates/{id}",
+            get(records::get_template)
+                .put(records::put_template)
+                .delete(records::delete_template),
         )
         .route(
             "/api/v1/secrets",
@@ -924,6 +948,9 @@ pub struct ServeConfig {
     pub admin_key: Option<String>,
     /// The master key of secrets (64 hex digits); else a key file in the data folder.
     pub master_key: Option<String>,
+    /// `WEIR_SMTP_URL` and `WEIR_SMTP_FROM`: where email goes (else it stays in the outbox).
+    pub smtp_url: Option<String>,
+    pub smtp_from: Option<String>,
     /// How long a claim on an execution lasts before another node may take it over.
     pub lease_ms: i64,
     /// Requests per second per API key (bursts up to twice that); 0 is no limit.
@@ -1005,8 +1032,11 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     let mut actions = weir_engine::Actions::builtin();
     weir_actions::register(
         &mut actions,
+        store.clone(),
         &weir_actions::Config {
             outbound_allow: weir_actions::AllowList::parse(&config.outbound_allow)?,
+            smtp_url: config.smtp_url.clone(),
+            smtp_from: config.smtp_from.clone(),
         },
     )?;
     let engine = Engine::with(store.clone(), config.lease_ms, actions);

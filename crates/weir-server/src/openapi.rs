@@ -124,6 +124,18 @@ pub fn operations() -> Vec<Op> {
         op!("get" "/api/v1/api-keys", "access", Some(Admin), "List API keys (without their keys)", query: &[("tenant_id", "string", "Only this tenant's (platform admin)")], body: None, ok: (200, "ApiKeyList"), conflict: false),
         op!("get" "/api/v1/api-keys/{id}", "access", Some(Admin), "An API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: false),
         op!("delete" "/api/v1/api-keys/{id}", "access", Some(Admin), "Revoke an API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: true),
+        op!("get" "/api/v1/records/{type}", "records", Some(Read), "Records of an entity type, by id", query: &[("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "RecordList"), conflict: false),
+        op!("get" "/api/v1/records/{type}/{id}", "records", Some(Read), "A record with its notes", query: &[], body: None, ok: (200, "Record"), conflict: false),
+        op!("put" "/api/v1/records/{type}/{id}", "records", Some(Write), "Write a record's fields (or merge into them)", query: &[], body: Some(("RecordRequest", false)), ok: (200, "Record"), conflict: false),
+        op!("delete" "/api/v1/records/{type}/{id}", "records", Some(Write), "Delete a record", query: &[], body: None, ok: (200, "Object"), conflict: false),
+        op!("get" "/api/v1/notifications", "records", Some(Read), "In-app notifications, newest first (a signed-in user sees its own)", query: &[("recipient", "string", "Only this recipient's"), ("unread", "boolean", "Only unread ones"), ("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "NotificationList"), conflict: false),
+        op!("post" "/api/v1/notifications/{id}/read", "records", Some(Read), "Mark a notification read", query: &[], body: None, ok: (200, "Notification"), conflict: false),
+        op!("get" "/api/v1/outbox", "records", Some(Read), "Emails, newest first: sent, failed, or kept because no SMTP server is set", query: &[("status", "string", "outbox, sending, sent or failed"), ("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "EmailList"), conflict: false),
+        op!("post" "/api/v1/email-templates", "records", Some(Write), "Store an email template (subject, text, html; rendered with the template language)", query: &[], body: Some(("EmailTemplateRequest", false)), ok: (201, "EmailTemplate"), conflict: true),
+        op!("get" "/api/v1/email-templates", "records", Some(Read), "List email templates", query: &[], body: None, ok: (200, "EmailTemplateList"), conflict: false),
+        op!("get" "/api/v1/email-templates/{id}", "records", Some(Read), "An email template", query: &[], body: None, ok: (200, "EmailTemplate"), conflict: false),
+        op!("put" "/api/v1/email-templates/{id}", "records", Some(Write), "Replace an email template", query: &[], body: Some(("EmailTemplateRequest", false)), ok: (200, "EmailTemplate"), conflict: false),
+        op!("delete" "/api/v1/email-templates/{id}", "records", Some(Write), "Delete an email template", query: &[], body: None, ok: (200, "Object"), conflict: false),
         op!("post" "/api/v1/secrets", "secrets", Some(Admin), "Store a secret (sealed with AES-256-GCM; its value never comes back)", query: &[], body: Some(("SecretRequest", false)), ok: (201, "Secret"), conflict: true),
         op!("get" "/api/v1/secrets", "secrets", Some(Read), "List secrets: names and dates, never values", query: &[], body: None, ok: (200, "SecretList"), conflict: false),
         op!("get" "/api/v1/secrets/{id}", "secrets", Some(Read), "A secret's name and dates", query: &[], body: None, ok: (200, "Secret"), conflict: false),
@@ -189,6 +201,16 @@ fn user_components() -> Value {
     let role = || json!({"type": "string", "enum": crate::access::ROLES});
     let password = || json!({"type": "string", "minLength": 10, "maxLength": 256});
     json!({
+        "RecordRequest": object(&[("fields", json!({"type": "object"})), ("merge", json!({"type": "boolean"}))], &["fields"]),
+        "Record": object(&[("entity_type", s()), ("entity_id", s()), ("fields", json!({"type": "object"})), ("created_at", time()), ("updated_at", time()),
+            ("notes", json!({"type": "array", "items": {"type": "object"}}))], &["entity_type", "entity_id", "fields"]),
+        "RecordList": object(&[("records", json!({"type": "array", "items": r("Record")})), ("next_cursor", json!({"type": ["string", "null"]}))], &["records"]),
+        "Notification": object(&[("id", s()), ("recipient", s()), ("channel", s()), ("message", s()), ("read_at", time()), ("created_at", time())], &["id", "recipient", "message"]),
+        "NotificationList": object(&[("notifications", json!({"type": "array", "items": r("Notification")})), ("next_cursor", json!({"type": ["string", "null"]}))], &["notifications"]),
+        "EmailList": object(&[("emails", json!({"type": "array", "items": {"type": "object"}})), ("next_cursor", json!({"type": ["string", "null"]}))], &["emails"]),
+        "EmailTemplateRequest": object(&[("name", s()), ("subject", s()), ("text", s()), ("html", s())], &["subject"]),
+        "EmailTemplate": object(&[("name", s()), ("subject", s()), ("text", json!({"type": ["string", "null"]})), ("html", json!({"type": ["string", "null"]})), ("created_at", time()), ("updated_at", time())], &["name", "subject"]),
+        "EmailTemplateList": object(&[("email_templates", json!({"type": "array", "items": r("EmailTemplate")}))], &["email_templates"]),
         "SecretRequest": object(&[("name", json!({"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"})), ("value", json!({"type": "string", "minLength": 4}))], &["name", "value"]),
         "SecretValue": object(&[("value", json!({"type": "string", "minLength": 4}))], &["value"]),
         "Secret": object(&[("name", s()), ("created_at", time()), ("updated_at", time())], &["name"]),
@@ -285,7 +307,7 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for op in operations() {
         let mut parameters: Vec<Value> = Vec::new();
-        for name in ["id", "version"] {
+        for name in ["type", "id", "version"] {
             if op.path.contains(&format!("{{{name}}}")) {
                 parameters.push(json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }));
             }

@@ -17,6 +17,7 @@ mod approvals;
 mod batch;
 mod events;
 mod native;
+mod records;
 mod rules;
 mod secrets;
 mod sql;
@@ -87,6 +88,56 @@ pub struct NewApiKey {
     pub role: String,
     pub name: String,
     pub expires_ms: Option<i64>,
+}
+
+/// A write to a record: replace its fields, or merge into them; `create_only` refuses an
+/// existing record unless the same operation (`op_key`) made it.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordWrite<'a> {
+    pub entity_type: &'a str,
+    pub entity_id: &'a str,
+    pub fields: &'a Value,
+    pub merge: bool,
+    pub create_only: bool,
+    pub op_key: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNote {
+    pub entity_type: String,
+    pub entity_id: String,
+    pub note: String,
+    pub visibility: String,
+    pub execution_id: Option<String>,
+    pub op_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification {
+    pub recipient: String,
+    pub channel: String,
+    pub subject: Option<String>,
+    pub message: String,
+    pub link: Option<String>,
+    pub execution_id: Option<String>,
+    pub op_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotificationFilter {
+    pub recipient: Option<String>,
+    pub id: Option<String>,
+    pub unread_only: bool,
+    pub before: Option<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailTemplate {
+    pub name: String,
+    pub subject: String,
+    pub text: Option<String>,
+    pub html: Option<String>,
 }
 
 /// A secret as stored: sealed (AES-256-GCM by the server); never the value.
@@ -543,6 +594,78 @@ pub trait Store: Send + Sync {
     async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<()>;
     /// An installation setting: the stored value, after storing this one if there was none.
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String>;
+    // What actions write inside Weir (rows as the API shows them).
+
+    async fn record(
+        &self,
+        scope: &Scope,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<Option<Value>>;
+    /// Records of one type by id, after `after`.
+    async fn records(
+        &self,
+        scope: &Scope,
+        entity_type: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Value>>;
+    /// The record after the write, and whether it was created.
+    async fn write_record(&self, scope: &Scope, write: &RecordWrite<'_>) -> Result<(Value, bool)>;
+    async fn delete_record(&self, scope: &Scope, entity_type: &str, entity_id: &str) -> Result<()>;
+    async fn add_note(&self, scope: &Scope, note: &NewNote) -> Result<Value>;
+    async fn notes(&self, scope: &Scope, entity_type: &str, entity_id: &str) -> Result<Vec<Value>>;
+    async fn add_notifications(
+        &self,
+        scope: &Scope,
+        list: &[NewNotification],
+    ) -> Result<Vec<Value>>;
+    /// Newest first.
+    async fn notifications(&self, scope: &Scope, filter: &NotificationFilter)
+    -> Result<Vec<Value>>;
+    /// Marks one read (of this recipient when one is given); NotFound otherwise.
+    async fn mark_notification_read(
+        &self,
+        scope: &Scope,
+        id: &str,
+        recipient: Option<&str>,
+    ) -> Result<Value>;
+    /// Puts a message in the outbox; the stored row, and false when this operation had put it
+    /// there already.
+    async fn add_mail(
+        &self,
+        scope: &Scope,
+        message: &Value,
+        status: &str,
+        execution_id: Option<&str>,
+        op_key: Option<&str>,
+    ) -> Result<(Value, bool)>;
+    async fn set_mail_status(
+        &self,
+        scope: &Scope,
+        id: &str,
+        status: &str,
+        error: Option<&str>,
+    ) -> Result<()>;
+    /// Newest first.
+    async fn outbox(
+        &self,
+        scope: &Scope,
+        status: Option<&str>,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Value>>;
+    /// Stores a template; Conflict when `create_only` and it exists. The row and whether it
+    /// was created.
+    async fn put_email_template(
+        &self,
+        scope: &Scope,
+        template: &EmailTemplate,
+        create_only: bool,
+    ) -> Result<(Value, bool)>;
+    async fn email_templates(&self, scope: &Scope, name: Option<&str>) -> Result<Vec<Value>>;
+    async fn delete_email_template(&self, scope: &Scope, name: &str) -> Result<()>;
+
     /// Every tenant × environment, for the engine's trigger index.
     async fn scopes(&self) -> Result<Vec<Scope>>;
 

@@ -66,6 +66,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "secrets",
         include_str!("../migrations/sqlite/0006_secrets.sql"),
     ),
+    (
+        7,
+        "records",
+        include_str!("../migrations/sqlite/0007_records.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -97,6 +102,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "secrets",
         include_str!("../migrations/postgres/0006_secrets.sql"),
+    ),
+    (
+        7,
+        "records",
+        include_str!("../migrations/postgres/0007_records.sql"),
     ),
 ];
 
@@ -664,6 +674,101 @@ impl Store for SqlStore {
     }
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String> {
         self.keep_setting(name, value).await
+    }
+
+    async fn record(
+        &self,
+        scope: &Scope,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<Option<Value>> {
+        self.get_record(scope, entity_type, entity_id).await
+    }
+    async fn records(
+        &self,
+        scope: &Scope,
+        entity_type: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Value>> {
+        self.list_records(scope, entity_type, after, limit).await
+    }
+    async fn write_record(&self, scope: &Scope, write: &RecordWrite<'_>) -> Result<(Value, bool)> {
+        self.save_record(scope, write).await
+    }
+    async fn delete_record(&self, scope: &Scope, entity_type: &str, entity_id: &str) -> Result<()> {
+        self.remove_record(scope, entity_type, entity_id).await
+    }
+    async fn add_note(&self, scope: &Scope, note: &NewNote) -> Result<Value> {
+        self.insert_note(scope, note).await
+    }
+    async fn notes(&self, scope: &Scope, entity_type: &str, entity_id: &str) -> Result<Vec<Value>> {
+        self.list_notes(scope, entity_type, entity_id).await
+    }
+    async fn add_notifications(
+        &self,
+        scope: &Scope,
+        list: &[NewNotification],
+    ) -> Result<Vec<Value>> {
+        self.insert_notifications(scope, list).await
+    }
+    async fn notifications(
+        &self,
+        scope: &Scope,
+        filter: &NotificationFilter,
+    ) -> Result<Vec<Value>> {
+        self.list_notifications(scope, filter).await
+    }
+    async fn mark_notification_read(
+        &self,
+        scope: &Scope,
+        id: &str,
+        recipient: Option<&str>,
+    ) -> Result<Value> {
+        self.set_read(scope, id, recipient).await
+    }
+    async fn add_mail(
+        &self,
+        scope: &Scope,
+        message: &Value,
+        status: &str,
+        execution_id: Option<&str>,
+        op_key: Option<&str>,
+    ) -> Result<(Value, bool)> {
+        self.insert_mail(scope, message, status, execution_id, op_key)
+            .await
+    }
+    async fn set_mail_status(
+        &self,
+        scope: &Scope,
+        id: &str,
+        status: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.update_mail_status(scope, id, status, error).await
+    }
+    async fn outbox(
+        &self,
+        scope: &Scope,
+        status: Option<&str>,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Value>> {
+        self.list_mail(scope, status, before, limit).await
+    }
+    async fn put_email_template(
+        &self,
+        scope: &Scope,
+        template: &EmailTemplate,
+        create_only: bool,
+    ) -> Result<(Value, bool)> {
+        self.upsert_template(scope, template, create_only).await
+    }
+    async fn email_templates(&self, scope: &Scope, name: Option<&str>) -> Result<Vec<Value>> {
+        self.templates(scope, name).await
+    }
+    async fn delete_email_template(&self, scope: &Scope, name: &str) -> Result<()> {
+        self.remove_template(scope, name).await
     }
 
     async fn scopes(&self) -> Result<Vec<Scope>> {

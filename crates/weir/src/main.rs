@@ -506,6 +506,13 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
     let master_key = std::env::var("WEIR_MASTER_KEY")
         .ok()
         .filter(|k| !k.is_empty());
+    // The SMTP URL can hold a password: from the environment only, and never printed.
+    let smtp_url = std::env::var("WEIR_SMTP_URL")
+        .ok()
+        .filter(|k| !k.is_empty());
+    let smtp_from = std::env::var("WEIR_SMTP_FROM")
+        .ok()
+        .filter(|k| !k.is_empty());
     // How long a node's claim on an execution lasts; another node takes over after it. Tests
     // of several nodes shorten it.
     let lease_ms = match std::env::var("WEIR_LEASE_MS") {
@@ -526,6 +533,8 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         database_url,
         admin_key,
         master_key,
+        smtp_url,
+        smtp_from,
         lease_ms,
         rate_limit,
         session_ttl,

@@ -400,3 +400,265 @@ fn a_secret_never_leaves_the_action_that_uses_it() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A real SMTP server (aiosmtpd, from PyPI) on 127.0.0.1 that requires AUTH (user `weir`,
+/// password `mail-pass`) and writes each message it receives to a file in `dir`.
+struct Smtp {
+    child: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Smtp {
+    fn start(dir: &std::path::Path) -> Smtp {
+        std::fs::create_dir_all(dir).unwrap();
+        let port = free_port();
+        let script = r#"
+import asyncio, sys, os, uuid
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+class Save:
+    async def handle_DATA(self, server, session, envelope):
+        name = os.path.join(sys.argv[2], uuid.uuid4().hex + ".eml")
+        with open(name + ".tmp", "wb") as f:
+            f.write(b"X-Rcpt: " + ",".join(envelope.rcpt_tos).encode() + b"\r\n" + envelope.content)
+        os.rename(name + ".tmp", name)
+        return "250 OK"
+def auth(server, session, envelope, mechanism, data):
+    ok = isinstance(data, LoginPassword) and data.login == b"weir" and data.password == b"mail-pass"
+    return AuthResult(success=ok)
+c = Controller(Save(), hostname="127.0.0.1", port=int(sys.argv[1]), authenticator=auth,
+               auth_required=True, auth_require_tls=False)
+c.start()
+print("ready", flush=True)
+sys.stdin.read()
+"#;
+        let mut child = Command::new("python3")
+            .args(["-c", script, &port.to_string()])
+            .arg(dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("python3");
+        let mut line = String::new();
+        use std::io::BufRead;
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "aiosmtpd did not start: install it with `pip install aiosmtpd==1.4.6` (.ci/run does)"
+        );
+        Smtp {
+            child,
+            port,
+            dir: dir.to_owned(),
+        }
+    }
+
+    /// The messages received so far, as text.
+    fn messages(&self) -> Vec<String> {
+        let mut out: Vec<String> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn email_notifications_and_records_reach_real_peers() {
+    let dir = scratch("mail-actions");
+    let smtp = Smtp::start(&dir.join("smtp"));
+    let key = "mail-actions-root";
+    let smtp_url = format!("smtp://weir:mail-pass@127.0.0.1:{}", smtp.port);
+    let server = Server::start_with(
+        &dir.join("data"),
+        free_port(),
+        &[
+            ("WEIR_ADMIN_KEY", key),
+            ("WEIR_SMTP_URL", &smtp_url),
+            ("WEIR_SMTP_FROM", "Weir <weir@example.com>"),
+        ],
+    );
+    let template = json!({"name": "order_approval_required",
+        "subject": "Order {{order_id}} needs approval",
+        "text": "Hello {{name}}, order {{order_id}} waits for you.",
+        "html": "<p>Hello {{name}}, order <b>{{order_id}}</b> waits.</p>"});
+    let (status, stored) = server.with(key, "POST", "/api/v1/email-templates", Some(template));
+    assert_eq!(status, 201, "{stored}");
+    let bad = json!({"name": "broken", "subject": "x {{", "text": "y"});
+    assert_eq!(
+        server
+            .with(key, "POST", "/api/v1/email-templates", Some(bad))
+            .0,
+        422
+    );
+    let user =
+        json!({"email": "ops@example.com", "password": "operator password", "role": "operator"});
+    assert_eq!(server.with(key, "POST", "/api/v1/users", Some(user)).0, 201);
+
+    let steps = json!([
+        {"id": "templated", "type": "send_email", "config": {"to": "buyer@example.com", "cc": ["cc@example.com"],
+            "template": "order_approval_required", "variables": {"name": "<Ana>", "order_id": "{{order.id}}"}}},
+        {"id": "plain", "type": "send_email", "config": {"to": ["a@example.com", "b@example.com"],
+            "subject": "Total {{order.total}}", "body": "The order {{order.id}} came in."}},
+        {"id": "managers", "type": "notify", "config": {"channel": "email", "recipients": ["role:operator"],
+            "subject": "Approve {{order.id}}", "message": "Order {{order.id}} needs you"}},
+        {"id": "bell", "type": "notify", "config": {"channel": "in_app", "recipients": ["role:sales_manager", "x@example.com"],
+            "message": "Order {{order.id}} is waiting", "link": "/orders/{{order.id}}"}},
+        {"id": "seed004", "type": "send_notification", "config": {"recipient": "x@example.com", "message": "second", "notification_type": "push"}},
+        {"id": "customer", "type": "create_record", "config": {"entity_type": "customer", "entity_id": "c-{{order.id}}", "data": {"tier": "gold", "orders": 1}}},
+        {"id": "field", "type": "update_field", "config": {"entity_type": "customer", "entity_id": "c-{{order.id}}", "field": "orders", "value": 2}},
+        {"id": "more", "type": "update_record", "config": {"entity_type": "customer", "entity_id": "c-{{order.id}}", "data": {"region": "eu"}}},
+        {"id": "note", "type": "add_note", "config": {"entity_type": "customer", "entity_id": "c-{{order.id}}", "note": "Big order {{order.id}}"}},
+        {"id": "task", "type": "create_task", "config": {"title": "Call about {{order.id}}", "assignee": "ops@example.com", "priority": "high",
+            "entity_type": "customer", "entity_id": "c-{{order.id}}"}},
+        {"id": "ok", "type": "action", "action": "allow"}
+    ]);
+    let done = run(
+        &server,
+        key,
+        workflow("mail", steps),
+        json!({"order": {"id": "42", "total": 990}}),
+    );
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(
+        step(&done, "templated")["output"]["status"],
+        "sent",
+        "{done}"
+    );
+
+    // The SMTP server got three messages, rendered.
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 3, "{mail:#?}");
+    let find = |needle: &str| {
+        mail.iter()
+            .find(|m| m.contains(needle))
+            .unwrap_or_else(|| panic!("no message with {needle}: {mail:#?}"))
+    };
+    let templated = find("Subject: Order 42 needs approval");
+    assert!(
+        templated.contains("X-Rcpt: buyer@example.com,cc@example.com"),
+        "{templated}"
+    );
+    assert!(
+        templated.contains("From: Weir <weir@example.com>"),
+        "{templated}"
+    );
+    assert!(
+        templated.contains("Hello <Ana>, order 42 waits for you."),
+        "{templated}"
+    );
+    assert!(
+        templated.contains("&lt;Ana&gt;") && !templated.contains("<p>Hello <Ana>"),
+        "HTML escapes: {templated}"
+    );
+    let plain = find("Subject: Total 990");
+    assert!(
+        plain.contains("X-Rcpt: a@example.com,b@example.com"),
+        "{plain}"
+    );
+    assert!(plain.contains("The order 42 came in."), "{plain}");
+    let managers = find("Subject: Approve 42");
+    assert!(
+        managers.contains("X-Rcpt: ops@example.com"),
+        "role:operator is the operators: {managers}"
+    );
+
+    let (_, outbox) = server.with(key, "GET", "/api/v1/outbox?status=sent", None);
+    assert_eq!(outbox["emails"].as_array().unwrap().len(), 3, "{outbox}");
+
+    // In-app: a role nobody has is kept as the recipient; seed 004's push is in-app.
+    let (_, bell) = server.with(
+        key,
+        "GET",
+        "/api/v1/notifications?recipient=x%40example.com",
+        None,
+    );
+    let list = bell["notifications"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{bell}");
+    assert_eq!(list[1]["link"], "/orders/42");
+    let (_, role) = server.with(
+        key,
+        "GET",
+        "/api/v1/notifications?recipient=role%3Asales_manager",
+        None,
+    );
+    assert_eq!(role["notifications"].as_array().unwrap().len(), 1, "{role}");
+    let id = list[0]["id"].as_str().unwrap();
+    let (status, read) = server.with(
+        key,
+        "POST",
+        &format!("/api/v1/notifications/{id}/read"),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(read["read_at"].is_string(), "{read}");
+    let (_, unread) = server.with(
+        key,
+        "GET",
+        "/api/v1/notifications?recipient=x%40example.com&unread=true",
+        None,
+    );
+    assert_eq!(unread["notifications"].as_array().unwrap().len(), 1);
+
+    // The record, merged, with its note; the task.
+    let (status, customer) = server.with(key, "GET", "/api/v1/records/customer/c-42", None);
+    assert_eq!(status, 200, "{customer}");
+    assert_eq!(
+        customer["fields"],
+        json!({"tier": "gold", "orders": 2, "region": "eu"})
+    );
+    assert_eq!(customer["notes"][0]["note"], "Big order 42");
+    let (_, tasks) = server.with(key, "GET", "/api/v1/records/task", None);
+    let task = &tasks["records"][0]["fields"];
+    assert_eq!(
+        (&task["title"], &task["status"], &task["priority"]),
+        (&json!("Call about 42"), &json!("open"), &json!("high"))
+    );
+    // Running it again finds the record: create_record refuses to overwrite it.
+    let (_, again) = server.with(key, "POST", "/api/v1/events",
+        Some(json!({"event_type": "mail.go", "payload": {"order": {"id": "42", "total": 1}}, "timeout_ms": 0})));
+    let again_id = again["executions"][0]["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let again = poll(
+        &server,
+        key,
+        &format!("/api/v1/executions/{again_id}"),
+        |e| e["status"] != "running" && e["status"] != "pending",
+    );
+    assert_eq!(again["status"], "failed", "{again}");
+    assert!(
+        again["error"].as_str().unwrap().contains("exists"),
+        "{again}"
+    );
+    drop(server);
+
+    // Without SMTP, mail stays in the outbox: kept, listed, not sent.
+    let before = smtp.messages().len();
+    let quiet = Server::start_with(&dir.join("data2"), free_port(), &[("WEIR_ADMIN_KEY", key)]);
+    let steps = json!([{"id": "m", "type": "send_email", "config": {"to": "z@example.com", "subject": "Kept", "body": "hello"}}]);
+    let done = run(&quiet, key, workflow("kept", steps), json!({}));
+    assert_eq!(done["status"], "completed", "{done}");
+    let (_, outbox) = quiet.with(key, "GET", "/api/v1/outbox", None);
+    assert_eq!(outbox["emails"][0]["status"], "outbox", "{outbox}");
+    assert_eq!(outbox["emails"][0]["message"]["subject"], "Kept");
+    assert_eq!(smtp.messages().len(), before);
+    drop(quiet);
+    let _ = std::fs::remove_dir_all(&dir);
+}

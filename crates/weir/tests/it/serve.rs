@@ -2343,7 +2343,10 @@ fn documented_operations(server: &Server) -> Vec<(String, String)> {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             if op["security"] != json!([]) {
-                ops.push((method.to_uppercase(), path.replace("{version}", "{id}")));
+                let path = path
+                    .replace("{version}", "{id}")
+                    .replace("{type}", "customer");
+                ops.push((method.to_uppercase(), path));
             }
         }
     }
@@ -2475,6 +2478,10 @@ fn every_endpoint_refuses_hostile_input(server: &Server) {
         ("/api/v1/tenants", "tenants", 1),
         ("/api/v1/users", "users", 0),
         ("/api/v1/secrets", "secrets", 0),
+        ("/api/v1/records/customer", "records", 0),
+        ("/api/v1/email-templates", "email_templates", 0),
+        ("/api/v1/notifications", "notifications", 0),
+        ("/api/v1/outbox", "emails", 0),
     ] {
         let (_, v) = server.get(path);
         assert_eq!(v[field].as_array().map(Vec::len), Some(n), "{path}: {v}");
@@ -2984,6 +2991,7 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
             };
             // Tenant A (default, production): one of everything.
             let wf = json!({"workflow_id": "w", "trigger": {"type": "event", "event": "order.placed"}, "steps": [
+            {"id": "tell", "type": "notify", "config": {"channel": "in_app", "recipients": ["ops@example.com"], "message": "tenant-a-only"}},
             {"id": "ask", "type": "approval", "timeout": "1h", "on_approve": "ok", "on_reject": "ok"},
             {"id": "ok", "type": "action", "action": "allow"}]});
             assert_eq!(call(root, "POST", "/api/v1/workflows", Some(wf)).0, 201);
@@ -3004,6 +3012,21 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                 v["approvals"].as_array().unwrap().len() == 1
             });
             let approval = pending["approvals"][0]["id"].as_str().unwrap().to_owned();
+            let (_, told) = call(root, "GET", "/api/v1/notifications", None);
+            let notification = told["notifications"][0]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{told}"))
+                .to_owned();
+            let record = json!({"fields": {"note": "tenant-a-only"}});
+            assert_eq!(
+                call(root, "PUT", "/api/v1/records/customer/c1", Some(record)).0,
+                201
+            );
+            let template = json!({"name": "t", "subject": "tenant-a-only", "text": "x"});
+            assert_eq!(
+                call(root, "POST", "/api/v1/email-templates", Some(template)).0,
+                201
+            );
             assert_eq!(call(root, "POST", "/api/v1/rules", Some(json!({"rule_id": "r", "conditions": {"field": "x", "operator": "eq", "value": 1}}))).0, 201);
             let (_, viewer) = call(
                 root,
@@ -3064,6 +3087,12 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                     (user_id.clone(), "1")
                 } else if path.contains("/secrets/") {
                     ("S".to_owned(), "1")
+                } else if path.contains("/records/") {
+                    ("c1".to_owned(), "1")
+                } else if path.contains("/notifications/") {
+                    (notification.clone(), "1")
+                } else if path.contains("/email-templates/") {
+                    ("t".to_owned(), "1")
                 } else if path.contains("executions/") || path.contains("/workflow-runs/") {
                     (run.clone(), "1")
                 } else if path.contains("/events/") {
@@ -3075,7 +3104,9 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                 } else {
                     ("w".to_owned(), "1")
                 };
-                path.replace("{id}", &id).replace("{version}", version)
+                path.replace("{id}", &id)
+                    .replace("{version}", version)
+                    .replace("{type}", "customer")
             };
             let mut checked = 0;
             let (_, doc) = server.call("GET", "/api/v1/openapi.json", None, None, b"");
@@ -3096,7 +3127,11 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                     };
                     for key in callers {
                         let (status, answer) = call(key, &method.to_uppercase(), &path, None);
-                        assert_eq!(status, 404, "{method} {path}: {answer}");
+                        // Writing a record is an upsert: another scope's PUT names its own
+                        // record (and without a body is refused); it never reaches A's.
+                        let upsert = method == "put" && template.contains("/records/");
+                        let expected = if upsert { 400 } else { 404 };
+                        assert_eq!(status, expected, "{method} {path}: {answer}");
                         assert!(
                             !answer.to_string().contains("tenant-a-only"),
                             "{method} {path}: {answer}"
@@ -3129,6 +3164,11 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                     .is_null()
             );
             assert_eq!(call(root, "GET", "/api/v1/secrets/S", None).0, 200);
+            let (_, kept) = call(root, "GET", "/api/v1/records/customer/c1", None);
+            assert_eq!(kept["fields"]["note"], "tenant-a-only");
+            let (_, unread) = call(root, "GET", "/api/v1/notifications?unread=true", None);
+            assert_eq!(unread["notifications"].as_array().unwrap().len(), 1);
+            assert_eq!(call(root, "GET", "/api/v1/email-templates/t", None).0, 200);
             assert_eq!(
                 call(root, "GET", "/api/v1/tenants/default", None).1["environments"],
                 json!(["development", "production"])
