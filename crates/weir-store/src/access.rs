@@ -4,7 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::sql::{SqlStore, sql};
+use crate::sql::{SqlStore, found, sql};
 use crate::*;
 
 const KEY_COLUMNS: &str =
@@ -194,10 +194,7 @@ impl SqlStore {
         .bind(tenant)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 }
 

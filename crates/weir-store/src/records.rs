@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::sql::{SqlStore, sql};
+use crate::sql::{SqlStore, found, sql};
 use crate::*;
 
 fn parse(text: &str, what: &str) -> Result<Value> {
@@ -216,10 +216,7 @@ impl SqlStore {
         .bind(entity_id)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     pub(crate) async fn insert_note(&self, scope: &Scope, n: &NewNote) -> Result<Value> {
@@ -585,9 +582,6 @@ impl SqlStore {
         .bind(name)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 }

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use crate::sql::{SqlStore, sql};
+use crate::sql::{SqlStore, found, sql};
 use crate::*;
 
 impl SqlStore {
@@ -73,9 +73,6 @@ impl SqlStore {
         .bind(rule_id)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 }

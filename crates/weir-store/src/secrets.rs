@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use crate::sql::{SqlStore, sql};
+use crate::sql::{SqlStore, found, sql};
 use crate::*;
 
 impl SqlStore {
@@ -77,10 +77,7 @@ impl SqlStore {
         .bind(name)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     pub(crate) async fn keep_setting(&self, name: &str, value: &str) -> Result<String> {

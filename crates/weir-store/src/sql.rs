@@ -110,6 +110,14 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// NotFound when a write touched no row (the object is not there, or not in this scope).
+pub(crate) fn found(done: sqlx::any::AnyQueryResult) -> Result<()> {
+    match done.rows_affected() {
+        0 => Err(Error::NotFound),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn sql(text: String) -> AssertSqlSafe<String> {
     AssertSqlSafe(text)
 }

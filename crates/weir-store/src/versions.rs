@@ -1,6 +1,6 @@
 //! Workflow versions: enabling, listing and activating (rollback).
 
-use crate::sql::{SqlStore, sql};
+use crate::sql::{SqlStore, found, sql};
 use crate::*;
 
 impl SqlStore {
@@ -21,10 +21,7 @@ impl SqlStore {
         .bind(i64::from(enabled))
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     pub(crate) async fn list_versions(
