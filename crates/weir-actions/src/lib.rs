@@ -4,6 +4,7 @@
 //! `send_notification`) and Weir's own records (`create_record`, `update_record`,
 //! `update_field`, `add_note`, `create_task`).
 
+pub mod connector;
 pub mod email;
 pub mod http;
 pub mod notify;
@@ -39,6 +40,7 @@ pub fn register(
     for name in ["http_request", "webhook", "call_webhook"] {
         actions.register(name, http.clone());
     }
+    actions.set_connector_runner(connector::runner(http.clone()));
     let mailer = Arc::new(email::Mailer::new(
         store.clone(),
         config.smtp_url.as_deref(),

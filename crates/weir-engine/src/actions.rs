@@ -10,13 +10,18 @@ use serde_json::{Value, json};
 use weir_core::executor::ActionError;
 use weir_store::Scope;
 
-/// Where an action runs: its tenant × environment, its execution, and the idempotency key it
-/// must pass to the outside world (the same on every retry of the same attempt).
+use crate::secrets::SecretValues;
+
+/// Where an action runs: its tenant × environment, its execution, the idempotency key it
+/// must pass to the outside world (the same on every retry of the same attempt), the scope's
+/// secrets (for connector auth) and the run's context (what connector templates may read).
 #[derive(Debug, Clone)]
 pub struct ActionContext {
     pub scope: Scope,
     pub execution_id: String,
     pub idempotency_key: String,
+    pub secrets: Arc<SecretValues>,
+    pub context: Value,
 }
 
 impl ActionContext {
@@ -34,8 +39,22 @@ pub trait Action: Send + Sync {
     async fn perform(&self, ctx: &ActionContext, input: Value) -> Result<Value, ActionError>;
 }
 
+/// Performs the actions of tenants' connectors: `connector` is the stored definition,
+/// `action` the name of one of its actions.
+#[async_trait]
+pub trait ConnectorRunner: Send + Sync {
+    async fn perform(
+        &self,
+        connector: &Value,
+        action: &str,
+        ctx: &ActionContext,
+        input: Value,
+    ) -> Result<Value, ActionError>;
+}
+
 pub struct Actions {
     by_type: HashMap<String, Arc<dyn Action>>,
+    connectors: Option<Arc<dyn ConnectorRunner>>,
 }
 
 struct Noop;
@@ -62,7 +81,30 @@ impl Actions {
         let mut by_type: HashMap<String, Arc<dyn Action>> = HashMap::new();
         by_type.insert("noop".into(), Arc::new(Noop));
         by_type.insert("log".into(), Arc::new(Log));
-        Actions { by_type }
+        Actions {
+            by_type,
+            connectors: None,
+        }
+    }
+
+    /// Sets what performs connector actions.
+    pub fn set_connector_runner(&mut self, runner: Arc<dyn ConnectorRunner>) {
+        self.connectors = Some(runner);
+    }
+
+    pub async fn perform_connector(
+        &self,
+        connector: &Value,
+        action: &str,
+        ctx: &ActionContext,
+        input: Value,
+    ) -> Result<Value, ActionError> {
+        match &self.connectors {
+            Some(r) => r.perform(connector, action, ctx, input).await,
+            None => Err(ActionError::permanent(
+                "connectors are not available in this build",
+            )),
+        }
     }
 
     pub fn register(&mut self, action_type: &str, action: Arc<dyn Action>) {

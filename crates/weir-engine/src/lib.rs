@@ -27,9 +27,11 @@ use weir_store::{
 };
 
 mod actions;
+pub mod connectors;
 pub mod secrets;
 
-pub use actions::{Action, ActionContext, Actions};
+pub use actions::{Action, ActionContext, Actions, ConnectorRunner};
+pub use connectors::{ConnectorSet, ScopedCatalog};
 pub use secrets::{SecretValues, Vault};
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +148,8 @@ pub struct Engine {
     batcher: Option<tokio::sync::mpsc::Sender<IngestJob>>,
     /// Opens sealed secrets; without it, no secret resolves.
     vault: std::sync::OnceLock<Vault>,
+    /// Each scope's connectors, read again with the trigger index.
+    connectors: RwLock<HashMap<Scope, Arc<ConnectorSet>>>,
     /// Each scope's opened secrets, with when they were read.
     secret_cache: std::sync::Mutex<HashMap<Scope, (std::time::Instant, Arc<SecretValues>)>>,
 }
@@ -195,6 +199,7 @@ impl Engine {
             indexed_at: std::sync::Mutex::new(std::time::Instant::now()),
             batcher,
             vault: std::sync::OnceLock::new(),
+            connectors: RwLock::new(HashMap::new()),
             secret_cache: std::sync::Mutex::new(HashMap::new()),
         })
     }
@@ -259,8 +264,13 @@ impl Engine {
 
     /// Reads a stored version again. It was checked when stored; a rule it names may have been
     /// deleted since (and then evaluates to false), so an unknown rule does not stop it.
-    fn parse(&self, definition: &Value) -> Result<Workflow> {
-        let validated = validate_value(definition, &self.catalog, &Rules::default());
+    fn parse(&self, scope: &Scope, definition: &Value) -> Result<Workflow> {
+        let extra = self.scope_connectors(scope);
+        let catalog = ScopedCatalog {
+            base: &self.catalog,
+            extra: &extra,
+        };
+        let validated = validate_value(definition, &catalog, &Rules::default());
         let blocking = validated
             .errors()
             .any(|d| d.code != weir_core::Code::UnknownRule);
@@ -268,6 +278,16 @@ impl Engine {
             Some(wf) if !blocking => Ok(wf),
             _ => Err(Error::Invalid(validated.diagnostics)),
         }
+    }
+
+    /// The scope's connectors.
+    pub fn scope_connectors(&self, scope: &Scope) -> Arc<ConnectorSet> {
+        self.connectors
+            .read()
+            .expect("connectors lock")
+            .get(scope)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The scope's stored rules.
@@ -299,7 +319,12 @@ impl Engine {
         scope: &Scope,
         definition: &Value,
     ) -> Result<(WorkflowVersion, Vec<Diagnostic>)> {
-        let validated = validate_value(definition, &self.catalog, &self.scope_rules(scope));
+        let extra = self.scope_connectors(scope);
+        let catalog = ScopedCatalog {
+            base: &self.catalog,
+            extra: &extra,
+        };
+        let validated = validate_value(definition, &catalog, &self.scope_rules(scope));
         let warnings: Vec<Diagnostic> = validated.warnings().cloned().collect();
         let diagnostics = validated.diagnostics.clone();
         let wf = validated
@@ -333,9 +358,29 @@ impl Engine {
             .write()
             .expect("rules lock")
             .insert(scope.clone(), Arc::new(rules));
+        let rows = self.store.connectors(scope).await?;
+        if !self.scope_connectors(scope).same_source(&rows) {
+            self.connectors
+                .write()
+                .expect("connectors lock")
+                .insert(scope.clone(), Arc::new(ConnectorSet::build(rows)));
+        }
         let mut entries = Vec::new();
         for v in self.store.workflows(scope).await? {
-            let workflow = self.workflow(scope, &v.workflow_id, v.version).await?;
+            // A version that no longer reads (a connector action it uses is gone or changed)
+            // starts nothing; the rest of the scope goes on.
+            let workflow = match self.workflow(scope, &v.workflow_id, v.version).await {
+                Ok(w) => w,
+                Err(Error::Invalid(d)) => {
+                    let first = d.first().map(|d| d.message.clone()).unwrap_or_default();
+                    eprintln!(
+                        "weir: {}/{}: workflow {} version {} does not read and is not triggered: {first}",
+                        scope.tenant, scope.environment, v.workflow_id, v.version
+                    );
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             entries.push(Arc::new(Indexed {
                 workflow_id: v.workflow_id,
                 version: v.version,
@@ -370,7 +415,7 @@ impl Engine {
             .workflow_version(scope, id, version)
             .await?
             .ok_or(weir_store::Error::NotFound)?;
-        let wf = Arc::new(self.parse(&stored.definition)?);
+        let wf = Arc::new(self.parse(scope, &stored.definition)?);
         self.versions
             .lock()
             .expect("cache lock")
@@ -609,6 +654,7 @@ impl Engine {
             .await?;
         let rules = self.rules_for(&scope, &wf);
         let secrets = self.secret_values(&scope).await?;
+        let connectors = self.scope_connectors(&scope);
         let mut exec: Option<Execution> = if claim.state.get("pending").is_some() {
             None
         } else {
@@ -726,16 +772,27 @@ impl Engine {
                 else {
                     continue;
                 };
+                let performer = connectors.performer(&action_type);
                 let ctx = ActionContext {
                     scope: scope.clone(),
                     execution_id: claim.execution_id.clone(),
                     idempotency_key,
+                    secrets: secrets.clone(),
+                    // Only a connector's templates read the run's context.
+                    context: match performer {
+                        Some(_) => exec.ctx.clone(),
+                        None => Value::Null,
+                    },
                 };
                 let mut result = if action_type == "emit_event" {
                     // An event is kept and shown like any other: no secret goes into it.
                     let mut input = input;
                     secrets.scrub(&mut input);
                     self.emit(&ctx, &input).await
+                } else if let Some((connector, action)) = performer {
+                    self.actions
+                        .perform_connector(connector, action, &ctx, input)
+                        .await
                 } else {
                     self.actions.perform(&action_type, &ctx, input).await
                 };

@@ -28,6 +28,7 @@ use weir_store::{ExecutionFilter, ExecutionRow, NewItem, SqlStore, Store, hash_k
 
 mod access;
 mod approvals;
+mod connectors;
 mod events;
 pub mod openapi;
 mod params;
@@ -240,6 +241,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v1/api-keys/{id}",
             get(access::get_api_key).delete(access::revoke_api_key),
+        )
+        .route(
+            "/api/v1/connectors",
+            post(connectors::post_connector).get(connectors::list_connectors),
+        )
+        .route(
+            "/api/v1/connectors/{id}",
+            get(connectors::get_connector)
+                .put(connectors::put_connector)
+                .delete(connectors::delete_connector),
         )
         .route("/api/v1/records/{type}", get(records::list_records))
         .route(

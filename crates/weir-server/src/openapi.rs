@@ -124,6 +124,11 @@ pub fn operations() -> Vec<Op> {
         op!("get" "/api/v1/api-keys", "access", Some(Admin), "List API keys (without their keys)", query: &[("tenant_id", "string", "Only this tenant's (platform admin)")], body: None, ok: (200, "ApiKeyList"), conflict: false),
         op!("get" "/api/v1/api-keys/{id}", "access", Some(Admin), "An API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: false),
         op!("delete" "/api/v1/api-keys/{id}", "access", Some(Admin), "Revoke an API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: true),
+        op!("post" "/api/v1/connectors", "connectors", Some(Admin), "Register a connector: action types over HTTP (base URL, auth, per action a config schema, a request template and an output mapping)", query: &[], body: Some(("ConnectorDefinition", false)), ok: (201, "Connector"), conflict: true),
+        op!("get" "/api/v1/connectors", "connectors", Some(Read), "List connectors", query: &[], body: None, ok: (200, "ConnectorList"), conflict: false),
+        op!("get" "/api/v1/connectors/{id}", "connectors", Some(Read), "A connector", query: &[], body: None, ok: (200, "Connector"), conflict: false),
+        op!("put" "/api/v1/connectors/{id}", "connectors", Some(Admin), "Replace a connector's definition", query: &[], body: Some(("ConnectorDefinition", false)), ok: (200, "Connector"), conflict: true),
+        op!("delete" "/api/v1/connectors/{id}", "connectors", Some(Admin), "Delete a connector (409 while workflows use its actions)", query: &[], body: None, ok: (200, "Object"), conflict: true),
         op!("get" "/api/v1/records/{type}", "records", Some(Read), "Records of an entity type, by id", query: &[("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "RecordList"), conflict: false),
         op!("get" "/api/v1/records/{type}/{id}", "records", Some(Read), "A record with its notes", query: &[], body: None, ok: (200, "Record"), conflict: false),
         op!("put" "/api/v1/records/{type}/{id}", "records", Some(Write), "Write a record's fields (or merge into them)", query: &[], body: Some(("RecordRequest", false)), ok: (200, "Record"), conflict: false),
@@ -201,6 +206,11 @@ fn user_components() -> Value {
     let role = || json!({"type": "string", "enum": crate::access::ROLES});
     let password = || json!({"type": "string", "minLength": 10, "maxLength": 256});
     json!({
+        "ConnectorDefinition": object(&[("name", s()), ("description", s()), ("base_url", s()), ("auth", json!({"type": "object"})),
+            ("headers", json!({"type": "object"})), ("timeout", json!({"type": ["string", "number"]})), ("actions", json!({"type": "object"}))], &["name", "base_url", "actions"]),
+        "Connector": object(&[("name", s()), ("definition", json!({"type": "object"})), ("actions", json!({"type": "array", "items": s()})),
+            ("created_at", time()), ("updated_at", time())], &["name", "definition"]),
+        "ConnectorList": object(&[("connectors", json!({"type": "array", "items": r("Connector")}))], &["connectors"]),
         "RecordRequest": object(&[("fields", json!({"type": "object"})), ("merge", json!({"type": "boolean"}))], &["fields"]),
         "Record": object(&[("entity_type", s()), ("entity_id", s()), ("fields", json!({"type": "object"})), ("created_at", time()), ("updated_at", time()),
             ("notes", json!({"type": "array", "items": {"type": "object"}}))], &["entity_type", "entity_id", "fields"]),

@@ -666,6 +666,18 @@ pub trait Store: Send + Sync {
     async fn email_templates(&self, scope: &Scope, name: Option<&str>) -> Result<Vec<Value>>;
     async fn delete_email_template(&self, scope: &Scope, name: &str) -> Result<()>;
 
+    /// Stores a connector's definition; Conflict when `create_only` and it exists. The row
+    /// (`{"name", "definition", "created_ms", "updated_ms"}`) and whether it was created.
+    async fn put_connector(
+        &self,
+        scope: &Scope,
+        name: &str,
+        definition: &Value,
+        create_only: bool,
+    ) -> Result<(Value, bool)>;
+    async fn connectors(&self, scope: &Scope) -> Result<Vec<Value>>;
+    async fn connector(&self, scope: &Scope, name: &str) -> Result<Option<Value>>;
+    async fn delete_connector(&self, scope: &Scope, name: &str) -> Result<()>;
     /// Every tenant × environment, for the engine's trigger index.
     async fn scopes(&self) -> Result<Vec<Scope>>;
 

@@ -585,3 +585,91 @@ impl SqlStore {
         found(done)
     }
 }
+
+impl SqlStore {
+    pub(crate) async fn upsert_connector(
+        &self,
+        scope: &Scope,
+        name: &str,
+        definition: &Value,
+        create_only: bool,
+    ) -> Result<(Value, bool)> {
+        let now = self.now;
+        let mut tx = self.begin().await?;
+        let exists = sqlx::query(
+            "SELECT name FROM connectors WHERE tenant_id = $1 AND environment_id = $2 AND name = $3",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+        if exists && create_only {
+            return Err(Error::Conflict(format!("a connector '{name}' exists")));
+        }
+        let text = match exists {
+            true => {
+                "UPDATE connectors SET definition = $4, updated_ms = {now} \
+                     WHERE tenant_id = $1 AND environment_id = $2 AND name = $3"
+            }
+            false => {
+                "INSERT INTO connectors (tenant_id, environment_id, name, definition, created_ms, updated_ms) \
+                      VALUES ($1, $2, $3, $4, {now}, {now})"
+            }
+        };
+        sqlx::query(sql(text.replace("{now}", now)))
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(name)
+            .bind(definition.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let row = self
+            .list_connectors(scope, Some(name))
+            .await?
+            .pop()
+            .ok_or(Error::NotFound)?;
+        Ok((row, !exists))
+    }
+
+    pub(crate) async fn list_connectors(
+        &self,
+        scope: &Scope,
+        name: Option<&str>,
+    ) -> Result<Vec<Value>> {
+        sqlx::query(
+            "SELECT name, definition, created_ms, updated_ms FROM connectors \
+             WHERE tenant_id = $1 AND environment_id = $2 AND ($3 IS NULL OR name = $3) ORDER BY name",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let definition: String = r.try_get("definition")?;
+            Ok(json!({
+                "name": r.try_get::<String, _>("name")?,
+                "definition": parse(&definition, "connector")?,
+                "created_ms": r.try_get::<i64, _>("created_ms")?,
+                "updated_ms": r.try_get::<i64, _>("updated_ms")?,
+            }))
+        })
+        .collect()
+    }
+
+    pub(crate) async fn remove_connector(&self, scope: &Scope, name: &str) -> Result<()> {
+        let done = sqlx::query(
+            "DELETE FROM connectors WHERE tenant_id = $1 AND environment_id = $2 AND name = $3",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        found(done)
+    }
+}

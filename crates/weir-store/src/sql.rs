@@ -71,6 +71,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "records",
         include_str!("../migrations/sqlite/0007_records.sql"),
     ),
+    (
+        8,
+        "connectors",
+        include_str!("../migrations/sqlite/0008_connectors.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -107,6 +112,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "records",
         include_str!("../migrations/postgres/0007_records.sql"),
+    ),
+    (
+        8,
+        "connectors",
+        include_str!("../migrations/postgres/0008_connectors.sql"),
     ),
 ];
 
@@ -777,6 +787,26 @@ impl Store for SqlStore {
     }
     async fn delete_email_template(&self, scope: &Scope, name: &str) -> Result<()> {
         self.remove_template(scope, name).await
+    }
+
+    async fn put_connector(
+        &self,
+        scope: &Scope,
+        name: &str,
+        definition: &Value,
+        create_only: bool,
+    ) -> Result<(Value, bool)> {
+        self.upsert_connector(scope, name, definition, create_only)
+            .await
+    }
+    async fn connectors(&self, scope: &Scope) -> Result<Vec<Value>> {
+        self.list_connectors(scope, None).await
+    }
+    async fn connector(&self, scope: &Scope, name: &str) -> Result<Option<Value>> {
+        Ok(self.list_connectors(scope, Some(name)).await?.pop())
+    }
+    async fn delete_connector(&self, scope: &Scope, name: &str) -> Result<()> {
+        self.remove_connector(scope, name).await
     }
 
     async fn scopes(&self) -> Result<Vec<Scope>> {

@@ -662,3 +662,212 @@ fn email_notifications_and_records_reach_real_peers() {
     drop(quiet);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A shipped connector definition with its base URL pointed at `base`.
+fn shipped_connector(name: &str, base: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../connectors/{name}.json"));
+    let mut def: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    def["base_url"] = json!(base);
+    def
+}
+
+#[test]
+fn connectors_run_seed_002_uc1_against_a_billing_service() {
+    let peer = Peer::start();
+    peer.answer(
+        "/billing/subscriptions",
+        201,
+        json!({"id": "sub_123", "status": "active"}),
+    );
+    peer.answer(
+        "/billing/wallets",
+        201,
+        json!({"id": "wal_9", "balance": 100}),
+    );
+    peer.answer(
+        "/oauth/token",
+        200,
+        json!({"access_token": "tok-1", "token_type": "bearer", "expires_in": 3600}),
+    );
+    peer.answer("/ship/orders", 200, json!({"tracking": "TRK1"}));
+    let dir = scratch("connectors");
+    let key = "connectors-root";
+    let server = Server::start_with(
+        &dir,
+        free_port(),
+        &[
+            ("WEIR_ADMIN_KEY", key),
+            ("WEIR_OUTBOUND_ALLOW", "127.0.0.1"),
+        ],
+    );
+    let post = |path: &str, body: Value| server.with(key, "POST", path, Some(body));
+    assert_eq!(
+        post(
+            "/api/v1/secrets",
+            json!({"name": "BILLING_TOKEN", "value": "bill-token-1"})
+        )
+        .0,
+        201
+    );
+    let (status, billing) = post(
+        "/api/v1/connectors",
+        shipped_connector("billing", &peer.url("/billing")),
+    );
+    assert_eq!(status, 201, "{billing}");
+    assert!(
+        billing["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("assign_plan"))
+    );
+    let (status, dup) = post(
+        "/api/v1/connectors",
+        shipped_connector("billing", &peer.url("/billing")),
+    );
+    assert_eq!(status, 409, "{dup}");
+    let mut bad = shipped_connector("billing", "ftp://nowhere");
+    bad["name"] = json!("other");
+    let (status, refused) = post("/api/v1/connectors", bad);
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"]["details"][0]["path"], "$.base_url");
+
+    // Seed 002's UC-1 body as written, then its manual trigger with trigger_data.
+    let uc1: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../examples/seeds/002-uc1-onboarding.workflow.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let (status, stored) = post("/api/v1/workflows/definitions", uc1);
+    assert_eq!(status, 201, "{stored}");
+    let id = stored["id"].as_str().unwrap().to_owned();
+    let (status, started) = post(
+        &format!("/api/v1/workflows/definitions/{id}/trigger"),
+        json!({"trigger_data": {"customer_id": "cust_123"}}),
+    );
+    assert_eq!(status, 202, "{started}");
+    let run_id = started["execution_id"].as_str().unwrap().to_owned();
+    let done = poll(
+        &server,
+        key,
+        &format!("/api/v1/workflows/executions/{run_id}"),
+        |e| matches!(e["status"].as_str(), Some("completed" | "failed")),
+    );
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(
+        step(&done, "step_1")["output"]["subscription_id"],
+        "sub_123",
+        "{done}"
+    );
+    assert_eq!(
+        step(&done, "step_2")["output"]["wallet_id"],
+        "wal_9",
+        "{done}"
+    );
+    let sub = &peer.requests_to("/billing/subscriptions")[0];
+    assert_eq!(sub.method, "POST");
+    assert_eq!(sub.headers["authorization"], "Bearer bill-token-1");
+    assert_eq!(sub.json()["customer_id"], "cust_123");
+    assert_eq!(sub.json()["plan_id"], "plan_starter");
+    let wallet = &peer.requests_to("/billing/wallets")[0];
+    assert_eq!(wallet.json()["initial_credits"], 100);
+    assert!(!done.to_string().contains("bill-token-1"));
+
+    // A new action type: unknown before its connector, then checked against its schema.
+    let shipping = json!({"name": "shipping", "base_url": peer.url("/ship"),
+        "auth": {"type": "oauth2", "token_url": peer.url("/oauth/token"), "client_id": "weir", "client_secret": "SHIP_SECRET", "scope": "orders"},
+        "actions": {"ship_order": {
+            "config_schema": {"type": "object", "required": ["order_id"], "additionalProperties": false,
+                              "properties": {"order_id": {"type": "string"}, "express": {"type": "boolean"}}},
+            "request": {"method": "POST", "path": "/orders", "body": {"order": "{{input.order_id}}", "express": "{{input.express}}"}},
+            "output": {"tracking": "{{response.body.tracking}}"}}}});
+    let ship = |config: Value| {
+        json!({"workflow_id": "ship", "trigger": {"type": "event", "event": "ship.go"}, "steps": [
+            {"id": "first", "type": "ship_order", "config": config.clone()},
+            {"id": "second", "type": "ship_order", "config": config}]})
+    };
+    let (status, unknown) = post("/api/v1/workflows", ship(json!({"order_id": "o1"})));
+    assert_eq!(status, 422, "{unknown}");
+    assert_eq!(
+        post(
+            "/api/v1/secrets",
+            json!({"name": "SHIP_SECRET", "value": "client-secret-9"})
+        )
+        .0,
+        201
+    );
+    assert_eq!(post("/api/v1/connectors", shipping).0, 201);
+    let (status, invalid) = post("/api/v1/workflows", ship(json!({"order": "o1"})));
+    assert_eq!(status, 422, "the connector's schema: {invalid}");
+    let done = run(
+        &server,
+        key,
+        ship(json!({"order_id": "o1", "express": true})),
+        json!({}),
+    );
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(step(&done, "second")["output"]["tracking"], "TRK1");
+    // One token for both calls: cached.
+    let tokens = peer.requests_to("/oauth/token");
+    assert_eq!(tokens.len(), 1);
+    let form = String::from_utf8_lossy(&tokens[0].body).into_owned();
+    assert!(
+        form.contains("grant_type=client_credentials")
+            && form.contains("client_id=weir")
+            && form.contains("scope=orders"),
+        "{form}"
+    );
+    let calls = peer.requests_to("/ship/orders");
+    assert_eq!(calls.len(), 2);
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.headers["authorization"] == "Bearer tok-1")
+    );
+    assert_eq!(calls[0].json(), json!({"order": "o1", "express": true}));
+    // In use: the connector cannot be deleted.
+    assert_eq!(
+        server
+            .with(key, "DELETE", "/api/v1/connectors/shipping", None)
+            .0,
+        409
+    );
+
+    // A connector's action overrides the built-in of its name: update_field goes to the CRM.
+    assert_eq!(
+        post(
+            "/api/v1/secrets",
+            json!({"name": "CRM_API_KEY", "value": "crm-key-7"})
+        )
+        .0,
+        201
+    );
+    assert_eq!(
+        post(
+            "/api/v1/connectors",
+            shipped_connector("crm", &peer.url("/crm"))
+        )
+        .0,
+        201
+    );
+    let steps = json!([{"id": "f", "type": "update_field", "config": {"entity_type": "customer", "entity_id": "c1", "field": "tier", "value": "gold"}}]);
+    let done = run(&server, key, workflow("crm", steps), json!({}));
+    assert_eq!(done["status"], "completed", "{done}");
+    let patch = &peer.requests_to("/crm/customers/c1")[0];
+    assert_eq!(
+        (patch.method.as_str(), patch.headers["x-api-key"].as_str()),
+        ("PATCH", "crm-key-7")
+    );
+    assert_eq!(patch.json(), json!({"field": "tier", "value": "gold"}));
+    assert_eq!(
+        server
+            .with(key, "GET", "/api/v1/records/customer/c1", None)
+            .0,
+        404
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2482,6 +2482,7 @@ fn every_endpoint_refuses_hostile_input(server: &Server) {
         ("/api/v1/email-templates", "email_templates", 0),
         ("/api/v1/notifications", "notifications", 0),
         ("/api/v1/outbox", "emails", 0),
+        ("/api/v1/connectors", "connectors", 0),
     ] {
         let (_, v) = server.get(path);
         assert_eq!(v[field].as_array().map(Vec::len), Some(n), "{path}: {v}");
@@ -3022,6 +3023,12 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                 call(root, "PUT", "/api/v1/records/customer/c1", Some(record)).0,
                 201
             );
+            let connector = json!({"name": "conn", "description": "tenant-a-only", "base_url": "https://example.com",
+                "actions": {"ping": {"request": {"method": "GET", "path": "/"}}}});
+            assert_eq!(
+                call(root, "POST", "/api/v1/connectors", Some(connector)).0,
+                201
+            );
             let template = json!({"name": "t", "subject": "tenant-a-only", "text": "x"});
             assert_eq!(
                 call(root, "POST", "/api/v1/email-templates", Some(template)).0,
@@ -3093,6 +3100,8 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                     (notification.clone(), "1")
                 } else if path.contains("/email-templates/") {
                     ("t".to_owned(), "1")
+                } else if path.contains("/connectors/") {
+                    ("conn".to_owned(), "1")
                 } else if path.contains("executions/") || path.contains("/workflow-runs/") {
                     (run.clone(), "1")
                 } else if path.contains("/events/") {
@@ -3169,6 +3178,7 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
             let (_, unread) = call(root, "GET", "/api/v1/notifications?unread=true", None);
             assert_eq!(unread["notifications"].as_array().unwrap().len(), 1);
             assert_eq!(call(root, "GET", "/api/v1/email-templates/t", None).0, 200);
+            assert_eq!(call(root, "GET", "/api/v1/connectors/conn", None).0, 200);
             assert_eq!(
                 call(root, "GET", "/api/v1/tenants/default", None).1["environments"],
                 json!(["development", "production"])
