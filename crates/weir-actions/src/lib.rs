@@ -10,6 +10,7 @@ pub mod http;
 pub mod notify;
 pub mod outbound;
 pub mod records;
+pub mod script;
 
 use std::sync::Arc;
 
@@ -55,6 +56,20 @@ pub fn register(
                 mailer: mailer.clone(),
                 http: http.clone(),
                 seed_004,
+            }),
+        );
+    }
+    let sandbox = script::Sandbox::new();
+    for (name, kind) in [
+        ("code", script::actions::Kind::Code),
+        ("transform", script::actions::Kind::Transform),
+        ("transform_data", script::actions::Kind::TransformData),
+    ] {
+        actions.register(
+            name,
+            Arc::new(script::actions::Script {
+                sandbox: sandbox.clone(),
+                kind,
             }),
         );
     }

@@ -440,11 +440,21 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "transform",
-            "Build a new value from the context with templates (no code).",
+            "Build a new value: from templates (`output`), declaratively (`operation` map or filter over `items`), or with sandboxed JavaScript (`code`).",
             false,
             json!({
-                "type": "object", "additionalProperties": false, "required": ["output"],
-                "properties": {"output": {}}
+                "type": "object", "additionalProperties": false,
+                "anyOf": [{"required": ["output"]}, {"required": ["code"]}, {"required": ["operation", "items"]}],
+                "properties": {
+                    "output": {},
+                    "language": {"type": "string", "enum": ["javascript"]}, "code": {"type": "string", "minLength": 1},
+                    "input": {}, "timeout": {"type": ["string", "number"]},
+                    "memory_limit_mb": {"type": "integer", "minimum": 1, "maximum": 512},
+                    "operation": {"type": "string", "enum": ["map", "filter"]},
+                    "items": {"type": ["array", "string"]},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "where": {"type": "object"}
+                }
             }),
         ),
         (
@@ -465,9 +475,11 @@ fn builtin_schemas() -> Vec<Builtin> {
             "Run JavaScript in a sandbox with memory and time limits.",
             false,
             json!({
-                "type": "object", "additionalProperties": false, "required": ["source"],
+                "type": "object", "additionalProperties": false,
+                "anyOf": [{"required": ["code"]}, {"required": ["source"]}],
                 "properties": {
-                    "language": {"type": "string", "enum": ["javascript"]}, "source": {"type": "string", "minLength": 1},
+                    "language": {"type": "string", "enum": ["javascript"]},
+                    "code": {"type": "string", "minLength": 1}, "source": {"type": "string", "minLength": 1},
                     "input": {}, "timeout": {"type": ["string", "number"]}, "memory_limit_mb": {"type": "integer", "minimum": 1, "maximum": 512}
                 }
             }),

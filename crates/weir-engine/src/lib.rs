@@ -778,10 +778,14 @@ impl Engine {
                     execution_id: claim.execution_id.clone(),
                     idempotency_key,
                     secrets: secrets.clone(),
-                    // Only a connector's templates read the run's context.
-                    context: match performer {
-                        Some(_) => exec.ctx.clone(),
-                        None => Value::Null,
+                    // Connector templates and scripts read the run's context.
+                    context: match performer.is_some()
+                        || matches!(
+                            action_type.as_str(),
+                            "code" | "transform" | "transform_data"
+                        ) {
+                        true => exec.ctx.clone(),
+                        false => Value::Null,
                     },
                 };
                 let mut result = if action_type == "emit_event" {

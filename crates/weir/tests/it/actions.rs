@@ -871,3 +871,208 @@ fn connectors_run_seed_002_uc1_against_a_billing_service() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Counts a workflow's executions in a status, page by page.
+fn count(server: &Server, key: &str, workflow_id: &str, status: &str) -> usize {
+    let mut n = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path =
+            format!("/api/v1/executions?workflow_id={workflow_id}&status={status}&limit=500");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let (_, page) = server.with(key, "GET", &path, None);
+        n += page["executions"].as_array().map_or(0, Vec::len);
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return n,
+        }
+    }
+}
+
+#[test]
+fn scripts_transform_data_and_hostile_code_is_contained() {
+    let dir = scratch("scripts");
+    let key = "scripts-root";
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", key)]);
+    let order = json!({"order": {"id": "o1", "items": [
+        {"sku": "a", "price": 10, "quantity": 2, "hidden": true},
+        {"sku": "b", "price": 5, "quantity": 0}]}});
+
+    // JavaScript over the run's context; the answer is the step's output, and steps after it
+    // read it.
+    let steps = json!([
+        {"id": "calc", "type": "code", "config": {"language": "javascript",
+            "code": "const t = input.order.items.reduce((s, i) => s + i.price * i.quantity, 0); return {total: t, n: input.order.items.length};"}},
+        {"id": "seed003", "type": "transform_data", "config": {"operation": "map",
+            "expression": "items.map(i => ({ sku: i.sku, line_total: i.price * i.quantity }))",
+            "input_mapping": {"items": "{{order.items}}"}, "output_mapping": {"line_totals": "result"}}},
+        {"id": "mapped", "type": "transform", "config": {"operation": "map", "items": "{{order.items}}", "fields": {"code": "sku", "qty": "quantity"}}},
+        {"id": "kept", "type": "transform", "config": {"operation": "filter", "items": "{{order.items}}",
+            "where": {"field": "quantity", "operator": "gt", "value": 0}}},
+        {"id": "shaped", "type": "transform", "config": {"output": {"order": "{{order.id}}", "total": "{{steps.calc.output.total}}"}}},
+        {"id": "check", "type": "condition", "condition": {"field": "steps.calc.output.total", "operator": "eq", "value": 20},
+         "on_true": "ok", "on_false": "no"},
+        {"id": "ok", "type": "action", "action": "allow"},
+        {"id": "no", "type": "action", "action": "block", "reason": "wrong total"}
+    ]);
+    let done = run(&server, key, workflow("js", steps), order.clone());
+    assert_eq!(
+        (&done["status"], &done["decision"]),
+        (&json!("completed"), &json!("allow")),
+        "{done}"
+    );
+    assert_eq!(step(&done, "calc")["output"], json!({"total": 20, "n": 2}));
+    assert_eq!(
+        step(&done, "seed003")["output"]["line_totals"],
+        json!([{"sku": "a", "line_total": 20}, {"sku": "b", "line_total": 0}])
+    );
+    assert_eq!(
+        step(&done, "mapped")["output"]["items"],
+        json!([{"code": "a", "qty": 2}, {"code": "b", "qty": 0}])
+    );
+    assert_eq!(step(&done, "kept")["output"]["count"], 1);
+    assert_eq!(
+        step(&done, "shaped")["output"],
+        json!({"order": "o1", "total": 20})
+    );
+
+    // Hostile scripts: each fails its step with a clear error, within its limit + 100 ms.
+    let hostile = [
+        ("loop", "while (true) {}", "longer than its limit"),
+        (
+            "bomb",
+            "let a = []; while (true) { a.push('x'.repeat(1 << 16)); }",
+            "memory limit",
+        ),
+        (
+            "deep",
+            "function f(n) { return f(n + 1) + 1; } return f(0);",
+            "stack limit",
+        ),
+        (
+            "escape",
+            "return ({}).constructor.constructor('return process')().env;",
+            "process is not defined",
+        ),
+        (
+            "require",
+            "return require('child_process');",
+            "require is not defined",
+        ),
+        (
+            "fetch",
+            "return fetch('http://169.254.169.254/');",
+            "fetch is not defined",
+        ),
+        (
+            "deno",
+            "return Deno.readTextFileSync('/etc/passwd');",
+            "Deno is not defined",
+        ),
+        ("import", "return import('fs');", "returned a promise"),
+        (
+            "pollute",
+            "Object.prototype.isAdmin = true; Array.prototype.map = null; return 1;",
+            "",
+        ),
+        (
+            "clean",
+            "return [({}).isAdmin === undefined, typeof [].map];",
+            "",
+        ),
+    ];
+    for (name, code, error) in hostile {
+        let steps = json!([{"id": "s", "type": "code", "config": {"code": code, "timeout": "300ms", "memory_limit_mb": 16}}]);
+        let done = run(
+            &server,
+            key,
+            workflow(&format!("h-{name}"), steps),
+            json!({}),
+        );
+        if error.is_empty() {
+            assert_eq!(done["status"], "completed", "{name}: {done}");
+            continue;
+        }
+        assert_eq!(done["status"], "failed", "{name}: {done}");
+        let message = done["error"].as_str().unwrap();
+        assert!(message.contains(error), "{name}: {message}");
+        let took = step(&done, "s")["duration_ms"].as_i64().unwrap();
+        assert!(took <= 300 + 100, "{name} took {took} ms");
+    }
+    let clean = run(
+        &server,
+        key,
+        workflow(
+            "h-clean2",
+            json!([{"id": "s", "type": "code", "config": {"code": "return [({}).isAdmin === undefined, typeof [].map];"}}]),
+        ),
+        json!({}),
+    );
+    assert_eq!(
+        step(&clean, "s")["output"],
+        json!([true, "function"]),
+        "a run after the pollution is clean"
+    );
+
+    // Two thousand hostile runs: the server stays up and its memory stays at its level.
+    let bombs = json!({"workflow_id": "bombs", "trigger": {"type": "event", "event": "bombs.go"}, "steps": [
+        {"id": "pick", "type": "switch", "value": "{{kind}}", "cases": [
+            {"when": "loop", "next": "loop"}, {"when": "bomb", "next": "bomb"}, {"when": "deep", "next": "deep"}],
+         "default": "escape"},
+        {"id": "loop", "type": "code", "end": true, "config": {"code": "while (true) {}", "timeout": "20ms"}},
+        {"id": "bomb", "type": "code", "end": true, "config": {"code": "let a = []; while (true) { a.push('x'.repeat(1 << 16)); }", "memory_limit_mb": 8}},
+        {"id": "deep", "type": "code", "end": true, "config": {"code": "function f(n) { return f(n + 1) + 1; } return f(0);"}},
+        {"id": "escape", "type": "code", "end": true, "config": {"code": "return this.constructor.constructor('return process')();"}}
+    ]});
+    let (status, stored) = server.with(key, "POST", "/api/v1/workflows", Some(bombs));
+    assert_eq!(status, 201, "{stored}");
+    let kinds = ["loop", "bomb", "deep", "escape"];
+    let send = |from: usize, to: usize| {
+        for i in from..to {
+            let event = json!({"event_type": "bombs.go", "payload": {"kind": kinds[i % 4]}, "timeout_ms": 0});
+            assert_eq!(
+                server.with(key, "POST", "/api/v1/events", Some(event)).0,
+                200
+            );
+        }
+    };
+    let settle = |n: usize| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(300);
+        while count(&server, key, "bombs", "failed") < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the runs did not finish"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    // The first thousand fill what fills once (SQLite's page caches, the allocator's pages,
+    // the warm runtimes); the next thousand must not add to it.
+    send(0, 1000);
+    settle(1000);
+    let baseline = rss_kib(server.pid());
+    send(1000, 2000);
+    settle(2000);
+    let after = rss_kib(server.pid());
+    assert_eq!(count(&server, key, "bombs", "completed"), 0);
+    assert_eq!(server.call("GET", "/health", None, None, b"").0, 200);
+    eprintln!("RSS after 1,000 hostile runs: {baseline} KiB; after 1,000 more: {after} KiB");
+    assert!(
+        after <= baseline + 16 * 1024,
+        "RSS grew from {baseline} KiB to {after} KiB"
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

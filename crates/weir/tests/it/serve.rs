@@ -159,6 +159,10 @@ impl Server {
         )
     }
 
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server (SIGTERM, then waits) and returns what it wrote to stderr.
     pub(crate) fn stop_and_read_log(&mut self) -> String {
         let mut err = self.child.stderr.take().expect("stderr is piped");
