@@ -68,6 +68,7 @@ fn ctx() -> ActionContext {
     ActionContext {
         scope: Scope::new("bench", "production"),
         execution_id: "exec".into(),
+        step_id: "step".into(),
         idempotency_key: "exec:step:0:1".into(),
         secrets: Arc::default(),
         context: json!({}),

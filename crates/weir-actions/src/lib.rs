@@ -4,6 +4,7 @@
 //! `send_notification`) and Weir's own records (`create_record`, `update_record`,
 //! `update_field`, `add_note`, `create_task`).
 
+pub mod approval;
 pub mod connector;
 pub mod email;
 pub mod http;
@@ -59,6 +60,12 @@ pub fn register(
             }),
         );
     }
+    actions.register(
+        "create_approval_request",
+        Arc::new(approval::ApprovalRequest {
+            store: store.clone(),
+        }),
+    );
     let sandbox = script::Sandbox::new();
     for (name, kind) in [
         ("code", script::actions::Kind::Code),

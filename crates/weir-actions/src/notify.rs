@@ -1,8 +1,9 @@
 //! `notify` (seeds 000/001) and `send_notification` (seed 004): tell people on a channel.
 //! `in_app` stores a notification per recipient (`GET /api/v1/notifications`); `email` sends
 //! mail through the mailer; `webhook` posts the notification to each recipient URL through
-//! the guarded HTTP action. A recipient is a user's email, an email address, a URL (webhook),
-//! or `role:NAME`, which stands for every enabled user of the tenant with that role. A
+//! the guarded HTTP action. A recipient is a user's id (which stands for its email), an email
+//! address, a URL (webhook), or `role:NAME`, which stands for every enabled user of the tenant
+//! with that role. A
 //! recipient no channel can reach (a role nobody has, a name that is not an address) gets an
 //! in-app notification, so nothing is dropped.
 
@@ -58,6 +59,20 @@ impl Notify {
                         out.push(r.clone());
                     }
                     out.extend(holders);
+                }
+                // A user's id stands for the user's email.
+                None if !r.contains('@') && !r.contains("://") => {
+                    if users.is_none() {
+                        users =
+                            Some(self.store.users(&ctx.scope.tenant).await.map_err(|e| {
+                                ActionError::retryable(format!("the user store: {e}"))
+                            })?);
+                    }
+                    let user = users
+                        .iter()
+                        .flatten()
+                        .find(|u| u.id == *r && u.disabled_ms.is_none());
+                    out.push(user.map_or_else(|| r.clone(), |u| u.email.clone()));
                 }
                 None => out.push(r.clone()),
             }

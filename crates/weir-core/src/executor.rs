@@ -507,6 +507,15 @@ impl Execution {
     /// A runtime that persists pending actions stores only (thread, attempt) and calls this when
     /// it performs them, so secrets are never written down. `None` when the thread is not
     /// acting on that attempt.
+    /// The id of the step a thread is acting in (the step whose action is performed).
+    pub fn acting_step(&self, wf: &Workflow, thread: ThreadId) -> Option<String> {
+        let t = self.threads.get(&thread)?;
+        let TState::Acting { .. } = t.state else {
+            return None;
+        };
+        Some(resolve(wf, &t.list).steps.get(t.pc)?.id.clone())
+    }
+
     pub fn action_input(
         &self,
         wf: &Workflow,

@@ -19,6 +19,8 @@ use crate::secrets::SecretValues;
 pub struct ActionContext {
     pub scope: Scope,
     pub execution_id: String,
+    /// The step whose action this is.
+    pub step_id: String,
     pub idempotency_key: String,
     pub secrets: Arc<SecretValues>,
     pub context: Value,

@@ -776,6 +776,7 @@ impl Engine {
                 let ctx = ActionContext {
                     scope: scope.clone(),
                     execution_id: claim.execution_id.clone(),
+                    step_id: exec.acting_step(&wf, thread).unwrap_or_default(),
                     idempotency_key,
                     secrets: secrets.clone(),
                     // Connector templates and scripts read the run's context.

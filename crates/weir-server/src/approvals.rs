@@ -141,6 +141,23 @@ async fn decide(
         .approval(&caller.scope, id)
         .await?
         .ok_or_else(|| ApiError::not_found("approval"))?;
+    // Seed 000 §4.2: workflows wait for the decision as the event approval.decision. Its
+    // idempotency key makes it one event per approval, even if this answer is retried.
+    let event = json!({
+        "approval_id": a.id, "execution_id": a.execution_id, "step_id": a.step_id,
+        "decision": a.status, "approved": approved, "reason": a.reason, "decided_by": a.decided_by,
+        "entity": a.entity, "entity_id": a.entity_id, "approver_role": a.approver_role,
+    });
+    state
+        .engine
+        .ingest(
+            &caller.scope,
+            "approval.decision",
+            &event,
+            Some("weir"),
+            Some(&format!("approval:{}", a.id)),
+        )
+        .await?;
     Ok(axum::Json(approval_json(&a)).into_response())
 }
 

@@ -678,6 +678,14 @@ pub trait Store: Send + Sync {
     async fn connectors(&self, scope: &Scope) -> Result<Vec<Value>>;
     async fn connector(&self, scope: &Scope, name: &str) -> Result<Option<Value>>;
     async fn delete_connector(&self, scope: &Scope, name: &str) -> Result<()>;
+    /// An approval an action asked for, linked to its execution without a step waiting on it;
+    /// the same id again returns the first.
+    async fn create_approval(
+        &self,
+        scope: &Scope,
+        execution_id: &str,
+        approval: &NewApproval,
+    ) -> Result<Approval>;
     /// Every tenant × environment, for the engine's trigger index.
     async fn scopes(&self) -> Result<Vec<Scope>>;
 

@@ -809,6 +809,46 @@ impl Store for SqlStore {
         self.remove_connector(scope, name).await
     }
 
+    async fn create_approval(
+        &self,
+        scope: &Scope,
+        execution_id: &str,
+        approval: &NewApproval,
+    ) -> Result<Approval> {
+        if let Some(found) = self.approval(scope, &approval.id).await? {
+            return Ok(found);
+        }
+        let now = self.now;
+        let done = sqlx::query(sql(format!(
+            "INSERT INTO approvals (id, tenant_id, environment_id, execution_id, step_id, status, approver_role, entity, entity_id, message, requested_ms, expires_ms) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, {now}, $10)"
+        )))
+        .bind(&approval.id)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(execution_id)
+        .bind(&approval.step_id)
+        .bind(approval.approver_role.as_deref())
+        .bind(approval.entity.as_deref())
+        .bind(approval.entity_id.as_deref())
+        .bind(approval.message.as_deref())
+        .bind(approval.expires_ms)
+        .execute(&self.pool)
+        .await;
+        match done {
+            // Another attempt of the same step made it first.
+            Err(e)
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_unique_violation()) => {}
+            other => {
+                other?;
+            }
+        }
+        self.approval(scope, &approval.id)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
     async fn scopes(&self) -> Result<Vec<Scope>> {
         let rows = sqlx::query("SELECT tenant_id, id FROM environments ORDER BY tenant_id, id")
             .fetch_all(&self.pool)

@@ -508,7 +508,9 @@ fn email_notifications_and_records_reach_real_peers() {
     );
     let user =
         json!({"email": "ops@example.com", "password": "operator password", "role": "operator"});
-    assert_eq!(server.with(key, "POST", "/api/v1/users", Some(user)).0, 201);
+    let (status, ops) = server.with(key, "POST", "/api/v1/users", Some(user));
+    assert_eq!(status, 201, "{ops}");
+    let ops_id = ops["id"].as_str().unwrap().to_owned();
 
     let steps = json!([
         {"id": "templated", "type": "send_email", "config": {"to": "buyer@example.com", "cc": ["cc@example.com"],
@@ -519,6 +521,7 @@ fn email_notifications_and_records_reach_real_peers() {
             "subject": "Approve {{order.id}}", "message": "Order {{order.id}} needs you"}},
         {"id": "bell", "type": "notify", "config": {"channel": "in_app", "recipients": ["role:sales_manager", "x@example.com"],
             "message": "Order {{order.id}} is waiting", "link": "/orders/{{order.id}}"}},
+        {"id": "byid", "type": "notify", "config": {"channel": "in_app", "recipients": ["{{ops}}"], "message": "For you"}},
         {"id": "seed004", "type": "send_notification", "config": {"recipient": "x@example.com", "message": "second", "notification_type": "push"}},
         {"id": "customer", "type": "create_record", "config": {"entity_type": "customer", "entity_id": "c-{{order.id}}", "data": {"tier": "gold", "orders": 1}}},
         {"id": "field", "type": "update_field", "config": {"entity_type": "customer", "entity_id": "c-{{order.id}}", "field": "orders", "value": 2}},
@@ -532,7 +535,7 @@ fn email_notifications_and_records_reach_real_peers() {
         &server,
         key,
         workflow("mail", steps),
-        json!({"order": {"id": "42", "total": 990}}),
+        json!({"order": {"id": "42", "total": 990}, "ops": ops_id}),
     );
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(
@@ -615,6 +618,35 @@ fn email_notifications_and_records_reach_real_peers() {
     );
     assert_eq!(unread["notifications"].as_array().unwrap().len(), 1);
 
+    // A user's id stands for its email; signed in, the user sees its own notifications.
+    let (_, _, login) = server.exchange(
+        "POST",
+        "/api/v1/auth/login",
+        &[("Content-Type", "application/json".to_owned())],
+        json!({"email": "ops@example.com", "password": "operator password"})
+            .to_string()
+            .as_bytes(),
+    );
+    let token = login["token"].as_str().unwrap().to_owned();
+    let (_, mine) = server.with(&token, "GET", "/api/v1/notifications", None);
+    let mine = mine["notifications"].as_array().unwrap();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(
+        (&mine[0]["recipient"], &mine[0]["message"]),
+        (&json!("ops@example.com"), &json!("For you"))
+    );
+    let other = list[0]["id"].as_str().unwrap();
+    let (status, _) = server.with(
+        &token,
+        "POST",
+        &format!("/api/v1/notifications/{other}/read"),
+        None,
+    );
+    assert_eq!(
+        status, 404,
+        "another recipient's notification is not the user's"
+    );
+
     // The record, merged, with its note; the task.
     let (status, customer) = server.with(key, "GET", "/api/v1/records/customer/c-42", None);
     assert_eq!(status, 200, "{customer}");
@@ -631,7 +663,7 @@ fn email_notifications_and_records_reach_real_peers() {
     );
     // Running it again finds the record: create_record refuses to overwrite it.
     let (_, again) = server.with(key, "POST", "/api/v1/events",
-        Some(json!({"event_type": "mail.go", "payload": {"order": {"id": "42", "total": 1}}, "timeout_ms": 0})));
+        Some(json!({"event_type": "mail.go", "payload": {"order": {"id": "42", "total": 1}, "ops": ops_id}, "timeout_ms": 0})));
     let again_id = again["executions"][0]["execution_id"]
         .as_str()
         .unwrap()
@@ -1073,6 +1105,118 @@ fn scripts_transform_data_and_hostile_code_is_contained() {
         after <= baseline + 16 * 1024,
         "RSS grew from {baseline} KiB to {after} KiB"
     );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_approval_request_from_a_decision_is_decided_and_a_wait_hears_it() {
+    let dir = scratch("approval-requests");
+    let key = "approval-requests-root";
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", key)]);
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/order-approval.workflow.json"),
+    )
+    .unwrap();
+    let example: Value = serde_json::from_str(&example).unwrap();
+    assert_eq!(
+        server
+            .with(key, "POST", "/api/v1/workflows", Some(example))
+            .0,
+        201
+    );
+    // Seed 000 §4.2: a run that waits for the decision on its order.
+    let waiter = json!({"workflow_id": "fulfil", "trigger": {"type": "event", "event": "order.checkout.initiated"}, "steps": [
+        {"id": "wait_for_approval", "type": "wait", "event": "approval.decision",
+         "match": {"field": "entity_id", "operator": "eq", "value": "{{order.id}}"}, "timeout": "1h", "on_timeout": "give_up"},
+        {"id": "decided", "type": "condition", "condition": {"field": "steps.wait_for_approval.output.approved", "operator": "eq", "value": true},
+         "on_true": "ship", "on_false": "give_up"},
+        {"id": "ship", "type": "set", "variables": {"shipped": true}, "end": true},
+        {"id": "give_up", "type": "set", "variables": {"shipped": false}}
+    ]});
+    assert_eq!(
+        server
+            .with(key, "POST", "/api/v1/workflows", Some(waiter))
+            .0,
+        201
+    );
+    let (status, sent) = server.with(key, "POST", "/api/v1/events", Some(json!({
+        "event_type": "order.checkout.initiated", "payload": {"order": {"id": "ord_77", "total": 15000}}})));
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["decision"], "block", "{sent}");
+
+    // The request is there, linked to the blocking run; the sales managers were told in-app.
+    let pending = poll(
+        &server,
+        key,
+        "/api/v1/approvals?entity=order&entity_id=ord_77",
+        |v| v["approvals"].as_array().is_some_and(|a| !a.is_empty()),
+    );
+    let approval = &pending["approvals"][0];
+    assert_eq!(approval["status"], "pending", "{pending}");
+    assert_eq!(approval["approver_role"], "sales_manager");
+    assert_eq!(approval["step_id"], "require_approval");
+    let blocker = sent["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["workflow_id"] == "high_value_order_approval")
+        .unwrap();
+    assert_eq!(approval["execution_id"], blocker["execution_id"]);
+    let (_, told) = server.with(
+        key,
+        "GET",
+        "/api/v1/notifications?recipient=role%3Asales_manager",
+        None,
+    );
+    assert_eq!(
+        told["notifications"][0]["message"], "Order ord_77 requires approval",
+        "{told}"
+    );
+
+    // Deciding it emits approval.decision; the waiting run goes on.
+    let id = approval["id"].as_str().unwrap();
+    let (status, decided) = server.with(
+        key,
+        "POST",
+        &format!("/api/v1/approvals/{id}/approve"),
+        Some(json!({"reason": "known customer"})),
+    );
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(
+        server
+            .with(
+                key,
+                "POST",
+                &format!("/api/v1/approvals/{id}/approve"),
+                None
+            )
+            .0,
+        409
+    );
+    let (_, events) = server.with(
+        key,
+        "GET",
+        "/api/v1/events?event_type=approval.decision",
+        None,
+    );
+    let event = &events["events"][0];
+    assert_eq!(event["payload"]["entity_id"], "ord_77", "{events}");
+    assert_eq!(event["payload"]["decision"], "approved");
+    let fulfil = sent["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["workflow_id"] == "fulfil")
+        .unwrap()["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = poll(&server, key, &format!("/api/v1/executions/{fulfil}"), |e| {
+        e["status"] == "completed"
+    });
+    assert_eq!(done["context"]["vars"]["shipped"], true, "{done}");
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
