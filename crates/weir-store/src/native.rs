@@ -24,6 +24,8 @@ struct Job {
 
 pub(crate) struct NativeWriter {
     jobs: mpsc::Sender<Job>,
+    /// The checkpointer runs while this lives.
+    _alive: Arc<()>,
 }
 
 impl NativeWriter {
@@ -38,6 +40,10 @@ impl NativeWriter {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Checkpoints copy the WAL into the database file. Done on commit (SQLite's default)
+        // they stall every write waiting behind them; a thread of their own does them instead,
+        // in PASSIVE mode, which never blocks the writer.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(128);
         // Opened without CREATE, and checked to hold Weir's schema: a path read differently
@@ -45,6 +51,29 @@ impl NativeWriter {
         conn.query_row("SELECT COUNT(*) FROM _sqlx_migrations", [], |r| {
             r.get::<_, i64>(0)
         })?;
+        let alive = Arc::new(());
+        let checkpointer = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        checkpointer.busy_timeout(std::time::Duration::from_secs(10))?;
+        let watch = Arc::downgrade(&alive);
+        std::thread::Builder::new()
+            .name("weir-sqlite-checkpoint".into())
+            .spawn(move || {
+                while watch.upgrade().is_some() {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    // (busy, frames in the WAL, frames copied); a failure is tried again.
+                    let _ = checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                        r.get::<_, i64>(1)
+                    });
+                }
+                // The last one as the store closes: the WAL is left short.
+                let _ = checkpointer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(1)
+                });
+            })
+            .map_err(|e| Error::Config(format!("cannot start the SQLite checkpointer: {e}")))?;
         let (jobs, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("weir-sqlite-writer".into())
@@ -88,7 +117,10 @@ impl NativeWriter {
                 }
             })
             .map_err(|e| Error::Config(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(NativeWriter { jobs })
+        Ok(NativeWriter {
+            jobs,
+            _alive: alive,
+        })
     }
 
     /// Writes a batch, in one transaction with whatever other batches are waiting (so callers
@@ -104,6 +136,9 @@ impl NativeWriter {
             .map_err(|_| Error::Corrupt("the SQLite writer has stopped".into()))?
     }
 }
+
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The most events one transaction takes.
 const MAX_EVENTS: usize = 512;
