@@ -562,8 +562,44 @@ impl Engine {
         Ok(result)
     }
 
+    /// The enabled workflow whose webhook URL token this is, with its webhook trigger. The
+    /// comparison takes the same time whatever the token.
+    pub fn webhook(
+        &self,
+        scope: &Scope,
+        token: &str,
+    ) -> Option<(String, weir_core::model::Webhook)> {
+        let vault = self.vault.get()?;
+        let index = self.index.read().expect("index lock");
+        let mut found = None;
+        for e in index.get(scope)?.iter().filter(|e| e.enabled) {
+            let hook = e.workflow.triggers.iter().find_map(|t| match &t.kind {
+                TriggerKind::Webhook(w) => Some(w),
+                _ => None,
+            });
+            if let Some(hook) = hook {
+                let expected = vault.webhook_token(scope, &e.workflow_id);
+                if secrets::constant_time_eq(expected.as_bytes(), token.as_bytes()) {
+                    found = Some((e.workflow_id.clone(), hook.clone()));
+                }
+            }
+        }
+        found
+    }
+
     /// Starts an execution of a workflow by hand (manual and api triggers).
     pub async fn start(&self, scope: &Scope, workflow_id: &str, payload: &Value) -> Result<String> {
+        self.start_as(scope, workflow_id, "manual", payload).await
+    }
+
+    /// Starts an execution of a workflow's current version, as its trigger of this kind would.
+    pub async fn start_as(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        trigger_kind: &str,
+        payload: &Value,
+    ) -> Result<String> {
         let current = self
             .store
             .workflow(scope, workflow_id)
@@ -575,7 +611,7 @@ impl Engine {
             workflow_id: workflow_id.to_owned(),
             workflow_version: current.version,
             parent_id: None,
-            state: pending_state("manual", None, payload),
+            state: pending_state(trigger_kind, None, payload),
             status: "pending".into(),
             initial: None,
         };

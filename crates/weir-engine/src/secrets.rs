@@ -18,9 +18,20 @@ pub const REDACTED: &str = "***";
 /// scrubbing ordinary text.
 pub const MIN_SECRET_LEN: usize = 4;
 
+/// Whether two byte strings are equal, in a time that depends on their length only.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
 pub struct Vault {
     key: LessSafeKey,
     random: SystemRandom,
+    /// Derived from the master key (never the key itself): makes webhook URL tokens.
+    tokens: ring::hmac::Key,
 }
 
 impl std::fmt::Debug for Vault {
@@ -40,9 +51,12 @@ fn aad(scope: &Scope, name: &str) -> String {
 impl Vault {
     pub fn new(master_key: &[u8; 32]) -> Vault {
         let key = UnboundKey::new(&AES_256_GCM, master_key).expect("a 32-byte AES-256 key");
+        let derive = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, master_key);
+        let token_key = ring::hmac::sign(&derive, b"weir webhook url tokens v1");
         Vault {
             key: LessSafeKey::new(key),
             random: SystemRandom::new(),
+            tokens: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, token_key.as_ref()),
         }
     }
 
@@ -53,6 +67,16 @@ impl Vault {
             .fill(&mut key)
             .map_err(|_| "the system has no randomness to make a key".to_owned())?;
         Ok(key)
+    }
+
+    /// A workflow's webhook URL token: stable (while the master key is), unguessable, and
+    /// different for every tenant, environment and workflow. 32 hex digits.
+    pub fn webhook_token(&self, scope: &Scope, workflow_id: &str) -> String {
+        let tag = ring::hmac::sign(&self.tokens, aad(scope, workflow_id).as_bytes());
+        tag.as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// `base64(nonce ‖ ciphertext ‖ tag)`.

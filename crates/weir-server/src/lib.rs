@@ -30,6 +30,7 @@ mod access;
 mod approvals;
 mod connectors;
 mod events;
+mod hooks;
 pub mod openapi;
 mod params;
 mod records;
@@ -242,6 +243,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/api-keys/{id}",
             get(access::get_api_key).delete(access::revoke_api_key),
         )
+        .route(
+            "/hooks/{tenant}/{environment}/{token}",
+            axum::routing::any(hooks::deliver),
+        )
+        .route("/api/v1/workflows/{id}/hook", get(hooks::hook_url))
         .route(
             "/api/v1/connectors",
             post(connectors::post_connector).get(connectors::list_connectors),
@@ -496,6 +502,29 @@ fn object_field(map: &serde_json::Map<String, Value>, names: &[&str]) -> ApiResu
     }
 }
 
+/// A request's body: 413 past [`MAX_BODY_BYTES`], 408 when it does not arrive in time.
+async fn read_bytes(body: Body) -> ApiResult<axum::body::Bytes> {
+    tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            )
+        })?
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        })
+}
+
 async fn read_body(
     headers: &HeaderMap,
     body: Body,
@@ -525,30 +554,63 @@ async fn read_body(
             format!("send {accepted}"),
         ));
     };
-    let bytes = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                format!(
-                    "the body did not arrive within {} s",
-                    BODY_TIMEOUT.as_secs()
-                ),
-            )
-        })?
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-            )
-        })?;
+    let bytes = read_bytes(body).await?;
     if optional && bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
     load_value(&bytes, format)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string()))
+}
+
+/// Whether an execution has answered: a block is final; an allow may still turn into a block
+/// later in the run, so it is waited on until the run ends or parks.
+fn settled(status: &str, decision: &Option<String>) -> bool {
+    decision.as_deref() == Some("block")
+        || matches!(status, "completed" | "failed" | "cancelled" | "waiting")
+}
+
+/// Waits up to `timeout_ms` for executions to settle; their rows as last read.
+async fn settle(
+    state: &AppState,
+    scope: &weir_store::Scope,
+    mut progress: tokio::sync::broadcast::Receiver<weir_engine::Progress>,
+    open: Vec<String>,
+    timeout_ms: u64,
+) -> ApiResult<HashMap<String, ExecutionRow>> {
+    let mut open: HashSet<String> = open.into_iter().collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
+    let mut rows: HashMap<String, ExecutionRow> = HashMap::new();
+    while !open.is_empty() && timeout_ms > 0 {
+        for id in open.clone() {
+            if let Some(row) = state.store.execution(scope, &id).await? {
+                if settled(&row.status, &row.decision) {
+                    open.remove(&id);
+                }
+                rows.insert(id, row);
+            }
+        }
+        if open.is_empty() {
+            break;
+        }
+        // Progress made here is announced; progress another node made (several nodes on one
+        // PostgreSQL database) is found by reading again now and then.
+        let poll = tokio::time::sleep(SYNC_POLL);
+        tokio::pin!(poll);
+        loop {
+            tokio::select! {
+                p = progress.recv() => match p {
+                    Ok(p) if !open.contains(&p.execution_id) => continue,
+                    _ => break,
+                },
+                _ = &mut poll => break,
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break;
+        }
+    }
+    Ok(rows)
 }
 
 /// `POST /api/v1/events`: records the event, starts the matching workflows, and answers once
@@ -635,7 +697,7 @@ async fn post_event(
         return Err(err);
     }
     // Subscribe before ingesting, so no progress is missed.
-    let mut progress = state.engine.subscribe();
+    let progress = state.engine.subscribe();
     let ingest = state
         .engine
         .ingest(
@@ -646,51 +708,13 @@ async fn post_event(
             idempotency_key.as_deref(),
         )
         .await?;
-    // A block is final; an allow may still turn into a block later in the run, so it is waited
-    // on until the run ends or parks.
-    let settled = |status: &str, decision: &Option<String>| {
-        decision.as_deref() == Some("block")
-            || matches!(status, "completed" | "failed" | "cancelled" | "waiting")
-    };
-    // Most executions decide while the event is ingested; only the others are waited for.
-    let mut open: HashSet<String> = HashSet::new();
-    for e in &ingest.executions {
-        if !settled(&e.status, &e.decision) {
-            open.insert(e.id.clone());
-        }
-    }
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
-    let mut rows: HashMap<String, ExecutionRow> = HashMap::new();
-    while !open.is_empty() && timeout_ms > 0 {
-        for id in open.clone() {
-            if let Some(row) = state.store.execution(&scope, &id).await? {
-                if settled(&row.status, &row.decision) {
-                    open.remove(&id);
-                }
-                rows.insert(id, row);
-            }
-        }
-        if open.is_empty() {
-            break;
-        }
-        // Progress made here is announced; progress another node made (several nodes on one
-        // PostgreSQL database) is found by reading again now and then.
-        let poll = tokio::time::sleep(SYNC_POLL);
-        tokio::pin!(poll);
-        loop {
-            tokio::select! {
-                p = progress.recv() => match p {
-                    Ok(p) if !open.contains(&p.execution_id) => continue,
-                    _ => break,
-                },
-                _ = &mut poll => break,
-                _ = tokio::time::sleep_until(deadline) => break,
-            }
-        }
-        if tokio::time::Instant::now() >= deadline {
-            break;
-        }
-    }
+    let open: Vec<String> = ingest
+        .executions
+        .iter()
+        .filter(|e| !settled(&e.status, &e.decision))
+        .map(|e| e.id.clone())
+        .collect();
+    let rows = settle(&state, &scope, progress, open, timeout_ms).await?;
     let mut decision = Value::Null;
     let mut executions: Vec<Value> = Vec::with_capacity(ingest.executions.len());
     for e in &ingest.executions {

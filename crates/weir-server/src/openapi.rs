@@ -124,6 +124,8 @@ pub fn operations() -> Vec<Op> {
         op!("get" "/api/v1/api-keys", "access", Some(Admin), "List API keys (without their keys)", query: &[("tenant_id", "string", "Only this tenant's (platform admin)")], body: None, ok: (200, "ApiKeyList"), conflict: false),
         op!("get" "/api/v1/api-keys/{id}", "access", Some(Admin), "An API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: false),
         op!("delete" "/api/v1/api-keys/{id}", "access", Some(Admin), "Revoke an API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: true),
+        op!("get" "/api/v1/workflows/{id}/hook", "triggers", Some(Read), "The URL path of the workflow's webhook", query: &[], body: None, ok: (200, "HookUrl"), conflict: true),
+        op!("post" "/hooks/{tenant}/{environment}/{token}", "triggers", None, "Deliver to a workflow's webhook (its own token or HMAC signature; not an API key): 202, or the run's answer when the trigger waits", query: &[], body: Some(("Object", true)), ok: (202, "Started"), conflict: true),
         op!("post" "/api/v1/connectors", "connectors", Some(Admin), "Register a connector: action types over HTTP (base URL, auth, per action a config schema, a request template and an output mapping)", query: &[], body: Some(("ConnectorDefinition", false)), ok: (201, "Connector"), conflict: true),
         op!("get" "/api/v1/connectors", "connectors", Some(Read), "List connectors", query: &[], body: None, ok: (200, "ConnectorList"), conflict: false),
         op!("get" "/api/v1/connectors/{id}", "connectors", Some(Read), "A connector", query: &[], body: None, ok: (200, "Connector"), conflict: false),
@@ -206,6 +208,7 @@ fn user_components() -> Value {
     let role = || json!({"type": "string", "enum": crate::access::ROLES});
     let password = || json!({"type": "string", "minLength": 10, "maxLength": 256});
     json!({
+        "HookUrl": object(&[("workflow_id", s()), ("path", s())], &["workflow_id", "path"]),
         "ConnectorDefinition": object(&[("name", s()), ("description", s()), ("base_url", s()), ("auth", json!({"type": "object"})),
             ("headers", json!({"type": "object"})), ("timeout", json!({"type": ["string", "number"]})), ("actions", json!({"type": "object"}))], &["name", "base_url", "actions"]),
         "Connector": object(&[("name", s()), ("definition", json!({"type": "object"})), ("actions", json!({"type": "array", "items": s()})),
@@ -317,7 +320,7 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for op in operations() {
         let mut parameters: Vec<Value> = Vec::new();
-        for name in ["type", "id", "version"] {
+        for name in ["tenant", "environment", "token", "type", "id", "version"] {
             if op.path.contains(&format!("{{{name}}}")) {
                 parameters.push(json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }));
             }

@@ -686,6 +686,14 @@ pub trait Store: Send + Sync {
         execution_id: &str,
         approval: &NewApproval,
     ) -> Result<Approval>;
+    /// Records a signed webhook delivery until `expires_ms`; false when it was seen already
+    /// (a replay).
+    async fn remember_delivery(
+        &self,
+        scope: &Scope,
+        signature: &str,
+        expires_ms: i64,
+    ) -> Result<bool>;
     /// Every tenant × environment, for the engine's trigger index.
     async fn scopes(&self) -> Result<Vec<Scope>>;
 

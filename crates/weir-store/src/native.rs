@@ -64,9 +64,8 @@ impl NativeWriter {
                 while watch.upgrade().is_some() {
                     std::thread::sleep(CHECKPOINT_EVERY);
                     // (busy, frames in the WAL, frames copied); a failure is tried again.
-                    let _ = checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                        r.get::<_, i64>(1)
-                    });
+                    let _ = checkpointer
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
                 }
                 // The last one as the store closes: the WAL is left short.
                 let _ = checkpointer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {

@@ -76,6 +76,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "connectors",
         include_str!("../migrations/sqlite/0008_connectors.sql"),
     ),
+    (
+        9,
+        "webhook deliveries",
+        include_str!("../migrations/sqlite/0009_webhook_deliveries.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -117,6 +122,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "connectors",
         include_str!("../migrations/postgres/0008_connectors.sql"),
+    ),
+    (
+        9,
+        "webhook deliveries",
+        include_str!("../migrations/postgres/0009_webhook_deliveries.sql"),
     ),
 ];
 
@@ -847,6 +857,33 @@ impl Store for SqlStore {
         self.approval(scope, &approval.id)
             .await?
             .ok_or(Error::NotFound)
+    }
+
+    async fn remember_delivery(
+        &self,
+        scope: &Scope,
+        signature: &str,
+        expires_ms: i64,
+    ) -> Result<bool> {
+        let now = self.now;
+        let mut tx = self.begin().await?;
+        sqlx::query(sql(format!(
+            "DELETE FROM webhook_deliveries WHERE expires_ms < {now}"
+        )))
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query(
+            "INSERT INTO webhook_deliveries (tenant_id, environment_id, signature, expires_ms) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(signature)
+        .bind(expires_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn scopes(&self) -> Result<Vec<Scope>> {

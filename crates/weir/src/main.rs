@@ -158,6 +158,12 @@ enum Command {
         #[command(flatten)]
         remote: remote::Remote,
     },
+    /// Print the URL of a workflow's webhook trigger on a server.
+    HookUrl {
+        workflow: String,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
     /// List a workflow's versions, or make one current (a rollback).
     Version {
         workflow: String,
@@ -335,6 +341,9 @@ fn main() -> ExitCode {
             limit,
             remote,
         } => remote_cmd(&remote, |c| remote::logs(c, &workflow, tail, limit)),
+        Command::HookUrl { workflow, remote } => {
+            remote_cmd(&remote, |c| remote::hook_url(c, &workflow))
+        }
         Command::Version {
             workflow,
             version,

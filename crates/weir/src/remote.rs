@@ -32,6 +32,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// The server's base URL, without a trailing slash.
+    pub fn base(&self) -> &str {
+        self.base.trim_end_matches('/')
+    }
+
     pub fn new(remote: &Remote) -> Result<Client, Failure> {
         let key = match &remote.api_key {
             Some(k) => k.clone(),
@@ -316,6 +321,17 @@ pub fn version(client: &Client, workflow: &str, version: Option<&str>) -> Result
         text(&done["workflow_id"]),
         text(&done["version"])
     );
+    Ok(())
+}
+
+/// `weir hook-url WORKFLOW`: the full URL of the workflow's webhook.
+pub fn hook_url(client: &Client, workflow: &str) -> Result<(), Failure> {
+    let hook = client.call(
+        "GET",
+        &format!("/api/v1/workflows/{}/hook", enc(workflow)),
+        None,
+    )?;
+    outln!("{}{}", client.base(), text(&hook["path"]));
     Ok(())
 }
 

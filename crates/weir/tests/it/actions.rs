@@ -47,7 +47,7 @@ fn step<'a>(execution: &'a Value, id: &str) -> &'a Value {
 }
 
 /// HMAC-SHA256 hex digest, by Python's standard library: a reference independent of Weir.
-fn python_hmac(secret: &str, message: &[u8]) -> String {
+pub(crate) fn python_hmac(secret: &str, message: &[u8]) -> String {
     let out = Command::new("python3")
         .args([
             "-c",

@@ -2649,7 +2649,7 @@ curl -H "Authorization: Bearer $KEY" http://localhost:8080/api/v1/executions
 }
 
 /// Runs the `weir` command against a server; returns its exit code, stdout and stderr.
-fn weir_cli(server: &Server, key: &str, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn weir_cli(server: &Server, key: &str, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_weir"))
         .args(args)
         .env("WEIR_SERVER", format!("http://127.0.0.1:{}", server.port))

@@ -1,0 +1,298 @@
+//! Inbound webhook triggers (seed 003): a workflow with a `webhook` trigger has a stable URL,
+//! `/hooks/{tenant}/{environment}/{token}`, whose token is derived from the master key (so it
+//! needs no storage and cannot be guessed). A delivery is authenticated by a secret token
+//! header or an HMAC-SHA256 signature over `timestamp.body` (within a replay window, each
+//! signature once, compared in constant time), may have to match a JSON Schema, and starts the
+//! workflow; the answer is 202 at once, or the run's decision and output when the trigger asks
+//! to wait. Unknown tokens answer 404 and say nothing more; a refused delivery starts nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::IntoResponse;
+use ring::hmac;
+use serde_json::{Map, Value, json};
+use weir_core::model::{Webhook, WebhookAuth, WebhookResponse};
+use weir_core::template::{RenderTrace, Secrets};
+use weir_core::{Env, Rules};
+use weir_engine::secrets::constant_time_eq;
+use weir_store::Scope;
+
+use crate::access::{Perm, authorize_for};
+use crate::{ApiError, ApiResult, AppState, read_bytes, settle};
+
+/// How long a `respond: wait` webhook waits for the run by default, and at most.
+const DEFAULT_WAIT: Duration = Duration::from_secs(10);
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+/// A webhook's secret, rendered (it is a template like `{{secrets.WEBHOOK_KEY}}`).
+async fn secret(state: &AppState, scope: &Scope, t: &weir_core::Template) -> ApiResult<String> {
+    let secrets = state.engine.secret_values(scope).await?;
+    let rules = Rules::default();
+    let env = Env {
+        secrets: secrets.lookup(),
+        ..Env::new(chrono::Utc::now(), &rules)
+    };
+    match t.render(
+        &json!({}),
+        &env,
+        Secrets::Reveal,
+        &mut RenderTrace::default(),
+    ) {
+        Value::String(s) if !s.is_empty() => Ok(s),
+        // A webhook whose secret is not set accepts nothing.
+        _ => Err(unauthorized("the webhook's secret is not set")),
+    }
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// Checks a delivery's authentication; for a signed one, records its signature so it is
+/// accepted once.
+async fn authenticate(
+    state: &AppState,
+    scope: &Scope,
+    hook: &Webhook,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiResult<()> {
+    match &hook.auth {
+        WebhookAuth::None => Ok(()),
+        WebhookAuth::Token { header, secret: s } => {
+            let expected = secret(state, scope, s).await?;
+            let given = header_text(headers, header)
+                .ok_or_else(|| unauthorized(&format!("send the webhook's token in {header}")))?;
+            let given = given.strip_prefix("Bearer ").unwrap_or(given);
+            match constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+                true => Ok(()),
+                false => Err(unauthorized("the token is wrong")),
+            }
+        }
+        WebhookAuth::Hmac {
+            header,
+            timestamp_header,
+            secret: s,
+            tolerance,
+        } => {
+            let expected_key = secret(state, scope, s).await?;
+            let stamp = header_text(headers, timestamp_header).ok_or_else(|| {
+                unauthorized(&format!(
+                    "send the time of signing (unix seconds) in {timestamp_header}"
+                ))
+            })?;
+            let signature = header_text(headers, header)
+                .ok_or_else(|| unauthorized(&format!("send the signature in {header}")))?;
+            let at: i64 = stamp
+                .parse()
+                .map_err(|_| unauthorized(&format!("{timestamp_header} is not unix seconds")))?;
+            let now = chrono::Utc::now().timestamp();
+            let window = (tolerance.as_millis() / 1000) as i64;
+            if (now - at).abs() > window {
+                return Err(unauthorized(
+                    "the signature's time is outside the replay window; sign again",
+                ));
+            }
+            let given = signature
+                .strip_prefix("sha256=")
+                .or_else(|| signature.strip_prefix("v1="))
+                .unwrap_or(signature)
+                .to_ascii_lowercase();
+            let key = hmac::Key::new(hmac::HMAC_SHA256, expected_key.as_bytes());
+            let mut message = format!("{stamp}.").into_bytes();
+            message.extend_from_slice(body);
+            let expected = hex::encode(hmac::sign(&key, &message).as_ref());
+            if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+                return Err(unauthorized("the signature does not match the body"));
+            }
+            let expires_ms = (at + window + 1) * 1000;
+            if !state
+                .store
+                .remember_delivery(scope, &expected, expires_ms)
+                .await?
+            {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "replayed",
+                    "this signed delivery was received already",
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The payload of a delivery: JSON, a form, or raw text (as `{"body": "…"}`).
+fn payload(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let essence = kind.split(';').next().unwrap_or("").trim();
+    if body.is_empty() && essence.is_empty() {
+        return Ok(json!({}));
+    }
+    match essence {
+        e if e == "application/json" || e.ends_with("+json") => {
+            let v = weir_core::load_value(body, Some(weir_core::Format::Json))
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string()))?;
+            Ok(match v {
+                Value::Object(_) => v,
+                other => json!({ "body": other }),
+            })
+        }
+        "application/x-www-form-urlencoded" => Ok(Value::Object(
+            url::form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect::<Map<String, Value>>(),
+        )),
+        "text/plain" | "application/octet-stream" | "application/xml" | "text/xml" => {
+            let text = std::str::from_utf8(body).map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed",
+                    "the body is not UTF-8 text",
+                )
+            })?;
+            Ok(json!({ "body": text }))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send application/json, application/x-www-form-urlencoded or text/plain",
+        )),
+    }
+}
+
+/// `/hooks/{tenant}/{environment}/{token}`: a delivery to a workflow's webhook.
+pub async fn deliver(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    headers: HeaderMap,
+    Path((tenant, environment, token)): Path<(String, String, String)>,
+    body: Body,
+) -> ApiResult {
+    let scope = Scope::new(tenant, environment);
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such webhook");
+    let (workflow_id, hook) = state.engine.webhook(&scope, &token).ok_or_else(not_found)?;
+    let allowed = if hook.methods.is_empty() {
+        vec!["POST".to_owned()]
+    } else {
+        hook.methods
+            .iter()
+            .map(|m| m.to_ascii_uppercase())
+            .collect()
+    };
+    if !allowed.iter().any(|m| m == method.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("this webhook takes {}", allowed.join(", ")),
+        ));
+    }
+    let body = read_bytes(body).await?;
+    authenticate(&state, &scope, &hook, &headers, &body).await?;
+    let payload = payload(&headers, &body)?;
+    if let Some(schema) = &hook.schema {
+        let validator = jsonschema::validator_for(schema).map_err(|_| ApiError::internal())?;
+        let details: Vec<Value> = validator
+            .iter_errors(&payload)
+            .take(20)
+            .map(|e| json!({ "path": format!("${}", e.instance_path()).replace('/', "."), "message": e.to_string() }))
+            .collect();
+        if !details.is_empty() {
+            return Err(ApiError::invalid(
+                "the payload does not match the webhook's schema",
+                details,
+            ));
+        }
+    }
+    let progress = state.engine.subscribe();
+    let id = state
+        .engine
+        .start_as(&scope, &workflow_id, "webhook", &payload)
+        .await?;
+    if hook.respond == WebhookResponse::Immediate {
+        return Ok((
+            StatusCode::ACCEPTED,
+            axum::Json(json!({ "execution_id": id, "status": "pending" })),
+        )
+            .into_response());
+    }
+    let wait = hook
+        .response_timeout
+        .map(|d| Duration::from_millis(d.as_millis()))
+        .unwrap_or(DEFAULT_WAIT)
+        .min(MAX_WAIT);
+    let rows = settle(
+        &state,
+        &scope,
+        progress,
+        vec![id.clone()],
+        wait.as_millis() as u64,
+    )
+    .await?;
+    let row = match rows.get(&id) {
+        Some(r) => r.clone(),
+        None => state
+            .store
+            .execution(&scope, &id)
+            .await?
+            .ok_or_else(ApiError::internal)?,
+    };
+    Ok(axum::Json(json!({
+        "execution_id": id, "status": row.status, "decision": row.decision, "reason": row.reason,
+        "output": row.state["ctx"].get("vars").cloned().unwrap_or(Value::Null), "error": row.error,
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/workflows/{id}/hook`: the workflow's webhook URL path.
+pub async fn hook_url(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    let wf = state
+        .store
+        .workflow(&caller.scope, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("workflow"))?;
+    let has_hook = wf.definition["trigger"]["type"] == "webhook"
+        || wf.definition["triggers"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["type"] == "webhook"));
+    let vault = state.engine.vault().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "this server has no master key",
+        )
+    })?;
+    if !has_hook {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the workflow has no webhook trigger",
+        ));
+    }
+    let token = vault.webhook_token(&caller.scope, &id);
+    let path = format!(
+        "/hooks/{}/{}/{token}",
+        caller.scope.tenant, caller.scope.environment
+    );
+    Ok(axum::Json(json!({ "workflow_id": id, "path": path })).into_response())
+}
