@@ -420,6 +420,33 @@ pub async fn execute_workflow(
             "the workflow is disabled; enable it first",
         ));
     }
+    // A manual or api trigger's input schema (docs/format.md §3.4) checks the input.
+    let wf = state
+        .engine
+        .workflow(&caller.scope, &id, current.version)
+        .await?;
+    let schema = wf.triggers.iter().find_map(|t| match &t.kind {
+        weir_core::model::TriggerKind::Manual { input_schema }
+        | weir_core::model::TriggerKind::Api { input_schema } => input_schema.clone(),
+        _ => None,
+    });
+    if let Some(schema) = schema {
+        let validator = jsonschema::validator_for(&schema).map_err(|_| ApiError::internal())?;
+        let details: Vec<Value> = validator
+            .iter_errors(&input)
+            .take(20)
+            .map(|e| {
+                let path = format!("$.input{}", e.instance_path()).replace('/', ".");
+                json!({ "path": path, "message": e.to_string() })
+            })
+            .collect();
+        if !details.is_empty() {
+            return Err(ApiError::invalid(
+                "the input does not match the trigger's input_schema",
+                details,
+            ));
+        }
+    }
     let execution_id = state.engine.start(&caller.scope, &id, &input).await?;
     audit(
         &state,

@@ -182,3 +182,48 @@ fn webhooks_check_signatures_and_start_only_on_good_deliveries() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_manual_trigger_checks_its_input_schema() {
+    let dir = scratch("input-schema");
+    let key = "input-schema-root";
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", key)]);
+    let wf = json!({"workflow_id": "onboard", "trigger": {"type": "api", "input_schema": {
+            "type": "object", "required": ["customer_id"],
+            "properties": {"customer_id": {"type": "string"}, "seats": {"type": "integer", "minimum": 1}}}},
+        "steps": [{"id": "keep", "type": "set", "variables": {"c": "{{customer_id}}"}}]});
+    assert_eq!(
+        server.with(key, "POST", "/api/v1/workflows", Some(wf)).0,
+        201
+    );
+    let execute = |input: Value| {
+        server.with(
+            key,
+            "POST",
+            "/api/v1/workflows/onboard/execute",
+            Some(json!({"input": input})),
+        )
+    };
+    let (status, refused) = execute(json!({"seats": 0}));
+    assert_eq!(status, 422, "{refused}");
+    let paths: Vec<&str> = refused["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"$.input") && paths.contains(&"$.input.seats"),
+        "{refused}"
+    );
+    let (status, started) = execute(json!({"customer_id": "c1", "seats": 3}));
+    assert_eq!(status, 202, "{started}");
+    let (_, runs) = server.with(key, "GET", "/api/v1/executions?workflow_id=onboard", None);
+    assert_eq!(
+        runs["executions"].as_array().unwrap().len(),
+        1,
+        "the refused input started nothing"
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
