@@ -148,11 +148,16 @@ pub struct Engine {
     batcher: Option<tokio::sync::mpsc::Sender<IngestJob>>,
     /// Opens sealed secrets; without it, no secret resolves.
     vault: std::sync::OnceLock<Vault>,
+    /// When debounce windows were last looked at; shared so one worker does it for all.
+    debounce_checked: std::sync::Mutex<std::time::Instant>,
     /// Each scope's connectors, read again with the trigger index.
     connectors: RwLock<HashMap<Scope, Arc<ConnectorSet>>>,
     /// Each scope's opened secrets, with when they were read.
     secret_cache: std::sync::Mutex<HashMap<Scope, (std::time::Instant, Arc<SecretValues>)>>,
 }
+
+/// How often closed debounce windows are looked for: a debounced run starts at most this late.
+const DEBOUNCE_CHECK: Duration = Duration::from_millis(100);
 
 /// How stale another node's secret changes may be on this node.
 const SECRET_CACHE_TTL: Duration = Duration::from_secs(5);
@@ -200,6 +205,7 @@ impl Engine {
             batcher,
             vault: std::sync::OnceLock::new(),
             connectors: RwLock::new(HashMap::new()),
+            debounce_checked: std::sync::Mutex::new(std::time::Instant::now()),
             secret_cache: std::sync::Mutex::new(HashMap::new()),
         })
     }
@@ -458,7 +464,40 @@ impl Engine {
         .unwrap_or_default();
         let mut started = Vec::with_capacity(matching.len());
         let mut executions = Vec::with_capacity(matching.len());
+        // Debounced triggers start nothing now: the event goes into its key's window.
+        let mut debounced: Vec<(String, String, i64)> = Vec::new();
         for m in matching {
+            let env = live_env(&m.rules, &secrets);
+            let debounce = m.workflow.triggers.iter().find_map(|t| match &t.kind {
+                TriggerKind::Event {
+                    event,
+                    debounce: Some(d),
+                    ..
+                } if event_matches(event, event_type)
+                    && t.conditions.as_ref().is_none_or(|c| c.eval(&root, &env)) =>
+                {
+                    Some(d)
+                }
+                _ => None,
+            });
+            if let Some(d) = debounce {
+                let key = match &d.key {
+                    Some(k) => match k.render(
+                        &root,
+                        &env,
+                        weir_core::template::Secrets::Redact,
+                        &mut weir_core::template::RenderTrace::default(),
+                    ) {
+                        Value::String(s) => s,
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    },
+                    None => String::new(),
+                };
+                let window = i64::try_from(d.window.as_millis()).unwrap_or(i64::MAX / 2);
+                debounced.push((m.workflow_id.clone(), key, window));
+                continue;
+            }
             let id = uuid::Uuid::now_v7().to_string();
             let start = Start {
                 id: id.clone(),
@@ -523,12 +562,19 @@ impl Engine {
                 .ok_or_else(|| Error::Corrupt("the store answered nothing".into()))?,
         };
         let result = match answer {
-            Ingested::New { event_id, queued } => Ingest {
-                queued,
-                event_id,
-                duplicate: false,
-                executions: started,
-            },
+            Ingested::New { event_id, queued } => {
+                for (workflow_id, key, window) in &debounced {
+                    self.store
+                        .debounce(scope, workflow_id, key, event_type, payload, *window)
+                        .await?;
+                }
+                Ingest {
+                    queued,
+                    event_id,
+                    duplicate: false,
+                    executions: started,
+                }
+            }
             Ingested::Duplicate {
                 event_id,
                 executions,
@@ -587,6 +633,43 @@ impl Engine {
         found
     }
 
+    /// Whether it is time to look for closed debounce windows (every 100 ms, by one worker).
+    fn debounces_are_due(&self) -> bool {
+        let mut at = self.debounce_checked.lock().expect("debounce clock");
+        if at.elapsed() < DEBOUNCE_CHECK {
+            return false;
+        }
+        *at = std::time::Instant::now();
+        true
+    }
+
+    /// Starts one execution for every debounce window that has closed, with the window's
+    /// latest payload. Several nodes may look at once; each window starts one execution.
+    pub async fn fire_debounces(&self) -> Result<usize> {
+        let mut fired = 0;
+        for due in self.store.due_debounces(64).await? {
+            let Some(current) = self.store.workflow(&due.scope, &due.workflow_id).await? else {
+                continue;
+            };
+            let execution = NewExecution {
+                id: uuid::Uuid::now_v7().to_string(),
+                workflow_id: due.workflow_id.clone(),
+                workflow_version: current.version,
+                parent_id: None,
+                state: pending_state("event", Some(&due.event_type), &due.payload),
+                status: "pending".into(),
+                initial: None,
+            };
+            if self.store.fire_debounce(&due, &execution).await? {
+                fired += 1;
+            }
+        }
+        if fired > 0 {
+            self.wake.notify_one();
+        }
+        Ok(fired)
+    }
+
     /// Starts an execution of a workflow by hand (manual and api triggers).
     pub async fn start(&self, scope: &Scope, workflow_id: &str, payload: &Value) -> Result<String> {
         self.start_as(scope, workflow_id, "manual", payload).await
@@ -638,6 +721,11 @@ impl Engine {
                 && let Err(e) = self.refresh_all().await
             {
                 eprintln!("weir: refreshing the trigger index: {e}");
+            }
+            if self.debounces_are_due()
+                && let Err(e) = self.fire_debounces().await
+            {
+                eprintln!("weir: closing debounce windows: {e}");
             }
             let worked = match self.work_once(16).await {
                 Ok(n) => n > 0,

@@ -140,6 +140,18 @@ pub struct EmailTemplate {
     pub html: Option<String>,
 }
 
+/// A debounce window that has closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueDebounce {
+    pub scope: Scope,
+    pub workflow_id: String,
+    pub key: String,
+    pub event_type: String,
+    pub payload: Value,
+    /// The payload as stored, to take exactly what was read.
+    pub payload_text: String,
+}
+
 /// A secret as stored: sealed (AES-256-GCM by the server); never the value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretRow {
@@ -694,6 +706,22 @@ pub trait Store: Send + Sync {
         signature: &str,
         expires_ms: i64,
     ) -> Result<bool>;
+    /// A debounced event for a workflow: opens a window of `window_ms` for the key, or puts
+    /// this payload in the open one.
+    async fn debounce(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        key: &str,
+        event_type: &str,
+        payload: &Value,
+        window_ms: i64,
+    ) -> Result<()>;
+    /// Windows that have closed, across scopes (the engine's own query, like `claim`).
+    async fn due_debounces(&self, limit: i64) -> Result<Vec<DueDebounce>>;
+    /// Closes a window and starts its execution in one transaction; false when another node
+    /// did, or when a newer payload arrived since it was read.
+    async fn fire_debounce(&self, due: &DueDebounce, execution: &NewExecution) -> Result<bool>;
     /// Every tenant × environment, for the engine's trigger index.
     async fn scopes(&self) -> Result<Vec<Scope>>;
 

@@ -81,6 +81,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhook deliveries",
         include_str!("../migrations/sqlite/0009_webhook_deliveries.sql"),
     ),
+    (
+        10,
+        "debounces",
+        include_str!("../migrations/sqlite/0010_debounces.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -127,6 +132,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "webhook deliveries",
         include_str!("../migrations/postgres/0009_webhook_deliveries.sql"),
+    ),
+    (
+        10,
+        "debounces",
+        include_str!("../migrations/postgres/0010_debounces.sql"),
     ),
 ];
 
@@ -884,6 +894,82 @@ impl Store for SqlStore {
         .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn debounce(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        key: &str,
+        event_type: &str,
+        payload: &Value,
+        window_ms: i64,
+    ) -> Result<()> {
+        let now = self.now;
+        sqlx::query(sql(format!(
+            "INSERT INTO debounces (tenant_id, environment_id, workflow_id, debounce_key, event_type, payload, due_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, {now} + $7) \
+             ON CONFLICT (tenant_id, environment_id, workflow_id, debounce_key) \
+             DO UPDATE SET payload = excluded.payload, event_type = excluded.event_type"
+        )))
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(workflow_id)
+        .bind(key)
+        .bind(event_type)
+        .bind(payload.to_string())
+        .bind(window_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn due_debounces(&self, limit: i64) -> Result<Vec<DueDebounce>> {
+        let now = self.now;
+        sqlx::query(sql(format!(
+            "SELECT tenant_id, environment_id, workflow_id, debounce_key, event_type, payload FROM debounces \
+             WHERE due_ms <= {now} ORDER BY due_ms LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let payload: String = r.try_get("payload")?;
+            Ok(DueDebounce {
+                scope: Scope::new(r.try_get::<String, _>("tenant_id")?, r.try_get::<String, _>("environment_id")?),
+                workflow_id: r.try_get("workflow_id")?,
+                key: r.try_get("debounce_key")?,
+                event_type: r.try_get("event_type")?,
+                payload: serde_json::from_str(&payload).map_err(|e| Error::Corrupt(format!("debounce payload: {e}")))?,
+                payload_text: payload,
+            })
+        })
+        .collect()
+    }
+
+    async fn fire_debounce(&self, due: &DueDebounce, execution: &NewExecution) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        // Only the payload that was read: a newer one arrived meanwhile waits for the next look.
+        let taken = sqlx::query(
+            "DELETE FROM debounces WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3 \
+             AND debounce_key = $4 AND payload = $5",
+        )
+        .bind(&due.scope.tenant)
+        .bind(&due.scope.environment)
+        .bind(&due.workflow_id)
+        .bind(&due.key)
+        .bind(&due.payload_text)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if taken == 0 {
+            return Ok(false);
+        }
+        self.insert_executions(&mut tx, &due.scope, None, std::slice::from_ref(execution))
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn scopes(&self) -> Result<Vec<Scope>> {

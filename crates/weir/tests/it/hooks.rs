@@ -227,3 +227,60 @@ fn a_manual_trigger_checks_its_input_schema() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_hundred_events_in_a_debounce_window_start_one_run_with_the_last_payload() {
+    crate::serve::on_both_backends(
+        "debounce",
+        &[("WEIR_ADMIN_KEY", "debounce-root")],
+        |server, _| {
+            let key = "debounce-root";
+            let wf = json!({"workflow_id": "restock", "trigger": {"type": "event", "event": "stock.changed",
+                "debounce": {"window": "2s", "key": "{{sku}}"}},
+            "steps": [{"id": "keep", "type": "set", "variables": {"level": "{{level}}", "sku": "{{sku}}"}}]});
+            let (status, stored) = server.with(key, "POST", "/api/v1/workflows", Some(wf));
+            assert_eq!(status, 201, "{stored}");
+            let send = |sku: &str, level: i64| {
+                let event = json!({"event_type": "stock.changed", "payload": {"sku": sku, "level": level}, "timeout_ms": 0});
+                let (status, answer) = server.with(key, "POST", "/api/v1/events", Some(event));
+                assert_eq!(status, 200, "{answer}");
+                assert_eq!(
+                    answer["executions"],
+                    json!([]),
+                    "a debounced event starts nothing at once"
+                );
+            };
+            for level in 0..100 {
+                send("A-1", level);
+            }
+            send("B-2", 7);
+            let runs = poll(
+                server,
+                key,
+                "/api/v1/executions?workflow_id=restock&status=completed",
+                |v| v["executions"].as_array().is_some_and(|e| e.len() >= 2),
+            );
+            // Nothing more comes after the windows closed.
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let (_, all) = server.with(key, "GET", "/api/v1/executions?workflow_id=restock", None);
+            let all = all["executions"].as_array().unwrap().clone();
+            assert_eq!(all.len(), 2, "one run per key: {all:?}");
+            let by_sku = |sku: &str| {
+                runs["executions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|e| e["context"]["vars"]["sku"] == sku)
+                    .unwrap_or_else(|| panic!("no run for {sku}: {runs}"))
+                    .clone()
+            };
+            assert_eq!(
+                by_sku("A-1")["context"]["vars"]["level"],
+                99,
+                "the last payload"
+            );
+            assert_eq!(by_sku("B-2")["context"]["vars"]["level"], 7);
+            assert_eq!(by_sku("A-1")["trigger_event"], "stock.changed");
+        },
+    );
+}
