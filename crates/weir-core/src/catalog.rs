@@ -149,15 +149,24 @@ impl ActionCatalog for BuiltinCatalog {
 }
 
 impl BuiltinCatalog {
+    /// The built-in action types. Their schemas are compiled once per process; each catalog
+    /// shares them, so making one is cheap (validation of a rule makes one per call).
     pub fn new() -> Self {
-        let mut types = BTreeMap::new();
-        for (name, description, side_effect, schema) in builtin_schemas() {
-            // The built-in schemas are constants checked by a test; a failure here is a bug.
-            let t = ActionType::new(name, description, side_effect, schema)
-                .expect("built-in action schema compiles");
-            types.insert(name.to_owned(), Arc::new(t));
+        static BUILTIN: std::sync::OnceLock<BTreeMap<String, Arc<ActionType>>> =
+            std::sync::OnceLock::new();
+        let types = BUILTIN.get_or_init(|| {
+            let mut types = BTreeMap::new();
+            for (name, description, side_effect, schema) in builtin_schemas() {
+                // The built-in schemas are constants checked by a test; a failure is a bug.
+                let t = ActionType::new(name, description, side_effect, schema)
+                    .expect("built-in action schema compiles");
+                types.insert(name.to_owned(), Arc::new(t));
+            }
+            types
+        });
+        BuiltinCatalog {
+            types: types.clone(),
         }
-        BuiltinCatalog { types }
     }
 
     /// Adds (or replaces) an action type, such as a tenant's connector.
