@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use weir_core::executor::ActionError;
 use weir_engine::{Action, ActionContext};
 use weir_store::{NewApproval, Store};
@@ -40,8 +39,7 @@ impl Action for ApprovalRequest {
             None => None,
         };
         // The same id on every attempt of the step: a retry finds the first request.
-        let digest = Sha256::digest(ctx.operation_key().as_bytes());
-        let id: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let id = crate::operation_id(ctx);
         let approval = self
             .store
             .create_approval(

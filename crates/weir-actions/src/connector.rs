@@ -30,6 +30,7 @@ use weir_core::{Env, Rules, TemplateValue};
 use weir_engine::{Action, ActionContext, ConnectorRunner};
 
 use crate::http::HttpAction;
+use crate::invalid;
 
 /// Names a connector action may not take: step kinds and the engine's own actions.
 const RESERVED: &[&str] = &[
@@ -72,10 +73,6 @@ impl Runner {
             tokens: Mutex::new(HashMap::new()),
         }
     }
-}
-
-fn invalid(message: impl Into<String>) -> ActionError {
-    ActionError::permanent(message).with_class("invalid")
 }
 
 fn secret(ctx: &ActionContext, name: Option<&str>, what: &str) -> Result<String, ActionError> {

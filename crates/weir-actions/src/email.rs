@@ -11,6 +11,8 @@ use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::{Map, Value, json};
 use weir_core::executor::ActionError;
+
+use crate::invalid;
 use weir_core::template::{RenderTrace, Secrets};
 use weir_core::{Env, Rules, Template};
 use weir_engine::{Action, ActionContext};
@@ -21,10 +23,6 @@ pub struct Mailer {
     store: Arc<dyn Store>,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     from: String,
-}
-
-fn invalid(message: impl Into<String>) -> ActionError {
-    ActionError::permanent(message).with_class("invalid")
 }
 
 /// Renders a stored template's text with the step's variables. For HTML every string

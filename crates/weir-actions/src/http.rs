@@ -16,6 +16,7 @@ use sha2::Sha256;
 use weir_core::executor::ActionError;
 use weir_engine::{Action, ActionContext};
 
+use crate::invalid;
 use crate::outbound::{Guard, GuardedResolver};
 
 /// The default and the longest time a request may take.
@@ -79,10 +80,6 @@ impl HttpAction {
             stay,
         })
     }
-}
-
-fn invalid(message: impl Into<String>) -> ActionError {
-    ActionError::permanent(message).with_class("invalid")
 }
 
 fn scalar_text(v: &Value) -> Option<String> {

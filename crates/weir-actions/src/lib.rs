@@ -15,10 +15,27 @@ pub mod script;
 
 use std::sync::Arc;
 
-use weir_engine::Actions;
+use sha2::{Digest, Sha256};
+use weir_core::executor::ActionError;
+use weir_engine::{ActionContext, Actions};
 use weir_store::Store;
 
 pub use outbound::{AllowList, Guard};
+
+/// A config an action cannot work with: permanent, class `invalid`.
+pub(crate) fn invalid(message: impl Into<String>) -> ActionError {
+    ActionError::permanent(message).with_class("invalid")
+}
+
+/// An id made from the step's operation key: the same on every attempt of the step, so a
+/// repeated attempt finds what the first one made. 32 hex digits.
+pub(crate) fn operation_id(ctx: &ActionContext) -> String {
+    Sha256::digest(ctx.operation_key().as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// What the actions need from the operator.
 #[derive(Debug, Clone, Default)]

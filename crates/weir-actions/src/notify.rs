@@ -17,6 +17,7 @@ use weir_store::{NewNotification, Store};
 
 use crate::email::Mailer;
 use crate::http::HttpAction;
+use crate::invalid;
 
 pub struct Notify {
     pub store: Arc<dyn Store>,
@@ -24,10 +25,6 @@ pub struct Notify {
     pub http: Arc<HttpAction>,
     /// `send_notification`'s shape: one `recipient` and `notification_type`.
     pub seed_004: bool,
-}
-
-fn invalid(message: impl Into<String>) -> ActionError {
-    ActionError::permanent(message).with_class("invalid")
 }
 
 impl Notify {
@@ -38,21 +35,25 @@ impl Notify {
         ctx: &ActionContext,
         recipients: &[String],
     ) -> Result<Vec<String>, ActionError> {
+        // Roles and user ids need the tenant's users; plain addresses and URLs do not.
+        let needs_users = recipients
+            .iter()
+            .any(|r| r.starts_with("role:") || (!r.contains('@') && !r.contains("://")));
+        let users = match needs_users {
+            true => self
+                .store
+                .users(&ctx.scope.tenant)
+                .await
+                .map_err(|e| ActionError::retryable(format!("the user store: {e}")))?,
+            false => Vec::new(),
+        };
+        let live = || users.iter().filter(|u| u.disabled_ms.is_none());
         let mut out: Vec<String> = Vec::new();
-        let mut users = None;
         for r in recipients {
             match r.strip_prefix("role:") {
                 Some(role) => {
-                    if users.is_none() {
-                        users =
-                            Some(self.store.users(&ctx.scope.tenant).await.map_err(|e| {
-                                ActionError::retryable(format!("the user store: {e}"))
-                            })?);
-                    }
-                    let holders: Vec<String> = users
-                        .iter()
-                        .flatten()
-                        .filter(|u| u.role == role && u.disabled_ms.is_none())
+                    let holders: Vec<String> = live()
+                        .filter(|u| u.role == role)
                         .map(|u| u.email.clone())
                         .collect();
                     if holders.is_empty() {
@@ -61,20 +62,10 @@ impl Notify {
                     out.extend(holders);
                 }
                 // A user's id stands for the user's email.
-                None if !r.contains('@') && !r.contains("://") => {
-                    if users.is_none() {
-                        users =
-                            Some(self.store.users(&ctx.scope.tenant).await.map_err(|e| {
-                                ActionError::retryable(format!("the user store: {e}"))
-                            })?);
-                    }
-                    let user = users
-                        .iter()
-                        .flatten()
-                        .find(|u| u.id == *r && u.disabled_ms.is_none());
-                    out.push(user.map_or_else(|| r.clone(), |u| u.email.clone()));
-                }
-                None => out.push(r.clone()),
+                None => match live().find(|u| u.id == *r) {
+                    Some(u) => out.push(u.email.clone()),
+                    None => out.push(r.clone()),
+                },
             }
         }
         let mut seen = std::collections::HashSet::new();

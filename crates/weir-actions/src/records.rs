@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use weir_core::executor::ActionError;
+
+use crate::{invalid, operation_id};
 use weir_engine::{Action, ActionContext};
 use weir_store::{NewNote, RecordWrite, Store};
 
@@ -24,10 +25,6 @@ pub enum Kind {
 pub struct RecordAction {
     pub store: Arc<dyn Store>,
     pub kind: Kind,
-}
-
-fn invalid(message: impl Into<String>) -> ActionError {
-    ActionError::permanent(message).with_class("invalid")
 }
 
 fn store_error(e: weir_store::Error) -> ActionError {
@@ -69,13 +66,6 @@ fn entity_id(input: &Value) -> Result<Option<String>, ActionError> {
     Ok(Some(id))
 }
 
-/// An id made from the step's operation key: the same on every attempt.
-fn derived_id(ctx: &ActionContext) -> String {
-    let digest = Sha256::digest(ctx.operation_key().as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    hex
-}
-
 fn text(input: &Value, field: &str) -> Option<String> {
     match input.get(field)? {
         Value::String(s) => Some(s.clone()),
@@ -112,7 +102,7 @@ impl Action for RecordAction {
         match self.kind {
             Kind::Create => {
                 let t = entity_type(&input)?;
-                let id = entity_id(&input)?.unwrap_or_else(|| derived_id(ctx));
+                let id = entity_id(&input)?.unwrap_or_else(|| operation_id(ctx));
                 let Some(data) = input.get("data").filter(|d| d.is_object()) else {
                     return Err(invalid("the config needs 'data', an object of fields"));
                 };
@@ -187,7 +177,7 @@ impl Action for RecordAction {
                 );
                 fields.insert("status".into(), json!("open"));
                 fields.insert("execution_id".into(), json!(ctx.execution_id));
-                let id = derived_id(ctx);
+                let id = operation_id(ctx);
                 let (record, created) =
                     write("task", &id, Value::Object(fields), false, true).await?;
                 let mut out = with_created(record, created);

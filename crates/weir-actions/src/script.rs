@@ -325,6 +325,7 @@ pub mod actions {
     use weir_engine::{Action, ActionContext};
 
     use super::{Limits, Sandbox};
+    use crate::invalid;
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum Kind {
@@ -336,10 +337,6 @@ pub mod actions {
     pub struct Script {
         pub sandbox: Arc<Sandbox>,
         pub kind: Kind,
-    }
-
-    fn invalid(message: impl Into<String>) -> ActionError {
-        ActionError::permanent(message).with_class("invalid")
     }
 
     /// The limits a config asks for: `timeout` (at most 30 s) and `memory_limit_mb` (at most
