@@ -506,10 +506,7 @@ pub async fn post_environment(
         .store
         .create_environment(&id, &name)
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("tenant"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("tenant"))?;
     state
         .engine
         .refresh(&Scope::new(id.clone(), name.clone()))

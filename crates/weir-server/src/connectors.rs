@@ -210,10 +210,7 @@ pub async fn delete_connector(
         .store
         .delete_connector(&caller.scope, &name)
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("connector"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("connector"))?;
     state.engine.refresh(&caller.scope).await?;
     audit(&state, &caller, "connector.delete", &name, None).await?;
     Ok(axum::Json(json!({ "name": name, "deleted": true })).into_response())

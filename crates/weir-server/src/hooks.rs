@@ -206,18 +206,12 @@ pub async fn deliver(
     authenticate(&state, &scope, &hook, &headers, &body).await?;
     let payload = payload(&headers, &body)?;
     if let Some(schema) = &hook.schema {
-        let validator = jsonschema::validator_for(schema).map_err(|_| ApiError::internal())?;
-        let details: Vec<Value> = validator
-            .iter_errors(&payload)
-            .take(20)
-            .map(|e| json!({ "path": format!("${}", e.instance_path()).replace('/', "."), "message": e.to_string() }))
-            .collect();
-        if !details.is_empty() {
-            return Err(ApiError::invalid(
-                "the payload does not match the webhook's schema",
-                details,
-            ));
-        }
+        crate::check_schema(
+            schema,
+            &payload,
+            "$",
+            "the payload does not match the webhook's schema",
+        )?;
     }
     let progress = state.engine.subscribe();
     let id = state

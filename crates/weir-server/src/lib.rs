@@ -138,6 +138,32 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// 422 unless `value` satisfies a tenant's JSON Schema; the details name each failing path
+/// under `root` (like `$.input`).
+fn check_schema(schema: &Value, value: &Value, root: &str, message: &str) -> ApiResult<()> {
+    let validator = jsonschema::validator_for(schema).map_err(|_| ApiError::internal())?;
+    let details: Vec<Value> = validator
+        .iter_errors(value)
+        .take(20)
+        .map(|e| {
+            let path = format!("{root}{}", e.instance_path()).replace('/', ".");
+            json!({ "path": path, "message": e.to_string() })
+        })
+        .collect();
+    match details.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::invalid(message, details)),
+    }
+}
+
+/// A store error as the API answers it, NotFound naming what was not there.
+fn missing(what: &'static str) -> impl Fn(weir_store::Error) -> ApiError {
+    move |e| match e {
+        weir_store::Error::NotFound => ApiError::not_found(what),
+        other => other.into(),
+    }
+}
+
 impl From<weir_store::Error> for ApiError {
     fn from(e: weir_store::Error) -> Self {
         match e {
@@ -962,10 +988,7 @@ async fn retry_execution(
         .store
         .retry_execution(&scope, &id)
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("execution"),
-            other => other.into(),
-        })?;
+        .map_err(missing("execution"))?;
     audit(&state, &caller, "execution.retry", &id, None).await?;
     Ok((
         StatusCode::ACCEPTED,

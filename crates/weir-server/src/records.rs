@@ -155,10 +155,7 @@ pub async fn delete_record(
         .store
         .delete_record(&caller.scope, &kind, &id)
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("record"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("record"))?;
     audit(
         &state,
         &caller,
@@ -240,10 +237,7 @@ pub async fn read_notification(
         .store
         .mark_notification_read(&caller.scope, &id, me.as_deref())
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("notification"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("notification"))?;
     Ok(axum::Json(shown(n)).into_response())
 }
 
@@ -428,10 +422,7 @@ pub async fn delete_template(
         .store
         .delete_email_template(&caller.scope, &name)
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("email template"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("email template"))?;
     audit(&state, &caller, "email_template.delete", &name, None).await?;
     Ok(axum::Json(json!({ "name": name, "deleted": true })).into_response())
 }

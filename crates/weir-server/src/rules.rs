@@ -205,10 +205,7 @@ pub async fn delete_rule(
         .store
         .delete_rule(&caller.scope, &id)
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("rule"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("rule"))?;
     state.engine.refresh(&caller.scope).await?;
     audit(
         &state,

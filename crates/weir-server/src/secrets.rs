@@ -234,10 +234,7 @@ pub async fn delete_secret(
         .store
         .delete_secret(&caller.scope, &name)
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("secret"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("secret"))?;
     state.engine.forget_secrets(&caller.scope);
     audit(&state, &caller, "secret.delete", &name, None).await?;
     Ok(axum::Json(json!({ "name": name, "deleted": true })).into_response())

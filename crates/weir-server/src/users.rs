@@ -178,10 +178,7 @@ pub async fn post_user(
             password_hash: hash_password(pass).await?,
         })
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("tenant"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("tenant"))?;
     let answer = user_json(&user);
     audit(
         &state,
@@ -312,10 +309,7 @@ async fn change_user(
         .store
         .update_user(tenant, id, &change)
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("user"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("user"))?;
     if change.password_hash.is_some() || change.disabled == Some(true) {
         state.keys.lock().expect("key cache").clear();
     }

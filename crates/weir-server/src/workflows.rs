@@ -378,10 +378,7 @@ pub async fn activate_version(
         .store
         .activate_version(&caller.scope, &id, version)
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("workflow version"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("workflow version"))?;
     state.engine.refresh(&caller.scope).await?;
     audit(
         &state,
@@ -431,21 +428,12 @@ pub async fn execute_workflow(
         _ => None,
     });
     if let Some(schema) = schema {
-        let validator = jsonschema::validator_for(&schema).map_err(|_| ApiError::internal())?;
-        let details: Vec<Value> = validator
-            .iter_errors(&input)
-            .take(20)
-            .map(|e| {
-                let path = format!("$.input{}", e.instance_path()).replace('/', ".");
-                json!({ "path": path, "message": e.to_string() })
-            })
-            .collect();
-        if !details.is_empty() {
-            return Err(ApiError::invalid(
-                "the input does not match the trigger's input_schema",
-                details,
-            ));
-        }
+        crate::check_schema(
+            &schema,
+            &input,
+            "$.input",
+            "the input does not match the trigger's input_schema",
+        )?;
     }
     let execution_id = state.engine.start(&caller.scope, &id, &input).await?;
     audit(
