@@ -169,6 +169,9 @@ impl From<weir_store::Error> for ApiError {
         match e {
             weir_store::Error::NotFound => ApiError::not_found("object"),
             weir_store::Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            e @ weir_store::Error::Taken(_) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
             other => {
                 // The cause goes to the log, not to the caller.
                 eprintln!("weir: internal error: {other}");

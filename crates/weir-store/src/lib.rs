@@ -36,7 +36,10 @@ pub enum Error {
     #[error("the lease on execution {0} was lost")]
     LeaseLost(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// A unique key another writer took first (see the `From<sqlx::Error>`).
+    #[error("it exists already: another request made it at the same time")]
+    Taken(sqlx::Error),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
@@ -61,6 +64,18 @@ impl Scope {
         Scope {
             tenant: tenant.into(),
             environment: environment.into(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    /// A unique key that another writer took first (two requests creating the same tenant,
+    /// secret or connector at once: on PostgreSQL both pass the check before the insert) is a
+    /// conflict, like the one the check would have found, not a database failure.
+    fn from(e: sqlx::Error) -> Self {
+        match e.as_database_error() {
+            Some(d) if d.is_unique_violation() => Error::Taken(e),
+            _ => Error::Database(e),
         }
     }
 }

@@ -875,24 +875,30 @@ impl Store for SqlStore {
         signature: &str,
         expires_ms: i64,
     ) -> Result<bool> {
+        // A new signature is stored; one whose window has passed is taken over; a live one is
+        // a replay and changes nothing. The scope's passed windows go (a scope keeps only the
+        // deliveries of its live windows).
         let now = self.now;
-        let mut tx = self.begin().await?;
         sqlx::query(sql(format!(
-            "DELETE FROM webhook_deliveries WHERE expires_ms < {now}"
+            "DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND environment_id = $2 \
+             AND expires_ms < {now}"
         )))
-        .execute(&mut *tx)
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .execute(&self.pool)
         .await?;
-        let done = sqlx::query(
+        let done = sqlx::query(sql(format!(
             "INSERT INTO webhook_deliveries (tenant_id, environment_id, signature, expires_ms) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        )
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, environment_id, signature) \
+             DO UPDATE SET expires_ms = excluded.expires_ms WHERE webhook_deliveries.expires_ms < {now}"
+        )))
         .bind(&scope.tenant)
         .bind(&scope.environment)
         .bind(signature)
         .bind(expires_ms)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -951,10 +957,11 @@ impl Store for SqlStore {
     async fn fire_debounce(&self, due: &DueDebounce, execution: &NewExecution) -> Result<bool> {
         let mut tx = self.begin().await?;
         // Only the payload that was read: a newer one arrived meanwhile waits for the next look.
-        let taken = sqlx::query(
+        let now = self.now;
+        let taken = sqlx::query(sql(format!(
             "DELETE FROM debounces WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3 \
-             AND debounce_key = $4 AND payload = $5",
-        )
+             AND debounce_key = $4 AND payload = $5 AND due_ms <= {now}"
+        )))
         .bind(&due.scope.tenant)
         .bind(&due.scope.environment)
         .bind(&due.workflow_id)
@@ -1160,7 +1167,7 @@ impl Store for SqlStore {
                     match self.write_batch(&batch).await {
                         // Another node stored the same idempotency key since this batch read
                         // it: read again, and answer with that event.
-                        Err(Error::Database(e)) if tries < 3 && is_idempotency_race(&e) => {
+                        Err(Error::Taken(e)) if tries < 3 && is_idempotency_race(&e) => {
                             tries += 1;
                         }
                         answers => break answers?,
