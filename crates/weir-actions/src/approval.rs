@@ -26,6 +26,9 @@ fn text(input: &Value, field: &str) -> Option<String> {
 #[async_trait]
 impl Action for ApprovalRequest {
     async fn perform(&self, ctx: &ActionContext, input: Value) -> Result<Value, ActionError> {
+        // The approval is kept and shown by the API: no secret goes in.
+        let mut input = input;
+        ctx.secrets.scrub(&mut input);
         let entity = text(&input, "entity")
             .ok_or_else(|| ActionError::permanent("the config needs 'entity'"))?;
         let entity_id = text(&input, "entity_id")

@@ -194,11 +194,15 @@ impl Mailer {
         } else {
             "outbox"
         };
+        // The outbox is shown by the API: it keeps the message without secrets; the SMTP
+        // server gets it whole.
+        let mut kept = message.clone();
+        ctx.secrets.scrub(&mut kept);
         let (row, _) = self
             .store
             .add_mail(
                 &ctx.scope,
-                &message,
+                &kept,
                 status,
                 Some(&ctx.execution_id),
                 Some(ctx.operation_key()),
@@ -216,10 +220,14 @@ impl Mailer {
         let email = build(&message).map_err(invalid)?;
         match smtp.send(email).await {
             Ok(_) => {
-                let _ = self
+                // Not marked sent, a repeated attempt would send it again: say so.
+                if let Err(e) = self
                     .store
                     .set_mail_status(&ctx.scope, &id, "sent", None)
-                    .await;
+                    .await
+                {
+                    eprintln!("weir: outbox {id}: sent, but not marked sent: {e}");
+                }
                 Ok(summary("sent"))
             }
             Err(e) => {

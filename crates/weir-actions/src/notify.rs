@@ -170,11 +170,12 @@ impl Action for Notify {
         let rows: Vec<NewNotification> = in_app
             .iter()
             .map(|r| NewNotification {
-                recipient: r.clone(),
+                // Kept and shown by the API: no secret goes in.
+                recipient: ctx.secrets.scrub_text(r),
                 channel: "in_app".into(),
-                subject: subject.clone(),
-                message: message.clone(),
-                link: link.clone(),
+                subject: subject.as_deref().map(|s| ctx.secrets.scrub_text(s)),
+                message: ctx.secrets.scrub_text(&message),
+                link: link.as_deref().map(|l| ctx.secrets.scrub_text(l)),
                 execution_id: Some(ctx.execution_id.clone()),
                 op_key: Some(ctx.operation_key().to_owned()),
             })

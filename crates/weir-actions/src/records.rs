@@ -77,6 +77,9 @@ fn text(input: &Value, field: &str) -> Option<String> {
 #[async_trait]
 impl Action for RecordAction {
     async fn perform(&self, ctx: &ActionContext, input: Value) -> Result<Value, ActionError> {
+        // Everything here is kept and shown by the API: no secret goes in.
+        let mut input = input;
+        ctx.secrets.scrub(&mut input);
         let scope = &ctx.scope;
         let op = ctx.operation_key().to_owned();
         let write = |entity_type: &str, id: &str, fields: Value, merge: bool, create_only: bool| {

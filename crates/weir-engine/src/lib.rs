@@ -150,6 +150,8 @@ pub struct Engine {
     vault: std::sync::OnceLock<Vault>,
     /// When debounce windows were last looked at; shared so one worker does it for all.
     debounce_checked: std::sync::Mutex<std::time::Instant>,
+    /// Whether any indexed workflow debounces (windows are not looked for until one does).
+    debouncing: std::sync::atomic::AtomicBool,
     /// Each scope's connectors, read again with the trigger index.
     connectors: RwLock<HashMap<Scope, Arc<ConnectorSet>>>,
     /// Each scope's opened secrets, with when they were read.
@@ -206,6 +208,7 @@ impl Engine {
             vault: std::sync::OnceLock::new(),
             connectors: RwLock::new(HashMap::new()),
             debounce_checked: std::sync::Mutex::new(std::time::Instant::now()),
+            debouncing: std::sync::atomic::AtomicBool::new(false),
             secret_cache: std::sync::Mutex::new(HashMap::new()),
         })
     }
@@ -394,6 +397,21 @@ impl Engine {
                 rules: self.rules_for(scope, &workflow),
                 workflow,
             }));
+        }
+        let debounces = entries.iter().any(|e| {
+            e.workflow.triggers.iter().any(|t| {
+                matches!(
+                    &t.kind,
+                    TriggerKind::Event {
+                        debounce: Some(_),
+                        ..
+                    }
+                )
+            })
+        });
+        if debounces {
+            self.debouncing
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
         self.index
             .write()
@@ -635,6 +653,9 @@ impl Engine {
 
     /// Whether it is time to look for closed debounce windows (every 100 ms, by one worker).
     fn debounces_are_due(&self) -> bool {
+        if !self.debouncing.load(std::sync::atomic::Ordering::Relaxed) {
+            return false;
+        }
         let mut at = self.debounce_checked.lock().expect("debounce clock");
         if at.elapsed() < DEBOUNCE_CHECK {
             return false;
@@ -962,7 +983,7 @@ impl Engine {
                 event,
                 &payload,
                 Some("weir"),
-                Some(&ctx.idempotency_key),
+                Some(ctx.operation_key()),
             )
             .await
         {

@@ -342,6 +342,10 @@ fn a_secret_never_leaves_the_action_that_uses_it() {
         {"id": "say", "type": "log", "config": {"message": "using {{secrets.API_TOKEN}}"}},
         {"id": "broken", "type": "http_request", "allow_failure": true,
          "config": {"url": format!("{}?t={{{{secrets.API_TOKEN}}}}", peer.url("/status/404"))}},
+        {"id": "mail", "type": "send_email", "config": {"to": "a@example.com", "subject": "t {{secrets.API_TOKEN}}", "body": "token {{secrets.API_TOKEN}}"}},
+        {"id": "bell", "type": "notify", "config": {"channel": "in_app", "recipients": ["a@example.com"], "message": "token {{secrets.API_TOKEN}}"}},
+        {"id": "rec", "type": "create_record", "config": {"entity_type": "vault", "entity_id": "v1", "data": {"token": "{{secrets.API_TOKEN}}"}}},
+        {"id": "note", "type": "add_note", "config": {"entity_type": "vault", "entity_id": "v1", "note": "token {{secrets.API_TOKEN}}"}},
         {"id": "tell", "type": "emit_event", "config": {"event": "token.used", "payload": {"t": "{{secrets.API_TOKEN}}"}}},
         {"id": "check", "type": "condition", "condition": {"field": "steps.call.output.status", "operator": "eq", "value": 200},
          "on_true": "ok", "on_false": "no"},
@@ -376,6 +380,9 @@ fn a_secret_never_leaves_the_action_that_uses_it() {
         "/api/v1/secrets".to_owned(),
         "/api/v1/secrets/API_TOKEN".to_owned(),
         "/api/v1/workflows/uses-secret".to_owned(),
+        "/api/v1/outbox".to_owned(),
+        "/api/v1/notifications".to_owned(),
+        "/api/v1/records/vault/v1".to_owned(),
     ] {
         let (status, body) = server.with(key, "GET", &path, None);
         assert_eq!(status, 200, "{path}: {body}");
