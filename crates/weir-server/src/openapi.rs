@@ -124,7 +124,7 @@ pub fn operations() -> Vec<Op> {
         op!("get" "/api/v1/api-keys", "access", Some(Admin), "List API keys (without their keys)", query: &[("tenant_id", "string", "Only this tenant's (platform admin)")], body: None, ok: (200, "ApiKeyList"), conflict: false),
         op!("get" "/api/v1/api-keys/{id}", "access", Some(Admin), "An API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: false),
         op!("delete" "/api/v1/api-keys/{id}", "access", Some(Admin), "Revoke an API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: true),
-        op!("get" "/api/v1/workflows/{id}/hook", "triggers", Some(Read), "The URL path of the workflow's webhook", query: &[], body: None, ok: (200, "HookUrl"), conflict: true),
+        op!("get" "/api/v1/workflows/{id}/hook", "triggers", Some(Execute), "The URL path of the workflow's webhook", query: &[], body: None, ok: (200, "HookUrl"), conflict: true),
         op!("post" "/hooks/{tenant}/{environment}/{token}", "triggers", None, "Deliver to a workflow's webhook (its own token or HMAC signature; not an API key): 202, or the run's answer when the trigger waits", query: &[], body: Some(("Object", true)), ok: (202, "Started"), conflict: true),
         op!("post" "/api/v1/connectors", "connectors", Some(Admin), "Register a connector: action types over HTTP (base URL, auth, per action a config schema, a request template and an output mapping)", query: &[], body: Some(("ConnectorDefinition", false)), ok: (201, "Connector"), conflict: true),
         op!("get" "/api/v1/connectors", "connectors", Some(Read), "List connectors", query: &[], body: None, ok: (200, "ConnectorList"), conflict: false),

@@ -43,9 +43,20 @@ fn user_json(u: &User) -> Value {
     })
 }
 
+/// A turn at argon2: each hash takes 19 MiB and tens of milliseconds, so at most two run at
+/// once, however many sign-ins (real or not) arrive.
+async fn argon2_turn() -> tokio::sync::SemaphorePermit<'static> {
+    static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    TURNS
+        .acquire()
+        .await
+        .expect("the semaphore is never closed")
+}
+
 /// Hashes a password with argon2id (OWASP's parameters, the crate's defaults) off the async
 /// threads: one hash takes tens of milliseconds by design.
 async fn hash_password(password: String) -> ApiResult<String> {
+    let _turn = argon2_turn().await;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -60,6 +71,7 @@ async fn hash_password(password: String) -> ApiResult<String> {
 /// random password, so an unknown email takes as long as a wrong password.
 async fn verify_password(password: String, stored: Option<String>) -> bool {
     static DUMMY: OnceLock<String> = OnceLock::new();
+    let _turn = argon2_turn().await;
     tokio::task::spawn_blocking(move || {
         let dummy = DUMMY.get_or_init(|| {
             Argon2::default()
@@ -310,7 +322,8 @@ async fn change_user(
         .update_user(tenant, id, &change)
         .await
         .map_err(crate::missing("user"))?;
-    if change.password_hash.is_some() || change.disabled == Some(true) {
+    // Cached sessions carry the role: a new role, password or disabling takes effect now.
+    if change.password_hash.is_some() || change.disabled == Some(true) || change.role.is_some() {
         state.keys.lock().expect("key cache").clear();
     }
     let mut after = user_json(&user);
