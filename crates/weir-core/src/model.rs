@@ -43,7 +43,7 @@ pub enum TriggerKind {
         source: Option<String>,
         debounce: Option<Debounce>,
     },
-    Schedule(Schedule),
+    Schedule(Box<Schedule>),
     Webhook(Webhook),
     Manual {
         input_schema: Option<Value>,
@@ -79,6 +79,8 @@ pub struct Schedule {
     pub end_at: Option<String>,
     pub catch_up: CatchUp,
     pub payload: Option<Value>,
+    /// The expression, zone and bounds, read once.
+    pub plan: crate::schedule::Plan,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

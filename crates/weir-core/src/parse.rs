@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use crate::catalog::ActionCatalog;
-use crate::condition::{Condition, parse_absolute_time};
+use crate::condition::Condition;
 use crate::diag::{self, Code, Diags};
 use crate::duration::Duration;
 use crate::env::Rule;
@@ -716,7 +716,7 @@ impl<'a> Reader<'a> {
                     debounce,
                 }
             }
-            "schedule" | "scheduled" | "cron" => TriggerKind::Schedule(self.schedule(map, path)?),
+            "schedule" | "scheduled" | "cron" => TriggerKind::Schedule(Box::new(self.schedule(map, path)?)),
             "webhook" => TriggerKind::Webhook(self.webhook(map, path)?),
             _ => {
                 if map.contains_key("input_schema") && map.contains_key("schema") {
@@ -826,34 +826,48 @@ impl<'a> Reader<'a> {
                 return None;
             }
         };
-        if let Err(e) = crate::validate::check_cron(&cron) {
-            self.err(Code::BadCron, &diag::key(path, &key), e);
-        }
+        let compiled = match crate::schedule::compile_cron(&cron) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.err(Code::BadCron, &diag::key(path, &key), e);
+                None
+            }
+        };
         let timezone = self.string(map, "timezone", path);
-        if let Some(tz) = &timezone
-            && tz.parse::<chrono_tz::Tz>().is_err()
-        {
-            self.err(
-                Code::BadTimezone,
-                &diag::key(path, "timezone"),
-                format!("'{tz}' is not an IANA time zone, like Europe/Paris or America/New_York"),
-            );
-        }
-        let mut bound = |key: &str| -> Option<String> {
-            let s = self.string(map, key, path)?;
-            if parse_absolute_time(&s).is_none() {
+        let tz = match &timezone {
+            None => Some(chrono_tz::Tz::UTC),
+            Some(tz) => {
+                match tz.parse::<chrono_tz::Tz>() {
+                    Ok(tz) => Some(tz),
+                    Err(_) => {
+                        self.err(
+                        Code::BadTimezone,
+                        &diag::key(path, "timezone"),
+                        format!("'{tz}' is not an IANA time zone, like Europe/Paris or America/New_York"),
+                    );
+                        None
+                    }
+                }
+            }
+        };
+        let zone = tz.unwrap_or(chrono_tz::Tz::UTC);
+        let mut bound = |key: &str| -> (Option<String>, Option<chrono::DateTime<chrono::Utc>>) {
+            let Some(s) = self.string(map, key, path) else {
+                return (None, None);
+            };
+            let at = crate::schedule::parse_bound(&s, zone);
+            if at.is_none() {
                 self.err(
                     Code::InvalidValue,
                     &diag::key(path, key),
                     format!("'{key}' must be an RFC 3339 time or a date, found '{s}'"),
                 );
             }
-            Some(s)
+            (Some(s), at)
         };
-        let start_at = bound("start_at");
-        let end_at = bound("end_at");
-        if let (Some(s), Some(e)) = (&start_at, &end_at)
-            && let (Some(s), Some(e)) = (parse_absolute_time(s), parse_absolute_time(e))
+        let (start_at, start) = bound("start_at");
+        let (end_at, end) = bound("end_at");
+        if let (Some(s), Some(e)) = (start, end)
             && e <= s
         {
             self.err(
@@ -882,6 +896,7 @@ impl<'a> Reader<'a> {
             end_at,
             catch_up,
             payload: map.get("payload").cloned(),
+            plan: crate::schedule::Plan::new(compiled?, tz?, start, end),
         })
     }
 

@@ -172,28 +172,6 @@ pub fn read_rules(value: &Value, catalog: &dyn ActionCatalog) -> (Rules, Vec<Dia
     (rules, reader.diags.0)
 }
 
-/// Checks a cron expression: five fields, or six with seconds first, or a shorthand like
-/// `@hourly`.
-pub fn check_cron(expr: &str) -> Result<(), String> {
-    let trimmed = expr.trim();
-    if trimmed.is_empty() {
-        return Err("empty cron expression".into());
-    }
-    let fields = trimmed.split_whitespace().count();
-    if !trimmed.starts_with('@') && !(5..=6).contains(&fields) {
-        return Err(format!(
-            "'{expr}' has {fields} fields; cron takes 5 (minute hour day month weekday) or 6 (with seconds first)"
-        ));
-    }
-    croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Optional)
-        .year(croner::parser::Year::Disallowed)
-        .build()
-        .parse(trimmed)
-        .map(|_| ())
-        .map_err(|e| format!("'{expr}' is not a valid cron expression: {e}"))
-}
-
 // ---------------------------------------------------------------------------------------------
 
 fn check_workflow(wf: &Workflow, external_rules: &Rules, diags: &mut Diags) {

@@ -4,6 +4,7 @@ mod conditions;
 mod dryrun;
 mod executor;
 mod fixtures;
+mod schedules;
 mod support;
 mod templates;
 mod tidy;
