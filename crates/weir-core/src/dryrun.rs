@@ -13,8 +13,12 @@ use crate::template::{RenderTrace, Secrets};
 /// How a dry-run treats the things it cannot know.
 #[derive(Debug, Clone)]
 pub struct DryRunOptions {
-    /// The event type, matched against event triggers. `None` means a manual start.
+    /// The event type, matched against event triggers. `None` means a manual start, or one by
+    /// the kind of trigger `trigger` names.
     pub event: Option<String>,
+    /// Without an event: the kind of trigger that starts the run, `schedule` or `webhook`
+    /// (`None` is a manual or api start).
+    pub trigger: Option<String>,
     /// The outcome to assume for approval steps; `None` stops the walk there.
     pub approval: Option<ApprovalOutcome>,
     /// The outcome to assume for wait steps; `None` stops the walk there.
@@ -29,6 +33,7 @@ impl Default for DryRunOptions {
     fn default() -> Self {
         DryRunOptions {
             event: None,
+            trigger: None,
             approval: None,
             wait: None,
             max_step_visits: 100_000,
@@ -253,9 +258,15 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
     let mut schema_problems: Option<String> = None;
     let mut rejected: Option<TriggerMatch> = None;
     for (index, t) in wf.triggers.iter().enumerate() {
-        let applies = match (&t.kind, &opts.event) {
-            (TriggerKind::Event { event, .. }, Some(ev)) => event_matches(event, ev),
-            (TriggerKind::Manual { .. } | TriggerKind::Api { .. }, None) => true,
+        let applies = match (&t.kind, &opts.event, opts.trigger.as_deref()) {
+            (TriggerKind::Event { event, .. }, Some(ev), _) => event_matches(event, ev),
+            (TriggerKind::Schedule(_), None, Some("schedule")) => true,
+            (TriggerKind::Webhook(_), None, Some("webhook")) => true,
+            (
+                TriggerKind::Manual { .. } | TriggerKind::Api { .. },
+                None,
+                None | Some("manual" | "api"),
+            ) => true,
             _ => false,
         };
         if !applies {
@@ -270,13 +281,19 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
             .as_ref()
             .map(|c| c.eval_traced(&ctx, env, &mut render));
         let mut passed = conditions.as_ref().is_none_or(CondTrace::result);
-        // A manual or api start must satisfy the trigger's input schema.
-        if let TriggerKind::Manual {
-            input_schema: Some(schema),
-        }
-        | TriggerKind::Api {
-            input_schema: Some(schema),
-        } = &t.kind
+        // A manual or api start must satisfy the trigger's input schema; a webhook delivery,
+        // the webhook's payload schema.
+        let schema = match &t.kind {
+            TriggerKind::Manual {
+                input_schema: Some(schema),
+            }
+            | TriggerKind::Api {
+                input_schema: Some(schema),
+            } => Some(schema),
+            TriggerKind::Webhook(w) => w.schema.as_ref(),
+            _ => None,
+        };
+        if let Some(schema) = schema
             && passed
             && let Ok(validator) = jsonschema::validator_for(schema)
         {
@@ -325,13 +342,23 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
         out.reason = Some(match (&rejected, &opts.event) {
             (Some(_), _) if schema_problems.is_some() => {
                 format!(
-                    "the input does not satisfy the trigger's input_schema: {}",
+                    "the input does not satisfy the trigger's {}: {}",
+                    if opts.trigger.as_deref() == Some("webhook") {
+                        "schema"
+                    } else {
+                        "input_schema"
+                    },
                     schema_problems.unwrap_or_default()
                 )
             }
             (Some(_), _) => "the trigger conditions are false for this payload".into(),
             (None, Some(ev)) => format!("no trigger of this workflow listens for event '{ev}'"),
-            (None, None) => "the workflow has no manual or api trigger; give --event".into(),
+            (None, None) => match opts.trigger.as_deref() {
+                Some(kind @ ("schedule" | "webhook")) => {
+                    format!("the workflow has no {kind} trigger")
+                }
+                _ => "the workflow has no manual or api trigger; give --event".into(),
+            },
         });
         out.trigger = rejected;
         return out;

@@ -716,7 +716,9 @@ impl<'a> Reader<'a> {
                     debounce,
                 }
             }
-            "schedule" | "scheduled" | "cron" => TriggerKind::Schedule(Box::new(self.schedule(map, path)?)),
+            "schedule" | "scheduled" | "cron" => {
+                TriggerKind::Schedule(Box::new(self.schedule(map, path)?))
+            }
             "webhook" => TriggerKind::Webhook(self.webhook(map, path)?),
             _ => {
                 if map.contains_key("input_schema") && map.contains_key("schema") {

@@ -213,6 +213,38 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// The schedule as the API and the CLI show it: its settings and its next `count` fires
+    /// after `after`, each in UTC and in the schedule's zone.
+    pub fn describe(&self, trigger: usize, after: DateTime<Utc>, count: usize) -> Value {
+        let tz = self.plan.timezone();
+        let next: Vec<Value> = self
+            .plan
+            .upcoming(after, count)
+            .iter()
+            .map(|t| {
+                json!({
+                    "at": t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "local": t.with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+                })
+            })
+            .collect();
+        json!({
+            "trigger": trigger,
+            "cron": self.cron,
+            "timezone": tz.name(),
+            "start_at": self.start_at,
+            "end_at": self.end_at,
+            "catch_up": match self.catch_up {
+                crate::model::CatchUp::None => "none",
+                crate::model::CatchUp::Latest => "latest",
+                crate::model::CatchUp::All => "all",
+            },
+            "next": next,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

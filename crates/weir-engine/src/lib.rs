@@ -28,6 +28,7 @@ use weir_store::{
 
 mod actions;
 pub mod connectors;
+pub mod schedules;
 pub mod secrets;
 
 pub use actions::{Action, ActionContext, Actions, ConnectorRunner};
@@ -59,6 +60,8 @@ struct Indexed {
     workflow_id: String,
     version: i64,
     enabled: bool,
+    /// When the workflow was last saved, enabled or disabled (where a schedule starts from).
+    updated_ms: i64,
     workflow: Arc<Workflow>,
     /// The scope's rules with the workflow's own.
     rules: Arc<Rules>,
@@ -148,18 +151,19 @@ pub struct Engine {
     batcher: Option<tokio::sync::mpsc::Sender<IngestJob>>,
     /// Opens sealed secrets; without it, no secret resolves.
     vault: std::sync::OnceLock<Vault>,
-    /// When debounce windows were last looked at; shared so one worker does it for all.
-    debounce_checked: std::sync::Mutex<std::time::Instant>,
     /// Whether any indexed workflow debounces (windows are not looked for until one does).
     debouncing: std::sync::atomic::AtomicBool,
     /// Each scope's connectors, read again with the trigger index.
     connectors: RwLock<HashMap<Scope, Arc<ConnectorSet>>>,
     /// Each scope's opened secrets, with when they were read.
     secret_cache: std::sync::Mutex<HashMap<Scope, (std::time::Instant, Arc<SecretValues>)>>,
+    /// Schedule triggers: where each one is, and when it fires next.
+    schedules: schedules::Schedules,
 }
 
-/// How often closed debounce windows are looked for: a debounced run starts at most this late.
-const DEBOUNCE_CHECK: Duration = Duration::from_millis(100);
+/// How often closed debounce windows and due schedule fires are looked for: such a run starts
+/// at most this late (plus its commit).
+const TRIGGER_CHECK: Duration = Duration::from_millis(100);
 
 /// How stale another node's secret changes may be on this node.
 const SECRET_CACHE_TTL: Duration = Duration::from_secs(5);
@@ -207,9 +211,9 @@ impl Engine {
             batcher,
             vault: std::sync::OnceLock::new(),
             connectors: RwLock::new(HashMap::new()),
-            debounce_checked: std::sync::Mutex::new(std::time::Instant::now()),
             debouncing: std::sync::atomic::AtomicBool::new(false),
             secret_cache: std::sync::Mutex::new(HashMap::new()),
+            schedules: schedules::Schedules::default(),
         })
     }
 
@@ -394,6 +398,7 @@ impl Engine {
                 workflow_id: v.workflow_id,
                 version: v.version,
                 enabled: v.enabled,
+                updated_ms: v.updated_ms,
                 rules: self.rules_for(scope, &workflow),
                 workflow,
             }));
@@ -413,6 +418,7 @@ impl Engine {
             self.debouncing
                 .store(true, std::sync::atomic::Ordering::Relaxed);
         }
+        self.schedules.sync(scope, &entries);
         self.index
             .write()
             .expect("index lock")
@@ -471,7 +477,7 @@ impl Engine {
                     .filter(|e| {
                         let env = live_env(&e.rules, &secrets);
                         e.workflow.triggers.iter().any(|t| {
-                            matches!(&t.kind, TriggerKind::Event { event, .. } if event_matches(event, event_type))
+                            hears(&t.kind, event_type, source)
                                 && t.conditions.as_ref().is_none_or(|c| c.eval(&root, &env))
                         })
                     })
@@ -488,10 +494,8 @@ impl Engine {
             let env = live_env(&m.rules, &secrets);
             let debounce = m.workflow.triggers.iter().find_map(|t| match &t.kind {
                 TriggerKind::Event {
-                    event,
-                    debounce: Some(d),
-                    ..
-                } if event_matches(event, event_type)
+                    debounce: Some(d), ..
+                } if hears(&t.kind, event_type, source)
                     && t.conditions.as_ref().is_none_or(|c| c.eval(&root, &env)) =>
                 {
                     Some(d)
@@ -651,19 +655,6 @@ impl Engine {
         found
     }
 
-    /// Whether it is time to look for closed debounce windows (every 100 ms, by one worker).
-    fn debounces_are_due(&self) -> bool {
-        if !self.debouncing.load(std::sync::atomic::Ordering::Relaxed) {
-            return false;
-        }
-        let mut at = self.debounce_checked.lock().expect("debounce clock");
-        if at.elapsed() < DEBOUNCE_CHECK {
-            return false;
-        }
-        *at = std::time::Instant::now();
-        true
-    }
-
     /// Starts one execution for every debounce window that has closed, with the window's
     /// latest payload. Several nodes may look at once; each window starts one execution.
     pub async fn fire_debounces(&self) -> Result<usize> {
@@ -743,11 +734,6 @@ impl Engine {
             {
                 eprintln!("weir: refreshing the trigger index: {e}");
             }
-            if self.debounces_are_due()
-                && let Err(e) = self.fire_debounces().await
-            {
-                eprintln!("weir: closing debounce windows: {e}");
-            }
             let worked = match self.work_once(16).await {
                 Ok(n) => n > 0,
                 Err(e) => {
@@ -761,6 +747,33 @@ impl Engine {
                     _ = self.wake.notified() => {}
                     _ = tokio::time::sleep(Duration::from_millis(50)) => {}
                 }
+            }
+        }
+    }
+
+    /// Starts the runs that time brings, apart from the workers so that slow actions never
+    /// delay them: every [`TRIGGER_CHECK`] until `stop`, closed debounce windows and due
+    /// schedule fires.
+    pub async fn run_triggers(self: &Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(TRIGGER_CHECK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => {}
+                _ = tick.tick() => {}
+            }
+            if *stop.borrow() {
+                return;
+            }
+            if self.debouncing.load(std::sync::atomic::Ordering::Relaxed)
+                && let Err(e) = self.fire_debounces().await
+            {
+                eprintln!("weir: closing debounce windows: {e}");
+            }
+            if self.schedules.any()
+                && let Err(e) = self.fire_schedules().await
+            {
+                eprintln!("weir: starting scheduled runs: {e}");
             }
         }
     }
@@ -994,6 +1007,24 @@ impl Engine {
 }
 
 /// The environment of a live run: the wall clock and fresh ids for `{{uuid()}}`.
+/// Whether an event trigger hears an event of this type from this source: the type matches
+/// its pattern, and its `source` filter (when it has one) matches the event's source.
+fn hears(kind: &TriggerKind, event_type: &str, source: Option<&str>) -> bool {
+    match kind {
+        TriggerKind::Event {
+            event,
+            source: want,
+            ..
+        } => {
+            event_matches(event, event_type)
+                && want
+                    .as_deref()
+                    .is_none_or(|w| source.is_some_and(|s| event_matches(w, s)))
+        }
+        _ => false,
+    }
+}
+
 fn live_env<'a>(rules: &'a Rules, secrets: &'a SecretValues) -> Env<'a> {
     Env {
         now: Utc::now(),

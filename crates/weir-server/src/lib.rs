@@ -35,6 +35,7 @@ pub mod openapi;
 mod params;
 mod records;
 mod rules;
+mod schedules;
 mod secrets;
 mod users;
 mod workflows;
@@ -277,6 +278,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             axum::routing::any(hooks::deliver),
         )
         .route("/api/v1/workflows/{id}/hook", get(hooks::hook_url))
+        .route("/api/v1/workflows/{id}/schedule", get(schedules::schedule))
         .route(
             "/api/v1/connectors",
             post(connectors::post_connector).get(connectors::list_connectors),
@@ -1115,13 +1117,19 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         .map_err(|e| format!("cannot load the workflows: {e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Two workers: one can commit while the other performs actions or waits on the database.
-    let workers: Vec<_> = (0..2)
+    let mut workers: Vec<_> = (0..2)
         .map(|_| {
             let engine = engine.clone();
             let stop = stop_rx.clone();
             tokio::spawn(async move { engine.run(stop).await })
         })
         .collect();
+    // Debounce windows and schedules start runs on a clock of their own.
+    workers.push({
+        let engine = engine.clone();
+        let stop = stop_rx.clone();
+        tokio::spawn(async move { engine.run_triggers(stop).await })
+    });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

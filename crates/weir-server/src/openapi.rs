@@ -125,6 +125,7 @@ pub fn operations() -> Vec<Op> {
         op!("get" "/api/v1/api-keys/{id}", "access", Some(Admin), "An API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: false),
         op!("delete" "/api/v1/api-keys/{id}", "access", Some(Admin), "Revoke an API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: true),
         op!("get" "/api/v1/workflows/{id}/hook", "triggers", Some(Execute), "The URL path of the workflow's webhook", query: &[], body: None, ok: (200, "HookUrl"), conflict: true),
+        op!("get" "/api/v1/workflows/{id}/schedule", "triggers", Some(Read), "When the workflow's schedule triggers fire next (10 by default), and when each last fired", query: &[("count", "integer", "How many fire times, 1 to 100"), ("after", "string", "List fires after this time (RFC 3339); default now")], body: None, ok: (200, "ScheduleTimes"), conflict: true),
         op!("post" "/hooks/{tenant}/{environment}/{token}", "triggers", None, "Deliver to a workflow's webhook (its own token or HMAC signature; not an API key): 202, or the run's answer when the trigger waits", query: &[], body: Some(("Object", true)), ok: (202, "Started"), conflict: true),
         op!("post" "/api/v1/connectors", "connectors", Some(Admin), "Register a connector: action types over HTTP (base URL, auth, per action a config schema, a request template and an output mapping)", query: &[], body: Some(("ConnectorDefinition", false)), ok: (201, "Connector"), conflict: true),
         op!("get" "/api/v1/connectors", "connectors", Some(Read), "List connectors", query: &[], body: None, ok: (200, "ConnectorList"), conflict: false),
@@ -209,6 +210,12 @@ fn user_components() -> Value {
     let password = || json!({"type": "string", "minLength": 10, "maxLength": 256});
     json!({
         "HookUrl": object(&[("workflow_id", s()), ("path", s())], &["workflow_id", "path"]),
+        "ScheduleTimes": object(&[("workflow_id", s()), ("enabled", json!({"type": "boolean"})), ("schedules", json!({"type": "array", "items": object(&[
+            ("trigger", json!({"type": "integer"})), ("cron", s()), ("timezone", s()), ("start_at", json!({"type": ["string", "null"]})),
+            ("end_at", json!({"type": ["string", "null"]})), ("catch_up", json!({"type": "string", "enum": ["none", "latest", "all"]})),
+            ("last_fire", json!({"type": ["string", "null"]})),
+            ("next", json!({"type": "array", "items": object(&[("at", s()), ("local", s())], &["at", "local"])}))],
+            &["trigger", "cron", "timezone", "catch_up", "next"])}))], &["workflow_id", "schedules"]),
         "ConnectorDefinition": object(&[("name", s()), ("description", s()), ("base_url", s()), ("auth", json!({"type": "object"})),
             ("headers", json!({"type": "object"})), ("timeout", json!({"type": ["string", "number"]})), ("actions", json!({"type": "object"}))], &["name", "base_url", "actions"]),
         "Connector": object(&[("name", s()), ("definition", json!({"type": "object"})), ("actions", json!({"type": "array", "items": s()})),

@@ -255,6 +255,8 @@ pub struct WorkflowVersion {
     pub enabled: bool,
     pub definition: Value,
     pub created_ms: i64,
+    /// When the workflow was last saved, enabled or disabled.
+    pub updated_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -737,6 +739,22 @@ pub trait Store: Send + Sync {
     /// Closes a window and starts its execution in one transaction; false when another node
     /// did, or when a newer payload arrived since it was read.
     async fn fire_debounce(&self, due: &DueDebounce, execution: &NewExecution) -> Result<bool>;
+    /// The latest time a workflow's schedule trigger (by its index) fired, in epoch ms.
+    async fn last_schedule_fire(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        trigger: i64,
+    ) -> Result<Option<i64>>;
+    /// Records one fire of a schedule and starts its execution, in one transaction; false when
+    /// the fire was already recorded (by another node), and then nothing is started.
+    async fn fire_schedule(
+        &self,
+        scope: &Scope,
+        trigger: i64,
+        fire_ms: i64,
+        execution: &NewExecution,
+    ) -> Result<bool>;
     /// Every tenant × environment, for the engine's trigger index.
     async fn scopes(&self) -> Result<Vec<Scope>>;
 

@@ -86,6 +86,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "debounces",
         include_str!("../migrations/sqlite/0010_debounces.sql"),
     ),
+    (
+        11,
+        "schedule fires",
+        include_str!("../migrations/sqlite/0011_schedule_fires.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -137,6 +142,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         "debounces",
         include_str!("../migrations/postgres/0010_debounces.sql"),
+    ),
+    (
+        11,
+        "schedule fires",
+        include_str!("../migrations/postgres/0011_schedule_fires.sql"),
     ),
 ];
 
@@ -314,6 +324,7 @@ impl SqlStore {
                 "workflow definition",
             )?,
             created_ms: row.try_get("created_ms")?,
+            updated_ms: row.try_get("updated_ms")?,
         })
     }
 
@@ -979,6 +990,57 @@ impl Store for SqlStore {
         Ok(true)
     }
 
+    async fn last_schedule_fire(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        trigger: i64,
+    ) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT MAX(fire_ms) AS last FROM schedule_fires \
+             WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3 AND trigger_index = $4",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(workflow_id)
+        .bind(trigger)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<Option<i64>, _>("last")?)
+    }
+
+    async fn fire_schedule(
+        &self,
+        scope: &Scope,
+        trigger: i64,
+        fire_ms: i64,
+        execution: &NewExecution,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let now = self.now;
+        let recorded = sqlx::query(sql(format!(
+            "INSERT INTO schedule_fires (tenant_id, environment_id, workflow_id, trigger_index, fire_ms, execution_id, created_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, {now}) \
+             ON CONFLICT (tenant_id, environment_id, workflow_id, trigger_index, fire_ms) DO NOTHING"
+        )))
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(&execution.workflow_id)
+        .bind(trigger)
+        .bind(fire_ms)
+        .bind(&execution.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if recorded == 0 {
+            return Ok(false);
+        }
+        self.insert_executions(&mut tx, scope, None, std::slice::from_ref(execution))
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn scopes(&self) -> Result<Vec<Scope>> {
         let rows = sqlx::query("SELECT tenant_id, id FROM environments ORDER BY tenant_id, id")
             .fetch_all(&self.pool)
@@ -1042,7 +1104,7 @@ impl Store for SqlStore {
 
     async fn workflow(&self, scope: &Scope, workflow_id: &str) -> Result<Option<WorkflowVersion>> {
         let row = sqlx::query(
-            "SELECT v.workflow_id, v.version, w.enabled, v.definition, v.created_ms FROM workflows w \
+            "SELECT v.workflow_id, v.version, w.enabled, v.definition, v.created_ms, COALESCE(w.updated_ms, v.created_ms) AS updated_ms FROM workflows w \
              JOIN workflow_versions v ON v.tenant_id = w.tenant_id AND v.environment_id = w.environment_id \
                AND v.workflow_id = w.workflow_id AND v.version = w.current_version \
              WHERE w.tenant_id = $1 AND w.environment_id = $2 AND w.workflow_id = $3 AND w.deleted_ms IS NULL",
@@ -1062,7 +1124,7 @@ impl Store for SqlStore {
         version: i64,
     ) -> Result<Option<WorkflowVersion>> {
         let row = sqlx::query(
-            "SELECT v.workflow_id, v.version, COALESCE(w.enabled, 0) AS enabled, v.definition, v.created_ms FROM workflow_versions v \
+            "SELECT v.workflow_id, v.version, COALESCE(w.enabled, 0) AS enabled, v.definition, v.created_ms, COALESCE(w.updated_ms, v.created_ms) AS updated_ms FROM workflow_versions v \
              LEFT JOIN workflows w ON w.tenant_id = v.tenant_id AND w.environment_id = v.environment_id AND w.workflow_id = v.workflow_id \
              WHERE v.tenant_id = $1 AND v.environment_id = $2 AND v.workflow_id = $3 AND v.version = $4",
         )
@@ -1077,7 +1139,7 @@ impl Store for SqlStore {
 
     async fn workflows(&self, scope: &Scope) -> Result<Vec<WorkflowVersion>> {
         let rows = sqlx::query(
-            "SELECT v.workflow_id, v.version, w.enabled, v.definition, v.created_ms FROM workflows w \
+            "SELECT v.workflow_id, v.version, w.enabled, v.definition, v.created_ms, COALESCE(w.updated_ms, v.created_ms) AS updated_ms FROM workflows w \
              JOIN workflow_versions v ON v.tenant_id = w.tenant_id AND v.environment_id = w.environment_id \
                AND v.workflow_id = w.workflow_id AND v.version = w.current_version \
              WHERE w.tenant_id = $1 AND w.environment_id = $2 AND w.deleted_ms IS NULL ORDER BY w.workflow_id",

@@ -30,7 +30,7 @@ impl SqlStore {
         workflow_id: &str,
     ) -> Result<Vec<WorkflowVersion>> {
         sqlx::query(
-            "SELECT v.workflow_id, v.version, COALESCE(w.enabled, 0) AS enabled, v.definition, v.created_ms \
+            "SELECT v.workflow_id, v.version, COALESCE(w.enabled, 0) AS enabled, v.definition, v.created_ms, COALESCE(w.updated_ms, v.created_ms) AS updated_ms \
              FROM workflow_versions v LEFT JOIN workflows w ON w.tenant_id = v.tenant_id \
                AND w.environment_id = v.environment_id AND w.workflow_id = v.workflow_id \
              WHERE v.tenant_id = $1 AND v.environment_id = $2 AND v.workflow_id = $3 ORDER BY v.version",

@@ -70,6 +70,13 @@ enum Output {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TriggerArg {
+    Manual,
+    Schedule,
+    Webhook,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DocFormat {
     Json,
     Yaml,
@@ -155,6 +162,23 @@ enum Command {
         /// How many recent executions to show first.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Print when a workflow's schedule triggers fire next: of a workflow file, or of a
+    /// workflow on a server (with when each last fired).
+    Schedule {
+        /// A workflow file (JSON or YAML), or the id of a workflow on the server.
+        workflow: String,
+        /// How many fire times to print.
+        #[arg(long, short = 'n', default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+        count: u32,
+        /// List fires after this time (RFC 3339). Default: now.
+        #[arg(long)]
+        after: Option<String>,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = Output::Text)]
+        output: Output,
         #[command(flatten)]
         remote: remote::Remote,
     },
@@ -341,6 +365,13 @@ fn main() -> ExitCode {
             limit,
             remote,
         } => remote_cmd(&remote, |c| remote::logs(c, &workflow, tail, limit)),
+        Command::Schedule {
+            workflow,
+            count,
+            after,
+            output,
+            remote,
+        } => cmd_schedule(&workflow, count as usize, after.as_deref(), output, &remote),
         Command::HookUrl { workflow, remote } => {
             remote_cmd(&remote, |c| remote::hook_url(c, &workflow))
         }
@@ -410,6 +441,59 @@ fn main() -> ExitCode {
 type CmdResult = Result<ExitCode, Failure>;
 
 /// Runs a command against a server.
+fn cmd_schedule(
+    workflow: &str,
+    count: usize,
+    after: Option<&str>,
+    output: Output,
+    remote: &remote::Remote,
+) -> CmdResult {
+    let after_time = match after {
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .map_err(|e| Failure::Usage(format!("--after '{t}' is not an RFC 3339 time: {e}")))?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    };
+    let file = std::path::Path::new(workflow);
+    let shown = if file.is_file() {
+        let wf = valid_workflow(file, &Rules::default())?;
+        let schedules: Vec<serde_json::Value> = wf
+            .triggers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| match &t.kind {
+                weir_core::model::TriggerKind::Schedule(s) => {
+                    Some(s.describe(i, after_time, count))
+                }
+                _ => None,
+            })
+            .collect();
+        if schedules.is_empty() {
+            return Err(Failure::Check(format!(
+                "{workflow} has no schedule trigger"
+            )));
+        }
+        serde_json::json!({ "workflow_id": wf.id, "schedules": schedules })
+    } else {
+        let client = remote::Client::new(remote)?;
+        client.call(
+            "GET",
+            &format!(
+                "/api/v1/workflows/{}/schedule?count={count}&after={}",
+                remote::enc(workflow),
+                remote::enc(&after_time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            ),
+            None,
+        )?
+    };
+    if output == Output::Json {
+        print_json(&shown);
+    } else {
+        remote::print_schedule(&shown);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn remote_cmd(
     remote: &remote::Remote,
     run: impl FnOnce(&remote::Client) -> Result<(), Failure>,
@@ -664,8 +748,13 @@ struct TestArgs {
     /// The workflow file (JSON or YAML).
     file: PathBuf,
     /// The event type, e.g. order.checkout.initiated. Without it, the run starts manually.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "trigger")]
     event: Option<String>,
+    /// Start the run as this kind of trigger would: `schedule` (at its next fire after
+    /// --now, with the schedule's payload) or `webhook` (with --payload as the delivery,
+    /// checked against the webhook's schema).
+    #[arg(long, value_enum)]
+    trigger: Option<TriggerArg>,
     /// The event payload: inline JSON, @FILE, or @- for standard input.
     #[arg(long, default_value = "{}")]
     payload: String,
@@ -692,43 +781,72 @@ struct TestArgs {
     rules: Option<PathBuf>,
 }
 
-fn cmd_test(a: TestArgs) -> CmdResult {
+/// Reads and validates a workflow file for a command that runs it; its diagnostics go to
+/// stderr, and an invalid file is a failure.
+fn valid_workflow(file: &std::path::Path, rules: &Rules) -> Result<weir_core::Workflow, Failure> {
     let catalog = BuiltinCatalog::new();
-    let mut rules = load_rules(a.rules.as_deref(), &catalog)?;
-    let name = a.file.display().to_string();
-    let value = match read_document(&a.file)? {
+    let name = file.display().to_string();
+    let value = match read_document(file)? {
         Ok(v) => v,
         Err(d) => {
             print_diagnostic(&name, &d, std::io::stderr().is_terminal());
-            return Ok(ExitCode::from(1));
-        }
-    };
-    let validated = validate::validate_value(&value, &catalog, &rules);
-    for d in validated.warnings() {
-        print_diagnostic(&name, d, std::io::stderr().is_terminal());
-    }
-    let workflow = match validated.into_valid() {
-        Ok(w) => w,
-        Err(errors) => {
-            for d in &errors {
-                print_diagnostic(&name, d, std::io::stderr().is_terminal());
-            }
             return Err(Failure::Check(format!(
-                "{name} is not valid ({} error(s)); fix it before testing",
-                errors.len()
+                "{name} does not read as a workflow"
             )));
         }
     };
+    let validated = validate::validate_value(&value, &catalog, rules);
+    for d in validated.warnings() {
+        print_diagnostic(&name, d, std::io::stderr().is_terminal());
+    }
+    validated.into_valid().map_err(|errors| {
+        for d in &errors {
+            print_diagnostic(&name, d, std::io::stderr().is_terminal());
+        }
+        Failure::Check(format!(
+            "{name} is not valid ({} error(s)); fix it before testing",
+            errors.len()
+        ))
+    })
+}
+
+fn cmd_test(a: TestArgs) -> CmdResult {
+    let catalog = BuiltinCatalog::new();
+    let mut rules = load_rules(a.rules.as_deref(), &catalog)?;
+    let workflow = valid_workflow(&a.file, &rules)?;
     for r in &workflow.rules {
         rules.insert(r.clone());
     }
-    let payload = read_payload(&a.payload, "--payload")?;
-    let now = match &a.now {
+    let mut payload = read_payload(&a.payload, "--payload")?;
+    let mut now = match &a.now {
         Some(t) => chrono::DateTime::parse_from_rfc3339(t)
             .map_err(|e| Failure::Usage(format!("--now '{t}' is not an RFC 3339 time: {e}")))?
             .with_timezone(&chrono::Utc),
         None => chrono::Utc::now(),
     };
+    // A scheduled run happens at the schedule's next fire, with the schedule's payload.
+    let mut fire_note = None;
+    if a.trigger == Some(TriggerArg::Schedule) {
+        let schedule = workflow.triggers.iter().find_map(|t| match &t.kind {
+            weir_core::model::TriggerKind::Schedule(s) => Some(s),
+            _ => None,
+        });
+        if let Some(schedule) = schedule {
+            let fire = schedule.plan.next_after(now).ok_or_else(|| {
+                Failure::Check(format!(
+                    "the schedule '{}' does not fire after {now}",
+                    schedule.cron
+                ))
+            })?;
+            payload = schedule.fire_payload(fire, false);
+            fire_note = Some(format!(
+                "the schedule '{}' fires next at {}; the run is tested as of then",
+                schedule.cron,
+                fire.with_timezone(&schedule.plan.timezone()).to_rfc3339()
+            ));
+            now = fire;
+        }
+    }
     let mut secret_map = std::collections::HashMap::new();
     for s in &a.secrets {
         let (k, v) = s.split_once('=').ok_or_else(|| {
@@ -752,6 +870,14 @@ fn cmd_test(a: TestArgs) -> CmdResult {
     };
     let opts = DryRunOptions {
         event: a.event.clone(),
+        trigger: a.trigger.map(|t| {
+            match t {
+                TriggerArg::Manual => "manual",
+                TriggerArg::Schedule => "schedule",
+                TriggerArg::Webhook => "webhook",
+            }
+            .to_owned()
+        }),
         approval: a.approval.map(|x| match x {
             Assume::Approve => ApprovalOutcome::Approve,
             Assume::Reject => ApprovalOutcome::Reject,
@@ -760,7 +886,8 @@ fn cmd_test(a: TestArgs) -> CmdResult {
         wait,
         ..DryRunOptions::default()
     };
-    let run = dry_run(&workflow, &payload, &env, &opts);
+    let mut run = dry_run(&workflow, &payload, &env, &opts);
+    run.notes.splice(0..0, fire_note);
     match a.output {
         Output::Json => {
             print_json(&serde_json::to_value(&run).map_err(|e| Failure::Check(e.to_string()))?)

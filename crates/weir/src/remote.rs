@@ -324,6 +324,29 @@ pub fn version(client: &Client, workflow: &str, version: Option<&str>) -> Result
     Ok(())
 }
 
+/// Prints what `GET /api/v1/workflows/{id}/schedule` answers (or the same, from a file).
+pub fn print_schedule(shown: &Value) {
+    for s in shown["schedules"].as_array().into_iter().flatten() {
+        let mut head = format!(
+            "{}  {}  (catch_up {})",
+            text(&s["cron"]),
+            text(&s["timezone"]),
+            text(&s["catch_up"])
+        );
+        if s["last_fire"].is_string() {
+            head.push_str(&format!(", last fired {}", text(&s["last_fire"])));
+        }
+        outln!("{head}");
+        let next = s["next"].as_array().map(Vec::as_slice).unwrap_or_default();
+        if next.is_empty() {
+            outln!("  does not fire again");
+        }
+        for t in next {
+            outln!("  {}  ({})", text(&t["local"]), text(&t["at"]));
+        }
+    }
+}
+
 /// `weir hook-url WORKFLOW`: the full URL of the workflow's webhook.
 pub fn hook_url(client: &Client, workflow: &str) -> Result<(), Failure> {
     let hook = client.call(

@@ -36,6 +36,7 @@ cases!(
     versions_are_listed_activated_and_enabled_per_scope,
     events_and_executions_are_filtered_and_paged,
     rules_are_kept_per_scope,
+    each_schedule_fire_starts_one_execution,
 );
 
 fn scope_b() -> Scope {
@@ -1260,4 +1261,61 @@ async fn rules_are_kept_per_scope(s: Arc<dyn Store>) {
     ));
     s.delete_rule(&a, "r").await.unwrap();
     assert!(s.rules(&a).await.unwrap().is_empty());
+}
+
+async fn each_schedule_fire_starts_one_execution(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    let b = scope_b();
+    assert_eq!(s.last_schedule_fire(&a, "w", 0).await.unwrap(), None);
+    // Four nodes see the same fire due at once: one of them starts it.
+    let mut tasks = Vec::new();
+    for n in 0..4 {
+        let (s, a) = (s.clone(), a.clone());
+        tasks.push(tokio::spawn(async move {
+            s.fire_schedule(&a, 0, 60_000, &new_execution(&format!("fire{n}"), "w"))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut started = 0;
+    for t in tasks {
+        started += usize::from(t.await.unwrap());
+    }
+    assert_eq!(started, 1, "one node starts a fire");
+    let mut runs = 0;
+    for n in 0..4 {
+        runs += usize::from(
+            s.execution(&a, &format!("fire{n}"))
+                .await
+                .unwrap()
+                .is_some(),
+        );
+    }
+    assert_eq!(runs, 1, "one execution for the fire");
+    // Another time, another trigger, another scope: each its own fire.
+    assert!(
+        s.fire_schedule(&a, 0, 120_000, &new_execution("later", "w"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.fire_schedule(&a, 1, 60_000, &new_execution("second", "w"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.fire_schedule(&b, 0, 60_000, &new_execution("b1", "w"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.last_schedule_fire(&a, "w", 0).await.unwrap(),
+        Some(120_000)
+    );
+    assert_eq!(
+        s.last_schedule_fire(&a, "w", 1).await.unwrap(),
+        Some(60_000)
+    );
+    assert_eq!(s.last_schedule_fire(&a, "other", 0).await.unwrap(), None);
+    assert!(s.execution(&b, "later").await.unwrap().is_none());
 }

@@ -3,6 +3,7 @@
 mod actions;
 mod hooks;
 mod peer;
+mod schedules;
 mod serve;
 
 use std::path::{Path, PathBuf};

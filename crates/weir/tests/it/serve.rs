@@ -177,6 +177,11 @@ impl Server {
         self.call("GET", path, Some(&key), None, b"")
     }
 
+    /// Kills the server with SIGKILL, as a crash would.
+    pub(crate) fn signal_kill(&mut self) {
+        assert!(!self.signal("-KILL").success());
+    }
+
     fn signal(&mut self, sig: &str) -> std::process::ExitStatus {
         let _ = Command::new("kill")
             .args([sig, &self.child.id().to_string()])
