@@ -404,6 +404,31 @@ pub struct Start<'a> {
 impl Execution {
     /// Starts a run: builds the context and takes every step that needs nothing from outside.
     pub fn start(wf: &Workflow, start: Start<'_>, env: &Env<'_>) -> (Execution, Vec<Effect>) {
+        let mut exec = Self::begin(wf, start, env);
+        let mut fx = Vec::new();
+        exec.spawn(wf, None, Vec::new(), Map::new(), None, None);
+        if let Some(t) = wf.settings.timeout {
+            exec.set_timer(0, Purpose::RunTimeout, env.now + t.as_chrono(), &mut fx);
+        }
+        exec.run(wf, env, &mut fx);
+        (exec, fx)
+    }
+
+    /// A run that fails before its first step (its context could not be loaded): it has its
+    /// context, and no step runs.
+    pub fn start_failed(
+        wf: &Workflow,
+        start: Start<'_>,
+        env: &Env<'_>,
+        error: String,
+    ) -> (Execution, Vec<Effect>) {
+        let mut exec = Self::begin(wf, start, env);
+        let mut fx = Vec::new();
+        exec.finish(ExecStatus::Failed, Some(error), &mut fx);
+        (exec, fx)
+    }
+
+    fn begin(wf: &Workflow, start: Start<'_>, env: &Env<'_>) -> Execution {
         let root = crate::context::payload_root(start.payload);
         let (ctx, _) = crate::context::initial_context(
             wf,
@@ -414,7 +439,7 @@ impl Execution {
             Secrets::Redact,
             &mut RenderTrace::default(),
         );
-        let mut exec = Execution {
+        Execution {
             id: start.id,
             status: ExecStatus::Running,
             decision: None,
@@ -427,14 +452,7 @@ impl Execution {
             visits: 0,
             round: 0,
             touched: Default::default(),
-        };
-        let mut fx = Vec::new();
-        exec.spawn(wf, None, Vec::new(), Map::new(), None, None);
-        if let Some(t) = wf.settings.timeout {
-            exec.set_timer(0, Purpose::RunTimeout, env.now + t.as_chrono(), &mut fx);
         }
-        exec.run(wf, env, &mut fx);
-        (exec, fx)
     }
 
     /// Applies one input. Inputs that no longer apply (a late result for a cancelled thread, a

@@ -120,7 +120,7 @@ pub enum WebhookResponse {
     Wait,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ContextSpec {
     pub load: Vec<String>,
     pub timeout: Option<Duration>,

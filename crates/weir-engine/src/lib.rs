@@ -28,6 +28,7 @@ use weir_store::{
 
 mod actions;
 pub mod connectors;
+pub mod context;
 pub mod schedules;
 pub mod secrets;
 
@@ -159,6 +160,8 @@ pub struct Engine {
     secret_cache: std::sync::Mutex<HashMap<Scope, (std::time::Instant, Arc<SecretValues>)>>,
     /// Schedule triggers: where each one is, and when it fires next.
     schedules: schedules::Schedules,
+    /// Each scope's data sources (context enrichment), read again with the trigger index.
+    data_sources: RwLock<HashMap<Scope, Arc<context::SourceSet>>>,
 }
 
 /// How often closed debounce windows and due schedule fires are looked for: such a run starts
@@ -214,6 +217,7 @@ impl Engine {
             debouncing: std::sync::atomic::AtomicBool::new(false),
             secret_cache: std::sync::Mutex::new(HashMap::new()),
             schedules: schedules::Schedules::default(),
+            data_sources: RwLock::new(HashMap::new()),
         })
     }
 
@@ -378,6 +382,13 @@ impl Engine {
                 .expect("connectors lock")
                 .insert(scope.clone(), Arc::new(ConnectorSet::build(rows)));
         }
+        let rows = self.store.data_sources(scope).await?;
+        if !self.scope_sources(scope).same_source(&rows) {
+            self.data_sources
+                .write()
+                .expect("data sources lock")
+                .insert(scope.clone(), Arc::new(context::SourceSet::build(rows)));
+        }
         let mut entries = Vec::new();
         for v in self.store.workflows(scope).await? {
             // A version that no longer reads (a connector action it uses is gone or changed)
@@ -521,6 +532,27 @@ impl Engine {
                 continue;
             }
             let id = uuid::Uuid::now_v7().to_string();
+            // A run that loads context starts on a worker, which loads it first.
+            if self.loads_context(scope, &m.workflow) {
+                started.push(Started {
+                    id: id.clone(),
+                    workflow_id: m.workflow_id.clone(),
+                    version: m.version,
+                    status: "pending".into(),
+                    decision: None,
+                    reason: None,
+                });
+                executions.push(NewExecution {
+                    id,
+                    workflow_id: m.workflow_id.clone(),
+                    workflow_version: m.version,
+                    parent_id: None,
+                    state: pending_state("event", Some(event_type), payload),
+                    status: "pending".into(),
+                    initial: None,
+                });
+                continue;
+            }
             let start = Start {
                 id: id.clone(),
                 trigger_kind: "event",
@@ -829,16 +861,26 @@ impl Engine {
             let fx = match item.kind.as_str() {
                 "start" => {
                     let pending = &claim.state["pending"];
-                    let (started, fx) = Execution::start(
-                        &wf,
-                        Start {
-                            id: claim.execution_id.clone(),
-                            trigger_kind: pending["trigger_kind"].as_str().unwrap_or("event"),
-                            event: pending["event"].as_str(),
-                            payload: &pending["payload"],
-                        },
-                        &env,
-                    );
+                    let mut payload = pending["payload"].clone();
+                    let mut fx = Vec::new();
+                    let mut failure = None;
+                    if self.loads_context(&scope, &wf) {
+                        let enriched = self.enrich(&scope, &wf, &payload).await;
+                        payload = enriched.payload;
+                        fx.push(Effect::Step(enriched.record));
+                        failure = enriched.failure;
+                    }
+                    let start = Start {
+                        id: claim.execution_id.clone(),
+                        trigger_kind: pending["trigger_kind"].as_str().unwrap_or("event"),
+                        event: pending["event"].as_str(),
+                        payload: &payload,
+                    };
+                    let (started, more) = match failure {
+                        None => Execution::start(&wf, start, &env),
+                        Some(error) => Execution::start_failed(&wf, start, &env, error),
+                    };
+                    fx.extend(more);
                     exec = Some(started);
                     fx
                 }
@@ -1007,6 +1049,11 @@ impl Engine {
 }
 
 /// The environment of a live run: the wall clock and fresh ids for `{{uuid()}}`.
+/// An epoch-milliseconds time as RFC 3339.
+pub(crate) fn ms_time(ms: i64) -> Value {
+    DateTime::from_timestamp_millis(ms).map_or(Value::Null, |t| json!(t.to_rfc3339()))
+}
+
 /// Whether an event trigger hears an event of this type from this source: the type matches
 /// its pattern, and its `source` filter (when it has one) matches the event's source.
 fn hears(kind: &TriggerKind, event_type: &str, source: Option<&str>) -> bool {

@@ -29,6 +29,7 @@ use weir_store::{ExecutionFilter, ExecutionRow, NewItem, SqlStore, Store, hash_k
 mod access;
 mod approvals;
 mod connectors;
+mod context;
 mod events;
 mod hooks;
 pub mod openapi;
@@ -279,6 +280,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/workflows/{id}/hook", get(hooks::hook_url))
         .route("/api/v1/workflows/{id}/schedule", get(schedules::schedule))
+        .route("/api/v1/data-sources", get(context::list_sources))
+        .route(
+            "/api/v1/data-sources/{id}",
+            get(context::get_source)
+                .put(context::put_source)
+                .delete(context::delete_source),
+        )
+        .route("/api/v1/context/refresh", post(context::refresh))
+        .route("/api/v1/context/{type}/{id}", get(context::entity))
         .route(
             "/api/v1/connectors",
             post(connectors::post_connector).get(connectors::list_connectors),

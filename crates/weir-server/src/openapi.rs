@@ -126,6 +126,12 @@ pub fn operations() -> Vec<Op> {
         op!("delete" "/api/v1/api-keys/{id}", "access", Some(Admin), "Revoke an API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: true),
         op!("get" "/api/v1/workflows/{id}/hook", "triggers", Some(Execute), "The URL path of the workflow's webhook", query: &[], body: None, ok: (200, "HookUrl"), conflict: true),
         op!("get" "/api/v1/workflows/{id}/schedule", "triggers", Some(Read), "When the workflow's schedule triggers fire next (10 by default), and when each last fired", query: &[("count", "integer", "How many fire times, 1 to 100"), ("after", "string", "List fires after this time (RFC 3339); default now")], body: None, ok: (200, "ScheduleTimes"), conflict: true),
+        op!("get" "/api/v1/data-sources", "context", Some(Read), "List data sources (context enrichment)", query: &[], body: None, ok: (200, "DataSourceList"), conflict: false),
+        op!("get" "/api/v1/data-sources/{id}", "context", Some(Read), "A data source", query: &[], body: None, ok: (200, "DataSource"), conflict: false),
+        op!("put" "/api/v1/data-sources/{id}", "context", Some(Admin), "Register or replace a data source: an entity's data, loaded through an action or from the records, cached for a TTL", query: &[], body: Some(("DataSourceDefinition", false)), ok: (200, "DataSource"), conflict: false),
+        op!("delete" "/api/v1/data-sources/{id}", "context", Some(Admin), "Delete a data source", query: &[], body: None, ok: (200, "Object"), conflict: false),
+        op!("get" "/api/v1/context/{type}/{id}", "context", Some(Read), "An entity's context: the data of every source of its type, through the cache", query: &[("refresh", "string", "true loads it again")], body: None, ok: (200, "EntityContext"), conflict: false),
+        op!("post" "/api/v1/context/refresh", "context", Some(Execute), "Drop cached context of an entity type, an entity or a source; with entity_id, load it again", query: &[], body: Some(("ContextRefresh", false)), ok: (200, "Object"), conflict: false),
         op!("post" "/hooks/{tenant}/{environment}/{token}", "triggers", None, "Deliver to a workflow's webhook (its own token or HMAC signature; not an API key): 202, or the run's answer when the trigger waits", query: &[], body: Some(("Object", true)), ok: (202, "Started"), conflict: true),
         op!("post" "/api/v1/connectors", "connectors", Some(Admin), "Register a connector: action types over HTTP (base URL, auth, per action a config schema, a request template and an output mapping)", query: &[], body: Some(("ConnectorDefinition", false)), ok: (201, "Connector"), conflict: true),
         op!("get" "/api/v1/connectors", "connectors", Some(Read), "List connectors", query: &[], body: None, ok: (200, "ConnectorList"), conflict: false),
@@ -210,6 +216,15 @@ fn user_components() -> Value {
     let password = || json!({"type": "string", "minLength": 10, "maxLength": 256});
     json!({
         "HookUrl": object(&[("workflow_id", s()), ("path", s())], &["workflow_id", "path"]),
+        "DataSourceDefinition": object(&[("name", s()), ("description", s()), ("entity_type", s()), ("entity_id", s()), ("action", s()),
+            ("config", json!({"type": "object"})), ("record", json!({"type": ["boolean", "string"]})), ("select", s()),
+            ("ttl", json!({"type": ["string", "number"]})), ("timeout", json!({"type": ["string", "number"]})),
+            ("on_error", json!({"type": "string", "enum": ["fail", "continue"]}))], &["entity_id"]),
+        "DataSource": object(&[("name", s()), ("definition", json!({"type": "object"})), ("created_at", time()), ("updated_at", time())], &["name", "definition"]),
+        "DataSourceList": object(&[("data_sources", json!({"type": "array", "items": r("DataSource")}))], &["data_sources"]),
+        "EntityContext": object(&[("entity_type", s()), ("entity_id", s()), ("data", json!({"type": "object"})), ("sources", json!({"type": "object"}))],
+            &["entity_type", "entity_id", "data", "sources"]),
+        "ContextRefresh": object(&[("entity_type", s()), ("entity_id", s()), ("source", s())], &["entity_type"]),
         "ScheduleTimes": object(&[("workflow_id", s()), ("enabled", json!({"type": "boolean"})), ("schedules", json!({"type": "array", "items": object(&[
             ("trigger", json!({"type": "integer"})), ("cron", s()), ("timezone", s()), ("start_at", json!({"type": ["string", "null"]})),
             ("end_at", json!({"type": ["string", "null"]})), ("catch_up", json!({"type": "string", "enum": ["none", "latest", "all"]})),

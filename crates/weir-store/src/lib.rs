@@ -155,6 +155,17 @@ pub struct EmailTemplate {
     pub html: Option<String>,
 }
 
+/// What a data source loaded for one entity, kept until `expires_ms`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedContext {
+    pub source: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub data: Value,
+    pub cached_ms: i64,
+    pub expires_ms: i64,
+}
+
 /// A debounce window that has closed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueDebounce {
@@ -707,6 +718,41 @@ pub trait Store: Send + Sync {
     async fn connectors(&self, scope: &Scope) -> Result<Vec<Value>>;
     async fn connector(&self, scope: &Scope, name: &str) -> Result<Option<Value>>;
     async fn delete_connector(&self, scope: &Scope, name: &str) -> Result<()>;
+    /// Stores a data source's definition (context enrichment); Conflict when `create_only`
+    /// and it exists. Returns the row and whether it was created.
+    async fn put_data_source(
+        &self,
+        scope: &Scope,
+        name: &str,
+        definition: &Value,
+        create_only: bool,
+    ) -> Result<(Value, bool)>;
+    async fn data_sources(&self, scope: &Scope) -> Result<Vec<Value>>;
+    async fn data_source(&self, scope: &Scope, name: &str) -> Result<Option<Value>>;
+    async fn delete_data_source(&self, scope: &Scope, name: &str) -> Result<()>;
+    /// What a source loaded for an entity, if it has not expired (by the database's clock).
+    async fn cached_context(
+        &self,
+        scope: &Scope,
+        source: &str,
+        entity_id: &str,
+    ) -> Result<Option<CachedContext>>;
+    /// Keeps what a source loaded for `ttl_ms` (its `cached_ms`/`expires_ms` are ignored and
+    /// set from the database's clock); returns the stored entry.
+    async fn cache_context(
+        &self,
+        scope: &Scope,
+        entry: &CachedContext,
+        ttl_ms: i64,
+    ) -> Result<CachedContext>;
+    /// Drops cached context of an entity type, of one entity, of one source. Returns how many.
+    async fn uncache_context(
+        &self,
+        scope: &Scope,
+        entity_type: &str,
+        entity_id: Option<&str>,
+        source: Option<&str>,
+    ) -> Result<u64>;
     /// An approval an action asked for, linked to its execution without a step waiting on it;
     /// the same id again returns the first.
     async fn create_approval(

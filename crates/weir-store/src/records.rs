@@ -586,19 +586,43 @@ impl SqlStore {
     }
 }
 
+/// Tables of named JSON definitions per scope: connectors and data sources.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Named {
+    Connectors,
+    DataSources,
+}
+
+impl Named {
+    fn table(self) -> &'static str {
+        match self {
+            Named::Connectors => "connectors",
+            Named::DataSources => "data_sources",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Named::Connectors => "connector",
+            Named::DataSources => "data source",
+        }
+    }
+}
+
 impl SqlStore {
-    pub(crate) async fn upsert_connector(
+    pub(crate) async fn upsert_named(
         &self,
+        kind: Named,
         scope: &Scope,
         name: &str,
         definition: &Value,
         create_only: bool,
     ) -> Result<(Value, bool)> {
-        let now = self.now;
+        let (now, table) = (self.now, kind.table());
         let mut tx = self.begin().await?;
-        let exists = sqlx::query(
-            "SELECT name FROM connectors WHERE tenant_id = $1 AND environment_id = $2 AND name = $3",
-        )
+        let exists = sqlx::query(sql(format!(
+            "SELECT name FROM {table} WHERE tenant_id = $1 AND environment_id = $2 AND name = $3"
+        )))
         .bind(&scope.tenant)
         .bind(&scope.environment)
         .bind(name)
@@ -606,19 +630,22 @@ impl SqlStore {
         .await?
         .is_some();
         if exists && create_only {
-            return Err(Error::Conflict(format!("a connector '{name}' exists")));
+            return Err(Error::Conflict(format!(
+                "a {} '{name}' exists",
+                kind.label()
+            )));
         }
         let text = match exists {
-            true => {
-                "UPDATE connectors SET definition = $4, updated_ms = {now} \
-                     WHERE tenant_id = $1 AND environment_id = $2 AND name = $3"
-            }
-            false => {
-                "INSERT INTO connectors (tenant_id, environment_id, name, definition, created_ms, updated_ms) \
-                      VALUES ($1, $2, $3, $4, {now}, {now})"
-            }
+            true => format!(
+                "UPDATE {table} SET definition = $4, updated_ms = {now} \
+                 WHERE tenant_id = $1 AND environment_id = $2 AND name = $3"
+            ),
+            false => format!(
+                "INSERT INTO {table} (tenant_id, environment_id, name, definition, created_ms, updated_ms) \
+                 VALUES ($1, $2, $3, $4, {now}, {now})"
+            ),
         };
-        sqlx::query(sql(text.replace("{now}", now)))
+        sqlx::query(sql(text))
             .bind(&scope.tenant)
             .bind(&scope.environment)
             .bind(name)
@@ -627,22 +654,24 @@ impl SqlStore {
             .await?;
         tx.commit().await?;
         let row = self
-            .list_connectors(scope, Some(name))
+            .list_named(kind, scope, Some(name))
             .await?
             .pop()
             .ok_or(Error::NotFound)?;
         Ok((row, !exists))
     }
 
-    pub(crate) async fn list_connectors(
+    pub(crate) async fn list_named(
         &self,
+        kind: Named,
         scope: &Scope,
         name: Option<&str>,
     ) -> Result<Vec<Value>> {
-        sqlx::query(
-            "SELECT name, definition, created_ms, updated_ms FROM connectors \
+        sqlx::query(sql(format!(
+            "SELECT name, definition, created_ms, updated_ms FROM {} \
              WHERE tenant_id = $1 AND environment_id = $2 AND ($3 IS NULL OR name = $3) ORDER BY name",
-        )
+            kind.table()
+        )))
         .bind(&scope.tenant)
         .bind(&scope.environment)
         .bind(name)
@@ -653,7 +682,7 @@ impl SqlStore {
             let definition: String = r.try_get("definition")?;
             Ok(json!({
                 "name": r.try_get::<String, _>("name")?,
-                "definition": parse(&definition, "connector")?,
+                "definition": parse(&definition, kind.label())?,
                 "created_ms": r.try_get::<i64, _>("created_ms")?,
                 "updated_ms": r.try_get::<i64, _>("updated_ms")?,
             }))
@@ -661,10 +690,11 @@ impl SqlStore {
         .collect()
     }
 
-    pub(crate) async fn remove_connector(&self, scope: &Scope, name: &str) -> Result<()> {
-        let done = sqlx::query(
-            "DELETE FROM connectors WHERE tenant_id = $1 AND environment_id = $2 AND name = $3",
-        )
+    pub(crate) async fn remove_named(&self, kind: Named, scope: &Scope, name: &str) -> Result<()> {
+        let done = sqlx::query(sql(format!(
+            "DELETE FROM {} WHERE tenant_id = $1 AND environment_id = $2 AND name = $3",
+            kind.table()
+        )))
         .bind(&scope.tenant)
         .bind(&scope.environment)
         .bind(name)
@@ -672,4 +702,106 @@ impl SqlStore {
         .await?;
         found(done)
     }
+
+    /// A cached entry; with `fresh`, only one that has not expired.
+    pub(crate) async fn cached(
+        &self,
+        scope: &Scope,
+        source: &str,
+        entity_id: &str,
+        fresh: bool,
+    ) -> Result<Option<CachedContext>> {
+        let now = if fresh { self.now } else { "0" };
+        sqlx::query(sql(format!(
+            "SELECT source, entity_type, entity_id, data, cached_ms, expires_ms FROM context_cache \
+             WHERE tenant_id = $1 AND environment_id = $2 AND source = $3 AND entity_id = $4 AND expires_ms > {now}"
+        )))
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(source)
+        .bind(entity_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(cached_row)
+        .transpose()
+    }
+
+    pub(crate) async fn cache(
+        &self,
+        scope: &Scope,
+        entry: &CachedContext,
+        ttl_ms: i64,
+    ) -> Result<CachedContext> {
+        let now = self.now;
+        sqlx::query(sql(format!(
+            "INSERT INTO context_cache (tenant_id, environment_id, source, entity_type, entity_id, data, cached_ms, expires_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, {now}, {now} + $7) \
+             ON CONFLICT (tenant_id, environment_id, source, entity_id) \
+             DO UPDATE SET entity_type = excluded.entity_type, data = excluded.data, \
+               cached_ms = excluded.cached_ms, expires_ms = excluded.expires_ms"
+        )))
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(&entry.source)
+        .bind(&entry.entity_type)
+        .bind(&entry.entity_id)
+        .bind(entry.data.to_string())
+        .bind(ttl_ms)
+        .execute(&self.pool)
+        .await?;
+        // Prune what expired long ago, now and then (the cache is a cache).
+        if rand_tick() {
+            sqlx::query(sql(format!(
+                "DELETE FROM context_cache WHERE tenant_id = $1 AND environment_id = $2 AND expires_ms < {now} - 3600000"
+            )))
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .execute(&self.pool)
+            .await?;
+        }
+        self.cached(scope, &entry.source, &entry.entity_id, false)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    pub(crate) async fn uncache(
+        &self,
+        scope: &Scope,
+        entity_type: &str,
+        entity_id: Option<&str>,
+        source: Option<&str>,
+    ) -> Result<u64> {
+        Ok(sqlx::query(
+            "DELETE FROM context_cache WHERE tenant_id = $1 AND environment_id = $2 AND entity_type = $3 \
+             AND ($4 IS NULL OR entity_id = $4) AND ($5 IS NULL OR source = $5)",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(entity_type)
+        .bind(entity_id)
+        .bind(source)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+}
+
+/// One time in 64: how often a cache write also prunes.
+fn rand_tick() -> bool {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed).is_multiple_of(64)
+}
+
+fn cached_row(r: &sqlx::any::AnyRow) -> Result<CachedContext> {
+    let data: String = r.try_get("data")?;
+    Ok(CachedContext {
+        source: r.try_get("source")?,
+        entity_type: r.try_get("entity_type")?,
+        entity_id: r.try_get("entity_id")?,
+        data: parse(&data, "cached context")?,
+        cached_ms: r.try_get("cached_ms")?,
+        expires_ms: r.try_get("expires_ms")?,
+    })
 }

@@ -18,6 +18,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Row, SqlSafeStr};
 use crate::Columns;
 use crate::batch::{self, Answer, Bind, Entry, Statement};
 use crate::native::NativeWriter;
+use crate::records::Named;
 use crate::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +92,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "schedule fires",
         include_str!("../migrations/sqlite/0011_schedule_fires.sql"),
     ),
+    (
+        12,
+        "context",
+        include_str!("../migrations/sqlite/0012_context.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -147,6 +153,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "schedule fires",
         include_str!("../migrations/postgres/0011_schedule_fires.sql"),
+    ),
+    (
+        12,
+        "context",
+        include_str!("../migrations/postgres/0012_context.sql"),
     ),
 ];
 
@@ -827,17 +838,67 @@ impl Store for SqlStore {
         definition: &Value,
         create_only: bool,
     ) -> Result<(Value, bool)> {
-        self.upsert_connector(scope, name, definition, create_only)
+        self.upsert_named(Named::Connectors, scope, name, definition, create_only)
             .await
     }
     async fn connectors(&self, scope: &Scope) -> Result<Vec<Value>> {
-        self.list_connectors(scope, None).await
+        self.list_named(Named::Connectors, scope, None).await
     }
     async fn connector(&self, scope: &Scope, name: &str) -> Result<Option<Value>> {
-        Ok(self.list_connectors(scope, Some(name)).await?.pop())
+        Ok(self
+            .list_named(Named::Connectors, scope, Some(name))
+            .await?
+            .pop())
     }
     async fn delete_connector(&self, scope: &Scope, name: &str) -> Result<()> {
-        self.remove_connector(scope, name).await
+        self.remove_named(Named::Connectors, scope, name).await
+    }
+    async fn put_data_source(
+        &self,
+        scope: &Scope,
+        name: &str,
+        definition: &Value,
+        create_only: bool,
+    ) -> Result<(Value, bool)> {
+        self.upsert_named(Named::DataSources, scope, name, definition, create_only)
+            .await
+    }
+    async fn data_sources(&self, scope: &Scope) -> Result<Vec<Value>> {
+        self.list_named(Named::DataSources, scope, None).await
+    }
+    async fn data_source(&self, scope: &Scope, name: &str) -> Result<Option<Value>> {
+        Ok(self
+            .list_named(Named::DataSources, scope, Some(name))
+            .await?
+            .pop())
+    }
+    async fn delete_data_source(&self, scope: &Scope, name: &str) -> Result<()> {
+        self.remove_named(Named::DataSources, scope, name).await
+    }
+    async fn cached_context(
+        &self,
+        scope: &Scope,
+        source: &str,
+        entity_id: &str,
+    ) -> Result<Option<CachedContext>> {
+        self.cached(scope, source, entity_id, true).await
+    }
+    async fn cache_context(
+        &self,
+        scope: &Scope,
+        entry: &CachedContext,
+        ttl_ms: i64,
+    ) -> Result<CachedContext> {
+        self.cache(scope, entry, ttl_ms).await
+    }
+    async fn uncache_context(
+        &self,
+        scope: &Scope,
+        entity_type: &str,
+        entity_id: Option<&str>,
+        source: Option<&str>,
+    ) -> Result<u64> {
+        self.uncache(scope, entity_type, entity_id, source).await
     }
 
     async fn create_approval(

@@ -37,6 +37,7 @@ cases!(
     events_and_executions_are_filtered_and_paged,
     rules_are_kept_per_scope,
     each_schedule_fire_starts_one_execution,
+    data_sources_and_their_cache_are_kept_per_scope,
 );
 
 fn scope_b() -> Scope {
@@ -1318,4 +1319,95 @@ async fn each_schedule_fire_starts_one_execution(s: Arc<dyn Store>) {
     );
     assert_eq!(s.last_schedule_fire(&a, "other", 0).await.unwrap(), None);
     assert!(s.execution(&b, "later").await.unwrap().is_none());
+}
+
+async fn data_sources_and_their_cache_are_kept_per_scope(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    let b = scope_b();
+    let def = json!({"entity_id": "{{customer.id}}", "action": "history"});
+    let (row, created) = s
+        .put_data_source(&a, "customer.history", &def, true)
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(row["definition"], def);
+    assert!(matches!(
+        s.put_data_source(&a, "customer.history", &def, true).await,
+        Err(Error::Conflict(_))
+    ));
+    assert_eq!(s.data_sources(&a).await.unwrap().len(), 1);
+    assert!(
+        s.data_source(&b, "customer.history")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let entry = |id: &str, data: Value| CachedContext {
+        source: "customer.history".into(),
+        entity_type: "customer".into(),
+        entity_id: id.into(),
+        data,
+        cached_ms: 0,
+        expires_ms: 0,
+    };
+    let kept = s
+        .cache_context(&a, &entry("c1", json!({"orders": 3})), 60_000)
+        .await
+        .unwrap();
+    assert_eq!(kept.data, json!({"orders": 3}));
+    assert!(kept.expires_ms - kept.cached_ms == 60_000);
+    let got = s
+        .cached_context(&a, "customer.history", "c1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.data, json!({"orders": 3}));
+    assert!(
+        s.cached_context(&b, "customer.history", "c1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A newer load replaces the entry; one that expires at once is not served.
+    s.cache_context(&a, &entry("c1", json!({"orders": 4})), 60_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.cached_context(&a, "customer.history", "c1")
+            .await
+            .unwrap()
+            .unwrap()
+            .data,
+        json!({"orders": 4})
+    );
+    s.cache_context(&a, &entry("c2", json!(1)), 0)
+        .await
+        .unwrap();
+    assert!(
+        s.cached_context(&a, "customer.history", "c2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        s.uncache_context(&b, "customer", None, None).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        s.uncache_context(&a, "customer", Some("c1"), None)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        s.cached_context(&a, "customer.history", "c1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    s.delete_data_source(&a, "customer.history").await.unwrap();
+    assert!(matches!(
+        s.delete_data_source(&a, "customer.history").await,
+        Err(Error::NotFound)
+    ));
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -38,6 +38,8 @@ struct State {
     requests: Vec<Recorded>,
     counts: HashMap<String, usize>,
     answers: HashMap<String, (u16, Value)>,
+    /// Paths that answer only after this long.
+    delays: HashMap<String, Duration>,
 }
 
 pub(crate) struct Peer {
@@ -73,6 +75,15 @@ impl Peer {
             .unwrap()
             .answers
             .insert(path.to_owned(), (status, body));
+    }
+
+    /// Makes a path answer only after `delay` (a slow service).
+    pub fn slow(&self, path: &str, delay: Duration) {
+        self.state
+            .lock()
+            .unwrap()
+            .delays
+            .insert(path.to_owned(), delay);
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -118,11 +129,19 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         body,
         at: Instant::now(),
     };
-    let (status, extra, answer) = {
+    let (status, extra, answer, delay) = {
         let mut st = state.lock().unwrap();
         st.requests.push(recorded);
-        respond(&mut st, &path, &headers)
+        let delay = st
+            .delays
+            .get(path.split('?').next().unwrap_or_default())
+            .copied();
+        let (status, extra, answer) = respond(&mut st, &path, &headers);
+        (status, extra, answer, delay)
     };
+    if let Some(d) = delay {
+        std::thread::sleep(d);
+    }
     let text = answer.to_string();
     let reason = match status {
         200 => "OK",

@@ -3038,6 +3038,17 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                 call(root, "POST", "/api/v1/connectors", Some(connector)).0,
                 201
             );
+            let note = json!({"description": "tenant-a-only", "entity_id": "{{customer.id}}", "record": true});
+            assert_eq!(
+                call(
+                    root,
+                    "PUT",
+                    "/api/v1/data-sources/customer.note",
+                    Some(note)
+                )
+                .0,
+                200
+            );
             let template = json!({"name": "t", "subject": "tenant-a-only", "text": "x"});
             assert_eq!(
                 call(root, "POST", "/api/v1/email-templates", Some(template)).0,
@@ -3111,6 +3122,10 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                     ("t".to_owned(), "1")
                 } else if path.contains("/connectors/") {
                     ("conn".to_owned(), "1")
+                } else if path.contains("/data-sources/") {
+                    ("customer.note".to_owned(), "1")
+                } else if path.contains("/context/") {
+                    ("c1".to_owned(), "1")
                 } else if path.contains("executions/") || path.contains("/workflow-runs/") {
                     (run.clone(), "1")
                 } else if path.contains("/events/") {
@@ -3147,7 +3162,9 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                         let (status, answer) = call(key, &method.to_uppercase(), &path, None);
                         // Writing a record is an upsert: another scope's PUT names its own
                         // record (and without a body is refused); it never reaches A's.
-                        let upsert = method == "put" && template.contains("/records/");
+                        let upsert = method == "put"
+                            && (template.contains("/records/")
+                                || template.contains("/data-sources/"));
                         let expected = if upsert { 400 } else { 404 };
                         assert_eq!(status, expected, "{method} {path}: {answer}");
                         assert!(
