@@ -284,3 +284,30 @@ fn a_hundred_events_in_a_debounce_window_start_one_run_with_the_last_payload() {
         },
     );
 }
+
+#[test]
+fn an_event_trigger_with_a_source_hears_only_that_source() {
+    let dir = scratch("source-filter");
+    let key = "source-root";
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", key)]);
+    let wf = json!({"workflow_id": "shop_only", "trigger": {"type": "event", "event": "order.placed", "source": "shop-*"},
+        "steps": [{"id": "ok", "type": "action", "action": "allow"}]});
+    assert_eq!(
+        server.with(key, "POST", "/api/v1/workflows", Some(wf)).0,
+        201
+    );
+    for (source, runs) in [(json!("shop-eu"), 1), (json!("pos"), 0), (Value::Null, 0)] {
+        let (status, answer) = server.with(
+            key,
+            "POST",
+            "/api/v1/events",
+            Some(json!({"event_type": "order.placed", "source": source, "payload": {}})),
+        );
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(
+            answer["executions"].as_array().unwrap().len(),
+            runs,
+            "{source}: {answer}"
+        );
+    }
+}
