@@ -483,9 +483,30 @@ impl<'a> Reader<'a> {
     }
 
     fn context(&mut self, v: &Value, path: &str) -> Option<ContextSpec> {
+        /// How many data sources one workflow may load before its first step.
+        const MAX_CONTEXT_LOADS: usize = 20;
         let map = self.object(v, path, "'context'")?;
         self.check_keys(map, path, &["load", "timeout", "on_error"], "'context'");
         let load = self.string_list(map, "load", path);
+        if load.len() > MAX_CONTEXT_LOADS {
+            self.err(
+                Code::InvalidValue,
+                &diag::key(path, "load"),
+                format!(
+                    "'load' names at most {MAX_CONTEXT_LOADS} sources, found {}",
+                    load.len()
+                ),
+            );
+        }
+        for (i, name) in load.iter().enumerate() {
+            if load[..i].contains(name) {
+                self.err(
+                    Code::InvalidValue,
+                    &format!("{}[{i}]", diag::key(path, "load")),
+                    format!("'{name}' is listed twice"),
+                );
+            }
+        }
         let timeout = self.duration(map, "timeout", path);
         let on_error = self.string(map, "on_error", path);
         if let Some(e) = &on_error
@@ -857,7 +878,7 @@ impl<'a> Reader<'a> {
             let Some(s) = self.string(map, key, path) else {
                 return (None, None);
             };
-            let at = crate::schedule::parse_bound(&s, zone);
+            let at = crate::schedule::parse_bound(&s, zone, key == "end_at");
             if at.is_none() {
                 self.err(
                     Code::InvalidValue,

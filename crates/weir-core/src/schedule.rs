@@ -51,25 +51,30 @@ pub fn compile_cron(expr: &str) -> Result<Cron, String> {
 }
 
 /// Reads a `start_at` / `end_at` bound: an RFC 3339 time, or a date or a date and time
-/// without an offset, which is read in the schedule's zone.
-pub fn parse_bound(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
+/// without an offset, which is read in the schedule's zone. A date alone is the start of that
+/// day, or with `end_of_day` (for `end_at`) its last millisecond, so the day counts.
+pub fn parse_bound(s: &str, tz: Tz, end_of_day: bool) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    let naive = [
+    let formats = [
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-    .or_else(|| {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-    })?;
-    local_instant(tz, naive)
+    ];
+    if let Some(naive) = formats
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    {
+        return local_instant(tz, naive);
+    }
+    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    if end_of_day {
+        let next = day.succ_opt()?.and_hms_opt(0, 0, 0)?;
+        return local_instant(tz, next).map(|t| t - chrono::Duration::milliseconds(1));
+    }
+    local_instant(tz, day.and_hms_opt(0, 0, 0)?)
 }
 
 /// The instant a wall clock time names in `tz`: the earlier one when a fall-back repeats it,
@@ -91,6 +96,11 @@ impl Plan {
         start: Option<DateTime<Utc>>,
         end: Option<DateTime<Utc>>,
     ) -> Plan {
+        // Fires are whole seconds: a start within a second starts at the next whole one.
+        let start = start.map(|t| match t.timestamp_subsec_millis() {
+            0 => t,
+            ms => t + chrono::Duration::milliseconds(1000 - i64::from(ms)),
+        });
         Plan {
             cron,
             tz,
@@ -330,8 +340,8 @@ mod tests {
         let bounded = Plan::new(
             compile_cron("0 9 * * *").unwrap(),
             tz,
-            parse_bound("2026-06-10", tz),
-            parse_bound("2026-06-12T09:00:00+02:00", tz),
+            parse_bound("2026-06-10", tz, false),
+            parse_bound("2026-06-12", tz, true),
         );
         assert_eq!(
             local(&bounded, &bounded.upcoming(at("2026-01-01T00:00:00Z"), 10)),
@@ -342,6 +352,17 @@ mod tests {
             ]
         );
         assert_eq!(bounded.last_at_or_before(at("2026-06-10T06:00:00Z")), None);
+        // A start within a second does not fire the second it is in.
+        let half = Plan::new(
+            compile_cron("* * * * * *").unwrap(),
+            tz,
+            Some(at("2026-01-01T09:00:00.500Z")),
+            None,
+        );
+        assert_eq!(
+            half.next_after(at("2026-01-01T08:00:00Z")),
+            Some(at("2026-01-01T09:00:01Z"))
+        );
         assert_eq!(
             bounded.last_at_or_before(at("2027-01-01T00:00:00Z")),
             Some(at("2026-06-12T07:00:00Z"))

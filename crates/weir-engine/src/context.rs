@@ -24,6 +24,10 @@ use crate::{ActionContext, Engine, Result, live_env};
 
 /// How long a source's data is kept when it does not say.
 const DEFAULT_TTL: Duration = Duration::from_secs(300);
+/// The built-in actions a data source may load with (besides its scope's connector actions):
+/// those that only read.
+pub const LOADING_ACTIONS: [&str; 1] = ["http_request"];
+
 /// How long a source may take when it does not say.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -321,6 +325,13 @@ impl Engine {
             .unwrap_or_default()
     }
 
+    /// Whether a data source may load with this action here: a connector action of the
+    /// scope, or a built-in that only reads.
+    pub fn loads_with(&self, scope: &Scope, action: &str) -> bool {
+        self.scope_connectors(scope).performer(action).is_some()
+            || LOADING_ACTIONS.contains(&action)
+    }
+
     /// Whether starting this workflow loads anything (a `context.load` name with a source).
     pub(crate) fn loads_context(&self, scope: &Scope, wf: &Workflow) -> bool {
         let Some(c) = &wf.context else { return false };
@@ -340,7 +351,6 @@ impl Engine {
         entity_id: &str,
         refresh: bool,
         timeout: Option<Duration>,
-        root: &Value,
     ) -> std::result::Result<Loaded, String> {
         if !refresh
             && let Some(hit) = self
@@ -357,11 +367,10 @@ impl Engine {
             });
         }
         let limit = timeout.map_or(source.timeout, |t| t.min(source.timeout));
-        let data =
-            match tokio::time::timeout(limit, self.fetch(scope, source, entity_id, root)).await {
-                Ok(r) => r?,
-                Err(_) => return Err(format!("timed out after {} ms", limit.as_millis())),
-            };
+        let data = match tokio::time::timeout(limit, self.fetch(scope, source, entity_id)).await {
+            Ok(r) => r?,
+            Err(_) => return Err(format!("timed out after {} ms", limit.as_millis())),
+        };
         let entry = CachedContext {
             source: source.name.clone(),
             entity_type: source.entity_type.clone(),
@@ -371,6 +380,15 @@ impl Engine {
             expires_ms: 0,
         };
         let ttl = i64::try_from(source.ttl.as_millis()).unwrap_or(i64::MAX / 4);
+        if ttl == 0 {
+            let now = Utc::now().timestamp_millis();
+            return Ok(Loaded {
+                data: entry.data,
+                cached: false,
+                cached_ms: now,
+                expires_ms: now,
+            });
+        }
         let kept = self
             .store
             .cache_context(scope, &entry, ttl)
@@ -384,12 +402,13 @@ impl Engine {
         })
     }
 
+    /// Loads a source's data for one entity. The action's config sees only the entity's type
+    /// and id (and secrets), so what it loads depends on nothing else the cache ignores.
     async fn fetch(
         &self,
         scope: &Scope,
         source: &DataSource,
         entity_id: &str,
-        root: &Value,
     ) -> std::result::Result<Value, String> {
         let secrets = self.secret_values(scope).await.map_err(|e| e.to_string())?;
         let mut data = match &source.fetch {
@@ -401,11 +420,7 @@ impl Engine {
                 .map(|r| r["fields"].clone())
                 .ok_or_else(|| format!("no {entity_type} record '{entity_id}'"))?,
             Fetch::Action { action, config } => {
-                let mut ctx = root.clone();
-                if let Value::Object(m) = &mut ctx {
-                    m.insert("entity_id".into(), json!(entity_id));
-                    m.insert("entity_type".into(), json!(source.entity_type));
-                }
+                let ctx = json!({ "entity_id": entity_id, "entity_type": source.entity_type });
                 let rules = weir_core::Rules::default();
                 let input = config.render(
                     &ctx,
@@ -429,9 +444,18 @@ impl Engine {
                             .perform_connector(connector, name, &action_ctx, input)
                             .await
                     }
-                    None => self.actions.perform(action, &action_ctx, input).await,
+                    None if LOADING_ACTIONS.contains(&action.as_str()) => {
+                        self.actions.perform(action, &action_ctx, input).await
+                    }
+                    None => {
+                        return Err(format!(
+                            "'{action}' is neither a connector action nor one of {}",
+                            LOADING_ACTIONS.join(", ")
+                        ));
+                    }
                 };
-                result.map_err(|e| e.message)?
+                // An error can quote the request it made, secrets and all.
+                result.map_err(|e| secrets.scrub_text(&e.message))?
             }
         };
         if let Some(path) = &source.select {
@@ -449,7 +473,12 @@ impl Engine {
         let root = weir_core::context::payload_root(payload);
         let secrets = self.secret_values(scope).await.unwrap_or_default();
         let rules = weir_core::Rules::default();
-        let timeout = spec.timeout.map(|d| Duration::from_millis(d.as_millis()));
+        // Loading happens under the run's lease: it must end well before the lease does.
+        let cap = Duration::from_millis(u64::try_from(self.lease_ms / 2).unwrap_or(1).max(1));
+        let timeout = Some(
+            spec.timeout
+                .map_or(cap, |d| Duration::from_millis(d.as_millis()).min(cap)),
+        );
         let started = std::time::Instant::now();
         let loads = spec.load.iter().map(|name| {
             let source = sources.get(name).cloned();
@@ -483,9 +512,7 @@ impl Engine {
                     );
                 }
                 let at = std::time::Instant::now();
-                let loaded = self
-                    .load_entity(scope, &source, &id, false, timeout, root)
-                    .await;
+                let loaded = self.load_entity(scope, &source, &id, false, timeout).await;
                 let ms = at.elapsed().as_millis() as u64;
                 (name.clone(), Some(source), loaded.map(|l| (id, l, ms)))
             }
@@ -575,10 +602,9 @@ impl Engine {
         if of_type.is_empty() {
             return Ok(None);
         }
-        let root = json!({});
         let loads = of_type
             .iter()
-            .map(|s| self.load_entity(scope, s, entity_id, refresh, None, &root));
+            .map(|s| self.load_entity(scope, s, entity_id, refresh, None));
         let results = futures_util::future::join_all(loads).await;
         let (mut data, mut shown) = (Map::new(), Map::new());
         for (s, r) in of_type.iter().zip(results) {

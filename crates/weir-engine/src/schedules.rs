@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use weir_core::Workflow;
 use weir_core::model::{CatchUp, Schedule, TriggerKind};
-use weir_store::{NewExecution, Scope};
+use weir_store::{NewExecution, ScheduleFire, Scope};
 
 use crate::{Engine, Indexed, Result, live_env, pending_state};
 
@@ -62,7 +62,7 @@ impl Schedules {
     /// cursor read again from the store), unchanged ones keep their place, gone ones go.
     pub(crate) fn sync(&self, scope: &Scope, indexed: &[Arc<Indexed>]) {
         let mut entries = self.entries.lock().expect("schedules lock");
-        let mut present = Vec::new();
+        let mut present = std::collections::HashSet::new();
         for e in indexed.iter().filter(|e| e.enabled) {
             for (trigger, t) in e.workflow.triggers.iter().enumerate() {
                 if !matches!(t.kind, TriggerKind::Schedule(_)) {
@@ -88,7 +88,7 @@ impl Schedules {
                         },
                     );
                 }
-                present.push(key);
+                present.insert(key);
             }
         }
         entries.retain(|k, _| &k.scope != scope || present.contains(k));
@@ -108,6 +108,8 @@ struct Fire {
 
 impl Engine {
     /// Starts an execution for every schedule fire that is due. Returns how many started here.
+    /// A schedule whose fires cannot be written is said and left for the next pass; the
+    /// others go on.
     pub async fn fire_schedules(&self) -> Result<usize> {
         let now = Utc::now();
         let due: Vec<(Key, Entry)> = {
@@ -120,44 +122,12 @@ impl Engine {
         };
         let mut started = 0;
         for (key, entry) in due {
-            let Entry {
-                version,
-                updated_ms,
-                workflow,
-                cursor,
-                ..
-            } = entry;
-            let Some(TriggerKind::Schedule(schedule)) =
-                workflow.triggers.get(key.trigger).map(|t| &t.kind)
-            else {
-                continue;
-            };
-            let cursor = match cursor {
-                Some(c) => c,
-                None => {
-                    let last = self
-                        .store
-                        .last_schedule_fire(&key.scope, &key.workflow_id, key.trigger as i64)
-                        .await?;
-                    let anchor = last.unwrap_or(i64::MIN).max(updated_ms);
-                    Utc.timestamp_millis_opt(anchor).single().unwrap_or(now)
-                }
-            };
-            for fire in fires(schedule, cursor, now) {
-                if self
-                    .start_fire(&key, &workflow, version, schedule, &fire)
-                    .await?
-                {
-                    started += 1;
-                }
-            }
-            let mut entries = self.schedules.entries.lock().expect("schedules lock");
-            if let Some(e) = entries.get_mut(&key)
-                && e.version == version
-                && e.updated_ms == updated_ms
-            {
-                e.cursor = Some(now);
-                e.next = e.schedule(key.trigger).and_then(|s| s.plan.next_after(now));
+            match self.fire_one(&key, entry, now).await {
+                Ok(n) => started += n,
+                Err(e) => eprintln!(
+                    "weir: {}/{}: schedule of workflow {}: {e}",
+                    key.scope.tenant, key.scope.environment, key.workflow_id
+                ),
             }
         }
         if started > 0 {
@@ -166,8 +136,56 @@ impl Engine {
         Ok(started)
     }
 
-    /// Records one fire and starts its run, unless another node did; a trigger condition that
-    /// does not hold records the fire and starts nothing.
+    /// Handles one schedule's fires up to `now`, then moves its cursor there.
+    async fn fire_one(&self, key: &Key, entry: Entry, now: DateTime<Utc>) -> Result<usize> {
+        let Entry {
+            version,
+            updated_ms,
+            workflow,
+            cursor,
+            ..
+        } = entry;
+        let Some(TriggerKind::Schedule(schedule)) =
+            workflow.triggers.get(key.trigger).map(|t| &t.kind)
+        else {
+            return Ok(0);
+        };
+        let due = match cursor {
+            // This node was running: every fire since its last look is on time.
+            Some(c) => fires_while_running(schedule, c, now),
+            None => {
+                let last = self
+                    .store
+                    .last_schedule_fire(&key.scope, &key.workflow_id, key.trigger as i64)
+                    .await?;
+                let anchor = last.unwrap_or(i64::MIN).max(updated_ms);
+                let anchor = Utc.timestamp_millis_opt(anchor).single().unwrap_or(now);
+                fires(schedule, anchor, now)
+            }
+        };
+        let mut started = 0;
+        for fire in due {
+            if self
+                .start_fire(key, &workflow, version, schedule, &fire)
+                .await?
+            {
+                started += 1;
+            }
+        }
+        let mut entries = self.schedules.entries.lock().expect("schedules lock");
+        if let Some(e) = entries.get_mut(key)
+            && e.version == version
+            && e.updated_ms == updated_ms
+        {
+            e.cursor = Some(now);
+            e.next = e.schedule(key.trigger).and_then(|s| s.plan.next_after(now));
+        }
+        Ok(started)
+    }
+
+    /// Records one fire and starts its run, unless another node did, or the workflow is no
+    /// longer this version, enabled. A trigger condition that does not hold records the fire
+    /// and starts nothing.
     async fn start_fire(
         &self,
         key: &Key,
@@ -177,13 +195,12 @@ impl Engine {
         fire: &Fire,
     ) -> Result<bool> {
         let payload = schedule.fire_payload(fire.at, fire.missed);
+        let mut holds = true;
         if let Some(condition) = &workflow.triggers[key.trigger].conditions {
             let secrets = self.secret_values(&key.scope).await?;
             let rules = self.rules_for(&key.scope, workflow);
             let root = weir_core::context::payload_root(&payload);
-            if !condition.eval(&root, &live_env(&rules, &secrets)) {
-                return Ok(false);
-            }
+            holds = condition.eval(&root, &live_env(&rules, &secrets));
         }
         let execution = NewExecution {
             id: uuid::Uuid::now_v7().to_string(),
@@ -194,24 +211,27 @@ impl Engine {
             status: "pending".into(),
             initial: None,
         };
-        Ok(self
+        let fire = ScheduleFire {
+            workflow_id: &key.workflow_id,
+            version,
+            trigger: key.trigger as i64,
+            fire_ms: fire.at.timestamp_millis(),
+        };
+        let started = self
             .store
-            .fire_schedule(
-                &key.scope,
-                key.trigger as i64,
-                fire.at.timestamp_millis(),
-                &execution,
-            )
-            .await?)
+            .fire_schedule(&key.scope, &fire, holds.then_some(&execution))
+            .await?;
+        Ok(started && holds)
     }
 }
 
-/// The fires in `(cursor, now]`: on-time ones always, missed ones per `catch_up`.
-fn fires(schedule: &Schedule, cursor: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Fire> {
+/// The fires in `(anchor, now]` for a schedule this node has not looked at yet (it just
+/// started, or the workflow changed): on-time ones always, missed ones per `catch_up`.
+fn fires(schedule: &Schedule, anchor: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Fire> {
     let grace = chrono::Duration::from_std(GRACE).expect("grace fits");
     let late = now - grace;
     let mut out = Vec::new();
-    if late > cursor {
+    if late > anchor {
         let keep = match schedule.catch_up {
             CatchUp::None => 0,
             CatchUp::Latest => 1,
@@ -220,23 +240,35 @@ fn fires(schedule: &Schedule, cursor: DateTime<Utc>, now: DateTime<Utc>) -> Vec<
         out.extend(
             schedule
                 .plan
-                .latest_between(cursor, late, keep)
+                .latest_between(anchor, late, keep)
                 .into_iter()
                 .map(|at| Fire { at, missed: true }),
         );
     }
-    let mut at = cursor.max(late);
-    while let Some(next) = schedule.plan.next_after(at) {
-        if next > now {
-            break;
-        }
-        out.push(Fire {
-            at: next,
-            missed: false,
-        });
-        at = next;
-    }
+    out.extend(
+        schedule
+            .plan
+            .latest_between(anchor.max(late), now, MAX_CATCH_UP)
+            .into_iter()
+            .map(|at| Fire { at, missed: false }),
+    );
     out
+}
+
+/// The fires in `(cursor, now]` for a schedule this node was already watching: all on time,
+/// however slow the pass was, but at most the latest [`MAX_CATCH_UP`] (a node frozen for
+/// hours does not start a day of per-second runs).
+fn fires_while_running(
+    schedule: &Schedule,
+    cursor: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Fire> {
+    schedule
+        .plan
+        .latest_between(cursor, now, MAX_CATCH_UP)
+        .into_iter()
+        .map(|at| Fire { at, missed: false })
+        .collect()
 }
 
 #[cfg(test)]

@@ -33,7 +33,19 @@ pub async fn put_source(
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
     let def = crate::with_path_id(read_body(&headers, body, true, false).await?, &name, "name")?;
-    if let Err(problems) = DataSource::read(&name, &def) {
+    let mut problems = DataSource::read(&name, &def).err().unwrap_or_default();
+    if let Some(action) = def.get("action").and_then(Value::as_str)
+        && !state.engine.loads_with(&caller.scope, action)
+    {
+        problems.push((
+            "$.action".into(),
+            format!(
+                "'{action}' is neither an action of this scope's connectors nor one of {}",
+                weir_engine::context::LOADING_ACTIONS.join(", ")
+            ),
+        ));
+    }
+    if !problems.is_empty() {
         return Err(ApiError::invalid(
             "the data source definition is invalid",
             problems
@@ -45,6 +57,11 @@ pub async fn put_source(
     let (row, created) = state
         .store
         .put_data_source(&caller.scope, &name, &def, false)
+        .await?;
+    // What the old definition loaded is not what this one would.
+    state
+        .store
+        .uncache_context(&caller.scope, None, None, Some(&name))
         .await?;
     state.engine.refresh(&caller.scope).await?;
     audit(
@@ -104,6 +121,10 @@ pub async fn delete_source(
         .delete_data_source(&caller.scope, &name)
         .await
         .map_err(crate::missing("data source"))?;
+    state
+        .store
+        .uncache_context(&caller.scope, None, None, Some(&name))
+        .await?;
     state.engine.refresh(&caller.scope).await?;
     audit(&state, &caller, "data_source.delete", &name, None).await?;
     Ok(axum::Json(json!({ "name": name, "deleted": true })).into_response())
@@ -128,6 +149,10 @@ pub async fn entity(
             )));
         }
     };
+    // Loading again calls the sources: that takes the right to run things.
+    if refresh {
+        caller.require(Perm::Execute)?;
+    }
     let found = state
         .engine
         .entity_context(&caller.scope, &entity_type, &id, refresh)
@@ -179,7 +204,7 @@ pub async fn refresh(
         .store
         .uncache_context(
             &caller.scope,
-            &entity_type,
+            Some(&entity_type),
             entity_id.as_deref(),
             source.as_deref(),
         )

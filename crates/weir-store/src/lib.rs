@@ -166,6 +166,15 @@ pub struct CachedContext {
     pub expires_ms: i64,
 }
 
+/// One fire of a workflow's schedule trigger (by the trigger's index).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleFire<'a> {
+    pub workflow_id: &'a str,
+    pub version: i64,
+    pub trigger: i64,
+    pub fire_ms: i64,
+}
+
 /// A debounce window that has closed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueDebounce {
@@ -745,11 +754,12 @@ pub trait Store: Send + Sync {
         entry: &CachedContext,
         ttl_ms: i64,
     ) -> Result<CachedContext>;
-    /// Drops cached context of an entity type, of one entity, of one source. Returns how many.
+    /// Drops cached context: of an entity type, of one entity, of one source (each `None`
+    /// matches all). Returns how many entries went.
     async fn uncache_context(
         &self,
         scope: &Scope,
-        entity_type: &str,
+        entity_type: Option<&str>,
         entity_id: Option<&str>,
         source: Option<&str>,
     ) -> Result<u64>;
@@ -792,14 +802,15 @@ pub trait Store: Send + Sync {
         workflow_id: &str,
         trigger: i64,
     ) -> Result<Option<i64>>;
-    /// Records one fire of a schedule and starts its execution, in one transaction; false when
-    /// the fire was already recorded (by another node), and then nothing is started.
+    /// Records one fire of a schedule and starts its execution (if given), in one
+    /// transaction; false, starting nothing, when the fire was already recorded (by another
+    /// node) or the workflow is no longer at that version, enabled and not deleted (a node
+    /// whose index is behind).
     async fn fire_schedule(
         &self,
         scope: &Scope,
-        trigger: i64,
-        fire_ms: i64,
-        execution: &NewExecution,
+        fire: &ScheduleFire<'_>,
+        execution: Option<&NewExecution>,
     ) -> Result<bool>;
     /// Every tenant × environment, for the engine's trigger index.
     async fn scopes(&self) -> Result<Vec<Scope>>;

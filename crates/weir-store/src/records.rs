@@ -768,12 +768,12 @@ impl SqlStore {
     pub(crate) async fn uncache(
         &self,
         scope: &Scope,
-        entity_type: &str,
+        entity_type: Option<&str>,
         entity_id: Option<&str>,
         source: Option<&str>,
     ) -> Result<u64> {
         Ok(sqlx::query(
-            "DELETE FROM context_cache WHERE tenant_id = $1 AND environment_id = $2 AND entity_type = $3 \
+            "DELETE FROM context_cache WHERE tenant_id = $1 AND environment_id = $2 AND ($3 IS NULL OR entity_type = $3) \
              AND ($4 IS NULL OR entity_id = $4) AND ($5 IS NULL OR source = $5)",
         )
         .bind(&scope.tenant)

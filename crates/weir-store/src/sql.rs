@@ -894,7 +894,7 @@ impl Store for SqlStore {
     async fn uncache_context(
         &self,
         scope: &Scope,
-        entity_type: &str,
+        entity_type: Option<&str>,
         entity_id: Option<&str>,
         source: Option<&str>,
     ) -> Result<u64> {
@@ -1073,31 +1073,49 @@ impl Store for SqlStore {
     async fn fire_schedule(
         &self,
         scope: &Scope,
-        trigger: i64,
-        fire_ms: i64,
-        execution: &NewExecution,
+        fire: &ScheduleFire<'_>,
+        execution: Option<&NewExecution>,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
         let now = self.now;
         let recorded = sqlx::query(sql(format!(
             "INSERT INTO schedule_fires (tenant_id, environment_id, workflow_id, trigger_index, fire_ms, execution_id, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, {now}) \
+             SELECT $1, $2, $3, $4, $5, $6, {now} WHERE EXISTS (SELECT 1 FROM workflows \
+               WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3 AND current_version = $7 \
+               AND enabled = 1 AND deleted_ms IS NULL) \
              ON CONFLICT (tenant_id, environment_id, workflow_id, trigger_index, fire_ms) DO NOTHING"
         )))
         .bind(&scope.tenant)
         .bind(&scope.environment)
-        .bind(&execution.workflow_id)
-        .bind(trigger)
-        .bind(fire_ms)
-        .bind(&execution.id)
+        .bind(fire.workflow_id)
+        .bind(fire.trigger)
+        .bind(fire.fire_ms)
+        .bind(execution.map(|e| e.id.as_str()))
+        .bind(fire.version)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if recorded == 0 {
             return Ok(false);
         }
-        self.insert_executions(&mut tx, scope, None, std::slice::from_ref(execution))
+        if let Some(execution) = execution {
+            self.insert_executions(&mut tx, scope, None, std::slice::from_ref(execution))
+                .await?;
+        }
+        // A schedule keeps a day of fire records (its latest is always among them).
+        if (fire.fire_ms / 1000) % 64 == 0 {
+            sqlx::query(
+                "DELETE FROM schedule_fires WHERE tenant_id = $1 AND environment_id = $2 \
+                 AND workflow_id = $3 AND trigger_index = $4 AND fire_ms < $5",
+            )
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(fire.workflow_id)
+            .bind(fire.trigger)
+            .bind(fire.fire_ms - 86_400_000)
+            .execute(&mut *tx)
             .await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

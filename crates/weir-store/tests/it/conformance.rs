@@ -1267,13 +1267,23 @@ async fn rules_are_kept_per_scope(s: Arc<dyn Store>) {
 async fn each_schedule_fire_starts_one_execution(s: Arc<dyn Store>) {
     let a = s.bootstrap("h").await.unwrap().scope;
     let b = scope_b();
+    let def = json!({"workflow_id": "w"});
+    s.put_workflow(&a, "w", &def, true).await.unwrap();
+    s.put_workflow(&b, "w", &def, true).await.unwrap();
+    let fire = |trigger: i64, fire_ms: i64| ScheduleFire {
+        workflow_id: "w",
+        version: 1,
+        trigger,
+        fire_ms,
+    };
     assert_eq!(s.last_schedule_fire(&a, "w", 0).await.unwrap(), None);
     // Four nodes see the same fire due at once: one of them starts it.
     let mut tasks = Vec::new();
     for n in 0..4 {
         let (s, a) = (s.clone(), a.clone());
         tasks.push(tokio::spawn(async move {
-            s.fire_schedule(&a, 0, 60_000, &new_execution(&format!("fire{n}"), "w"))
+            let run = new_execution(&format!("fire{n}"), "w");
+            s.fire_schedule(&a, &fire(0, 60_000), Some(&run))
                 .await
                 .unwrap()
         }));
@@ -1293,25 +1303,31 @@ async fn each_schedule_fire_starts_one_execution(s: Arc<dyn Store>) {
         );
     }
     assert_eq!(runs, 1, "one execution for the fire");
-    // Another time, another trigger, another scope: each its own fire.
+    // Another time, another trigger, another scope: each its own fire. A fire whose condition
+    // does not hold is recorded without a run.
+    let later = new_execution("later", "w");
     assert!(
-        s.fire_schedule(&a, 0, 120_000, &new_execution("later", "w"))
+        s.fire_schedule(&a, &fire(0, 120_000), Some(&later))
             .await
             .unwrap()
     );
+    assert!(s.fire_schedule(&a, &fire(0, 180_000), None).await.unwrap());
+    assert!(!s.fire_schedule(&a, &fire(0, 180_000), None).await.unwrap());
+    let second = new_execution("second", "w");
     assert!(
-        s.fire_schedule(&a, 1, 60_000, &new_execution("second", "w"))
+        s.fire_schedule(&a, &fire(1, 60_000), Some(&second))
             .await
             .unwrap()
     );
+    let b1 = new_execution("b1", "w");
     assert!(
-        s.fire_schedule(&b, 0, 60_000, &new_execution("b1", "w"))
+        s.fire_schedule(&b, &fire(0, 60_000), Some(&b1))
             .await
             .unwrap()
     );
     assert_eq!(
         s.last_schedule_fire(&a, "w", 0).await.unwrap(),
-        Some(120_000)
+        Some(180_000)
     );
     assert_eq!(
         s.last_schedule_fire(&a, "w", 1).await.unwrap(),
@@ -1319,6 +1335,36 @@ async fn each_schedule_fire_starts_one_execution(s: Arc<dyn Store>) {
     );
     assert_eq!(s.last_schedule_fire(&a, "other", 0).await.unwrap(), None);
     assert!(s.execution(&b, "later").await.unwrap().is_none());
+    // A node whose index is behind: an old version, a disabled or a deleted workflow starts
+    // nothing and records nothing.
+    let stale = ScheduleFire {
+        version: 7,
+        ..fire(0, 240_000)
+    };
+    assert!(
+        !s.fire_schedule(&a, &stale, Some(&new_execution("stale", "w")))
+            .await
+            .unwrap()
+    );
+    s.set_workflow_enabled(&a, "w", false).await.unwrap();
+    assert!(
+        !s.fire_schedule(&a, &fire(0, 240_000), Some(&new_execution("off", "w")))
+            .await
+            .unwrap()
+    );
+    s.delete_workflow(&b, "w", true).await.unwrap();
+    assert!(
+        !s.fire_schedule(&b, &fire(0, 240_000), Some(&new_execution("gone", "w")))
+            .await
+            .unwrap()
+    );
+    for id in ["stale", "off"] {
+        assert!(s.execution(&a, id).await.unwrap().is_none());
+    }
+    assert_eq!(
+        s.last_schedule_fire(&a, "w", 0).await.unwrap(),
+        Some(180_000)
+    );
 }
 
 async fn data_sources_and_their_cache_are_kept_per_scope(s: Arc<dyn Store>) {
@@ -1390,11 +1436,13 @@ async fn data_sources_and_their_cache_are_kept_per_scope(s: Arc<dyn Store>) {
             .is_none()
     );
     assert_eq!(
-        s.uncache_context(&b, "customer", None, None).await.unwrap(),
+        s.uncache_context(&b, Some("customer"), None, None)
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(
-        s.uncache_context(&a, "customer", Some("c1"), None)
+        s.uncache_context(&a, Some("customer"), Some("c1"), None)
             .await
             .unwrap(),
         1

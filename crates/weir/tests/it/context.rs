@@ -256,7 +256,82 @@ fn runs_load_their_context_once_per_ttl_and_slow_sources_time_out_per_setting() 
         "a refresh loads again"
     );
 
+    // A changed definition drops what the old one cached.
+    let (status, _) = call(
+        "PUT",
+        "/api/v1/data-sources/customer.history",
+        Some(sources[0].1.clone()),
+    );
+    assert_eq!(status, 200);
+    let (_, ctx) = call("GET", "/api/v1/context/customer/c1", None);
+    assert_eq!(
+        ctx["sources"]["customer.history"]["from"], "source",
+        "{ctx}"
+    );
+    assert_eq!(peer.requests_to("/orders/customers/c1/history").len(), 3);
+
+    // A failing source's error never shows a secret it was called with.
+    let leaked = "orders-key-do-not-show";
+    assert_eq!(
+        call(
+            "POST",
+            "/api/v1/secrets",
+            Some(json!({"name": "ORDERS_KEY", "value": leaked}))
+        )
+        .0,
+        201
+    );
+    let (status, put) = call(
+        "PUT",
+        "/api/v1/data-sources/customer.closed",
+        Some(
+            json!({"entity_id": "{{customer.id}}", "action": "http_request",
+            "config": {"method": "GET", "url": format!("http://127.0.0.1:{}/x?key={{{{secrets.ORDERS_KEY}}}}", free_port())}}),
+        ),
+    );
+    assert_eq!(status, 200, "{put}");
+    let (_, ctx) = call("GET", "/api/v1/context/customer/c1", None);
+    let error = ctx["sources"]["customer.closed"]["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{ctx}"));
+    assert!(!ctx.to_string().contains(leaked), "{ctx}");
+    assert!(!error.is_empty());
+
+    // Loading again takes the right to run things; a viewer may only read.
+    let (_, viewer) = call(
+        "POST",
+        "/api/v1/api-keys",
+        Some(json!({"role": "viewer", "name": "reader"})),
+    );
+    let viewer = viewer["key"].as_str().unwrap().to_owned();
+    assert_eq!(
+        server
+            .with(&viewer, "GET", "/api/v1/context/customer/c1", None)
+            .0,
+        200
+    );
+    assert_eq!(
+        server
+            .with(
+                &viewer,
+                "GET",
+                "/api/v1/context/customer/c1?refresh=true",
+                None
+            )
+            .0,
+        403
+    );
+
     // Bad input: a precise 4xx.
+    let (status, bad) = call(
+        "PUT",
+        "/api/v1/data-sources/customer.mailer",
+        Some(
+            json!({"entity_id": "{{customer.id}}", "action": "send_email", "config": {"to": "a@example.com"}}),
+        ),
+    );
+    assert_eq!(status, 422, "a data source only reads: {bad}");
+    assert_eq!(bad["error"]["details"][0]["path"], "$.action");
     let (status, bad) = call(
         "PUT",
         "/api/v1/data-sources/customer.bad",
