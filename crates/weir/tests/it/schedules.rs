@@ -124,6 +124,16 @@ fn schedules_fire_on_time_show_what_comes_next_and_catch_up_after_downtime() {
             .windows(2)
             .all(|w| (w[1].0 - w[0].0).num_milliseconds() == 2000)
     );
+    let latest = ticks
+        .iter()
+        .map(|(f, _, r)| at(&r["started_at"]) - *f)
+        .max()
+        .unwrap();
+    eprintln!(
+        "{} ticks; the latest started {} ms after its fire time",
+        ticks.len(),
+        latest.num_milliseconds()
+    );
     let (_, shown) = server.with(key, "GET", "/api/v1/workflows/tick/schedule", None);
     assert!(at(&shown["schedules"][0]["last_fire"]) >= ticks.last().unwrap().0);
 
