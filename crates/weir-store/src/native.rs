@@ -44,6 +44,9 @@ impl NativeWriter {
         // they stall every write waiting behind them; a thread of their own does them instead,
         // in PASSIVE mode, which never blocks the writer.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // Under steady writes the WAL is never started over (a restart needs a moment with
+        // every frame checkpointed), so it grows; when it is, its file is cut back to this.
+        conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(128);
         // Opened without CREATE, and checked to hold Weir's schema: a path read differently
@@ -135,6 +138,9 @@ impl NativeWriter {
             .map_err(|_| Error::Corrupt("the SQLite writer has stopped".into()))?
     }
 }
+
+/// The size the WAL file is cut back to when SQLite starts it over.
+pub(crate) const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
 /// How often the checkpointer copies the WAL into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);

@@ -252,6 +252,8 @@ impl SqlStore {
                         "PRAGMA synchronous = NORMAL",
                         "PRAGMA busy_timeout = 10000",
                         "PRAGMA foreign_keys = ON",
+                        // native::JOURNAL_SIZE_LIMIT
+                        "PRAGMA journal_size_limit = 67108864",
                     ] {
                         sqlx::query(pragma).execute(&mut *conn).await?;
                     }
