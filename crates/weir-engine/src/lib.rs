@@ -22,8 +22,8 @@ use weir_core::executor::{ActionError, Effect, ExecStatus, Execution, Input, Sta
 use weir_core::model::TriggerKind;
 use weir_core::{Env, Rules, Workflow, validate_value};
 use weir_store::{
-    Claim, Commit, Ingested, NewApproval, NewEvent, NewExecution, NewItem, Scope, StepRow, Store,
-    WorkflowVersion,
+    Claim, Commit, Ingested, Named, NewApproval, NewEvent, NewExecution, NewItem, Scope, StepRow,
+    Store, WorkflowVersion,
 };
 
 mod actions;
@@ -375,14 +375,14 @@ impl Engine {
             .write()
             .expect("rules lock")
             .insert(scope.clone(), Arc::new(rules));
-        let rows = self.store.connectors(scope).await?;
+        let rows = self.store.named(Named::Connectors, scope).await?;
         if !self.scope_connectors(scope).same_source(&rows) {
             self.connectors
                 .write()
                 .expect("connectors lock")
                 .insert(scope.clone(), Arc::new(ConnectorSet::build(rows)));
         }
-        let rows = self.store.data_sources(scope).await?;
+        let rows = self.store.named(Named::DataSources, scope).await?;
         if !self.scope_sources(scope).same_source(&rows) {
             self.data_sources
                 .write()

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use weir_core::catalog::{ActionCatalog, BuiltinCatalog};
-use weir_store::Scope;
+use weir_store::{Named, Scope};
 
 use crate::access::{Perm, audit, authorize_for};
 use crate::{ApiError, ApiResult, AppState, read_body, time};
@@ -79,7 +79,7 @@ async fn check_conflicts(
     let mine: Vec<String> = new
         .map(weir_actions::connector::action_names)
         .unwrap_or_default();
-    for other in state.store.connectors(scope).await? {
+    for other in state.store.named(Named::Connectors, scope).await? {
         if other["name"] == name {
             let builtin = BuiltinCatalog::new();
             let gone: Vec<String> = weir_actions::connector::action_names(&other["definition"])
@@ -128,7 +128,7 @@ pub async fn post_connector(
     check_conflicts(&state, &caller.scope, &name, Some(&def)).await?;
     let (row, _) = state
         .store
-        .put_connector(&caller.scope, &name, &def, true)
+        .put_named(Named::Connectors, &caller.scope, &name, &def, true)
         .await?;
     state.engine.refresh(&caller.scope).await?;
     audit(&state, &caller, "connector.create", &name, Some(def)).await?;
@@ -146,14 +146,14 @@ pub async fn put_connector(
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
     let before = state
         .store
-        .connector(&caller.scope, &name)
+        .named_one(Named::Connectors, &caller.scope, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("connector"))?;
     let def = crate::with_path_id(definition(&headers, body).await?, &name, "name")?;
     check_conflicts(&state, &caller.scope, &name, Some(&def)).await?;
     let (row, _) = state
         .store
-        .put_connector(&caller.scope, &name, &def, false)
+        .put_named(Named::Connectors, &caller.scope, &name, &def, false)
         .await?;
     state.engine.refresh(&caller.scope).await?;
     audit(
@@ -172,7 +172,7 @@ pub async fn list_connectors(State(state): State<Arc<AppState>>, headers: Header
     let caller = authorize_for(&state, &headers, Perm::Read).await?;
     let list: Vec<Value> = state
         .store
-        .connectors(&caller.scope)
+        .named(Named::Connectors, &caller.scope)
         .await?
         .iter()
         .map(shown)
@@ -189,7 +189,7 @@ pub async fn get_connector(
     let caller = authorize_for(&state, &headers, Perm::Read).await?;
     let row = state
         .store
-        .connector(&caller.scope, &name)
+        .named_one(Named::Connectors, &caller.scope, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("connector"))?;
     Ok(axum::Json(shown(&row)).into_response())
@@ -202,13 +202,18 @@ pub async fn delete_connector(
     Path(name): Path<String>,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    if state.store.connector(&caller.scope, &name).await?.is_none() {
+    if state
+        .store
+        .named_one(Named::Connectors, &caller.scope, &name)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::not_found("connector"));
     }
     check_conflicts(&state, &caller.scope, &name, None).await?;
     state
         .store
-        .delete_connector(&caller.scope, &name)
+        .delete_named(Named::Connectors, &caller.scope, &name)
         .await
         .map_err(crate::missing("connector"))?;
     state.engine.refresh(&caller.scope).await?;

@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use weir_engine::context::DataSource;
+use weir_store::Named;
 
 use crate::access::{Perm, audit, authorize_for};
 use crate::params::Params;
@@ -56,7 +57,7 @@ pub async fn put_source(
     }
     let (row, created) = state
         .store
-        .put_data_source(&caller.scope, &name, &def, false)
+        .put_named(Named::DataSources, &caller.scope, &name, &def, false)
         .await?;
     // What the old definition loaded is not what this one would.
     state
@@ -86,7 +87,7 @@ pub async fn list_sources(State(state): State<Arc<AppState>>, headers: HeaderMap
     let caller = authorize_for(&state, &headers, Perm::Read).await?;
     let list: Vec<Value> = state
         .store
-        .data_sources(&caller.scope)
+        .named(Named::DataSources, &caller.scope)
         .await?
         .iter()
         .map(shown)
@@ -103,7 +104,7 @@ pub async fn get_source(
     let caller = authorize_for(&state, &headers, Perm::Read).await?;
     let row = state
         .store
-        .data_source(&caller.scope, &name)
+        .named_one(Named::DataSources, &caller.scope, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("data source"))?;
     Ok(axum::Json(shown(&row)).into_response())
@@ -118,7 +119,7 @@ pub async fn delete_source(
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
     state
         .store
-        .delete_data_source(&caller.scope, &name)
+        .delete_named(Named::DataSources, &caller.scope, &name)
         .await
         .map_err(crate::missing("data source"))?;
     state

@@ -155,6 +155,32 @@ pub struct EmailTemplate {
     pub html: Option<String>,
 }
 
+/// Kinds of named JSON definitions kept per scope, as the API took them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// A tenant's action types over HTTP.
+    Connectors,
+    /// Context enrichment: an entity's data, loaded when a run starts.
+    DataSources,
+}
+
+impl Named {
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            Named::Connectors => "connectors",
+            Named::DataSources => "data_sources",
+        }
+    }
+
+    /// What one is called in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Named::Connectors => "connector",
+            Named::DataSources => "data source",
+        }
+    }
+}
+
 /// What a data source loaded for one entity, kept until `expires_ms`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedContext {
@@ -715,30 +741,21 @@ pub trait Store: Send + Sync {
     async fn email_templates(&self, scope: &Scope, name: Option<&str>) -> Result<Vec<Value>>;
     async fn delete_email_template(&self, scope: &Scope, name: &str) -> Result<()>;
 
-    /// Stores a connector's definition; Conflict when `create_only` and it exists. The row
-    /// (`{"name", "definition", "created_ms", "updated_ms"}`) and whether it was created.
-    async fn put_connector(
+    /// Stores a named definition (a connector, a data source); Conflict when `create_only`
+    /// and it exists. The row (`{"name", "definition", "created_ms", "updated_ms"}`) and
+    /// whether it was created.
+    async fn put_named(
         &self,
+        kind: Named,
         scope: &Scope,
         name: &str,
         definition: &Value,
         create_only: bool,
     ) -> Result<(Value, bool)>;
-    async fn connectors(&self, scope: &Scope) -> Result<Vec<Value>>;
-    async fn connector(&self, scope: &Scope, name: &str) -> Result<Option<Value>>;
-    async fn delete_connector(&self, scope: &Scope, name: &str) -> Result<()>;
-    /// Stores a data source's definition (context enrichment); Conflict when `create_only`
-    /// and it exists. Returns the row and whether it was created.
-    async fn put_data_source(
-        &self,
-        scope: &Scope,
-        name: &str,
-        definition: &Value,
-        create_only: bool,
-    ) -> Result<(Value, bool)>;
-    async fn data_sources(&self, scope: &Scope) -> Result<Vec<Value>>;
-    async fn data_source(&self, scope: &Scope, name: &str) -> Result<Option<Value>>;
-    async fn delete_data_source(&self, scope: &Scope, name: &str) -> Result<()>;
+    /// Every definition of a kind in the scope, by name.
+    async fn named(&self, kind: Named, scope: &Scope) -> Result<Vec<Value>>;
+    async fn named_one(&self, kind: Named, scope: &Scope, name: &str) -> Result<Option<Value>>;
+    async fn delete_named(&self, kind: Named, scope: &Scope, name: &str) -> Result<()>;
     /// What a source loaded for an entity, if it has not expired (by the database's clock).
     async fn cached_context(
         &self,

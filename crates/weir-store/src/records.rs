@@ -586,29 +586,6 @@ impl SqlStore {
     }
 }
 
-/// Tables of named JSON definitions per scope: connectors and data sources.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Named {
-    Connectors,
-    DataSources,
-}
-
-impl Named {
-    fn table(self) -> &'static str {
-        match self {
-            Named::Connectors => "connectors",
-            Named::DataSources => "data_sources",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Named::Connectors => "connector",
-            Named::DataSources => "data source",
-        }
-    }
-}
-
 impl SqlStore {
     pub(crate) async fn upsert_named(
         &self,

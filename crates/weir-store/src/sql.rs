@@ -18,7 +18,6 @@ use sqlx::{AnyPool, AssertSqlSafe, Row, SqlSafeStr};
 use crate::Columns;
 use crate::batch::{self, Answer, Bind, Entry, Statement};
 use crate::native::NativeWriter;
-use crate::records::Named;
 use crate::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -833,49 +832,25 @@ impl Store for SqlStore {
         self.remove_template(scope, name).await
     }
 
-    async fn put_connector(
+    async fn put_named(
         &self,
+        kind: Named,
         scope: &Scope,
         name: &str,
         definition: &Value,
         create_only: bool,
     ) -> Result<(Value, bool)> {
-        self.upsert_named(Named::Connectors, scope, name, definition, create_only)
+        self.upsert_named(kind, scope, name, definition, create_only)
             .await
     }
-    async fn connectors(&self, scope: &Scope) -> Result<Vec<Value>> {
-        self.list_named(Named::Connectors, scope, None).await
+    async fn named(&self, kind: Named, scope: &Scope) -> Result<Vec<Value>> {
+        self.list_named(kind, scope, None).await
     }
-    async fn connector(&self, scope: &Scope, name: &str) -> Result<Option<Value>> {
-        Ok(self
-            .list_named(Named::Connectors, scope, Some(name))
-            .await?
-            .pop())
+    async fn named_one(&self, kind: Named, scope: &Scope, name: &str) -> Result<Option<Value>> {
+        Ok(self.list_named(kind, scope, Some(name)).await?.pop())
     }
-    async fn delete_connector(&self, scope: &Scope, name: &str) -> Result<()> {
-        self.remove_named(Named::Connectors, scope, name).await
-    }
-    async fn put_data_source(
-        &self,
-        scope: &Scope,
-        name: &str,
-        definition: &Value,
-        create_only: bool,
-    ) -> Result<(Value, bool)> {
-        self.upsert_named(Named::DataSources, scope, name, definition, create_only)
-            .await
-    }
-    async fn data_sources(&self, scope: &Scope) -> Result<Vec<Value>> {
-        self.list_named(Named::DataSources, scope, None).await
-    }
-    async fn data_source(&self, scope: &Scope, name: &str) -> Result<Option<Value>> {
-        Ok(self
-            .list_named(Named::DataSources, scope, Some(name))
-            .await?
-            .pop())
-    }
-    async fn delete_data_source(&self, scope: &Scope, name: &str) -> Result<()> {
-        self.remove_named(Named::DataSources, scope, name).await
+    async fn delete_named(&self, kind: Named, scope: &Scope, name: &str) -> Result<()> {
+        self.remove_named(kind, scope, name).await
     }
     async fn cached_context(
         &self,

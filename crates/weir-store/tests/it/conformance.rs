@@ -1372,18 +1372,19 @@ async fn data_sources_and_their_cache_are_kept_per_scope(s: Arc<dyn Store>) {
     let b = scope_b();
     let def = json!({"entity_id": "{{customer.id}}", "action": "history"});
     let (row, created) = s
-        .put_data_source(&a, "customer.history", &def, true)
+        .put_named(Named::DataSources, &a, "customer.history", &def, true)
         .await
         .unwrap();
     assert!(created);
     assert_eq!(row["definition"], def);
     assert!(matches!(
-        s.put_data_source(&a, "customer.history", &def, true).await,
+        s.put_named(Named::DataSources, &a, "customer.history", &def, true)
+            .await,
         Err(Error::Conflict(_))
     ));
-    assert_eq!(s.data_sources(&a).await.unwrap().len(), 1);
+    assert_eq!(s.named(Named::DataSources, &a).await.unwrap().len(), 1);
     assert!(
-        s.data_source(&b, "customer.history")
+        s.named_one(Named::DataSources, &b, "customer.history")
             .await
             .unwrap()
             .is_none()
@@ -1453,9 +1454,12 @@ async fn data_sources_and_their_cache_are_kept_per_scope(s: Arc<dyn Store>) {
             .unwrap()
             .is_none()
     );
-    s.delete_data_source(&a, "customer.history").await.unwrap();
+    s.delete_named(Named::DataSources, &a, "customer.history")
+        .await
+        .unwrap();
     assert!(matches!(
-        s.delete_data_source(&a, "customer.history").await,
+        s.delete_named(Named::DataSources, &a, "customer.history")
+            .await,
         Err(Error::NotFound)
     ));
 }
