@@ -16,6 +16,7 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 use weir_core::Workflow;
 use weir_core::executor::{StepRecord, StepState};
+use weir_core::model::ContextSpec;
 use weir_core::path::FieldPath;
 use weir_core::template::{RenderTrace, Secrets, Template, TemplateValue};
 use weir_store::{CachedContext, Scope};
@@ -285,6 +286,19 @@ pub struct Loaded {
     pub expires_ms: i64,
 }
 
+/// How loading one name went.
+enum Outcome {
+    /// No data source has the name: nothing to load.
+    Unregistered,
+    Failed(Arc<DataSource>, String),
+    Loaded {
+        source: Arc<DataSource>,
+        id: String,
+        loaded: Loaded,
+        ms: u64,
+    },
+}
+
 /// What loading a run's context did: the payload with the loaded data, the trace record, and
 /// the error that fails the run, if one does.
 pub(crate) struct Enriched {
@@ -468,7 +482,8 @@ impl Engine {
 
     /// Loads a run's `context.load` sources in parallel and puts their data into its payload.
     pub(crate) async fn enrich(&self, scope: &Scope, wf: &Workflow, payload: &Value) -> Enriched {
-        let spec = wf.context.clone().unwrap_or_default();
+        let none = ContextSpec::default();
+        let spec = wf.context.as_ref().unwrap_or(&none);
         let sources = self.scope_sources(scope);
         let root = weir_core::context::payload_root(payload);
         let secrets = self.secret_values(scope).await.unwrap_or_default();
@@ -482,39 +497,41 @@ impl Engine {
         let started = std::time::Instant::now();
         let loads = spec.load.iter().map(|name| {
             let source = sources.get(name).cloned();
-            let root = &root;
-            let secrets = &secrets;
-            let rules = &rules;
+            let (root, secrets, rules) = (&root, &secrets, &rules);
             async move {
                 let Some(source) = source else {
-                    return (
-                        name.clone(),
-                        None,
-                        Err("no data source is registered under this name".to_owned()),
-                    );
+                    return (name, Outcome::Unregistered);
                 };
-                let id = source.entity_id.render(
+                let id = match source.entity_id.render(
                     root,
                     &live_env(rules, secrets),
                     Secrets::Redact,
                     &mut RenderTrace::default(),
-                );
-                let id = match id {
+                ) {
                     Value::String(s) => s,
                     Value::Number(n) => n.to_string(),
                     _ => String::new(),
                 };
                 if id.is_empty() {
-                    return (
-                        name.clone(),
-                        Some(source),
-                        Err("the entity id is empty in this payload".to_owned()),
-                    );
+                    let why = "the entity id is empty in this payload".to_owned();
+                    return (name, Outcome::Failed(source, why));
                 }
                 let at = std::time::Instant::now();
-                let loaded = self.load_entity(scope, &source, &id, false, timeout).await;
-                let ms = at.elapsed().as_millis() as u64;
-                (name.clone(), Some(source), loaded.map(|l| (id, l, ms)))
+                match self.load_entity(scope, &source, &id, false, timeout).await {
+                    Ok(loaded) => {
+                        let ms = at.elapsed().as_millis() as u64;
+                        (
+                            name,
+                            Outcome::Loaded {
+                                source,
+                                id,
+                                loaded,
+                                ms,
+                            },
+                        )
+                    }
+                    Err(why) => (name, Outcome::Failed(source, why)),
+                }
             }
         });
         let results = futures_util::future::join_all(loads).await;
@@ -526,12 +543,18 @@ impl Engine {
             Some("fail") => Some(OnLoadError::Fail),
             _ => None,
         };
-        for (name, source, result) in results {
-            match (source, result) {
-                (None, Err(why)) => {
-                    trace.insert(name, json!({ "loaded": false, "note": why }));
+        for (name, outcome) in results {
+            match outcome {
+                Outcome::Unregistered => {
+                    let note = "no data source is registered under this name";
+                    trace.insert(name.clone(), json!({ "loaded": false, "note": note }));
                 }
-                (Some(source), Ok((id, loaded, ms))) => {
+                Outcome::Loaded {
+                    source,
+                    id,
+                    loaded,
+                    ms,
+                } => {
                     trace.insert(
                         name.clone(),
                         json!({
@@ -542,22 +565,25 @@ impl Engine {
                             "duration_ms": ms,
                         }),
                     );
-                    if let Err(e) = place(&mut out, &name, loaded.data)
+                    if let Err(e) = place(&mut out, name, loaded.data)
                         && failure.is_none()
                     {
                         failure = Some(format!("loading context {name}: {e}"));
                     }
                 }
-                (Some(source), Err(why)) => {
+                Outcome::Failed(source, why) => {
                     let policy = workflow_policy.unwrap_or(source.on_error);
-                    trace.insert(name.clone(), json!({ "error": why, "on_error": if policy == OnLoadError::Continue { "continue" } else { "fail" } }));
+                    let shown = match policy {
+                        OnLoadError::Continue => "continue",
+                        OnLoadError::Fail => "fail",
+                    };
+                    trace.insert(name.clone(), json!({ "error": why, "on_error": shown }));
                     if policy == OnLoadError::Continue {
-                        let _ = place(&mut out, &name, Value::Null);
+                        let _ = place(&mut out, name, Value::Null);
                     } else if failure.is_none() {
                         failure = Some(format!("loading context {name}: {why}"));
                     }
                 }
-                (None, Ok(_)) => {}
             }
         }
         let record = StepRecord {

@@ -63,6 +63,9 @@ struct Indexed {
     enabled: bool,
     /// When the workflow was last saved, enabled or disabled (where a schedule starts from).
     updated_ms: i64,
+    /// Whether a run loads context first (a `context.load` name with a data source), so it
+    /// starts on a worker.
+    loads_context: bool,
     workflow: Arc<Workflow>,
     /// The scope's rules with the workflow's own.
     rules: Arc<Rules>,
@@ -410,6 +413,7 @@ impl Engine {
                 version: v.version,
                 enabled: v.enabled,
                 updated_ms: v.updated_ms,
+                loads_context: self.loads_context(scope, &workflow),
                 rules: self.rules_for(scope, &workflow),
                 workflow,
             }));
@@ -533,7 +537,7 @@ impl Engine {
             }
             let id = uuid::Uuid::now_v7().to_string();
             // A run that loads context starts on a worker, which loads it first.
-            if self.loads_context(scope, &m.workflow) {
+            if m.loads_context {
                 started.push(Started {
                     id: id.clone(),
                     workflow_id: m.workflow_id.clone(),
@@ -1049,8 +1053,8 @@ impl Engine {
 }
 
 /// The environment of a live run: the wall clock and fresh ids for `{{uuid()}}`.
-/// An epoch-milliseconds time as RFC 3339.
-pub(crate) fn ms_time(ms: i64) -> Value {
+/// An epoch-milliseconds time as RFC 3339 (null when out of range), as the API shows times.
+pub fn ms_time(ms: i64) -> Value {
     DateTime::from_timestamp_millis(ms).map_or(Value::Null, |t| json!(t.to_rfc3339()))
 }
 

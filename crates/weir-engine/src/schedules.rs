@@ -138,19 +138,11 @@ impl Engine {
 
     /// Handles one schedule's fires up to `now`, then moves its cursor there.
     async fn fire_one(&self, key: &Key, entry: Entry, now: DateTime<Utc>) -> Result<usize> {
-        let Entry {
-            version,
-            updated_ms,
-            workflow,
-            cursor,
-            ..
-        } = entry;
-        let Some(TriggerKind::Schedule(schedule)) =
-            workflow.triggers.get(key.trigger).map(|t| &t.kind)
-        else {
+        let Some(schedule) = entry.schedule(key.trigger) else {
             return Ok(0);
         };
-        let due = match cursor {
+        let (version, updated_ms, workflow) = (entry.version, entry.updated_ms, &entry.workflow);
+        let due = match entry.cursor {
             // This node was running: every fire since its last look is on time.
             Some(c) => fires_while_running(schedule, c, now),
             None => {
@@ -166,7 +158,7 @@ impl Engine {
         let mut started = 0;
         for fire in due {
             if self
-                .start_fire(key, &workflow, version, schedule, &fire)
+                .start_fire(key, workflow, version, schedule, &fire)
                 .await?
             {
                 started += 1;

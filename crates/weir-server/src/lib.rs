@@ -791,8 +791,7 @@ async fn post_event(
 const SYNC_POLL: Duration = Duration::from_millis(100);
 
 fn time(ms: Option<i64>) -> Value {
-    ms.and_then(chrono::DateTime::from_timestamp_millis)
-        .map_or(Value::Null, |t| json!(t.to_rfc3339()))
+    ms.map_or(Value::Null, weir_engine::ms_time)
 }
 
 fn execution_json(row: &ExecutionRow, steps: Option<Vec<Value>>) -> Value {

@@ -441,6 +441,16 @@ fn main() -> ExitCode {
 type CmdResult = Result<ExitCode, Failure>;
 
 /// Runs a command against a server.
+/// A time option (RFC 3339), or now when it is not given.
+fn time_arg(flag: &str, value: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, Failure> {
+    match value {
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| Failure::Usage(format!("{flag} '{t}' is not an RFC 3339 time: {e}"))),
+        None => Ok(chrono::Utc::now()),
+    }
+}
+
 fn cmd_schedule(
     workflow: &str,
     count: usize,
@@ -448,12 +458,7 @@ fn cmd_schedule(
     output: Output,
     remote: &remote::Remote,
 ) -> CmdResult {
-    let after_time = match after {
-        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
-            .map_err(|e| Failure::Usage(format!("--after '{t}' is not an RFC 3339 time: {e}")))?
-            .with_timezone(&chrono::Utc),
-        None => chrono::Utc::now(),
-    };
+    let after_time = time_arg("--after", after)?;
     let file = std::path::Path::new(workflow);
     let shown = if file.is_file() {
         let wf = valid_workflow(file, &Rules::default())?;
@@ -818,12 +823,7 @@ fn cmd_test(a: TestArgs) -> CmdResult {
         rules.insert(r.clone());
     }
     let mut payload = read_payload(&a.payload, "--payload")?;
-    let mut now = match &a.now {
-        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
-            .map_err(|e| Failure::Usage(format!("--now '{t}' is not an RFC 3339 time: {e}")))?
-            .with_timezone(&chrono::Utc),
-        None => chrono::Utc::now(),
-    };
+    let mut now = time_arg("--now", a.now.as_deref())?;
     // A scheduled run happens at the schedule's next fire, with the schedule's payload.
     let mut fire_note = None;
     if a.trigger == Some(TriggerArg::Schedule) {
