@@ -921,6 +921,19 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
+/// RSS once the process is quiet: the least of ten readings a tenth of a second apart. The
+/// allocator takes and gives back pages as runs come and go (RSS moved by ±10 MB between
+/// single readings while the machine was busy); a leak raises the least reading too.
+fn steady_rss_kib(pid: u32) -> u64 {
+    (0..10)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            rss_kib(pid)
+        })
+        .min()
+        .unwrap()
+}
+
 /// Counts a workflow's executions in a status, page by page.
 fn count(server: &Server, key: &str, workflow_id: &str, status: &str) -> usize {
     let mut n = 0;
@@ -1102,13 +1115,13 @@ fn scripts_transform_data_and_hostile_code_is_contained() {
     // busy machine one thousand was not always enough); the next thousand must not add to it.
     send(0, 1000);
     settle(1000);
-    let warm = rss_kib(server.pid());
+    let warm = steady_rss_kib(server.pid());
     send(1000, 2000);
     settle(2000);
-    let baseline = rss_kib(server.pid());
+    let baseline = steady_rss_kib(server.pid());
     send(2000, 3000);
     settle(3000);
-    let after = rss_kib(server.pid());
+    let after = steady_rss_kib(server.pid());
     assert_eq!(count(&server, key, "bombs", "completed"), 0);
     assert_eq!(server.call("GET", "/health", None, None, b"").0, 200);
     eprintln!(
