@@ -957,7 +957,13 @@ fn count(server: &Server, key: &str, workflow_id: &str, status: &str) -> usize {
 fn scripts_transform_data_and_hostile_code_is_contained() {
     let dir = scratch("scripts");
     let key = "scripts-root";
-    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", key)]);
+    // The allocator gives freed pages back at once, so RSS says what is live, not what the
+    // allocator keeps for later (which swung it by ±20 MB between readings on a busy machine).
+    let server = Server::start_with(
+        &dir,
+        free_port(),
+        &[("WEIR_ADMIN_KEY", key), ("MIMALLOC_PURGE_DELAY", "0")],
+    );
     let order = json!({"order": {"id": "o1", "items": [
         {"sku": "a", "price": 10, "quantity": 2, "hidden": true},
         {"sku": "b", "price": 5, "quantity": 0}]}});
