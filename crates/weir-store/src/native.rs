@@ -9,7 +9,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
@@ -42,10 +42,10 @@ impl NativeWriter {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Checkpoints copy the WAL into the database file. Done on commit (SQLite's default)
         // they stall every write waiting behind them; a thread of their own does them instead,
-        // in PASSIVE mode, which never blocks the writer.
+        // in PASSIVE mode, pausing the writer only for a short last pass (see `checkpoint`).
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        // Under steady writes the WAL is never started over (a restart needs a moment with
-        // every frame checkpointed), so it grows; when it is, its file is cut back to this.
+        // When the WAL starts over, a file that grew beyond this (a writer on another
+        // connection kept a checkpoint from finishing, say) is cut back to it.
         conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(128);
@@ -55,20 +55,23 @@ impl NativeWriter {
             r.get::<_, i64>(0)
         })?;
         let alive = Arc::new(());
+        // Held by the writer for each transaction, and by the checkpointer for the last short
+        // pass of each checkpoint (see `checkpoint`).
+        let turn = Arc::new(Mutex::new(()));
         let checkpointer = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         checkpointer.busy_timeout(std::time::Duration::from_secs(10))?;
         let watch = Arc::downgrade(&alive);
+        let writer_turn = turn.clone();
         std::thread::Builder::new()
             .name("weir-sqlite-checkpoint".into())
             .spawn(move || {
                 while watch.upgrade().is_some() {
                     std::thread::sleep(CHECKPOINT_EVERY);
-                    // (busy, frames in the WAL, frames copied); a failure is tried again.
-                    let _ = checkpointer
-                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+                    // A failure is tried again on the next round.
+                    let _ = checkpoint(&checkpointer, &turn);
                 }
                 // The last one as the store closes: the WAL is left short.
                 let _ = checkpointer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
@@ -95,6 +98,7 @@ impl NativeWriter {
                         }
                     }
                     let entries: Vec<&Entry> = jobs.iter().flat_map(|j| j.batch.iter()).collect();
+                    let _turn = writer_turn.lock().unwrap_or_else(|p| p.into_inner());
                     match write(&mut conn, &entries, jobs[0].now) {
                         Ok(answers) => {
                             let mut answers = answers.into_iter();
@@ -142,8 +146,31 @@ impl NativeWriter {
 /// The size the WAL file is cut back to when SQLite starts it over.
 pub(crate) const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
-/// How often the checkpointer copies the WAL into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+/// How often the checkpointer copies the WAL into the database file, and so about how much
+/// the WAL holds: under W1 on two cores, some 6,000 frames (24 MB), below `JOURNAL_SIZE_LIMIT`.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Copies the WAL into the database file, in PASSIVE mode (readers and the writer go on), and
+/// finishes with the writer paused between transactions, so that the whole WAL is copied and
+/// the writer's next transaction starts the WAL over from its beginning.
+///
+/// Without that pause, under steady writes the WAL is never all copied when a write begins,
+/// which is the only moment SQLite starts it over: the file grows by every frame ever written
+/// (2 GB in 10 s of W1), and each frame lands on a new block of a growing file, which costs
+/// the kernel far more than rewriting a cached one. The bulk of the copying happens in two
+/// unpaused passes (the second copies what arrived during the first); the paused one copies
+/// only what arrived during the second, and its two fsyncs: a few milliseconds.
+fn checkpoint(conn: &Connection, turn: &Mutex<()>) -> Result<()> {
+    let pass = || -> Result<()> {
+        // (busy, frames in the WAL, frames copied)
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))?;
+        Ok(())
+    };
+    pass()?;
+    pass()?;
+    let _paused = turn.lock().unwrap_or_else(|p| p.into_inner());
+    pass()
+}
 
 /// The most events one transaction takes.
 const MAX_EVENTS: usize = 512;
