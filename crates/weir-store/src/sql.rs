@@ -96,6 +96,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "context",
         include_str!("../migrations/sqlite/0012_context.sql"),
     ),
+    (
+        13,
+        "write fewer pages",
+        include_str!("../migrations/sqlite/0013_write_fewer_pages.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -157,6 +162,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "context",
         include_str!("../migrations/postgres/0012_context.sql"),
+    ),
+    (
+        13,
+        "write fewer pages",
+        include_str!("../migrations/postgres/0013_write_fewer_pages.sql"),
     ),
 ];
 
@@ -1346,9 +1356,11 @@ impl Store for SqlStore {
         // Candidates come from the due items (indexed by run_at), not from a scan of executions.
         let rows = sqlx::query(sql(format!(
             "UPDATE executions SET lease_owner = $1, lease_expires_ms = {now} + $2, epoch = epoch + 1 \
-             WHERE id IN ( \
-               SELECT e.id FROM executions e \
-               WHERE e.id IN (SELECT i.execution_id FROM inbox i JOIN executions x ON x.id = i.execution_id \
+             WHERE (tenant_id, environment_id, id) IN ( \
+               SELECT e.tenant_id, e.environment_id, e.id FROM executions e \
+               WHERE (e.tenant_id, e.environment_id, e.id) IN ( \
+                              SELECT i.tenant_id, i.environment_id, i.execution_id FROM inbox i \
+                              JOIN executions x ON x.tenant_id = i.tenant_id AND x.environment_id = i.environment_id AND x.id = i.execution_id \
                               WHERE i.run_at_ms <= {now} AND (x.lease_owner IS NULL OR x.lease_expires_ms < {now}) \
                               ORDER BY i.run_at_ms LIMIT 1000) \
                  AND (e.lease_owner IS NULL OR e.lease_expires_ms < {now}) \
