@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use crate::sql::SqlStore;
+use crate::sql::{SqlStore, sql};
 use crate::*;
 
 impl SqlStore {
@@ -12,13 +12,20 @@ impl SqlStore {
         id: Option<&str>,
         f: &EventFilter,
     ) -> Result<Vec<EventRow>> {
-        let rows = sqlx::query(
+        // A type filter is written as a plain equality, so that the planner walks `events_type`
+        // (scope, type, id) in order; `$4 IS NULL OR …` would keep it from using that index.
+        let of_type = if f.event_type.is_some() {
+            "event_type = $4"
+        } else {
+            "$4 IS NULL"
+        };
+        let rows = sqlx::query(sql(format!(
             "SELECT id, event_type, source, idempotency_key, payload, received_ms FROM events \
              WHERE tenant_id = $1 AND environment_id = $2 AND ($3 IS NULL OR id = $3) \
-             AND ($4 IS NULL OR event_type = $4) AND ($5 IS NULL OR source = $5) \
+             AND {of_type} AND ($5 IS NULL OR source = $5) \
              AND ($6 IS NULL OR received_ms >= $6) AND ($7 IS NULL OR received_ms < $7) \
              AND ($8 IS NULL OR id < $8) ORDER BY id DESC LIMIT $9",
-        )
+        )))
         .bind(&scope.tenant)
         .bind(&scope.environment)
         .bind(id)

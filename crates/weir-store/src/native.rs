@@ -14,6 +14,7 @@ use std::sync::{Mutex, mpsc};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use crate::batch::{self, Answer, Bind, Entry, Statement};
+use crate::sql::SQLITE_SETTINGS;
 use crate::{Error, Result};
 
 struct Job {
@@ -36,18 +37,14 @@ impl NativeWriter {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        // The same settings as the sqlx connections (see `SqlStore::connect`).
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // The same settings as the sqlx connections.
+        for setting in SQLITE_SETTINGS {
+            conn.execute_batch(setting)?;
+        }
         // Checkpoints copy the WAL into the database file. Done on commit (SQLite's default)
         // they stall every write waiting behind them; a thread of their own does them instead,
         // in PASSIVE mode, pausing the writer only for a short last pass (see `checkpoint`).
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        // When the WAL starts over, a file that grew beyond this (a writer on another
-        // connection kept a checkpoint from finishing, say) is cut back to it.
-        conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(128);
         // Opened without CREATE, and checked to hold Weir's schema: a path read differently
         // from sqlx's reading of the URL fails here instead of writing to another file.
@@ -143,11 +140,9 @@ impl NativeWriter {
     }
 }
 
-/// The size the WAL file is cut back to when SQLite starts it over.
-pub(crate) const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
-
 /// How often the checkpointer copies the WAL into the database file, and so about how much
-/// the WAL holds: under W1 on two cores, some 6,000 frames (24 MB), below `JOURNAL_SIZE_LIMIT`.
+/// the WAL holds: under W1 on two cores, some 6,000 frames (24 MB), below the
+/// `journal_size_limit` of `SQLITE_SETTINGS`.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Copies the WAL into the database file, in PASSIVE mode (readers and the writer go on), and

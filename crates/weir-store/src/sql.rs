@@ -170,6 +170,18 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// Every SQLite connection's settings, sqlx's and the native writer's. WAL lets readers go on
+/// while one writer commits; NORMAL syncs at checkpoints, which survives a killed process (not
+/// a power cut). When the WAL starts over, a file that grew beyond 64 MiB (a writer on another
+/// connection kept a checkpoint from finishing, say) is cut back to that.
+pub(crate) const SQLITE_SETTINGS: [&str; 5] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA journal_size_limit = 67108864",
+];
+
 /// NotFound when a write touched no row (the object is not there, or not in this scope).
 pub(crate) fn found(done: sqlx::any::AnyQueryResult) -> Result<()> {
     match done.rows_affected() {
@@ -254,16 +266,7 @@ impl SqlStore {
         let options = if backend == Backend::Sqlite {
             options.after_connect(|conn, _| {
                 Box::pin(async move {
-                    // WAL lets readers go on while one writer commits; NORMAL syncs at
-                    // checkpoints, which survives a killed process (not a power cut).
-                    for pragma in [
-                        "PRAGMA journal_mode = WAL",
-                        "PRAGMA synchronous = NORMAL",
-                        "PRAGMA busy_timeout = 10000",
-                        "PRAGMA foreign_keys = ON",
-                        // native::JOURNAL_SIZE_LIMIT
-                        "PRAGMA journal_size_limit = 67108864",
-                    ] {
+                    for pragma in SQLITE_SETTINGS {
                         sqlx::query(pragma).execute(&mut *conn).await?;
                     }
                     Ok(())
