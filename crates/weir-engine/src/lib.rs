@@ -22,8 +22,8 @@ use weir_core::executor::{ActionError, Effect, ExecStatus, Execution, Input, Sta
 use weir_core::model::TriggerKind;
 use weir_core::{Env, Rules, Workflow, validate_value};
 use weir_store::{
-    Claim, Commit, Ingested, Named, NewApproval, NewEvent, NewExecution, NewItem, Scope, StepRow,
-    Store, WorkflowVersion,
+    Claim, Commit, Ingested, Json, Named, NewApproval, NewEvent, NewExecution, NewItem, Scope,
+    StepRow, Store, WorkflowVersion,
 };
 
 mod actions;
@@ -175,8 +175,10 @@ const TRIGGER_CHECK: Duration = Duration::from_millis(100);
 const SECRET_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// What the executor's state column holds before the run started: how to start it.
-fn pending_state(trigger_kind: &str, event: Option<&str>, payload: &Value) -> Value {
-    json!({ "pending": { "trigger_kind": trigger_kind, "event": event, "payload": payload } })
+fn pending_state(trigger_kind: &str, event: Option<&str>, payload: &Value) -> Json {
+    Json::of(
+        &json!({ "pending": { "trigger_kind": trigger_kind, "event": event, "payload": payload } }),
+    )
 }
 
 impl Engine {
@@ -584,7 +586,7 @@ impl Engine {
                 workflow_id: m.workflow_id.clone(),
                 workflow_version: m.version,
                 parent_id: None,
-                state: Value::Null,
+                state: Json::default(),
                 status: round.commit.status.clone(),
                 initial: Some(Box::new(round.commit)),
             });
@@ -1143,7 +1145,7 @@ impl Round {
                         step_type: r.step_type.clone(),
                         status: serde_json::to_value(r.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
                         attempt: i64::from(r.attempt),
-                        record: serde_json::to_value(&r).unwrap_or(Value::Null),
+                        record: Json::of(&r),
                     };
                     c.steps.retain(|s| s.key != row.key);
                     c.steps.push(row);
@@ -1204,7 +1206,7 @@ impl Round {
     /// Fills in the execution's own columns from its state.
     fn finish(&mut self, exec: &Execution, release: bool) {
         let c = &mut self.commit;
-        c.state = serde_json::to_value(exec).unwrap_or(Value::Null);
+        c.state = Json::of(exec);
         c.status = serde_json::to_value(exec.status)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))

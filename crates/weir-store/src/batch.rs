@@ -6,7 +6,10 @@
 //! types), then [`plan`] turns the batch and those reads into the answers and a list of
 //! statements: a few multi-row inserts, since each statement, not its size, is what costs.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+
+use std::fmt::Write as _;
 
 use weir_core::dryrun::event_matches;
 
@@ -16,20 +19,31 @@ use crate::*;
 pub(crate) type Entry = (Scope, NewEvent, Vec<NewExecution>);
 
 /// A value to bind. Statements number their parameters `$1, $2, …` in the order they appear,
-/// so binding by position and by name agree.
+/// so binding by position and by name agree. Text is mostly borrowed from the batch: a run
+/// binds some fifty values, and copying each was most of what planning cost.
 #[derive(Debug, Clone)]
-pub(crate) enum Bind {
-    S(String),
-    OS(Option<String>),
+pub(crate) enum Bind<'a> {
+    S(Cow<'a, str>),
+    OS(Option<Cow<'a, str>>),
     I(i64),
     OI(Option<i64>),
     /// The database clock, written into the SQL instead of bound.
     Now,
 }
 
+/// Borrowed text to bind.
+fn text(v: &str) -> Bind<'_> {
+    Bind::S(Cow::Borrowed(v))
+}
+
+/// Borrowed text or null to bind.
+fn text_or_null(v: Option<&str>) -> Bind<'_> {
+    Bind::OS(v.map(Cow::Borrowed))
+}
+
 /// A statement of the plan.
-pub(crate) enum Statement {
-    Sql(String, Vec<Bind>),
+pub(crate) enum Statement<'a> {
+    Sql(String, Vec<Bind<'a>>),
     /// An execution whose first step opened approvals or child runs, or closed something: it
     /// is written by the general commit path (`SqlStore::apply_body`), which only sqlx runs.
     General {
@@ -39,9 +53,9 @@ pub(crate) enum Statement {
 }
 
 /// A read the plan depends on; its rows are lists of text columns.
-pub(crate) struct Read {
+pub(crate) struct Read<'a> {
     pub sql: String,
-    pub binds: Vec<Bind>,
+    pub binds: Vec<Bind<'a>>,
 }
 
 /// What the batch answers for one event.
@@ -52,9 +66,9 @@ pub(crate) enum Answer {
     Seen(Scope, String),
 }
 
-pub(crate) struct Plan {
+pub(crate) struct Plan<'a> {
     pub answers: Vec<Answer>,
-    pub statements: Vec<Statement>,
+    pub statements: Vec<Statement<'a>>,
 }
 
 /// Whether an execution's first step writes only rows a multi-row insert can hold.
@@ -73,17 +87,13 @@ pub(crate) fn is_simple(e: &NewExecution) -> bool {
 
 /// The reads a batch depends on, in the order [`plan`] takes their results: one per event
 /// with an idempotency key, then the waits for the batch's event types, in chunks.
-pub(crate) fn reads(batch: &[&Entry]) -> Vec<Read> {
+pub(crate) fn reads<'a>(batch: &[&'a Entry]) -> Vec<Read<'a>> {
     let mut out = Vec::new();
     for (scope, event, _) in batch.iter().copied() {
         if let Some(key) = &event.idempotency_key {
             out.push(Read {
                 sql: "SELECT id FROM events WHERE tenant_id = $1 AND environment_id = $2 AND idempotency_key = $3".into(),
-                binds: vec![
-                    Bind::S(scope.tenant.clone()),
-                    Bind::S(scope.environment.clone()),
-                    Bind::S(key.clone()),
-                ],
+                binds: vec![text(&scope.tenant), text(&scope.environment), text(key)],
             });
         }
     }
@@ -94,7 +104,7 @@ pub(crate) fn reads(batch: &[&Entry]) -> Vec<Read> {
                 "SELECT DISTINCT tenant_id, environment_id, event_type FROM awaits WHERE event_type IN ({}) OR event_type LIKE '%*'",
                 marks.join(", ")
             ),
-            binds: chunk.iter().map(|t| Bind::S((*t).to_owned())).collect(),
+            binds: chunk.iter().map(|t| text(t)).collect(),
         });
     }
     out
@@ -111,7 +121,11 @@ fn event_types<'a>(batch: &[&'a Entry]) -> Vec<&'a str> {
 }
 
 /// Plans the batch from the results of [`reads`] (in the same order).
-pub(crate) fn plan(batch: &[&Entry], now: &str, results: Vec<Vec<Vec<String>>>) -> Result<Plan> {
+pub(crate) fn plan<'a>(
+    batch: &[&'a Entry],
+    now: &str,
+    results: Vec<Vec<Vec<String>>>,
+) -> Result<Plan<'a>> {
     let mut results = results.into_iter();
     let mut answers = Vec::with_capacity(batch.len());
     let mut in_batch: HashMap<(&Scope, &str), &str> = HashMap::new();
@@ -173,11 +187,11 @@ pub(crate) fn plan(batch: &[&Entry], now: &str, results: Vec<Vec<Vec<String>>>) 
             // Once per execution, however many of its threads wait, for whichever pattern.
             let marks: Vec<String> = (4..4 + patterns.len()).map(|n| format!("${n}")).collect();
             let mut binds = vec![
-                Bind::S(delivery(event)),
-                Bind::S(scope.tenant.clone()),
-                Bind::S(scope.environment.clone()),
+                Bind::S(Cow::Owned(delivery(event))),
+                text(&scope.tenant),
+                text(&scope.environment),
             ];
-            binds.extend(patterns.into_iter().map(|p| Bind::S(p.clone())));
+            binds.extend(patterns.into_iter().map(|p| Bind::S(Cow::Owned(p.clone()))));
             statements.push(Statement::Sql(
                 format!(
                     "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) \
@@ -190,27 +204,29 @@ pub(crate) fn plan(batch: &[&Entry], now: &str, results: Vec<Vec<Vec<String>>>) 
             queued = true;
         }
         events.push(vec![
-            Bind::S(event.id.clone()),
-            Bind::S(scope.tenant.clone()),
-            Bind::S(scope.environment.clone()),
-            Bind::S(event.event_type.clone()),
-            Bind::OS(event.source.clone()),
-            Bind::OS(event.idempotency_key.clone()),
-            Bind::S(event.payload.to_string()),
+            text(&event.id),
+            text(&scope.tenant),
+            text(&scope.environment),
+            text(&event.event_type),
+            text_or_null(event.source.as_deref()),
+            text_or_null(event.idempotency_key.as_deref()),
+            Bind::S(Cow::Owned(event.payload.to_string())),
             Bind::Now,
         ]);
         let mut delivered = HashSet::new();
-        for (s, t, execution_id) in &opened {
+        for (at, t, execution_id) in &opened {
             // Once per execution, however many of its threads wait.
-            if *s == scope && event_matches(t, &event.event_type) && delivered.insert(*execution_id)
+            if *at == scope
+                && event_matches(t, &event.event_type)
+                && delivered.insert(*execution_id)
             {
                 items.push(vec![
-                    Bind::S((*execution_id).to_owned()),
-                    Bind::S(scope.tenant.clone()),
-                    Bind::S(scope.environment.clone()),
-                    Bind::S("event".into()),
+                    text(execution_id),
+                    text(&scope.tenant),
+                    text(&scope.environment),
+                    text("event"),
                     Bind::OS(None),
-                    Bind::S(delivery(event)),
+                    Bind::S(Cow::Owned(delivery(event))),
                     Bind::OI(None),
                 ]);
             }
@@ -238,45 +254,46 @@ pub(crate) fn plan(batch: &[&Entry], now: &str, results: Vec<Vec<Vec<String>>>) 
                 finished,
             } = e.columns();
             executions.push(vec![
-                Bind::S(e.id.clone()),
-                Bind::S(scope.tenant.clone()),
-                Bind::S(scope.environment.clone()),
-                Bind::S(e.workflow_id.clone()),
+                text(&e.id),
+                text(&scope.tenant),
+                text(&scope.environment),
+                text(&e.workflow_id),
                 Bind::I(e.workflow_version),
-                Bind::OS(Some(event.id.clone())),
-                Bind::OS(e.parent_id.clone()),
-                Bind::S(status.to_owned()),
-                Bind::OS(decision.map(str::to_owned)),
-                Bind::OS(reason.map(str::to_owned)),
-                Bind::OS(error.map(str::to_owned)),
-                Bind::S(state.to_string()),
+                text_or_null(Some(&event.id)),
+                text_or_null(e.parent_id.as_deref()),
+                text(status),
+                text_or_null(decision),
+                text_or_null(reason),
+                text_or_null(error),
+                text(state.as_str()),
             ]);
             executions.finished.push(finished);
-            let item = |kind: &str, key: Option<String>, payload: String, run_at: Option<i64>| {
-                vec![
-                    Bind::S(e.id.clone()),
-                    Bind::S(scope.tenant.clone()),
-                    Bind::S(scope.environment.clone()),
-                    Bind::S(kind.into()),
-                    Bind::OS(key),
-                    Bind::S(payload),
-                    Bind::OI(run_at),
-                ]
-            };
+            let item =
+                |kind: &'a str, key: Option<&'a str>, payload: String, run_at: Option<i64>| {
+                    vec![
+                        text(&e.id),
+                        text(&scope.tenant),
+                        text(&scope.environment),
+                        text(kind),
+                        text_or_null(key),
+                        Bind::S(Cow::Owned(payload)),
+                        Bind::OI(run_at),
+                    ]
+                };
             match &e.initial {
                 None => items.push(item("start", None, "{}".into(), None)),
                 Some(c) => {
                     for (k, st) in c.steps.iter().enumerate() {
                         steps.push(vec![
-                            Bind::S(e.id.clone()),
-                            Bind::S(st.key.clone()),
-                            Bind::S(scope.tenant.clone()),
-                            Bind::S(scope.environment.clone()),
-                            Bind::S(st.step_id.clone()),
-                            Bind::S(st.step_type.clone()),
-                            Bind::S(st.status.clone()),
+                            text(&e.id),
+                            text(&st.key),
+                            text(&scope.tenant),
+                            text(&scope.environment),
+                            text(&st.step_id),
+                            text(&st.step_type),
+                            text(&st.status),
                             Bind::I(st.attempt),
-                            Bind::S(st.record.to_string()),
+                            text(st.record.as_str()),
                             Bind::I(k as i64 + 1),
                         ]);
                     }
@@ -284,17 +301,17 @@ pub(crate) fn plan(batch: &[&Entry], now: &str, results: Vec<Vec<Vec<String>>>) 
                         for it in &c.new_items {
                             items.push(item(
                                 &it.kind,
-                                it.key.clone(),
+                                it.key.as_deref(),
                                 it.payload.to_string(),
                                 it.run_at_ms,
                             ));
                         }
                         for (thread, t) in &c.awaits_add {
                             awaits.push(vec![
-                                Bind::S(scope.tenant.clone()),
-                                Bind::S(scope.environment.clone()),
-                                Bind::S(t.clone()),
-                                Bind::S(e.id.clone()),
+                                text(&scope.tenant),
+                                text(&scope.environment),
+                                text(t),
+                                text(&e.id),
                                 Bind::I(*thread),
                             ]);
                             opened.push((scope, t, &e.id));
@@ -334,14 +351,14 @@ fn delivery(event: &NewEvent) -> String {
 }
 
 /// Rows for one multi-row insert, sent in chunks that stay under the parameter limits.
-struct Rows {
+struct Rows<'a> {
     width: usize,
-    rows: Vec<Vec<Bind>>,
+    rows: Vec<Vec<Bind<'a>>>,
     /// Per row, for `executions`: whether the run already finished (sets completed_ms).
     finished: Vec<bool>,
 }
 
-impl Rows {
+impl<'a> Rows<'a> {
     fn new(width: usize) -> Self {
         Rows {
             width,
@@ -350,15 +367,20 @@ impl Rows {
         }
     }
 
-    fn push(&mut self, row: Vec<Bind>) {
+    fn push(&mut self, row: Vec<Bind<'a>>) {
         debug_assert_eq!(row.len(), self.width);
         self.rows.push(row);
     }
 
     /// `tail` is SQL appended to each row after its bound values (`{now}` and `{finished}`
     /// are filled in); `None` appends nothing.
-    fn insert(self, out: &mut Vec<Statement>, head: &str, now: &str, tail: Option<&str>) {
+    fn insert(self, out: &mut Vec<Statement<'a>>, head: &str, now: &str, tail: Option<&str>) {
         const CHUNK: usize = 200;
+        // The tail of a row, for a finished run and for another.
+        let tails = tail.map(|t| {
+            let t = t.replace("{now}", now);
+            [t.replace("{finished}", "1"), t.replace("{finished}", "0")]
+        });
         let mut finished = self.finished.into_iter();
         let mut rows = self.rows.into_iter().peekable();
         while rows.peek().is_some() {
@@ -374,17 +396,15 @@ impl Rows {
                         text.push_str(now);
                     } else {
                         binds.push(b);
-                        text.push('$');
-                        text.push_str(&binds.len().to_string());
+                        let _ = write!(text, "${}", binds.len());
                     }
                 }
-                if let Some(t) = tail {
-                    let done = finished.next().unwrap_or(false);
+                if let Some([done, not_done]) = &tails {
                     text.push_str(", ");
-                    text.push_str(
-                        &t.replace("{now}", now)
-                            .replace("{finished}", if done { "1" } else { "0" }),
-                    );
+                    text.push_str(match finished.next().unwrap_or(false) {
+                        true => done,
+                        false => not_done,
+                    });
                 }
                 text.push(')');
             }
@@ -393,7 +413,7 @@ impl Rows {
     }
 
     /// Queued items: their due time is the bound value or, when null, now.
-    fn insert_inbox(self, out: &mut Vec<Statement>, now: &str) {
+    fn insert_inbox(self, out: &mut Vec<Statement<'a>>, now: &str) {
         let mut due_now = Rows::new(6);
         let mut due_later = Rows::new(7);
         for mut row in self.rows {

@@ -229,7 +229,7 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, binds: &[Bind]) -> Result<()> 
     for (n, b) in binds.iter().enumerate() {
         let at = n + 1;
         match b {
-            Bind::S(v) => stmt.raw_bind_parameter(at, v.as_str())?,
+            Bind::S(v) => stmt.raw_bind_parameter(at, v.as_ref())?,
             Bind::OS(v) => stmt.raw_bind_parameter(at, v.as_deref())?,
             Bind::I(v) => stmt.raw_bind_parameter(at, v)?,
             Bind::OI(v) => stmt.raw_bind_parameter(at, v)?,

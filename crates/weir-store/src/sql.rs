@@ -404,7 +404,7 @@ impl SqlStore {
             .bind(decision)
             .bind(reason)
             .bind(error)
-            .bind(json_text(state))
+            .bind(state.as_str())
             .bind(i64::from(finished))
             .execute(&mut **tx)
             .await?;
@@ -555,7 +555,7 @@ impl SqlStore {
             .bind(&s.step_type)
             .bind(&s.status)
             .bind(s.attempt)
-            .bind(json_text(&s.record))
+            .bind(s.record.as_str())
             .execute(&mut **tx)
             .await?;
         }
@@ -1430,7 +1430,7 @@ impl Store for SqlStore {
              completed_ms = CASE WHEN $6 = 1 THEN {now} ELSE completed_ms END, updated_ms = {now} \
              WHERE id = $7 AND tenant_id = $8 AND environment_id = $9 AND lease_owner = $10 AND epoch = $11"
         )))
-        .bind(json_text(&c.state))
+        .bind(c.state.as_str())
         .bind(&c.status)
         .bind(c.decision.as_deref())
         .bind(c.reason.as_deref())
@@ -1719,8 +1719,8 @@ fn bind_all(
 ) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
     for b in binds {
         q = match b {
-            Bind::S(v) => q.bind(v),
-            Bind::OS(v) => q.bind(v),
+            Bind::S(v) => q.bind(v.into_owned()),
+            Bind::OS(v) => q.bind(v.map(|v| v.into_owned())),
             Bind::I(v) => q.bind(v),
             Bind::OI(v) => q.bind(v),
             Bind::Now => q,

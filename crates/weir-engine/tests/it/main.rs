@@ -427,7 +427,7 @@ async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires(
     );
     // The dead node's late commit is refused and changes nothing.
     let late = weir_store::Commit {
-        state: json!({"zombie": true}),
+        state: json!({"zombie": true}).into(),
         status: "failed".into(),
         finished: true,
         ..Default::default()

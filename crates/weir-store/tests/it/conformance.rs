@@ -50,7 +50,7 @@ fn new_execution(id: &str, workflow: &str) -> NewExecution {
         workflow_id: workflow.into(),
         workflow_version: 1,
         parent_id: None,
-        state: json!({"id": id}),
+        state: json!({"id": id}).into(),
         status: "running".into(),
         initial: None,
     }
@@ -68,7 +68,7 @@ fn event(id: &str, key: Option<&str>) -> NewEvent {
 
 fn finishing(claim: &Claim, status: &str) -> Commit {
     Commit {
-        state: json!({"done": true}),
+        state: json!({"done": true}).into(),
         status: status.into(),
         finished: true,
         done_items: claim.items.iter().map(|i| i.id).collect(),
@@ -285,7 +285,7 @@ async fn claims_take_due_work_under_a_lease(s: Arc<dyn Store>) {
     // Consume the start item, schedule a timer 300 ms ahead and give the lease back.
     let now = s.now_ms().await.unwrap();
     let commit = Commit {
-        state: json!({"step": 1}),
+        state: json!({"step": 1}).into(),
         status: "waiting".into(),
         done_items: vec![c.items[0].id],
         new_items: vec![NewItem {
@@ -333,7 +333,7 @@ async fn a_node_that_lost_its_lease_writes_nothing(s: Arc<dyn Store>) {
     let new = s.claim("n2", 30_000, 10).await.unwrap().remove(0);
     assert_eq!(new.epoch, old.epoch + 1);
     let stale = Commit {
-        state: json!({"by": "n1"}),
+        state: json!({"by": "n1"}).into(),
         status: "running".into(),
         done_items: vec![old.items[0].id],
         ..Commit::default()
@@ -346,7 +346,7 @@ async fn a_node_that_lost_its_lease_writes_nothing(s: Arc<dyn Store>) {
     );
     // The same owner with an old epoch is refused too (it claimed again since).
     let again = Commit {
-        state: json!({"by": "n2"}),
+        state: json!({"by": "n2"}).into(),
         status: "running".into(),
         ..Commit::default()
     };
@@ -377,11 +377,11 @@ async fn commits_write_steps_waits_timers_and_approvals_together(s: Arc<dyn Stor
         step_type: "wait".into(),
         status: status.into(),
         attempt: 0,
-        record: json!({"step_id": "pay", "status": status}),
+        record: json!({"step_id": "pay", "status": status}).into(),
     };
     let far = s.now_ms().await.unwrap() + 3_600_000;
     let commit = Commit {
-        state: json!({}),
+        state: json!({}).into(),
         status: "waiting".into(),
         done_items: vec![c.items[0].id],
         new_items: vec![
@@ -428,7 +428,7 @@ async fn commits_write_steps_waits_timers_and_approvals_together(s: Arc<dyn Stor
     );
     // Same lease, next step: the step record is replaced, a wait and a timer go away.
     let commit = Commit {
-        state: json!({}),
+        state: json!({}).into(),
         status: "running".into(),
         steps: vec![step("0:pay:0", "completed")],
         awaits_remove: vec![0],
@@ -466,7 +466,7 @@ async fn commits_write_steps_waits_timers_and_approvals_together(s: Arc<dyn Stor
         "n1",
         &c,
         Commit {
-            state: json!({}),
+            state: json!({}).into(),
             status: "completed".into(),
             finished: true,
             release: true,
@@ -506,7 +506,7 @@ async fn approvals_are_decided_once_and_queue_the_outcome(s: Arc<dyn Store>) {
         "n1",
         &c,
         Commit {
-            state: json!({}),
+            state: json!({}).into(),
             status: "waiting".into(),
             done_items: vec![c.items[0].id],
             approvals: vec![approval],
@@ -783,11 +783,11 @@ async fn steps_are_listed_in_the_order_they_were_first_written(s: Arc<dyn Store>
         step_type: "log".into(),
         status: status.into(),
         attempt: 1,
-        record: json!({"key": key, "status": status}),
+        record: json!({"key": key, "status": status}).into(),
     };
     // Written in one commit, within one millisecond, with keys that sort the other way.
     let commit = Commit {
-        state: json!({}),
+        state: json!({}).into(),
         status: "running".into(),
         steps: vec![row("0:zeta:1", "running"), row("0:alpha:1", "running")],
         ..Commit::default()
@@ -795,7 +795,7 @@ async fn steps_are_listed_in_the_order_they_were_first_written(s: Arc<dyn Store>
     s.commit("n1", &c, commit).await.unwrap();
     // Updating the first one does not move it.
     let commit = Commit {
-        state: json!({}),
+        state: json!({}).into(),
         status: "running".into(),
         steps: vec![row("0:zeta:1", "completed"), row("0:beta:1", "running")],
         ..Commit::default()
@@ -819,7 +819,7 @@ async fn events_reach_waiting_executions_but_never_their_own(s: Arc<dyn Store>) 
     // An execution whose first step waits for "payment": written with its first step.
     let waiting = |id: &str| NewExecution {
         initial: Some(Box::new(Commit {
-            state: json!({"waiting": true}),
+            state: json!({"waiting": true}).into(),
             status: "waiting".into(),
             awaits_add: vec![(0, "payment".into())],
             steps: vec![StepRow {
@@ -828,7 +828,7 @@ async fn events_reach_waiting_executions_but_never_their_own(s: Arc<dyn Store>) 
                 step_type: "wait".into(),
                 status: "waiting".into(),
                 attempt: 0,
-                record: json!({}),
+                record: json!({}).into(),
             }],
             ..Commit::default()
         })),
