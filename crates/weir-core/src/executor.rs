@@ -844,7 +844,8 @@ impl Execution {
         env: &Env<'_>,
         fx: &mut Vec<Effect>,
     ) -> Option<Route> {
-        let view = self.view(tid).into_owned();
+        // Each arm reads the context (`self.view`) before it changes anything: a copy of the
+        // context per step cost more than the rest of a simple step.
         match &step.kind {
             StepKind::Condition {
                 condition,
@@ -852,7 +853,8 @@ impl Execution {
                 on_false,
             } => {
                 // The record keeps the comparisons made, with the values compared.
-                let trace = condition.eval_traced(&view, env, &mut RenderTrace::default());
+                let trace =
+                    condition.eval_traced(&self.view(tid), env, &mut RenderTrace::default());
                 let result = trace.result();
                 if !result {
                     self.thread_mut(tid).held = false;
@@ -868,6 +870,7 @@ impl Execution {
                 cases,
                 default,
             } => {
+                let view = self.view(tid);
                 let v = value
                     .as_ref()
                     .map(|tv| tv.render(&view, env, Secrets::Redact, &mut RenderTrace::default()));
@@ -880,6 +883,7 @@ impl Execution {
                         (_, Some(c), _) => c.eval(&view, env),
                         _ => false,
                     });
+                drop(view);
                 self.complete(
                     tid,
                     step,
@@ -914,6 +918,7 @@ impl Execution {
             }
             StepKind::Decision(d) => {
                 let reason = d.reason.as_ref().map(|t| {
+                    let view = self.view(tid);
                     display(&t.render(&view, env, Secrets::Redact, &mut RenderTrace::default()))
                 });
                 let kind = d.verdict.decision();
@@ -945,7 +950,12 @@ impl Execution {
                 let at = match (duration, until) {
                     (Some(d), _) => env.now + d.as_chrono(),
                     (_, Some(u)) => {
-                        let v = u.render(&view, env, Secrets::Redact, &mut RenderTrace::default());
+                        let v = u.render(
+                            &self.view(tid),
+                            env,
+                            Secrets::Redact,
+                            &mut RenderTrace::default(),
+                        );
                         match v
                             .as_str()
                             .and_then(|s| crate::condition::parse_time(s, env.now))
@@ -993,11 +1003,15 @@ impl Execution {
                 None
             }
             StepKind::Approval(a) => {
-                let n = self.next_seq();
-                let id = format!("{}-approval-{n}", self.id);
+                let view = self.view(tid);
                 let render = |tv: &TemplateValue| {
                     tv.render(&view, env, Secrets::Redact, &mut RenderTrace::default())
                 };
+                let entity_id = a.entity_id.as_ref().map(render);
+                let message = a.message.as_ref().map(render);
+                drop(view);
+                let n = self.next_seq();
+                let id = format!("{}-approval-{n}", self.id);
                 let timer = a.timeout.map(|t| {
                     self.set_timer(tid, Purpose::WaitTimeout, env.now + t.as_chrono(), fx)
                 });
@@ -1006,8 +1020,8 @@ impl Execution {
                     step_id: step.id.clone(),
                     approver_role: a.approver_role.clone(),
                     entity: a.entity.clone(),
-                    entity_id: a.entity_id.as_ref().map(render),
-                    message: a.message.as_ref().map(render),
+                    entity_id,
+                    message,
                     expires_at: a.timeout.map(|t| env.now + t.as_chrono()),
                 });
                 self.thread_mut(tid).state = TState::Waiting {
@@ -1022,11 +1036,16 @@ impl Execution {
             StepKind::Subworkflow {
                 workflow_id, input, ..
             } => {
+                let input = input.as_ref().map_or(Value::Null, |tv| {
+                    tv.render(
+                        &self.view(tid),
+                        env,
+                        Secrets::Redact,
+                        &mut RenderTrace::default(),
+                    )
+                });
                 let n = self.next_seq();
                 let id = format!("{}-child-{n}", self.id);
-                let input = input.as_ref().map_or(Value::Null, |tv| {
-                    tv.render(&view, env, Secrets::Redact, &mut RenderTrace::default())
-                });
                 fx.push(Effect::StartChild {
                     id: id.clone(),
                     workflow_id: workflow_id.clone(),
@@ -1073,8 +1092,12 @@ impl Execution {
                 concurrency,
                 ..
             } => {
-                let items_v =
-                    items.render(&view, env, Secrets::Redact, &mut RenderTrace::default());
+                let items_v = items.render(
+                    &self.view(tid),
+                    env,
+                    Secrets::Redact,
+                    &mut RenderTrace::default(),
+                );
                 let Value::Array(items) = items_v else {
                     return Some(Route::Fail(format!(
                         "'items' is {}, not a list",
