@@ -44,6 +44,10 @@ fn text_or_null(v: Option<&str>) -> Bind<'_> {
 /// A statement of the plan.
 pub(crate) enum Statement<'a> {
     Sql(String, Vec<Bind<'a>>),
+    /// Rows for one table: a multi-row insert through sqlx (each statement is a round trip,
+    /// or a hop to sqlx's SQLite thread), one cached single-row statement per row natively
+    /// (nothing to build, parse or look up by a long text).
+    Insert(Insert<'a>),
     /// An execution whose first step opened approvals or child runs, or closed something: it
     /// is written by the general commit path (`SqlStore::apply_body`), which only sqlx runs.
     General {
@@ -324,19 +328,17 @@ pub(crate) fn plan<'a>(
             answers[n] = Answer::New(event.id.clone(), true);
         }
     }
-    events.insert(&mut statements, "INSERT INTO events (id, tenant_id, environment_id, event_type, source, idempotency_key, payload, received_ms) VALUES", now, None);
+    events.insert(&mut statements, "INSERT INTO events (id, tenant_id, environment_id, event_type, source, idempotency_key, payload, received_ms) VALUES", None);
     executions.insert(
         &mut statements,
         "INSERT INTO executions (id, tenant_id, environment_id, workflow_id, workflow_version, event_id, parent_id, status, decision, reason, error, state, started_ms, completed_ms, updated_ms, epoch) VALUES",
-        now,
         Some("{now}, CASE WHEN {finished} = 1 THEN {now} ELSE NULL END, {now}, 0"),
     );
-    steps.insert(&mut statements, "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, seq, started_ms, updated_ms) VALUES", now, Some("{now}, {now}"));
-    items.insert_inbox(&mut statements, now);
+    steps.insert(&mut statements, "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, seq, started_ms, updated_ms) VALUES", Some("{now}, {now}"));
+    items.insert_inbox(&mut statements);
     awaits.insert(
         &mut statements,
         "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES",
-        now,
         None,
     );
     Ok(Plan {
@@ -350,7 +352,7 @@ fn delivery(event: &NewEvent) -> String {
     serde_json::json!({ "event_type": event.event_type, "payload": event.payload }).to_string()
 }
 
-/// Rows for one multi-row insert, sent in chunks that stay under the parameter limits.
+/// The rows for one table, as planning finds them.
 struct Rows<'a> {
     width: usize,
     rows: Vec<Vec<Bind<'a>>>,
@@ -372,48 +374,19 @@ impl<'a> Rows<'a> {
         self.rows.push(row);
     }
 
-    /// `tail` is SQL appended to each row after its bound values (`{now}` and `{finished}`
-    /// are filled in); `None` appends nothing.
-    fn insert(self, out: &mut Vec<Statement<'a>>, head: &str, now: &str, tail: Option<&str>) {
-        const CHUNK: usize = 200;
-        // The tail of a row, for a finished run and for another.
-        let tails = tail.map(|t| {
-            let t = t.replace("{now}", now);
-            [t.replace("{finished}", "1"), t.replace("{finished}", "0")]
-        });
-        let mut finished = self.finished.into_iter();
-        let mut rows = self.rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let mut text = String::from(head);
-            let mut binds = Vec::new();
-            for (r, row) in rows.by_ref().take(CHUNK).enumerate() {
-                text.push_str(if r == 0 { " (" } else { ", (" });
-                for (c, b) in row.into_iter().enumerate() {
-                    if c > 0 {
-                        text.push_str(", ");
-                    }
-                    if matches!(b, Bind::Now) {
-                        text.push_str(now);
-                    } else {
-                        binds.push(b);
-                        let _ = write!(text, "${}", binds.len());
-                    }
-                }
-                if let Some([done, not_done]) = &tails {
-                    text.push_str(", ");
-                    text.push_str(match finished.next().unwrap_or(false) {
-                        true => done,
-                        false => not_done,
-                    });
-                }
-                text.push(')');
-            }
-            out.push(Statement::Sql(text, binds));
+    fn insert(self, out: &mut Vec<Statement<'a>>, head: &'static str, tail: Option<&'static str>) {
+        if !self.rows.is_empty() {
+            out.push(Statement::Insert(Insert {
+                head,
+                tail,
+                rows: self.rows,
+                finished: self.finished,
+            }));
         }
     }
 
     /// Queued items: their due time is the bound value or, when null, now.
-    fn insert_inbox(self, out: &mut Vec<Statement<'a>>, now: &str) {
+    fn insert_inbox(self, out: &mut Vec<Statement<'a>>) {
         let mut due_now = Rows::new(6);
         let mut due_later = Rows::new(7);
         for mut row in self.rows {
@@ -426,7 +399,88 @@ impl<'a> Rows<'a> {
             }
         }
         let cols = "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) VALUES";
-        due_now.insert(out, cols, now, Some("{now}"));
-        due_later.insert(out, cols, now, None);
+        due_now.insert(out, cols, Some("{now}"));
+        due_later.insert(out, cols, None);
     }
+}
+
+/// Rows to insert into one table.
+pub(crate) struct Insert<'a> {
+    /// `INSERT INTO t (columns…) VALUES`
+    pub head: &'static str,
+    /// SQL written after each row's values, `{now}` and `{finished}` filled in.
+    pub tail: Option<&'static str>,
+    pub rows: Vec<Vec<Bind<'a>>>,
+    /// Per row, for `executions`: whether the run already finished (sets completed_ms).
+    pub finished: Vec<bool>,
+}
+
+impl<'a> Insert<'a> {
+    /// Whether row `n` is of a finished run.
+    pub fn finished(&self, n: usize) -> bool {
+        self.finished.get(n).copied().unwrap_or(false)
+    }
+
+    /// Multi-row statements, `$n` numbered, each under the parameter limits.
+    pub fn statements(self, now: &str) -> Vec<(String, Vec<Bind<'a>>)> {
+        const CHUNK: usize = 200;
+        let mut out = Vec::new();
+        let mut finished = self.finished.into_iter();
+        let mut rows = self.rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let mut text = String::from(self.head);
+            let mut binds = Vec::new();
+            for (r, row) in rows.by_ref().take(CHUNK).enumerate() {
+                text.push_str(if r == 0 { " " } else { ", " });
+                let done = finished.next().unwrap_or(false);
+                let at = binds.len();
+                push_row(&mut text, &row, self.tail, done, now, '$', at);
+                binds.extend(row.into_iter().filter(|b| !matches!(b, Bind::Now)));
+            }
+            out.push((text, binds));
+        }
+        out
+    }
+
+    /// The statement that inserts one row shaped like `row`, numbered `?1, ?2, …`.
+    pub fn row_sql(&self, row: &[Bind<'_>], finished: bool, now: &str) -> String {
+        let mut text = String::from(self.head);
+        text.push(' ');
+        push_row(&mut text, row, self.tail, finished, now, '?', 0);
+        text
+    }
+}
+
+/// Writes `(values…, tail)` for a row whose values are numbered from `after + 1`, and `now`
+/// for the clock.
+fn push_row(
+    text: &mut String,
+    row: &[Bind<'_>],
+    tail: Option<&str>,
+    finished: bool,
+    now: &str,
+    mark: char,
+    after: usize,
+) {
+    text.push('(');
+    let mut n = after;
+    for (c, b) in row.iter().enumerate() {
+        if c > 0 {
+            text.push_str(", ");
+        }
+        if matches!(b, Bind::Now) {
+            text.push_str(now);
+        } else {
+            n += 1;
+            let _ = write!(text, "{mark}{n}");
+        }
+    }
+    if let Some(t) = tail {
+        text.push_str(", ");
+        text.push_str(
+            &t.replace("{now}", now)
+                .replace("{finished}", if finished { "1" } else { "0" }),
+        );
+    }
+    text.push(')');
 }

@@ -7,6 +7,7 @@
 //! planned statements and the commit in one go, with prepared statements cached. The rest of the store goes on through sqlx; SQLite
 //! serializes the two writers (`BEGIN IMMEDIATE` and a busy timeout on both).
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::{Mutex, mpsc};
@@ -81,6 +82,7 @@ impl NativeWriter {
             .name("weir-sqlite-writer".into())
             .spawn(move || {
                 let mut conn = conn;
+                let mut rows_sql = RowSql::new();
                 while let Ok(first) = rx.recv() {
                     // Group commit: every batch that arrived meanwhile goes in one transaction.
                     let mut jobs = vec![first];
@@ -96,7 +98,7 @@ impl NativeWriter {
                     }
                     let entries: Vec<&Entry> = jobs.iter().flat_map(|j| j.batch.iter()).collect();
                     let _turn = writer_turn.lock().unwrap_or_else(|p| p.into_inner());
-                    match write(&mut conn, &entries, jobs[0].now) {
+                    match write(&mut conn, &mut rows_sql, &entries, jobs[0].now) {
                         Ok(answers) => {
                             let mut answers = answers.into_iter();
                             for job in jobs {
@@ -108,7 +110,12 @@ impl NativeWriter {
                         Err(_) if jobs.len() > 1 => {
                             for job in jobs {
                                 let entries: Vec<&Entry> = job.batch.iter().collect();
-                                let _ = job.reply.send(write(&mut conn, &entries, job.now));
+                                let _ = job.reply.send(write(
+                                    &mut conn,
+                                    &mut rows_sql,
+                                    &entries,
+                                    job.now,
+                                ));
                             }
                         }
                         Err(e) => {
@@ -170,7 +177,16 @@ fn checkpoint(conn: &Connection, turn: &Mutex<()>) -> Result<()> {
 /// The most events one transaction takes.
 const MAX_EVENTS: usize = 512;
 
-fn write(conn: &mut Connection, batch: &[&Entry], now: &str) -> Result<Vec<Answer>> {
+/// The statement of one row, by its insert's head and tail and whether its run finished,
+/// built the first time such a row is written.
+type RowSql = HashMap<(&'static str, Option<&'static str>, bool), String>;
+
+fn write(
+    conn: &mut Connection,
+    rows_sql: &mut RowSql,
+    batch: &[&Entry],
+    now: &str,
+) -> Result<Vec<Answer>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::new();
     for read in batch::reads(batch) {
@@ -196,6 +212,17 @@ fn write(conn: &mut Connection, batch: &[&Entry], now: &str) -> Result<Vec<Answe
                 bind(&mut stmt, &binds)?;
                 stmt.raw_execute()?;
             }
+            Statement::Insert(insert) => {
+                for (n, row) in insert.rows.iter().enumerate() {
+                    let finished = insert.finished(n);
+                    let sql = rows_sql
+                        .entry((insert.head, insert.tail, finished))
+                        .or_insert_with(|| insert.row_sql(row, finished, now));
+                    let mut stmt = tx.prepare_cached(sql)?;
+                    bind(&mut stmt, row)?;
+                    stmt.raw_execute()?;
+                }
+            }
             Statement::General { .. } => {
                 return Err(Error::Corrupt(
                     "the SQLite writer was given an execution for the general path".into(),
@@ -217,25 +244,24 @@ fn prepare<'c>(
     Ok(tx.prepare_cached(&sql.replace('$', "?"))?)
 }
 
-/// Binds the values to `?1, ?2, …`.
+/// Binds the values to `?1, ?2, …`; the clock is written in the SQL, not bound.
 fn bind(stmt: &mut rusqlite::CachedStatement<'_>, binds: &[Bind]) -> Result<()> {
-    if stmt.parameter_count() != binds.len() {
+    let values = binds.iter().filter(|b| !matches!(b, Bind::Now));
+    let given = values.clone().count();
+    if stmt.parameter_count() != given {
         return Err(Error::Corrupt(format!(
-            "a statement takes {} values but was given {}",
+            "a statement takes {} values but was given {given}",
             stmt.parameter_count(),
-            binds.len()
         )));
     }
-    for (n, b) in binds.iter().enumerate() {
+    for (n, b) in values.enumerate() {
         let at = n + 1;
         match b {
             Bind::S(v) => stmt.raw_bind_parameter(at, v.as_ref())?,
             Bind::OS(v) => stmt.raw_bind_parameter(at, v.as_deref())?,
             Bind::I(v) => stmt.raw_bind_parameter(at, v)?,
             Bind::OI(v) => stmt.raw_bind_parameter(at, v)?,
-            Bind::Now => {
-                return Err(Error::Corrupt("the clock cannot be bound".into()));
-            }
+            Bind::Now => {}
         }
     }
     Ok(())

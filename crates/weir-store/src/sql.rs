@@ -449,6 +449,13 @@ impl SqlStore {
                         .execute(&mut *tx)
                         .await?;
                 }
+                Statement::Insert(rows) => {
+                    for (text, binds) in rows.statements(self.now) {
+                        bind_all(sqlx::query(sql(text)), binds)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
                 Statement::General { entry, execution } => {
                     let (scope, event, list) = &batch[entry];
                     let e = &list[execution];
