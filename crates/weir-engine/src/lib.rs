@@ -596,7 +596,7 @@ impl Engine {
             event_type: event_type.to_owned(),
             source: source.map(str::to_owned),
             idempotency_key: idempotency_key.map(str::to_owned),
-            payload: payload.clone(),
+            payload: Json::of(payload),
         };
         let answer = match &self.batcher {
             Some(batcher) => {

@@ -214,7 +214,7 @@ pub(crate) fn plan<'a>(
             text(&event.event_type),
             text_or_null(event.source.as_deref()),
             text_or_null(event.idempotency_key.as_deref()),
-            Bind::S(Cow::Owned(event.payload.to_string())),
+            text(event.payload.as_str()),
             Bind::Now,
         ]);
         let mut delivered = HashSet::new();
@@ -349,7 +349,11 @@ pub(crate) fn plan<'a>(
 
 /// The inbox payload that delivers an event to a waiting execution.
 fn delivery(event: &NewEvent) -> String {
-    serde_json::json!({ "event_type": event.event_type, "payload": event.payload }).to_string()
+    format!(
+        r#"{{"event_type":{},"payload":{}}}"#,
+        Value::from(event.event_type.as_str()),
+        event.payload.as_str()
+    )
 }
 
 /// The rows for one table, as planning finds them.

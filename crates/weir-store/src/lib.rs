@@ -341,7 +341,8 @@ pub struct NewEvent {
     pub event_type: String,
     pub source: Option<String>,
     pub idempotency_key: Option<String>,
-    pub payload: Value,
+    /// Serialized by the caller, off the writer's thread.
+    pub payload: Json,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -62,7 +62,7 @@ fn event(id: &str, key: Option<&str>) -> NewEvent {
         event_type: "order.created".into(),
         source: Some("shop".into()),
         idempotency_key: key.map(Into::into),
-        payload: json!({"order": {"id": id}}),
+        payload: json!({"order": {"id": id}}).into(),
     }
 }
 
