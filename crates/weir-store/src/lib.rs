@@ -42,6 +42,8 @@ pub enum Error {
     Taken(sqlx::Error),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database file error: {0}")]
+    File(#[from] std::io::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("a stored value does not read back: {0}")]

@@ -61,6 +61,7 @@ impl NativeWriter {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         checkpointer.busy_timeout(std::time::Duration::from_secs(10))?;
+        let files = Flush::open(path)?;
         let watch = Arc::downgrade(&alive);
         let writer_turn = turn.clone();
         std::thread::Builder::new()
@@ -69,12 +70,15 @@ impl NativeWriter {
                 while watch.upgrade().is_some() {
                     std::thread::sleep(CHECKPOINT_EVERY);
                     // A failure is tried again on the next round.
-                    let _ = checkpoint(&checkpointer, &turn);
+                    let _ = checkpoint(&checkpointer, &turn, &files);
                 }
                 // The last one as the store closes: the WAL is left short.
                 let _ = checkpointer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                     r.get::<_, i64>(1)
                 });
+                // `files` closes only now, after the connections' last write (see `Flush`).
+                drop(checkpointer);
+                drop(files);
             })
             .map_err(|e| Error::Config(format!("cannot start the SQLite checkpointer: {e}")))?;
         let (jobs, rx) = mpsc::channel::<Job>();
@@ -161,8 +165,14 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(1
 /// (2 GB in 10 s of W1), and each frame lands on a new block of a growing file, which costs
 /// the kernel far more than rewriting a cached one. The bulk of the copying happens in two
 /// unpaused passes (the second copies what arrived during the first); the paused one copies
-/// only what arrived during the second, and its two fsyncs: a few milliseconds.
-fn checkpoint(conn: &Connection, turn: &Mutex<()>) -> Result<()> {
+/// only what arrived during the second.
+///
+/// The paused pass also syncs both files, and SQLite syncs the database file only in a pass
+/// that copied the whole WAL, which under steady writes is only the paused one: left to it,
+/// that sync wrote out every page the round copied (some 10 MB under W1) with the writer
+/// waiting. So both files are flushed just before the pause, and its syncs find little to
+/// write. Measured under W1, pause per round: median 5.0 -> 1.7-2.0 ms, p90 6.8 -> 2.8-3.3 ms.
+fn checkpoint(conn: &Connection, turn: &Mutex<()>, files: &Flush) -> Result<()> {
     let pass = || -> Result<()> {
         // (busy, frames in the WAL, frames copied)
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))?;
@@ -170,8 +180,34 @@ fn checkpoint(conn: &Connection, turn: &Mutex<()>) -> Result<()> {
     };
     pass()?;
     pass()?;
+    files.db.sync_data()?;
+    if let Some(wal) = &files.wal {
+        wal.sync_data()?;
+    }
     let _paused = turn.lock().unwrap_or_else(|p| p.into_inner());
     pass()
+}
+
+/// Handles on the database file and its WAL, only to flush them ahead of the paused pass.
+///
+/// Closing any descriptor of a file drops every POSIX lock the process holds on it, and
+/// SQLite locks the database file that way, so the handle on it is closed only as the store
+/// closes, after its own connections' last writes. (SQLite takes no such lock on the WAL.)
+struct Flush {
+    db: std::fs::File,
+    /// None if the WAL was not there yet; it is flushed by SQLite alone then.
+    wal: Option<std::fs::File>,
+}
+
+impl Flush {
+    fn open(db: &Path) -> Result<Flush> {
+        let mut wal = db.as_os_str().to_owned();
+        wal.push("-wal");
+        Ok(Flush {
+            db: std::fs::File::open(db)?,
+            wal: std::fs::File::open(wal).ok(),
+        })
+    }
 }
 
 /// The most events one transaction takes.
