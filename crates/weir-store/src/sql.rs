@@ -171,12 +171,15 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
 ];
 
 /// Every SQLite connection's settings, sqlx's and the native writer's. WAL lets readers go on
-/// while one writer commits; NORMAL syncs at checkpoints, which survives a killed process (not
-/// a power cut). When the WAL starts over, a file that grew beyond 64 MiB (a writer on another
-/// connection kept a checkpoint from finishing, say) is cut back to that.
+/// while one writer commits; FULL syncs the WAL at every commit, before anything is answered, so
+/// neither a killed process nor a power cut loses what was acknowledged (NORMAL would sync only
+/// at checkpoints, losing the last commits to a power cut; group commit makes FULL affordable:
+/// W1 at 11-12k decisions/s against 14-18k with NORMAL). When the WAL starts over, a file that
+/// grew beyond 64 MiB (a writer on another connection kept a checkpoint from finishing, say) is
+/// cut back to that.
 pub(crate) const SQLITE_SETTINGS: [&str; 5] = [
     "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
+    "PRAGMA synchronous = FULL",
     "PRAGMA busy_timeout = 10000",
     "PRAGMA foreign_keys = ON",
     "PRAGMA journal_size_limit = 67108864",
