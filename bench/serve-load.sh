@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark of `weir serve` over loopback (issue #3): W1 synchronous order-approval
 # decisions, W2 three durable `set` steps, W3 one event fanning out to a 10-branch parallel.
-# Prints wrk's throughput and latency distribution, and the server's idle and peak RSS.
+# Prints wrk's throughput and latency distribution, the server's CPU time and disk writes per
+# request, and its idle and peak RSS. WEIR_BENCH_LOG=FILE keeps the server's log.
 #
 #   bench/serve-load.sh [seconds per workload, default 10] [connections, default 16] [workloads, default "W1 W2 W3"]
 #
@@ -17,7 +18,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 cargo build --release -p weir >&2
 DATA="$(mktemp -d)"
 export WEIR_ADMIN_KEY="bench-$(date +%s%N)"
-./target/release/weir serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" 2>"$DATA/serve.log" &
+./target/release/weir serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" 2>"${WEIR_BENCH_LOG:-$DATA/serve.log}" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do curl -sf "localhost:$PORT/health" >/dev/null && break; sleep 0.1; done
@@ -25,6 +26,8 @@ for _ in $(seq 100); do curl -sf "localhost:$PORT/health" >/dev/null && break; s
 post() { curl -sf -X POST "localhost:$PORT$1" -H "Authorization: Bearer $WEIR_ADMIN_KEY" -H 'Content-Type: application/json' --data-binary "$2" >/dev/null; }
 rss() { awk '/^VmRSS/ {print $2/1024 " MB"}' "/proc/$PID/status"; }
 peak() { awk '/^VmHWM/ {print $2/1024 " MB"}' "/proc/$PID/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+disk_bytes() { awk '/^write_bytes/ {print $2}' "/proc/$PID/io"; }
 
 # W1: seed 001's order approval, as written but for its notify action (actions that reach the
 # outside world arrive with the actions work), answered synchronously.
@@ -52,7 +55,12 @@ wrk.headers["Authorization"] = "Bearer $WEIR_ADMIN_KEY"
 LUA
   echo
   echo "== $name: ${DURATION}s, $CONNECTIONS connections"
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$DATA/req.lua" "http://127.0.0.1:$PORT/api/v1/events" | sed -n '/Latency Distribution/,/Requests\/sec/p'
+  local cpu0 disk0
+  cpu0=$(cpu_ticks); disk0=$(disk_bytes)
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$DATA/req.lua" "http://127.0.0.1:$PORT/api/v1/events" > "$DATA/wrk.out"
+  sed -n '/Latency Distribution/,/Requests\/sec/p' "$DATA/wrk.out"
+  awk -v ticks="$(( $(cpu_ticks) - cpu0 ))" -v hz="$(getconf CLK_TCK)" -v bytes="$(( $(disk_bytes) - disk0 ))" \
+    '/requests in/ { n = $1 } END { if (n) printf "  server CPU %.0f us/request, disk written %.1f KB/request\n", ticks / hz * 1e6 / n, bytes / 1024 / n }' "$DATA/wrk.out"
 }
 want() { [[ " $WORKLOADS " == *" $1 "* ]]; }
 want W1 && run "W1 order approval, synchronous decision" '{"event_type": "order.checkout.initiated", "payload": {"order": {"id": "o1", "total": 15000}}}'
