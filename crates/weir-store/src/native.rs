@@ -76,7 +76,7 @@ impl NativeWriter {
                 let _ = checkpointer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                     r.get::<_, i64>(1)
                 });
-                // `files` closes only now, after the connections' last write (see `Flush`).
+                // `files` closes only after the checkpointer's connection (see `Flush`).
                 drop(checkpointer);
                 drop(files);
             })
@@ -173,26 +173,35 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(1
 /// waiting. So both files are flushed just before the pause, and its syncs find little to
 /// write. Measured under W1, pause per round: median 5.0 -> 1.7-2.0 ms, p90 6.8 -> 2.8-3.3 ms.
 fn checkpoint(conn: &Connection, turn: &Mutex<()>, files: &Flush) -> Result<()> {
-    let pass = || -> Result<()> {
+    // True when the pass copied the whole WAL (it then synced the database file itself).
+    let pass = || -> Result<bool> {
         // (busy, frames in the WAL, frames copied)
-        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))?;
-        Ok(())
+        let (log, copied) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        })?;
+        Ok(log == copied)
     };
     pass()?;
-    pass()?;
+    // Nothing was written meanwhile (an idle round): the next write starts the WAL over
+    // without a pause, and there is nothing to flush.
+    if pass()? {
+        return Ok(());
+    }
     files.db.sync_data()?;
     if let Some(wal) = &files.wal {
         wal.sync_data()?;
     }
     let _paused = turn.lock().unwrap_or_else(|p| p.into_inner());
-    pass()
+    pass().map(drop)
 }
 
 /// Handles on the database file and its WAL, only to flush them ahead of the paused pass.
 ///
 /// Closing any descriptor of a file drops every POSIX lock the process holds on it, and
-/// SQLite locks the database file that way, so the handle on it is closed only as the store
-/// closes, after its own connections' last writes. (SQLite takes no such lock on the WAL.)
+/// SQLite locks the database file that way, so the handle is kept until the checkpointer's
+/// last checkpoint, as the store closes. Other connections of this process may still be open
+/// then; only another process on the same file could miss the locks dropped, and a data
+/// folder has one `weir serve`. (SQLite takes no such lock on the WAL.)
 struct Flush {
     db: std::fs::File,
     /// None if the WAL was not there yet; it is flushed by SQLite alone then.
