@@ -911,7 +911,6 @@ fn connectors_run_seed_002_uc1_against_a_billing_service() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The resident memory of a process, in KiB.
 /// One line of /proc/PID/status, in KiB.
 fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -922,25 +921,18 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .unwrap()
 }
 
-/// Anonymous memory once the process is quiet: the least of ten readings a tenth of a second
-/// apart. The allocator takes and gives back pages as runs come and go (RSS moved by ±10 MB
-/// between single readings while the machine was busy); a leak raises the least reading too.
-/// File-backed pages (the binary's code as new paths first run) and SQLite's shared WAL index
-/// are left out: they are not the heap, and the binary's alone rose by megabytes.
-fn steady_rss_kib(pid: u32) -> u64 {
-    let least = (0..10)
+/// Anonymous memory (the heap; not the binary's pages or mapped files) once the process is
+/// quiet: the least of ten readings a tenth of a second apart. The allocator takes and gives
+/// back pages as runs come and go (RSS moved by ±10 MB between single readings while the
+/// machine was busy); a leak raises the least reading too.
+fn steady_anon_kib(pid: u32) -> u64 {
+    (0..10)
         .map(|_| {
             std::thread::sleep(Duration::from_millis(100));
             status_kib(pid, "RssAnon")
         })
         .min()
-        .unwrap();
-    eprintln!(
-        "RssAnon {least} KiB (RssFile {} KiB, RssShmem {} KiB)",
-        status_kib(pid, "RssFile"),
-        status_kib(pid, "RssShmem")
-    );
-    least
+        .unwrap()
 }
 
 /// Counts a workflow's executions in a status, page by page.
@@ -1129,19 +1121,19 @@ fn scripts_transform_data_and_hostile_code_is_contained() {
     // pages in each blocking thread the runs were spread over, the warm runtimes: under a
     // busy machine one thousand was not always enough). Then two thousands more: a leak adds
     // to each of them, while a cache that fills late (SQLite's, as the database grows) adds
-    // once, as a jump of up to 16.7 MB in one thousand under the whole suite once was.
+    // once, as the jump of 16.7 MB (VmRSS) in one thousand under the whole suite once was.
     send(0, 1000);
     settle(1000);
-    let warm = steady_rss_kib(server.pid());
+    let warm = steady_anon_kib(server.pid());
     send(1000, 2000);
     settle(2000);
-    let baseline = steady_rss_kib(server.pid());
+    let baseline = steady_anon_kib(server.pid());
     send(2000, 3000);
     settle(3000);
-    let third = steady_rss_kib(server.pid());
+    let third = steady_anon_kib(server.pid());
     send(3000, 4000);
     settle(4000);
-    let fourth = steady_rss_kib(server.pid());
+    let fourth = steady_anon_kib(server.pid());
     assert_eq!(count(&server, key, "bombs", "completed"), 0);
     assert_eq!(server.call("GET", "/health", None, None, b"").0, 200);
     eprintln!(
