@@ -202,6 +202,9 @@ fn two_nodes_on_postgres_start_each_fire_of_a_per_second_schedule_once() {
             "WEIR_MASTER_KEY",
             "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
         ),
+        // The run node A had claimed when it died is B's once A's lease lapses: 1.5 s here,
+        // not the default 30 s that would outlast the test.
+        ("WEIR_LEASE_MS", "1500"),
     ];
     let mut a = Server::start_with(&scratch("sched-node-a"), free_port(), &env);
     let b = Server::start_with(&scratch("sched-node-b"), free_port(), &env);
