@@ -310,6 +310,12 @@ impl SqlStore {
         self.backend
     }
 
+    /// How many rounds the SQLite checkpointer has finished in which something had been
+    /// written (see `native::checkpoint`); `None` on PostgreSQL. For tests and diagnostics.
+    pub fn checkpoint_rounds(&self) -> Option<u64> {
+        self.native.as_ref().map(NativeWriter::rounds)
+    }
+
     async fn migrate(&self) -> Result<()> {
         let list = match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
