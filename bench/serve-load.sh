@@ -2,7 +2,10 @@
 # Load benchmark of `weir serve` over loopback (issue #3): W1 synchronous order-approval
 # decisions, W2 three durable `set` steps, W3 one event fanning out to a 10-branch parallel.
 # Prints wrk's throughput and latency distribution, the server's CPU time and disk writes per
-# request, and its idle and peak RSS. WEIR_BENCH_LOG=FILE keeps the server's log.
+# request, and its idle and peak RSS. WEIR_BENCH_LOG=FILE keeps the server's log;
+# WEIR_BENCH_DATABASE_URL=postgres://... runs the server on that (empty) PostgreSQL database
+# instead of a fresh SQLite folder (CPU time and disk writes are then Weir's alone, not the
+# database server's).
 #
 #   bench/serve-load.sh [seconds per workload, default 10] [connections, default 16] [workloads, default "W1 W2 W3"]
 #
@@ -18,7 +21,9 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 cargo build --release -p weir >&2
 DATA="$(mktemp -d)"
 export WEIR_ADMIN_KEY="bench-$(date +%s%N)"
-./target/release/weir serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" 2>"${WEIR_BENCH_LOG:-$DATA/serve.log}" &
+DB_ARGS=()
+[ -n "${WEIR_BENCH_DATABASE_URL:-}" ] && DB_ARGS=(--database-url "$WEIR_BENCH_DATABASE_URL")
+./target/release/weir serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" "${DB_ARGS[@]}" 2>"${WEIR_BENCH_LOG:-$DATA/serve.log}" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do curl -sf "localhost:$PORT/health" >/dev/null && break; sleep 0.1; done
@@ -69,4 +74,6 @@ want W3 && run "W3 one event, 10-branch parallel" '{"event_type": "w3", "payload
 sleep 2
 echo
 echo "RSS after the runs: $(rss); peak: $(peak)"
-echo "executions recorded: $(python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*), sum(status = \"completed\") from executions').fetchone())" "$DATA/weir.db")"
+if [ -z "${WEIR_BENCH_DATABASE_URL:-}" ]; then
+  echo "executions recorded: $(python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*), sum(status = \"completed\") from executions').fetchone())" "$DATA/weir.db")"
+fi
