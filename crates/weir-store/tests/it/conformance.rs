@@ -44,7 +44,7 @@ fn scope_b() -> Scope {
     Scope::new("other", "production")
 }
 
-fn new_execution(id: &str, workflow: &str) -> NewExecution {
+pub(crate) fn new_execution(id: &str, workflow: &str) -> NewExecution {
     NewExecution {
         id: id.into(),
         workflow_id: workflow.into(),
@@ -56,7 +56,7 @@ fn new_execution(id: &str, workflow: &str) -> NewExecution {
     }
 }
 
-fn event(id: &str, key: Option<&str>) -> NewEvent {
+pub(crate) fn event(id: &str, key: Option<&str>) -> NewEvent {
     NewEvent {
         id: id.into(),
         event_type: "order.created".into(),

@@ -67,12 +67,14 @@ async fn sqlite_keeps_its_data_across_reopening() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// How many times SQLite has started the WAL over (the checkpoint sequence in its header).
+/// How many times SQLite has started the WAL over (the checkpoint sequence in its 32-byte
+/// header); 0 before the WAL has a header.
 fn wal_restarts(wal: &std::path::Path) -> u32 {
-    let head = std::fs::read(wal).map(|b| b[..32.min(b.len())].to_vec());
-    match head {
-        Ok(h) if h.len() == 32 => u32::from_be_bytes([h[12], h[13], h[14], h[15]]),
-        _ => 0,
+    use std::io::Read;
+    let mut head = [0u8; 32];
+    match std::fs::File::open(wal).and_then(|mut f| f.read_exact(&mut head)) {
+        Ok(()) => u32::from_be_bytes([head[12], head[13], head[14], head[15]]),
+        Err(_) => 0,
     }
 }
 
@@ -83,7 +85,7 @@ fn wal_restarts(wal: &std::path::Path) -> u32 {
 async fn sqlite_wal_starts_over_under_steady_writes() {
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
-    use weir_store::{NewEvent, NewExecution, Store};
+    use weir_store::Store;
     let (store, dir) = sqlite_store().await;
     let store = Arc::new(store);
     let scope = store.bootstrap("h").await.unwrap().scope;
@@ -96,22 +98,8 @@ async fn sqlite_wal_starts_over_under_steady_writes() {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 let id = format!("w{w}-{n}");
-                let event = NewEvent {
-                    id: format!("e-{id}"),
-                    event_type: "order.created".into(),
-                    source: None,
-                    idempotency_key: None,
-                    payload: serde_json::json!({"order": {"id": id}}).into(),
-                };
-                let run = NewExecution {
-                    id: format!("x-{id}"),
-                    workflow_id: "w".into(),
-                    workflow_version: 1,
-                    parent_id: None,
-                    state: serde_json::json!({"id": id}).into(),
-                    status: "running".into(),
-                    initial: None,
-                };
+                let event = conformance::event(&format!("e-{id}"), None);
+                let run = conformance::new_execution(&format!("x-{id}"), "w");
                 store.ingest(&scope, &event, &[run]).await.unwrap();
                 n += 1;
             }
