@@ -1,7 +1,8 @@
 //! Secrets: sealed with AES-256-GCM under the installation's master key (a random nonce each
 //! time; the tenant, environment and name are the associated data, so a sealed value moved to
 //! another scope or name does not open), opened only to render an action's input, and scrubbed
-//! from whatever an action answers, in plain, base64 and URL-encoded forms.
+//! from whatever an action answers, in plain, base64 (wherever the value sits in the encoded
+//! data) and URL-encoded forms.
 
 use std::collections::HashMap;
 
@@ -115,6 +116,38 @@ impl Vault {
     }
 }
 
+/// The shortest base64 run scrubbed as the trace of a secret that does not start a 3-byte group
+/// of the encoded data: 6 characters (36 bits) turn up by chance about once in 69 billion
+/// positions of random base64, 4 characters once in 17 million, which a base64 image or file in
+/// an answer would hit.
+const MIN_ALIGNED_BASE64: usize = 6;
+
+/// The base64 forms of a value wherever it sits in the encoded data (as in a Basic-auth header,
+/// `base64("user:" + password)`, whose password starts 0, 1 or 2 bytes into a 3-byte group, by
+/// the length of the user name): for each offset k, the characters only the value's bits decide,
+/// and those followed by the last, partial character, as when the value ends the data. In the
+/// standard and the URL-safe alphabets.
+fn base64_forms(value: &[u8]) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut out = Vec::new();
+    for engine in [STANDARD_NO_PAD, URL_SAFE_NO_PAD] {
+        for k in 0..3usize {
+            let mut data = vec![0u8; k];
+            data.extend_from_slice(value);
+            let encoded = engine.encode(&data);
+            // Character i carries bits 6i..6i+6; the value's bits are 8k..8(k + len).
+            let start = (8 * k).div_ceil(6);
+            let end = 8 * data.len() / 6;
+            if end > start {
+                out.push(encoded[start..end].to_owned());
+            }
+            out.push(encoded[start.min(encoded.len())..].to_owned());
+        }
+    }
+    out.retain(|f| f.len() >= MIN_ALIGNED_BASE64);
+    out
+}
+
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// A scope's opened secrets, for one round of work.
@@ -152,6 +185,7 @@ impl SecretValues {
                 let e = engine.encode(v);
                 forms.push(e.trim_end_matches('=').to_owned());
             }
+            forms.extend(base64_forms(v.as_bytes()));
             forms.push(url::form_urlencoded::byte_serialize(v.as_bytes()).collect());
             forms.push(
                 url::form_urlencoded::byte_serialize(v.as_bytes())
@@ -251,6 +285,54 @@ mod tests {
         let other = Vault::new(&Vault::generate_key().unwrap());
         assert!(other.open(&scope, "API_KEY", &sealed).is_err());
         assert!(vault.open(&scope, "API_KEY", "not base64!").is_err());
+    }
+
+    /// Whether any stretch of base64 in a text, read from any character, decodes to something
+    /// holding `needle`.
+    fn decodes_to(text: &str, needle: &[u8]) -> bool {
+        use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+        let runs = text.split(|c: char| !(c.is_ascii_alphanumeric() || "+/-_".contains(c)));
+        runs.flat_map(|run| (0..4.min(run.len())).map(move |i| &run[i..]))
+            .any(|run| {
+                let whole = &run[..run.len() - run.len() % 4];
+                [STANDARD_NO_PAD, URL_SAFE_NO_PAD].iter().any(|e| {
+                    e.decode(whole)
+                        .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+                })
+            })
+    }
+
+    /// Regression: the base64 of `user:SECRET` held the base64 of the secret only when `user:`
+    /// was a multiple of 3 bytes long, so `admin:` was scrubbed and `bob:` leaked.
+    #[test]
+    fn basic_auth_is_scrubbed_whatever_the_length_of_the_user_name() {
+        let secret = "hunter2-Xy9/Qz";
+        let s = SecretValues::new(HashMap::from([("PASS".to_owned(), secret.to_owned())]));
+        // The middle of the secret: what must not be readable from what is left.
+        let core = &secret.as_bytes()[2..secret.len() - 2];
+        for user in ["bob", "admin", "al", "a", ""] {
+            for tail in ["", "@db.example.com:5432/app"] {
+                let pair = format!("{user}:{secret}{tail}");
+                for engine in [
+                    base64::engine::general_purpose::STANDARD,
+                    base64::engine::general_purpose::URL_SAFE,
+                ] {
+                    let header = format!("Basic {}", engine.encode(&pair));
+                    assert!(decodes_to(&header, core), "the check reads {header}");
+                    let mut v = json!({ "headers": { "authorization": header.clone() } });
+                    s.scrub(&mut v);
+                    let out = v["headers"]["authorization"].as_str().unwrap();
+                    assert!(
+                        out.contains(REDACTED),
+                        "{pair:?}: {header} came out as {out}"
+                    );
+                    assert!(!decodes_to(out, core), "{pair:?}: {out} still holds it");
+                }
+            }
+        }
+        // A short value is no trace: random base64 is left alone.
+        let noise = base64::engine::general_purpose::STANDARD.encode([7u8; 300]);
+        assert_eq!(s.scrub_text(&noise), noise);
     }
 
     #[test]
