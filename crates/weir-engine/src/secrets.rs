@@ -148,6 +148,35 @@ fn base64_forms(value: &[u8]) -> Vec<String> {
     out
 }
 
+/// A value as it sits inside a JSON string (without the quotes), as serde_json writes it.
+fn json_escaped(value: &str) -> String {
+    let quoted = Value::String(value.to_owned()).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
+/// The JSON-escaped forms of a value that holds `"`, `\`, `/`, a control character or
+/// non-ASCII text, as a peer that echoes a JSON body sends it back: escaped once (a JSON body
+/// read as text), twice (a JSON body echoed inside a JSON string), and as Python's `json.dumps`
+/// (`\u00e9` for non-ASCII) and PHP's `json_encode` (also `\/`) write it.
+fn json_forms(value: &str) -> Vec<String> {
+    let once = json_escaped(value);
+    let ascii: String = once
+        .chars()
+        .map(|c| match c {
+            c if c.is_ascii() => c.to_string(),
+            c => {
+                let mut units = [0u16; 2];
+                c.encode_utf16(&mut units)
+                    .iter()
+                    .map(|u| format!("\\u{u:04x}"))
+                    .collect()
+            }
+        })
+        .collect();
+    let php = ascii.replace('/', "\\/");
+    vec![json_escaped(&once), once, ascii, php]
+}
+
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// A scope's opened secrets, for one round of work.
@@ -186,6 +215,7 @@ impl SecretValues {
                 forms.push(e.trim_end_matches('=').to_owned());
             }
             forms.extend(base64_forms(v.as_bytes()));
+            forms.extend(json_forms(v));
             forms.push(url::form_urlencoded::byte_serialize(v.as_bytes()).collect());
             forms.push(
                 url::form_urlencoded::byte_serialize(v.as_bytes())
@@ -333,6 +363,33 @@ mod tests {
         // A short value is no trace: random base64 is left alone.
         let noise = base64::engine::general_purpose::STANDARD.encode([7u8; 300]);
         assert_eq!(s.scrub_text(&noise), noise);
+    }
+
+    /// Regression: a secret holding `"` or `\` came back JSON-escaped from a peer that echoed
+    /// the JSON body it was sent, and the escaped form was stored.
+    #[test]
+    fn a_secret_echoed_json_escaped_is_scrubbed() {
+        let secret = r#"pa"ss\wörd/1"#;
+        let s = SecretValues::new(HashMap::from([("K".to_owned(), secret.to_owned())]));
+        let body = json!({ "token": secret }).to_string();
+        assert!(body.contains(r#"pa\"ss\\wörd/1"#), "{body}");
+        // What echoing peers send back: the body as text, the body inside a JSON string, and
+        // the body as Python's json.dumps and PHP's json_encode write it.
+        let python = r#"{"token": "pa\"ss\\w\u00f6rd/1"}"#;
+        let php = r#"{"token":"pa\"ss\\w\u00f6rd\/1"}"#;
+        let mut answer = json!({
+            "text": format!("received {body}"),
+            "nested": json!({ "received": body }).to_string(),
+            "python": python,
+            "php": php,
+        });
+        s.scrub(&mut answer);
+        for field in ["text", "nested", "python", "php"] {
+            let out = answer[field].as_str().unwrap();
+            assert!(out.contains(REDACTED), "{field}: {out}");
+            assert!(!out.contains("ss"), "{field}: {out}");
+        }
+        assert_eq!(answer["text"], r#"received {"token":"***"}"#);
     }
 
     #[test]
