@@ -4,10 +4,12 @@
 //! the step's retry policy, whose `retry_on` names the classes `timeout`, `network`, `429` and
 //! `5xx`), and `Retry-After` sets the least wait; other 4xx are not. Every request carries an
 //! `Idempotency-Key` shared by all attempts of the step, and, given a `signing_secret`, an
-//! HMAC-SHA256 signature over the timestamp and the body.
+//! HMAC-SHA256 signature over the timestamp and the body. Redirects are followed here, hop by
+//! hop: each hop passes the guard, and a hop to another origin goes without every header that
+//! came from a secret.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
@@ -29,56 +31,23 @@ const MAX_REDIRECTS: usize = 5;
 /// The default signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`.
 pub const SIGNATURE_HEADER: &str = "X-Weir-Signature";
 
-/// An error the guard raised inside the client (resolver or redirect policy): not a network
-/// failure to retry, but a refusal.
-#[derive(Debug)]
-struct Refused(String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
-
 pub struct HttpAction {
     guard: Arc<Guard>,
-    follow: reqwest::Client,
-    stay: reqwest::Client,
+    /// Follows no redirect itself: `perform` does, so that it can drop headers on the way.
+    client: reqwest::Client,
 }
 
 impl HttpAction {
     pub fn new(guard: Arc<Guard>) -> Result<HttpAction, String> {
-        let build = |redirect: reqwest::redirect::Policy| {
-            reqwest::Client::builder()
-                .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
-                .redirect(redirect)
-                .no_proxy()
-                .user_agent(concat!("weir/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(Duration::from_secs(10))
-                .build()
-                .map_err(|e| format!("cannot build the HTTP client: {e}"))
-        };
-        let hops = guard.clone();
-        let follow = build(reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= MAX_REDIRECTS {
-                return attempt.error(Refused(format!("more than {MAX_REDIRECTS} redirects")));
-            }
-            match hops.check_url(attempt.url()) {
-                Ok(()) => attempt.follow(),
-                Err(e) => {
-                    let why = format!("a redirect to {}: {e}", attempt.url());
-                    attempt.error(Refused(why))
-                }
-            }
-        }))?;
-        let stay = build(reqwest::redirect::Policy::none())?;
-        Ok(HttpAction {
-            guard,
-            follow,
-            stay,
-        })
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(concat!("weir/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(HttpAction { guard, client })
     }
 }
 
@@ -278,14 +247,37 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
     Some(ms.min(3_600_000))
 }
 
-/// Whether the guard refused the request somewhere in the client (a resolved address or a
-/// redirect hop).
+/// What a redirect answer asks for, as browsers and reqwest read it: the method of the next hop
+/// and whether the body goes with it; `None` for an answer that is not a redirect to follow.
+fn redirect_method(status: u16, method: &reqwest::Method) -> Option<(reqwest::Method, bool)> {
+    use reqwest::Method;
+    match status {
+        301 | 302 if *method == Method::POST => Some((Method::GET, false)),
+        301 | 302 | 307 | 308 => Some((method.clone(), true)),
+        303 if *method == Method::HEAD => Some((Method::HEAD, false)),
+        303 => Some((Method::GET, false)),
+        _ => None,
+    }
+}
+
+/// Whether two URLs are of one origin: scheme, host and port.
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// Headers that do not go to another origin whatever their value: credentials by name, as
+/// reqwest and browsers drop them.
+const CREDENTIAL_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "cookie2"];
+
+/// Headers that describe a body, dropped with it.
+const BODY_HEADERS: [&str; 3] = ["content-type", "content-length", "content-encoding"];
+
+/// Whether the guard refused an address the client resolved a host name to.
 fn refusal(e: &reqwest::Error) -> Option<String> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
-        if let Some(r) = s.downcast_ref::<Refused>() {
-            return Some(r.0.clone());
-        }
         // The resolver's refusal arrives as a boxed string.
         let text = s.to_string();
         if text.contains("which workflows may not call") {
@@ -309,57 +301,137 @@ fn error_text(e: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
+/// A refusal of the guard: permanent, class `refused`.
+fn refused(why: String) -> ActionError {
+    ActionError::permanent(why).with_class("refused")
+}
+
+impl HttpAction {
+    /// Sends one hop; a failure is a refusal of the guard or a network error to retry.
+    async fn send(
+        &self,
+        builder: reqwest::RequestBuilder,
+        method: &reqwest::Method,
+        url: &reqwest::Url,
+    ) -> Result<reqwest::Response, ActionError> {
+        builder.send().await.map_err(|e| {
+            if let Some(why) = refusal(&e) {
+                return refused(why);
+            }
+            let class = if e.is_timeout() { "timeout" } else { "network" };
+            ActionError::retryable(format!("{method} {url}: {}", error_text(&e))).with_class(class)
+        })
+    }
+}
+
+/// A header of a request, and whether it must stay with the origin it was meant for.
+struct Header {
+    name: String,
+    value: String,
+    /// A credential by name, or a value that came from a secret (in any form scrubbing knows,
+    /// so `X-API-Key: {{secrets.K}}` and a Basic-auth pair under any name), or a signature made
+    /// with a secret (as good as the secret to whoever receives it).
+    secret: bool,
+}
+
 #[async_trait]
 impl Action for HttpAction {
     async fn perform(&self, ctx: &ActionContext, input: Value) -> Result<Value, ActionError> {
         let req = read_request(&input)?;
-        self.guard
-            .check_url(&req.url)
-            .map_err(|e| ActionError::permanent(e).with_class("refused"))?;
-        let client = if req.follow { &self.follow } else { &self.stay };
-        let mut builder = client
-            .request(req.method.clone(), req.url.clone())
-            .timeout(req.timeout);
-        let mut has_key = false;
-        for (k, v) in &req.headers {
-            has_key |= k.eq_ignore_ascii_case("idempotency-key");
-            builder = builder.header(k.as_str(), v.as_str());
+        self.guard.check_url(&req.url).map_err(refused)?;
+        let header = |name: &str, value: String, secret: bool| Header {
+            secret: secret
+                || CREDENTIAL_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+                || ctx.secrets.holds_secret(&value),
+            name: name.to_owned(),
+            value,
+        };
+        let mut headers: Vec<Header> = req
+            .headers
+            .iter()
+            .map(|(k, v)| header(k, v.clone(), false))
+            .collect();
+        if !headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("idempotency-key"))
+        {
+            headers.push(header("Idempotency-Key", ctx.operation_key().into(), false));
         }
-        if !has_key {
-            builder = builder.header("Idempotency-Key", ctx.operation_key());
-        }
-        let body = req.body.as_ref().map(|(b, _)| b.as_slice()).unwrap_or(&[]);
+        let mut body = req.body.clone();
         if let Some(secret) = &req.signing_secret {
             let now = chrono::Utc::now().timestamp();
-            builder = builder
-                .header(req.signature_header.as_str(), signature(secret, now, body))
-                .header("X-Weir-Timestamp", now.to_string());
+            let signed = body.as_ref().map(|(b, _)| b.as_slice()).unwrap_or(&[]);
+            let from_secret = ctx.secrets.holds_secret(secret);
+            headers.push(header(
+                &req.signature_header,
+                signature(secret, now, signed),
+                from_secret,
+            ));
+            headers.push(header("X-Weir-Timestamp", now.to_string(), false));
         }
-        if let Some((bytes, content_type)) = &req.body {
-            if !req
-                .headers
+        if let Some((_, content_type)) = &body
+            && !headers
                 .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-            {
-                builder = builder.header("Content-Type", *content_type);
-            }
-            builder = builder.body(bytes.clone());
+                .any(|h| h.name.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(header("Content-Type", (*content_type).to_owned(), false));
         }
-        let mut response = match builder.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                if let Some(why) = refusal(&e) {
-                    return Err(ActionError::permanent(why).with_class("refused"));
-                }
-                let class = if e.is_timeout() { "timeout" } else { "network" };
-                return Err(ActionError::retryable(format!(
-                    "{} {}: {}",
-                    req.method,
-                    req.url,
-                    error_text(&e)
-                ))
-                .with_class(class));
+        // The timeout is the whole request's, every hop included.
+        let deadline = Instant::now() + req.timeout;
+        let (mut method, mut url) = (req.method.clone(), req.url.clone());
+        let mut hops = 0;
+        let mut response = loop {
+            let mut builder = self
+                .client
+                .request(method.clone(), url.clone())
+                .timeout(deadline.saturating_duration_since(Instant::now()));
+            for h in &headers {
+                builder = builder.header(h.name.as_str(), h.value.as_str());
             }
+            if let Some((bytes, _)) = &body {
+                builder = builder.body(bytes.clone());
+            }
+            let response = self.send(builder, &method, &url).await?;
+            let status = response.status().as_u16();
+            let next = match redirect_method(status, &method) {
+                Some(next) if req.follow => next,
+                _ => break response,
+            };
+            let Some(location) = response.headers().get(reqwest::header::LOCATION) else {
+                break response;
+            };
+            let to = location
+                .to_str()
+                .ok()
+                .and_then(|l| url.join(l).ok())
+                .ok_or_else(|| {
+                    ActionError::permanent(format!(
+                        "{method} {url} answered {status} with a Location that is not a URL"
+                    ))
+                })?;
+            hops += 1;
+            if hops > MAX_REDIRECTS {
+                return Err(refused(format!("more than {MAX_REDIRECTS} redirects")));
+            }
+            self.guard
+                .check_url(&to)
+                .map_err(|e| refused(format!("a redirect to {to}: {e}")))?;
+            let (next_method, keep_body) = next;
+            if !keep_body {
+                body = None;
+                headers.retain(|h| !BODY_HEADERS.contains(&h.name.to_ascii_lowercase().as_str()));
+            }
+            if !same_origin(&url, &to) {
+                headers.retain(|h| !h.secret);
+                if let Some((bytes, _)) = &body
+                    && ctx.secrets.holds_secret(&String::from_utf8_lossy(bytes))
+                {
+                    return Err(refused(format!(
+                        "a redirect to {to}: {status} would send a body holding a secret to another origin"
+                    )));
+                }
+            }
+            (method, url) = (next_method, to);
         };
         let status = response.status().as_u16();
         let mut headers = Map::new();
@@ -426,7 +498,175 @@ impl Action for HttpAction {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::Mutex;
+
+    use weir_engine::SecretValues;
+    use weir_store::Scope;
+
     use super::*;
+    use crate::outbound::AllowList;
+
+    /// A request a [`Peer`] received: path, headers (lowercase names) and body.
+    type Received = (String, HashMap<String, String>, Vec<u8>);
+
+    /// A real HTTP server on 127.0.0.1 that records every request. `/redirect/STATUS?to=URL`
+    /// answers STATUS with `Location: URL`; anything else answers 200 `{"ok": true}`.
+    struct Peer {
+        port: u16,
+        received: Arc<Mutex<Vec<Received>>>,
+    }
+
+    impl Peer {
+        fn start() -> Peer {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let received = Arc::new(Mutex::new(Vec::new()));
+            let log = received.clone();
+            std::thread::spawn(move || {
+                for mut stream in listener.incoming().flatten() {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    let _ = reader.read_line(&mut line);
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                    let mut headers = HashMap::new();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':') {
+                            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                        }
+                    }
+                    let len = headers
+                        .get("content-length")
+                        .map_or(0, |l| l.parse().unwrap());
+                    let mut body = vec![0; len];
+                    let _ = reader.read_exact(&mut body);
+                    let answer = match path.strip_prefix("/redirect/") {
+                        Some(rest) => {
+                            let (status, to) = rest.split_once("?to=").unwrap();
+                            format!("HTTP/1.1 {status} Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                        }
+                        None => "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: close\r\n\r\n{\"ok\":true}".to_owned(),
+                    };
+                    log.lock().unwrap().push((path, headers, body));
+                    let _ = stream.write_all(answer.as_bytes());
+                }
+            });
+            Peer { port, received }
+        }
+
+        fn url(&self, path: &str) -> String {
+            format!("http://127.0.0.1:{}{path}", self.port)
+        }
+
+        fn requests_to(&self, path: &str) -> Vec<Received> {
+            let all = self.received.lock().unwrap();
+            all.iter().filter(|r| r.0 == path).cloned().collect()
+        }
+    }
+
+    fn context(secrets: &[(&str, &str)]) -> ActionContext {
+        let values = secrets
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        ActionContext {
+            scope: Scope::new("t", "production"),
+            execution_id: "run-1".into(),
+            step_id: "call".into(),
+            idempotency_key: "run-1:call:1".into(),
+            secrets: Arc::new(SecretValues::new(values)),
+            context: Value::Null,
+        }
+    }
+
+    /// Regression: reqwest dropped Authorization and Cookie on a redirect to another host, but
+    /// a custom header holding a secret (`X-API-Key: {{secrets.K}}`) went along.
+    #[tokio::test]
+    async fn a_redirect_to_another_origin_carries_no_header_that_came_from_a_secret() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let (a, b) = (Peer::start(), Peer::start());
+        let guard = Guard::new(AllowList::parse("127.0.0.1").unwrap());
+        let http = HttpAction::new(guard).unwrap();
+        let key = "k3y-Zq8-very-secret";
+        let ctx = context(&[("API_KEY", key), ("PASS", "hunter2-pass")]);
+        // The config as the executor renders it: secrets revealed.
+        let call = |url: String, body: Value| {
+            json!({"url": url, "body": body, "headers": {
+                "X-API-Key": key, "X-Trace": "t-1", "X-Key-Note": format!("key={key}")},
+                "auth": {"type": "basic", "username": "bob", "password": "hunter2-pass"},
+                "signing_secret": key})
+        };
+        for status in [302, 307] {
+            let landing = format!("/landing-{status}");
+            let to = b.url(&landing);
+            let out = http
+                .perform(
+                    &ctx,
+                    call(
+                        a.url(&format!("/redirect/{status}?to={to}")),
+                        json!({"n": 1}),
+                    ),
+                )
+                .await
+                .unwrap();
+            assert_eq!(out["status"], 200, "{out}");
+            let got = b.requests_to(&landing);
+            assert_eq!(got.len(), 1, "{status}");
+            let headers = &got[0].1;
+            for gone in [
+                "x-api-key",
+                "x-key-note",
+                "authorization",
+                "x-weir-signature",
+            ] {
+                assert!(
+                    !headers.contains_key(gone),
+                    "{status}: {gone} went to {to}: {headers:?}"
+                );
+            }
+            assert_eq!(
+                headers["x-trace"], "t-1",
+                "{status}: other headers go along"
+            );
+            assert!(headers.contains_key("idempotency-key"));
+            assert_eq!(
+                got[0].2,
+                if status == 307 {
+                    &b"{\"n\":1}"[..]
+                } else {
+                    b""
+                }
+            );
+        }
+        // To the same origin, nothing is dropped.
+        let to = a.url("/same");
+        http.perform(
+            &ctx,
+            call(a.url(&format!("/redirect/307?to={to}")), json!({"n": 1})),
+        )
+        .await
+        .unwrap();
+        let same = &a.requests_to("/same")[0].1;
+        assert_eq!(same["x-api-key"], key);
+        assert!(same["authorization"].starts_with("Basic "));
+        // A body holding a secret is not sent to another origin (a 307 would send it again).
+        let to = b.url("/never");
+        let refused = http
+            .perform(
+                &ctx,
+                call(a.url(&format!("/redirect/307?to={to}")), json!({"k": key})),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused.class.as_deref(), Some("refused"), "{refused:?}");
+        assert!(b.requests_to("/never").is_empty());
+    }
 
     #[test]
     fn the_signature_is_hmac_sha256_over_timestamp_and_body() {

@@ -247,6 +247,11 @@ impl SecretValues {
         self.values.is_empty()
     }
 
+    /// Whether a text holds a secret, in any form [`SecretValues::scrub_text`] replaces.
+    pub fn holds_secret(&self, text: &str) -> bool {
+        self.forms.iter().any(|f| text.contains(f.as_str()))
+    }
+
     /// Replaces every form of every secret in a text.
     pub fn scrub_text(&self, text: &str) -> String {
         let mut out = text.to_owned();
