@@ -19,7 +19,7 @@ use weir_core::executor::ActionError;
 use weir_engine::{Action, ActionContext};
 
 use crate::invalid;
-use crate::outbound::{Guard, GuardedResolver};
+use crate::outbound::{Guard, GuardedResolver, to_port};
 
 /// The default and the longest time a request may take.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -314,7 +314,8 @@ impl HttpAction {
         method: &reqwest::Method,
         url: &reqwest::Url,
     ) -> Result<reqwest::Response, ActionError> {
-        builder.send().await.map_err(|e| {
+        let port = url.port_or_known_default().unwrap_or_default();
+        to_port(port, builder.send()).await.map_err(|e| {
             if let Some(why) = refusal(&e) {
                 return refused(why);
             }
@@ -583,6 +584,35 @@ mod tests {
             secrets: Arc::new(SecretValues::new(values)),
             context: Value::Null,
         }
+    }
+
+    /// An allow-list entry with a port applies to a host name too, which the guard checks where
+    /// it is resolved, without the URL.
+    #[tokio::test]
+    async fn a_host_name_allowed_on_one_port_is_reached_on_that_port_only() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let (a, b) = (Peer::start(), Peer::start());
+        let allow = AllowList::parse(&format!("localhost:{}", a.port)).unwrap();
+        let http = HttpAction::new(Guard::new(allow)).unwrap();
+        let ctx = context(&[]);
+        let get = |url: String| http.perform(&ctx, json!({ "url": url }));
+        let out = get(format!("http://localhost:{}/open", a.port))
+            .await
+            .unwrap();
+        assert_eq!(out["status"], 200, "{out}");
+        assert_eq!(a.requests_to("/open").len(), 1);
+        for url in [
+            format!("http://localhost:{}/closed", b.port),
+            format!("http://127.0.0.1:{}/closed", a.port),
+        ] {
+            let refused = get(url.clone()).await.unwrap_err();
+            assert_eq!(
+                refused.class.as_deref(),
+                Some("refused"),
+                "{url}: {refused:?}"
+            );
+        }
+        assert!(a.requests_to("/closed").is_empty() && b.requests_to("/closed").is_empty());
     }
 
     /// Regression: reqwest dropped Authorization and Cookie on a redirect to another host, but
