@@ -521,10 +521,6 @@ impl Execution {
         fx
     }
 
-    /// The input of the action a thread is performing, rendered again with secrets revealed.
-    /// A runtime that persists pending actions stores only (thread, attempt) and calls this when
-    /// it performs them, so secrets are never written down. `None` when the thread is not
-    /// acting on that attempt.
     /// The id of the step a thread is acting in (the step whose action is performed).
     pub fn acting_step(&self, wf: &Workflow, thread: ThreadId) -> Option<String> {
         let t = self.threads.get(&thread)?;
@@ -534,6 +530,19 @@ impl Execution {
         Some(resolve(wf, &t.list).steps.get(t.pc)?.id.clone())
     }
 
+    /// Whether a thread still waits for this attempt of its action: false once the thread was
+    /// cancelled (a losing branch, a cancelled run) or moved on, when a runtime should stop
+    /// the action if it is still in flight.
+    pub fn is_acting(&self, thread: ThreadId, attempt: u32) -> bool {
+        self.threads.get(&thread).is_some_and(
+            |t| matches!(t.state, TState::Acting { attempt: current, .. } if current == attempt),
+        )
+    }
+
+    /// The input of the action a thread is performing, rendered again with secrets revealed.
+    /// A runtime that persists pending actions stores only (thread, attempt) and calls this when
+    /// it performs them, so secrets are never written down. `None` when the thread is not
+    /// acting on that attempt.
     pub fn action_input(
         &self,
         wf: &Workflow,

@@ -17,23 +17,25 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 use weir_core::catalog::BuiltinCatalog;
 use weir_core::diag::Diagnostic;
-use weir_core::dryrun::{ApprovalOutcome, DecisionKind, event_matches};
-use weir_core::executor::{ActionError, Effect, ExecStatus, Execution, Input, Start};
+use weir_core::dryrun::event_matches;
+use weir_core::executor::{ActionError, Execution, Start};
 use weir_core::model::TriggerKind;
 use weir_core::{Env, Rules, Workflow, validate_value};
-use weir_store::{
-    Claim, Commit, Ingested, Json, Named, NewApproval, NewEvent, NewExecution, NewItem, Scope,
-    StepRow, Store, WorkflowVersion,
-};
+use weir_store::{Ingested, Json, Named, NewEvent, NewExecution, Scope, Store, WorkflowVersion};
 
 mod actions;
 pub mod connectors;
 pub mod context;
+mod live;
+pub mod pool;
+mod round;
 pub mod schedules;
 pub mod secrets;
 
 pub use actions::{Action, ActionContext, Actions, ConnectorRunner};
 pub use connectors::{ConnectorSet, ScopedCatalog};
+pub use pool::{ActionPool, DEFAULT_MAX_IN_FLIGHT};
+use round::Round;
 pub use secrets::{SecretValues, Vault};
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +167,12 @@ pub struct Engine {
     schedules: schedules::Schedules,
     /// Each scope's data sources (context enrichment), read again with the trigger index.
     data_sources: RwLock<HashMap<Scope, Arc<context::SourceSet>>>,
+    /// The actions in flight on this node.
+    pool: ActionPool,
+    /// The executions this node works on.
+    live: live::LiveRuns,
+    /// Wakes [`Engine::keep_leases`] to look for inputs of held executions now.
+    held_wake: tokio::sync::Notify,
 }
 
 /// How often closed debounce windows and due schedule fires are looked for: such a run starts
@@ -194,6 +202,16 @@ impl Engine {
 
     /// An engine with its own set of actions.
     pub fn with(store: Arc<dyn Store>, lease_ms: i64, actions: Actions) -> Arc<Engine> {
+        Self::with_pool(store, lease_ms, actions, DEFAULT_MAX_IN_FLIGHT)
+    }
+
+    /// An engine with its own set of actions, of which at most `max_in_flight` run at once.
+    pub fn with_pool(
+        store: Arc<dyn Store>,
+        lease_ms: i64,
+        actions: Actions,
+        max_in_flight: usize,
+    ) -> Arc<Engine> {
         let (progress, _) = broadcast::channel(4096);
         // A store that groups concurrent writes itself needs no batcher in front.
         let runtime = tokio::runtime::Handle::try_current()
@@ -223,6 +241,9 @@ impl Engine {
             secret_cache: std::sync::Mutex::new(HashMap::new()),
             schedules: schedules::Schedules::default(),
             data_sources: RwLock::new(HashMap::new()),
+            pool: ActionPool::new(max_in_flight),
+            live: live::LiveRuns::default(),
+            held_wake: tokio::sync::Notify::new(),
         })
     }
 
@@ -757,12 +778,19 @@ impl Engine {
     /// execution cancelled), so it claims it now rather than at its next poll.
     pub fn nudge(&self) {
         self.wake.notify_one();
+        self.held_wake.notify_one();
     }
 
-    /// Runs workers until `stop` resolves: claim, process, repeat; sleep briefly when idle.
-    /// Every few seconds it also rebuilds the trigger index, so workflows another node stored
-    /// start matching here too.
-    pub async fn run(self: &Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    /// The node's pool of in-flight actions.
+    pub fn pool(&self) -> &ActionPool {
+        &self.pool
+    }
+
+    /// Runs a worker until `stop` resolves: claims up to `batch` executions with due work (no
+    /// more than the action pool has room for), hands each to a task of its own, and claims
+    /// again; sleeps briefly when idle or when the pool is full. Every few seconds it also
+    /// rebuilds the trigger index, so workflows another node stored start matching here too.
+    pub async fn run(self: &Arc<Self>, batch: i64, mut stop: tokio::sync::watch::Receiver<bool>) {
         loop {
             if *stop.borrow() {
                 return;
@@ -772,12 +800,27 @@ impl Engine {
             {
                 eprintln!("weir: refreshing the trigger index: {e}");
             }
-            let worked = match self.work_once(16).await {
-                Ok(n) => n > 0,
-                Err(e) => {
-                    eprintln!("weir: claiming work: {e}");
-                    false
+            let (room, full) = self.pool.claimable();
+            let limit = batch.min(i64::try_from(room).unwrap_or(i64::MAX));
+            let worked = if limit > 0 {
+                let at = std::time::Instant::now();
+                let claimed = self
+                    .store
+                    .claim_except(&self.node, self.lease_ms, limit, &full)
+                    .await;
+                match claimed {
+                    Ok(claims) => {
+                        let n = claims.len();
+                        self.spawn_drives(claims, at);
+                        n > 0
+                    }
+                    Err(e) => {
+                        eprintln!("weir: claiming work: {e}");
+                        false
+                    }
                 }
+            } else {
+                false
             };
             if !worked {
                 tokio::select! {
@@ -787,6 +830,11 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Executions this node is working on now (their actions in flight or being committed).
+    pub fn running_executions(&self) -> usize {
+        self.live.len()
     }
 
     /// Starts the runs that time brings, apart from the workers so that slow actions never
@@ -826,207 +874,21 @@ impl Engine {
         due
     }
 
-    /// Claims up to `limit` executions with due work and processes each. Returns how many.
-    pub async fn work_once(&self, limit: i64) -> Result<usize> {
+    /// Claims up to `limit` executions with due work and drives each until it needs nothing
+    /// more now (its actions performed and their results committed). Returns how many it
+    /// claimed. For tests and tools; `run` does not wait for the executions it claims.
+    pub async fn work_once(self: &Arc<Self>, limit: i64) -> Result<usize> {
+        let at = std::time::Instant::now();
         let claims = self.store.claim(&self.node, self.lease_ms, limit).await?;
         let n = claims.len();
-        for claim in claims {
+        let drives = claims.into_iter().map(|claim| async move {
             let id = claim.execution_id.clone();
-            if let Err(e) = self.process(claim).await {
-                // The lease runs out and another pass retries; a lost lease means another node
-                // has it. Either way nothing half-done was written.
+            if let Err(e) = self.drive(claim, at).await {
                 eprintln!("weir: execution {id}: {e}");
             }
-        }
+        });
+        futures_util::future::join_all(drives).await;
         Ok(n)
-    }
-
-    /// Processes one claimed execution: applies its due inputs, then performs the actions the
-    /// executor asks for, committing after each round, until it needs nothing more right now.
-    async fn process(&self, claim: Claim) -> Result<()> {
-        let scope = claim.scope.clone();
-        let wf = self
-            .workflow(&scope, &claim.workflow_id, claim.workflow_version)
-            .await?;
-        let rules = self.rules_for(&scope, &wf);
-        let secrets = self.secret_values(&scope).await?;
-        let connectors = self.scope_connectors(&scope);
-        let mut exec: Option<Execution> = if claim.state.get("pending").is_some() {
-            None
-        } else {
-            Some(
-                serde_json::from_value(claim.state.clone())
-                    .map_err(|e| Error::Corrupt(e.to_string()))?,
-            )
-        };
-        let mut round = Round::default();
-        round.commit.done_items = claim.items.iter().map(|i| i.id).collect();
-        let mut performs: Vec<(u32, u32)> = Vec::new();
-        for item in &claim.items {
-            let env = live_env(&rules, &secrets);
-            let fx = match item.kind.as_str() {
-                "start" => {
-                    let pending = &claim.state["pending"];
-                    let mut payload = pending["payload"].clone();
-                    let mut fx = Vec::new();
-                    let mut failure = None;
-                    if self.loads_context(&scope, &wf) {
-                        let enriched = self.enrich(&scope, &wf, &payload).await;
-                        payload = enriched.payload;
-                        fx.push(Effect::Step(enriched.record));
-                        failure = enriched.failure;
-                    }
-                    let start = Start {
-                        id: claim.execution_id.clone(),
-                        trigger_kind: pending["trigger_kind"].as_str().unwrap_or("event"),
-                        event: pending["event"].as_str(),
-                        payload: &payload,
-                    };
-                    let (started, more) = match failure {
-                        None => Execution::start(&wf, start, &env),
-                        Some(error) => Execution::start_failed(&wf, start, &env, error),
-                    };
-                    fx.extend(more);
-                    exec = Some(started);
-                    fx
-                }
-                "perform" => {
-                    // A perform left over from a crash: do it again (same idempotency key).
-                    // The item stays queued until the commit that records the result (which
-                    // removes it by key), so dying again during the action loses nothing.
-                    let thread = item.payload["thread"].as_u64().unwrap_or(0) as u32;
-                    let attempt = item.payload["attempt"].as_u64().unwrap_or(0) as u32;
-                    round.commit.done_items.retain(|i| *i != item.id);
-                    performs.push((thread, attempt));
-                    continue;
-                }
-                kind => {
-                    let Some(e) = exec.as_mut() else { continue };
-                    let input = match kind {
-                        "timer" => Input::Timer(item.payload["timer"].as_u64().unwrap_or(0)),
-                        "event" => Input::Event {
-                            event_type: item.payload["event_type"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .to_owned(),
-                            payload: item.payload["payload"].clone(),
-                        },
-                        "approval" => Input::Approval {
-                            id: item.payload["id"].as_str().unwrap_or_default().to_owned(),
-                            outcome: if item.payload["approved"] == json!(true) {
-                                ApprovalOutcome::Approve
-                            } else {
-                                ApprovalOutcome::Reject
-                            },
-                        },
-                        "child" => Input::Child {
-                            id: item.payload["id"].as_str().unwrap_or_default().to_owned(),
-                            result: match item.payload["error"].as_str() {
-                                Some(err) => Err(err.to_owned()),
-                                None => Ok(item.payload["output"].clone()),
-                            },
-                        },
-                        "cancel" => Input::Cancel,
-                        "retry" => Input::Retry,
-                        _ => continue,
-                    };
-                    e.apply(&wf, input, &env)
-                }
-            };
-            round
-                .absorb(&scope, &claim.execution_id, &self.store, fx, &mut performs)
-                .await?;
-        }
-        let Some(mut exec) = exec else { return Ok(()) };
-        loop {
-            let last = performs.is_empty();
-            round.finish(&exec, last);
-            let mut commit = std::mem::take(&mut round.commit);
-            let finished = commit.finished;
-            if finished {
-                // A finished child hands its result to the parent in the same transaction,
-                // so the parent can never miss it.
-                if let Some(parent) = &claim.parent_id {
-                    commit
-                        .other_items
-                        .push((parent.clone(), child_result(&claim.execution_id, &exec)));
-                }
-            } else if !commit.release {
-                // Still working on it: keep the lease ahead of the next action.
-                commit.extend_lease_ms = Some(self.lease_ms);
-            }
-            let progress = Progress {
-                execution_id: claim.execution_id.clone(),
-                status: commit.status.clone(),
-                decision: commit.decision.clone(),
-            };
-            self.store.commit(&self.node, &claim, commit).await?;
-            let _ = self.progress.send(progress);
-            if finished && claim.parent_id.is_some() {
-                self.wake.notify_one();
-            }
-            if last || finished {
-                return Ok(());
-            }
-            // Perform outside the transaction, then apply the results as the next round.
-            round = Round::default();
-            for (thread, attempt) in std::mem::take(&mut performs) {
-                let env = live_env(&rules, &secrets);
-                round.commit.cancel_keys.push(perform_key(thread, attempt));
-                let Some((action_type, input, idempotency_key)) =
-                    exec.action_input(&wf, thread, attempt, &env)
-                else {
-                    continue;
-                };
-                let performer = connectors.performer(&action_type);
-                let ctx = ActionContext {
-                    scope: scope.clone(),
-                    execution_id: claim.execution_id.clone(),
-                    step_id: exec.acting_step(&wf, thread).unwrap_or_default(),
-                    idempotency_key,
-                    secrets: secrets.clone(),
-                    // Connector templates and scripts read the run's context.
-                    context: match performer.is_some()
-                        || matches!(
-                            action_type.as_str(),
-                            "code" | "transform" | "transform_data"
-                        ) {
-                        true => exec.ctx.clone(),
-                        false => Value::Null,
-                    },
-                };
-                let mut result = if action_type == "emit_event" {
-                    // An event is kept and shown like any other: no secret goes into it.
-                    let mut input = input;
-                    secrets.scrub(&mut input);
-                    self.emit(&ctx, &input).await
-                } else if let Some((connector, action)) = performer {
-                    self.actions
-                        .perform_connector(connector, action, &ctx, input)
-                        .await
-                } else {
-                    self.actions.perform(&action_type, &ctx, input).await
-                };
-                // What comes back is stored with the run: no secret may be in it, even one
-                // the other side echoed.
-                match &mut result {
-                    Ok(output) => secrets.scrub(output),
-                    Err(e) => e.message = secrets.scrub_text(&e.message),
-                }
-                let fx = exec.apply(
-                    &wf,
-                    Input::Action {
-                        thread,
-                        attempt,
-                        result,
-                    },
-                    &env,
-                );
-                round
-                    .absorb(&scope, &claim.execution_id, &self.store, fx, &mut performs)
-                    .await?;
-            }
-        }
     }
 
     async fn emit(&self, ctx: &ActionContext, input: &Value) -> Result<Value, ActionError> {
@@ -1087,138 +949,5 @@ fn live_env<'a>(rules: &'a Rules, secrets: &'a SecretValues) -> Env<'a> {
     }
 }
 
-/// The `child` item a finished run puts in its parent's inbox.
-fn child_result(id: &str, exec: &Execution) -> NewItem {
-    let payload = match exec.status {
-        ExecStatus::Completed => {
-            json!({ "id": id, "output": exec.ctx.get("vars").cloned().unwrap_or(Value::Null) })
-        }
-        _ => json!({
-            "id": id,
-            "error": exec.error.clone().unwrap_or_else(|| format!("the child run was {:?}", exec.status).to_lowercase()),
-        }),
-    };
-    NewItem {
-        kind: "child".into(),
-        key: None,
-        payload,
-        run_at_ms: None,
-    }
-}
-
-/// How deep runs may start runs (a child's id names its ancestors, so this also bounds ids).
-const MAX_SUBWORKFLOW_DEPTH: usize = 16;
-
 /// How stale another node's workflow changes may be in this node's trigger index.
 const INDEX_REFRESH: Duration = Duration::from_secs(5);
-
-fn perform_key(thread: u32, attempt: u32) -> String {
-    format!("perform:{thread}:{attempt}")
-}
-
-fn millis(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-/// What one round of executor effects adds up to, as one commit.
-#[derive(Default)]
-struct Round {
-    commit: Commit,
-}
-
-impl Round {
-    async fn absorb(
-        &mut self,
-        scope: &Scope,
-        execution_id: &str,
-        store: &Arc<dyn Store>,
-        fx: Vec<Effect>,
-        performs: &mut Vec<(u32, u32)>,
-    ) -> Result<()> {
-        let c = &mut self.commit;
-        for effect in fx {
-            match effect {
-                Effect::Step(r) => {
-                    let row = StepRow {
-                        key: r.key.clone(),
-                        step_id: r.step_id.clone(),
-                        step_type: r.step_type.clone(),
-                        status: serde_json::to_value(r.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-                        attempt: i64::from(r.attempt),
-                        record: Json::of(&r),
-                    };
-                    c.steps.retain(|s| s.key != row.key);
-                    c.steps.push(row);
-                }
-                Effect::Perform { thread, attempt, .. } => {
-                    // Durable before it is performed; the input is rendered again then, so no
-                    // secret is written down.
-                    c.new_items.push(NewItem { kind: "perform".into(), key: Some(perform_key(thread, attempt)), payload: json!({ "thread": thread, "attempt": attempt }), run_at_ms: None });
-                    performs.push((thread, attempt));
-                }
-                Effect::SetTimer { timer, at } => {
-                    c.new_items.push(NewItem { kind: "timer".into(), key: Some(format!("timer:{timer}")), payload: json!({ "timer": timer }), run_at_ms: Some(millis(at)) });
-                }
-                Effect::CancelTimer { timer } => {
-                    let key = format!("timer:{timer}");
-                    c.new_items.retain(|i| i.key.as_deref() != Some(&key));
-                    c.cancel_keys.push(key);
-                }
-                Effect::AwaitEvent { thread, event } => c.awaits_add.push((i64::from(thread), event)),
-                Effect::StopAwaiting { thread } => {
-                    c.awaits_add.retain(|(t, _)| *t != i64::from(thread));
-                    c.awaits_remove.push(i64::from(thread));
-                }
-                Effect::RequestApproval { id, step_id, approver_role, entity, entity_id, message, expires_at } => {
-                    let text = |v: Option<Value>| v.map(|v| match v {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    });
-                    c.approvals.push(NewApproval { id, step_id, approver_role, entity, entity_id: text(entity_id), message: text(message), expires_ms: expires_at.map(millis) });
-                }
-                Effect::WithdrawApproval { id } => c.withdrawn_approvals.push(id),
-                Effect::ExpireApproval { id } => c.expired_approvals.push(id),
-                Effect::StartChild { id, .. } if id.matches("-child-").count() > MAX_SUBWORKFLOW_DEPTH => {
-                    c.new_items.push(NewItem { kind: "child".into(), key: None, payload: json!({ "id": id, "error": format!("subworkflows nest deeper than {MAX_SUBWORKFLOW_DEPTH} levels") }), run_at_ms: None });
-                }
-                Effect::StartChild { id, workflow_id, input } => match store.workflow(scope, &workflow_id).await? {
-                    Some(current) => c.new_executions.push(NewExecution {
-                        id,
-                        workflow_id,
-                        workflow_version: current.version,
-                        parent_id: Some(execution_id.to_owned()),
-                        state: pending_state("subworkflow", None, &input),
-                        status: "pending".into(),
-                        initial: None,
-                    }),
-                    None => c.new_items.push(NewItem { kind: "child".into(), key: None, payload: json!({ "id": id, "error": format!("no workflow '{workflow_id}'") }), run_at_ms: None }),
-                },
-                Effect::CancelChild { id } => {
-                    c.other_items.push((id, NewItem { kind: "cancel".into(), key: None, payload: json!({}), run_at_ms: None }));
-                }
-                // The execution's own columns are derived from its state in `finish`.
-                Effect::Decided { .. } | Effect::Finished { .. } => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// Fills in the execution's own columns from its state.
-    fn finish(&mut self, exec: &Execution, release: bool) {
-        let c = &mut self.commit;
-        c.state = Json::of(exec);
-        c.status = serde_json::to_value(exec.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        c.decision = match exec.decision {
-            Some(DecisionKind::Block) => Some("block".into()),
-            Some(DecisionKind::Allow) => Some("allow".into()),
-            Some(DecisionKind::None) | None => None,
-        };
-        c.reason = exec.reason.clone();
-        c.error = exec.error.clone();
-        c.finished = exec.status.is_terminal();
-        c.release = release || c.finished;
-    }
-}

@@ -1031,7 +1031,15 @@ pub struct ServeConfig {
     pub session_ttl: u32,
     /// What outbound HTTP may reach beyond the public internet (`WEIR_OUTBOUND_ALLOW`).
     pub outbound_allow: String,
+    /// How many actions the node performs at once, at most.
+    pub max_in_flight_actions: usize,
+    /// How many workers claim executions.
+    pub workers: usize,
+    /// How many executions a worker claims at once, at most.
+    pub claim_batch: i64,
 }
+
+pub use weir_engine::DEFAULT_MAX_IN_FLIGHT;
 
 /// The default of [`ServeConfig::session_ttl`]: an hour.
 pub const DEFAULT_SESSION_TTL: u32 = 3600;
@@ -1055,6 +1063,12 @@ pub fn key_limiter(per_second: u32) -> Option<KeyLimiter> {
 /// Opens the store, makes sure there is an admin key, starts the workers, and serves HTTP until
 /// SIGTERM or Ctrl-C; then stops claiming work, lets what is in flight finish, and returns.
 pub async fn serve(config: ServeConfig) -> Result<(), String> {
+    // The embedded database is one node's: a second process on the same folder is refused, so
+    // every lease found held at start was held by a process that is gone.
+    let _data_lock = match &config.database_url {
+        Some(_) => None,
+        None => Some(lock_data_dir(&config.data_dir)?),
+    };
     let store: Arc<dyn Store> = Arc::new(match &config.database_url {
         Some(url) => SqlStore::connect(url)
             .await
@@ -1100,6 +1114,14 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
             );
         }
     }
+    if config.database_url.is_none() {
+        // Resume at once what the previous process was doing when it died, instead of waiting
+        // out its leases.
+        store
+            .release_leases(None)
+            .await
+            .map_err(|e| format!("cannot prepare the database: {e}"))?;
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut actions = weir_engine::Actions::builtin();
     weir_actions::register(
@@ -1111,7 +1133,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
             smtp_from: config.smtp_from.clone(),
         },
     )?;
-    let engine = Engine::with(store.clone(), config.lease_ms, actions);
+    let engine = Engine::with_pool(
+        store.clone(),
+        config.lease_ms,
+        actions,
+        config.max_in_flight_actions,
+    );
     engine.set_vault(
         secrets::open_vault(
             config.master_key.as_deref(),
@@ -1125,14 +1152,22 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot load the workflows: {e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // Two workers: one can commit while the other performs actions or waits on the database.
-    let mut workers: Vec<_> = (0..2)
+    // Workers claim and hand each execution to a task of its own, so a few are enough: none
+    // waits on the outside world.
+    let batch = config.claim_batch;
+    let mut workers: Vec<_> = (0..config.workers.max(1))
         .map(|_| {
             let engine = engine.clone();
             let stop = stop_rx.clone();
-            tokio::spawn(async move { engine.run(stop).await })
+            tokio::spawn(async move { engine.run(batch, stop).await })
         })
         .collect();
+    // The leases of executions with actions in flight are kept alive while they are.
+    workers.push({
+        let engine = engine.clone();
+        let stop = stop_rx.clone();
+        tokio::spawn(async move { engine.keep_leases(stop).await })
+    });
     // Debounce windows and schedules start runs on a clock of their own.
     workers.push({
         let engine = engine.clone();
@@ -1144,7 +1179,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("weir: listening on http://{addr}");
-    let mut state = AppState::new(engine, store);
+    let mut state = AppState::new(engine.clone(), store.clone());
     state.limiter = key_limiter(config.rate_limit);
     state.session_ttl = Duration::from_secs(config.session_ttl.into());
     let app = router(Arc::new(state));
@@ -1157,7 +1192,43 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     for w in workers {
         let _ = w.await;
     }
+    // Executions with actions in flight finish them (for a while); what is still running then
+    // is given back, for another node (or the next start) to take over at once.
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    while engine.running_executions() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if engine.running_executions() > 0
+        && let Err(e) = store.release_leases(Some(engine.node())).await
+    {
+        eprintln!("weir: giving back leases: {e}");
+    }
     Ok(())
+}
+
+/// How long a stopping server waits for the actions in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Takes the data folder for this process (released when the returned file closes, also when
+/// the process is killed).
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the data folder {}: {e}", dir.display()))?;
+    let path = dir.join("weir.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another weir serve is using the data folder {}",
+            dir.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
 }
 
 pub(crate) fn write_secret_file(path: &std::path::Path, secret: &str) -> std::io::Result<()> {

@@ -443,6 +443,14 @@ pub struct Claim {
     pub items: Vec<Item>,
 }
 
+/// An execution a node holds the lease on, at the epoch of its claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub scope: Scope,
+    pub execution_id: String,
+    pub epoch: i64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepRow {
     pub key: String,
@@ -929,7 +937,28 @@ pub trait Store: Send + Sync {
 
     /// Takes the lease on up to `limit` executions that have due items, for `lease_ms`
     /// milliseconds by the database's clock. Expired leases are taken over.
-    async fn claim(&self, owner: &str, lease_ms: i64, limit: i64) -> Result<Vec<Claim>>;
+    async fn claim(&self, owner: &str, lease_ms: i64, limit: i64) -> Result<Vec<Claim>> {
+        self.claim_except(owner, lease_ms, limit, &[]).await
+    }
+    /// [`Store::claim`], leaving out the executions of these tenants.
+    async fn claim_except(
+        &self,
+        owner: &str,
+        lease_ms: i64,
+        limit: i64,
+        skip_tenants: &[String],
+    ) -> Result<Vec<Claim>>;
+    /// Extends `owner`'s leases on executions it still holds at the claimed epoch to `lease_ms`
+    /// from now, in one transaction; for each, whether it was still held.
+    async fn renew_leases(&self, owner: &str, lease_ms: i64, held: &[Held]) -> Result<Vec<bool>>;
+    /// Due items, other than actions to perform, of executions `owner` holds the lease on
+    /// (an event, a timer or a cancel that arrived while the node works on the execution),
+    /// oldest first, with their execution's id.
+    async fn held_items(&self, owner: &str, limit: i64) -> Result<Vec<(String, Item)>>;
+    /// Gives back the leases of `owner`, or every lease (`None`: only for a database this
+    /// process has to itself, whose leases were all held by processes that are gone), and
+    /// makes their queued actions due now.
+    async fn release_leases(&self, owner: Option<&str>) -> Result<u64>;
     /// Writes one step of a claimed execution, if `owner` still holds the lease at the claim's
     /// epoch; otherwise writes nothing and returns [`Error::LeaseLost`].
     async fn commit(&self, owner: &str, claim: &Claim, commit: Commit) -> Result<()>;

@@ -217,6 +217,17 @@ fn parse_json(text: &str, what: &str) -> Result<Value> {
 }
 
 impl SqlStore {
+    /// A queued item as read from `inbox`.
+    fn item(row: &sqlx::any::AnyRow) -> Result<Item> {
+        Ok(Item {
+            id: row.try_get("id")?,
+            kind: row.try_get("kind")?,
+            key: row.try_get("item_key")?,
+            payload: parse_json(&row.try_get::<String, _>("payload")?, "queued item")?,
+            run_at_ms: row.try_get("run_at_ms")?,
+        })
+    }
+
     /// Puts an item in an open execution's inbox; a finished execution takes nothing.
     fn enqueue_query(
         &self,
@@ -1365,13 +1376,30 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn claim(&self, owner: &str, lease_ms: i64, limit: i64) -> Result<Vec<Claim>> {
+    async fn claim_except(
+        &self,
+        owner: &str,
+        lease_ms: i64,
+        limit: i64,
+        skip_tenants: &[String],
+    ) -> Result<Vec<Claim>> {
         let now = self.now;
+        // Tenants whose actions already wait for the pool of the node claiming are left to
+        // other nodes, or to later.
+        let skip = if skip_tenants.is_empty() {
+            String::new()
+        } else {
+            let params: Vec<String> = (0..skip_tenants.len())
+                .map(|i| format!("${}", i + 4))
+                .collect();
+            format!("AND i.tenant_id NOT IN ({})", params.join(", "))
+        };
         let lock = if self.backend == Backend::Postgres {
             "FOR UPDATE SKIP LOCKED"
         } else {
             ""
         };
+        let mut tx = self.begin().await?;
         // Candidates come from the due items (indexed by run_at), not from a scan of executions.
         let rows = sqlx::query(sql(format!(
             "UPDATE executions SET lease_owner = $1, lease_expires_ms = {now} + $2, epoch = epoch + 1 \
@@ -1380,7 +1408,7 @@ impl Store for SqlStore {
                WHERE (e.tenant_id, e.environment_id, e.id) IN ( \
                               SELECT i.tenant_id, i.environment_id, i.execution_id FROM inbox i \
                               JOIN executions x ON x.tenant_id = i.tenant_id AND x.environment_id = i.environment_id AND x.id = i.execution_id \
-                              WHERE i.run_at_ms <= {now} AND (x.lease_owner IS NULL OR x.lease_expires_ms < {now}) \
+                              WHERE i.run_at_ms <= {now} AND (x.lease_owner IS NULL OR x.lease_expires_ms < {now}) {skip} \
                               ORDER BY i.run_at_ms LIMIT 1000) \
                  AND (e.lease_owner IS NULL OR e.lease_expires_ms < {now}) \
                LIMIT $3 {lock}) \
@@ -1388,35 +1416,49 @@ impl Store for SqlStore {
         )))
         .bind(owner)
         .bind(lease_ms)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        .bind(limit);
+        let rows = skip_tenants
+            .iter()
+            .fold(rows, |q, t| q.bind(t))
+            .fetch_all(&mut *tx)
+            .await?;
         let mut claims = Vec::with_capacity(rows.len());
         for r in rows {
             let id: String = r.try_get("id")?;
+            let scope = Scope::new(
+                r.try_get::<String, _>("tenant_id")?,
+                r.try_get::<String, _>("environment_id")?,
+            );
             let items = sqlx::query(sql(format!(
-                "SELECT id, kind, item_key, payload, run_at_ms FROM inbox WHERE execution_id = $1 AND run_at_ms <= {now} ORDER BY run_at_ms, id"
+                "SELECT id, kind, item_key, payload, run_at_ms FROM inbox \
+                 WHERE execution_id = $1 AND tenant_id = $2 AND environment_id = $3 AND run_at_ms <= {now} ORDER BY run_at_ms, id"
             )))
             .bind(&id)
-            .fetch_all(&self.pool)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .fetch_all(&mut *tx)
             .await?
             .iter()
-            .map(|i| {
-                Ok(Item {
-                    id: i.try_get("id")?,
-                    kind: i.try_get("kind")?,
-                    key: i.try_get("item_key")?,
-                    payload: parse_json(&i.try_get::<String, _>("payload")?, "queued item")?,
-                    run_at_ms: i.try_get("run_at_ms")?,
-                })
-            })
+            .map(Self::item)
             .collect::<Result<Vec<_>>>()?;
+            // The actions this claim hands over are in flight from now on: their items are due
+            // again (to another node) only when this lease has run out, so while they are in
+            // flight they do not sit among the due items every claim looks through.
+            if items.iter().any(|i| i.kind == "perform") {
+                sqlx::query(sql(format!(
+                    "UPDATE inbox SET run_at_ms = {now} + $4 \
+                     WHERE execution_id = $1 AND tenant_id = $2 AND environment_id = $3 AND kind = 'perform' AND run_at_ms <= {now}"
+                )))
+                .bind(&id)
+                .bind(&scope.tenant)
+                .bind(&scope.environment)
+                .bind(lease_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
             claims.push(Claim {
                 parent_id: r.try_get("parent_id")?,
-                scope: Scope::new(
-                    r.try_get::<String, _>("tenant_id")?,
-                    r.try_get::<String, _>("environment_id")?,
-                ),
+                scope,
                 workflow_id: r.try_get("workflow_id")?,
                 workflow_version: r.try_get("workflow_version")?,
                 epoch: r.try_get("epoch")?,
@@ -1425,7 +1467,72 @@ impl Store for SqlStore {
                 items,
             });
         }
+        tx.commit().await?;
         Ok(claims)
+    }
+
+    async fn renew_leases(&self, owner: &str, lease_ms: i64, held: &[Held]) -> Result<Vec<bool>> {
+        let now = self.now;
+        let mut renewed = Vec::with_capacity(held.len());
+        let mut tx = self.begin().await?;
+        for h in held {
+            let done = sqlx::query(sql(format!(
+                "UPDATE executions SET lease_expires_ms = {now} + $1 \
+                 WHERE tenant_id = $2 AND environment_id = $3 AND id = $4 AND lease_owner = $5 AND epoch = $6"
+            )))
+            .bind(lease_ms)
+            .bind(&h.scope.tenant)
+            .bind(&h.scope.environment)
+            .bind(&h.execution_id)
+            .bind(owner)
+            .bind(h.epoch)
+            .execute(&mut *tx)
+            .await?;
+            renewed.push(done.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        Ok(renewed)
+    }
+
+    async fn held_items(&self, owner: &str, limit: i64) -> Result<Vec<(String, Item)>> {
+        let now = self.now;
+        let rows = sqlx::query(sql(format!(
+            "SELECT i.execution_id, i.id, i.kind, i.item_key, i.payload, i.run_at_ms FROM inbox i \
+             JOIN executions x ON x.tenant_id = i.tenant_id AND x.environment_id = i.environment_id AND x.id = i.execution_id \
+             WHERE i.run_at_ms <= {now} AND i.kind <> 'perform' AND x.lease_owner = $1 \
+             ORDER BY i.run_at_ms, i.id LIMIT $2"
+        )))
+        .bind(owner)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("execution_id")?, Self::item(r)?)))
+            .collect()
+    }
+
+    async fn release_leases(&self, owner: Option<&str>) -> Result<u64> {
+        let now = self.now;
+        let mut tx = self.begin().await?;
+        // The actions of the released executions are due at once: nobody performs them now.
+        sqlx::query(sql(format!(
+            "UPDATE inbox SET run_at_ms = {now} WHERE kind = 'perform' AND run_at_ms > {now} \
+             AND ($1 IS NULL OR EXISTS (SELECT 1 FROM executions x WHERE x.tenant_id = inbox.tenant_id \
+                   AND x.environment_id = inbox.environment_id AND x.id = inbox.execution_id AND x.lease_owner = $1))"
+        )))
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        let released = sqlx::query(
+            "UPDATE executions SET lease_owner = NULL, lease_expires_ms = NULL \
+             WHERE lease_owner IS NOT NULL AND ($1 IS NULL OR lease_owner = $1)",
+        )
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(released)
     }
 
     async fn commit(&self, owner: &str, claim: &Claim, c: Commit) -> Result<()> {

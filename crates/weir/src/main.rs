@@ -121,8 +121,18 @@ struct ServeArgs {
     /// private or link-local, comma-separated: 127.0.0.1,10.1.0.0/16,hooks.example.com.
     #[arg(long, env = "WEIR_OUTBOUND_ALLOW")]
     outbound_allow: Option<String>,
-    /// A JSON or YAML file with listen, data_dir, database_url, rate_limit, session_ttl and
-    /// outbound_allow (options win over it).
+    /// How many actions (HTTP calls, emails, scripts…) the node performs at once, at most
+    /// (default 1024); beyond it actions wait and workers claim less.
+    #[arg(long, env = "WEIR_MAX_IN_FLIGHT_ACTIONS")]
+    max_in_flight_actions: Option<u32>,
+    /// How many workers claim executions with due work (default 2).
+    #[arg(long, env = "WEIR_WORKERS")]
+    workers: Option<u32>,
+    /// How many executions a worker claims at once, at most (default 16).
+    #[arg(long, env = "WEIR_CLAIM_BATCH")]
+    claim_batch: Option<u32>,
+    /// A JSON or YAML file with listen, data_dir, database_url, rate_limit, session_ttl,
+    /// outbound_allow, max_in_flight_actions, workers and claim_batch (options win over it).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -516,6 +526,9 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         rate_limit,
         session_ttl,
         outbound_allow,
+        max_in_flight_actions,
+        workers,
+        claim_batch,
         config,
     } = args;
     let file = match config.as_deref() {
@@ -530,9 +543,12 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
                             | "rate_limit"
                             | "session_ttl"
                             | "outbound_allow"
+                            | "max_in_flight_actions"
+                            | "workers"
+                            | "claim_batch"
                     ) {
                         return Err(Failure::Usage(format!(
-                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow)",
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch)",
                             path.display()
                         )));
                     }
@@ -596,6 +612,38 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
             "session_ttl is a number of seconds from 1 to 604800 (a week)".into(),
         ));
     }
+    let within = |n: u32, key: &str, range: std::ops::RangeInclusive<u32>| {
+        if range.contains(&n) {
+            Ok(n)
+        } else {
+            Err(Failure::Usage(format!(
+                "{key} is a whole number from {} to {}",
+                range.start(),
+                range.end()
+            )))
+        }
+    };
+    let default_in_flight = u32::try_from(weir_server::DEFAULT_MAX_IN_FLIGHT).unwrap_or(1024);
+    let max_in_flight_actions = within(
+        number(
+            max_in_flight_actions,
+            "max_in_flight_actions",
+            default_in_flight,
+            "actions",
+        )?,
+        "max_in_flight_actions",
+        1..=1_000_000,
+    )?;
+    let workers = within(
+        number(workers, "workers", 2, "workers")?,
+        "workers",
+        1..=256,
+    )?;
+    let claim_batch = within(
+        number(claim_batch, "claim_batch", 16, "executions")?,
+        "claim_batch",
+        1..=1000,
+    )?;
     let admin_key = std::env::var("WEIR_ADMIN_KEY")
         .ok()
         .filter(|k| !k.is_empty());
@@ -637,6 +685,9 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         rate_limit,
         session_ttl,
         outbound_allow,
+        max_in_flight_actions: max_in_flight_actions as usize,
+        workers: workers as usize,
+        claim_batch: i64::from(claim_batch),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -68,7 +68,7 @@ on_both_backends!(
 );
 
 /// Works until nothing is due (bounded).
-async fn settle(e: &Engine) {
+async fn settle(e: &Arc<Engine>) {
     for _ in 0..200 {
         if e.work_once(16).await.unwrap() == 0 {
             return;

@@ -3,6 +3,7 @@
 mod actions;
 mod context;
 mod hooks;
+mod inflight;
 mod peer;
 mod schedules;
 mod serve;

@@ -40,6 +40,9 @@ struct State {
     answers: HashMap<String, (u16, Value)>,
     /// Paths that answer only after this long.
     delays: HashMap<String, Duration>,
+    /// Requests being answered now, and the most there were at once.
+    in_flight: usize,
+    peak: usize,
 }
 
 pub(crate) struct Peer {
@@ -90,6 +93,11 @@ impl Peer {
         self.state.lock().unwrap().requests.clone()
     }
 
+    /// The most requests that were being answered at the same time.
+    pub fn peak_in_flight(&self) -> usize {
+        self.state.lock().unwrap().peak
+    }
+
     /// The requests whose path starts with `prefix`.
     pub fn requests_to(&self, prefix: &str) -> Vec<Recorded> {
         self.requests()
@@ -132,6 +140,8 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     let (status, extra, answer, delay) = {
         let mut st = state.lock().unwrap();
         st.requests.push(recorded);
+        st.in_flight += 1;
+        st.peak = st.peak.max(st.in_flight);
         let delay = st
             .delays
             .get(path.split('?').next().unwrap_or_default())
@@ -142,6 +152,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     if let Some(d) = delay {
         std::thread::sleep(d);
     }
+    state.lock().unwrap().in_flight -= 1;
     let text = answer.to_string();
     let reason = match status {
         200 => "OK",

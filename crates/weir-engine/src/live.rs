@@ -1,0 +1,555 @@
+//! The executions this node is working on. Each claimed execution is driven by a task of its
+//! own: it applies the inputs, commits the step, hands every action the step asks for to the
+//! node's [`ActionPool`](crate::pool::ActionPool), and applies the results as they come back,
+//! committing after each batch of them. A worker therefore never waits on the outside world:
+//! it claims and moves on, and a node keeps as many calls in flight as its pool allows.
+//!
+//! Invariants:
+//! - An action is performed only after the commit that queues its `perform` item; its result
+//!   is committed, and the item removed, with the step after it. A node that dies in between
+//!   leaves the item, due when its lease runs out, and the next owner performs the action again
+//!   with the same idempotency key.
+//! - While an execution has actions in flight its lease is renewed ([`Engine::keep_leases`]);
+//!   an execution whose lease was not renewed in time, or was lost, stops its actions before
+//!   the lease can run out, so no action outlives the lease it runs under.
+//! - An action whose thread no longer waits for it (the losing branches of `first` and `any`,
+//!   a cancelled run) is aborted, and its item removed, in the next commit.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+use weir_core::dryrun::ApprovalOutcome;
+use weir_core::executor::{ActionError, Effect, Execution, Input, Start};
+use weir_core::{Rules, Workflow};
+use weir_store::{Claim, Held, Item, Scope};
+
+use crate::round::{Round, child_result, perform_key};
+use crate::{ActionContext, ConnectorSet, Engine, Error, Progress, Result, SecretValues, live_env};
+
+/// What reaches a running execution's task.
+pub(crate) enum Msg {
+    /// An action finished (or failed).
+    Done {
+        thread: u32,
+        attempt: u32,
+        result: std::result::Result<Value, ActionError>,
+    },
+    /// Inputs queued for the execution while this node holds it.
+    Items(Vec<Item>),
+    /// The lease was found taken or gone: stop at once, write nothing.
+    Lost,
+}
+
+/// The executions held here, with how to reach each one's task.
+#[derive(Default)]
+pub(crate) struct LiveRuns {
+    runs: Mutex<HashMap<String, Handle>>,
+}
+
+struct Handle {
+    scope: Scope,
+    epoch: i64,
+    tx: mpsc::UnboundedSender<Msg>,
+    /// When the lease was last made to last `lease_ms` from then (taken before the statement
+    /// that did it was sent, so it is never later than the database's own time).
+    renewed: Arc<Mutex<Instant>>,
+}
+
+impl LiveRuns {
+    pub(crate) fn len(&self) -> usize {
+        self.runs.lock().expect("live runs").len()
+    }
+
+    fn insert(&self, id: &str, handle: Handle) {
+        self.runs
+            .lock()
+            .expect("live runs")
+            .insert(id.to_owned(), handle);
+    }
+
+    fn remove(&self, id: &str, epoch: i64) {
+        let mut runs = self.runs.lock().expect("live runs");
+        if runs.get(id).is_some_and(|h| h.epoch == epoch) {
+            runs.remove(id);
+        }
+    }
+
+    fn send(&self, id: &str, msg: Msg) {
+        if let Some(h) = self.runs.lock().expect("live runs").get(id) {
+            let _ = h.tx.send(msg);
+        }
+    }
+
+    fn held(&self) -> (Vec<Held>, Vec<Arc<Mutex<Instant>>>) {
+        let runs = self.runs.lock().expect("live runs");
+        runs.iter()
+            .map(|(id, h)| {
+                (
+                    Held {
+                        scope: h.scope.clone(),
+                        execution_id: id.clone(),
+                        epoch: h.epoch,
+                    },
+                    h.renewed.clone(),
+                )
+            })
+            .unzip()
+    }
+}
+
+/// The actions of one execution that are in flight, aborted when it is dropped (the run
+/// finished, lost its lease, or failed to commit).
+#[derive(Default)]
+struct Flight(HashMap<(u32, u32), AbortHandle>);
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        for h in self.0.values() {
+            h.abort();
+        }
+    }
+}
+
+/// How often inputs for held executions are looked for, and the lease watchdog wakes.
+const HELD_POLL: Duration = Duration::from_millis(100);
+
+/// What one execution's task works with, read once when it starts.
+struct Run {
+    claim: Claim,
+    wf: Arc<Workflow>,
+    rules: Arc<Rules>,
+    secrets: Arc<SecretValues>,
+    connectors: Arc<ConnectorSet>,
+    exec: Option<Execution>,
+    /// Items applied (a poll may bring one again before the commit that removes it is done,
+    /// or while it is).
+    seen: HashSet<i64>,
+}
+
+impl Engine {
+    /// Drives a claimed execution until it needs nothing more from this node now: its last
+    /// commit gives the lease back. `claimed_at` is when the claim was asked for.
+    pub(crate) async fn drive(self: &Arc<Self>, claim: Claim, claimed_at: Instant) -> Result<()> {
+        let id = claim.execution_id.clone();
+        let epoch = claim.epoch;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let renewed = Arc::new(Mutex::new(claimed_at));
+        self.live.insert(
+            &id,
+            Handle {
+                scope: claim.scope.clone(),
+                epoch,
+                tx: tx.clone(),
+                renewed: renewed.clone(),
+            },
+        );
+        let result = self.drive_claimed(claim, tx, rx, renewed).await;
+        self.live.remove(&id, epoch);
+        result
+    }
+
+    async fn drive_claimed(
+        self: &Arc<Self>,
+        claim: Claim,
+        tx: mpsc::UnboundedSender<Msg>,
+        mut rx: mpsc::UnboundedReceiver<Msg>,
+        renewed: Arc<Mutex<Instant>>,
+    ) -> Result<()> {
+        let scope = claim.scope.clone();
+        let wf = self
+            .workflow(&scope, &claim.workflow_id, claim.workflow_version)
+            .await?;
+        let exec = if claim.state.get("pending").is_some() {
+            None
+        } else {
+            Some(
+                serde_json::from_value(claim.state.clone())
+                    .map_err(|e| Error::Corrupt(e.to_string()))?,
+            )
+        };
+        let mut run = Run {
+            rules: self.rules_for(&scope, &wf),
+            secrets: self.secret_values(&scope).await?,
+            connectors: self.scope_connectors(&scope),
+            wf,
+            exec,
+            seen: HashSet::new(),
+            claim,
+        };
+        let lease = Duration::from_millis(u64::try_from(self.lease_ms).unwrap_or(0));
+        let mut flight = Flight::default();
+        let mut round = self.new_round();
+        let mut performs: Vec<(u32, u32)> = Vec::new();
+        let items = std::mem::take(&mut run.claim.items);
+        let mut changed = self
+            .apply_items(&mut run, items, &mut round, &mut performs)
+            .await?;
+        loop {
+            let Some(exec) = run.exec.as_ref() else {
+                return Ok(());
+            };
+            // Actions whose thread moved on (a branch that lost, a cancelled run) stop now.
+            flight.0.retain(|(thread, attempt), h| {
+                let wanted = exec.is_acting(*thread, *attempt);
+                if !wanted {
+                    h.abort();
+                    round
+                        .commit
+                        .cancel_keys
+                        .push(perform_key(*thread, *attempt));
+                    changed = true;
+                }
+                wanted
+            });
+            let release = performs.is_empty() && flight.0.is_empty();
+            if changed || release {
+                round.finish(exec, release);
+                let mut commit = std::mem::take(&mut round.commit);
+                let finished = commit.finished;
+                if finished {
+                    // A finished child hands its result to the parent in the same
+                    // transaction, so the parent can never miss it.
+                    if let Some(parent) = &run.claim.parent_id {
+                        commit
+                            .other_items
+                            .push((parent.clone(), child_result(&run.claim.execution_id, exec)));
+                    }
+                } else if !commit.release {
+                    commit.extend_lease_ms = Some(self.lease_ms);
+                }
+                let progress = Progress {
+                    execution_id: run.claim.execution_id.clone(),
+                    status: commit.status.clone(),
+                    decision: commit.decision.clone(),
+                };
+                let at = Instant::now();
+                self.store.commit(&self.node, &run.claim, commit).await?;
+                *renewed.lock().expect("lease clock") = at;
+                let _ = self.progress.send(progress);
+                if finished && run.claim.parent_id.is_some() {
+                    self.wake.notify_one();
+                }
+                if finished || release {
+                    return Ok(());
+                }
+            }
+            for (thread, attempt) in performs.drain(..) {
+                match self.dispatch(&run, thread, attempt, tx.clone()) {
+                    Some(h) => {
+                        if let Some(old) = flight.0.insert((thread, attempt), h) {
+                            old.abort();
+                        }
+                    }
+                    // The thread no longer waits for it: nothing to perform.
+                    None => round.commit.cancel_keys.push(perform_key(thread, attempt)),
+                }
+            }
+            round = self.new_round();
+            changed = !round.commit.cancel_keys.is_empty();
+            // Wait for results (and inputs that arrive meanwhile), keeping an eye on the lease.
+            let first = loop {
+                let deadline = *renewed.lock().expect("lease clock") + lease.mul_f64(0.8);
+                tokio::select! {
+                    msg = rx.recv() => break msg,
+                    _ = tokio::time::sleep_until(deadline.into()) => {
+                        let deadline = *renewed.lock().expect("lease clock") + lease.mul_f64(0.8);
+                        if Instant::now() >= deadline {
+                            return Err(weir_store::Error::LeaseLost(run.claim.execution_id.clone()).into());
+                        }
+                    }
+                }
+            };
+            let mut msgs = vec![first.expect("the run holds a sender itself")];
+            while let Ok(m) = rx.try_recv() {
+                msgs.push(m);
+            }
+            for msg in msgs {
+                match msg {
+                    Msg::Lost => {
+                        return Err(
+                            weir_store::Error::LeaseLost(run.claim.execution_id.clone()).into()
+                        );
+                    }
+                    Msg::Items(items) => {
+                        changed |= self
+                            .apply_items(&mut run, items, &mut round, &mut performs)
+                            .await?;
+                    }
+                    Msg::Done {
+                        thread,
+                        attempt,
+                        result,
+                    } => {
+                        flight.0.remove(&(thread, attempt));
+                        round.commit.cancel_keys.push(perform_key(thread, attempt));
+                        changed = true;
+                        let Some(exec) = run.exec.as_mut() else {
+                            continue;
+                        };
+                        let env = live_env(&run.rules, &run.secrets);
+                        let fx = exec.apply(
+                            &run.wf,
+                            Input::Action {
+                                thread,
+                                attempt,
+                                result,
+                            },
+                            &env,
+                        );
+                        round
+                            .absorb(
+                                &scope,
+                                &run.claim.execution_id,
+                                &self.store,
+                                fx,
+                                &mut performs,
+                            )
+                            .await?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A round whose actions, if this node dies before performing them, are due when its
+    /// lease runs out.
+    fn new_round(&self) -> Round {
+        Round {
+            perform_at: Some(chrono::Utc::now().timestamp_millis() + self.lease_ms),
+            ..Round::default()
+        }
+    }
+
+    /// Applies queued inputs; true when any was applied (a commit is needed).
+    async fn apply_items(
+        &self,
+        run: &mut Run,
+        items: Vec<Item>,
+        round: &mut Round,
+        performs: &mut Vec<(u32, u32)>,
+    ) -> Result<bool> {
+        let scope = run.claim.scope.clone();
+        let mut changed = false;
+        for item in items {
+            if !run.seen.insert(item.id) {
+                continue;
+            }
+            let env = live_env(&run.rules, &run.secrets);
+            let fx = match item.kind.as_str() {
+                "perform" => {
+                    // Left by a node that died (or this one's last claim): perform it again,
+                    // with the same idempotency key. The item stays queued until the commit
+                    // that records the result removes it by key.
+                    let thread = item.payload["thread"].as_u64().unwrap_or(0) as u32;
+                    let attempt = item.payload["attempt"].as_u64().unwrap_or(0) as u32;
+                    performs.push((thread, attempt));
+                    continue;
+                }
+                "start" => {
+                    round.commit.done_items.push(item.id);
+                    if run.exec.is_some() {
+                        continue;
+                    }
+                    let pending = &run.claim.state["pending"];
+                    let mut payload = pending["payload"].clone();
+                    let mut fx = Vec::new();
+                    let mut failure = None;
+                    if self.loads_context(&scope, &run.wf) {
+                        let enriched = self.enrich(&scope, &run.wf, &payload).await;
+                        payload = enriched.payload;
+                        fx.push(Effect::Step(enriched.record));
+                        failure = enriched.failure;
+                    }
+                    let start = Start {
+                        id: run.claim.execution_id.clone(),
+                        trigger_kind: pending["trigger_kind"].as_str().unwrap_or("event"),
+                        event: pending["event"].as_str(),
+                        payload: &payload,
+                    };
+                    let (started, more) = match failure {
+                        None => Execution::start(&run.wf, start, &env),
+                        Some(error) => Execution::start_failed(&run.wf, start, &env, error),
+                    };
+                    fx.extend(more);
+                    run.exec = Some(started);
+                    fx
+                }
+                kind => {
+                    round.commit.done_items.push(item.id);
+                    let Some(e) = run.exec.as_mut() else { continue };
+                    let p = &item.payload;
+                    let input = match kind {
+                        "timer" => Input::Timer(p["timer"].as_u64().unwrap_or(0)),
+                        "event" => Input::Event {
+                            event_type: p["event_type"].as_str().unwrap_or_default().to_owned(),
+                            payload: p["payload"].clone(),
+                        },
+                        "approval" => Input::Approval {
+                            id: p["id"].as_str().unwrap_or_default().to_owned(),
+                            outcome: if p["approved"] == json!(true) {
+                                ApprovalOutcome::Approve
+                            } else {
+                                ApprovalOutcome::Reject
+                            },
+                        },
+                        "child" => Input::Child {
+                            id: p["id"].as_str().unwrap_or_default().to_owned(),
+                            result: match p["error"].as_str() {
+                                Some(err) => Err(err.to_owned()),
+                                None => Ok(p["output"].clone()),
+                            },
+                        },
+                        "cancel" => Input::Cancel,
+                        "retry" => Input::Retry,
+                        _ => continue,
+                    };
+                    e.apply(&run.wf, input, &env)
+                }
+            };
+            changed = true;
+            round
+                .absorb(&scope, &run.claim.execution_id, &self.store, fx, performs)
+                .await?;
+        }
+        Ok(changed || !round.commit.done_items.is_empty())
+    }
+
+    /// Starts one action in a task of its own: it waits for a slot in the pool, performs the
+    /// action, scrubs the result of secrets and sends it back. `None` when the thread no
+    /// longer waits for that attempt.
+    fn dispatch(
+        self: &Arc<Self>,
+        run: &Run,
+        thread: u32,
+        attempt: u32,
+        tx: mpsc::UnboundedSender<Msg>,
+    ) -> Option<AbortHandle> {
+        let exec = run.exec.as_ref()?;
+        let env = live_env(&run.rules, &run.secrets);
+        let (action_type, input, idempotency_key) =
+            exec.action_input(&run.wf, thread, attempt, &env)?;
+        let performer = run.connectors.performer(&action_type).cloned();
+        let ctx = ActionContext {
+            scope: run.claim.scope.clone(),
+            execution_id: run.claim.execution_id.clone(),
+            step_id: exec.acting_step(&run.wf, thread).unwrap_or_default(),
+            idempotency_key,
+            secrets: run.secrets.clone(),
+            // Connector templates and scripts read the run's context.
+            context: match performer.is_some()
+                || matches!(
+                    action_type.as_str(),
+                    "code" | "transform" | "transform_data"
+                ) {
+                true => exec.ctx.clone(),
+                false => Value::Null,
+            },
+        };
+        let engine = self.clone();
+        let task = tokio::spawn(async move {
+            let _slot = engine.pool.slot(&ctx.scope.tenant).await;
+            let secrets = ctx.secrets.clone();
+            let mut result = if action_type == "emit_event" {
+                // An event is kept and shown like any other: no secret goes into it.
+                let mut input = input;
+                secrets.scrub(&mut input);
+                engine.emit(&ctx, &input).await
+            } else if let Some((connector, action)) = performer {
+                engine
+                    .actions
+                    .perform_connector(&connector, &action, &ctx, input)
+                    .await
+            } else {
+                engine.actions.perform(&action_type, &ctx, input).await
+            };
+            // What comes back is stored with the run: no secret may be in it, even one the
+            // other side echoed.
+            match &mut result {
+                Ok(output) => secrets.scrub(output),
+                Err(e) => e.message = secrets.scrub_text(&e.message),
+            }
+            let _ = tx.send(Msg::Done {
+                thread,
+                attempt,
+                result,
+            });
+        });
+        Some(task.abort_handle())
+    }
+
+    /// Keeps the leases of the executions this node works on, and brings them the inputs
+    /// queued for them meanwhile (an event for a waiting branch, a timer, a cancel), until
+    /// `stop`. Leases are renewed every third of their length; an execution whose lease was
+    /// lost stops its actions.
+    pub async fn keep_leases(self: &Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let every = Duration::from_millis(u64::try_from(self.lease_ms / 3).unwrap_or(0).max(50));
+        let mut renewed_at = Instant::now();
+        let mut tick = tokio::time::interval(HELD_POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => {}
+                _ = tick.tick() => {}
+                _ = self.held_wake.notified() => {}
+            }
+            if *stop.borrow() {
+                return;
+            }
+            if self.live.len() == 0 {
+                continue;
+            }
+            match self.store.held_items(&self.node, 1000).await {
+                Ok(items) => {
+                    let mut by_run: HashMap<String, Vec<Item>> = HashMap::new();
+                    for (id, item) in items {
+                        by_run.entry(id).or_default().push(item);
+                    }
+                    for (id, items) in by_run {
+                        self.live.send(&id, Msg::Items(items));
+                    }
+                }
+                Err(e) => eprintln!("weir: reading inputs of running executions: {e}"),
+            }
+            if renewed_at.elapsed() >= every {
+                renewed_at = Instant::now();
+                let (held, clocks) = self.live.held();
+                let at = Instant::now();
+                match self
+                    .store
+                    .renew_leases(&self.node, self.lease_ms, &held)
+                    .await
+                {
+                    Ok(renewed) => {
+                        for ((h, clock), ok) in held.iter().zip(clocks).zip(renewed) {
+                            if ok {
+                                *clock.lock().expect("lease clock") = at;
+                            } else {
+                                self.live.send(&h.execution_id, Msg::Lost);
+                            }
+                        }
+                    }
+                    Err(e) => eprintln!("weir: renewing leases: {e}"),
+                }
+            }
+        }
+    }
+
+    /// Runs claimed executions on tasks of their own, so the worker can claim again.
+    pub(crate) fn spawn_drives(self: &Arc<Self>, claims: Vec<Claim>, claimed_at: Instant) {
+        for claim in claims {
+            let engine = self.clone();
+            tokio::spawn(async move {
+                let id = claim.execution_id.clone();
+                if let Err(e) = engine.drive(claim, claimed_at).await {
+                    // The lease runs out and another pass retries; a lost lease means another
+                    // node has it. Either way nothing half-done was written.
+                    eprintln!("weir: execution {id}: {e}");
+                }
+            });
+        }
+    }
+}
