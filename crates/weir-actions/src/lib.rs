@@ -2,7 +2,7 @@
 //! HTTP requests behind an SSRF guard (`http_request`, `webhook`, `call_webhook`), email
 //! (`send_email`, through SMTP or into the outbox), notifications (`notify`,
 //! `send_notification`) and Weir's own records (`create_record`, `update_record`,
-//! `update_field`, `add_note`, `create_task`).
+//! `update_field`, `add_note`, `create_task`, and `database_query` to read them).
 
 pub mod approval;
 pub mod connector;
@@ -104,6 +104,7 @@ pub fn register(
         ("update_field", Kind::UpdateField),
         ("add_note", Kind::AddNote),
         ("create_task", Kind::CreateTask),
+        ("database_query", Kind::Query),
     ] {
         actions.register(
             name,

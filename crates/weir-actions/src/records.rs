@@ -1,7 +1,8 @@
 //! Actions on Weir's own record store (seed 000 `create_record` / `update_record`, seed 004
-//! `update_field`, `add_note`, `create_task`): generic records of an entity type and id with
-//! JSON fields, so the seed examples run without an outside CRM. Each write carries the step's
-//! operation key, so a repeated attempt does not write twice.
+//! `update_field`, `add_note`, `create_task`, and the read-only `database_query`): generic
+//! records of an entity type and id with JSON fields, so the seed examples run without an
+//! outside CRM. Each write carries the step's operation key, so a repeated attempt does not
+//! write twice.
 
 use std::sync::Arc;
 
@@ -20,7 +21,16 @@ pub enum Kind {
     UpdateField,
     AddNote,
     CreateTask,
+    /// `database_query`: reads records, writes nothing.
+    Query,
 }
+
+/// The most records a `database_query` returns, and returns by default.
+const MAX_QUERY_LIMIT: u64 = 1000;
+const DEFAULT_QUERY_LIMIT: u64 = 100;
+/// The most records of a type a `database_query` reads to find its matches, a page at a time.
+const MAX_QUERY_SCAN: usize = 10_000;
+const QUERY_PAGE: i64 = 500;
 
 pub struct RecordAction {
     pub store: Arc<dyn Store>,
@@ -187,7 +197,101 @@ impl Action for RecordAction {
                 out["task_id"] = json!(id);
                 Ok(out)
             }
+            Kind::Query => self.query(scope, &input).await,
         }
+    }
+}
+
+impl RecordAction {
+    /// `database_query`: the records of one type, by id or by fields equal to the `where`
+    /// values, in id order, at most `limit`; `output_format` `object` answers the first one.
+    async fn query(&self, scope: &weir_store::Scope, input: &Value) -> Result<Value, ActionError> {
+        let t = entity_type(input)?;
+        let id = entity_id(input)?;
+        let filter = match input.get("where") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(invalid("'where' is an object of field names and values")),
+        };
+        let limit = match input.get("limit") {
+            None | Some(Value::Null) => DEFAULT_QUERY_LIMIT,
+            Some(v) => v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                .filter(|n| (1..=MAX_QUERY_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    invalid(format!("'limit' is a number from 1 to {MAX_QUERY_LIMIT}"))
+                })?,
+        };
+        let one = match input.get("output_format").and_then(Value::as_str) {
+            None | Some("array") => false,
+            Some("object") => true,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "output_format '{other}' is not array or object"
+                )));
+            }
+        };
+        let limit = if one { 1 } else { limit as usize };
+        let matches = |record: &Value| {
+            filter
+                .iter()
+                .all(|(field, want)| field_equals(record["fields"].get(field), want))
+        };
+        let mut found = Vec::new();
+        if let Some(id) = id {
+            let record = self
+                .store
+                .record(scope, &t, &id)
+                .await
+                .map_err(store_error)?;
+            found.extend(record.filter(|r| matches(r)));
+        } else {
+            let (mut scanned, mut after) = (0, None::<String>);
+            loop {
+                let page = self
+                    .store
+                    .records(scope, &t, after.as_deref(), QUERY_PAGE)
+                    .await
+                    .map_err(store_error)?;
+                scanned += page.len();
+                after = page
+                    .last()
+                    .and_then(|r| r["entity_id"].as_str())
+                    .map(str::to_owned);
+                let last_page = page.len() < QUERY_PAGE as usize;
+                found.extend(page.into_iter().filter(|r| matches(r)));
+                if found.len() >= limit || last_page {
+                    break;
+                }
+                if scanned >= MAX_QUERY_SCAN {
+                    // An answer cut short would read as "no such record" to a condition.
+                    return Err(ActionError::permanent(format!(
+                        "database_query reads at most {MAX_QUERY_SCAN} {t} records and found {} of the {limit} asked for in them; ask for fewer or by entity_id",
+                        found.len()
+                    ))
+                    .with_class("too_large"));
+                }
+            }
+            found.truncate(limit);
+        }
+        if one {
+            let record = found.pop().unwrap_or(Value::Null);
+            return Ok(json!({ "found": !record.is_null(), "record": record }));
+        }
+        Ok(json!({ "count": found.len(), "records": found }))
+    }
+}
+
+/// Whether a record's field holds a `where` value: equal as JSON, a number to the same number
+/// (3 and 3.0), and `null` to a field that is null or absent.
+fn field_equals(field: Option<&Value>, want: &Value) -> bool {
+    match (field.unwrap_or(&Value::Null), want) {
+        (Value::Number(a), Value::Number(b)) => match (a.as_i64(), b.as_i64()) {
+            (Some(a), Some(b)) => a == b,
+            _ => a.as_f64() == b.as_f64(),
+        },
+        (have, want) => have == want,
     }
 }
 

@@ -412,13 +412,13 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "database_query",
-            "Query Weir's record store (seed 003; no raw connections to other databases).",
+            "Read records of one type from Weir's record store, by id or by field values (seed 003; read-only, no connections to other databases).",
             false,
             json!({
-                "type": "object", "additionalProperties": false, "required": ["query"],
+                "type": "object", "additionalProperties": false, "required": ["entity_type"],
                 "properties": {
-                    "connection": {"type": "string"}, "query": {"type": "string"}, "parameters": {"type": "object"},
-                    "action": {"type": "string", "enum": ["select", "insert", "update", "delete"]},
+                    "entity_type": {"type": "string"}, "entity_id": entity_ref, "where": {"type": "object"},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
                     "output_format": {"type": "string", "enum": ["array", "object"]}
                 }
             }),

@@ -408,6 +408,128 @@ fn a_secret_never_leaves_the_action_that_uses_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Regression: `database_query` validated and was documented, but every run failed with "has no
+/// implementation in this build yet".
+#[test]
+fn database_query_reads_the_record_store_instead_of_failing_every_run() {
+    let dir = scratch("database-query");
+    let key = "database-query-root";
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", key)]);
+    let record = |id: &str, t: &str, data: Value| {
+        json!({"id": format!("w{id}"), "type": "create_record",
+            "config": {"entity_type": t, "entity_id": id, "data": data}})
+    };
+    let writes = json!([
+        record(
+            "c-1",
+            "customer",
+            json!({"tier": "gold", "region": "eu", "orders": 3})
+        ),
+        record(
+            "c-2",
+            "customer",
+            json!({"tier": "silver", "region": "eu", "orders": 1})
+        ),
+        record(
+            "c-3",
+            "customer",
+            json!({"tier": "gold", "region": "us", "orders": 3.0, "vip": null})
+        ),
+        record("v-1", "vendor", json!({"tier": "gold"})),
+    ]);
+    let done = run(&server, key, workflow("writes", writes), json!({}));
+    assert_eq!(done["status"], "completed", "{done}");
+
+    let query =
+        |id: &str, config: Value| json!({"id": id, "type": "database_query", "config": config});
+    let steps = json!([
+        query("gold", json!({"entity_type": "customer", "where": {"tier": "{{tier}}"}})),
+        query("gold_eu", json!({"entity_type": "customer", "where": {"tier": "gold", "region": "eu"}, "output_format": "object"})),
+        query("three", json!({"entity_type": "customer", "where": {"orders": 3}})),
+        query("first", json!({"entity_type": "customer", "limit": 1})),
+        query("by_id", json!({"entity_type": "customer", "entity_id": "c-2", "output_format": "object"})),
+        query("no_vip", json!({"entity_type": "customer", "where": {"vip": null}})),
+        query("none", json!({"entity_type": "customer", "where": {"tier": "platinum"}, "output_format": "object"})),
+        {"id": "check", "type": "condition", "condition": {"field": "steps.gold.output.count", "operator": "eq", "value": 2},
+         "on_true": "ok", "on_false": "no"},
+        {"id": "ok", "type": "action", "action": "allow"},
+        {"id": "no", "type": "action", "action": "block", "reason": "not two gold customers"}
+    ]);
+    let reads = workflow("reads", steps);
+    let done = run(&server, key, reads.clone(), json!({"tier": "gold"}));
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["decision"], "allow", "{done}");
+    let ids = |step_id: &str| -> Vec<Value> {
+        let out = &step(&done, step_id)["output"];
+        out["records"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{step_id}: {out}"))
+            .iter()
+            .map(|r| r["entity_id"].clone())
+            .collect()
+    };
+    assert_eq!(ids("gold"), [json!("c-1"), json!("c-3")]);
+    assert_eq!(
+        ids("three"),
+        [json!("c-1"), json!("c-3")],
+        "3 and 3.0 are one number"
+    );
+    assert_eq!(ids("first"), [json!("c-1")]);
+    assert_eq!(ids("no_vip"), [json!("c-1"), json!("c-2"), json!("c-3")]);
+    let gold = &step(&done, "gold")["output"]["records"][1];
+    assert_eq!(gold["entity_type"], "customer");
+    assert_eq!(gold["fields"]["region"], "us");
+    let gold_eu = &step(&done, "gold_eu")["output"];
+    assert_eq!(
+        (
+            gold_eu["found"].clone(),
+            gold_eu["record"]["entity_id"].clone()
+        ),
+        (json!(true), json!("c-1"))
+    );
+    assert_eq!(
+        step(&done, "by_id")["output"]["record"]["fields"]["tier"],
+        "silver"
+    );
+    assert_eq!(
+        step(&done, "none")["output"],
+        json!({"found": false, "record": null})
+    );
+
+    // Another tenant's runs read their own records only.
+    let (status, other) = server.with(
+        key,
+        "POST",
+        "/api/v1/tenants",
+        Some(json!({"name": "Other"})),
+    );
+    assert_eq!(status, 201, "{other}");
+    let (status, made) = server.with(key, "POST", "/api/v1/api-keys",
+        Some(json!({"tenant_id": other["id"], "environment": "production", "role": "admin", "name": "other"})));
+    assert_eq!(status, 201, "{made}");
+    let done = run(
+        &server,
+        made["key"].as_str().unwrap(),
+        reads,
+        json!({"tier": "gold"}),
+    );
+    assert_eq!(done["decision"], "block", "{done}");
+    assert_eq!(step(&done, "gold")["output"]["count"], 0, "{done}");
+
+    // It reads: a config that asks for a write, or another database, is refused at deploy.
+    for config in [
+        json!({"entity_type": "customer", "action": "delete"}),
+        json!({"entity_type": "customer", "connection": "postgres://db/app"}),
+        json!({"query": "SELECT * FROM customers"}),
+    ] {
+        let bad = workflow("bad-query", json!([query("q", config.clone())]));
+        let (status, answer) = server.with(key, "POST", "/api/v1/workflows", Some(bad));
+        assert_eq!(status, 422, "{config}: {answer}");
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A real SMTP server (aiosmtpd, from PyPI) on 127.0.0.1 that requires AUTH (user `weir`,
 /// password `mail-pass`) and writes each message it receives to a file in `dir`.
 struct Smtp {
