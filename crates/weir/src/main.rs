@@ -117,8 +117,9 @@ struct ServeArgs {
     /// How long a web UI session lasts, in seconds (default 3600).
     #[arg(long, env = "WEIR_SESSION_TTL")]
     session_ttl: Option<u32>,
-    /// Hosts and networks that workflow HTTP actions may reach although they are loopback,
-    /// private or link-local, comma-separated: 127.0.0.1,10.1.0.0/16,hooks.example.com.
+    /// Addresses, networks and host names that workflow HTTP actions may reach although they
+    /// are loopback, private or link-local, comma-separated, each on every port or on the one it
+    /// names: 127.0.0.1:9000,[::1]:9000,10.1.0.0/16,hooks.example.com:8443.
     #[arg(long, env = "WEIR_OUTBOUND_ALLOW")]
     outbound_allow: Option<String>,
     /// How many actions (HTTP calls, emails, scripts…) the node performs at once, at most
