@@ -27,7 +27,8 @@ PORT="${WEIR_BENCH_PORT:-18099}"
 PEER_PORT="${WEIR_BENCH_PEER_PORT:-18098}"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
-cargo build --release -p weir -p weir-server --example slow_peer >&2
+cargo build --release -p weir >&2
+cargo build --release -p weir-server --example slow_peer >&2
 DATA="$(mktemp -d)"
 ./target/release/examples/slow_peer "127.0.0.1:$PEER_PORT" &
 PEER=$!
@@ -35,7 +36,7 @@ export WEIR_ADMIN_KEY="bench-$(date +%s%N)"
 DB_ARGS=()
 [ -n "${WEIR_BENCH_DATABASE_URL:-}" ] && DB_ARGS=(--database-url "$WEIR_BENCH_DATABASE_URL")
 WEIR_MAX_IN_FLIGHT_ACTIONS=12000 ./target/release/weir serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
-  --outbound-allow "127.0.0.1" "${DB_ARGS[@]}" 2>"${WEIR_BENCH_LOG:-$DATA/serve.log}" &
+  --outbound-allow "127.0.0.1:$PEER_PORT" "${DB_ARGS[@]}" 2>"${WEIR_BENCH_LOG:-$DATA/serve.log}" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; kill $PEER 2>/dev/null; wait $PEER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do curl -sf "localhost:$PORT/health" >/dev/null && break; sleep 0.1; done

@@ -14,14 +14,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use tokio::sync::broadcast;
 use weir_core::catalog::BuiltinCatalog;
 use weir_core::diag::Diagnostic;
 use weir_core::dryrun::event_matches;
 use weir_core::executor::{ActionError, Execution, Start};
 use weir_core::model::TriggerKind;
 use weir_core::{Env, Rules, Workflow, validate_value};
-use weir_store::{Ingested, Json, Named, NewEvent, NewExecution, Scope, Store, WorkflowVersion};
+use weir_store::{
+    Claim, Ingested, Json, Named, NewEvent, NewExecution, Scope, Store, WorkflowVersion,
+};
 
 mod actions;
 pub mod connectors;
@@ -56,6 +57,42 @@ pub struct Progress {
     pub execution_id: String,
     pub status: String,
     pub decision: Option<String>,
+    pub reason: Option<String>,
+}
+
+type Watchers = Arc<Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<Progress>>>>;
+
+/// The progress of the executions a caller waits for (a synchronous answer): each is watched
+/// from before it is written, so no commit is missed, and only its watcher is woken.
+pub struct Watch {
+    tx: tokio::sync::mpsc::UnboundedSender<Progress>,
+    rx: tokio::sync::mpsc::UnboundedReceiver<Progress>,
+    ids: Vec<String>,
+    watchers: Watchers,
+}
+
+impl Watch {
+    fn add(&mut self, id: &str) {
+        self.watchers
+            .lock()
+            .expect("watchers")
+            .insert(id.to_owned(), self.tx.clone());
+        self.ids.push(id.to_owned());
+    }
+
+    /// The next progress of a watched execution made on this node.
+    pub async fn recv(&mut self) -> Option<Progress> {
+        self.rx.recv().await
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let mut watchers = self.watchers.lock().expect("watchers");
+        for id in &self.ids {
+            watchers.remove(id);
+        }
+    }
 }
 
 /// A workflow version in the trigger index, parsed once.
@@ -71,6 +108,13 @@ struct Indexed {
     workflow: Arc<Workflow>,
     /// The scope's rules with the workflow's own.
     rules: Arc<Rules>,
+}
+
+/// A run an event started that this node goes on with itself once it is written.
+struct Held {
+    claim: Claim,
+    exec: Execution,
+    performs: Vec<(u32, u32)>,
 }
 
 /// What an event started.
@@ -148,7 +192,10 @@ pub struct Engine {
     rules: RwLock<HashMap<Scope, Arc<Rules>>>,
     versions: Mutex<HashMap<(Scope, String, i64), Arc<Workflow>>>,
     actions: Actions,
-    progress: broadcast::Sender<Progress>,
+    /// Who waits for which execution's progress.
+    watchers: Watchers,
+    /// The engine itself, for the tasks it starts.
+    me: std::sync::Weak<Engine>,
     wake: tokio::sync::Notify,
     /// When the trigger index was last rebuilt; shared so one worker does it for all.
     indexed_at: std::sync::Mutex<std::time::Instant>,
@@ -212,7 +259,6 @@ impl Engine {
         actions: Actions,
         max_in_flight: usize,
     ) -> Arc<Engine> {
-        let (progress, _) = broadcast::channel(4096);
         // A store that groups concurrent writes itself needs no batcher in front.
         let runtime = tokio::runtime::Handle::try_current()
             .ok()
@@ -222,7 +268,8 @@ impl Engine {
             runtime.spawn(batch_events(store.clone(), rx));
             tx
         });
-        Arc::new(Engine {
+        Arc::new_cyclic(|me| Engine {
+            me: me.clone(),
             store,
             catalog: BuiltinCatalog::new(),
             node: format!("node-{}", uuid::Uuid::now_v7()),
@@ -231,7 +278,7 @@ impl Engine {
             rules: RwLock::new(HashMap::new()),
             versions: Mutex::new(HashMap::new()),
             actions,
-            progress,
+            watchers: Watchers::default(),
             wake: tokio::sync::Notify::new(),
             indexed_at: std::sync::Mutex::new(std::time::Instant::now()),
             batcher,
@@ -301,8 +348,28 @@ impl Engine {
         &self.node
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Progress> {
-        self.progress.subscribe()
+    /// A watch to pass to [`Engine::ingest_watched`] or [`Engine::start_watched`].
+    pub fn watch(&self) -> Watch {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        Watch {
+            tx,
+            rx,
+            ids: Vec::new(),
+            watchers: self.watchers.clone(),
+        }
+    }
+
+    /// Tells whoever watches an execution how far it has come.
+    pub(crate) fn announce(&self, progress: Progress) {
+        let watcher = self
+            .watchers
+            .lock()
+            .expect("watchers")
+            .get(&progress.execution_id)
+            .cloned();
+        if let Some(w) = watcher {
+            let _ = w.send(progress);
+        }
     }
 
     /// Reads a stored version again. It was checked when stored; a rule it names may have been
@@ -504,6 +571,40 @@ impl Engine {
         source: Option<&str>,
         idempotency_key: Option<&str>,
     ) -> Result<Ingest> {
+        self.ingest_inner(scope, event_type, payload, source, idempotency_key, None)
+            .await
+    }
+
+    /// [`Engine::ingest`], watching the progress of the executions it starts.
+    pub async fn ingest_watched(
+        &self,
+        watch: &mut Watch,
+        scope: &Scope,
+        event_type: &str,
+        payload: &Value,
+        source: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Ingest> {
+        self.ingest_inner(
+            scope,
+            event_type,
+            payload,
+            source,
+            idempotency_key,
+            Some(watch),
+        )
+        .await
+    }
+
+    async fn ingest_inner(
+        &self,
+        scope: &Scope,
+        event_type: &str,
+        payload: &Value,
+        source: Option<&str>,
+        idempotency_key: Option<&str>,
+        mut watch: Option<&mut Watch>,
+    ) -> Result<Ingest> {
         let root = weir_core::context::payload_root(payload);
         let secrets = self.secret_values(scope).await?;
         let matching: Vec<Arc<Indexed>> = {
@@ -526,6 +627,9 @@ impl Engine {
         .unwrap_or_default();
         let mut started = Vec::with_capacity(matching.len());
         let mut executions = Vec::with_capacity(matching.len());
+        // Runs written held by this node, to go on with once written.
+        let mut held: Vec<Held> = Vec::new();
+        let written_at = std::time::Instant::now();
         // Debounced triggers start nothing now: the event goes into its key's window.
         let mut debounced: Vec<(String, String, i64)> = Vec::new();
         for m in matching {
@@ -559,6 +663,9 @@ impl Engine {
                 continue;
             }
             let id = uuid::Uuid::now_v7().to_string();
+            if let Some(w) = watch.as_deref_mut() {
+                w.add(&id);
+            }
             // A run that loads context starts on a worker, which loads it first.
             if m.loads_context {
                 started.push(Started {
@@ -577,6 +684,7 @@ impl Engine {
                     state: pending_state("event", Some(event_type), payload),
                     status: "pending".into(),
                     initial: None,
+                    held_by: None,
                 });
                 continue;
             }
@@ -594,6 +702,20 @@ impl Engine {
                 .absorb(scope, &id, &self.store, fx, &mut performs)
                 .await?;
             round.finish(&exec, true);
+            // A run that goes on to actions is written held by this node, which performs them
+            // as soon as it is written: no worker has to claim it first. Unless the pool is
+            // full: then it waits for a worker like any other work.
+            let held_by = if !performs.is_empty() && self.pool.room() > held.len() {
+                let until = Utc::now().timestamp_millis() + self.lease_ms;
+                for item in &mut round.commit.new_items {
+                    if item.kind == "perform" {
+                        item.run_at_ms = Some(until);
+                    }
+                }
+                Some((self.node.clone(), until))
+            } else {
+                None
+            };
             started.push(Started {
                 id: id.clone(),
                 workflow_id: m.workflow_id.clone(),
@@ -603,14 +725,31 @@ impl Engine {
                 reason: round.commit.reason.clone(),
             });
             executions.push(NewExecution {
-                id,
+                id: id.clone(),
                 workflow_id: m.workflow_id.clone(),
                 workflow_version: m.version,
                 parent_id: None,
                 state: Json::default(),
                 status: round.commit.status.clone(),
                 initial: Some(Box::new(round.commit)),
+                held_by: held_by.clone(),
             });
+            if held_by.is_some() {
+                held.push(Held {
+                    claim: Claim {
+                        execution_id: id,
+                        parent_id: None,
+                        scope: scope.clone(),
+                        workflow_id: m.workflow_id.clone(),
+                        workflow_version: m.version,
+                        epoch: 0,
+                        state: Value::Null,
+                        items: Vec::new(),
+                    },
+                    exec,
+                    performs,
+                });
+            }
         }
         let event = NewEvent {
             id: uuid::Uuid::now_v7().to_string(),
@@ -644,6 +783,11 @@ impl Engine {
         };
         let result = match answer {
             Ingested::New { event_id, queued } => {
+                if let Some(me) = self.me.upgrade() {
+                    for h in held {
+                        me.spawn_drive(h.claim, written_at, Some((h.exec, h.performs)));
+                    }
+                }
                 for (workflow_id, key, window) in &debounced {
                     self.store
                         .debounce(scope, workflow_id, key, event_type, payload, *window)
@@ -730,6 +874,7 @@ impl Engine {
                 state: pending_state("event", Some(&due.event_type), &due.payload),
                 status: "pending".into(),
                 initial: None,
+                held_by: None,
             };
             if self.store.fire_debounce(&due, &execution).await? {
                 fired += 1;
@@ -754,12 +899,40 @@ impl Engine {
         trigger_kind: &str,
         payload: &Value,
     ) -> Result<String> {
+        self.start_inner(scope, workflow_id, trigger_kind, payload, None)
+            .await
+    }
+
+    /// [`Engine::start_as`], watching the execution's progress.
+    pub async fn start_watched(
+        &self,
+        watch: &mut Watch,
+        scope: &Scope,
+        workflow_id: &str,
+        trigger_kind: &str,
+        payload: &Value,
+    ) -> Result<String> {
+        self.start_inner(scope, workflow_id, trigger_kind, payload, Some(watch))
+            .await
+    }
+
+    async fn start_inner(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        trigger_kind: &str,
+        payload: &Value,
+        watch: Option<&mut Watch>,
+    ) -> Result<String> {
         let current = self
             .store
             .workflow(scope, workflow_id)
             .await?
             .ok_or(weir_store::Error::NotFound)?;
         let id = uuid::Uuid::now_v7().to_string();
+        if let Some(w) = watch {
+            w.add(&id);
+        }
         let execution = NewExecution {
             id: id.clone(),
             workflow_id: workflow_id.to_owned(),
@@ -768,6 +941,7 @@ impl Engine {
             state: pending_state(trigger_kind, None, payload),
             status: "pending".into(),
             initial: None,
+            held_by: None,
         };
         self.store.start_executions(scope, &[execution]).await?;
         self.wake.notify_one();
@@ -883,7 +1057,7 @@ impl Engine {
         let n = claims.len();
         let drives = claims.into_iter().map(|claim| async move {
             let id = claim.execution_id.clone();
-            if let Err(e) = self.drive(claim, at).await {
+            if let Err(e) = self.drive(claim, at, None).await {
                 eprintln!("weir: execution {id}: {e}");
             }
         });

@@ -133,7 +133,16 @@ struct Run {
 impl Engine {
     /// Drives a claimed execution until it needs nothing more from this node now: its last
     /// commit gives the lease back. `claimed_at` is when the claim was asked for.
-    pub(crate) async fn drive(self: &Arc<Self>, claim: Claim, claimed_at: Instant) -> Result<()> {
+    /// `started` is a run this node started itself and wrote held, with the actions its first
+    /// step asks for.
+    pub(crate) fn drive(
+        self: &Arc<Self>,
+        claim: Claim,
+        claimed_at: Instant,
+        started: Option<(Execution, Vec<(u32, u32)>)>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        // Registered now, not when the task first runs: from here on the execution counts as
+        // running on this node.
         let id = claim.execution_id.clone();
         let epoch = claim.epoch;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -147,14 +156,18 @@ impl Engine {
                 renewed: renewed.clone(),
             },
         );
-        let result = self.drive_claimed(claim, tx, rx, renewed).await;
-        self.live.remove(&id, epoch);
-        result
+        let engine = self.clone();
+        async move {
+            let result = engine.drive_claimed(claim, started, tx, rx, renewed).await;
+            engine.live.remove(&id, epoch);
+            result
+        }
     }
 
     async fn drive_claimed(
         self: &Arc<Self>,
         claim: Claim,
+        started: Option<(Execution, Vec<(u32, u32)>)>,
         tx: mpsc::UnboundedSender<Msg>,
         mut rx: mpsc::UnboundedReceiver<Msg>,
         renewed: Arc<Mutex<Instant>>,
@@ -163,13 +176,9 @@ impl Engine {
         let wf = self
             .workflow(&scope, &claim.workflow_id, claim.workflow_version)
             .await?;
-        let exec = if claim.state.get("pending").is_some() {
-            None
-        } else {
-            Some(
-                serde_json::from_value(claim.state.clone())
-                    .map_err(|e| Error::Corrupt(e.to_string()))?,
-            )
+        let (exec, mut performs) = match started {
+            Some((exec, performs)) => (Some(exec), performs),
+            None => (Self::stored_run(&claim)?, Vec::new()),
         };
         let mut run = Run {
             rules: self.rules_for(&scope, &wf),
@@ -183,7 +192,6 @@ impl Engine {
         let lease = Duration::from_millis(u64::try_from(self.lease_ms).unwrap_or(0));
         let mut flight = Flight::default();
         let mut round = self.new_round();
-        let mut performs: Vec<(u32, u32)> = Vec::new();
         let items = std::mem::take(&mut run.claim.items);
         let mut changed = self
             .apply_items(&mut run, items, &mut round, &mut performs)
@@ -225,11 +233,12 @@ impl Engine {
                     execution_id: run.claim.execution_id.clone(),
                     status: commit.status.clone(),
                     decision: commit.decision.clone(),
+                    reason: commit.reason.clone(),
                 };
                 let at = Instant::now();
                 self.store.commit(&self.node, &run.claim, commit).await?;
                 *renewed.lock().expect("lease clock") = at;
-                let _ = self.progress.send(progress);
+                self.announce(progress);
                 if finished && run.claim.parent_id.is_some() {
                     self.wake.notify_one();
                 }
@@ -313,6 +322,16 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// The run a claim holds, as stored; `None` before it started.
+    fn stored_run(claim: &Claim) -> Result<Option<Execution>> {
+        if claim.state.get("pending").is_some() {
+            return Ok(None);
+        }
+        serde_json::from_value(claim.state.clone())
+            .map(Some)
+            .map_err(|e| Error::Corrupt(e.to_string()))
     }
 
     /// A round whose actions, if this node dies before performing them, are due when its
@@ -541,15 +560,24 @@ impl Engine {
     /// Runs claimed executions on tasks of their own, so the worker can claim again.
     pub(crate) fn spawn_drives(self: &Arc<Self>, claims: Vec<Claim>, claimed_at: Instant) {
         for claim in claims {
-            let engine = self.clone();
-            tokio::spawn(async move {
-                let id = claim.execution_id.clone();
-                if let Err(e) = engine.drive(claim, claimed_at).await {
-                    // The lease runs out and another pass retries; a lost lease means another
-                    // node has it. Either way nothing half-done was written.
-                    eprintln!("weir: execution {id}: {e}");
-                }
-            });
+            self.spawn_drive(claim, claimed_at, None);
         }
+    }
+
+    pub(crate) fn spawn_drive(
+        self: &Arc<Self>,
+        claim: Claim,
+        claimed_at: Instant,
+        started: Option<(Execution, Vec<(u32, u32)>)>,
+    ) {
+        let id = claim.execution_id.clone();
+        let drive = self.drive(claim, claimed_at, started);
+        tokio::spawn(async move {
+            if let Err(e) = drive.await {
+                // The lease runs out and another pass retries; a lost lease means another
+                // node has it. Either way nothing half-done was written.
+                eprintln!("weir: execution {id}: {e}");
+            }
+        });
     }
 }

@@ -115,6 +115,7 @@ impl Round {
                         state: pending_state("subworkflow", None, &input),
                         status: "pending".into(),
                         initial: None,
+                        held_by: None,
                     }),
                     None => c.new_items.push(NewItem { kind: "child".into(), key: None, payload: json!({ "id": id, "error": format!("no workflow '{workflow_id}'") }), run_at_ms: None }),
                 },

@@ -202,6 +202,7 @@ impl Engine {
             state: pending_state("schedule", None, &payload),
             status: "pending".into(),
             initial: None,
+            held_by: None,
         };
         let fire = ScheduleFire {
             workflow_id: &key.workflow_id,

@@ -213,10 +213,10 @@ pub async fn deliver(
             "the payload does not match the webhook's schema",
         )?;
     }
-    let progress = state.engine.subscribe();
+    let mut watch = state.engine.watch();
     let id = state
         .engine
-        .start_as(&scope, &workflow_id, "webhook", &payload)
+        .start_watched(&mut watch, &scope, &workflow_id, "webhook", &payload)
         .await?;
     if hook.respond == WebhookResponse::Immediate {
         return Ok((
@@ -230,22 +230,25 @@ pub async fn deliver(
         .map(|d| Duration::from_millis(d.as_millis()))
         .unwrap_or(DEFAULT_WAIT)
         .min(MAX_WAIT);
-    let rows = settle(
+    let pending = crate::Standing {
+        status: "pending".into(),
+        decision: None,
+        reason: None,
+    };
+    settle(
         &state,
         &scope,
-        progress,
-        vec![id.clone()],
+        &mut watch,
+        std::collections::HashMap::from([(id.clone(), pending)]),
         wait.as_millis() as u64,
     )
     .await?;
-    let row = match rows.get(&id) {
-        Some(r) => r.clone(),
-        None => state
-            .store
-            .execution(&scope, &id)
-            .await?
-            .ok_or_else(ApiError::internal)?,
-    };
+    // The answer shows the run's output: read as it stands now.
+    let row = state
+        .store
+        .execution(&scope, &id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     Ok(axum::Json(json!({
         "execution_id": id, "status": row.status, "decision": row.decision, "reason": row.reason,
         "output": row.state["ctx"].get("vars").cloned().unwrap_or(Value::Null), "error": row.error,

@@ -8,7 +8,7 @@
 //! `{"error": {"code", "message", "details"}}` with a 4xx for bad input; a 5xx says nothing
 //! internal.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -610,48 +610,63 @@ fn settled(status: &str, decision: &Option<String>) -> bool {
         || matches!(status, "completed" | "failed" | "cancelled" | "waiting")
 }
 
-/// Waits up to `timeout_ms` for executions to settle; their rows as last read.
-async fn settle(
+/// Where an execution stands, as a synchronous answer shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Standing {
+    pub status: String,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// Waits up to `timeout_ms` for the `open` executions to settle, and returns where each stands
+/// then. Progress this node makes comes through the watch, to the waiting request alone;
+/// progress another node made (several nodes on one PostgreSQL database) is found by reading
+/// the executions again every [`SYNC_POLL`].
+pub(crate) async fn settle(
     state: &AppState,
     scope: &weir_store::Scope,
-    mut progress: tokio::sync::broadcast::Receiver<weir_engine::Progress>,
-    open: Vec<String>,
+    watch: &mut weir_engine::Watch,
+    mut open: HashMap<String, Standing>,
     timeout_ms: u64,
-) -> ApiResult<HashMap<String, ExecutionRow>> {
-    let mut open: HashSet<String> = open.into_iter().collect();
+) -> ApiResult<HashMap<String, Standing>> {
+    let mut done = HashMap::new();
+    open.retain(|id, s| {
+        let settled = settled(&s.status, &s.decision);
+        if settled {
+            done.insert(id.clone(), s.clone());
+        }
+        !settled
+    });
     let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
-    let mut rows: HashMap<String, ExecutionRow> = HashMap::new();
     while !open.is_empty() && timeout_ms > 0 {
-        for id in open.clone() {
-            if let Some(row) = state.store.execution(scope, &id).await? {
-                if settled(&row.status, &row.decision) {
-                    open.remove(&id);
-                }
-                rows.insert(id, row);
-            }
-        }
-        if open.is_empty() {
-            break;
-        }
-        // Progress made here is announced; progress another node made (several nodes on one
-        // PostgreSQL database) is found by reading again now and then.
         let poll = tokio::time::sleep(SYNC_POLL);
         tokio::pin!(poll);
-        loop {
-            tokio::select! {
-                p = progress.recv() => match p {
-                    Ok(p) if !open.contains(&p.execution_id) => continue,
-                    _ => break,
-                },
-                _ = &mut poll => break,
-                _ = tokio::time::sleep_until(deadline) => break,
+        tokio::select! {
+            p = watch.recv() => {
+                let Some(p) = p else { break };
+                if let Some(s) = open.get_mut(&p.execution_id) {
+                    *s = Standing { status: p.status, decision: p.decision, reason: p.reason };
+                }
             }
+            _ = &mut poll => {
+                for (id, s) in open.iter_mut() {
+                    if let Some(row) = state.store.execution(scope, id).await? {
+                        *s = Standing { status: row.status, decision: row.decision, reason: row.reason };
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => break,
         }
-        if tokio::time::Instant::now() >= deadline {
-            break;
-        }
+        open.retain(|id, s| {
+            let settled = settled(&s.status, &s.decision);
+            if settled {
+                done.insert(id.clone(), s.clone());
+            }
+            !settled
+        });
     }
-    Ok(rows)
+    done.extend(open);
+    Ok(done)
 }
 
 /// `POST /api/v1/events`: records the event, starts the matching workflows, and answers once
@@ -737,11 +752,12 @@ async fn post_event(
         err.details = details;
         return Err(err);
     }
-    // Subscribe before ingesting, so no progress is missed.
-    let progress = state.engine.subscribe();
+    // Watched from before they are written, so no progress is missed.
+    let mut watch = state.engine.watch();
     let ingest = state
         .engine
-        .ingest(
+        .ingest_watched(
+            &mut watch,
             &scope,
             &event_type,
             &payload,
@@ -749,17 +765,23 @@ async fn post_event(
             idempotency_key.as_deref(),
         )
         .await?;
-    let open: Vec<String> = ingest
+    let open: HashMap<String, Standing> = ingest
         .executions
         .iter()
-        .filter(|e| !settled(&e.status, &e.decision))
-        .map(|e| e.id.clone())
+        .map(|e| {
+            let s = Standing {
+                status: e.status.clone(),
+                decision: e.decision.clone(),
+                reason: e.reason.clone(),
+            };
+            (e.id.clone(), s)
+        })
         .collect();
-    let rows = settle(&state, &scope, progress, open, timeout_ms).await?;
+    let standing = settle(&state, &scope, &mut watch, open, timeout_ms).await?;
     let mut decision = Value::Null;
     let mut executions: Vec<Value> = Vec::with_capacity(ingest.executions.len());
     for e in &ingest.executions {
-        let (status, verdict, reason) = match rows.get(&e.id) {
+        let (status, verdict, reason) = match standing.get(&e.id) {
             Some(r) => (r.status.clone(), r.decision.clone(), r.reason.clone()),
             None => (e.status.clone(), e.decision.clone(), e.reason.clone()),
         };

@@ -168,7 +168,7 @@ pub(crate) fn plan<'a>(
 
     let mut statements = Vec::new();
     let mut events = Rows::new(8);
-    let mut executions = Rows::new(12);
+    let mut executions = Rows::new(14);
     let mut steps = Rows::new(10);
     let mut items = Rows::new(7);
     let mut awaits = Rows::new(5);
@@ -176,7 +176,6 @@ pub(crate) fn plan<'a>(
     let mut opened: Vec<(&Scope, &str, &str)> = Vec::new();
     for n in fresh {
         let (scope, event, list) = batch[n];
-        let before = items.rows.len();
         let mut queued = false;
         let mut patterns: Vec<&String> = waited
             .get(scope)
@@ -235,6 +234,7 @@ pub(crate) fn plan<'a>(
                 ]);
             }
         }
+        queued |= !delivered.is_empty();
         for (x, e) in list.iter().enumerate() {
             if !is_simple(e) {
                 statements.push(Statement::General {
@@ -270,6 +270,8 @@ pub(crate) fn plan<'a>(
                 text_or_null(reason),
                 text_or_null(error),
                 text(state.as_str()),
+                text_or_null(e.held_by.as_ref().map(|(owner, _)| owner.as_str())),
+                Bind::OI(e.held_by.as_ref().map(|(_, until)| *until)),
             ]);
             executions.finished.push(finished);
             let item =
@@ -284,6 +286,8 @@ pub(crate) fn plan<'a>(
                         Bind::OI(run_at),
                     ]
                 };
+            // A run this node goes on with itself needs no worker.
+            let before = items.rows.len();
             match &e.initial {
                 None => items.push(item("start", None, "{}".into(), None)),
                 Some(c) => {
@@ -323,15 +327,16 @@ pub(crate) fn plan<'a>(
                     }
                 }
             }
+            queued |= e.held_by.is_none() && items.rows.len() > before;
         }
-        if queued || items.rows.len() > before {
+        if queued {
             answers[n] = Answer::New(event.id.clone(), true);
         }
     }
     events.insert(&mut statements, "INSERT INTO events (id, tenant_id, environment_id, event_type, source, idempotency_key, payload, received_ms) VALUES", None);
     executions.insert(
         &mut statements,
-        "INSERT INTO executions (id, tenant_id, environment_id, workflow_id, workflow_version, event_id, parent_id, status, decision, reason, error, state, started_ms, completed_ms, updated_ms, epoch) VALUES",
+        "INSERT INTO executions (id, tenant_id, environment_id, workflow_id, workflow_version, event_id, parent_id, status, decision, reason, error, state, lease_owner, lease_expires_ms, started_ms, completed_ms, updated_ms, epoch) VALUES",
         Some("{now}, CASE WHEN {finished} = 1 THEN {now} ELSE NULL END, {now}, 0"),
     );
     steps.insert(&mut statements, "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, seq, started_ms, updated_ms) VALUES", Some("{now}, {now}"));

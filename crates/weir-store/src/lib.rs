@@ -359,6 +359,9 @@ pub struct NewExecution {
     /// The execution's first step, already taken in memory (its state, step records, queued
     /// work, waits and approvals), written with the execution. `None` queues a `start` input.
     pub initial: Option<Box<Commit>>,
+    /// Written with the lease already held by this node, until this time (epoch
+    /// milliseconds): the node goes on with the run itself (its actions), at epoch 0.
+    pub held_by: Option<(String, i64)>,
 }
 
 /// The columns of a new execution's row: from its first step when it has one.

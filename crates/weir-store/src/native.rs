@@ -1,4 +1,5 @@
-//! The native SQLite writer: one thread with its own connection that writes event batches.
+//! The native SQLite writer: one thread with its own connection that writes event batches and
+//! the steps of running executions.
 //!
 //! sqlx runs each SQLite connection on a thread of its own and hands it every statement over a
 //! channel, so a batch of six statements costs a dozen thread switches, and on two busy cores
@@ -17,12 +18,29 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use crate::batch::{self, Answer, Bind, Entry, Statement};
 use crate::sql::SQLITE_SETTINGS;
-use crate::{Error, Result};
+use crate::{Commit, Error, Result, Scope};
 
-struct Job {
+enum Job {
+    Events(Events),
+    Step(Box<Step>),
+}
+
+struct Events {
     batch: Arc<[Entry]>,
     now: &'static str,
     reply: tokio::sync::oneshot::Sender<Result<Vec<Answer>>>,
+}
+
+/// One step of a running execution ([`crate::Store::commit`]), for a node holding its lease
+/// at `epoch`.
+pub(crate) struct Step {
+    pub owner: String,
+    pub scope: Scope,
+    pub execution_id: String,
+    pub epoch: i64,
+    pub commit: Commit,
+    pub now: &'static str,
+    pub reply: tokio::sync::oneshot::Sender<Result<()>>,
 }
 
 pub(crate) struct NativeWriter {
@@ -95,45 +113,33 @@ impl NativeWriter {
                 let mut conn = conn;
                 let mut rows_sql = RowSql::new();
                 while let Ok(first) = rx.recv() {
-                    // Group commit: every batch that arrived meanwhile goes in one transaction.
-                    let mut jobs = vec![first];
-                    let mut events = jobs[0].batch.len();
-                    while events < MAX_EVENTS {
-                        match rx.try_recv() {
-                            Ok(job) => {
-                                events += job.batch.len();
-                                jobs.push(job);
+                    // Group commit: every batch and step that arrived meanwhile goes in one
+                    // transaction of its kind.
+                    let mut events = Vec::new();
+                    let mut steps = Vec::new();
+                    let mut count = 0;
+                    let mut next = Some(first);
+                    while let Some(job) = next.take() {
+                        match job {
+                            Job::Events(job) => {
+                                count += job.batch.len();
+                                events.push(job);
                             }
-                            Err(_) => break,
+                            Job::Step(step) => {
+                                count += 1;
+                                steps.push(*step);
+                            }
+                        }
+                        if count < MAX_EVENTS {
+                            next = rx.try_recv().ok();
                         }
                     }
-                    let entries: Vec<&Entry> = jobs.iter().flat_map(|j| j.batch.iter()).collect();
                     let _turn = writer_turn.lock().unwrap_or_else(|p| p.into_inner());
-                    match write(&mut conn, &mut rows_sql, &entries, jobs[0].now) {
-                        Ok(answers) => {
-                            let mut answers = answers.into_iter();
-                            for job in jobs {
-                                let mine = answers.by_ref().take(job.batch.len()).collect();
-                                let _ = job.reply.send(Ok(mine));
-                            }
-                        }
-                        // One batch's failure is not the others': each on its own.
-                        Err(_) if jobs.len() > 1 => {
-                            for job in jobs {
-                                let entries: Vec<&Entry> = job.batch.iter().collect();
-                                let _ = job.reply.send(write(
-                                    &mut conn,
-                                    &mut rows_sql,
-                                    &entries,
-                                    job.now,
-                                ));
-                            }
-                        }
-                        Err(e) => {
-                            if let Some(job) = jobs.pop() {
-                                let _ = job.reply.send(Err(e));
-                            }
-                        }
+                    if !events.is_empty() {
+                        write_events(&mut conn, &mut rows_sql, events);
+                    }
+                    if !steps.is_empty() {
+                        write_steps(&mut conn, steps);
                     }
                 }
             })
@@ -157,12 +163,197 @@ impl NativeWriter {
     pub async fn write(&self, batch: Arc<[Entry]>, now: &'static str) -> Result<Vec<Answer>> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.jobs
-            .send(Job { batch, now, reply })
+            .send(Job::Events(Events { batch, now, reply }))
             .map_err(|_| Error::Corrupt("the SQLite writer has stopped".into()))?;
         answer
             .await
             .map_err(|_| Error::Corrupt("the SQLite writer has stopped".into()))?
     }
+
+    /// Writes one step of a running execution, in one transaction with the other steps
+    /// waiting. It must be simple ([`is_simple_step`]); the general path is sqlx's.
+    pub async fn commit(
+        &self,
+        step: impl FnOnce(tokio::sync::oneshot::Sender<Result<()>>) -> Step,
+    ) -> Result<()> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Job::Step(Box::new(step(reply))))
+            .map_err(|_| Error::Corrupt("the SQLite writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Corrupt("the SQLite writer has stopped".into()))?
+    }
+}
+
+/// Whether a step writes only what the native writer writes: its own rows (state, queued
+/// items, waits, step records), not approvals, child runs or other executions' items.
+pub(crate) fn is_simple_step(c: &Commit) -> bool {
+    c.approvals.is_empty()
+        && c.withdrawn_approvals.is_empty()
+        && c.expired_approvals.is_empty()
+        && c.new_executions.is_empty()
+        && c.other_items.is_empty()
+}
+
+/// Writes batches of events, all in one transaction; if that fails, each on its own (one
+/// batch's failure is not the others').
+fn write_events(conn: &mut Connection, rows_sql: &mut RowSql, mut jobs: Vec<Events>) {
+    let entries: Vec<&Entry> = jobs.iter().flat_map(|j| j.batch.iter()).collect();
+    match write(conn, rows_sql, &entries, jobs[0].now) {
+        Ok(answers) => {
+            let mut answers = answers.into_iter();
+            for job in jobs {
+                let mine = answers.by_ref().take(job.batch.len()).collect();
+                let _ = job.reply.send(Ok(mine));
+            }
+        }
+        Err(_) if jobs.len() > 1 => {
+            for job in jobs {
+                let entries: Vec<&Entry> = job.batch.iter().collect();
+                let _ = job.reply.send(write(conn, rows_sql, &entries, job.now));
+            }
+        }
+        Err(e) => {
+            if let Some(job) = jobs.pop() {
+                let _ = job.reply.send(Err(e));
+            }
+        }
+    }
+}
+
+/// Writes steps of running executions in one transaction, each under a savepoint of its own:
+/// a step whose lease was lost, or that fails, writes nothing and the others go on.
+fn write_steps(conn: &mut Connection, steps: Vec<Step>) {
+    let mut results: Vec<Result<()>> = Vec::with_capacity(steps.len());
+    let outcome = (|| -> Result<()> {
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for step in &steps {
+            let mut sp = tx.savepoint()?;
+            let result = write_step(&sp, step);
+            if result.is_err() {
+                sp.rollback()?;
+            }
+            sp.commit()?;
+            results.push(result);
+        }
+        tx.commit()?;
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => {
+            for (step, result) in steps.into_iter().zip(results) {
+                let _ = step.reply.send(result);
+            }
+        }
+        Err(e) => {
+            let text = e.to_string();
+            for step in steps {
+                let _ = step
+                    .reply
+                    .send(Err(Error::Corrupt(format!("writing a step: {text}"))));
+            }
+        }
+    }
+}
+
+/// One step: the guarded update of the execution's row, then its own rows (what
+/// `SqlStore::apply_body` writes for a simple step).
+fn write_step(tx: &rusqlite::Savepoint<'_>, step: &Step) -> Result<()> {
+    let c = &step.commit;
+    let now = step.now;
+    let id = step.execution_id.as_str();
+    let (tenant, environment) = (step.scope.tenant.as_str(), step.scope.environment.as_str());
+    let release = i64::from(c.release);
+    let extend = c.extend_lease_ms.map(|ms| ms.clamp(100, 3_600_000));
+    let updated = tx
+        .prepare_cached(&format!(
+            "UPDATE executions SET \
+               lease_owner = CASE WHEN ?12 = 1 THEN NULL ELSE lease_owner END, \
+               lease_expires_ms = CASE WHEN ?12 = 1 THEN NULL WHEN ?13 IS NOT NULL THEN {now} + ?13 ELSE lease_expires_ms END, \
+               state = ?1, status = ?2, decision = ?3, reason = ?4, error = ?5, \
+               completed_ms = CASE WHEN ?6 = 1 THEN {now} ELSE completed_ms END, updated_ms = {now} \
+             WHERE id = ?7 AND tenant_id = ?8 AND environment_id = ?9 AND lease_owner = ?10 AND epoch = ?11"
+        ))?
+        .execute(rusqlite::params![
+            c.state.as_str(),
+            c.status,
+            c.decision,
+            c.reason,
+            c.error,
+            i64::from(c.finished),
+            id,
+            tenant,
+            environment,
+            step.owner,
+            step.epoch,
+            release,
+            extend,
+        ])?;
+    if updated == 0 {
+        return Err(Error::LeaseLost(id.to_owned()));
+    }
+    for item in &c.done_items {
+        tx.prepare_cached("DELETE FROM inbox WHERE id = ?1 AND execution_id = ?2")?
+            .execute(rusqlite::params![item, id])?;
+    }
+    for key in &c.cancel_keys {
+        tx.prepare_cached("DELETE FROM inbox WHERE execution_id = ?1 AND item_key = ?2")?
+            .execute(rusqlite::params![id, key])?;
+    }
+    if c.finished {
+        tx.prepare_cached("DELETE FROM inbox WHERE execution_id = ?1")?
+            .execute([id])?;
+        tx.prepare_cached("DELETE FROM awaits WHERE execution_id = ?1")?
+            .execute([id])?;
+    } else {
+        for item in &c.new_items {
+            tx.prepare_cached(&format!(
+                "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, item_key, payload, run_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, COALESCE(?7, {now}))"
+            ))?
+            .execute(rusqlite::params![
+                id,
+                tenant,
+                environment,
+                item.kind,
+                item.key,
+                item.payload.to_string(),
+                item.run_at_ms,
+            ])?;
+        }
+        for thread in &c.awaits_remove {
+            tx.prepare_cached("DELETE FROM awaits WHERE execution_id = ?1 AND thread = ?2")?
+                .execute(rusqlite::params![id, thread])?;
+        }
+        for (thread, event) in &c.awaits_add {
+            tx.prepare_cached(
+                "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (execution_id, thread) DO UPDATE SET event_type = ?3",
+            )?
+            .execute(rusqlite::params![tenant, environment, event, id, thread])?;
+        }
+    }
+    for s in &c.steps {
+        tx.prepare_cached(&format!(
+            "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, started_ms, updated_ms, seq) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {now}, {now}, \
+               (SELECT COALESCE(MAX(seq), 0) + 1 FROM step_executions WHERE execution_id = ?1)) \
+             ON CONFLICT (execution_id, record_key) DO UPDATE SET status = ?7, record = ?9, updated_ms = {now}"
+        ))?
+        .execute(rusqlite::params![
+            id,
+            s.key,
+            tenant,
+            environment,
+            s.step_id,
+            s.step_type,
+            s.status,
+            s.attempt,
+            s.record.as_str(),
+        ])?;
+    }
+    Ok(())
 }
 
 /// How often the checkpointer copies the WAL into the database file, and so about how much

@@ -410,8 +410,8 @@ impl SqlStore {
             } = e.columns();
             sqlx::query(sql(format!(
                 "INSERT INTO executions (id, tenant_id, environment_id, workflow_id, workflow_version, event_id, parent_id, \
-                 status, decision, reason, error, state, started_ms, completed_ms, updated_ms, epoch) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, {now}, CASE WHEN $13 = 1 THEN {now} ELSE NULL END, {now}, 0)"
+                 status, decision, reason, error, state, started_ms, completed_ms, updated_ms, epoch, lease_owner, lease_expires_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, {now}, CASE WHEN $13 = 1 THEN {now} ELSE NULL END, {now}, 0, $14, $15)"
             )))
             .bind(&e.id)
             .bind(&scope.tenant)
@@ -426,6 +426,8 @@ impl SqlStore {
             .bind(error)
             .bind(state.as_str())
             .bind(i64::from(finished))
+            .bind(e.held_by.as_ref().map(|(owner, _)| owner.as_str()))
+            .bind(e.held_by.as_ref().map(|(_, until)| *until))
             .execute(&mut **tx)
             .await?;
             if e.initial.is_none() {
@@ -1537,6 +1539,23 @@ impl Store for SqlStore {
 
     async fn commit(&self, owner: &str, claim: &Claim, c: Commit) -> Result<()> {
         let now = self.now;
+        // On SQLite, the steps of running executions go in with the others waiting for the
+        // writer (one transaction, one sync), unless they write other executions' rows.
+        if let Some(native) = &self.native
+            && crate::native::is_simple_step(&c)
+        {
+            return native
+                .commit(|reply| crate::native::Step {
+                    owner: owner.to_owned(),
+                    scope: claim.scope.clone(),
+                    execution_id: claim.execution_id.clone(),
+                    epoch: claim.epoch,
+                    commit: c,
+                    now,
+                    reply,
+                })
+                .await;
+        }
         let scope = &claim.scope;
         let id = &claim.execution_id;
         let mut tx = self.begin().await?;

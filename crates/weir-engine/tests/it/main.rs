@@ -67,11 +67,14 @@ on_both_backends!(
     a_wait_for_a_pattern_takes_any_event_it_matches,
 );
 
-/// Works until nothing is due (bounded).
+/// Works until nothing is due and nothing is running (bounded).
 async fn settle(e: &Arc<Engine>) {
-    for _ in 0..200 {
+    for _ in 0..1000 {
         if e.work_once(16).await.unwrap() == 0 {
-            return;
+            if e.running_executions() == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
     panic!("the engine did not settle");
@@ -405,18 +408,24 @@ async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires(
     e: Arc<Engine>,
     scope: Scope,
 ) {
-    // A held order still has its log action to perform: work left for a worker to claim.
+    // Another node starts the run and goes on with it itself (its log action), with a short
+    // lease; the action hangs, and the node dies without committing.
     e.put_workflow(&scope, &order_workflow()).await.unwrap();
+    let hung = Arc::new(Flaky {
+        calls: AtomicUsize::new(0),
+        hang: usize::MAX,
+    });
+    let mut actions = weir_engine::Actions::builtin();
+    actions.register("log", hung.clone());
+    let dead = Engine::with(e.store().clone(), 150, actions);
+    dead.refresh(&scope).await.unwrap();
     let id = start_one(
-        &e,
+        &dead,
         &scope,
         "order.checkout.initiated",
         json!({"order": {"id": "o1", "total": 15000}}),
     )
     .await;
-    // Another node claims the run with a short lease and dies without committing.
-    let dead = e.store().claim("dead-node", 150, 10).await.unwrap();
-    assert_eq!(dead.len(), 1);
     assert_eq!(e.work_once(16).await.unwrap(), 0, "the lease is still held");
     tokio::time::sleep(Duration::from_millis(250)).await;
     settle(&e).await;
@@ -425,6 +434,7 @@ async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires(
         (row.status.as_str(), row.decision.as_deref()),
         ("completed", Some("block"))
     );
+    assert_eq!(hung.calls.load(Ordering::SeqCst), 1);
     // The dead node's late commit is refused and changes nothing.
     let late = weir_store::Commit {
         state: json!({"zombie": true}).into(),
@@ -432,8 +442,18 @@ async fn work_held_by_a_dead_node_is_taken_over_when_its_lease_expires(
         finished: true,
         ..Default::default()
     };
+    let its_claim = weir_store::Claim {
+        execution_id: id.clone(),
+        parent_id: None,
+        scope: scope.clone(),
+        workflow_id: "order_check".into(),
+        workflow_version: 1,
+        epoch: 0,
+        state: Value::Null,
+        items: Vec::new(),
+    };
     assert!(matches!(
-        e.store().commit("dead-node", &dead[0], late).await,
+        e.store().commit(dead.node(), &its_claim, late).await,
         Err(weir_store::Error::LeaseLost(_))
     ));
     assert_eq!(execution(&e, &scope, &id).await.status, "completed");
@@ -503,16 +523,23 @@ async fn an_action_interrupted_twice_is_still_performed() {
     let e = Engine::with(store, 300, actions);
     e.put_workflow(&scope, &json!({"workflow_id": "w", "trigger": {"type": "event", "event": "x"},
         "steps": [{"id": "act", "type": "noop", "config": {}}, {"id": "end", "type": "action", "action": "allow"}]})).await.unwrap();
+    // The node that started the run performs the action at once; it hangs, and with no
+    // renewal of the lease (nothing keeps leases here) the action is stopped before the lease
+    // runs out.
     let id = start_one(&e, &scope, "x", json!({})).await;
-    for _ in 0..2 {
-        // The worker dies during the action: its future is dropped mid-await.
-        assert!(
-            tokio::time::timeout(Duration::from_millis(200), e.work_once(16))
-                .await
-                .is_err()
-        );
-        tokio::time::sleep(Duration::from_millis(400)).await; // the lease expires
-    }
+    tokio::time::sleep(Duration::from_millis(400)).await; // the lease expires
+    assert_eq!(
+        e.running_executions(),
+        0,
+        "the hung action outlived its lease"
+    );
+    // A worker claims it and dies during the action: its future is dropped mid-await.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), e.work_once(16))
+            .await
+            .is_err()
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await; // the lease expires
     settle(&e).await;
     assert_eq!(flaky.calls.load(Ordering::SeqCst), 3);
     let row = execution(&e, &scope, &id).await;

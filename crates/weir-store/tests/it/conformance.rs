@@ -53,6 +53,7 @@ pub(crate) fn new_execution(id: &str, workflow: &str) -> NewExecution {
         state: json!({"id": id}).into(),
         status: "running".into(),
         initial: None,
+        held_by: None,
     }
 }
 
