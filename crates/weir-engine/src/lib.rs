@@ -708,7 +708,7 @@ impl Engine {
             let held_by = if !performs.is_empty() && self.pool.room() > held.len() {
                 let until = Utc::now().timestamp_millis() + self.lease_ms;
                 for item in &mut round.commit.new_items {
-                    if item.kind == "perform" {
+                    if matches!(item.work, weir_store::Work::Perform { .. }) {
                         item.run_at_ms = Some(until);
                     }
                 }

@@ -19,13 +19,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use weir_core::dryrun::ApprovalOutcome;
 use weir_core::executor::{ActionError, Effect, Execution, Input, Start};
 use weir_core::{Rules, Workflow};
-use weir_store::{Claim, Held, Item, Scope};
+use weir_store::{Claim, Held, Item, Scope, Work};
 
 use crate::round::{Round, child_result, perform_key};
 use crate::{ActionContext, ConnectorSet, Engine, Error, Progress, Result, SecretValues, live_env};
@@ -358,83 +358,91 @@ impl Engine {
                 continue;
             }
             let env = live_env(&run.rules, &run.secrets);
-            let fx = match item.kind.as_str() {
-                "perform" => {
+            let input = match item.work {
+                Work::Perform { thread, attempt } => {
                     // Left by a node that died (or this one's last claim): perform it again,
                     // with the same idempotency key. The item stays queued until the commit
                     // that records the result removes it by key.
-                    let thread = item.payload["thread"].as_u64().unwrap_or(0) as u32;
-                    let attempt = item.payload["attempt"].as_u64().unwrap_or(0) as u32;
                     performs.push((thread, attempt));
                     continue;
                 }
-                "start" => {
+                Work::Start => {
                     round.commit.done_items.push(item.id);
                     if run.exec.is_some() {
                         continue;
                     }
-                    let pending = &run.claim.state["pending"];
-                    let mut payload = pending["payload"].clone();
-                    let mut fx = Vec::new();
-                    let mut failure = None;
-                    if self.loads_context(&scope, &run.wf) {
-                        let enriched = self.enrich(&scope, &run.wf, &payload).await;
-                        payload = enriched.payload;
-                        fx.push(Effect::Step(enriched.record));
-                        failure = enriched.failure;
-                    }
-                    let start = Start {
-                        id: run.claim.execution_id.clone(),
-                        trigger_kind: pending["trigger_kind"].as_str().unwrap_or("event"),
-                        event: pending["event"].as_str(),
-                        payload: &payload,
-                    };
-                    let (started, more) = match failure {
-                        None => Execution::start(&run.wf, start, &env),
-                        Some(error) => Execution::start_failed(&run.wf, start, &env, error),
-                    };
-                    fx.extend(more);
-                    run.exec = Some(started);
-                    fx
+                    let fx = self.start_run(run).await;
+                    round
+                        .absorb(&scope, &run.claim.execution_id, &self.store, fx, performs)
+                        .await?;
+                    changed = true;
+                    continue;
                 }
-                kind => {
-                    round.commit.done_items.push(item.id);
-                    let Some(e) = run.exec.as_mut() else { continue };
-                    let p = &item.payload;
-                    let input = match kind {
-                        "timer" => Input::Timer(p["timer"].as_u64().unwrap_or(0)),
-                        "event" => Input::Event {
-                            event_type: p["event_type"].as_str().unwrap_or_default().to_owned(),
-                            payload: p["payload"].clone(),
-                        },
-                        "approval" => Input::Approval {
-                            id: p["id"].as_str().unwrap_or_default().to_owned(),
-                            outcome: if p["approved"] == json!(true) {
-                                ApprovalOutcome::Approve
-                            } else {
-                                ApprovalOutcome::Reject
-                            },
-                        },
-                        "child" => Input::Child {
-                            id: p["id"].as_str().unwrap_or_default().to_owned(),
-                            result: match p["error"].as_str() {
-                                Some(err) => Err(err.to_owned()),
-                                None => Ok(p["output"].clone()),
-                            },
-                        },
-                        "cancel" => Input::Cancel,
-                        "retry" => Input::Retry,
-                        _ => continue,
-                    };
-                    e.apply(&run.wf, input, &env)
-                }
+                Work::Timer { timer } => Input::Timer(timer),
+                Work::Event {
+                    event_type,
+                    payload,
+                } => Input::Event {
+                    event_type,
+                    payload,
+                },
+                Work::Approval { id, approved } => Input::Approval {
+                    id,
+                    outcome: if approved {
+                        ApprovalOutcome::Approve
+                    } else {
+                        ApprovalOutcome::Reject
+                    },
+                },
+                Work::Child { id, output, error } => Input::Child {
+                    id,
+                    result: match error {
+                        Some(err) => Err(err),
+                        None => Ok(output.unwrap_or(Value::Null)),
+                    },
+                },
+                Work::Cancel => Input::Cancel,
+                Work::Retry => Input::Retry,
             };
+            round.commit.done_items.push(item.id);
+            let Some(e) = run.exec.as_mut() else { continue };
+            let fx = e.apply(&run.wf, input, &env);
             changed = true;
             round
                 .absorb(&scope, &run.claim.execution_id, &self.store, fx, performs)
                 .await?;
         }
         Ok(changed || !round.commit.done_items.is_empty())
+    }
+
+    /// Starts a run that was queued to start (loading its context first, when its workflow
+    /// asks for that).
+    async fn start_run(&self, run: &mut Run) -> Vec<Effect> {
+        let env = &live_env(&run.rules, &run.secrets);
+        let scope = &run.claim.scope;
+        let pending = &run.claim.state["pending"];
+        let mut payload = pending["payload"].clone();
+        let mut fx = Vec::new();
+        let mut failure = None;
+        if self.loads_context(scope, &run.wf) {
+            let enriched = self.enrich(scope, &run.wf, &payload).await;
+            payload = enriched.payload;
+            fx.push(Effect::Step(enriched.record));
+            failure = enriched.failure;
+        }
+        let start = Start {
+            id: run.claim.execution_id.clone(),
+            trigger_kind: pending["trigger_kind"].as_str().unwrap_or("event"),
+            event: pending["event"].as_str(),
+            payload: &payload,
+        };
+        let (started, more) = match failure {
+            None => Execution::start(&run.wf, start, env),
+            Some(error) => Execution::start_failed(&run.wf, start, env, error),
+        };
+        fx.extend(more);
+        run.exec = Some(started);
+        fx
     }
 
     /// Starts one action in a task of its own: it waits for a slot in the pool, performs the

@@ -3,30 +3,33 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 use weir_core::dryrun::DecisionKind;
 use weir_core::executor::{Effect, ExecStatus, Execution};
-use weir_store::{Commit, Json, NewApproval, NewExecution, NewItem, Scope, StepRow, Store};
+use weir_store::{Commit, Json, NewApproval, NewExecution, NewItem, Scope, StepRow, Store, Work};
 
 use crate::{Result, pending_state};
 
 /// The `child` item a finished run puts in its parent's inbox.
 pub(crate) fn child_result(id: &str, exec: &Execution) -> NewItem {
-    let payload = match exec.status {
-        ExecStatus::Completed => {
-            json!({ "id": id, "output": exec.ctx.get("vars").cloned().unwrap_or(Value::Null) })
-        }
-        _ => json!({
-            "id": id,
-            "error": exec.error.clone().unwrap_or_else(|| format!("the child run was {:?}", exec.status).to_lowercase()),
-        }),
-    };
-    NewItem {
-        kind: "child".into(),
-        key: None,
-        payload,
-        run_at_ms: None,
-    }
+    let (output, error) =
+        match exec.status {
+            ExecStatus::Completed => (
+                Some(exec.ctx.get("vars").cloned().unwrap_or(Value::Null)),
+                None,
+            ),
+            _ => (
+                None,
+                Some(exec.error.clone().unwrap_or_else(|| {
+                    format!("the child run was {:?}", exec.status).to_lowercase()
+                })),
+            ),
+        };
+    NewItem::now(Work::Child {
+        id: id.to_owned(),
+        output,
+        error,
+    })
 }
 
 /// How deep runs may start runs (a child's id names its ancestors, so this also bounds ids).
@@ -68,45 +71,90 @@ impl Round {
                         key: r.key.clone(),
                         step_id: r.step_id.clone(),
                         step_type: r.step_type.clone(),
-                        status: serde_json::to_value(r.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                        status: serde_json::to_value(r.status)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
                         attempt: i64::from(r.attempt),
                         record: Json::of(&r),
                     };
                     c.steps.retain(|s| s.key != row.key);
                     c.steps.push(row);
                 }
-                Effect::Perform { thread, attempt, .. } => {
+                Effect::Perform {
+                    thread, attempt, ..
+                } => {
                     // Durable before it is performed; the input is rendered again then, so no
                     // secret is written down.
-                    c.new_items.push(NewItem { kind: "perform".into(), key: Some(perform_key(thread, attempt)), payload: json!({ "thread": thread, "attempt": attempt }), run_at_ms: self.perform_at });
+                    c.new_items.push(NewItem {
+                        work: Work::Perform { thread, attempt },
+                        key: Some(perform_key(thread, attempt)),
+                        run_at_ms: self.perform_at,
+                    });
                     performs.push((thread, attempt));
                 }
                 Effect::SetTimer { timer, at } => {
-                    c.new_items.push(NewItem { kind: "timer".into(), key: Some(format!("timer:{timer}")), payload: json!({ "timer": timer }), run_at_ms: Some(millis(at)) });
+                    c.new_items.push(NewItem {
+                        work: Work::Timer { timer },
+                        key: Some(format!("timer:{timer}")),
+                        run_at_ms: Some(millis(at)),
+                    });
                 }
                 Effect::CancelTimer { timer } => {
                     let key = format!("timer:{timer}");
                     c.new_items.retain(|i| i.key.as_deref() != Some(&key));
                     c.cancel_keys.push(key);
                 }
-                Effect::AwaitEvent { thread, event } => c.awaits_add.push((i64::from(thread), event)),
+                Effect::AwaitEvent { thread, event } => {
+                    c.awaits_add.push((i64::from(thread), event))
+                }
                 Effect::StopAwaiting { thread } => {
                     c.awaits_add.retain(|(t, _)| *t != i64::from(thread));
                     c.awaits_remove.push(i64::from(thread));
                 }
-                Effect::RequestApproval { id, step_id, approver_role, entity, entity_id, message, expires_at } => {
-                    let text = |v: Option<Value>| v.map(|v| match v {
-                        Value::String(s) => s,
-                        other => other.to_string(),
+                Effect::RequestApproval {
+                    id,
+                    step_id,
+                    approver_role,
+                    entity,
+                    entity_id,
+                    message,
+                    expires_at,
+                } => {
+                    let text = |v: Option<Value>| {
+                        v.map(|v| match v {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        })
+                    };
+                    c.approvals.push(NewApproval {
+                        id,
+                        step_id,
+                        approver_role,
+                        entity,
+                        entity_id: text(entity_id),
+                        message: text(message),
+                        expires_ms: expires_at.map(millis),
                     });
-                    c.approvals.push(NewApproval { id, step_id, approver_role, entity, entity_id: text(entity_id), message: text(message), expires_ms: expires_at.map(millis) });
                 }
                 Effect::WithdrawApproval { id } => c.withdrawn_approvals.push(id),
                 Effect::ExpireApproval { id } => c.expired_approvals.push(id),
-                Effect::StartChild { id, .. } if id.matches("-child-").count() > MAX_SUBWORKFLOW_DEPTH => {
-                    c.new_items.push(NewItem { kind: "child".into(), key: None, payload: json!({ "id": id, "error": format!("subworkflows nest deeper than {MAX_SUBWORKFLOW_DEPTH} levels") }), run_at_ms: None });
+                Effect::StartChild { id, .. }
+                    if id.matches("-child-").count() > MAX_SUBWORKFLOW_DEPTH =>
+                {
+                    c.new_items.push(NewItem::now(Work::Child {
+                        id,
+                        output: None,
+                        error: Some(format!(
+                            "subworkflows nest deeper than {MAX_SUBWORKFLOW_DEPTH} levels"
+                        )),
+                    }));
                 }
-                Effect::StartChild { id, workflow_id, input } => match store.workflow(scope, &workflow_id).await? {
+                Effect::StartChild {
+                    id,
+                    workflow_id,
+                    input,
+                } => match store.workflow(scope, &workflow_id).await? {
                     Some(current) => c.new_executions.push(NewExecution {
                         id,
                         workflow_id,
@@ -117,10 +165,14 @@ impl Round {
                         initial: None,
                         held_by: None,
                     }),
-                    None => c.new_items.push(NewItem { kind: "child".into(), key: None, payload: json!({ "id": id, "error": format!("no workflow '{workflow_id}'") }), run_at_ms: None }),
+                    None => c.new_items.push(NewItem::now(Work::Child {
+                        id,
+                        output: None,
+                        error: Some(format!("no workflow '{workflow_id}'")),
+                    })),
                 },
                 Effect::CancelChild { id } => {
-                    c.other_items.push((id, NewItem { kind: "cancel".into(), key: None, payload: json!({}), run_at_ms: None }));
+                    c.other_items.push((id, NewItem::now(Work::Cancel)));
                 }
                 // The execution's own columns are derived from its state in `finish`.
                 Effect::Decided { .. } | Effect::Finished { .. } => {}

@@ -994,16 +994,7 @@ async fn cancel_execution(
     }
     state
         .store
-        .enqueue(
-            &scope,
-            &id,
-            NewItem {
-                kind: "cancel".into(),
-                key: None,
-                payload: json!({}),
-                run_at_ms: None,
-            },
-        )
+        .enqueue(&scope, &id, NewItem::now(weir_store::Work::Cancel))
         .await?;
     audit(&state, &caller, "execution.cancel", &id, None).await?;
     Ok((

@@ -308,9 +308,9 @@ pub(crate) fn plan<'a>(
                     if !c.finished {
                         for it in &c.new_items {
                             items.push(item(
-                                &it.kind,
+                                it.work.kind(),
                                 it.key.as_deref(),
-                                it.payload.to_string(),
+                                it.work.payload(),
                                 it.run_at_ms,
                             ));
                         }

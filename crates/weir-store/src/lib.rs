@@ -413,24 +413,113 @@ pub enum Ingested {
     },
 }
 
+/// An input queued for an execution: what its next step applies. Stored as the inbox's `kind`
+/// column and a JSON object of the rest (`payload`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Work {
+    /// Start the run (its stored state says how).
+    Start,
+    /// Perform the action a thread asked for (again, if a node died performing it).
+    Perform { thread: u32, attempt: u32 },
+    /// A timer the run set is due.
+    Timer { timer: u64 },
+    /// An event the run waits for arrived.
+    Event { event_type: String, payload: Value },
+    /// A person decided an approval the run asked for.
+    Approval { id: String, approved: bool },
+    /// A child run finished: with the child's variables, or an error.
+    Child {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// Stop the run.
+    Cancel,
+    /// Run a failed run again from its failed step.
+    Retry,
+}
+
+impl Work {
+    /// The `kind` column of an action to perform.
+    pub const PERFORM: &'static str = "perform";
+
+    /// The `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Work::Start => "start",
+            Work::Perform { .. } => Work::PERFORM,
+            Work::Timer { .. } => "timer",
+            Work::Event { .. } => "event",
+            Work::Approval { .. } => "approval",
+            Work::Child { .. } => "child",
+            Work::Cancel => "cancel",
+            Work::Retry => "retry",
+        }
+    }
+
+    /// The `payload` column: the fields other than the kind, as a JSON object.
+    pub fn payload(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(mut map)) => {
+                map.remove("kind");
+                Value::Object(map).to_string()
+            }
+            _ => "{}".into(),
+        }
+    }
+
+    /// Reads the two columns back.
+    pub fn read(kind: &str, payload: &str) -> Result<Work> {
+        let mut map = match serde_json::from_str(payload) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) | Err(_) => {
+                return Err(Error::Corrupt(format!(
+                    "a queued '{kind}' item's payload is not a JSON object"
+                )));
+            }
+        };
+        map.insert("kind".into(), Value::from(kind));
+        serde_json::from_value(Value::Object(map))
+            .map_err(|e| Error::Corrupt(format!("a queued '{kind}' item: {e}")))
+    }
+}
+
 /// A queued input of an execution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     pub id: i64,
-    pub kind: String,
+    pub work: Work,
     pub key: Option<String>,
-    pub payload: Value,
     pub run_at_ms: i64,
+}
+
+impl Item {
+    pub fn kind(&self) -> &'static str {
+        self.work.kind()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewItem {
-    pub kind: String,
+    pub work: Work,
     /// Lets a later commit cancel the item (a timer id).
     pub key: Option<String>,
-    pub payload: Value,
     /// When it becomes due; `None` is now by the database's clock.
     pub run_at_ms: Option<i64>,
+}
+
+impl NewItem {
+    /// An item due now, with no key.
+    pub fn now(work: Work) -> NewItem {
+        NewItem {
+            work,
+            key: None,
+            run_at_ms: None,
+        }
+    }
 }
 
 /// An execution this node holds the lease on, with its due inputs.
@@ -1027,4 +1116,60 @@ pub trait Store: Send + Sync {
 pub fn hash_key(key: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn queued_work_reads_back_as_written_and_a_bad_row_is_named() {
+        let all = [
+            Work::Start,
+            Work::Perform {
+                thread: 3,
+                attempt: 2,
+            },
+            Work::Timer { timer: 7 },
+            Work::Event {
+                event_type: "paid".into(),
+                payload: json!({"order": {"id": "o1"}}),
+            },
+            Work::Approval {
+                id: "ap1".into(),
+                approved: true,
+            },
+            Work::Child {
+                id: "x-child-1".into(),
+                output: Some(json!({"a": 1})),
+                error: None,
+            },
+            Work::Child {
+                id: "x-child-2".into(),
+                output: None,
+                error: Some("no workflow 'w'".into()),
+            },
+            Work::Cancel,
+            Work::Retry,
+        ];
+        for work in all {
+            assert_eq!(Work::read(work.kind(), &work.payload()).unwrap(), work);
+        }
+        // What the store's own SQL writes: 'start' and 'cancel' with '{}'.
+        assert_eq!(Work::read("start", "{}").unwrap(), Work::Start);
+        for (kind, payload, says) in [
+            (
+                "timer",
+                "{}",
+                "a queued 'timer' item: missing field `timer`",
+            ),
+            ("perform", "[1]", "is not a JSON object"),
+            ("teleport", "{}", "unknown variant `teleport`"),
+        ] {
+            let e = Work::read(kind, payload).unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
+    }
 }

@@ -316,9 +316,9 @@ fn write_step(tx: &rusqlite::Savepoint<'_>, step: &Step) -> Result<()> {
                 id,
                 tenant,
                 environment,
-                item.kind,
+                item.work.kind(),
                 item.key,
-                item.payload.to_string(),
+                item.work.payload(),
                 item.run_at_ms,
             ])?;
         }

@@ -712,8 +712,10 @@ impl SqlStore {
     ) -> Result<CachedContext> {
         let now = self.now;
         sqlx::query(sql(format!(
+            // The clock is read once: on PostgreSQL each `clock_timestamp()` is a new reading,
+            // and two could put the expiry a millisecond off the TTL.
             "INSERT INTO context_cache (tenant_id, environment_id, source, entity_type, entity_id, data, cached_ms, expires_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, {now}, {now} + $7) \
+             SELECT $1, $2, $3, $4, $5, $6, t.now, t.now + $7 FROM (SELECT {now} AS now) t WHERE true \
              ON CONFLICT (tenant_id, environment_id, source, entity_id) \
              DO UPDATE SET entity_type = excluded.entity_type, data = excluded.data, \
                cached_ms = excluded.cached_ms, expires_ms = excluded.expires_ms"

@@ -221,9 +221,11 @@ impl SqlStore {
     fn item(row: &sqlx::any::AnyRow) -> Result<Item> {
         Ok(Item {
             id: row.try_get("id")?,
-            kind: row.try_get("kind")?,
+            work: Work::read(
+                &row.try_get::<String, _>("kind")?,
+                &row.try_get::<String, _>("payload")?,
+            )?,
             key: row.try_get("item_key")?,
-            payload: parse_json(&row.try_get::<String, _>("payload")?, "queued item")?,
             run_at_ms: row.try_get("run_at_ms")?,
         })
     }
@@ -244,9 +246,9 @@ impl SqlStore {
         .bind(execution_id.to_owned())
         .bind(scope.tenant.clone())
         .bind(scope.environment.clone())
-        .bind(item.kind.clone())
+        .bind(item.work.kind())
         .bind(item.key.clone())
-        .bind(json_text(&item.payload))
+        .bind(item.work.payload())
         .bind(item.run_at_ms)
     }
 
@@ -541,9 +543,9 @@ impl SqlStore {
                 .bind(id)
                 .bind(&scope.tenant)
                 .bind(&scope.environment)
-                .bind(&item.kind)
+                .bind(item.work.kind())
                 .bind(item.key.as_deref())
-                .bind(json_text(&item.payload))
+                .bind(item.work.payload())
                 .bind(item.run_at_ms)
                 .execute(&mut **tx)
                 .await?;
@@ -1446,7 +1448,7 @@ impl Store for SqlStore {
             // The actions this claim hands over are in flight from now on: their items are due
             // again (to another node) only when this lease has run out, so while they are in
             // flight they do not sit among the due items every claim looks through.
-            if items.iter().any(|i| i.kind == "perform") {
+            if items.iter().any(|i| matches!(i.work, Work::Perform { .. })) {
                 sqlx::query(sql(format!(
                     "UPDATE inbox SET run_at_ms = {now} + $4 \
                      WHERE execution_id = $1 AND tenant_id = $2 AND environment_id = $3 AND kind = 'perform' AND run_at_ms <= {now}"
@@ -1788,7 +1790,13 @@ impl Store for SqlStore {
         .bind(&execution_id)
         .bind(&scope.tenant)
         .bind(&scope.environment)
-        .bind(serde_json::json!({ "id": id, "approved": approved }).to_string())
+        .bind(
+            Work::Approval {
+                id: id.to_owned(),
+                approved,
+            }
+            .payload(),
+        )
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -597,16 +597,7 @@ async fn cancelling_a_parent_cancels_its_child_and_one_event_wakes_parallel_wait
     assert_eq!(execution(&e, &scope, &child).await.status, "waiting");
 
     e.store()
-        .enqueue(
-            &scope,
-            &parent,
-            NewItem {
-                kind: "cancel".into(),
-                key: None,
-                payload: json!({}),
-                run_at_ms: None,
-            },
-        )
+        .enqueue(&scope, &parent, NewItem::now(weir_store::Work::Cancel))
         .await
         .unwrap();
     settle(&e).await;

@@ -197,7 +197,7 @@ async fn deleting_a_workflow_with_running_executions_needs_force(s: Arc<dyn Stor
     let claims = s.claim("n1", 30_000, 10).await.unwrap();
     let kinds: Vec<Vec<String>> = claims
         .iter()
-        .map(|c| c.items.iter().map(|i| i.kind.clone()).collect())
+        .map(|c| c.items.iter().map(|i| i.kind().to_owned()).collect())
         .collect();
     assert!(kinds.iter().all(|k| k == &["start", "cancel"]), "{kinds:?}");
     assert!(matches!(
@@ -277,7 +277,7 @@ async fn claims_take_due_work_under_a_lease(s: Arc<dyn Store>) {
         (c.execution_id.as_str(), c.scope.clone(), c.items.len()),
         ("x1", a.clone(), 1)
     );
-    assert_eq!(c.items[0].kind, "start");
+    assert_eq!(c.items[0].kind(), "start");
     assert_eq!(c.state, json!({"id": "x1"}));
     assert!(
         s.claim("n2", 30_000, 10).await.unwrap().is_empty(),
@@ -290,9 +290,8 @@ async fn claims_take_due_work_under_a_lease(s: Arc<dyn Store>) {
         status: "waiting".into(),
         done_items: vec![c.items[0].id],
         new_items: vec![NewItem {
-            kind: "timer".into(),
+            work: weir_store::Work::Timer { timer: 1 },
             key: Some("t1".into()),
-            payload: json!({"timer": 1}),
             run_at_ms: Some(now + 300),
         }],
         release: true,
@@ -307,10 +306,7 @@ async fn claims_take_due_work_under_a_lease(s: Arc<dyn Store>) {
     let claims = s.claim("n2", 30_000, 10).await.unwrap();
     assert_eq!(claims.len(), 1);
     assert_eq!(
-        (
-            claims[0].items[0].kind.as_str(),
-            claims[0].items[0].key.as_deref()
-        ),
+        (claims[0].items[0].kind(), claims[0].items[0].key.as_deref()),
         ("timer", Some("t1"))
     );
     assert_eq!(claims[0].state, json!({"step": 1}));
@@ -387,15 +383,13 @@ async fn commits_write_steps_waits_timers_and_approvals_together(s: Arc<dyn Stor
         done_items: vec![c.items[0].id],
         new_items: vec![
             NewItem {
-                kind: "timer".into(),
+                work: weir_store::Work::Timer { timer: 1 },
                 key: Some("t1".into()),
-                payload: json!({}),
                 run_at_ms: Some(far),
             },
             NewItem {
-                kind: "timer".into(),
+                work: weir_store::Work::Timer { timer: 2 },
                 key: Some("t2".into()),
-                payload: json!({}),
                 run_at_ms: Some(far),
             },
         ],
@@ -538,10 +532,12 @@ async fn approvals_are_decided_once_and_queue_the_outcome(s: Arc<dyn Store>) {
         ("rejected", Some("ann"))
     );
     let claim = s.claim("n1", 30_000, 10).await.unwrap().remove(0);
-    assert_eq!(claim.items[0].kind, "approval");
     assert_eq!(
-        claim.items[0].payload,
-        json!({"id": "ap1", "approved": false})
+        claim.items[0].work,
+        weir_store::Work::Approval {
+            id: "ap1".into(),
+            approved: false
+        }
     );
     assert_eq!(ap.reason.as_deref(), Some("too risky"));
     assert!(ap.decided_ms.is_some());
@@ -649,31 +645,13 @@ async fn executions_are_listed_and_read_only_within_their_scope(s: Arc<dyn Store
         "another tenant's execution is not found"
     );
     assert!(matches!(
-        s.enqueue(
-            &a,
-            "y1",
-            NewItem {
-                kind: "cancel".into(),
-                key: None,
-                payload: Value::Null,
-                run_at_ms: None
-            }
-        )
-        .await,
+        s.enqueue(&a, "y1", NewItem::now(weir_store::Work::Cancel))
+            .await,
         Err(Error::NotFound)
     ));
-    s.enqueue(
-        &a,
-        "x1",
-        NewItem {
-            kind: "cancel".into(),
-            key: None,
-            payload: json!({}),
-            run_at_ms: None,
-        },
-    )
-    .await
-    .unwrap();
+    s.enqueue(&a, "x1", NewItem::now(weir_store::Work::Cancel))
+        .await
+        .unwrap();
     let page = s
         .executions(
             &a,
@@ -763,7 +741,7 @@ async fn only_failed_executions_are_retried(s: Arc<dyn Store>) {
     );
     let c = s.claim("n2", 30_000, 10).await.unwrap().remove(0);
     assert_eq!(
-        c.items.iter().map(|i| i.kind.as_str()).collect::<Vec<_>>(),
+        c.items.iter().map(|i| i.kind()).collect::<Vec<_>>(),
         ["retry"]
     );
     assert!(
@@ -862,13 +840,12 @@ async fn events_reach_waiting_executions_but_never_their_own(s: Arc<dyn Store>) 
         "and not the payment that started it: {items:?}"
     );
     assert_eq!(
-        (
-            items[0].kind.as_str(),
-            items[0].payload["event_type"].clone()
-        ),
-        ("event", json!("payment"))
+        items[0].work,
+        weir_store::Work::Event {
+            event_type: "payment".into(),
+            payload: json!({"order": {"id": "e2"}})
+        }
     );
-    assert_eq!(items[0].payload["payload"], json!({"order": {"id": "e2"}}));
 }
 
 /// Events written at the same time (which a store may put in one transaction): a key used by
