@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::condition::equals;
+use crate::condition::{CondTrace, equals};
 use crate::dryrun::{ApprovalOutcome, DecisionKind, event_matches};
 use crate::env::Env;
 use crate::model::*;
@@ -78,6 +78,26 @@ pub struct Execution {
     /// Top-level steps that have a record, so a failed run can mark the others skipped.
     #[serde(default)]
     touched: std::collections::BTreeSet<String>,
+    /// What a traced run explains about its step records (see [`Execution::start_traced`]);
+    /// `None` for a live run, which keeps no explanations.
+    #[serde(skip)]
+    explanations: Option<Vec<Explanation>>,
+}
+
+/// What a traced run says about one step record beyond the record itself: the comparisons made
+/// and what rendering found (secrets used or missing, unknown paths). A dry run shows these;
+/// they are made by the same evaluation that decides the step, never by evaluating again.
+#[derive(Debug, Clone, Default)]
+pub struct Explanation {
+    /// The key of the [`StepRecord`] this explains.
+    pub key: String,
+    /// The step's `condition` guard, when it was false and the step was skipped.
+    pub guard: Option<CondTrace>,
+    /// A condition step's comparisons, or a wait's `matches` against the event delivered.
+    pub condition: Option<CondTrace>,
+    /// Rendered values the record does not carry (a decision's `metadata`), secrets as `***`.
+    pub input: Option<Value>,
+    pub templates: RenderTrace,
 }
 
 /// Stored after every step, so what is empty or default is left out of the stored form.
@@ -404,7 +424,37 @@ pub struct Start<'a> {
 impl Execution {
     /// Starts a run: builds the context and takes every step that needs nothing from outside.
     pub fn start(wf: &Workflow, start: Start<'_>, env: &Env<'_>) -> (Execution, Vec<Effect>) {
+        Self::start_with(wf, start, env, false)
+    }
+
+    /// Starts a run that keeps an [`Explanation`] of its step records, for a dry run
+    /// ([`Execution::take_explanations`]). The explanations are not part of the stored state.
+    pub fn start_traced(
+        wf: &Workflow,
+        start: Start<'_>,
+        env: &Env<'_>,
+    ) -> (Execution, Vec<Effect>) {
+        Self::start_with(wf, start, env, true)
+    }
+
+    /// The explanations made since the last call (empty for a run that is not traced).
+    pub fn take_explanations(&mut self) -> Vec<Explanation> {
+        self.explanations
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn start_with(
+        wf: &Workflow,
+        start: Start<'_>,
+        env: &Env<'_>,
+        traced: bool,
+    ) -> (Execution, Vec<Effect>) {
         let mut exec = Self::begin(wf, start, env);
+        if traced {
+            exec.explanations = Some(Vec::new());
+        }
         let mut fx = Vec::new();
         exec.spawn(wf, None, Vec::new(), Map::new(), None, None);
         if let Some(t) = wf.settings.timeout {
@@ -452,6 +502,7 @@ impl Execution {
             visits: 0,
             round: 0,
             touched: Default::default(),
+            explanations: None,
         }
     }
 
@@ -755,13 +806,8 @@ impl Execution {
             self.touched.insert(step.id.clone());
         }
         let t = self.thread(tid);
-        let visit = self.visit(tid, &step.id);
         StepRecord {
-            key: if self.round == 0 {
-                format!("{tid}:{}{visit}:{attempt}", step.id)
-            } else {
-                format!("r{}/{tid}:{}{visit}:{attempt}", self.round, step.id)
-            },
+            key: self.record_key(tid, &step.id, attempt),
             step_id: step.id.clone(),
             step_type: step.kind.type_name().to_owned(),
             status,
@@ -774,6 +820,31 @@ impl Execution {
             output: None,
             error: None,
             at: env.now,
+        }
+    }
+
+    /// The key of a thread's record of a step attempt.
+    fn record_key(&self, tid: ThreadId, step_id: &str, attempt: u32) -> String {
+        let visit = self.visit(tid, step_id);
+        if self.round == 0 {
+            format!("{tid}:{step_id}{visit}:{attempt}")
+        } else {
+            format!("r{}/{tid}:{step_id}{visit}:{attempt}", self.round)
+        }
+    }
+
+    fn tracing(&self) -> bool {
+        self.explanations.is_some()
+    }
+
+    /// Keeps an explanation of a step record when the run is traced.
+    fn explain(&mut self, tid: ThreadId, step: &Step, attempt: u32, e: Explanation) {
+        if self.explanations.is_none() {
+            return;
+        }
+        let key = self.record_key(tid, &step.id, attempt);
+        if let Some(list) = &mut self.explanations {
+            list.push(Explanation { key, ..e });
         }
     }
 
@@ -829,8 +900,25 @@ impl Execution {
             *t.revisits.entry(step.id.clone()).or_default() += 1;
         }
         if let Some(guard) = &step.guard {
-            let ok = guard.eval(&self.view(tid), env);
+            let mut templates = RenderTrace::default();
+            let traced = self
+                .tracing()
+                .then(|| guard.eval_traced(&self.view(tid), env, &mut templates));
+            let ok = match &traced {
+                Some(t) => t.result(),
+                None => guard.eval(&self.view(tid), env),
+            };
             if !ok {
+                self.explain(
+                    tid,
+                    step,
+                    0,
+                    Explanation {
+                        guard: traced,
+                        templates,
+                        ..Default::default()
+                    },
+                );
                 let mut r = self.record(tid, step, StepState::Skipped, 0, env);
                 r.error = Some("its condition is false".into());
                 fx.push(Effect::Step(r));
@@ -862,14 +950,22 @@ impl Execution {
                 on_false,
             } => {
                 // The record keeps the comparisons made, with the values compared.
-                let trace =
-                    condition.eval_traced(&self.view(tid), env, &mut RenderTrace::default());
+                let mut templates = RenderTrace::default();
+                let trace = condition.eval_traced(&self.view(tid), env, &mut templates);
                 let result = trace.result();
                 if !result {
                     self.thread_mut(tid).held = false;
                 }
                 let output = json!({ "result": result });
                 let input = json!({ "condition": trace });
+                if self.tracing() {
+                    let e = Explanation {
+                        condition: Some(trace),
+                        templates,
+                        ..Default::default()
+                    };
+                    self.explain(tid, step, 0, e);
+                }
                 self.complete(tid, step, 0, Some(input), output, env, fx);
                 let target = if result { on_true } else { on_false };
                 Some(target.clone().map_or(Route::Next, Route::Goto))
@@ -879,20 +975,30 @@ impl Execution {
                 cases,
                 default,
             } => {
+                let tracing = self.tracing();
+                let mut templates = RenderTrace::default();
                 let view = self.view(tid);
                 let v = value
                     .as_ref()
-                    .map(|tv| tv.render(&view, env, Secrets::Redact, &mut RenderTrace::default()));
+                    .map(|tv| tv.render(&view, env, Secrets::Redact, &mut templates));
                 let taken = cases
                     .iter()
                     .position(|case| match (&case.when, &case.condition, &v) {
                         (Some(w), _, Some(v)) => {
                             equals(v, w).unwrap_or(false) || (v.is_null() && w.is_null())
                         }
+                        (_, Some(c), _) if tracing => {
+                            c.eval_traced(&view, env, &mut templates).result()
+                        }
                         (_, Some(c), _) => c.eval(&view, env),
                         _ => false,
                     });
                 drop(view);
+                let e = Explanation {
+                    templates,
+                    ..Default::default()
+                };
+                self.explain(tid, step, 0, e);
                 self.complete(
                     tid,
                     step,
@@ -909,27 +1015,43 @@ impl Execution {
             }
             StepKind::Set { variables } => {
                 let mut set = Map::new();
+                let mut templates = RenderTrace::default();
                 for (name, tv) in variables {
                     // Later values may read earlier ones of the same step.
-                    let v = tv.render(
-                        &self.view(tid),
-                        env,
-                        Secrets::Redact,
-                        &mut RenderTrace::default(),
-                    );
+                    let v = tv.render(&self.view(tid), env, Secrets::Redact, &mut templates);
                     if let Some(Value::Object(vars)) = self.ctx.get_mut("vars") {
                         vars.insert(name.clone(), v.clone());
                     }
                     set.insert(name.clone(), v);
                 }
+                let e = Explanation {
+                    templates,
+                    ..Default::default()
+                };
+                self.explain(tid, step, 0, e);
                 self.complete(tid, step, 0, None, Value::Object(set), env, fx);
                 Some(Route::Next)
             }
             StepKind::Decision(d) => {
+                let mut templates = RenderTrace::default();
                 let reason = d.reason.as_ref().map(|t| {
                     let view = self.view(tid);
-                    display(&t.render(&view, env, Secrets::Redact, &mut RenderTrace::default()))
+                    display(&t.render(&view, env, Secrets::Redact, &mut templates))
                 });
+                if self.tracing() {
+                    // The metadata goes with the decision to whoever reads it; a dry run shows it.
+                    let metadata = d.metadata.as_ref().map(|m| {
+                        let view = self.view(tid);
+                        json!({ "metadata": m.render(&view, env, Secrets::Redact, &mut templates) })
+                    });
+                    let attempt = if d.execute.is_empty() { 0 } else { 1 };
+                    let e = Explanation {
+                        input: metadata,
+                        templates,
+                        ..Default::default()
+                    };
+                    self.explain(tid, step, attempt, e);
+                }
                 let kind = d.verdict.decision();
                 if let Some(kind) = kind {
                     let keep =
@@ -959,12 +1081,13 @@ impl Execution {
                 let at = match (duration, until) {
                     (Some(d), _) => env.now + d.as_chrono(),
                     (_, Some(u)) => {
-                        let v = u.render(
-                            &self.view(tid),
-                            env,
-                            Secrets::Redact,
-                            &mut RenderTrace::default(),
-                        );
+                        let mut templates = RenderTrace::default();
+                        let v = u.render(&self.view(tid), env, Secrets::Redact, &mut templates);
+                        let e = Explanation {
+                            templates,
+                            ..Default::default()
+                        };
+                        self.explain(tid, step, 0, e);
                         match v
                             .as_str()
                             .and_then(|s| crate::condition::parse_time(s, env.now))
@@ -1013,12 +1136,17 @@ impl Execution {
             }
             StepKind::Approval(a) => {
                 let view = self.view(tid);
-                let render = |tv: &TemplateValue| {
-                    tv.render(&view, env, Secrets::Redact, &mut RenderTrace::default())
-                };
-                let entity_id = a.entity_id.as_ref().map(render);
-                let message = a.message.as_ref().map(render);
+                let mut templates = RenderTrace::default();
+                let mut render =
+                    |tv: &TemplateValue| tv.render(&view, env, Secrets::Redact, &mut templates);
+                let entity_id = a.entity_id.as_ref().map(&mut render);
+                let message = a.message.as_ref().map(&mut render);
                 drop(view);
+                let e = Explanation {
+                    templates,
+                    ..Default::default()
+                };
+                self.explain(tid, step, 0, e);
                 let n = self.next_seq();
                 let id = format!("{}-approval-{n}", self.id);
                 let timer = a.timeout.map(|t| {
@@ -1045,14 +1173,15 @@ impl Execution {
             StepKind::Subworkflow {
                 workflow_id, input, ..
             } => {
+                let mut templates = RenderTrace::default();
                 let input = input.as_ref().map_or(Value::Null, |tv| {
-                    tv.render(
-                        &self.view(tid),
-                        env,
-                        Secrets::Redact,
-                        &mut RenderTrace::default(),
-                    )
+                    tv.render(&self.view(tid), env, Secrets::Redact, &mut templates)
                 });
+                let e = Explanation {
+                    templates,
+                    ..Default::default()
+                };
+                self.explain(tid, step, 0, e);
                 let n = self.next_seq();
                 let id = format!("{}-child-{n}", self.id);
                 fx.push(Effect::StartChild {
@@ -1101,12 +1230,13 @@ impl Execution {
                 concurrency,
                 ..
             } => {
-                let items_v = items.render(
-                    &self.view(tid),
-                    env,
-                    Secrets::Redact,
-                    &mut RenderTrace::default(),
-                );
+                let mut templates = RenderTrace::default();
+                let items_v = items.render(&self.view(tid), env, Secrets::Redact, &mut templates);
+                let e = Explanation {
+                    templates,
+                    ..Default::default()
+                };
+                self.explain(tid, step, 0, e);
                 let Value::Array(items) = items_v else {
                     return Some(Route::Fail(format!(
                         "'items' is {}, not a list",
@@ -1205,6 +1335,13 @@ impl Execution {
             .config
             .render(&view, env, Secrets::Redact, &mut RenderTrace::default());
         drop(view);
+        if self.tracing() {
+            let e = Explanation {
+                templates: trace.clone(),
+                ..Default::default()
+            };
+            self.explain(tid, step, attempt, e);
+        }
         if trace.over_budget {
             self.thread_mut(tid).state = TState::Acting {
                 attempt,
@@ -1500,8 +1637,20 @@ impl Execution {
         env: &Env<'_>,
         fx: &mut Vec<Effect>,
     ) {
-        let TState::Joining { children, join } = self.thread(pid).state.clone() else {
-            return;
+        // The join is taken out, not cloned: a foreach's items and results are as long as its
+        // list, and this runs once per item. What stays in its place (the children) is all the
+        // calls below read; every way out of a foreach join writes the join back or ends it.
+        let placeholder = match &self.thread(pid).state {
+            TState::Joining { children, .. } => TState::Joining {
+                children: children.clone(),
+                join: Join::Parallel,
+            },
+            _ => return,
+        };
+        let TState::Joining { children, join } =
+            std::mem::replace(&mut self.thread_mut(pid).state, placeholder)
+        else {
+            unreachable!("checked above")
         };
         if outcome == Outcome::Ended {
             // A decision inside a branch or an iteration ends the whole run.
@@ -1909,10 +2058,18 @@ impl Execution {
             };
             if let Some(m) = matches {
                 let view = self.view(tid).into_owned();
-                if !m
-                    .eval_traced_on(payload, &view, env, &mut RenderTrace::default())
-                    .result()
-                {
+                let mut templates = RenderTrace::default();
+                let trace = m.eval_traced_on(payload, &view, env, &mut templates);
+                let held = trace.result();
+                if self.tracing() {
+                    let e = Explanation {
+                        condition: Some(trace),
+                        templates,
+                        ..Default::default()
+                    };
+                    self.explain(tid, step, 0, e);
+                }
+                if !held {
                     continue;
                 }
             }
