@@ -1,17 +1,25 @@
-//! The dry-run interpreter: walks a workflow for one event, in memory, and reports the path taken.
-//! Actions are not performed (each returns a planned result); waits and approvals stop the walk
-//! as "would wait" unless the caller assumes their outcome; delays are reported and passed.
+//! The dry run: one run of a workflow for one event, in memory, by the same executor as a live
+//! run (`executor.rs`), with its effects answered from assumptions instead of performed. An
+//! action's result is its mock or a plausible default for its type; an approval and a wait
+//! resolve as the caller assumes, or the run stays waiting there; timers fire in order on a
+//! virtual clock; a child run is dry-run when its workflow is given, or answers an assumed
+//! result. What it reports (the path, the values compared, rendered inputs with secrets as
+//! `***`) comes from the executor's own step records and explanations.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::condition::{CondTrace, equals};
+use crate::condition::CondTrace;
 use crate::env::Env;
+use crate::executor::{self, Effect, ExecStatus, Execution, Explanation, Input, StepState};
 use crate::model::*;
 use crate::template::{RenderTrace, Secrets};
 
 /// How a dry-run treats the things it cannot know.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DryRunOptions {
     /// The event type, matched against event triggers. `None` means a manual start, or one by
     /// the kind of trigger `trigger` names.
@@ -23,23 +31,13 @@ pub struct DryRunOptions {
     pub approval: Option<ApprovalOutcome>,
     /// The outcome to assume for wait steps; `None` stops the walk there.
     pub wait: Option<WaitOutcome>,
-    /// A bound on step visits, so a loop of `next` jumps cannot run forever.
-    pub max_step_visits: usize,
-    /// The iteration limit of a foreach without `max_iterations`.
-    pub default_max_iterations: usize,
-}
-
-impl Default for DryRunOptions {
-    fn default() -> Self {
-        DryRunOptions {
-            event: None,
-            trigger: None,
-            approval: None,
-            wait: None,
-            max_step_visits: 100_000,
-            default_max_iterations: 1000,
-        }
-    }
+    /// The event's source, matched against an event trigger's `source` filter.
+    pub source: Option<String>,
+    /// Action results by step id, in place of the default an action type answers with.
+    pub mocks: BTreeMap<String, Value>,
+    /// Workflows a subworkflow step may start, by id: a child run of one of these is dry-run
+    /// too; any other answers an assumed result.
+    pub workflows: BTreeMap<String, Workflow>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,6 +72,8 @@ pub enum StepStatus {
     Skipped,
     Failed,
     Waiting,
+    /// Stopped by the run: a branch that lost a `first` or `any` parallel, a run that ended.
+    Cancelled,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -123,6 +123,9 @@ pub struct TriggerMatch {
     pub event: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<CondTrace>,
+    /// The trigger's debounce window: the run starts once it closes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debounce: Option<String>,
 }
 
 /// One step visit on the path taken.
@@ -166,79 +169,42 @@ pub struct StepRecord {
     pub templates: RenderTrace,
 }
 
-impl StepRecord {
-    fn new(step: &Step, status: StepStatus) -> Self {
-        StepRecord {
-            step_id: step.id.clone(),
-            step_type: step.kind.type_name().to_owned(),
-            status,
-            name: step.name.clone(),
-            parent: None,
-            branch: None,
-            iteration: None,
-            guard: None,
-            condition: None,
-            result: None,
-            input: None,
-            output: None,
-            would: None,
-            next: None,
-            decision: None,
-            reason: None,
-            error: None,
-            templates: RenderTrace::default(),
+/// How deep dry runs of subworkflows nest (as in a live run).
+const MAX_CHILD_DEPTH: usize = 16;
+
+/// Whether an event trigger hears an event of this type from this source: the type matches its
+/// pattern and, when it names a `source`, the event comes from a matching one.
+pub fn trigger_hears(kind: &TriggerKind, event_type: &str, source: Option<&str>) -> bool {
+    match kind {
+        TriggerKind::Event {
+            event,
+            source: want,
+            ..
+        } => {
+            event_matches(event, event_type)
+                && want
+                    .as_deref()
+                    .is_none_or(|w| source.is_some_and(|s| event_matches(w, s)))
         }
+        _ => false,
     }
 }
 
-/// Where control goes after a step.
-enum Route {
-    /// To `next`, or the following step.
-    Next,
-    Goto(String),
-    /// The execution ends here (a decision).
-    End,
-    /// The current list ends here (`"end": true`): the whole run at the top level, one
-    /// iteration in a foreach body, one branch in a parallel.
-    EndList,
-    /// The execution parks here (waiting).
-    Halt,
-    Fail(String),
-}
-
-/// How a list of steps ended.
-#[derive(Debug, Clone, PartialEq)]
-enum ListEnd {
-    Done,
-    Ended,
-    Halted,
-    Failed(String),
-}
-
-struct Frame {
-    parent: Option<String>,
-    branch: Option<usize>,
-    iteration: Option<usize>,
-}
-
-struct Runner<'a, 'e> {
-    env: &'a Env<'e>,
-    /// `settings.on_error`: what a failing step without its own `on_error` does.
-    default_on_error: Option<&'a OnError>,
-    opts: &'a DryRunOptions,
-    ctx: Value,
-    records: Vec<StepRecord>,
-    decision: Option<(DecisionKind, Option<String>)>,
-    visits: usize,
-    /// Bytes of context values rendered so far (see [`MAX_RUN_RENDER_BYTES`]).
-    rendered: usize,
-}
-
-/// How many bytes of values one dry-run may render in all.
-pub const MAX_RUN_RENDER_BYTES: usize = 64 * 1024 * 1024;
-
 /// Dry-runs `wf` for one event payload.
 pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptions) -> DryRun {
+    dry_run_at(wf, payload, env, opts, 0)
+}
+
+/// The trigger kind a child run starts with, whatever the child's own triggers.
+const CHILD: &str = "subworkflow";
+
+fn dry_run_at(
+    wf: &Workflow,
+    payload: &Value,
+    env: &Env<'_>,
+    opts: &DryRunOptions,
+    depth: usize,
+) -> DryRun {
     let mut out = DryRun {
         workflow_id: wf.id.clone(),
         matched: false,
@@ -257,9 +223,19 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
     let mut render = RenderTrace::default();
     let mut schema_problems: Option<String> = None;
     let mut rejected: Option<TriggerMatch> = None;
-    for (index, t) in wf.triggers.iter().enumerate() {
+    let mut wrong_source: Option<&str> = None;
+    let mut window = None;
+    // A child run is started by its parent's step, not by a trigger.
+    let triggers = if depth > 0 { &[][..] } else { &wf.triggers[..] };
+    for (index, t) in triggers.iter().enumerate() {
         let applies = match (&t.kind, &opts.event, opts.trigger.as_deref()) {
-            (TriggerKind::Event { event, .. }, Some(ev), _) => event_matches(event, ev),
+            (TriggerKind::Event { event, source, .. }, Some(ev), _) => {
+                let hears = trigger_hears(&t.kind, ev, opts.source.as_deref());
+                if !hears && event_matches(event, ev) {
+                    wrong_source = wrong_source.or(source.as_deref());
+                }
+                hears
+            }
             (TriggerKind::Schedule(_), None, Some("schedule")) => true,
             (TriggerKind::Webhook(_), None, Some("webhook")) => true,
             (
@@ -272,9 +248,11 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
         if !applies {
             continue;
         }
-        let event = match &t.kind {
-            TriggerKind::Event { event, .. } => Some(event.clone()),
-            _ => None,
+        let (event, debounce) = match &t.kind {
+            TriggerKind::Event {
+                event, debounce, ..
+            } => (Some(event.clone()), debounce.as_ref()),
+            _ => (None, None),
         };
         let conditions = t
             .conditions
@@ -321,10 +299,12 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
             kind: t.kind.name(),
             event,
             conditions,
+            debounce: debounce.map(|d| d.window.to_string()),
         };
         if passed {
             out.trigger = Some(m);
             out.matched = true;
+            window = debounce;
             break;
         }
         rejected.get_or_insert(m);
@@ -333,7 +313,9 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
         out.notes
             .push("the workflow is disabled: the engine would not start it".into());
     }
-    if wf.triggers.is_empty() && opts.event.is_none() {
+    if depth > 0 {
+        out.matched = true;
+    } else if wf.triggers.is_empty() && opts.event.is_none() {
         out.matched = true;
         out.notes
             .push("the workflow has no trigger: it starts manually or as a subworkflow".into());
@@ -352,7 +334,15 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
                 )
             }
             (Some(_), _) => "the trigger conditions are false for this payload".into(),
-            (None, Some(ev)) => format!("no trigger of this workflow listens for event '{ev}'"),
+            (None, Some(ev)) => match (wrong_source, &opts.source) {
+                (Some(want), Some(got)) => format!(
+                    "the trigger for event '{ev}' listens to source '{want}' only, not '{got}'"
+                ),
+                (Some(want), None) => format!(
+                    "the trigger for event '{ev}' listens to source '{want}' only; give --source"
+                ),
+                _ => format!("no trigger of this workflow listens for event '{ev}'"),
+            },
             (None, None) => match opts.trigger.as_deref() {
                 Some(kind @ ("schedule" | "webhook")) => {
                     format!("the workflow has no {kind} trigger")
@@ -364,13 +354,35 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
         return out;
     }
 
-    let kind = out.trigger.as_ref().map_or("manual", |t| t.kind);
-    let (ctx, notes) = crate::context::initial_context(
+    // A debounced trigger starts the run when its window closes with no later event, with the
+    // last event's payload: the run is tried as of then.
+    let mut env = *env;
+    if let Some(d) = window {
+        env.now += d.window.as_chrono();
+        let key = match &d.key {
+            Some(k) => format!(
+                " for key '{}'",
+                display(&k.render(&ctx, &env, Secrets::Redact, &mut render))
+            ),
+            None => String::new(),
+        };
+        out.notes.push(format!(
+            "the trigger debounces: the run would start {} after the last such event{key}, \
+             with that event's payload; it is tried as of then",
+            d.window
+        ));
+    }
+    let kind = match &out.trigger {
+        Some(t) => t.kind,
+        None if depth > 0 => CHILD,
+        None => "manual",
+    };
+    let (_, notes) = crate::context::initial_context(
         wf,
         ctx,
         kind,
         opts.event.as_deref(),
-        env,
+        &env,
         Secrets::Redact,
         &mut render,
     );
@@ -384,39 +396,43 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
         ));
     }
 
-    let mut runner = Runner {
-        env,
-        default_on_error: wf.settings.on_error.as_ref(),
+    let start = executor::Start {
+        id: "dry-run".into(),
+        trigger_kind: kind,
+        event: opts.event.as_deref(),
+        payload,
+    };
+    let mut driver = Driver {
+        wf,
         opts,
-        ctx,
+        depth,
+        steps: steps_by_id(wf),
         records: Vec::new(),
-        decision: None,
-        visits: 0,
-        rendered: 0,
+        by_key: HashMap::new(),
+        explained: HashMap::new(),
+        inputs: VecDeque::new(),
+        timers: BTreeSet::new(),
+        open: BTreeSet::new(),
+        asked: BTreeMap::new(),
+        planned: Vec::new(),
+        set_at: None,
     };
-    let top = Frame {
-        parent: None,
-        branch: None,
-        iteration: None,
+    let (exec, fx) = Execution::start_traced(wf, start, &env);
+    let exec = driver.drive(exec, fx, env);
+    out.status = match exec.status {
+        ExecStatus::Completed => RunStatus::Completed,
+        ExecStatus::Failed | ExecStatus::Cancelled => RunStatus::Failed,
+        ExecStatus::Running | ExecStatus::Waiting => RunStatus::Waiting,
     };
-    let end = runner.run_list(&wf.steps, &top);
-    out.status = match &end {
-        ListEnd::Done | ListEnd::Ended => RunStatus::Completed,
-        ListEnd::Halted => RunStatus::Waiting,
-        ListEnd::Failed(e) => {
-            out.error = Some(e.clone());
-            RunStatus::Failed
-        }
-    };
-    match runner.decision.take() {
-        Some((kind, reason)) => {
+    out.error = exec.error.clone();
+    out.steps = driver.finish();
+    match exec.decision {
+        Some(kind) => {
             out.decision = kind;
-            out.reason = reason.or_else(|| {
-                Some(format!(
-                    "decided by step '{}'",
-                    last_decider(&runner.records)
-                ))
-            });
+            out.reason = exec
+                .reason
+                .clone()
+                .or_else(|| Some(format!("decided by step '{}'", last_decider(&out.steps))));
         }
         None => {
             out.reason = Some(match out.status {
@@ -426,8 +442,7 @@ pub fn dry_run(wf: &Workflow, payload: &Value, env: &Env<'_>, opts: &DryRunOptio
             });
         }
     }
-    out.steps = runner.records;
-    if let Some(Value::Object(vars)) = runner.ctx.get("vars") {
+    if let Some(Value::Object(vars)) = exec.ctx.get("vars") {
         out.variables = vars.clone();
     }
     out
@@ -450,524 +465,485 @@ pub fn event_matches(pattern: &str, event: &str) -> bool {
     }
 }
 
-impl Runner<'_, '_> {
-    fn record(&mut self, mut r: StepRecord, frame: &Frame) -> usize {
-        r.parent = frame.parent.clone();
-        r.branch = frame.branch;
-        r.iteration = frame.iteration;
-        self.records.push(r);
-        self.records.len() - 1
-    }
-
-    fn set_output(&mut self, step_id: &str, output: &Value) {
-        if let Some(Value::Object(steps)) = self.ctx.get_mut("steps") {
-            steps.insert(step_id.to_owned(), obj([("output", output.clone())]));
+/// The result an action of this type answers in a dry run when no mock is given: the shape the
+/// built-in action returns in a live run (`docs/format.md` §4.14), filled from its config
+/// (secrets as `***`) where the action would echo it, with neutral values elsewhere. A type
+/// with no built-in implementation (a connector's) answers `{}`.
+pub fn default_action_result(action_type: &str, config: &Value) -> Value {
+    let get = |k: &str| config.get(k).cloned().unwrap_or(Value::Null);
+    let record = |entity_type: Value, fields: Value| {
+        json!({
+            "entity_type": entity_type, "entity_id": get("entity_id"), "fields": fields,
+            "created_ms": 0, "updated_ms": 0, "created": true,
+        })
+    };
+    match action_type {
+        "http_request" | "webhook" | "call_webhook" => {
+            json!({ "status": 200, "headers": {}, "body": null })
         }
-    }
-
-    fn run_list(&mut self, list: &StepList, frame: &Frame) -> ListEnd {
-        if list.is_dag() {
-            return self.run_dag(list, frame);
-        }
-        let mut i = if list.steps.is_empty() { None } else { Some(0) };
-        while let Some(idx) = i {
-            self.visits += 1;
-            if self.visits > self.opts.max_step_visits {
-                return ListEnd::Failed(format!(
-                    "more than {} step visits (a loop of jumps, or a longer walk than a dry-run takes)",
-                    self.opts.max_step_visits
-                ));
+        "send_email" => json!({
+            "outbox_id": "dry-run", "status": "outbox", "to": get("to"), "subject": get("subject"),
+        }),
+        "notify" | "send_notification" => json!({
+            "channel": config.get("channel").cloned().unwrap_or(json!("in_app")),
+            "notifications": [], "delivered": [],
+        }),
+        "create_approval_request" => json!({
+            "approval_id": "apr_dry-run", "status": "pending", "entity": get("entity"),
+            "entity_id": get("entity_id"), "approver_role": get("approver_role"),
+        }),
+        "create_record" => record(get("entity_type"), get("data")),
+        "update_record" => record(get("entity_type"), get("data")),
+        "update_field" => {
+            let mut fields = Map::new();
+            if let Some(f) = config.get("field").and_then(Value::as_str) {
+                fields.insert(f.to_owned(), get("value"));
             }
-            let step = &list.steps[idx];
-            let following = || {
-                step.next
-                    .clone()
-                    .or_else(|| list.steps.get(idx + 1).map(|s| s.id.clone()))
+            record(get("entity_type"), Value::Object(fields))
+        }
+        "create_task" => {
+            let mut out = record(
+                json!("task"),
+                json!({ "title": get("title"), "status": "open" }),
+            );
+            out["entity_id"] = json!("dry-run");
+            out["task_id"] = json!("dry-run");
+            out
+        }
+        "add_note" => json!({
+            "id": "dry-run", "entity_type": get("entity_type"), "entity_id": get("entity_id"),
+            "note": get("note"),
+            "visibility": config.get("visibility").cloned().unwrap_or(json!("internal")),
+            "execution_id": "dry-run", "created_ms": 0,
+        }),
+        "database_query" if config["output_format"] == json!("object") => {
+            json!({ "found": false, "record": null })
+        }
+        "database_query" => json!({ "count": 0, "records": [] }),
+        "emit_event" => json!({ "event_id": "dry-run", "executions": 0 }),
+        "transform_data" => json!({ "items": [], "count": 0 }),
+        "noop" => json!({ "ok": true, "input": config }),
+        "log" => json!({ "logged": config }),
+        "code" | "transform" => Value::Null,
+        _ => json!({}),
+    }
+}
+
+/// Every step of a workflow by id (ids are unique in a valid workflow).
+fn steps_by_id(wf: &Workflow) -> HashMap<String, &Step> {
+    fn walk<'w>(list: &'w StepList, out: &mut HashMap<String, &'w Step>) {
+        for step in &list.steps {
+            out.insert(step.id.clone(), step);
+            match &step.kind {
+                StepKind::Parallel { branches, .. } => branches.iter().for_each(|b| walk(b, out)),
+                StepKind::Foreach { body, .. } => walk(body, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    walk(&wf.steps, &mut out);
+    out
+}
+
+/// Answers a traced execution's effects and turns its step records into the dry run's.
+struct Driver<'a> {
+    wf: &'a Workflow,
+    opts: &'a DryRunOptions,
+    depth: usize,
+    steps: HashMap<String, &'a Step>,
+    /// The executor's records, latest per key, in the order their keys first appeared.
+    records: Vec<(executor::StepRecord, Option<String>)>,
+    by_key: HashMap<String, usize>,
+    explained: HashMap<String, Explanation>,
+    /// Inputs to apply, in the order their answers would arrive (each action takes as long).
+    inputs: VecDeque<Input>,
+    /// Timers set and not cancelled, by when they fire.
+    timers: BTreeSet<(DateTime<Utc>, executor::TimerId)>,
+    /// Waits, approvals and child runs nothing answered: ids, or `thread:<n>` for a wait.
+    open: BTreeSet<String>,
+    /// What an approval (by step id) or a child run (by child id) asks: the "would" text and
+    /// the input to show.
+    asked: BTreeMap<String, (String, Option<Value>)>,
+    /// A decision's execute list as performed: (record key, type, input).
+    planned: Vec<(String, String, Option<Value>)>,
+    /// When the last timer set fires (a delay's record follows its timer).
+    set_at: Option<DateTime<Utc>>,
+}
+
+impl<'a> Driver<'a> {
+    fn drive(&mut self, mut exec: Execution, fx: Vec<Effect>, mut env: Env<'_>) -> Execution {
+        self.absorb(&mut exec, fx, &env);
+        loop {
+            if let Some(input) = self.inputs.pop_front() {
+                let fx = exec.apply(self.wf, input, &env);
+                self.absorb(&mut exec, fx, &env);
+                continue;
+            }
+            if exec.status.is_terminal() {
+                break;
+            }
+            // Only time is left. Something nobody answers keeps the run waiting, unless what is
+            // assumed is a timeout, which the clock brings.
+            let timeouts = matches!(self.opts.wait, Some(WaitOutcome::Timeout))
+                || self.opts.approval == Some(ApprovalOutcome::Timeout);
+            let waiting = !self.open.is_empty() || !exec.awaited_events().is_empty();
+            if waiting && !timeouts {
+                break;
+            }
+            let Some((at, timer)) = self.timers.pop_first() else {
+                break;
             };
-            let route = self.run_step(step, frame);
-            let target = match route {
-                Route::Next => following(),
-                Route::Goto(t) => Some(t),
-                Route::End => return ListEnd::Ended,
-                Route::EndList => return ListEnd::Done,
-                Route::Halt => return ListEnd::Halted,
-                Route::Fail(e) => return ListEnd::Failed(e),
-            };
-            i = match target {
-                Some(t) => match list.position(&t) {
-                    Some(j) => Some(j),
-                    None => {
-                        return ListEnd::Failed(format!(
-                            "step '{}' goes to '{t}', which is not in its list",
-                            step.id
-                        ));
+            env.now = env.now.max(at);
+            let fx = exec.apply(self.wf, Input::Timer(timer), &env);
+            self.absorb(&mut exec, fx, &env);
+        }
+        exec
+    }
+
+    fn absorb(&mut self, exec: &mut Execution, fx: Vec<Effect>, env: &Env<'_>) {
+        for e in exec.take_explanations() {
+            match self.explained.get_mut(&e.key) {
+                Some(had) => {
+                    had.guard = e.guard.or(had.guard.take());
+                    had.condition = e.condition.or(had.condition.take());
+                    had.input = e.input.or(had.input.take());
+                    merge(&mut had.templates, e.templates);
+                }
+                None => {
+                    self.explained.insert(e.key.clone(), e);
+                }
+            }
+        }
+        let mut last_perform_key = None;
+        for effect in fx {
+            match effect {
+                Effect::Step(r) => {
+                    last_perform_key = Some(r.key.clone());
+                    let would = self.would_for(&r);
+                    match self.by_key.get(&r.key) {
+                        Some(&i) => {
+                            // A later record of the same attempt (completed after running)
+                            // keeps what the earlier one said about the input.
+                            let (had, had_would) = &mut self.records[i];
+                            let mut r = r;
+                            if r.input.is_none() {
+                                r.input = had.input.take();
+                            }
+                            let would = would.or(had_would.take());
+                            self.records[i] = (r, would);
+                        }
+                        None => {
+                            self.by_key.insert(r.key.clone(), self.records.len());
+                            self.records.push((r, would));
+                        }
+                    }
+                }
+                Effect::Perform {
+                    thread,
+                    step_id,
+                    action_type,
+                    attempt,
+                    ..
+                } => {
+                    // The input has secrets revealed: the record's redacted copy is what is kept.
+                    let mut config = None;
+                    if let Some(key) = last_perform_key.take() {
+                        config = self
+                            .by_key
+                            .get(&key)
+                            .and_then(|&i| self.records[i].0.input.clone());
+                        self.planned
+                            .push((key, action_type.clone(), config.clone()));
+                    }
+                    let result = match self.opts.mocks.get(&step_id) {
+                        Some(mock) => mock.clone(),
+                        None => default_action_result(&action_type, &config.unwrap_or_default()),
+                    };
+                    self.inputs.push_back(Input::Action {
+                        thread,
+                        attempt,
+                        result: Ok(result),
+                    });
+                }
+                Effect::SetTimer { timer, at } => {
+                    self.timers.insert((at, timer));
+                    self.set_at = Some(at);
+                }
+                Effect::CancelTimer { timer } => self.timers.retain(|(_, t)| *t != timer),
+                Effect::AwaitEvent { thread, event } => match &self.opts.wait {
+                    Some(WaitOutcome::Event(payload)) => {
+                        self.open.insert(format!("thread:{thread}"));
+                        self.inputs.push_back(Input::Event {
+                            event_type: event,
+                            payload: payload.clone(),
+                        });
+                    }
+                    _ => {
+                        self.open.insert(format!("thread:{thread}"));
                     }
                 },
-                None => None,
-            };
-        }
-        ListEnd::Done
-    }
-
-    /// Runs a list whose steps declare `depends_on`: each step runs once its dependencies have
-    /// completed, in dependency order (list order among equals).
-    fn run_dag(&mut self, list: &StepList, frame: &Frame) -> ListEnd {
-        // Kahn's algorithm, taking ready steps in list order: linear in steps and dependencies.
-        let n = list.steps.len();
-        let mut done: Vec<Option<StepStatus>> = vec![None; n];
-        let mut deactivated = vec![false; n];
-        let mut waiting_on: Vec<usize> = list.deps.iter().map(Vec::len).collect();
-        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (i, deps) in list.deps.iter().enumerate() {
-            for &d in deps {
-                dependents[d].push(i);
-            }
-        }
-        let mut ready: std::collections::BTreeSet<usize> =
-            (0..n).filter(|&i| waiting_on[i] == 0).collect();
-        let mut settled = 0;
-        while let Some(i) = ready.pop_first() {
-            settled += 1;
-            let step = &list.steps[i];
-            let blocked = list.deps[i]
-                .iter()
-                .find(|&&j| done[j] != Some(StepStatus::Completed));
-            if deactivated[i] || blocked.is_some() {
-                let mut r = StepRecord::new(step, StepStatus::Skipped);
-                r.reason = Some(match blocked {
-                    Some(&j) => format!("dependency '{}' did not complete", list.steps[j].id),
-                    None => "not the branch taken".into(),
-                });
-                self.record(r, frame);
-                done[i] = Some(StepStatus::Skipped);
-            } else {
-                let before = self.records.len();
-                let route = self.run_step(step, frame);
-                let status = self
-                    .records
-                    .get(before)
-                    .map_or(StepStatus::Completed, |r| r.status);
-                done[i] = Some(status);
-                match route {
-                    Route::End => return ListEnd::Ended,
-                    Route::EndList => return ListEnd::Done,
-                    Route::Halt => return ListEnd::Halted,
-                    Route::Fail(e) => return ListEnd::Failed(e),
-                    Route::Next | Route::Goto(_) => {
-                        // A branching step deactivates the targets it did not take.
-                        let taken = self.records.get(before).and_then(|r| r.next.clone());
-                        for (field, t) in crate::validate::named_targets(step) {
-                            if field != "next"
-                                && Some(t) != taken.as_deref()
-                                && let Some(j) = list.position(t)
-                            {
-                                deactivated[j] = true;
+                Effect::StopAwaiting { thread } => {
+                    self.open.remove(&format!("thread:{thread}"));
+                }
+                Effect::RequestApproval {
+                    id,
+                    step_id,
+                    approver_role,
+                    entity,
+                    entity_id,
+                    message,
+                    ..
+                } => {
+                    let timeout = self.steps.get(&step_id).and_then(|s| match &s.kind {
+                        StepKind::Approval(a) => a.timeout,
+                        _ => None,
+                    });
+                    let who = approver_role
+                        .as_deref()
+                        .map(|x| format!("role '{x}'"))
+                        .unwrap_or_else(|| "an approver".into());
+                    let what = match (&entity, &entity_id) {
+                        (Some(e), Some(i)) => format!(" for {e} {}", display(i)),
+                        (Some(e), None) => format!(" for {e}"),
+                        _ => String::new(),
+                    };
+                    let limit = timeout
+                        .map(|t| format!(" (timeout {t})"))
+                        .unwrap_or_default();
+                    let input = json!({
+                        "approver_role": approver_role, "entity": entity, "entity_id": entity_id,
+                        "message": message, "timeout": timeout,
+                    });
+                    self.asked.insert(
+                        step_id,
+                        (
+                            format!("would ask {who} to approve{what}{limit}"),
+                            Some(input),
+                        ),
+                    );
+                    let outcome = match self.opts.approval {
+                        Some(ApprovalOutcome::Approve) => Some(ApprovalOutcome::Approve),
+                        Some(ApprovalOutcome::Reject) => Some(ApprovalOutcome::Reject),
+                        // A timeout is the approval's own timer, on the virtual clock.
+                        _ => None,
+                    };
+                    match outcome {
+                        Some(outcome) => self.inputs.push_back(Input::Approval { id, outcome }),
+                        None => {
+                            self.open.insert(id);
+                        }
+                    }
+                }
+                Effect::WithdrawApproval { id }
+                | Effect::ExpireApproval { id }
+                | Effect::CancelChild { id } => {
+                    self.open.remove(&id);
+                }
+                Effect::StartChild {
+                    id,
+                    workflow_id,
+                    input,
+                } => {
+                    let would =
+                        format!("would start workflow '{workflow_id}' and wait for its result");
+                    let result = match self.opts.workflows.get(&workflow_id) {
+                        Some(child) if self.depth < MAX_CHILD_DEPTH => {
+                            let opts = DryRunOptions {
+                                event: None,
+                                trigger: None,
+                                source: None,
+                                ..self.opts.clone()
+                            };
+                            let run = dry_run_child(child, &input, env, &opts, self.depth + 1);
+                            match run.status {
+                                RunStatus::Completed => Some(Ok(Value::Object(run.variables))),
+                                RunStatus::Waiting => None,
+                                _ => Some(Err(run.error.unwrap_or_else(|| "failed".into()))),
                             }
                         }
-                    }
-                }
-            }
-            for &j in &dependents[i] {
-                waiting_on[j] -= 1;
-                if waiting_on[j] == 0 {
-                    ready.insert(j);
-                }
-            }
-        }
-        if settled < n {
-            return ListEnd::Failed("depends_on forms a cycle".into());
-        }
-        ListEnd::Done
-    }
-
-    fn render(&self, tv: &crate::template::TemplateValue, trace: &mut RenderTrace) -> Value {
-        tv.render(&self.ctx, self.env, Secrets::Redact, trace)
-    }
-
-    fn run_step(&mut self, step: &Step, frame: &Frame) -> Route {
-        if let Some(guard) = &step.guard {
-            let mut trace = RenderTrace::default();
-            let g = guard.eval_traced(&self.ctx, self.env, &mut trace);
-            if !g.result() {
-                let mut r = StepRecord::new(step, StepStatus::Skipped);
-                r.guard = Some(g);
-                r.reason = Some("its condition is false".into());
-                r.templates = trace;
-                self.record(r, frame);
-                return Route::Next;
-            }
-        }
-        let before = self.records.len();
-        let mut route = self.run_kind(step, frame);
-        // Rendering is bounded per step and per run, so a small definition cannot make the
-        // dry-run copy unbounded data.
-        // The step's own record comes first; nested steps count their own.
-        if let Some(own) = self.records.get_mut(before) {
-            self.rendered = self.rendered.saturating_add(own.templates.spent);
-            let over = if own.templates.over_budget {
-                Some(format!(
-                    "its values render to more than {} bytes",
-                    crate::template::MAX_RENDER_BYTES
-                ))
-            } else if self.rendered > MAX_RUN_RENDER_BYTES {
-                Some(format!(
-                    "the run has rendered more than {MAX_RUN_RENDER_BYTES} bytes of values"
-                ))
-            } else {
-                None
-            };
-            if let Some(e) = over {
-                own.status = StepStatus::Failed;
-                own.error = Some(e.clone());
-                route = Route::Fail(e);
-            }
-        }
-        match route {
-            Route::Fail(e) => self.on_failure(step, e),
-            Route::Next if step.end => Route::EndList,
-            other => other,
-        }
-    }
-
-    /// Applies `allow_failure` and `on_error` to a failed step.
-    fn on_failure(&mut self, step: &Step, error: String) -> Route {
-        if step.allow_failure {
-            return Route::Next;
-        }
-        match step.on_error.as_ref().or(self.default_on_error) {
-            Some(OnError::Continue) => Route::Next,
-            Some(OnError::Catch) => {
-                if let Some(Value::Object(steps)) = self.ctx.get_mut("steps") {
-                    steps.insert(step.id.clone(), obj([("error", Value::String(error))]));
-                }
-                Route::Next
-            }
-            Some(OnError::Goto(t)) => Route::Goto(t.clone()),
-            Some(OnError::Fail) | None => {
-                Route::Fail(format!("step '{}' failed: {error}", step.id))
-            }
-        }
-    }
-
-    fn run_kind(&mut self, step: &Step, frame: &Frame) -> Route {
-        let mut r = StepRecord::new(step, StepStatus::Completed);
-        match &step.kind {
-            StepKind::Condition {
-                condition,
-                on_true,
-                on_false,
-            } => {
-                let c = condition.eval_traced(&self.ctx, self.env, &mut r.templates);
-                let result = c.result();
-                r.condition = Some(c);
-                r.result = Some(result);
-                self.set_output(&step.id, &obj([("result", Value::Bool(result))]));
-                let target = if result { on_true } else { on_false };
-                r.next = target.clone();
-                self.record(r, frame);
-                target.clone().map_or(Route::Next, Route::Goto)
-            }
-            StepKind::Switch {
-                value,
-                cases,
-                default,
-            } => {
-                let v = value.as_ref().map(|tv| self.render(tv, &mut r.templates));
-                let mut taken = None;
-                for (i, case) in cases.iter().enumerate() {
-                    let hit = match (&case.when, &case.condition, &v) {
-                        (Some(w), _, Some(v)) => {
-                            equals(v, w).unwrap_or(false) || (v.is_null() && w.is_null())
-                        }
-                        (_, Some(c), _) => c
-                            .eval_traced(&self.ctx, self.env, &mut r.templates)
-                            .result(),
-                        _ => false,
+                        Some(_) => Some(Err(format!(
+                            "subworkflows nest deeper than {MAX_CHILD_DEPTH} levels"
+                        ))),
+                        None => Some(Ok(json!({ "planned": true, "workflow_id": workflow_id }))),
                     };
-                    if hit {
-                        taken = Some((i, case.next.clone()));
-                        break;
+                    self.asked.insert(id.clone(), (would, Some(input)));
+                    match result {
+                        Some(result) => self.inputs.push_back(Input::Child { id, result }),
+                        None => {
+                            self.open.insert(id);
+                        }
                     }
                 }
-                r.input = v.map(|v| obj([("value", v)]));
-                let output = json!({ "case": taken.as_ref().map(|(i, _)| *i) });
-                self.set_output(&step.id, &output);
-                r.output = Some(output);
-                let target = taken.map(|(_, t)| t).or_else(|| default.clone());
-                r.next = target.clone();
-                self.record(r, frame);
-                target.map_or(Route::Next, Route::Goto)
+                Effect::Decided { .. } | Effect::Finished { .. } => {}
             }
-            StepKind::Parallel {
-                branches,
-                strategy,
-                on_true,
-                on_false,
-            } => self.run_parallel(step, branches, *strategy, on_true, on_false, r, frame),
-            StepKind::Wait {
-                event,
-                matches,
-                timeout,
-                on_timeout,
-            } => {
+        }
+    }
+
+    /// What the real engine would do at this record that a dry run does not.
+    fn would_for(&mut self, r: &executor::StepRecord) -> Option<String> {
+        let step = self.steps.get(&r.step_id)?;
+        match &step.kind {
+            StepKind::Action(call) if r.status == StepState::Running => {
+                Some(format!("would perform '{}'", call.action_type))
+            }
+            StepKind::Wait { event, timeout, .. } => {
                 let limit = timeout
                     .map(|t| format!(" for up to {t}"))
                     .unwrap_or_default();
-                r.would = Some(format!("would wait for event '{event}'{limit}"));
-                match &self.opts.wait {
-                    None => {
-                        r.status = StepStatus::Waiting;
-                        self.record(r, frame);
-                        Route::Halt
-                    }
-                    Some(WaitOutcome::Timeout) => {
-                        r.reason = Some("assumed: the wait timed out".into());
-                        r.next = on_timeout.clone();
-                        match on_timeout {
-                            Some(t) => {
-                                self.record(r, frame);
-                                Route::Goto(t.clone())
-                            }
-                            None => {
-                                r.status = StepStatus::Failed;
-                                r.error = Some("the wait timed out and has no on_timeout".into());
-                                self.record(r, frame);
-                                Route::Fail("the wait timed out".into())
-                            }
-                        }
-                    }
-                    Some(WaitOutcome::Event(payload)) => {
-                        if let Some(m) = matches {
-                            let c =
-                                m.eval_traced_on(payload, &self.ctx, self.env, &mut r.templates);
-                            let ok = c.result();
-                            r.condition = Some(c);
-                            r.result = Some(ok);
-                            if !ok {
-                                r.status = StepStatus::Waiting;
-                                r.reason = Some("the assumed event does not match; the step would go on waiting".into());
-                                self.record(r, frame);
-                                return Route::Halt;
-                            }
-                        }
-                        r.reason = Some(format!("assumed: event '{event}' arrived"));
-                        r.output = Some(payload.clone());
-                        self.set_output(&step.id, payload);
-                        self.record(r, frame);
-                        Route::Next
-                    }
+                Some(format!("would wait for event '{event}'{limit}"))
+            }
+            StepKind::Delay { duration, until } if r.status == StepState::Waiting => {
+                Some(match (duration, until, self.set_at.take()) {
+                    (Some(d), _, _) => format!("would wait {d}, then go on"),
+                    (_, Some(_), Some(at)) => format!(
+                        "would wait until {}, then go on",
+                        at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                    ),
+                    _ => "would wait".into(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The dry run's records: the executor's, with their explanations.
+    fn finish(&mut self) -> Vec<StepRecord> {
+        let records = std::mem::take(&mut self.records);
+        let mut planned: HashMap<String, Vec<Value>> = HashMap::new();
+        for (key, action_type, input) in self.planned.drain(..) {
+            planned.entry(key).or_default().push(json!({
+                "type": action_type, "config": input, "result": { "planned": true },
+            }));
+        }
+        records
+            .into_iter()
+            .map(|(r, would)| {
+                let e = self.explained.remove(&r.key).unwrap_or_default();
+                let list = planned.remove(&r.key).unwrap_or_default();
+                self.convert(r, would, e, list)
+            })
+            .collect()
+    }
+
+    fn convert(
+        &self,
+        r: executor::StepRecord,
+        would: Option<String>,
+        e: Explanation,
+        planned: Vec<Value>,
+    ) -> StepRecord {
+        let step = self.steps.get(&r.step_id).copied();
+        let mut out = StepRecord {
+            step_id: r.step_id,
+            step_type: r.step_type,
+            status: match r.status {
+                StepState::Completed => StepStatus::Completed,
+                StepState::Skipped => StepStatus::Skipped,
+                StepState::Failed => StepStatus::Failed,
+                StepState::Cancelled => StepStatus::Cancelled,
+                StepState::Running | StepState::Waiting => StepStatus::Waiting,
+            },
+            name: step.and_then(|s| s.name.clone()),
+            parent: r.parent_step,
+            branch: r.branch,
+            iteration: r.iteration,
+            guard: e.guard,
+            condition: e.condition,
+            result: None,
+            input: r.input,
+            output: r.output,
+            would,
+            next: None,
+            decision: None,
+            reason: None,
+            error: r.error,
+            templates: e.templates,
+        };
+        if out.status == StepStatus::Skipped {
+            out.reason = out.error.take();
+        }
+        let Some(step) = step else { return out };
+        let output = out.output.clone().unwrap_or(Value::Null);
+        let timed_out = output["timed_out"] == json!(true);
+        match &step.kind {
+            StepKind::Condition {
+                on_true, on_false, ..
+            } => {
+                // The comparisons are in `condition`, not repeated as the input.
+                out.input = None;
+                if let Some(result) = output["result"].as_bool() {
+                    out.result = Some(result);
+                    out.next = if result { on_true } else { on_false }.clone();
                 }
             }
-            StepKind::Delay { duration, until } => {
-                r.status = StepStatus::Waiting;
-                r.would = Some(match (duration, until) {
-                    (Some(d), _) => format!("would wait {d}, then go on"),
-                    (_, Some(u)) => {
-                        let at = u.render(&self.ctx, self.env, Secrets::Redact, &mut r.templates);
-                        let valid = at
-                            .as_str()
-                            .and_then(|s| crate::condition::parse_time(s, self.env.now));
-                        if valid.is_none() {
-                            r.status = StepStatus::Failed;
-                            r.error =
-                                Some(format!("'until' rendered to {at}, which is not a time"));
-                            self.record(r, frame);
-                            return Route::Fail("the delay's 'until' is not a time".into());
-                        }
-                        format!(
-                            "would wait until {}, then go on",
-                            at.as_str().unwrap_or_default()
-                        )
-                    }
-                    _ => "would wait".into(),
-                });
-                self.record(r, frame);
-                Route::Next
+            StepKind::Switch { cases, default, .. } if out.output.is_some() => {
+                out.next = match output["case"].as_u64() {
+                    Some(i) => cases.get(i as usize).map(|c| c.next.clone()),
+                    None => default.clone(),
+                };
+            }
+            StepKind::Parallel {
+                on_true, on_false, ..
+            } => {
+                if let Some(result) = output["result"].as_bool() {
+                    out.result = Some(result);
+                    out.next = if result { on_true } else { on_false }.clone();
+                }
+            }
+            StepKind::Wait { on_timeout, .. } => {
+                if timed_out {
+                    out.reason = Some("assumed: the wait timed out".into());
+                    out.next = on_timeout.clone();
+                } else if out.status == StepStatus::Completed {
+                    out.reason = Some(format!(
+                        "assumed: event '{}' arrived",
+                        step_event(step).unwrap_or_default()
+                    ));
+                } else if out.condition.as_ref().is_some_and(|c| !c.result()) {
+                    out.result = Some(false);
+                    out.reason = Some(
+                        "the assumed event does not match; the step would go on waiting".into(),
+                    );
+                }
+                if let Some(c) = &out.condition {
+                    out.result = Some(c.result());
+                }
+                out.input = None;
             }
             StepKind::Approval(a) => {
-                let entity_id = a
-                    .entity_id
-                    .as_ref()
-                    .map(|tv| self.render(tv, &mut r.templates));
-                let message = a
-                    .message
-                    .as_ref()
-                    .map(|tv| self.render(tv, &mut r.templates));
-                r.input = Some(json!({
-                    "approver_role": a.approver_role, "entity": a.entity, "entity_id": entity_id, "message": message,
-                    "timeout": a.timeout,
-                }));
-                let who = a
-                    .approver_role
-                    .as_deref()
-                    .map(|x| format!("role '{x}'"))
-                    .unwrap_or_else(|| "an approver".into());
-                let what = match (&a.entity, &entity_id) {
-                    (Some(e), Some(id)) => format!(" for {e} {}", display(id)),
-                    (Some(e), None) => format!(" for {e}"),
-                    _ => String::new(),
-                };
-                let limit = a
-                    .timeout
-                    .map(|t| format!(" (timeout {t})"))
-                    .unwrap_or_default();
-                r.would = Some(format!("would ask {who} to approve{what}{limit}"));
-                let (target, outcome) = match self.opts.approval {
-                    None => {
-                        r.status = StepStatus::Waiting;
-                        self.record(r, frame);
-                        return Route::Halt;
-                    }
-                    Some(ApprovalOutcome::Approve) => (a.on_approve.clone(), "approved"),
-                    Some(ApprovalOutcome::Reject) => (a.on_reject.clone(), "rejected"),
-                    Some(ApprovalOutcome::Timeout) => {
-                        if a.on_timeout.is_none() {
-                            r.status = StepStatus::Failed;
-                            r.error = Some("the approval timed out and has no on_timeout".into());
-                            self.record(r, frame);
-                            return Route::Fail("the approval timed out".into());
-                        }
-                        (a.on_timeout.clone(), "timed_out")
+                if let Some((would, input)) = self.asked.get(&step.id) {
+                    out.would = Some(would.clone());
+                    out.input = input.clone();
+                }
+                let (next, word) = if timed_out {
+                    (a.on_timeout.clone(), Some("timed_out"))
+                } else {
+                    match output["outcome"].as_str() {
+                        Some("approved") => (a.on_approve.clone(), Some("approved")),
+                        Some("rejected") => (a.on_reject.clone(), Some("rejected")),
+                        _ => (None, None),
                     }
                 };
-                r.reason = Some(format!("assumed: {outcome}"));
-                let output = json!({ "outcome": outcome });
-                self.set_output(&step.id, &output);
-                r.output = Some(output);
-                r.next = target.clone();
-                self.record(r, frame);
-                target.map_or(Route::Next, Route::Goto)
+                if let Some(word) = word {
+                    out.reason = Some(format!("assumed: {word}"));
+                    out.next = next;
+                }
             }
-            StepKind::Foreach {
-                items,
-                as_name,
-                body,
-                max_iterations,
-                concurrency,
-            } => {
-                let items_v = self.render(items, &mut r.templates);
-                let Value::Array(list) = items_v else {
-                    r.status = StepStatus::Failed;
-                    r.error = Some(format!(
-                        "'items' is {}, not a list",
-                        crate::path::type_name(&items_v)
-                    ));
-                    self.record(r, frame);
-                    return Route::Fail("foreach items is not a list".into());
-                };
-                let limit = max_iterations.map_or(self.opts.default_max_iterations, |m| m as usize);
-                if list.len() > limit {
-                    r.status = StepStatus::Failed;
-                    r.error = Some(format!(
-                        "{} items exceed max_iterations ({limit})",
-                        list.len()
-                    ));
-                    self.record(r, frame);
-                    return Route::Fail("too many foreach items".into());
+            StepKind::Subworkflow { .. } => {
+                let child = out.input.as_ref().and_then(|i| i["child_id"].as_str());
+                if let Some((would, input)) = child.and_then(|c| self.asked.get(c)) {
+                    out.would = Some(would.clone());
+                    out.input = input.clone();
                 }
-                r.input =
-                    Some(json!({ "count": list.len(), "concurrency": concurrency.unwrap_or(1) }));
-                let at = self.record(r, frame);
-                let saved = self.ctx.get(as_name.as_str()).cloned();
-                let mut results = Vec::new();
-                let mut end = ListEnd::Done;
-                for (i, item) in list.iter().enumerate() {
-                    if let Some(obj) = self.ctx.as_object_mut() {
-                        obj.insert(as_name.clone(), item.clone());
-                        obj.insert("loop".into(), json!({ "index": i, "count": list.len() }));
-                    }
-                    let inner = Frame {
-                        parent: Some(step.id.clone()),
-                        branch: None,
-                        iteration: Some(i),
-                    };
-                    let first_record = self.records.len();
-                    end = self.run_list(body, &inner);
-                    // The output of the last step this iteration ran (not the body's last step,
-                    // which an iteration that ends early never reaches).
-                    let last = self.records[first_record..]
-                        .iter()
-                        .rev()
-                        .find(|x| {
-                            x.parent.as_deref() == Some(step.id.as_str()) && x.iteration == Some(i)
-                        })
-                        .and_then(|x| x.output.clone());
-                    results.push(last.unwrap_or(Value::Null));
-                    if end != ListEnd::Done {
-                        break;
-                    }
-                }
-                if let Some(obj) = self.ctx.as_object_mut() {
-                    obj.remove("loop");
-                    match saved {
-                        Some(v) => obj.insert(as_name.clone(), v),
-                        None => obj.remove(as_name.as_str()),
-                    };
-                }
-                let output = obj([
-                    ("iterations", json!(results.len())),
-                    ("results", Value::Array(results)),
-                ]);
-                self.set_output(&step.id, &output);
-                self.records[at].output = Some(output);
-                self.finish_compound(at, end)
-            }
-            StepKind::Subworkflow {
-                workflow_id,
-                input,
-                output,
-            } => {
-                let rendered = input.as_ref().map(|tv| self.render(tv, &mut r.templates));
-                r.would = Some(format!(
-                    "would start workflow '{workflow_id}' and wait for its result"
-                ));
-                let planned = json!({ "planned": true, "workflow_id": workflow_id });
-                r.input = rendered;
-                r.output = Some(planned.clone());
-                self.set_output(&step.id, &planned);
-                if let Some(name) = output
-                    && let Some(Value::Object(vars)) = self.ctx.get_mut("vars")
-                {
-                    vars.insert(name.clone(), planned);
-                }
-                self.record(r, frame);
-                Route::Next
-            }
-            StepKind::Set { variables } => {
-                let mut set = Map::new();
-                for (name, tv) in variables {
-                    let v = self.render(tv, &mut r.templates);
-                    set.insert(name.clone(), v.clone());
-                    if let Some(Value::Object(vars)) = self.ctx.get_mut("vars") {
-                        vars.insert(name.clone(), v);
-                    }
-                }
-                let output = Value::Object(set);
-                self.set_output(&step.id, &output);
-                r.output = Some(output);
-                self.record(r, frame);
-                Route::Next
             }
             StepKind::Decision(d) => {
-                let mut planned = Vec::new();
-                for call in &d.execute {
-                    let config = self.render(&call.config, &mut r.templates);
-                    planned.push(obj([
-                        ("type", Value::String(call.action_type.clone())),
-                        ("config", config),
-                        ("result", obj([("planned", Value::Bool(true))])),
-                    ]));
-                }
-                let reason = d.reason.as_ref().map(|t| {
-                    let v = t.render(&self.ctx, self.env, Secrets::Redact, &mut r.templates);
-                    display(&v)
-                });
-                if let Some(m) = &d.metadata {
-                    let meta = self.render(m, &mut r.templates);
-                    r.input = Some(obj([("metadata", meta)]));
-                }
+                let kind = d.verdict.decision();
+                out.decision = kind;
+                out.reason = output["reason"].as_str().map(str::to_owned);
+                let mut input = e.input.unwrap_or(Value::Null);
                 if !planned.is_empty() {
-                    r.would = Some(format!(
+                    out.would = Some(format!(
                         "would perform {} action(s): {}",
                         planned.len(),
                         planned
@@ -976,190 +952,52 @@ impl Runner<'_, '_> {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ));
-                    match &mut r.input {
-                        Some(Value::Object(m)) => {
-                            m.insert("execute".into(), Value::Array(planned));
-                        }
-                        _ => r.input = Some(obj([("execute", Value::Array(planned))])),
+                    if !input.is_object() {
+                        input = Value::Object(Map::new());
                     }
+                    input["execute"] = Value::Array(planned);
                 }
-                let kind = d.verdict.decision();
-                let verdict = match kind {
-                    Some(DecisionKind::Allow) => Value::String("allow".into()),
-                    Some(DecisionKind::Block) => Value::String("block".into()),
-                    _ => Value::Null,
-                };
-                // The planned actions are in the input; the output is what later steps read.
-                let output = obj([
-                    ("decision", verdict),
-                    ("reason", reason.clone().map_or(Value::Null, Value::String)),
-                ]);
-                self.set_output(&step.id, &output);
-                r.output = Some(output);
-                r.decision = kind;
-                r.reason = reason.clone();
-                self.record(r, frame);
-                if let Some(kind) = kind {
-                    // Block wins over allow when several steps decide (parallel branches).
-                    let keep = matches!(self.decision, Some((DecisionKind::Block, _)))
-                        && kind == DecisionKind::Allow;
-                    if !keep {
-                        self.decision = Some((kind, reason));
-                    }
-                    if step.next.is_none() {
-                        return Route::End;
-                    }
-                }
-                Route::Next
+                out.input = (!input.is_null()).then_some(input);
             }
-            StepKind::Action(call) => {
-                let config = self.render(&call.config, &mut r.templates);
-                r.would = Some(format!("would perform '{}'", call.action_type));
-                let output = obj([
-                    ("planned", Value::Bool(true)),
-                    ("action", Value::String(call.action_type.clone())),
-                ]);
-                r.input = Some(config);
-                r.output = Some(output.clone());
-                self.set_output(&step.id, &output);
-                self.record(r, frame);
-                Route::Next
-            }
+            _ => {}
         }
+        out
     }
+}
 
-    fn finish_compound(&mut self, at: usize, end: ListEnd) -> Route {
-        match end {
-            ListEnd::Done => Route::Next,
-            ListEnd::Ended => Route::End,
-            ListEnd::Halted => {
-                self.records[at].status = StepStatus::Waiting;
-                Route::Halt
-            }
-            ListEnd::Failed(e) => {
-                self.records[at].status = StepStatus::Failed;
-                self.records[at].error = Some(e.clone());
-                Route::Fail(e)
-            }
-        }
+fn step_event(step: &Step) -> Option<&str> {
+    match &step.kind {
+        StepKind::Wait { event, .. } => Some(event),
+        _ => None,
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    fn run_parallel(
-        &mut self,
-        step: &Step,
-        branches: &[StepList],
-        strategy: Strategy,
-        on_true: &Option<String>,
-        on_false: &Option<String>,
-        mut r: StepRecord,
-        frame: &Frame,
-    ) -> Route {
-        r.input = Some(json!({ "strategy": strategy.name(), "branches": branches.len() }));
-        let at = self.record(r, frame);
-        let mut outcomes = Vec::new();
-        for (b, branch) in branches.iter().enumerate() {
-            let first_record = self.records.len();
-            let inner = Frame {
-                parent: Some(step.id.clone()),
-                branch: Some(b),
-                iteration: None,
-            };
-            let end = self.run_list(branch, &inner);
-            // A branch passes when it finished and every condition in it held.
-            let conditions_held = self.records[first_record..]
-                .iter()
-                .filter(|x| x.parent.as_deref() == Some(step.id.as_str()) && x.condition.is_some())
-                .all(|x| x.result != Some(false));
-            outcomes.push((end, conditions_held));
+/// A child run: its workflow started as a subworkflow, with the step's input as its payload.
+fn dry_run_child(
+    wf: &Workflow,
+    input: &Value,
+    env: &Env<'_>,
+    opts: &DryRunOptions,
+    depth: usize,
+) -> DryRun {
+    dry_run_at(wf, input, env, opts, depth)
+}
+
+/// Adds what `more` found to `into`, each name once.
+fn merge(into: &mut RenderTrace, more: RenderTrace) {
+    for (to, from) in [
+        (&mut into.missing_paths, more.missing_paths),
+        (&mut into.secrets_used, more.secrets_used),
+        (&mut into.missing_secrets, more.missing_secrets),
+    ] {
+        for x in from {
+            if !to.contains(&x) {
+                to.push(x);
+            }
         }
-        let finished = |e: &ListEnd| matches!(e, ListEnd::Done | ListEnd::Ended);
-        let summary: Vec<Value> = outcomes
-            .iter()
-            .enumerate()
-            .map(|(b, (e, held))| {
-                let status = match e {
-                    ListEnd::Done | ListEnd::Ended => "completed",
-                    ListEnd::Halted => "waiting",
-                    ListEnd::Failed(_) => "failed",
-                };
-                json!({ "branch": b, "status": status, "passed": finished(e) && *held })
-            })
-            .collect();
-        let any_halted = outcomes.iter().any(|(e, _)| *e == ListEnd::Halted);
-        let first_failure = outcomes.iter().find_map(|(e, _)| match e {
-            ListEnd::Failed(m) => Some(m.clone()),
-            _ => None,
-        });
-        let ended = outcomes.iter().any(|(e, _)| *e == ListEnd::Ended);
-        let mut output = obj([
-            ("strategy", Value::String(strategy.name().into())),
-            ("branches", Value::Array(summary)),
-        ]);
-        let end = match strategy {
-            Strategy::All => {
-                if let Some(f) = first_failure {
-                    ListEnd::Failed(f)
-                } else if any_halted {
-                    ListEnd::Halted
-                } else {
-                    ListEnd::Done
-                }
-            }
-            Strategy::Any => {
-                if outcomes.iter().any(|(e, _)| finished(e)) {
-                    ListEnd::Done
-                } else if any_halted {
-                    ListEnd::Halted
-                } else {
-                    ListEnd::Failed(first_failure.unwrap_or_else(|| "every branch failed".into()))
-                }
-            }
-            Strategy::First => {
-                // In a dry-run every branch is instantaneous, so the first in order that does not
-                // wait is the one that would finish first.
-                match outcomes.iter().position(|(e, _)| *e != ListEnd::Halted) {
-                    Some(w) => {
-                        output["winner"] = json!(w);
-                        match &outcomes[w].0 {
-                            ListEnd::Failed(m) => ListEnd::Failed(m.clone()),
-                            _ => ListEnd::Done,
-                        }
-                    }
-                    None => ListEnd::Halted,
-                }
-            }
-            Strategy::AllMustPass => {
-                if any_halted {
-                    ListEnd::Halted
-                } else {
-                    let passed = outcomes.iter().all(|(e, held)| finished(e) && *held);
-                    output["result"] = json!(passed);
-                    self.records[at].result = Some(passed);
-                    let target = if passed { on_true } else { on_false };
-                    self.set_output(&step.id, &output);
-                    self.records[at].output = Some(output);
-                    if ended {
-                        // A branch decided allow or block: that ends the run, as with `all`.
-                        return Route::End;
-                    }
-                    self.records[at].next = target.clone();
-                    return match target {
-                        Some(t) => Route::Goto(t.clone()),
-                        None => Route::Next,
-                    };
-                }
-            }
-        };
-        self.set_output(&step.id, &output);
-        self.records[at].output = Some(output);
-        let end = if end == ListEnd::Done && ended {
-            ListEnd::Ended
-        } else {
-            end
-        };
-        self.finish_compound(at, end)
     }
+    into.over_budget |= more.over_budget;
+    into.spent = into.spent.saturating_add(more.spent);
 }
 
 /// A value as text: strings bare, anything else as JSON.
@@ -1168,13 +1006,4 @@ fn display(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// Builds a JSON object by moving the values in (`json!` would re-serialize them).
-fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
-    let mut map = Map::with_capacity(N);
-    for (k, v) in pairs {
-        map.insert(k.to_owned(), v);
-    }
-    Value::Object(map)
 }

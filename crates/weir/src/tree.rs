@@ -61,6 +61,7 @@ pub fn render(wf: &Workflow, run: &DryRun, color: bool) -> String {
             StepStatus::Skipped => paint("2", "-"),
             StepStatus::Failed => paint("31", "✗"),
             StepStatus::Waiting => paint("33", "…"),
+            StepStatus::Cancelled => paint("2", "×"),
         };
         let mut where_ = String::new();
         if let Some(b) = r.branch {

@@ -89,8 +89,12 @@ fn guards_skip_steps_and_steps_fall_through_in_order() {
     assert_eq!(r.decision, DecisionKind::None);
     assert_eq!(r.steps[1].input, Some(json!({"title": "Task x"})));
     assert_eq!(
-        r.steps[1].output,
-        Some(json!({"planned": true, "action": "create_task"}))
+        r.steps[1]
+            .output
+            .as_ref()
+            .map(|o| o["fields"]["title"].clone()),
+        Some(json!("Task x")),
+        "an action answers the shape its type returns, from its config"
     );
     let r = run(&doc, json!({"vip": true}));
     assert_eq!(path(&r)[0].1, StepStatus::Completed);
@@ -156,13 +160,36 @@ fn parallel_strategies() {
             task("after")
         ]))
     };
+    // Branches run side by side and every action takes as long: branch 0's one action is done
+    // while branch 1 is in its first, which `any` and `first` then cancel.
     for s in ["all", "any", "first"] {
         let r = run(&other(s), json!({}));
-        assert_eq!(ids(&r), ["p", "a", "b1", "b2", "after"], "{s}");
+        let cancelled = s != "all";
+        let expected: &[(&str, StepStatus)] = if cancelled {
+            &[
+                ("p", StepStatus::Completed),
+                ("a", StepStatus::Completed),
+                ("b1", StepStatus::Cancelled),
+                ("after", StepStatus::Completed),
+            ]
+        } else {
+            &[
+                ("p", StepStatus::Completed),
+                ("a", StepStatus::Completed),
+                ("b1", StepStatus::Completed),
+                ("b2", StepStatus::Completed),
+                ("after", StepStatus::Completed),
+            ]
+        };
+        let expected: Vec<(String, StepStatus)> = expected
+            .iter()
+            .map(|(i, st)| (i.to_string(), *st))
+            .collect();
+        assert_eq!(path(&r), expected, "{s}");
         assert_eq!(r.status, RunStatus::Completed);
         let out = r.steps[0].output.as_ref().unwrap();
         assert_eq!(out["branches"].as_array().unwrap().len(), 2);
-        if s == "first" {
+        if cancelled {
             assert_eq!(out["winner"], json!(0));
         }
     }
@@ -242,7 +269,7 @@ fn wait_stops_unless_an_outcome_is_assumed() {
 }
 
 #[test]
-fn delay_is_reported_and_passed() {
+fn delay_is_reported_and_passed_on_the_virtual_clock() {
     let doc = wf(json!([
         {"id": "d", "type": "delay", "duration": "1h"},
         {"id": "u", "type": "delay", "until": "{{remind_at}}"},
@@ -252,8 +279,8 @@ fn delay_is_reported_and_passed() {
     assert_eq!(
         path(&r),
         [
-            ("d".into(), StepStatus::Waiting),
-            ("u".into(), StepStatus::Waiting),
+            ("d".into(), StepStatus::Completed),
+            ("u".into(), StepStatus::Completed),
             ("after".into(), StepStatus::Completed)
         ]
     );
@@ -443,7 +470,18 @@ fn errors_follow_on_error_and_allow_failure() {
         )
     };
     let r = run(&failing(json!({})), json!({}));
-    assert_eq!((r.status, ids(&r)), (RunStatus::Failed, vec!["f"]));
+    assert_eq!(
+        (r.status, path(&r)),
+        (
+            RunStatus::Failed,
+            vec![
+                ("f".into(), StepStatus::Failed),
+                ("after".into(), StepStatus::Skipped),
+                ("handler".into(), StepStatus::Skipped)
+            ]
+        ),
+        "the steps a failed run never reached are recorded as skipped"
+    );
     assert!(r.error.as_deref().unwrap().contains("step 'f' failed"));
     let r = run(&failing(json!({"allow_failure": true})), json!({}));
     assert_eq!(r.status, RunStatus::Completed);
@@ -500,7 +538,6 @@ fn loops_through_next_are_bounded() {
         json!({}),
         DryRunOptions {
             event: Some("e.x".into()),
-            max_step_visits: 50,
             ..DryRunOptions::default()
         },
     );
@@ -551,7 +588,11 @@ fn a_decision_inside_an_all_must_pass_branch_ends_the_run() {
         {"id": "after", "type": "action", "action": "allow"}
     ]));
     let r = run(&doc, json!({"x": 1}));
-    assert_eq!(ids(&r), ["p", "deny", "c"]);
+    assert_eq!(
+        ids(&r),
+        ["p", "deny"],
+        "the decision ends the run before branch 1 moves"
+    );
     assert_eq!(r.decision, DecisionKind::Block);
 }
 
@@ -623,7 +664,7 @@ fn rendering_is_bounded_per_step() {
             .error
             .as_deref()
             .unwrap()
-            .contains("render to more than"),
+            .contains("to more than"),
         "{:?}",
         r.steps[0].error
     );
@@ -661,8 +702,11 @@ fn parallel_strategies_fail_as_they_should() {
     };
     let r = run(&doc("all"), json!({}));
     assert_eq!(
-        (r.status, ids(&r).contains(&"after")),
-        (RunStatus::Failed, false)
+        (r.status, path(&r).last().cloned()),
+        (
+            RunStatus::Failed,
+            Some(("after".into(), StepStatus::Skipped))
+        )
     );
     let r = run(&doc("any"), json!({}));
     assert_eq!(
@@ -675,4 +719,128 @@ fn parallel_strategies_fail_as_they_should() {
         RunStatus::Failed,
         "the first branch to finish failed"
     );
+}
+
+// The dry run drives the executor, so it behaves as a live run where they used to differ.
+
+/// The dry run ignored a trigger's `source` filter: an event from any source matched.
+#[test]
+fn a_trigger_with_a_source_hears_only_events_from_it() {
+    let doc = json!({"workflow_id": "w",
+        "trigger": {"type": "event", "event": "order.*", "source": "shop"},
+        "steps": [task("a")]});
+    let opts = |source: Option<&str>| DryRunOptions {
+        event: Some("order.paid".into()),
+        source: source.map(str::to_owned),
+        ..DryRunOptions::default()
+    };
+    assert!(run_with(&doc, json!({}), opts(Some("shop"))).matched);
+    for source in [Some("crm"), None] {
+        let r = run_with(&doc, json!({}), opts(source));
+        assert_eq!((r.matched, r.status), (false, RunStatus::NotMatched));
+        assert!(
+            r.reason.as_deref().unwrap().contains("source 'shop'"),
+            "{:?}",
+            r.reason
+        );
+    }
+}
+
+/// The dry run ignored `debounce`: a debounced run starts when its window closes.
+#[test]
+fn a_debounced_trigger_runs_as_of_the_close_of_its_window() {
+    let doc = json!({"workflow_id": "w",
+        "trigger": {"type": "event", "event": "cart.updated", "debounce": {"window": "10m", "key": "{{cart.id}}"}},
+        "steps": [{"id": "at", "type": "set", "variables": {"started": "{{now}}"}}]});
+    let r = run_with(
+        &doc,
+        json!({"cart": {"id": "c1"}}),
+        DryRunOptions {
+            event: Some("cart.updated".into()),
+            ..DryRunOptions::default()
+        },
+    );
+    assert_eq!(r.trigger.as_ref().unwrap().debounce.as_deref(), Some("10m"));
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("debounces") && n.contains("key 'c1'")),
+        "{:?}",
+        r.notes
+    );
+    let started = r.variables["started"].as_str().unwrap();
+    assert!(started.starts_with("2026-11-22T12:10:00"), "{started}");
+}
+
+#[test]
+fn a_mock_gives_an_action_its_result_and_the_run_branches_on_it() {
+    let doc = wf(json!([
+        {"id": "price", "type": "http_request", "config": {"url": "https://pricing.example.com"}},
+        {"id": "ok", "type": "condition", "condition": {"field": "steps.price.output.status", "operator": "eq", "value": 200},
+         "on_true": "yes", "on_false": "no"},
+        {"id": "yes", "type": "action", "action": "allow"},
+        {"id": "no", "type": "action", "action": "block"}
+    ]));
+    let r = run(&doc, json!({}));
+    assert_eq!(
+        r.steps[0].output,
+        Some(json!({"status": 200, "headers": {}, "body": null})),
+        "without a mock, the action type's default"
+    );
+    assert_eq!(r.decision, DecisionKind::Allow);
+    let r = run_with(
+        &doc,
+        json!({}),
+        DryRunOptions {
+            event: Some("e.x".into()),
+            mocks: [("price".to_owned(), json!({"status": 503}))].into(),
+            ..DryRunOptions::default()
+        },
+    );
+    assert_eq!(
+        (ids(&r), r.decision),
+        (vec!["price", "ok", "no"], DecisionKind::Block)
+    );
+    assert_eq!(
+        r.steps[1].condition.as_ref().map(|c| c.result()),
+        Some(false)
+    );
+}
+
+/// The dry run stopped a foreach at 1,000 items where a live run goes to 10,000.
+#[test]
+fn a_foreach_goes_to_the_live_limit_of_10000_items() {
+    let doc = wf(json!([
+        {"id": "each", "type": "foreach", "items": "{{items}}", "steps": [
+            {"id": "n", "type": "set", "variables": {"last": "{{item}}"}}
+        ]}
+    ]));
+    let items: Vec<Value> = (0..1500).map(|n| json!(n)).collect();
+    let r = run(&doc, json!({ "items": items }));
+    assert_eq!((r.status, r.steps.len()), (RunStatus::Completed, 1501));
+    assert_eq!(r.variables["last"], json!(1499));
+}
+
+#[test]
+fn a_subworkflow_given_is_dry_run_and_its_variables_are_the_result() {
+    let child = workflow(&json!({"workflow_id": "score",
+        "trigger": {"type": "event", "event": "never.sent"},
+        "steps": [{"id": "s", "type": "set", "variables": {"score": "{{n}}"}}]}));
+    let doc = wf(json!([
+        {"id": "sub", "type": "subworkflow", "workflow_id": "score", "input": {"n": "{{n}}"}, "output": "scored"},
+        {"id": "hi", "type": "condition", "condition": {"field": "vars.scored.score", "operator": "gt", "value": 5},
+         "on_true": "yes", "on_false": "no"},
+        {"id": "yes", "type": "action", "action": "allow"},
+        {"id": "no", "type": "action", "action": "block"}
+    ]));
+    let opts = DryRunOptions {
+        event: Some("e.x".into()),
+        workflows: [("score".to_owned(), child)].into(),
+        ..DryRunOptions::default()
+    };
+    let r = run_with(&doc, json!({"n": 9}), opts.clone());
+    assert_eq!(r.variables["scored"], json!({"score": 9}));
+    assert_eq!(r.decision, DecisionKind::Allow);
+    let r = run_with(&doc, json!({"n": 1}), opts);
+    assert_eq!(r.decision, DecisionKind::Block);
 }

@@ -49,12 +49,14 @@ pub fn env(rules: &Rules) -> Env<'_> {
     Env::new(now(), rules)
 }
 
-/// The dry-run options an `*.events.json` case asks for: its event, and the outcomes it assumes
-/// for approvals ("approve", "reject", "timeout") and waits ("timeout" or the awaited payload).
+/// The dry-run options an `*.events.json` case asks for: its event and source, the outcomes it
+/// assumes for approvals ("approve", "reject", "timeout") and waits ("timeout" or the awaited
+/// payload), and action results by step id (`mocks`).
 pub fn case_options(case: &Value) -> weir_core::DryRunOptions {
     use weir_core::dryrun::{ApprovalOutcome, WaitOutcome};
     weir_core::DryRunOptions {
         event: case["event"].as_str().map(str::to_owned),
+        source: case["source"].as_str().map(str::to_owned),
         approval: match case["approval"].as_str() {
             Some("approve") => Some(ApprovalOutcome::Approve),
             Some("reject") => Some(ApprovalOutcome::Reject),
@@ -66,6 +68,10 @@ pub fn case_options(case: &Value) -> weir_core::DryRunOptions {
             Value::Object(_) => Some(WaitOutcome::Event(case["wait"].clone())),
             _ => None,
         },
+        mocks: case["mocks"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
         ..weir_core::DryRunOptions::default()
     }
 }
