@@ -836,6 +836,80 @@ struct TestArgs {
     /// A file of reusable rules that `{"rule": ID}` conditions may refer to.
     #[arg(long)]
     rules: Option<PathBuf>,
+    /// The event's source, for triggers with a `source` filter.
+    #[arg(long, requires = "event")]
+    source: Option<String>,
+    /// The result of an action step, as STEP_ID=JSON or STEP_ID=@FILE (repeatable), in place of
+    /// the default result of its action type.
+    #[arg(long = "mock", value_name = "STEP_ID=JSON")]
+    mocks: Vec<String>,
+}
+
+/// Reads `--mock STEP_ID=JSON` (or `STEP_ID=@FILE`) arguments: each names an action step of the
+/// workflow (or a decision step that executes actions) once, with a JSON value.
+fn read_mocks(
+    args: &[String],
+    workflow: &weir_core::Workflow,
+) -> Result<std::collections::BTreeMap<String, Value>, Failure> {
+    use weir_core::model::{StepKind, StepList};
+    fn find<'w>(list: &'w StepList, id: &str) -> Option<&'w weir_core::model::Step> {
+        list.steps.iter().find_map(|s| {
+            if s.id == id {
+                return Some(s);
+            }
+            match &s.kind {
+                StepKind::Parallel { branches, .. } => branches.iter().find_map(|b| find(b, id)),
+                StepKind::Foreach { body, .. } => find(body, id),
+                _ => None,
+            }
+        })
+    }
+    let mut mocks = std::collections::BTreeMap::new();
+    for arg in args {
+        let Some((id, text)) = arg.split_once('=') else {
+            return Err(Failure::Usage(format!(
+                "--mock '{}' has no '=': give STEP_ID=JSON or STEP_ID=@FILE",
+                input::sanitize(arg)
+            )));
+        };
+        let id = id.trim();
+        let shown = input::sanitize(id);
+        match find(&workflow.steps, id).map(|s| &s.kind) {
+            Some(StepKind::Action(_)) => {}
+            Some(StepKind::Decision(d)) if !d.execute.is_empty() => {}
+            Some(other) => {
+                return Err(Failure::Usage(format!(
+                    "--mock {shown}: step '{shown}' is a {} step, which performs no action",
+                    other.type_name()
+                )));
+            }
+            None => {
+                return Err(Failure::Usage(format!(
+                    "--mock {shown}: the workflow has no step '{shown}'"
+                )));
+            }
+        }
+        let (bytes, what) = match text.strip_prefix('@') {
+            Some(path) => (
+                input::read_bytes(std::path::Path::new(path)).map_err(|e| match e {
+                    Failure::Usage(m) | Failure::Check(m) => {
+                        Failure::Usage(format!("--mock {shown}: {m}"))
+                    }
+                })?,
+                format!("--mock {shown}: {}", input::sanitize(path)),
+            ),
+            None => (text.as_bytes().to_vec(), format!("--mock {shown}")),
+        };
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Failure::Usage(format!(
+                "{what}: invalid JSON: {e} (a mock is a JSON value, like {{\"status\": 200}})"
+            ))
+        })?;
+        if mocks.insert(id.to_owned(), value).is_some() {
+            return Err(Failure::Usage(format!("--mock {shown} is given twice")));
+        }
+    }
+    Ok(mocks)
 }
 
 /// Reads and validates a workflow file for a command that runs it; its diagnostics go to
@@ -936,6 +1010,8 @@ fn cmd_test(a: TestArgs) -> CmdResult {
             Assume::Timeout => ApprovalOutcome::Timeout,
         }),
         wait,
+        source: a.source.clone(),
+        mocks: read_mocks(&a.mocks, &workflow)?,
         ..DryRunOptions::default()
     };
     let mut run = dry_run(&workflow, &payload, &env, &opts);

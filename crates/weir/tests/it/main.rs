@@ -199,6 +199,104 @@ fn test_outputs_json_with_the_path_taken() {
 }
 
 #[test]
+fn test_mocks_an_action_result_so_a_branch_on_it_can_be_tried_offline() {
+    let dir = scratch();
+    let f = write(
+        &dir,
+        "quote.yaml",
+        r#"
+workflow_id: quote
+trigger: {type: event, event: quote.requested, source: shop}
+steps:
+  - id: price
+    type: http_request
+    config: {url: "https://pricing.example.com/quote"}
+  - id: ok
+    type: condition
+    condition: {field: steps.price.output.status, operator: eq, value: 200}
+    on_true: allow
+    on_false: deny
+  - {id: allow, type: action, action: allow}
+  - {id: deny, type: action, action: block, reason: "pricing answered {{steps.price.output.status}}"}
+"#,
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "test",
+            f.as_str(),
+            "--event",
+            "quote.requested",
+            "--source",
+            "shop",
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let o = weir(&args);
+        no_panic(&o);
+        o
+    };
+    // Without a mock, an http_request answers {status: 200, headers: {}, body: null}.
+    let o = run(&[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (v["decision"].clone(), v["steps"][0]["output"].clone()),
+        (
+            json!("allow"),
+            json!({"status": 200, "headers": {}, "body": null})
+        )
+    );
+    // A mock inline, and one from a file, take the other branch.
+    let o = run(&[
+        "--mock",
+        r#"price={"status": 503, "headers": {}, "body": "down"}"#,
+    ]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (v["decision"].clone(), v["reason"].clone()),
+        (json!("block"), json!("pricing answered 503"))
+    );
+    let m = write(&dir, "price.json", r#"{"status": 404}"#);
+    let o = run(&["--mock", &format!("price=@{m}")]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["reason"], json!("pricing answered 404"));
+    // Another source is not heard.
+    let o = weir(&[
+        "test",
+        &f,
+        "--event",
+        "quote.requested",
+        "--source",
+        "crm",
+        "--output",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["matched"], json!(false));
+    assert!(
+        v["reason"].as_str().unwrap().contains("source 'shop'"),
+        "{}",
+        v["reason"]
+    );
+    // A malformed mock is a usage error that says what is wrong.
+    for (mock, says) in [
+        ("price", "has no '='"),
+        ("price={\"status\": }", "--mock price: invalid JSON"),
+        ("nope={}", "the workflow has no step 'nope'"),
+        ("ok={}", "is a condition step, which performs no action"),
+        ("price=@/no/such/file.json", "--mock price:"),
+    ] {
+        let o = run(&["--mock", mock]);
+        assert_eq!(code(&o), 2, "{mock}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{mock}: {}", stderr(&o));
+    }
+    let o = run(&["--mock", "price={}", "--mock", "price={}"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("given twice"), "{}", stderr(&o));
+}
+
+#[test]
 fn test_assumes_outcomes_and_redacts_secrets() {
     let dir = scratch();
     let f = write(
