@@ -484,10 +484,18 @@ pub fn default_action_result(action_type: &str, config: &Value) -> Value {
         "send_email" => json!({
             "outbox_id": "dry-run", "status": "outbox", "to": get("to"), "subject": get("subject"),
         }),
-        "notify" | "send_notification" => json!({
-            "channel": config.get("channel").cloned().unwrap_or(json!("in_app")),
-            "notifications": [], "delivered": [],
-        }),
+        "notify" | "send_notification" => {
+            let field = if action_type == "notify" {
+                "channel"
+            } else {
+                "notification_type"
+            };
+            let channel = match config.get(field).and_then(Value::as_str) {
+                None | Some("push") => "in_app",
+                Some(c) => c,
+            };
+            json!({ "channel": channel, "notifications": [], "delivered": [] })
+        }
         "create_approval_request" => json!({
             "approval_id": "apr_dry-run", "status": "pending", "entity": get("entity"),
             "entity_id": get("entity_id"), "approver_role": get("approver_role"),
@@ -521,10 +529,19 @@ pub fn default_action_result(action_type: &str, config: &Value) -> Value {
         }
         "database_query" => json!({ "count": 0, "records": [] }),
         "emit_event" => json!({ "event_id": "dry-run", "executions": 0 }),
-        "transform_data" => json!({ "items": [], "count": 0 }),
+        "transform" if config.get("code").is_some() || config.get("source").is_some() => {
+            Value::Null
+        }
+        "transform" if config.get("operation").is_some() => json!({ "items": [], "count": 0 }),
+        // Templates only: the rendered `output` is the result, as in a live run.
+        "transform" => get("output"),
+        "transform_data" => match config.get("output_mapping").and_then(Value::as_object) {
+            Some(m) => Value::Object(m.keys().map(|k| (k.clone(), Value::Null)).collect()),
+            None => json!({ "result": null }),
+        },
         "noop" => json!({ "ok": true, "input": config }),
         "log" => json!({ "logged": config }),
-        "code" | "transform" => Value::Null,
+        "code" => Value::Null,
         _ => json!({}),
     }
 }
