@@ -600,17 +600,20 @@ impl<'a> Driver<'a> {
             if exec.status.is_terminal() {
                 break;
             }
-            // Only time is left. Something nobody answers keeps the run waiting, unless what is
-            // assumed is a timeout, which the clock brings.
+            // Only time is left: delays and retries pass. Something nobody answers keeps the run
+            // waiting, unless what is assumed is a timeout, which the clock brings.
             let timeouts = matches!(self.opts.wait, Some(WaitOutcome::Timeout))
                 || self.opts.approval == Some(ApprovalOutcome::Timeout);
             let waiting = !self.open.is_empty() || !exec.awaited_events().is_empty();
-            if waiting && !timeouts {
-                break;
-            }
-            let Some((at, timer)) = self.timers.pop_first() else {
+            let due = self
+                .timers
+                .iter()
+                .find(|(_, t)| !(waiting && !timeouts && exec.is_deadline(*t)))
+                .copied();
+            let Some((at, timer)) = due else {
                 break;
             };
+            self.timers.remove(&(at, timer));
             env.now = env.now.max(at);
             let fx = exec.apply(self.wf, Input::Timer(timer), &env);
             self.absorb(&mut exec, fx, &env);

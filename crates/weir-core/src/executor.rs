@@ -632,6 +632,18 @@ impl Execution {
         ))
     }
 
+    /// Whether a timer set by this run is a deadline (a wait's, an approval's, an action's or
+    /// the run's timeout) rather than a delay or a retry's backoff. A dry run lets time pass
+    /// for delays and retries, but fires a deadline only when a timeout is what it assumes.
+    pub fn is_deadline(&self, timer: TimerId) -> bool {
+        self.timers.get(&timer).is_some_and(|t| {
+            matches!(
+                t.purpose,
+                Purpose::WaitTimeout | Purpose::StepTimeout | Purpose::RunTimeout
+            )
+        })
+    }
+
     /// The event types this run's threads are waiting for.
     pub fn awaited_events(&self) -> Vec<&str> {
         self.threads

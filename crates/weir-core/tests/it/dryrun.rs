@@ -844,3 +844,25 @@ fn a_subworkflow_given_is_dry_run_and_its_variables_are_the_result() {
     let r = run_with(&doc, json!({"n": 1}), opts);
     assert_eq!(r.decision, DecisionKind::Block);
 }
+
+#[test]
+fn a_delay_in_one_branch_passes_while_another_branch_waits() {
+    let doc = wf(json!([
+        {"id": "p", "type": "parallel", "strategy": "all", "steps": [
+            {"id": "w", "type": "wait", "event": "paid", "timeout": "1d"},
+            {"steps": [{"id": "d", "type": "delay", "duration": "1h"}, task("after_delay")]}
+        ]}
+    ]));
+    let r = run(&doc, json!({}));
+    assert_eq!(r.status, RunStatus::Waiting);
+    assert_eq!(
+        path(&r),
+        [
+            ("p".into(), StepStatus::Waiting),
+            ("w".into(), StepStatus::Waiting),
+            ("d".into(), StepStatus::Completed),
+            ("after_delay".into(), StepStatus::Completed),
+        ],
+        "the delay passed; the wait's deadline did not"
+    );
+}

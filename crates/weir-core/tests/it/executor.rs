@@ -875,17 +875,18 @@ fn drive(
                 if exec.status.is_terminal() {
                     break;
                 }
-                // Only time is left. A wait or approval the case does not resolve keeps the run
-                // waiting, unless the case assumes it times out.
+                // Only time is left: delays and retries pass. A wait or approval the case does
+                // not resolve keeps the run waiting, unless the case assumes it times out.
                 let timeouts = case["wait"] == json!("timeout") || approval == Some("timeout");
-                if (open_waits > 0 || !exec.awaited_events().is_empty()) && !timeouts {
-                    break;
-                }
+                let waiting = open_waits > 0 || !exec.awaited_events().is_empty();
                 timers.sort();
-                if timers.is_empty() {
+                let Some(i) = timers
+                    .iter()
+                    .position(|(_, t)| !(waiting && !timeouts && exec.is_deadline(*t)))
+                else {
                     break;
-                }
-                let (at, timer) = timers.remove(0);
+                };
+                let (at, timer) = timers.remove(i);
                 env.now = env.now.max(at);
                 Input::Timer(timer)
             }
