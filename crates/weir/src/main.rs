@@ -843,6 +843,10 @@ struct TestArgs {
     /// the default result of its action type.
     #[arg(long = "mock", value_name = "STEP_ID=JSON")]
     mocks: Vec<String>,
+    /// A workflow that subworkflow steps may start (repeatable): their child runs are dry-run
+    /// too, instead of answering an assumed result.
+    #[arg(long = "subworkflow", value_name = "FILE")]
+    subworkflows: Vec<PathBuf>,
 }
 
 /// Reads `--mock STEP_ID=JSON` (or `STEP_ID=@FILE`) arguments: each names an action step of the
@@ -1012,7 +1016,11 @@ fn cmd_test(a: TestArgs) -> CmdResult {
         wait,
         source: a.source.clone(),
         mocks: read_mocks(&a.mocks, &workflow)?,
-        ..DryRunOptions::default()
+        workflows: a
+            .subworkflows
+            .iter()
+            .map(|f| valid_workflow(f, &rules).map(|w| (w.id.clone(), w)))
+            .collect::<Result<_, _>>()?,
     };
     let mut run = dry_run(&workflow, &payload, &env, &opts);
     run.notes.splice(0..0, fire_note);

@@ -297,6 +297,54 @@ steps:
 }
 
 #[test]
+fn test_dry_runs_a_subworkflow_given_with_its_file() {
+    let dir = scratch();
+    let parent = write(
+        &dir,
+        "parent.json",
+        r#"{"workflow_id": "parent", "trigger": {"type": "event", "event": "order.created"},
+            "steps": [
+              {"id": "score", "type": "subworkflow", "workflow_id": "scoring", "input": {"total": "{{total}}"}, "output": "risk"},
+              {"id": "high", "type": "condition", "condition": {"field": "vars.risk.level", "operator": "eq", "value": "high"},
+               "on_true": "deny", "on_false": "ok"},
+              {"id": "deny", "type": "action", "action": "block"},
+              {"id": "ok", "type": "action", "action": "allow"}]}"#,
+    );
+    let child = write(
+        &dir,
+        "scoring.json",
+        r#"{"workflow_id": "scoring", "steps": [
+              {"id": "big", "type": "condition", "condition": {"field": "total", "operator": "gt", "value": 100},
+               "on_true": "hi", "on_false": "lo"},
+              {"id": "hi", "type": "set", "variables": {"level": "high"}, "end": true},
+              {"id": "lo", "type": "set", "variables": {"level": "low"}}]}"#,
+    );
+    let test = |extra: &[&str], total: i64| {
+        let payload = format!(r#"{{"total": {total}}}"#);
+        let mut args = vec![
+            "test",
+            parent.as_str(),
+            "--event",
+            "order.created",
+            "--payload",
+            &payload,
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let o = weir(&args);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        serde_json::from_str::<Value>(&stdout(&o)).unwrap()
+    };
+    let with = ["--subworkflow", child.as_str()];
+    assert_eq!(test(&with, 500)["decision"], json!("block"));
+    assert_eq!(test(&with, 5)["decision"], json!("allow"));
+    // Without its file, the child answers an assumed result.
+    let v = test(&[], 500);
+    assert_eq!(v["variables"]["risk"]["planned"], json!(true));
+}
+
+#[test]
 fn test_assumes_outcomes_and_redacts_secrets() {
     let dir = scratch();
     let f = write(
