@@ -14,8 +14,9 @@
 #
 # Connections may be a list ("16 64 256"): each workload runs once per count, except W4, which
 # runs at 16 and 128 whatever is given, and W5 at 16. The slow service is the example
-# `slow_peer` of weir-server. The server runs with WEIR_MAX_IN_FLIGHT_ACTIONS=12000 so that MEM
-# can have 10,000 calls in flight (the default, 1024, is never reached by W4 or W5).
+# `slow_peer` of weir-server. The server runs with WEIR_MAX_IN_FLIGHT_ACTIONS=14000 so that MEM
+# can have 10,000 calls of one tenant in flight (a tenant takes at most three quarters of the
+# pool; the default, 1024, is never reached by W4 or W5).
 #
 # Needs Debian's wrk (apt-get install wrk). A benchmark, not a test: nothing here asserts.
 set -euo pipefail
@@ -35,7 +36,7 @@ PEER=$!
 export WEIR_ADMIN_KEY="bench-$(date +%s%N)"
 DB_ARGS=()
 [ -n "${WEIR_BENCH_DATABASE_URL:-}" ] && DB_ARGS=(--database-url "$WEIR_BENCH_DATABASE_URL")
-WEIR_MAX_IN_FLIGHT_ACTIONS=12000 ./target/release/weir serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
+WEIR_MAX_IN_FLIGHT_ACTIONS=14000 ./target/release/weir serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
   --outbound-allow "127.0.0.1:$PEER_PORT" "${DB_ARGS[@]}" 2>"${WEIR_BENCH_LOG:-$DATA/serve.log}" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; kill $PEER 2>/dev/null; wait $PEER 2>/dev/null; rm -rf "$DATA"' EXIT

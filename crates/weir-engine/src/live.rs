@@ -173,16 +173,17 @@ impl Engine {
         renewed: Arc<Mutex<Instant>>,
     ) -> Result<()> {
         let scope = claim.scope.clone();
-        let wf = self
-            .workflow(&scope, &claim.workflow_id, claim.workflow_version)
-            .await?;
+        // Sub-futures are boxed: the state a parked run keeps while its actions are in flight
+        // is as big as the biggest future inlined in it, held for thousands of runs.
+        let wf =
+            Box::pin(self.workflow(&scope, &claim.workflow_id, claim.workflow_version)).await?;
         let (exec, mut performs) = match started {
             Some((exec, performs)) => (Some(exec), performs),
             None => (Self::stored_run(&claim)?, Vec::new()),
         };
         let mut run = Run {
             rules: self.rules_for(&scope, &wf),
-            secrets: self.secret_values(&scope).await?,
+            secrets: Box::pin(self.secret_values(&scope)).await?,
             connectors: self.scope_connectors(&scope),
             wf,
             exec,
@@ -193,9 +194,8 @@ impl Engine {
         let mut flight = Flight::default();
         let mut round = self.new_round();
         let items = std::mem::take(&mut run.claim.items);
-        let mut changed = self
-            .apply_items(&mut run, items, &mut round, &mut performs)
-            .await?;
+        let mut changed =
+            Box::pin(self.apply_items(&mut run, items, &mut round, &mut performs)).await?;
         loop {
             let Some(exec) = run.exec.as_ref() else {
                 return Ok(());
@@ -284,9 +284,9 @@ impl Engine {
                         );
                     }
                     Msg::Items(items) => {
-                        changed |= self
-                            .apply_items(&mut run, items, &mut round, &mut performs)
-                            .await?;
+                        changed |=
+                            Box::pin(self.apply_items(&mut run, items, &mut round, &mut performs))
+                                .await?;
                     }
                     Msg::Done {
                         thread,
@@ -309,15 +309,14 @@ impl Engine {
                             },
                             &env,
                         );
-                        round
-                            .absorb(
-                                &scope,
-                                &run.claim.execution_id,
-                                &self.store,
-                                fx,
-                                &mut performs,
-                            )
-                            .await?;
+                        Box::pin(round.absorb(
+                            &scope,
+                            &run.claim.execution_id,
+                            &self.store,
+                            fx,
+                            &mut performs,
+                        ))
+                        .await?;
                     }
                 }
             }
