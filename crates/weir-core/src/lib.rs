@@ -1,6 +1,6 @@
 //! Weir's pure core: the workflow definition model, its parser and validator, the condition DSL,
-//! templates, and the dry-run interpreter. Nothing here performs I/O, spawns tasks or reads the
-//! clock: time, secrets and ids come in through [`Env`].
+//! templates, the executor, and the dry run that drives it. Nothing here performs I/O, spawns
+//! tasks or reads the clock: time, secrets and ids come in through [`Env`].
 
 pub mod catalog;
 pub mod condition;

@@ -1,4 +1,5 @@
-//! The dry-run interpreter: every control step, decisions, guards, errors and trigger matching.
+//! The dry run: every control step, decisions, guards, errors, trigger matching, and what it
+//! answers the executor's effects with (mocks, defaults, assumptions, the virtual clock).
 
 use serde_json::{Value, json};
 use weir_core::dryrun::{
