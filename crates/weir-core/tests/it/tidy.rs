@@ -102,3 +102,33 @@ fn every_diagnostic_code_is_documented() {
         assert!(doc.contains(code), "{code} is not in docs/diagnostics.md");
     }
 }
+
+/// Steps read each other's results, so the output of every built-in action type is documented
+/// (docs/format.md §4.14), and `weir test` answers that shape by default.
+#[test]
+fn every_built_in_action_has_its_output_documented() {
+    let doc = std::fs::read_to_string(root().join("docs/format.md")).unwrap();
+    let section = doc
+        .split("### 4.14 Action results")
+        .nth(1)
+        .expect("docs/format.md has §4.14 Action results")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let table: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
+    let catalog = weir_core::catalog::BuiltinCatalog::new();
+    let missing: Vec<&str> = catalog
+        .iter()
+        .map(|a| a.name.as_str())
+        .filter(|name| {
+            let cell = format!("`{name}`");
+            !table
+                .iter()
+                .any(|row| row.split('|').nth(1).is_some_and(|c| c.contains(&cell)))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "action types without a documented output: {missing:?}"
+    );
+}
