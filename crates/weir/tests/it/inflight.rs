@@ -299,7 +299,12 @@ fn a_node_killed_with_200_calls_in_flight_loses_none() {
     peer.slow("/slow", Duration::from_millis(2000));
     let dir = scratch("inflight-kill");
     let port = free_port();
-    let env = [("WEIR_OUTBOUND_ALLOW", "127.0.0.1")];
+    // A lease far longer than the test: the restarted server finishes the runs only if it
+    // takes back at once what the killed process held.
+    let env = [
+        ("WEIR_OUTBOUND_ALLOW", "127.0.0.1"),
+        ("WEIR_LEASE_MS", "3600000"),
+    ];
     let mut server = Server::start_with(&dir, port, &env);
     let key = server.key();
     put(&server, &key, &calling("call", "go", &peer.url("/slow")));
