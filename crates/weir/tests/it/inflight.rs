@@ -165,7 +165,8 @@ fn branches_overlap_and_first_takes_the_branch_that_finishes_first() {
 #[test]
 fn a_quick_call_is_not_held_up_by_slow_calls_of_its_own_or_another_tenant() {
     let peer = Peer::start();
-    peer.slow("/slow", Duration::from_millis(4000));
+    // Slow enough that none finishes while the test looks, even on a loaded machine.
+    peer.slow("/slow", Duration::from_millis(8000));
     peer.slow("/quick", Duration::from_millis(10));
     let dir = scratch("inflight-fair");
     let server = Server::start_with(
@@ -266,12 +267,12 @@ fn a_quick_call_is_not_held_up_by_slow_calls_of_its_own_or_another_tenant() {
 #[test]
 fn a_call_three_times_longer_than_the_lease_is_sent_once_and_its_run_completes() {
     let peer = Peer::start();
-    peer.slow("/long", Duration::from_millis(3000));
+    peer.slow("/long", Duration::from_millis(6000));
     on_both_backends(
         "inflight_lease",
         &[
             ("WEIR_OUTBOUND_ALLOW", "127.0.0.1"),
-            ("WEIR_LEASE_MS", "1000"),
+            ("WEIR_LEASE_MS", "2000"),
         ],
         |server, _| {
             let key = server.key();
@@ -287,7 +288,7 @@ fn a_call_three_times_longer_than_the_lease_is_sent_once_and_its_run_completes()
                 "{answer}"
             );
             // Another lease's worth of time: nothing is sent again.
-            thread::sleep(Duration::from_millis(1500));
+            thread::sleep(Duration::from_millis(2500));
             assert_eq!(peer.requests_to("/long").len() - before, 1);
         },
     );
