@@ -91,6 +91,36 @@ fn benches(c: &mut Criterion) {
         b.iter(|| dry_run(black_box(&wf), black_box(&payload), &env, &opts))
     });
 
+    // A foreach of 1,500 items, four at a time, each a condition and one more step: the dry run
+    // drives the executor as a live run does, so this is also the executor's cost per item.
+    let items: Vec<Value> = (0..1500).map(|n| json!({ "n": n })).collect();
+    let many = validate_value(
+        &json!({
+            "workflow_id": "many", "trigger": {"type": "event", "event": "e.x"},
+            "steps": [
+                {"id": "each", "type": "foreach", "items": "{{items}}", "as": "item", "concurrency": 4, "steps": [
+                    {"id": "big", "type": "condition", "condition": {"field": "item.n", "operator": "gte", "value": 750},
+                     "on_true": "mark", "on_false": "skip"},
+                    {"id": "mark", "type": "update_field", "config": {"entity_type": "item", "entity_id": "{{item.n}}", "field": "big", "value": true}, "end": true},
+                    {"id": "skip", "type": "set", "variables": {"last_small": "{{item.n}}"}}
+                ]},
+                {"id": "done", "type": "action", "action": "allow"}
+            ]
+        }),
+        &catalog,
+        &rules,
+    )
+    .into_valid()
+    .expect("valid");
+    let payload_many = json!({ "items": items });
+    let opts_many = DryRunOptions {
+        event: Some("e.x".into()),
+        ..DryRunOptions::default()
+    };
+    c.bench_function("dryrun/foreach_1500_items", |b| {
+        b.iter(|| dry_run(black_box(&many), black_box(&payload_many), &env, &opts_many))
+    });
+
     // For context: reading and validating that workflow from JSON.
     c.bench_function("validate/order_approval_from_json", |b| {
         b.iter(|| {

@@ -792,6 +792,53 @@ impl Execution {
         Cow::Owned(ctx)
     }
 
+    /// Evaluates `f` on the context a thread sees, as [`Execution::view`] does, without copying
+    /// the context: the thread's locals (and its ancestors') are laid over its root in place
+    /// and taken off again, what they covered put back. A copy per step made a foreach quadratic
+    /// in its items, since the context holds them.
+    fn in_view<R>(&mut self, tid: ThreadId, f: impl FnOnce(&Value) -> R) -> R {
+        let mut chain = Vec::new();
+        let mut cur = Some(tid);
+        while let Some(id) = cur {
+            let Some(t) = self.threads.get(&id) else {
+                break;
+            };
+            if !t.locals.is_empty() {
+                chain.push(&t.locals);
+            }
+            cur = t.parent;
+        }
+        let root = match self.ctx.as_object_mut() {
+            Some(root) if !chain.is_empty() => root,
+            _ => return f(&self.ctx),
+        };
+        // Outermost first, so an inner thread's locals win; each key's original value is kept
+        // once, from before any local covered it.
+        let mut covered: Vec<(String, Option<Value>)> = Vec::new();
+        for locals in chain.iter().rev() {
+            for (k, v) in locals.iter() {
+                let before = root.insert(k.clone(), v.clone());
+                if !covered.iter().any(|(c, _)| c == k) {
+                    covered.push((k.clone(), before));
+                }
+            }
+        }
+        let out = f(&self.ctx);
+        if let Some(root) = self.ctx.as_object_mut() {
+            for (k, before) in covered.into_iter().rev() {
+                match before {
+                    Some(v) => {
+                        root.insert(k, v);
+                    }
+                    None => {
+                        root.shift_remove(&k);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn thread(&self, tid: ThreadId) -> &Thread {
         &self.threads[&tid]
     }
@@ -913,13 +960,15 @@ impl Execution {
         }
         if let Some(guard) = &step.guard {
             let mut templates = RenderTrace::default();
-            let traced = self
-                .tracing()
-                .then(|| guard.eval_traced(&self.view(tid), env, &mut templates));
-            let ok = match &traced {
-                Some(t) => t.result(),
-                None => guard.eval(&self.view(tid), env),
-            };
+            let tracing = self.tracing();
+            let (ok, traced) = self.in_view(tid, |ctx| {
+                if tracing {
+                    let t = guard.eval_traced(ctx, env, &mut templates);
+                    (t.result(), Some(t))
+                } else {
+                    (guard.eval(ctx, env), None)
+                }
+            });
             if !ok {
                 self.explain(
                     tid,
@@ -963,7 +1012,8 @@ impl Execution {
             } => {
                 // The record keeps the comparisons made, with the values compared.
                 let mut templates = RenderTrace::default();
-                let trace = condition.eval_traced(&self.view(tid), env, &mut templates);
+                let trace =
+                    self.in_view(tid, |ctx| condition.eval_traced(ctx, env, &mut templates));
                 let result = trace.result();
                 if !result {
                     self.thread_mut(tid).held = false;
@@ -989,23 +1039,25 @@ impl Execution {
             } => {
                 let tracing = self.tracing();
                 let mut templates = RenderTrace::default();
-                let view = self.view(tid);
-                let v = value
-                    .as_ref()
-                    .map(|tv| tv.render(&view, env, Secrets::Redact, &mut templates));
-                let taken = cases
-                    .iter()
-                    .position(|case| match (&case.when, &case.condition, &v) {
-                        (Some(w), _, Some(v)) => {
-                            equals(v, w).unwrap_or(false) || (v.is_null() && w.is_null())
-                        }
-                        (_, Some(c), _) if tracing => {
-                            c.eval_traced(&view, env, &mut templates).result()
-                        }
-                        (_, Some(c), _) => c.eval(&view, env),
-                        _ => false,
-                    });
-                drop(view);
+                let (v, taken) = self.in_view(tid, |view| {
+                    let v = value
+                        .as_ref()
+                        .map(|tv| tv.render(view, env, Secrets::Redact, &mut templates));
+                    let taken =
+                        cases
+                            .iter()
+                            .position(|case| match (&case.when, &case.condition, &v) {
+                                (Some(w), _, Some(v)) => {
+                                    equals(v, w).unwrap_or(false) || (v.is_null() && w.is_null())
+                                }
+                                (_, Some(c), _) if tracing => {
+                                    c.eval_traced(view, env, &mut templates).result()
+                                }
+                                (_, Some(c), _) => c.eval(view, env),
+                                _ => false,
+                            });
+                    (v, taken)
+                });
                 let e = Explanation {
                     templates,
                     ..Default::default()
@@ -1030,7 +1082,9 @@ impl Execution {
                 let mut templates = RenderTrace::default();
                 for (name, tv) in variables {
                     // Later values may read earlier ones of the same step.
-                    let v = tv.render(&self.view(tid), env, Secrets::Redact, &mut templates);
+                    let v = self.in_view(tid, |ctx| {
+                        tv.render(ctx, env, Secrets::Redact, &mut templates)
+                    });
                     if let Some(Value::Object(vars)) = self.ctx.get_mut("vars") {
                         vars.insert(name.clone(), v.clone());
                     }
@@ -1047,14 +1101,17 @@ impl Execution {
             StepKind::Decision(d) => {
                 let mut templates = RenderTrace::default();
                 let reason = d.reason.as_ref().map(|t| {
-                    let view = self.view(tid);
-                    display(&t.render(&view, env, Secrets::Redact, &mut templates))
+                    self.in_view(tid, |ctx| {
+                        display(&t.render(ctx, env, Secrets::Redact, &mut templates))
+                    })
                 });
                 if self.tracing() {
                     // The metadata goes with the decision to whoever reads it; a dry run shows it.
                     let metadata = d.metadata.as_ref().map(|m| {
-                        let view = self.view(tid);
-                        json!({ "metadata": m.render(&view, env, Secrets::Redact, &mut templates) })
+                        let meta = self.in_view(tid, |ctx| {
+                            m.render(ctx, env, Secrets::Redact, &mut templates)
+                        });
+                        json!({ "metadata": meta })
                     });
                     let attempt = if d.execute.is_empty() { 0 } else { 1 };
                     let e = Explanation {
@@ -1094,7 +1151,9 @@ impl Execution {
                     (Some(d), _) => env.now + d.as_chrono(),
                     (_, Some(u)) => {
                         let mut templates = RenderTrace::default();
-                        let v = u.render(&self.view(tid), env, Secrets::Redact, &mut templates);
+                        let v = self.in_view(tid, |ctx| {
+                            u.render(ctx, env, Secrets::Redact, &mut templates)
+                        });
                         let e = Explanation {
                             templates,
                             ..Default::default()
@@ -1147,13 +1206,15 @@ impl Execution {
                 None
             }
             StepKind::Approval(a) => {
-                let view = self.view(tid);
                 let mut templates = RenderTrace::default();
-                let mut render =
-                    |tv: &TemplateValue| tv.render(&view, env, Secrets::Redact, &mut templates);
-                let entity_id = a.entity_id.as_ref().map(&mut render);
-                let message = a.message.as_ref().map(&mut render);
-                drop(view);
+                let (entity_id, message) = self.in_view(tid, |view| {
+                    let mut render =
+                        |tv: &TemplateValue| tv.render(view, env, Secrets::Redact, &mut templates);
+                    (
+                        a.entity_id.as_ref().map(&mut render),
+                        a.message.as_ref().map(&mut render),
+                    )
+                });
                 let e = Explanation {
                     templates,
                     ..Default::default()
@@ -1187,7 +1248,9 @@ impl Execution {
             } => {
                 let mut templates = RenderTrace::default();
                 let input = input.as_ref().map_or(Value::Null, |tv| {
-                    tv.render(&self.view(tid), env, Secrets::Redact, &mut templates)
+                    self.in_view(tid, |ctx| {
+                        tv.render(ctx, env, Secrets::Redact, &mut templates)
+                    })
                 });
                 let e = Explanation {
                     templates,
@@ -1243,7 +1306,9 @@ impl Execution {
                 ..
             } => {
                 let mut templates = RenderTrace::default();
-                let items_v = items.render(&self.view(tid), env, Secrets::Redact, &mut templates);
+                let items_v = self.in_view(tid, |ctx| {
+                    items.render(ctx, env, Secrets::Redact, &mut templates)
+                });
                 let e = Explanation {
                     templates,
                     ..Default::default()
@@ -1340,13 +1405,14 @@ impl Execution {
             StepKind::Decision(d) => &d.execute[sub],
             _ => unreachable!("only action and decision steps perform"),
         };
-        let view = self.view(tid);
         let mut trace = RenderTrace::default();
-        let input = call.config.render(&view, env, Secrets::Reveal, &mut trace);
-        let redacted = call
-            .config
-            .render(&view, env, Secrets::Redact, &mut RenderTrace::default());
-        drop(view);
+        let (input, redacted) = self.in_view(tid, |view| {
+            let input = call.config.render(view, env, Secrets::Reveal, &mut trace);
+            let redacted =
+                call.config
+                    .render(view, env, Secrets::Redact, &mut RenderTrace::default());
+            (input, redacted)
+        });
         if self.tracing() {
             let e = Explanation {
                 templates: trace.clone(),
@@ -2069,9 +2135,10 @@ impl Execution {
                 continue;
             };
             if let Some(m) = matches {
-                let view = self.view(tid).into_owned();
                 let mut templates = RenderTrace::default();
-                let trace = m.eval_traced_on(payload, &view, env, &mut templates);
+                let trace = self.in_view(tid, |view| {
+                    m.eval_traced_on(payload, view, env, &mut templates)
+                });
                 let held = trace.result();
                 if self.tracing() {
                     let e = Explanation {
