@@ -1139,3 +1139,39 @@ fn a_step_visited_again_by_a_jump_keeps_its_first_record_and_gets_a_new_action_k
     );
     assert_eq!(completed[2].1, json!({"done": true}));
 }
+
+/// A thread's locals are laid over the context in place while its step reads them: after the
+/// run, what they covered is back as it was, in its place, and nothing of them is left.
+#[test]
+fn a_foreach_leaves_the_context_as_it_found_it() {
+    let (run, fx) = Run::start(
+        wf(json!([
+            {"id": "each", "type": "foreach", "items": "{{items}}", "as": "item", "concurrency": 2, "steps": [
+                {"id": "inner", "type": "foreach", "items": "{{item.parts}}", "as": "part", "steps": [
+                    {"id": "seen", "type": "set", "variables": {"last": "{{item.name}}/{{part}}/{{loop.index}}"}}
+                ]}
+            ]},
+            {"id": "after", "type": "set", "variables": {"outer": "{{item}}", "loop_left": "{{loop}}"}}
+        ])),
+        json!({"item": "outer", "items": [{"name": "a", "parts": [1, 2]}, {"name": "b", "parts": [3]}], "z": 1}),
+    );
+    assert_eq!(finished(&fx).map(|f| f.0), Some(ExecStatus::Completed));
+    let ctx = &run.exec.ctx;
+    // Both items run at once, each seeing its own item, part and loop: b's one part is done
+    // before a's second.
+    assert_eq!(ctx["vars"]["last"], json!("a/2/1"));
+    assert_eq!(ctx["vars"]["outer"], json!("outer"));
+    assert_eq!(ctx["vars"]["loop_left"], Value::Null);
+    assert!(ctx.get("part").is_none() && ctx.get("loop").is_none());
+    let keys: Vec<&str> = ctx
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys[..3],
+        ["item", "items", "z"],
+        "the payload keeps its order"
+    );
+}
