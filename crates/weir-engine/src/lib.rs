@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use weir_core::catalog::BuiltinCatalog;
 use weir_core::diag::Diagnostic;
-use weir_core::dryrun::event_matches;
+use weir_core::dryrun::trigger_hears as hears;
 use weir_core::executor::{ActionError, Execution, Start};
 use weir_core::model::TriggerKind;
 use weir_core::{Env, Rules, Workflow, validate_value};
@@ -65,29 +65,42 @@ type Watchers = Arc<Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<Pro
 /// The progress of the executions a caller waits for (a synchronous answer): each is watched
 /// from before it is written, so no commit is missed, and only its watcher is woken.
 pub struct Watch {
-    tx: tokio::sync::mpsc::UnboundedSender<Progress>,
-    rx: tokio::sync::mpsc::UnboundedReceiver<Progress>,
+    /// Made on the first execution watched: most answers are decided in memory and watch none.
+    channel: Option<(
+        tokio::sync::mpsc::UnboundedSender<Progress>,
+        tokio::sync::mpsc::UnboundedReceiver<Progress>,
+    )>,
     ids: Vec<String>,
     watchers: Watchers,
 }
 
 impl Watch {
     fn add(&mut self, id: &str) {
+        let (tx, _) = self
+            .channel
+            .get_or_insert_with(tokio::sync::mpsc::unbounded_channel);
         self.watchers
             .lock()
             .expect("watchers")
-            .insert(id.to_owned(), self.tx.clone());
+            .insert(id.to_owned(), tx.clone());
         self.ids.push(id.to_owned());
     }
 
-    /// The next progress of a watched execution made on this node.
+    /// The next progress of a watched execution made on this node (never, when none is
+    /// watched).
     pub async fn recv(&mut self) -> Option<Progress> {
-        self.rx.recv().await
+        match &mut self.channel {
+            Some((_, rx)) => rx.recv().await,
+            None => std::future::pending().await,
+        }
     }
 }
 
 impl Drop for Watch {
     fn drop(&mut self) {
+        if self.ids.is_empty() {
+            return;
+        }
         let mut watchers = self.watchers.lock().expect("watchers");
         for id in &self.ids {
             watchers.remove(id);
@@ -350,10 +363,8 @@ impl Engine {
 
     /// A watch to pass to [`Engine::ingest_watched`] or [`Engine::start_watched`].
     pub fn watch(&self) -> Watch {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         Watch {
-            tx,
-            rx,
+            channel: None,
             ids: Vec::new(),
             watchers: self.watchers.clone(),
         }
@@ -663,11 +674,11 @@ impl Engine {
                 continue;
             }
             let id = uuid::Uuid::now_v7().to_string();
-            if let Some(w) = watch.as_deref_mut() {
-                w.add(&id);
-            }
             // A run that loads context starts on a worker, which loads it first.
             if m.loads_context {
+                if let Some(w) = watch.as_deref_mut() {
+                    w.add(&id);
+                }
                 started.push(Started {
                     id: id.clone(),
                     workflow_id: m.workflow_id.clone(),
@@ -702,6 +713,12 @@ impl Engine {
                 .absorb(scope, &id, &self.store, fx, &mut performs)
                 .await?;
             round.finish(&exec, true);
+            // A run finished in memory makes no more progress to watch for.
+            if !round.commit.finished
+                && let Some(w) = watch.as_deref_mut()
+            {
+                w.add(&id);
+            }
             // A run that goes on to actions is written held by this node, which performs them
             // as soon as it is written: no worker has to claim it first. Unless the pool is
             // full: then it waits for a worker like any other work.
@@ -1094,24 +1111,6 @@ impl Engine {
 /// An epoch-milliseconds time as RFC 3339 (null when out of range), as the API shows times.
 pub fn ms_time(ms: i64) -> Value {
     DateTime::from_timestamp_millis(ms).map_or(Value::Null, |t| json!(t.to_rfc3339()))
-}
-
-/// Whether an event trigger hears an event of this type from this source: the type matches
-/// its pattern, and its `source` filter (when it has one) matches the event's source.
-fn hears(kind: &TriggerKind, event_type: &str, source: Option<&str>) -> bool {
-    match kind {
-        TriggerKind::Event {
-            event,
-            source: want,
-            ..
-        } => {
-            event_matches(event, event_type)
-                && want
-                    .as_deref()
-                    .is_none_or(|w| source.is_some_and(|s| event_matches(w, s)))
-        }
-        _ => false,
-    }
 }
 
 fn live_env<'a>(rules: &'a Rules, secrets: &'a SecretValues) -> Env<'a> {
