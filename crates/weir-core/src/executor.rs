@@ -767,17 +767,7 @@ impl Execution {
     /// The context a thread sees: the run's context with the thread's locals (and its
     /// ancestors') on top.
     fn view(&self, tid: ThreadId) -> Cow<'_, Value> {
-        let mut chain = Vec::new();
-        let mut cur = Some(tid);
-        while let Some(id) = cur {
-            let Some(t) = self.threads.get(&id) else {
-                break;
-            };
-            if !t.locals.is_empty() {
-                chain.push(&t.locals);
-            }
-            cur = t.parent;
-        }
+        let chain = locals_chain(&self.threads, tid);
         if chain.is_empty() {
             return Cow::Borrowed(&self.ctx);
         }
@@ -797,17 +787,7 @@ impl Execution {
     /// and taken off again, what they covered put back. A copy per step made a foreach quadratic
     /// in its items, since the context holds them.
     fn in_view<R>(&mut self, tid: ThreadId, f: impl FnOnce(&Value) -> R) -> R {
-        let mut chain = Vec::new();
-        let mut cur = Some(tid);
-        while let Some(id) = cur {
-            let Some(t) = self.threads.get(&id) else {
-                break;
-            };
-            if !t.locals.is_empty() {
-                chain.push(&t.locals);
-            }
-            cur = t.parent;
-        }
+        let chain = locals_chain(&self.threads, tid);
         let root = match self.ctx.as_object_mut() {
             Some(root) if !chain.is_empty() => root,
             _ => return f(&self.ctx),
@@ -2303,4 +2283,17 @@ fn display(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// The locals a thread sees, its own first, then its ancestors' (only those that have any).
+fn locals_chain(threads: &BTreeMap<ThreadId, Thread>, tid: ThreadId) -> Vec<&Map<String, Value>> {
+    let mut chain = Vec::new();
+    let mut cur = Some(tid);
+    while let Some(t) = cur.and_then(|id| threads.get(&id)) {
+        if !t.locals.is_empty() {
+            chain.push(&t.locals);
+        }
+        cur = t.parent;
+    }
+    chain
 }

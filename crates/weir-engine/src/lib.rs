@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use weir_core::catalog::BuiltinCatalog;
 use weir_core::diag::Diagnostic;
 use weir_core::dryrun::trigger_hears as hears;
-use weir_core::executor::{ActionError, Execution, Start};
+use weir_core::executor::{ActionError, Effect, Execution, Start};
 use weir_core::model::TriggerKind;
 use weir_core::{Env, Rules, Workflow, validate_value};
 use weir_store::{
@@ -124,7 +124,7 @@ struct Indexed {
 }
 
 /// A run an event started that this node goes on with itself once it is written.
-struct Held {
+struct HeldRun {
     claim: Claim,
     exec: Execution,
     performs: Vec<(u32, u32)>,
@@ -639,7 +639,7 @@ impl Engine {
         let mut started = Vec::with_capacity(matching.len());
         let mut executions = Vec::with_capacity(matching.len());
         // Runs written held by this node, to go on with once written.
-        let mut held: Vec<Held> = Vec::new();
+        let mut held: Vec<HeldRun> = Vec::new();
         let written_at = std::time::Instant::now();
         // Debounced triggers start nothing now: the event goes into its key's window.
         let mut debounced: Vec<(String, String, i64)> = Vec::new();
@@ -707,7 +707,19 @@ impl Engine {
             };
             let env = live_env(&m.rules, &secrets);
             let (exec, fx) = Execution::start(&m.workflow, start, &env);
-            let mut round = Round::default();
+            // A run that goes on to actions is written held by this node, which performs them
+            // as soon as it is written: no worker has to claim it first. Unless the pool is
+            // full: then it waits for a worker like any other work. Its actions are due to
+            // another node only once the lease has run out.
+            let acts = fx.iter().any(|e| matches!(e, Effect::Perform { .. }));
+            let held_by = (acts && self.pool.room() > held.len()).then(|| {
+                let until = Utc::now().timestamp_millis() + self.lease_ms;
+                (self.node.clone(), until)
+            });
+            let mut round = Round {
+                perform_at: held_by.as_ref().map(|(_, until)| *until),
+                ..Round::default()
+            };
             let mut performs = Vec::new();
             round
                 .absorb(scope, &id, &self.store, fx, &mut performs)
@@ -719,20 +731,6 @@ impl Engine {
             {
                 w.add(&id);
             }
-            // A run that goes on to actions is written held by this node, which performs them
-            // as soon as it is written: no worker has to claim it first. Unless the pool is
-            // full: then it waits for a worker like any other work.
-            let held_by = if !performs.is_empty() && self.pool.room() > held.len() {
-                let until = Utc::now().timestamp_millis() + self.lease_ms;
-                for item in &mut round.commit.new_items {
-                    if matches!(item.work, weir_store::Work::Perform { .. }) {
-                        item.run_at_ms = Some(until);
-                    }
-                }
-                Some((self.node.clone(), until))
-            } else {
-                None
-            };
             started.push(Started {
                 id: id.clone(),
                 workflow_id: m.workflow_id.clone(),
@@ -752,7 +750,7 @@ impl Engine {
                 held_by: held_by.clone(),
             });
             if held_by.is_some() {
-                held.push(Held {
+                held.push(HeldRun {
                     claim: Claim {
                         execution_id: id,
                         parent_id: None,
@@ -970,11 +968,6 @@ impl Engine {
     pub fn nudge(&self) {
         self.wake.notify_one();
         self.held_wake.notify_one();
-    }
-
-    /// The node's pool of in-flight actions.
-    pub fn pool(&self) -> &ActionPool {
-        &self.pool
     }
 
     /// Runs a worker until `stop` resolves: claims up to `batch` executions with due work (no

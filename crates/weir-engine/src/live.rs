@@ -117,6 +117,39 @@ impl Drop for Flight {
 /// How often inputs for held executions are looked for, and the lease watchdog wakes.
 const HELD_POLL: Duration = Duration::from_millis(100);
 
+/// The executor's input for a queued item; `None` for the items that are not one (a start,
+/// an action to perform).
+fn input_of(work: Work) -> Option<Input> {
+    Some(match work {
+        Work::Start | Work::Perform { .. } => return None,
+        Work::Timer { timer } => Input::Timer(timer),
+        Work::Event {
+            event_type,
+            payload,
+        } => Input::Event {
+            event_type,
+            payload,
+        },
+        Work::Approval { id, approved } => Input::Approval {
+            id,
+            outcome: if approved {
+                ApprovalOutcome::Approve
+            } else {
+                ApprovalOutcome::Reject
+            },
+        },
+        Work::Child { id, output, error } => Input::Child {
+            id,
+            result: match error {
+                Some(err) => Err(err),
+                None => Ok(output.unwrap_or(Value::Null)),
+            },
+        },
+        Work::Cancel => Input::Cancel,
+        Work::Retry => Input::Retry,
+    })
+}
+
 /// What one execution's task works with, read once when it starts.
 struct Run {
     claim: Claim,
@@ -342,7 +375,7 @@ impl Engine {
         }
     }
 
-    /// Applies queued inputs; true when any was applied (a commit is needed).
+    /// Applies queued inputs; true when any was taken (a commit is needed to remove it).
     async fn apply_items(
         &self,
         run: &mut Run,
@@ -351,13 +384,12 @@ impl Engine {
         performs: &mut Vec<(u32, u32)>,
     ) -> Result<bool> {
         let scope = run.claim.scope.clone();
-        let mut changed = false;
+        let taken = round.commit.done_items.len();
         for item in items {
             if !run.seen.insert(item.id) {
                 continue;
             }
-            let env = live_env(&run.rules, &run.secrets);
-            let input = match item.work {
+            let fx = match item.work {
                 Work::Perform { thread, attempt } => {
                     // Left by a node that died (or this one's last claim): perform it again,
                     // with the same idempotency key. The item stays queued until the commit
@@ -370,48 +402,22 @@ impl Engine {
                     if run.exec.is_some() {
                         continue;
                     }
-                    let fx = self.start_run(run).await;
-                    round
-                        .absorb(&scope, &run.claim.execution_id, &self.store, fx, performs)
-                        .await?;
-                    changed = true;
-                    continue;
+                    self.start_run(run).await
                 }
-                Work::Timer { timer } => Input::Timer(timer),
-                Work::Event {
-                    event_type,
-                    payload,
-                } => Input::Event {
-                    event_type,
-                    payload,
-                },
-                Work::Approval { id, approved } => Input::Approval {
-                    id,
-                    outcome: if approved {
-                        ApprovalOutcome::Approve
-                    } else {
-                        ApprovalOutcome::Reject
-                    },
-                },
-                Work::Child { id, output, error } => Input::Child {
-                    id,
-                    result: match error {
-                        Some(err) => Err(err),
-                        None => Ok(output.unwrap_or(Value::Null)),
-                    },
-                },
-                Work::Cancel => Input::Cancel,
-                Work::Retry => Input::Retry,
+                work => {
+                    round.commit.done_items.push(item.id);
+                    let Some(e) = run.exec.as_mut() else { continue };
+                    let Some(input) = input_of(work) else {
+                        continue;
+                    };
+                    e.apply(&run.wf, input, &live_env(&run.rules, &run.secrets))
+                }
             };
-            round.commit.done_items.push(item.id);
-            let Some(e) = run.exec.as_mut() else { continue };
-            let fx = e.apply(&run.wf, input, &env);
-            changed = true;
             round
                 .absorb(&scope, &run.claim.execution_id, &self.store, fx, performs)
                 .await?;
         }
-        Ok(changed || !round.commit.done_items.is_empty())
+        Ok(round.commit.done_items.len() > taken)
     }
 
     /// Starts a run that was queued to start (loading its context first, when its workflow
@@ -541,9 +547,9 @@ impl Engine {
                 Err(e) => eprintln!("weir: reading inputs of running executions: {e}"),
             }
             if renewed_at.elapsed() >= every {
-                renewed_at = Instant::now();
-                let (held, clocks) = self.live.held();
                 let at = Instant::now();
+                renewed_at = at;
+                let (held, clocks) = self.live.held();
                 match self
                     .store
                     .renew_leases(&self.node, self.lease_ms, &held)

@@ -630,15 +630,18 @@ pub(crate) async fn settle(
     timeout_ms: u64,
 ) -> ApiResult<HashMap<String, Standing>> {
     let mut done = HashMap::new();
-    open.retain(|id, s| {
-        let settled = settled(&s.status, &s.decision);
-        if settled {
-            done.insert(id.clone(), s.clone());
-        }
-        !settled
-    });
     let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
-    while !open.is_empty() && timeout_ms > 0 {
+    loop {
+        open.retain(|id, s| {
+            let settled = settled(&s.status, &s.decision);
+            if settled {
+                done.insert(id.clone(), s.clone());
+            }
+            !settled
+        });
+        if open.is_empty() || timeout_ms == 0 {
+            break;
+        }
         let poll = tokio::time::sleep(SYNC_POLL);
         tokio::pin!(poll);
         tokio::select! {
@@ -657,13 +660,6 @@ pub(crate) async fn settle(
             }
             _ = tokio::time::sleep_until(deadline) => break,
         }
-        open.retain(|id, s| {
-            let settled = settled(&s.status, &s.decision);
-            if settled {
-                done.insert(id.clone(), s.clone());
-            }
-            !settled
-        });
     }
     done.extend(open);
     Ok(done)

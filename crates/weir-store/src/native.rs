@@ -33,14 +33,14 @@ struct Events {
 
 /// One step of a running execution ([`crate::Store::commit`]), for a node holding its lease
 /// at `epoch`.
-pub(crate) struct Step {
-    pub owner: String,
-    pub scope: Scope,
-    pub execution_id: String,
-    pub epoch: i64,
-    pub commit: Commit,
-    pub now: &'static str,
-    pub reply: tokio::sync::oneshot::Sender<Result<()>>,
+struct Step {
+    owner: String,
+    scope: Scope,
+    execution_id: String,
+    epoch: i64,
+    commit: Commit,
+    now: &'static str,
+    reply: tokio::sync::oneshot::Sender<Result<()>>,
 }
 
 pub(crate) struct NativeWriter {
@@ -174,11 +174,23 @@ impl NativeWriter {
     /// waiting. It must be simple ([`is_simple_step`]); the general path is sqlx's.
     pub async fn commit(
         &self,
-        step: impl FnOnce(tokio::sync::oneshot::Sender<Result<()>>) -> Step,
+        owner: &str,
+        claim: &crate::Claim,
+        commit: Commit,
+        now: &'static str,
     ) -> Result<()> {
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let step = Step {
+            owner: owner.to_owned(),
+            scope: claim.scope.clone(),
+            execution_id: claim.execution_id.clone(),
+            epoch: claim.epoch,
+            commit,
+            now,
+            reply,
+        };
         self.jobs
-            .send(Job::Step(Box::new(step(reply))))
+            .send(Job::Step(Box::new(step)))
             .map_err(|_| Error::Corrupt("the SQLite writer has stopped".into()))?;
         answer
             .await

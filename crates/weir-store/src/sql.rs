@@ -1546,17 +1546,7 @@ impl Store for SqlStore {
         if let Some(native) = &self.native
             && crate::native::is_simple_step(&c)
         {
-            return native
-                .commit(|reply| crate::native::Step {
-                    owner: owner.to_owned(),
-                    scope: claim.scope.clone(),
-                    execution_id: claim.execution_id.clone(),
-                    epoch: claim.epoch,
-                    commit: c,
-                    now,
-                    reply,
-                })
-                .await;
+            return native.commit(owner, claim, c, now).await;
         }
         let scope = &claim.scope;
         let id = &claim.execution_id;
