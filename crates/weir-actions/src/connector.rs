@@ -77,14 +77,26 @@ impl Runner {
 
 fn secret(ctx: &ActionContext, name: Option<&str>, what: &str) -> Result<String, ActionError> {
     let name = name.ok_or_else(|| invalid(format!("the connector's auth needs '{what}'")))?;
-    ctx.secrets.get(name).ok_or_else(|| {
-        invalid(format!(
+    ctx.secrets.get(name).ok_or_else(|| match ctx.secrets.withheld(name) {
+        Some(why) => refused(why),
+        None => invalid(format!(
             "the secret {name} that the connector's auth names is not set (POST /api/v1/secrets)"
-        ))
+        )),
     })
 }
 
-fn render(value: &Value, view: &Value, ctx: &ActionContext, secrets: Secrets) -> Value {
+fn refused(why: &str) -> ActionError {
+    ActionError::permanent(why).with_class("refused")
+}
+
+/// Renders a connector template; an error when it asks for a secret this action may not
+/// receive.
+fn render(
+    value: &Value,
+    view: &Value,
+    ctx: &ActionContext,
+    secrets: Secrets,
+) -> Result<Value, ActionError> {
     let mut errors = Vec::new();
     let tv = TemplateValue::compile(value, "$", &mut errors);
     let rules = Rules::default();
@@ -95,7 +107,12 @@ fn render(value: &Value, view: &Value, ctx: &ActionContext, secrets: Secrets) ->
         ids: &ids,
         rules: &rules,
     };
-    tv.render(view, &env, secrets, &mut RenderTrace::default())
+    let mut trace = RenderTrace::default();
+    let out = tv.render(view, &env, secrets, &mut trace);
+    match ctx.secrets.refusal(&trace) {
+        Some(why) => Err(refused(&why)),
+        None => Ok(out),
+    }
 }
 
 /// `{{uuid}}` in a connector template: stable per step, so a retry sends the same one.
@@ -222,7 +239,7 @@ impl ConnectorRunner for Runner {
             json!({"name": def["name"], "base_url": def["base_url"]}),
         );
         let view = Value::Object(view);
-        let path = render(&request["path"], &view, ctx, Secrets::Reveal);
+        let path = render(&request["path"], &view, ctx, Secrets::Reveal)?;
         let path = path.as_str().unwrap_or("");
         let base = def["base_url"]
             .as_str()
@@ -236,14 +253,14 @@ impl ConnectorRunner for Runner {
         );
         for field in ["query", "body", "form"] {
             if let Some(v) = request.get(field) {
-                call.insert(field.into(), render(v, &view, ctx, Secrets::Reveal));
+                call.insert(field.into(), render(v, &view, ctx, Secrets::Reveal)?);
             }
         }
-        let mut headers = match render(&def["headers"], &view, ctx, Secrets::Reveal) {
+        let mut headers = match render(&def["headers"], &view, ctx, Secrets::Reveal)? {
             Value::Object(m) => m,
             _ => Map::new(),
         };
-        if let Value::Object(h) = render(&request["headers"], &view, ctx, Secrets::Reveal) {
+        if let Value::Object(h) = render(&request["headers"], &view, ctx, Secrets::Reveal)? {
             headers.extend(h);
         }
         for field in ["timeout", "expect_status"] {
@@ -273,7 +290,7 @@ impl ConnectorRunner for Runner {
         };
         let result = json!({"response": response, "input": input});
         Ok(match spec.get("output") {
-            Some(mapping) if !mapping.is_null() => render(mapping, &result, ctx, Secrets::Redact),
+            Some(mapping) if !mapping.is_null() => render(mapping, &result, ctx, Secrets::Redact)?,
             _ => json!({"status": response["status"], "body": response["body"]}),
         })
     }

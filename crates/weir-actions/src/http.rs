@@ -382,6 +382,16 @@ impl Action for HttpAction {
         let (mut method, mut url) = (req.method.clone(), req.url.clone());
         let mut hops = 0;
         let mut response = loop {
+            // Checked at every hop: a secret restricted to hosts goes to none other.
+            if ctx.secrets.binds_hosts() {
+                let body_text = body.as_ref().map(|(b, _)| String::from_utf8_lossy(b));
+                let mut parts: Vec<&str> = vec![url.as_str()];
+                parts.extend(headers.iter().map(|h| h.value.as_str()));
+                parts.extend(body_text.as_deref());
+                ctx.secrets
+                    .check_destination(&url, &parts)
+                    .map_err(refused)?;
+            }
             let mut builder = self
                 .client
                 .request(method.clone(), url.clone())

@@ -170,6 +170,12 @@ impl Op {
             Op::Exists | Op::NotExists | Op::IsEmpty | Op::NotEmpty
         )
     }
+
+    /// Operators that may compare with a secret: they tell whether a guess of the whole value
+    /// is right, and nothing about a part of it (an ordering or a prefix test would).
+    fn may_compare_secrets(self) -> bool {
+        matches!(self, Op::Eq | Op::Ne | Op::In | Op::NotIn)
+    }
 }
 
 /// A compiled condition.
@@ -389,6 +395,16 @@ impl Compare {
             diags.push(Code::BadTemplate, &p, e);
         }
         let (field, op) = (field?, op?);
+        if value.names_secret() && !op.may_compare_secrets() {
+            diags.push(
+                Code::InvalidValue,
+                &value_path,
+                format!(
+                    "a secret is compared only with eq, neq, in or not_in; '{}' would let a workflow find it out piece by piece",
+                    op.name()
+                ),
+            );
+        }
         if raw.is_none() && !op.value_optional() {
             diags.push(
                 Code::MissingField,

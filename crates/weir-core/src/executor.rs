@@ -590,17 +590,14 @@ impl Execution {
         )
     }
 
-    /// The input of the action a thread is performing, rendered again with secrets revealed.
-    /// A runtime that persists pending actions stores only (thread, attempt) and calls this when
-    /// it performs them, so secrets are never written down. `None` when the thread is not
-    /// acting on that attempt.
-    pub fn action_input(
+    /// The step, call and call index (of a decision's `execute`) of the action a thread is
+    /// performing on this attempt.
+    fn acting_call<'w>(
         &self,
-        wf: &Workflow,
+        wf: &'w Workflow,
         thread: ThreadId,
         attempt: u32,
-        env: &Env<'_>,
-    ) -> Option<(String, Value, String)> {
+    ) -> Option<(&'w Step, &'w ActionCall, usize)> {
         let t = self.threads.get(&thread)?;
         let TState::Acting {
             attempt: current,
@@ -619,12 +616,37 @@ impl Execution {
             StepKind::Decision(d) => d.execute.get(sub)?,
             _ => return None,
         };
-        let input = call.config.render(
-            &self.view(thread),
-            env,
-            Secrets::Reveal,
-            &mut RenderTrace::default(),
-        );
+        Some((step, call, sub))
+    }
+
+    /// The type of the action a thread is performing on this attempt.
+    pub fn acting_action<'w>(
+        &self,
+        wf: &'w Workflow,
+        thread: ThreadId,
+        attempt: u32,
+    ) -> Option<&'w str> {
+        self.acting_call(wf, thread, attempt)
+            .map(|(_, call, _)| call.action_type.as_str())
+    }
+
+    /// The input of the action a thread is performing, rendered again with secrets revealed
+    /// (those `env` resolves; `trace` tells which were asked for and missing). A runtime that
+    /// persists pending actions stores only (thread, attempt) and calls this when it performs
+    /// them, so secrets are never written down. `None` when the thread is not acting on that
+    /// attempt.
+    pub fn action_input(
+        &self,
+        wf: &Workflow,
+        thread: ThreadId,
+        attempt: u32,
+        env: &Env<'_>,
+        trace: &mut RenderTrace,
+    ) -> Option<(String, Value, String)> {
+        let (step, call, sub) = self.acting_call(wf, thread, attempt)?;
+        let input = call
+            .config
+            .render(&self.view(thread), env, Secrets::Reveal, trace);
         Some((
             call.action_type.clone(),
             input,

@@ -147,6 +147,13 @@ impl Template {
         })
     }
 
+    /// Whether this template reads a secret.
+    pub fn names_secret(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Expr(Expr::Secret(_))))
+    }
+
     /// Renders to a JSON value: the named value itself for a whole-value template, a string
     /// otherwise. Unknown paths give null (whole value) or "" (in text) and are traced.
     pub fn render(
@@ -301,6 +308,16 @@ pub enum TemplateValue {
 }
 
 impl TemplateValue {
+    /// Whether any template in this value reads a secret.
+    pub fn names_secret(&self) -> bool {
+        match self {
+            TemplateValue::Literal(_) => false,
+            TemplateValue::Template(t) => t.names_secret(),
+            TemplateValue::Array(items) => items.iter().any(TemplateValue::names_secret),
+            TemplateValue::Object(fields) => fields.iter().any(|(_, v)| v.names_secret()),
+        }
+    }
+
     /// Compiles every templated string in `value`. Errors name the JSON path below `path`.
     pub fn compile(value: &Value, path: &str, errors: &mut Vec<(String, String)>) -> TemplateValue {
         if !contains_template(value) {

@@ -436,12 +436,18 @@ impl Engine {
             Fetch::Action { action, config } => {
                 let ctx = json!({ "entity_id": entity_id, "entity_type": source.entity_type });
                 let rules = weir_core::Rules::default();
+                let connectors = self.scope_connectors(scope);
+                let secrets = secrets.for_action(action, connectors.performer(action).is_some());
+                let mut trace = RenderTrace::default();
                 let input = config.render(
                     &ctx,
                     &live_env(&rules, &secrets),
                     Secrets::Reveal,
-                    &mut RenderTrace::default(),
+                    &mut trace,
                 );
+                if let Some(why) = secrets.refusal(&trace) {
+                    return Err(why);
+                }
                 let key = format!("context:{}:{entity_id}", source.name);
                 let action_ctx = ActionContext {
                     scope: scope.clone(),
@@ -451,7 +457,6 @@ impl Engine {
                     secrets: secrets.clone(),
                     context: ctx,
                 };
-                let connectors = self.scope_connectors(scope);
                 let result = match connectors.performer(action) {
                     Some((connector, name)) => {
                         self.actions

@@ -334,13 +334,13 @@ impl Engine {
         for row in self.store.secrets(scope).await? {
             match vault.open(scope, &row.name, &row.sealed) {
                 Ok(v) => {
-                    values.insert(row.name, v);
+                    values.insert(row.name, (v, row.policy));
                 }
                 // The name only: never a value.
                 Err(e) => eprintln!("weir: {}/{}: {e}", scope.tenant, scope.environment),
             }
         }
-        let values = Arc::new(SecretValues::new(values));
+        let values = Arc::new(SecretValues::with_policies(values));
         let mut cache = self.secret_cache.lock().expect("secret cache");
         if cache.len() > 10_000 {
             cache.clear();

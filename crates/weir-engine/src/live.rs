@@ -24,10 +24,12 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use weir_core::dryrun::ApprovalOutcome;
 use weir_core::executor::{ActionError, Effect, Execution, Input, Start};
+use weir_core::template::RenderTrace;
 use weir_core::{Rules, Workflow};
 use weir_store::{Claim, Held, Item, Scope, Work};
 
 use crate::round::{Round, child_result, perform_key};
+use crate::secrets::CODE_ACTIONS;
 use crate::{ActionContext, ConnectorSet, Engine, Error, Progress, Result, SecretValues, live_env};
 
 /// What reaches a running execution's task.
@@ -461,30 +463,41 @@ impl Engine {
         tx: mpsc::UnboundedSender<Msg>,
     ) -> Option<AbortHandle> {
         let exec = run.exec.as_ref()?;
-        let env = live_env(&run.rules, &run.secrets);
+        let action_type = exec.acting_action(&run.wf, thread, attempt)?;
+        let performer = run.connectors.performer(action_type).cloned();
+        // Only the secrets this action may receive are revealed to it.
+        let secrets = run.secrets.for_action(action_type, performer.is_some());
+        let env = live_env(&run.rules, &secrets);
+        let mut trace = RenderTrace::default();
         let (action_type, input, idempotency_key) =
-            exec.action_input(&run.wf, thread, attempt, &env)?;
-        let performer = run.connectors.performer(&action_type).cloned();
+            exec.action_input(&run.wf, thread, attempt, &env, &mut trace)?;
+        let refusal = secrets.refusal(&trace);
         let ctx = ActionContext {
             scope: run.claim.scope.clone(),
             execution_id: run.claim.execution_id.clone(),
             step_id: exec.acting_step(&run.wf, thread).unwrap_or_default(),
             idempotency_key,
-            secrets: run.secrets.clone(),
+            secrets,
             // Connector templates and scripts read the run's context.
-            context: match performer.is_some()
-                || matches!(
-                    action_type.as_str(),
-                    "code" | "transform" | "transform_data"
-                ) {
+            context: match performer.is_some() || CODE_ACTIONS.contains(&action_type.as_str()) {
                 true => exec.ctx.clone(),
                 false => Value::Null,
             },
         };
         let engine = self.clone();
         let task = tokio::spawn(async move {
-            let _slot = engine.pool.slot(&ctx.scope.tenant).await;
             let secrets = ctx.secrets.clone();
+            let _slot = match refusal {
+                None => engine.pool.slot(&ctx.scope.tenant).await,
+                Some(why) => {
+                    let _ = tx.send(Msg::Done {
+                        thread,
+                        attempt,
+                        result: Err(ActionError::permanent(why).with_class("refused")),
+                    });
+                    return;
+                }
+            };
             let mut result = if action_type == "emit_event" {
                 // An event is kept and shown like any other: no secret goes into it.
                 let mut input = input;

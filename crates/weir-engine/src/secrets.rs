@@ -5,12 +5,14 @@
 //! data) and URL-encoded forms.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::Value;
-use weir_store::Scope;
+use weir_core::template::RenderTrace;
+use weir_store::{Scope, SecretPolicy};
 
 /// What a scrubbed secret becomes.
 pub const REDACTED: &str = "***";
@@ -179,11 +181,34 @@ fn json_forms(value: &str) -> Vec<String> {
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
-/// A scope's opened secrets, for one round of work.
+/// The action types that run tenant code: a secret reaches them only when its
+/// `allowed_actions` names them, since code can return a value in a form no scrubbing knows.
+pub const CODE_ACTIONS: &[&str] = &["code", "transform", "transform_data"];
+
+/// The action types that send their input over HTTP, where every request is checked against
+/// the hosts its secrets may go to (connector actions too). A secret restricted to hosts goes
+/// to no other action.
+pub const HTTP_ACTIONS: &[&str] = &["http_request", "webhook", "call_webhook"];
+
+/// A secret restricted to hosts: every form of it, to find it in a request.
+#[derive(Debug)]
+struct Bound {
+    name: String,
+    forms: Vec<String>,
+    hosts: Vec<HostPattern>,
+}
+
+/// A scope's opened secrets, for one round of work; or the part of them one action may use
+/// (see [`SecretValues::for_action`]), which still scrubs them all.
 pub struct SecretValues {
     values: HashMap<String, String>,
-    /// Every form a value could be echoed in, longest first.
-    forms: Vec<String>,
+    policies: Arc<HashMap<String, SecretPolicy>>,
+    /// Every form of every secret of the scope, longest first: what scrubbing replaces.
+    forms: Arc<Vec<String>>,
+    /// The secrets restricted to hosts.
+    bound: Arc<Vec<Bound>>,
+    /// The secrets this view holds back from its action, with why.
+    withheld: HashMap<String, String>,
     /// `values` as the lookup an [`weir_core::Env`] takes.
     lookup: Lookup,
 }
@@ -202,36 +227,182 @@ impl std::fmt::Debug for SecretValues {
     }
 }
 
+/// Every form a value could be echoed in.
+fn forms_of(v: &str) -> Vec<String> {
+    let mut forms = vec![v.to_owned()];
+    for engine in [
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::URL_SAFE,
+    ] {
+        let e = engine.encode(v);
+        forms.push(e.trim_end_matches('=').to_owned());
+    }
+    forms.extend(base64_forms(v.as_bytes()));
+    forms.extend(json_forms(v));
+    forms.push(url::form_urlencoded::byte_serialize(v.as_bytes()).collect());
+    forms.push(
+        url::form_urlencoded::byte_serialize(v.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20"),
+    );
+    forms.retain(|f| f.len() >= MIN_SECRET_LEN);
+    forms
+}
+
+fn lookup_of(values: &HashMap<String, String>) -> Lookup {
+    let map = values.clone();
+    Box::new(move |name| map.get(name).cloned())
+}
+
 impl SecretValues {
+    /// Secrets with no restriction but the one every secret has: no code receives them.
     pub fn new(values: HashMap<String, String>) -> SecretValues {
+        SecretValues::with_policies(
+            values
+                .into_iter()
+                .map(|(k, v)| (k, (v, SecretPolicy::default())))
+                .collect(),
+        )
+    }
+
+    pub fn with_policies(secrets: HashMap<String, (String, SecretPolicy)>) -> SecretValues {
         let mut forms: Vec<String> = Vec::new();
-        for v in values.values().filter(|v| v.len() >= MIN_SECRET_LEN) {
-            forms.push(v.clone());
-            for engine in [
-                base64::engine::general_purpose::STANDARD,
-                base64::engine::general_purpose::URL_SAFE,
-            ] {
-                let e = engine.encode(v);
-                forms.push(e.trim_end_matches('=').to_owned());
+        let mut bound = Vec::new();
+        let mut values = HashMap::new();
+        let mut policies = HashMap::new();
+        for (name, (v, policy)) in secrets {
+            if v.len() >= MIN_SECRET_LEN {
+                let of = forms_of(&v);
+                if let Some(hosts) = &policy.allowed_hosts {
+                    bound.push(Bound {
+                        name: name.clone(),
+                        forms: of.clone(),
+                        // The API accepts only patterns that parse.
+                        hosts: hosts
+                            .iter()
+                            .filter_map(|h| HostPattern::parse(h).ok())
+                            .collect(),
+                    });
+                }
+                forms.extend(of);
             }
-            forms.extend(base64_forms(v.as_bytes()));
-            forms.extend(json_forms(v));
-            forms.push(url::form_urlencoded::byte_serialize(v.as_bytes()).collect());
-            forms.push(
-                url::form_urlencoded::byte_serialize(v.as_bytes())
-                    .collect::<String>()
-                    .replace('+', "%20"),
-            );
+            values.insert(name.clone(), v);
+            policies.insert(name, policy);
         }
-        forms.retain(|f| f.len() >= MIN_SECRET_LEN);
         forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
         forms.dedup();
-        let map = values.clone();
         SecretValues {
+            lookup: lookup_of(&values),
             values,
-            forms,
-            lookup: Box::new(move |name| map.get(name).cloned()),
+            policies: Arc::new(policies),
+            forms: Arc::new(forms),
+            bound: Arc::new(bound),
+            withheld: HashMap::new(),
         }
+    }
+
+    /// The secrets an action of this type (performed by a connector or not) may receive. The
+    /// view scrubs every secret of the scope, and tells why it holds one back
+    /// ([`SecretValues::refusal`]).
+    pub fn for_action(
+        self: &Arc<Self>,
+        action_type: &str,
+        by_connector: bool,
+    ) -> Arc<SecretValues> {
+        match self.narrowed(action_type, by_connector) {
+            Some(view) => Arc::new(view),
+            None => self.clone(),
+        }
+    }
+
+    /// [`SecretValues::for_action`], `None` when the action may receive them all.
+    fn narrowed(&self, action_type: &str, by_connector: bool) -> Option<SecretValues> {
+        let sends_http = by_connector || HTTP_ACTIONS.contains(&action_type);
+        let mut withheld = HashMap::new();
+        for (name, policy) in self.policies.iter() {
+            let why = match &policy.allowed_actions {
+                Some(allowed) if !allowed.iter().any(|a| a == action_type) => format!(
+                    "the secret {name} may be used only by {} actions, not {action_type}",
+                    allowed.join(", ")
+                ),
+                None if CODE_ACTIONS.contains(&action_type) => format!(
+                    "the secret {name} is not handed to {action_type} steps (code could return it in a form no scrubbing finds); name {action_type} in the secret's allowed_actions to allow it"
+                ),
+                _ if policy.allowed_hosts.is_some() && !sends_http => format!(
+                    "the secret {name} may be sent only to {}, and a {action_type} action sends nothing over HTTP",
+                    policy
+                        .allowed_hosts
+                        .as_deref()
+                        .unwrap_or_default()
+                        .join(", ")
+                ),
+                _ => continue,
+            };
+            withheld.insert(name.clone(), why);
+        }
+        if withheld.is_empty() {
+            return None;
+        }
+        let values: HashMap<String, String> = self
+            .values
+            .iter()
+            .filter(|(k, _)| !withheld.contains_key(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Some(SecretValues {
+            lookup: lookup_of(&values),
+            values,
+            policies: self.policies.clone(),
+            forms: self.forms.clone(),
+            bound: self.bound.clone(),
+            withheld,
+        })
+    }
+
+    /// Why this view holds a secret back from its action, if it does.
+    pub fn withheld(&self, name: &str) -> Option<&str> {
+        self.withheld.get(name).map(String::as_str)
+    }
+
+    /// Why an input rendered with this view may not be sent: it asked for a secret the view
+    /// holds back.
+    pub fn refusal(&self, trace: &RenderTrace) -> Option<String> {
+        trace
+            .missing_secrets
+            .iter()
+            .find_map(|name| self.withheld(name))
+            .map(str::to_owned)
+    }
+
+    /// Whether some secret is restricted to hosts (see [`SecretValues::check_destination`]).
+    pub fn binds_hosts(&self) -> bool {
+        !self.bound.is_empty()
+    }
+
+    /// Whether a request to `url` may carry what `parts` hold (its URL, header values and
+    /// body): an error naming the first secret restricted to other hosts that it holds.
+    pub fn check_destination(&self, url: &url::Url, parts: &[&str]) -> Result<(), String> {
+        for b in self.bound.iter() {
+            if b.hosts.iter().any(|h| h.matches(url)) {
+                continue;
+            }
+            if parts
+                .iter()
+                .any(|p| b.forms.iter().any(|f| p.contains(f.as_str())))
+            {
+                let to = match url.port_or_known_default() {
+                    Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+                    None => url.host_str().unwrap_or_default().to_owned(),
+                };
+                let hosts: Vec<&str> = b.hosts.iter().map(|h| h.text.as_str()).collect();
+                return Err(format!(
+                    "the secret {} may be sent only to {}, not to {to}",
+                    b.name,
+                    hosts.join(", ")
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub fn get(&self, name: &str) -> Option<String> {
@@ -255,7 +426,7 @@ impl SecretValues {
     /// Replaces every form of every secret in a text.
     pub fn scrub_text(&self, text: &str) -> String {
         let mut out = text.to_owned();
-        for f in &self.forms {
+        for f in self.forms.iter() {
             if out.contains(f.as_str()) {
                 out = out.replace(f.as_str(), REDACTED);
             }
@@ -288,6 +459,80 @@ impl SecretValues {
             }
             _ => {}
         }
+    }
+}
+
+/// An entry of a secret's `allowed_hosts`: `api.example.com` (that host, any port),
+/// `*.example.com` (its subdomains), `api.example.com:8443` or `[::1]:8080` (that port only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern {
+    /// As given, to name it in errors.
+    text: String,
+    /// The host as URLs spell it (lowercase, punycode, IPv6 in brackets).
+    host: String,
+    subdomains: bool,
+    port: Option<u16>,
+}
+
+impl HostPattern {
+    pub fn parse(text: &str) -> Result<HostPattern, String> {
+        let bad = |why: &str| {
+            format!(
+                "{text:?} is not a host pattern ({why}); like api.example.com, *.example.com or api.example.com:8443"
+            )
+        };
+        let (subdomains, rest) = match text.strip_prefix("*.") {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        if rest.is_empty() || rest.contains(['/', '@', '?', '#', '*', ' ']) {
+            return Err(bad(
+                "a host name or address and a port only: no scheme, path or user",
+            ));
+        }
+        // The port: after the last ':' outside an IPv6 address's brackets.
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') || h.ends_with(']') => {
+                let port = p
+                    .parse::<u16>()
+                    .map_err(|_| bad("the port is not a number up to 65535"))?;
+                (h, Some(port))
+            }
+            Some(_) if !rest.starts_with('[') => {
+                return Err(bad("an IPv6 address goes in brackets"));
+            }
+            _ => (rest, None),
+        };
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        let url = url::Url::parse(&format!("http://{host}/")).map_err(|_| bad("not a host"))?;
+        let host = url.host_str().ok_or_else(|| bad("not a host"))?.to_owned();
+        if subdomains && matches!(url.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))) {
+            return Err(bad("an address has no subdomains"));
+        }
+        Ok(HostPattern {
+            text: text.to_owned(),
+            host,
+            subdomains,
+            port,
+        })
+    }
+
+    pub fn matches(&self, url: &url::Url) -> bool {
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let host_ok = match self.subdomains {
+            true => host
+                .strip_suffix(self.host.as_str())
+                .is_some_and(|head| head.len() > 1 && head.ends_with('.')),
+            false => host == self.host,
+        };
+        host_ok
+            && self
+                .port
+                .is_none_or(|p| url.port_or_known_default() == Some(p))
     }
 }
 
@@ -395,6 +640,124 @@ mod tests {
             assert!(!out.contains("ss"), "{field}: {out}");
         }
         assert_eq!(answer["text"], r#"received {"token":"***"}"#);
+    }
+
+    #[test]
+    fn host_patterns_match_their_host_subdomains_and_port() {
+        let url = |u: &str| url::Url::parse(u).unwrap();
+        let p = HostPattern::parse("API.Example.com").unwrap();
+        assert!(p.matches(&url("https://api.example.com/v1")));
+        assert!(p.matches(&url("http://api.example.com:8080/")));
+        assert!(!p.matches(&url("https://api.example.com.evil.test/")));
+        assert!(!p.matches(&url("https://xapi.example.com/")));
+        let p = HostPattern::parse("*.example.com").unwrap();
+        assert!(p.matches(&url("https://a.b.example.com/")));
+        assert!(!p.matches(&url("https://example.com/")));
+        assert!(!p.matches(&url("https://badexample.com/")));
+        let p = HostPattern::parse("127.0.0.1:8443").unwrap();
+        assert!(p.matches(&url("https://127.0.0.1:8443/")));
+        assert!(!p.matches(&url("https://127.0.0.1/")));
+        let p = HostPattern::parse("api.example.com:443").unwrap();
+        assert!(
+            p.matches(&url("https://api.example.com/")),
+            "the scheme's port"
+        );
+        let p = HostPattern::parse("[::1]:80").unwrap();
+        assert!(p.matches(&url("http://[::1]/")));
+        for bad in [
+            "",
+            "https://api.example.com",
+            "api.example.com/path",
+            "user@host",
+            "::1",
+            "*.10.0.0.1",
+            "host:port",
+            "host:70000",
+            "*",
+            "a b",
+        ] {
+            assert!(HostPattern::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_action_gets_only_the_secrets_its_type_may_have() {
+        let policy = |hosts: Option<&[&str]>, actions: Option<&[&str]>| SecretPolicy {
+            allowed_hosts: hosts.map(|h| h.iter().map(|s| s.to_string()).collect()),
+            allowed_actions: actions.map(|a| a.iter().map(|s| s.to_string()).collect()),
+        };
+        let all = Arc::new(SecretValues::with_policies(HashMap::from([
+            (
+                "OPEN".to_owned(),
+                ("open-value".to_owned(), policy(None, None)),
+            ),
+            (
+                "HOSTED".to_owned(),
+                (
+                    "hosted-value".to_owned(),
+                    policy(Some(&["api.example.com"]), None),
+                ),
+            ),
+            (
+                "CODE".to_owned(),
+                ("code-value".to_owned(), policy(None, Some(&["code"]))),
+            ),
+        ])));
+        let names = |v: &SecretValues| {
+            let mut n: Vec<String> = ["OPEN", "HOSTED", "CODE"]
+                .iter()
+                .filter(|k| v.get(k).is_some())
+                .map(|k| k.to_string())
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(
+            names(&all.for_action("http_request", false)),
+            ["HOSTED", "OPEN"]
+        );
+        assert_eq!(
+            names(&all.for_action("crm.update", true)),
+            ["HOSTED", "OPEN"]
+        );
+        assert_eq!(names(&all.for_action("send_email", false)), ["OPEN"]);
+        assert_eq!(names(&all.for_action("code", false)), ["CODE"]);
+        assert_eq!(
+            names(&all.for_action("transform", false)),
+            Vec::<String>::new()
+        );
+        // A view still scrubs every secret, and says why it holds one back.
+        let mail = all.for_action("send_email", false);
+        assert_eq!(mail.scrub_text("x hosted-value code-value"), "x *** ***");
+        let mut trace = RenderTrace::default();
+        trace.missing_secrets.push("HOSTED".into());
+        assert!(
+            mail.refusal(&trace)
+                .unwrap()
+                .contains("sends nothing over HTTP")
+        );
+        // Requests: the hosted secret only to its host, in any part and form.
+        let http = all.for_action("http_request", false);
+        let to = |u: &str| url::Url::parse(u).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode("u:hosted-value");
+        assert!(
+            http.check_destination(&to("https://api.example.com/"), &["hosted-value"])
+                .is_ok()
+        );
+        assert!(
+            http.check_destination(&to("https://other.example.com/"), &["open-value"])
+                .is_ok()
+        );
+        for part in [
+            "Bearer hosted-value",
+            &format!("Basic {b64}"),
+            "q=hosted-value",
+        ] {
+            let err = http
+                .check_destination(&to("https://other.example.com/"), &["x", part])
+                .unwrap_err();
+            assert!(err.contains("the secret HOSTED may be sent only to api.example.com, not to other.example.com:443"), "{err}");
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Secrets over the API, write-only: a value goes in (sealed at once with the master key) and
-//! never comes out; lists show names and dates. Workflows use them as `{{secrets.NAME}}`.
+//! never comes out; lists show names, where each may go, and dates. Workflows use them as
+//! `{{secrets.NAME}}`; a secret's `allowed_hosts` and `allowed_actions` narrow which requests
+//! and actions receive it (the engine enforces them; code receives one only when named).
 //! The master key is `WEIR_MASTER_KEY` (64 hex digits) or a key file made (0600) in the data
 //! folder on first start; a check value in the database stops a node with another key.
 
@@ -12,11 +14,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use weir_engine::Vault;
-use weir_engine::secrets::MIN_SECRET_LEN;
-use weir_store::{Scope, SecretRow, Store};
+use weir_engine::secrets::{HostPattern, MIN_SECRET_LEN};
+use weir_store::{Scope, SecretPolicy, SecretRow, Store};
 
 use crate::access::{Perm, audit, authorize_for, required};
 use crate::{ApiError, ApiResult, AppState, read_object, time};
+
+/// The fields of a body that say where a secret may go.
+const POLICY: [&str; 2] = ["allowed_hosts", "allowed_actions"];
 
 /// The largest secret value, in bytes.
 const MAX_SECRET_BYTES: usize = 64 * 1024;
@@ -77,7 +82,84 @@ pub async fn open_vault(
 }
 
 fn secret_json(row: &SecretRow) -> Value {
-    json!({ "name": row.name, "created_at": time(Some(row.created_ms)), "updated_at": time(Some(row.updated_ms)) })
+    json!({
+        "name": row.name,
+        "allowed_hosts": row.policy.allowed_hosts,
+        "allowed_actions": row.policy.allowed_actions,
+        "created_at": time(Some(row.created_ms)),
+        "updated_at": time(Some(row.updated_ms)),
+    })
+}
+
+/// The most entries of `allowed_hosts` or `allowed_actions`.
+const MAX_POLICY_ENTRIES: usize = 100;
+
+/// An action type as a policy names it: a built-in's or a connector action's name.
+fn valid_action_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+}
+
+/// One of the policy's lists: absent keeps `current`, `null` lifts the restriction, a list
+/// of 1 to 100 entries each passing `check` sets it.
+fn policy_list(
+    map: &serde_json::Map<String, Value>,
+    field: &str,
+    current: Option<Vec<String>>,
+    check: impl Fn(&str) -> Result<(), String>,
+) -> ApiResult<Option<Vec<String>>> {
+    let bad = |path: String, message: String| {
+        ApiError::invalid(
+            format!("{field} is invalid"),
+            vec![json!({ "path": path, "message": message })],
+        )
+    };
+    let items = match map.get(field) {
+        None => return Ok(current),
+        Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) if (1..=MAX_POLICY_ENTRIES).contains(&items.len()) => items,
+        Some(_) => {
+            return Err(bad(
+                format!("$.{field}"),
+                format!("a list of 1 to {MAX_POLICY_ENTRIES} strings, or null for no restriction"),
+            ));
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("$.{field}[{i}]");
+        let Some(text) = item.as_str() else {
+            return Err(bad(path, "a string".into()));
+        };
+        check(text).map_err(|e| bad(path, e))?;
+        if !out.iter().any(|o| o == text) {
+            out.push(text.to_owned());
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The policy a body sets, over `current` (fields left out keep theirs).
+fn policy_of(
+    map: &serde_json::Map<String, Value>,
+    current: SecretPolicy,
+) -> ApiResult<SecretPolicy> {
+    Ok(SecretPolicy {
+        allowed_hosts: policy_list(map, "allowed_hosts", current.allowed_hosts, |h| {
+            HostPattern::parse(h).map(|_| ())
+        })?,
+        allowed_actions: policy_list(map, "allowed_actions", current.allowed_actions, |a| {
+            match valid_action_name(a) {
+                true => Ok(()),
+                false => Err(format!(
+                    "{a:?} is not an action type name (letters, digits, '_', '.', '-', at most 100)"
+                )),
+            }
+        })?,
+    })
 }
 
 /// A secret's name: a letter or `_`, then letters, digits and `_`, at most 64 characters.
@@ -127,11 +209,15 @@ async fn store_secret(
     caller: &crate::access::Caller,
     name: &str,
     value: &str,
+    policy: &SecretPolicy,
 ) -> ApiResult {
     let sealed = vault(state)?
         .seal(&caller.scope, name, value)
         .map_err(|_| ApiError::internal())?;
-    let created = state.store.put_secret(&caller.scope, name, &sealed).await?;
+    let created = state
+        .store
+        .put_secret(&caller.scope, name, &sealed, policy)
+        .await?;
     state.engine.forget_secrets(&caller.scope);
     let action = if created {
         "secret.create"
@@ -152,14 +238,21 @@ async fn store_secret(
     Ok((status, axum::Json(secret_json(&row))).into_response())
 }
 
-/// `POST /api/v1/secrets` `{"name", "value"}`: a new secret (409 when the name is taken).
+/// `POST /api/v1/secrets` `{"name", "value", "allowed_hosts"?, "allowed_actions"?}`: a new
+/// secret (409 when the name is taken).
 pub async fn post_secret(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let map = read_object(&headers, body, &["name", "value"], false).await?;
+    let map = read_object(
+        &headers,
+        body,
+        &["name", "value", POLICY[0], POLICY[1]],
+        false,
+    )
+    .await?;
     let name = required(
         map.get("name").and_then(Value::as_str).map(str::to_owned),
         "name",
@@ -168,6 +261,7 @@ pub async fn post_secret(
         return Err(bad_name());
     }
     let value = value_of(&map)?;
+    let policy = policy_of(&map, SecretPolicy::default())?;
     if state.store.secret(&caller.scope, &name).await?.is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -175,11 +269,12 @@ pub async fn post_secret(
             format!("a secret {name} exists; PUT /api/v1/secrets/{name} replaces its value"),
         ));
     }
-    store_secret(&state, &caller, &name, &value).await
+    store_secret(&state, &caller, &name, &value, &policy).await
 }
 
-/// `PUT /api/v1/secrets/{name}` `{"value"}`: replaces a secret's value (404 when there is
-/// none; `POST /api/v1/secrets` makes one).
+/// `PUT /api/v1/secrets/{name}` `{"value"?, "allowed_hosts"?, "allowed_actions"?}`: replaces
+/// a secret's value, where it may go, or both; what the body leaves out stays (404 when there
+/// is no such secret; `POST /api/v1/secrets` makes one).
 pub async fn put_secret(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -187,12 +282,24 @@ pub async fn put_secret(
     body: Body,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    if state.store.secret(&caller.scope, &name).await?.is_none() {
+    let Some(row) = state.store.secret(&caller.scope, &name).await? else {
         return Err(ApiError::not_found("secret"));
+    };
+    let map = read_object(&headers, body, &["value", POLICY[0], POLICY[1]], false).await?;
+    if map.is_empty() {
+        return Err(ApiError::invalid(
+            "the body changes nothing",
+            vec![json!({ "path": "$", "message": "give value, allowed_hosts or allowed_actions" })],
+        ));
     }
-    let map = read_object(&headers, body, &["value"], false).await?;
-    let value = value_of(&map)?;
-    store_secret(&state, &caller, &name, &value).await
+    let value = match map.contains_key("value") {
+        true => value_of(&map)?,
+        false => vault(&state)?
+            .open(&caller.scope, &name, &row.sealed)
+            .map_err(|_| ApiError::internal())?,
+    };
+    let policy = policy_of(&map, row.policy)?;
+    store_secret(&state, &caller, &name, &value, &policy).await
 }
 
 /// `GET /api/v1/secrets`: names and dates, never values.

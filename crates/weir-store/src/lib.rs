@@ -220,8 +220,28 @@ pub struct DueDebounce {
 pub struct SecretRow {
     pub name: String,
     pub sealed: String,
+    pub policy: SecretPolicy,
     pub created_ms: i64,
     pub updated_ms: i64,
+}
+
+/// Where a secret may go. `None` for no restriction of that kind; code and transform steps
+/// receive a secret only when `allowed_actions` names them (the engine enforces this).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SecretPolicy {
+    /// Hosts (`api.example.com`, `*.example.com`, `host:port`) an action may send it to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Action types (`http_request`, a connector's `stripe.create_charge`, `code`) that may
+    /// receive it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<String>>,
+}
+
+impl SecretPolicy {
+    pub fn is_unrestricted(&self) -> bool {
+        self.allowed_hosts.is_none() && self.allowed_actions.is_none()
+    }
 }
 
 /// A person who signs in to the web UI. The password hash stays in the store (see
@@ -794,7 +814,13 @@ pub trait Store: Send + Sync {
     /// Ends a session. NotFound when it is not live.
     async fn revoke_session(&self, id: &str) -> Result<()>;
     /// Stores a sealed secret; true when it is new, false when it replaced one.
-    async fn put_secret(&self, scope: &Scope, name: &str, sealed: &str) -> Result<bool>;
+    async fn put_secret(
+        &self,
+        scope: &Scope,
+        name: &str,
+        sealed: &str,
+        policy: &SecretPolicy,
+    ) -> Result<bool>;
     /// The scope's secrets, by name.
     async fn secrets(&self, scope: &Scope) -> Result<Vec<SecretRow>>;
     async fn secret(&self, scope: &Scope, name: &str) -> Result<Option<SecretRow>>;

@@ -12,29 +12,34 @@ impl SqlStore {
         scope: &Scope,
         name: &str,
         sealed: &str,
+        policy: &SecretPolicy,
     ) -> Result<bool> {
         let now = self.now;
+        let policy = (!policy.is_unrestricted())
+            .then(|| serde_json::to_string(policy).expect("a policy is plain JSON"));
         let mut tx = self.begin().await?;
         let updated = sqlx::query(sql(format!(
-            "UPDATE secrets SET sealed = $4, updated_ms = {now} \
+            "UPDATE secrets SET sealed = $4, policy = $5, updated_ms = {now} \
              WHERE tenant_id = $1 AND environment_id = $2 AND name = $3"
         )))
         .bind(&scope.tenant)
         .bind(&scope.environment)
         .bind(name)
         .bind(sealed)
+        .bind(&policy)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if updated == 0 {
             sqlx::query(sql(format!(
-                "INSERT INTO secrets (tenant_id, environment_id, name, sealed, created_ms, updated_ms) \
-                 VALUES ($1, $2, $3, $4, {now}, {now})"
+                "INSERT INTO secrets (tenant_id, environment_id, name, sealed, policy, created_ms, updated_ms) \
+                 VALUES ($1, $2, $3, $4, $5, {now}, {now})"
             )))
             .bind(&scope.tenant)
             .bind(&scope.environment)
             .bind(name)
             .bind(sealed)
+            .bind(&policy)
             .execute(&mut *tx)
             .await?;
         }
@@ -48,7 +53,7 @@ impl SqlStore {
         name: Option<&str>,
     ) -> Result<Vec<SecretRow>> {
         sqlx::query(
-            "SELECT name, sealed, created_ms, updated_ms FROM secrets \
+            "SELECT name, sealed, policy, created_ms, updated_ms FROM secrets \
              WHERE tenant_id = $1 AND environment_id = $2 AND ($3 IS NULL OR name = $3) ORDER BY name",
         )
         .bind(&scope.tenant)
@@ -58,9 +63,17 @@ impl SqlStore {
         .await?
         .iter()
         .map(|r| {
+            let policy: Option<String> = r.try_get("policy")?;
             Ok(SecretRow {
                 name: r.try_get("name")?,
                 sealed: r.try_get("sealed")?,
+                policy: policy
+                    .map(|p| {
+                        serde_json::from_str(&p)
+                            .map_err(|e| Error::Corrupt(format!("a secret's policy: {e}")))
+                    })
+                    .transpose()?
+                    .unwrap_or_default(),
                 created_ms: r.try_get("created_ms")?,
                 updated_ms: r.try_get("updated_ms")?,
             })

@@ -101,6 +101,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "write fewer pages",
         include_str!("../migrations/sqlite/0013_write_fewer_pages.sql"),
     ),
+    (
+        14,
+        "secret policy",
+        include_str!("../migrations/sqlite/0014_secret_policy.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -167,6 +172,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         13,
         "write fewer pages",
         include_str!("../migrations/postgres/0013_write_fewer_pages.sql"),
+    ),
+    (
+        14,
+        "secret policy",
+        include_str!("../migrations/postgres/0014_secret_policy.sql"),
     ),
 ];
 
@@ -765,8 +775,14 @@ impl Store for SqlStore {
         self.end_session(id).await
     }
 
-    async fn put_secret(&self, scope: &Scope, name: &str, sealed: &str) -> Result<bool> {
-        self.upsert_secret(scope, name, sealed).await
+    async fn put_secret(
+        &self,
+        scope: &Scope,
+        name: &str,
+        sealed: &str,
+        policy: &SecretPolicy,
+    ) -> Result<bool> {
+        self.upsert_secret(scope, name, sealed, policy).await
     }
     async fn secrets(&self, scope: &Scope) -> Result<Vec<SecretRow>> {
         self.list_secrets(scope, None).await

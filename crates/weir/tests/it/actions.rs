@@ -408,6 +408,218 @@ fn a_secret_never_leaves_the_action_that_uses_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Regression: anyone who could deploy a workflow could read a write-only secret through a
+/// `code` step (return it reversed: no scrubbing finds that). A secret now goes to code only
+/// when its `allowed_actions` name it, and only to the hosts of its `allowed_hosts`, checked
+/// on the request itself; conditions compare a secret only for equality.
+#[test]
+fn a_secret_goes_only_where_its_policy_lets_it() {
+    let (allowed, other) = (Peer::start(), Peer::start());
+    let dir = scratch("secret-policy");
+    let key = "secret-policy-root";
+    let server = Server::start_with(
+        &dir,
+        free_port(),
+        &[
+            ("WEIR_ADMIN_KEY", key),
+            ("WEIR_OUTBOUND_ALLOW", "127.0.0.1"),
+        ],
+    );
+    let put = |method: &str, path: &str, body: Value| server.with(key, method, path, Some(body));
+    let hosted = "hosted-Zq8-value";
+    let (status, made) = put(
+        "POST",
+        "/api/v1/secrets",
+        json!({"name": "HOSTED", "value": hosted, "allowed_hosts": [format!("127.0.0.1:{}", allowed.port)]}),
+    );
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(
+        (&made["allowed_hosts"], &made["allowed_actions"]),
+        (
+            &json!([format!("127.0.0.1:{}", allowed.port)]),
+            &Value::Null
+        ),
+        "{made}"
+    );
+    let plain = "plain-Xy7-value";
+    assert_eq!(
+        put(
+            "POST",
+            "/api/v1/secrets",
+            json!({"name": "PLAIN", "value": plain})
+        )
+        .0,
+        201
+    );
+    let coded = "coded-Wv6-value";
+    assert_eq!(
+        put(
+            "POST",
+            "/api/v1/secrets",
+            json!({"name": "CODED", "value": coded, "allowed_actions": ["code"]})
+        )
+        .0,
+        201
+    );
+    for (bad, path) in [
+        (
+            json!({"name": "B1", "value": "abcd", "allowed_hosts": ["https://api.example.com/x"]}),
+            "$.allowed_hosts[0]",
+        ),
+        (
+            json!({"name": "B2", "value": "abcd", "allowed_hosts": []}),
+            "$.allowed_hosts",
+        ),
+        (
+            json!({"name": "B3", "value": "abcd", "allowed_hosts": ["api.example.com:99999"]}),
+            "$.allowed_hosts[0]",
+        ),
+        (
+            json!({"name": "B4", "value": "abcd", "allowed_actions": ["no spaces"]}),
+            "$.allowed_actions[0]",
+        ),
+        (
+            json!({"name": "B5", "value": "abcd", "allowed_actions": "code"}),
+            "$.allowed_actions",
+        ),
+    ] {
+        let (status, answer) = put("POST", "/api/v1/secrets", bad.clone());
+        assert_eq!(status, 422, "{bad}: {answer}");
+        assert_eq!(answer["error"]["details"][0]["path"], path, "{answer}");
+    }
+    assert_eq!(put("PUT", "/api/v1/secrets/PLAIN", json!({})).0, 422);
+    assert_eq!(
+        server.with(key, "GET", "/api/v1/secrets/B1", None).0,
+        404,
+        "nothing half-made"
+    );
+
+    let call = |url: String, secret: &str| {
+        json!([{"id": "call", "type": "http_request",
+            "config": {"url": url, "headers": {"X-Key": format!("{{{{secrets.{secret}}}}}")}}}])
+    };
+    // To its host: sent.
+    let done = run(
+        &server,
+        key,
+        workflow("to-allowed", call(allowed.url("/in"), "HOSTED")),
+        json!({}),
+    );
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(allowed.requests_to("/in")[0].headers["x-key"], hosted);
+    // To another port of the same address: refused before anything is sent.
+    let done = run(
+        &server,
+        key,
+        workflow("to-other", call(other.url("/in"), "HOSTED")),
+        json!({}),
+    );
+    assert_eq!(done["status"], "failed", "{done}");
+    let error = step(&done, "call")["error"].to_string();
+    assert!(
+        error.contains("the secret HOSTED may be sent only to 127.0.0.1:"),
+        "{error}"
+    );
+    assert!(other.requests().is_empty(), "the other host got a request");
+    // Nor in a body, nor to an action that sends nothing over HTTP.
+    let steps = json!([{"id": "call", "type": "http_request", "config": {"url": other.url("/in"), "method": "POST", "body": {"k": "{{secrets.HOSTED}}"}}}]);
+    let done = run(&server, key, workflow("body-to-other", steps), json!({}));
+    assert_eq!(done["status"], "failed", "{done}");
+    assert!(other.requests().is_empty());
+    let steps = json!([{"id": "mail", "type": "send_email", "config": {"to": "a@example.com", "subject": "s", "body": "k {{secrets.HOSTED}}"}}]);
+    let done = run(&server, key, workflow("mail-hosted", steps), json!({}));
+    assert_eq!(done["status"], "failed", "{done}");
+    assert!(
+        step(&done, "mail")["error"]
+            .to_string()
+            .contains("sends nothing over HTTP"),
+        "{done}"
+    );
+
+    // Code gets no secret its policy does not name, whatever it would do with it.
+    let reverse = |secret: &str| {
+        json!([{"id": "js", "type": "code", "config": {"code": "return {r: input.k.split('').reverse().join('')};",
+            "input": {"k": format!("{{{{secrets.{secret}}}}}")}}}])
+    };
+    let done = run(
+        &server,
+        key,
+        workflow("code-plain", reverse("PLAIN")),
+        json!({}),
+    );
+    assert_eq!(done["status"], "failed", "{done}");
+    let error = step(&done, "js")["error"].to_string();
+    assert!(
+        error.contains("the secret PLAIN is not handed to code steps"),
+        "{error}"
+    );
+    let steps =
+        json!([{"id": "t", "type": "transform", "config": {"output": {"k": "{{secrets.PLAIN}}"}}}]);
+    assert_eq!(
+        run(&server, key, workflow("transform-plain", steps), json!({}))["status"],
+        "failed"
+    );
+    // One that names code reaches it (its owner chose that).
+    let done = run(
+        &server,
+        key,
+        workflow("code-coded", reverse("CODED")),
+        json!({}),
+    );
+    assert_eq!(done["status"], "completed", "{done}");
+    let reversed: String = coded.chars().rev().collect();
+    assert_eq!(step(&done, "js")["output"]["r"], reversed.as_str());
+    // ... and nothing else.
+    let done = run(
+        &server,
+        key,
+        workflow("coded-to-http", call(allowed.url("/coded"), "CODED")),
+        json!({}),
+    );
+    assert_eq!(done["status"], "failed", "{done}");
+    assert!(
+        step(&done, "call")["error"]
+            .to_string()
+            .contains("may be used only by code actions"),
+        "{done}"
+    );
+    assert!(allowed.requests_to("/coded").is_empty());
+
+    // A condition cannot find a secret out piece by piece.
+    let steps = json!([{"id": "c", "type": "condition",
+        "condition": {"field": "guess", "operator": "gt", "value": "{{secrets.PLAIN}}"}, "on_true": "a", "on_false": "a"},
+        {"id": "a", "type": "action", "action": "allow"}]);
+    let (status, answer) = put("POST", "/api/v1/workflows", workflow("oracle", steps));
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer
+            .to_string()
+            .contains("a secret is compared only with eq"),
+        "{answer}"
+    );
+
+    // Lifting the restriction (null) lets it go anywhere again; the value is kept.
+    let (status, lifted) = put(
+        "PUT",
+        "/api/v1/secrets/HOSTED",
+        json!({"allowed_hosts": null}),
+    );
+    assert_eq!(
+        (status, &lifted["allowed_hosts"]),
+        (200, &Value::Null),
+        "{lifted}"
+    );
+    let done = run(
+        &server,
+        key,
+        workflow("to-other-now", call(other.url("/now"), "HOSTED")),
+        json!({}),
+    );
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(other.requests_to("/now")[0].headers["x-key"], hosted);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Regression: `database_query` validated and was documented, but every run failed with "has no
 /// implementation in this build yet".
 #[test]
