@@ -78,8 +78,12 @@ impl Round {
                         attempt: i64::from(r.attempt),
                         record: Json::of(&r),
                     };
-                    c.steps.retain(|s| s.key != row.key);
-                    c.steps.push(row);
+                    // A later version of a record keeps the place of its first: records are
+                    // listed in the order they were first written.
+                    match c.steps.iter_mut().find(|s| s.key == row.key) {
+                        Some(kept) => *kept = row,
+                        None => c.steps.push(row),
+                    }
                 }
                 Effect::Perform {
                     thread, attempt, ..

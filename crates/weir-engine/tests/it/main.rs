@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use weir_engine::Engine;
 use weir_store::{ExecutionFilter, NewItem, Scope, SqlStore, Store};
 
+mod agreement;
+
 async fn engine_on(store: Arc<dyn Store>) -> (Arc<Engine>, Scope) {
     let scope = store.bootstrap("hash").await.unwrap().scope;
     (Engine::new(store), scope)
