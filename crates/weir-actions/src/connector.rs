@@ -78,15 +78,11 @@ impl Runner {
 fn secret(ctx: &ActionContext, name: Option<&str>, what: &str) -> Result<String, ActionError> {
     let name = name.ok_or_else(|| invalid(format!("the connector's auth needs '{what}'")))?;
     ctx.secrets.get(name).ok_or_else(|| match ctx.secrets.withheld(name) {
-        Some(why) => refused(why),
+        Some(why) => ActionError::refused(why),
         None => invalid(format!(
             "the secret {name} that the connector's auth names is not set (POST /api/v1/secrets)"
         )),
     })
-}
-
-fn refused(why: &str) -> ActionError {
-    ActionError::permanent(why).with_class("refused")
 }
 
 /// Renders a connector template; an error when it asks for a secret this action may not
@@ -110,7 +106,7 @@ fn render(
     let mut trace = RenderTrace::default();
     let out = tv.render(view, &env, secrets, &mut trace);
     match ctx.secrets.refusal(&trace) {
-        Some(why) => Err(refused(&why)),
+        Some(why) => Err(ActionError::refused(why)),
         None => Ok(out),
     }
 }

@@ -301,9 +301,8 @@ fn error_text(e: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
-/// A refusal of the guard: permanent, class `refused`.
 fn refused(why: String) -> ActionError {
-    ActionError::permanent(why).with_class("refused")
+    ActionError::refused(why)
 }
 
 impl HttpAction {
@@ -388,6 +387,8 @@ impl Action for HttpAction {
                 let mut parts: Vec<&str> = vec![url.as_str()];
                 parts.extend(headers.iter().map(|h| h.value.as_str()));
                 parts.extend(body_text.as_deref());
+                // A signature made with a secret is as good as the secret to its receiver.
+                parts.extend(req.signing_secret.as_deref());
                 ctx.secrets
                     .check_destination(&url, &parts)
                     .map_err(refused)?;

@@ -260,6 +260,12 @@ impl ActionError {
         }
     }
 
+    /// A request Weir will not send (the SSRF guard, a secret's policy): permanent, class
+    /// `refused`.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self::permanent(message).with_class("refused")
+    }
+
     /// The same error with a class for `retry_on`.
     pub fn with_class(mut self, class: &str) -> Self {
         self.class = Some(class.to_owned());

@@ -472,6 +472,8 @@ impl Engine {
         let (action_type, input, idempotency_key) =
             exec.action_input(&run.wf, thread, attempt, &env, &mut trace)?;
         let refusal = secrets.refusal(&trace);
+        // Requests are checked for the secrets the input named, whatever form they take there.
+        let secrets = secrets.naming(&trace.secrets_used);
         let ctx = ActionContext {
             scope: run.claim.scope.clone(),
             execution_id: run.claim.execution_id.clone(),
@@ -493,7 +495,7 @@ impl Engine {
                     let _ = tx.send(Msg::Done {
                         thread,
                         attempt,
-                        result: Err(ActionError::permanent(why).with_class("refused")),
+                        result: Err(ActionError::refused(why)),
                     });
                     return;
                 }

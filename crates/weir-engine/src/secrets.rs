@@ -209,6 +209,8 @@ pub struct SecretValues {
     bound: Arc<Vec<Bound>>,
     /// The secrets this view holds back from its action, with why.
     withheld: HashMap<String, String>,
+    /// The host-restricted secrets the action's input named (see [`SecretValues::naming`]).
+    named: Vec<String>,
     /// `values` as the lookup an [`weir_core::Env`] takes.
     lookup: Lookup,
 }
@@ -298,6 +300,7 @@ impl SecretValues {
             forms: Arc::new(forms),
             bound: Arc::new(bound),
             withheld: HashMap::new(),
+            named: Vec::new(),
         }
     }
 
@@ -328,15 +331,13 @@ impl SecretValues {
                 None if CODE_ACTIONS.contains(&action_type) => format!(
                     "the secret {name} is not handed to {action_type} steps (code could return it in a form no scrubbing finds); name {action_type} in the secret's allowed_actions to allow it"
                 ),
-                _ if policy.allowed_hosts.is_some() && !sends_http => format!(
-                    "the secret {name} may be sent only to {}, and a {action_type} action sends nothing over HTTP",
-                    policy
-                        .allowed_hosts
-                        .as_deref()
-                        .unwrap_or_default()
-                        .join(", ")
-                ),
-                _ => continue,
+                _ => match &policy.allowed_hosts {
+                    Some(hosts) if !sends_http => format!(
+                        "the secret {name} may be sent only to {}, and a {action_type} action sends nothing over HTTP",
+                        hosts.join(", ")
+                    ),
+                    _ => continue,
+                },
             };
             withheld.insert(name.clone(), why);
         }
@@ -356,6 +357,31 @@ impl SecretValues {
             forms: self.forms.clone(),
             bound: self.bound.clone(),
             withheld,
+            named: Vec::new(),
+        })
+    }
+
+    /// This view, knowing which secrets the action's input named: a request holding any of
+    /// them goes only to its allowed hosts, even where the request spells it in a form no
+    /// search finds (a host name lowercased, a URL's own percent-encoding).
+    pub fn naming(self: &Arc<Self>, used: &[String]) -> Arc<SecretValues> {
+        let named: Vec<String> = self
+            .bound
+            .iter()
+            .filter(|b| used.contains(&b.name))
+            .map(|b| b.name.clone())
+            .collect();
+        if named.is_empty() {
+            return self.clone();
+        }
+        Arc::new(SecretValues {
+            lookup: lookup_of(&self.values),
+            values: self.values.clone(),
+            policies: self.policies.clone(),
+            forms: self.forms.clone(),
+            bound: self.bound.clone(),
+            withheld: self.withheld.clone(),
+            named,
         })
     }
 
@@ -382,14 +408,23 @@ impl SecretValues {
     /// Whether a request to `url` may carry what `parts` hold (its URL, header values and
     /// body): an error naming the first secret restricted to other hosts that it holds.
     pub fn check_destination(&self, url: &url::Url, parts: &[&str]) -> Result<(), String> {
+        // The URL as its parser spelled it may hide a secret (its own percent-encoding): it is
+        // searched decoded too, and every text also lowercased (a host name is).
+        let decoded: String = url::form_urlencoded::parse(url.as_str().as_bytes())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
         for b in self.bound.iter() {
             if b.hosts.iter().any(|h| h.matches(url)) {
                 continue;
             }
-            if parts
-                .iter()
-                .any(|p| b.forms.iter().any(|f| p.contains(f.as_str())))
-            {
+            let held = |text: &str| {
+                let lower = text.to_lowercase();
+                b.forms
+                    .iter()
+                    .any(|f| text.contains(f.as_str()) || lower.contains(&f.to_lowercase()))
+            };
+            if self.named.contains(&b.name) || held(&decoded) || parts.iter().any(|p| held(p)) {
                 let to = match url.port_or_known_default() {
                     Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
                     None => url.host_str().unwrap_or_default().to_owned(),
@@ -758,6 +793,36 @@ mod tests {
                 .unwrap_err();
             assert!(err.contains("the secret HOSTED may be sent only to api.example.com, not to other.example.com:443"), "{err}");
         }
+        // Forms a URL's parser makes: a lowercased host, a percent-encoded user.
+        let upper = Arc::new(SecretValues::with_policies(HashMap::from([(
+            "UP".to_owned(),
+            (
+                "Mixed+CASE/Val".to_owned(),
+                policy(Some(&["api.example.com"]), None),
+            ),
+        )])));
+        for url in [
+            "https://mixed+case/val.evil.test/",
+            "https://Mixed%2BCASE%2FVal@evil.test/",
+        ] {
+            let url = to(url);
+            assert!(
+                upper.check_destination(&url, &[url.as_str()]).is_err(),
+                "{url}"
+            );
+        }
+        // What the input named goes only to its hosts, whatever the request makes of it.
+        let named = upper.naming(&["UP".to_owned()]);
+        assert!(
+            named
+                .check_destination(&to("https://evil.test/"), &["nothing"])
+                .is_err()
+        );
+        assert!(
+            named
+                .check_destination(&to("https://api.example.com/"), &["x"])
+                .is_ok()
+        );
     }
 
     #[test]

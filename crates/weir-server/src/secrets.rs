@@ -20,9 +20,6 @@ use weir_store::{Scope, SecretPolicy, SecretRow, Store};
 use crate::access::{Perm, audit, authorize_for, required};
 use crate::{ApiError, ApiResult, AppState, read_object, time};
 
-/// The fields of a body that say where a secret may go.
-const POLICY: [&str; 2] = ["allowed_hosts", "allowed_actions"];
-
 /// The largest secret value, in bytes.
 const MAX_SECRET_BYTES: usize = 64 * 1024;
 
@@ -210,13 +207,14 @@ async fn store_secret(
     name: &str,
     value: &str,
     policy: &SecretPolicy,
+    if_updated_ms: Option<i64>,
 ) -> ApiResult {
     let sealed = vault(state)?
         .seal(&caller.scope, name, value)
         .map_err(|_| ApiError::internal())?;
     let created = state
         .store
-        .put_secret(&caller.scope, name, &sealed, policy)
+        .put_secret(&caller.scope, name, &sealed, policy, if_updated_ms)
         .await?;
     state.engine.forget_secrets(&caller.scope);
     let action = if created {
@@ -249,7 +247,7 @@ pub async fn post_secret(
     let map = read_object(
         &headers,
         body,
-        &["name", "value", POLICY[0], POLICY[1]],
+        &["name", "value", "allowed_hosts", "allowed_actions"],
         false,
     )
     .await?;
@@ -269,7 +267,7 @@ pub async fn post_secret(
             format!("a secret {name} exists; PUT /api/v1/secrets/{name} replaces its value"),
         ));
     }
-    store_secret(&state, &caller, &name, &value, &policy).await
+    store_secret(&state, &caller, &name, &value, &policy, None).await
 }
 
 /// `PUT /api/v1/secrets/{name}` `{"value"?, "allowed_hosts"?, "allowed_actions"?}`: replaces
@@ -285,7 +283,8 @@ pub async fn put_secret(
     let Some(row) = state.store.secret(&caller.scope, &name).await? else {
         return Err(ApiError::not_found("secret"));
     };
-    let map = read_object(&headers, body, &["value", POLICY[0], POLICY[1]], false).await?;
+    let fields = ["value", "allowed_hosts", "allowed_actions"];
+    let map = read_object(&headers, body, &fields, false).await?;
     if map.is_empty() {
         return Err(ApiError::invalid(
             "the body changes nothing",
@@ -296,10 +295,25 @@ pub async fn put_secret(
         true => value_of(&map)?,
         false => vault(&state)?
             .open(&caller.scope, &name, &row.sealed)
-            .map_err(|_| ApiError::internal())?,
+            .map_err(|e| {
+                eprintln!(
+                    "weir: {}/{}: {e}",
+                    caller.scope.tenant, caller.scope.environment
+                );
+                ApiError::internal()
+            })?,
     };
     let policy = policy_of(&map, row.policy)?;
-    store_secret(&state, &caller, &name, &value, &policy).await
+    // What the body leaves out is kept from the version read: only over that version.
+    store_secret(
+        &state,
+        &caller,
+        &name,
+        &value,
+        &policy,
+        Some(row.updated_ms),
+    )
+    .await
 }
 
 /// `GET /api/v1/secrets`: names and dates, never values.

@@ -814,12 +814,15 @@ pub trait Store: Send + Sync {
     /// Ends a session. NotFound when it is not live.
     async fn revoke_session(&self, id: &str) -> Result<()>;
     /// Stores a sealed secret; true when it is new, false when it replaced one.
+    /// Stores a secret; true when it is new. With `if_updated_ms`, only over the version
+    /// updated then: Conflict when another write came first.
     async fn put_secret(
         &self,
         scope: &Scope,
         name: &str,
         sealed: &str,
         policy: &SecretPolicy,
+        if_updated_ms: Option<i64>,
     ) -> Result<bool>;
     /// The scope's secrets, by name.
     async fn secrets(&self, scope: &Scope) -> Result<Vec<SecretRow>>;

@@ -13,6 +13,7 @@ impl SqlStore {
         name: &str,
         sealed: &str,
         policy: &SecretPolicy,
+        if_updated_ms: Option<i64>,
     ) -> Result<bool> {
         let now = self.now;
         let policy = (!policy.is_unrestricted())
@@ -20,16 +21,22 @@ impl SqlStore {
         let mut tx = self.begin().await?;
         let updated = sqlx::query(sql(format!(
             "UPDATE secrets SET sealed = $4, policy = $5, updated_ms = {now} \
-             WHERE tenant_id = $1 AND environment_id = $2 AND name = $3"
+             WHERE tenant_id = $1 AND environment_id = $2 AND name = $3 AND ($6 IS NULL OR updated_ms = $6)"
         )))
         .bind(&scope.tenant)
         .bind(&scope.environment)
         .bind(name)
         .bind(sealed)
         .bind(&policy)
+        .bind(if_updated_ms)
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        if updated == 0 && if_updated_ms.is_some() {
+            return Err(Error::Conflict(format!(
+                "the secret {name} changed while this change was made; read it and try again"
+            )));
+        }
         if updated == 0 {
             sqlx::query(sql(format!(
                 "INSERT INTO secrets (tenant_id, environment_id, name, sealed, policy, created_ms, updated_ms) \

@@ -781,8 +781,10 @@ impl Store for SqlStore {
         name: &str,
         sealed: &str,
         policy: &SecretPolicy,
+        if_updated_ms: Option<i64>,
     ) -> Result<bool> {
-        self.upsert_secret(scope, name, sealed, policy).await
+        self.upsert_secret(scope, name, sealed, policy, if_updated_ms)
+            .await
     }
     async fn secrets(&self, scope: &Scope) -> Result<Vec<SecretRow>> {
         self.list_secrets(scope, None).await

@@ -51,10 +51,26 @@ async fn settle(e: &Arc<Engine>) {
 
 type Outcome = (String, Option<String>, Vec<(String, String)>);
 
-/// Records of one step that follow each other (the iterations of a foreach with
-/// `concurrency`) in status order: live, concurrent actions finish in any order, where the dry
-/// run answers them in the order they were asked for.
-fn in_any_order_within_a_step(mut path: Vec<(String, String)>) -> Vec<(String, String)> {
+/// The ids of the steps inside a foreach with `concurrency` above 1, at any depth.
+fn concurrent_steps(steps: &Value, inside: bool, out: &mut Vec<String>) {
+    for step in steps.as_array().into_iter().flatten() {
+        if inside && let Some(id) = step["id"].as_str() {
+            out.push(id.to_owned());
+        }
+        let concurrent = step["type"] == "foreach" && step["concurrency"].as_u64().unwrap_or(1) > 1;
+        concurrent_steps(&step["steps"], inside || concurrent, out);
+    }
+}
+
+/// Records of one step inside a concurrent foreach that follow each other (its iterations) in
+/// status order: live, concurrent actions finish in any order, where the dry run answers them
+/// in the order they were asked for. Every other record keeps its place.
+fn in_any_order_within_a_step(
+    wf: &Value,
+    mut path: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let mut concurrent = Vec::new();
+    concurrent_steps(&wf["steps"], false, &mut concurrent);
     let mut start = 0;
     while start < path.len() {
         let end = start
@@ -62,7 +78,9 @@ fn in_any_order_within_a_step(mut path: Vec<(String, String)>) -> Vec<(String, S
                 .iter()
                 .take_while(|(id, _)| *id == path[start].0)
                 .count();
-        path[start..end].sort();
+        if concurrent.contains(&path[start].0) {
+            path[start..end].sort();
+        }
         start = end;
     }
     path
@@ -92,7 +110,7 @@ async fn live(
     let id = match case["event"].as_str() {
         None => {
             let id = wf["workflow_id"].as_str().unwrap();
-            e.start(scope, id, &case["payload"]).await.ok()?
+            e.start(scope, id, &case["payload"]).await.unwrap()
         }
         Some(event) => {
             let ingest = e
@@ -198,7 +216,7 @@ async fn live(
             )
         })
         .collect();
-    let path = in_any_order_within_a_step(path);
+    let path = in_any_order_within_a_step(wf, path);
     let status = match row.status.as_str() {
         "running" => "waiting".to_owned(),
         s => s.to_owned(),
@@ -206,8 +224,8 @@ async fn live(
     Some((status, row.decision, path))
 }
 
-fn planned(wf: &Value, case: &Value) -> Option<Outcome> {
-    let wf = support::workflow(wf);
+fn planned(doc: &Value, case: &Value) -> Option<Outcome> {
+    let wf = support::workflow(doc);
     // The workflow's own rules, as `weir test` and the engine read them.
     let mut rules = Rules::default();
     for r in &wf.rules {
@@ -242,7 +260,7 @@ fn planned(wf: &Value, case: &Value) -> Option<Outcome> {
     Some((
         status.to_owned(),
         decision,
-        in_any_order_within_a_step(path),
+        in_any_order_within_a_step(doc, path),
     ))
 }
 
@@ -281,7 +299,9 @@ async fn a_live_run_takes_the_dry_runs_path_on_every_example_case() {
                 e.put_workflow(&scope, &wf).await.unwrap();
                 let dry = planned(&wf, case);
                 let run = live(&e, &scope, &data, &wf, case).await;
-                compared += 1;
+                if dry.is_some() || run.is_some() {
+                    compared += 1;
+                }
                 if dry != run {
                     failures.push(format!(
                         "{dir}/{name} / {}:\n    live {run:?}\n    dry  {dry:?}",
@@ -293,7 +313,9 @@ async fn a_live_run_takes_the_dry_runs_path_on_every_example_case() {
             }
         }
     }
-    assert!(compared >= 70, "compared only {compared} cases");
+    // 72 cases, of which 19 start no run (their trigger's conditions do not hold), on both
+    // sides alike.
+    assert!(compared >= 53, "compared only {compared} runs");
     assert!(
         failures.is_empty(),
         "{} of {compared} cases disagree:\n{}",
