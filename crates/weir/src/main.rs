@@ -690,6 +690,13 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         workers: workers as usize,
         claim_batch: i64::from(claim_batch),
     };
+    // mimalloc asks for transparent huge pages for its segments: a server holding thousands
+    // of parked runs and connections, each a few kilobytes spread over many segments, then
+    // holds a fifth more memory (10,000 calls in flight: 664 MB instead of 524 MB) for no
+    // gain in speed. The flag is the whole process's, so it covers a kernel that gives huge
+    // pages unasked too. Failing to set it changes nothing but memory.
+    #[cfg(target_os = "linux")]
+    let _ = nix::sys::prctl::set_thp_disable(true);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
