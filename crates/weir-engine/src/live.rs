@@ -599,7 +599,10 @@ impl Engine {
         started: Option<(Execution, Vec<(u32, u32)>)>,
     ) {
         let id = claim.execution_id.clone();
-        let drive = self.drive(claim, claimed_at, started);
+        // Boxed: a future awaited inside the task's own future would be held there twice (as
+        // the captured value and as the one being awaited), and a parked run keeps its task
+        // for as long as its actions are in flight.
+        let drive = Box::pin(self.drive(claim, claimed_at, started));
         tokio::spawn(async move {
             if let Err(e) = drive.await {
                 // The lease runs out and another pass retries; a lost lease means another
