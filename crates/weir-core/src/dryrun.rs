@@ -14,7 +14,9 @@ use serde_json::{Map, Value, json};
 
 use crate::condition::CondTrace;
 use crate::env::Env;
-use crate::executor::{self, Effect, ExecStatus, Execution, Explanation, Input, StepState};
+use crate::executor::{
+    self, ActionError, Effect, ExecStatus, Execution, Explanation, Input, StepState,
+};
 use crate::model::*;
 use crate::template::{RenderTrace, Secrets};
 
@@ -35,6 +37,9 @@ pub struct DryRunOptions {
     pub source: Option<String>,
     /// Action results by step id, in place of the default an action type answers with.
     pub mocks: BTreeMap<String, Value>,
+    /// Action steps whose every attempt fails, by step id, with the error class assumed (one of
+    /// [`FAILURE_CLASSES`]): what a retry policy's `retry_on` and `on_error` then do.
+    pub failures: BTreeMap<String, String>,
     /// Workflows a subworkflow step may start, by id: a child run of one of these is dry-run
     /// too; any other answers an assumed result.
     pub workflows: BTreeMap<String, Workflow>,
@@ -465,6 +470,29 @@ pub fn event_matches(pattern: &str, event: &str) -> bool {
     }
 }
 
+/// The error classes a dry run can assume an action fails with: those a retry policy's
+/// `retry_on` names, and `invalid` (a config the action cannot work with). `4xx` and `invalid`
+/// are permanent, as a live action reports them; the others are retried.
+pub const FAILURE_CLASSES: &[&str] = &[
+    "timeout",
+    "5xx",
+    "4xx",
+    "429",
+    "network",
+    "rate_limit",
+    "invalid",
+];
+
+/// The error of an action a dry run assumes fails with this class.
+fn assumed_failure(class: &str) -> ActionError {
+    let message = format!("a {class} failure assumed by the dry run");
+    match class {
+        "4xx" | "invalid" => ActionError::permanent(message),
+        _ => ActionError::retryable(message),
+    }
+    .with_class(class)
+}
+
 /// The result an action of this type answers in a dry run when no mock is given: the shape the
 /// built-in action returns in a live run (`docs/format.md` §4.14), filled from its config
 /// (secrets as `***`) where the action would echo it, with neutral values elsewhere. A type
@@ -676,14 +704,21 @@ impl<'a> Driver<'a> {
                         self.planned
                             .push((key, action_type.clone(), config.clone()));
                     }
-                    let result = match self.opts.mocks.get(&step_id) {
-                        Some(mock) => mock.clone(),
-                        None => default_action_result(&action_type, &config.unwrap_or_default()),
+                    let result = match (
+                        self.opts.failures.get(&step_id),
+                        self.opts.mocks.get(&step_id),
+                    ) {
+                        (Some(class), _) => Err(assumed_failure(class)),
+                        (None, Some(mock)) => Ok(mock.clone()),
+                        (None, None) => Ok(default_action_result(
+                            &action_type,
+                            &config.unwrap_or_default(),
+                        )),
                     };
                     self.inputs.push_back(Input::Action {
                         thread,
                         attempt,
-                        result: Ok(result),
+                        result,
                     });
                 }
                 Effect::SetTimer { timer, at } => {

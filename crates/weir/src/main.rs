@@ -850,18 +850,19 @@ struct TestArgs {
     /// the default result of its action type.
     #[arg(long = "mock", value_name = "STEP_ID=JSON")]
     mocks: Vec<String>,
+    /// An action step whose every attempt fails, as STEP_ID=CLASS (repeatable); CLASS is
+    /// timeout, 5xx, 4xx, 429, network, rate_limit or invalid (4xx and invalid are not retried).
+    #[arg(long = "fail", value_name = "STEP_ID=CLASS")]
+    failures: Vec<String>,
     /// A workflow that subworkflow steps may start (repeatable): their child runs are dry-run
     /// too, instead of answering an assumed result.
     #[arg(long = "subworkflow", value_name = "FILE")]
     subworkflows: Vec<PathBuf>,
 }
 
-/// Reads `--mock STEP_ID=JSON` (or `STEP_ID=@FILE`) arguments: each names an action step of the
-/// workflow (or a decision step that executes actions) once, with a JSON value.
-fn read_mocks(
-    args: &[String],
-    workflow: &weir_core::Workflow,
-) -> Result<std::collections::BTreeMap<String, Value>, Failure> {
+/// Checks that `--FLAG ID=…` names an action step of the workflow (or a decision step that
+/// executes actions).
+fn action_step(workflow: &weir_core::Workflow, flag: &str, id: &str) -> Result<(), Failure> {
     use weir_core::model::{StepKind, StepList};
     fn find<'w>(list: &'w StepList, id: &str) -> Option<&'w weir_core::model::Step> {
         list.steps.iter().find_map(|s| {
@@ -875,6 +876,64 @@ fn read_mocks(
             }
         })
     }
+    let shown = input::sanitize(id);
+    match find(&workflow.steps, id).map(|s| &s.kind) {
+        Some(StepKind::Action(_)) => Ok(()),
+        Some(StepKind::Decision(d)) if !d.execute.is_empty() => Ok(()),
+        Some(other) => Err(Failure::Usage(format!(
+            "--{flag} {shown}: step '{shown}' is a {} step, which performs no action",
+            other.type_name()
+        ))),
+        None => Err(Failure::Usage(format!(
+            "--{flag} {shown}: the workflow has no step '{shown}'"
+        ))),
+    }
+}
+
+/// Reads `--fail STEP_ID=CLASS` arguments: each names an action step once, with an error class.
+fn read_failures(
+    args: &[String],
+    workflow: &weir_core::Workflow,
+    mocks: &std::collections::BTreeMap<String, Value>,
+) -> Result<std::collections::BTreeMap<String, String>, Failure> {
+    use weir_core::dryrun::FAILURE_CLASSES;
+    let mut failures = std::collections::BTreeMap::new();
+    for arg in args {
+        let Some((id, class)) = arg.split_once('=') else {
+            return Err(Failure::Usage(format!(
+                "--fail '{}' has no '=': give STEP_ID=CLASS, CLASS one of {}",
+                input::sanitize(arg),
+                FAILURE_CLASSES.join(", ")
+            )));
+        };
+        let (id, class) = (id.trim(), class.trim());
+        let shown = input::sanitize(id);
+        action_step(workflow, "fail", id)?;
+        if !FAILURE_CLASSES.contains(&class) {
+            return Err(Failure::Usage(format!(
+                "--fail {shown}: '{}' is not an error class; give one of {}",
+                input::sanitize(class),
+                FAILURE_CLASSES.join(", ")
+            )));
+        }
+        if mocks.contains_key(id) {
+            return Err(Failure::Usage(format!(
+                "step '{shown}' has both --mock and --fail: give one"
+            )));
+        }
+        if failures.insert(id.to_owned(), class.to_owned()).is_some() {
+            return Err(Failure::Usage(format!("--fail {shown} is given twice")));
+        }
+    }
+    Ok(failures)
+}
+
+/// Reads `--mock STEP_ID=JSON` (or `STEP_ID=@FILE`) arguments: each names an action step of the
+/// workflow (or a decision step that executes actions) once, with a JSON value.
+fn read_mocks(
+    args: &[String],
+    workflow: &weir_core::Workflow,
+) -> Result<std::collections::BTreeMap<String, Value>, Failure> {
     let mut mocks = std::collections::BTreeMap::new();
     for arg in args {
         let Some((id, text)) = arg.split_once('=') else {
@@ -885,21 +944,7 @@ fn read_mocks(
         };
         let id = id.trim();
         let shown = input::sanitize(id);
-        match find(&workflow.steps, id).map(|s| &s.kind) {
-            Some(StepKind::Action(_)) => {}
-            Some(StepKind::Decision(d)) if !d.execute.is_empty() => {}
-            Some(other) => {
-                return Err(Failure::Usage(format!(
-                    "--mock {shown}: step '{shown}' is a {} step, which performs no action",
-                    other.type_name()
-                )));
-            }
-            None => {
-                return Err(Failure::Usage(format!(
-                    "--mock {shown}: the workflow has no step '{shown}'"
-                )));
-            }
-        }
+        action_step(workflow, "mock", id)?;
         let (bytes, what) = match text.strip_prefix('@') {
             Some(path) => (
                 input::read_bytes(std::path::Path::new(path)).map_err(|e| match e {
@@ -1005,6 +1050,7 @@ fn cmd_test(a: TestArgs) -> CmdResult {
         (None, true) => Some(WaitOutcome::Timeout),
         (None, false) => None,
     };
+    let mocks = read_mocks(&a.mocks, &workflow)?;
     let opts = DryRunOptions {
         event: a.event.clone(),
         trigger: a.trigger.map(|t| {
@@ -1022,7 +1068,8 @@ fn cmd_test(a: TestArgs) -> CmdResult {
         }),
         wait,
         source: a.source.clone(),
-        mocks: read_mocks(&a.mocks, &workflow)?,
+        failures: read_failures(&a.failures, &workflow, &mocks)?,
+        mocks,
         workflows: a
             .subworkflows
             .iter()

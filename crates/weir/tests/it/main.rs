@@ -296,6 +296,90 @@ steps:
     assert!(stderr(&o).contains("given twice"), "{}", stderr(&o));
 }
 
+/// A dry run can assume an action fails, so the retry policy and `on_error` can be tried
+/// offline: a retried class is attempted `max_attempts` times, a permanent one once.
+#[test]
+fn test_assumes_an_action_fails_and_follows_retries_and_on_error() {
+    let dir = scratch();
+    let f = write(
+        &dir,
+        "charge.yaml",
+        r#"
+workflow_id: charge
+trigger: {type: event, event: order.paid}
+steps:
+  - id: bill
+    type: http_request
+    config: {url: "https://billing.example.com/charge"}
+    retry: {max_attempts: 3, retry_on: [5xx, timeout]}
+    on_error: hold
+  - {id: allow, type: action, action: allow, end: true}
+  - {id: hold, type: action, action: block, reason: "billing failed"}
+"#,
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "test",
+            f.as_str(),
+            "--event",
+            "order.paid",
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let o = weir(&args);
+        no_panic(&o);
+        o
+    };
+    let attempts = |v: &Value| {
+        v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["step_id"] == "bill")
+            .count()
+    };
+    let v: Value = serde_json::from_str(&stdout(&run(&[]))).unwrap();
+    assert_eq!((v["decision"].clone(), attempts(&v)), (json!("allow"), 1));
+    for (class, tries) in [("5xx", 3), ("timeout", 3), ("4xx", 1), ("network", 1)] {
+        let o = run(&["--fail", &format!("bill={class}")]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["decision"], json!("block"), "{class}: {v}");
+        assert_eq!(attempts(&v), tries, "{class}: {v}");
+        let last = v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rfind(|s| s["step_id"] == "bill");
+        let error = last.unwrap()["error"].to_string();
+        assert!(
+            error.contains(&format!("a {class} failure assumed by the dry run")),
+            "{error}"
+        );
+    }
+    for (args, says) in [
+        (
+            vec!["--fail", "bill=teapot"],
+            "'teapot' is not an error class",
+        ),
+        (vec!["--fail", "bill"], "has no '='"),
+        (vec!["--fail", "allow=5xx"], "performs no action"),
+        (
+            vec!["--fail", "bill=5xx", "--mock", "bill={}"],
+            "has both --mock and --fail",
+        ),
+        (
+            vec!["--fail", "bill=5xx", "--fail", "bill=4xx"],
+            "given twice",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+    }
+}
+
 #[test]
 fn test_dry_runs_a_subworkflow_given_with_its_file() {
     let dir = scratch();
