@@ -543,8 +543,19 @@ fn object_field(map: &serde_json::Map<String, Value>, names: &[&str]) -> ApiResu
     }
 }
 
-/// A request's body: 413 past [`MAX_BODY_BYTES`], 408 when it does not arrive in time.
+/// A request's body: 413 past [`MAX_BODY_BYTES`] (at once when its `Content-Length` says so,
+/// without waiting for a body that may never come), 408 when it does not arrive in time.
 async fn read_bytes(body: Body) -> ApiResult<axum::body::Bytes> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    if axum::body::HttpBody::size_hint(&body).lower() > MAX_BODY_BYTES as u64 {
+        return Err(too_large());
+    }
     tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES))
         .await
         .map_err(|_| {
@@ -557,13 +568,7 @@ async fn read_bytes(body: Body) -> ApiResult<axum::body::Bytes> {
                 ),
             )
         })?
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-            )
-        })
+        .map_err(|_| too_large())
 }
 
 async fn read_body(

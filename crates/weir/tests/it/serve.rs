@@ -430,6 +430,18 @@ fn serve_answers_bad_input_with_4xx_and_writes_nothing() {
             );
         }
     }
+    // Regression: a Content-Length over the limit waited for the body (30 s, then 408) before
+    // answering 413. Now the head alone gets the 413, while the body never comes.
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let head = format!(
+        "POST /api/v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut answer = [0u8; 64];
+    let n = s.read(&mut answer).unwrap_or(0);
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?}");
     let (status, w) = server.get("/api/v1/workflows");
     assert_eq!(
         (status, w["workflows"].as_array().unwrap().len()),
