@@ -504,7 +504,10 @@ impl Engine {
                 // An event is kept and shown like any other: no secret goes into it.
                 let mut input = input;
                 secrets.scrub(&mut input);
-                engine.emit(&ctx, &input).await
+                // Boxed: emitting ingests an event, a future several times the size of the
+                // rest of this task, which every action's task would otherwise carry while
+                // it waits on the outside world.
+                Box::pin(engine.emit(&ctx, &input)).await
             } else if let Some((connector, action)) = performer {
                 engine
                     .actions
