@@ -32,13 +32,14 @@ use crate::round::{Round, child_result, perform_key};
 use crate::secrets::CODE_ACTIONS;
 use crate::{ActionContext, ConnectorSet, Engine, Error, Progress, Result, SecretValues, live_env};
 
-/// What reaches a running execution's task.
+/// What reaches a running execution's task. Kept small: the channel allocates room for 32
+/// messages up front, for every run held here.
 pub(crate) enum Msg {
     /// An action finished (or failed).
     Done {
         thread: u32,
         attempt: u32,
-        result: std::result::Result<Value, ActionError>,
+        result: Box<std::result::Result<Value, ActionError>>,
     },
     /// Inputs queued for the execution while this node holds it.
     Items(Vec<Item>),
@@ -340,7 +341,7 @@ impl Engine {
                             Input::Action {
                                 thread,
                                 attempt,
-                                result,
+                                result: *result,
                             },
                             &env,
                         );
@@ -525,7 +526,7 @@ impl Engine {
             let _ = tx.send(Msg::Done {
                 thread,
                 attempt,
-                result,
+                result: Box::new(result),
             });
         });
         Some(task.abort_handle())
