@@ -68,7 +68,9 @@ pub struct Execution {
     pub error: Option<String>,
     /// The context: payload, `trigger`, `steps.<id>.output`, `vars`.
     pub ctx: Value,
-    threads: BTreeMap<ThreadId, Thread>,
+    /// Boxed: a map's first node has room for eleven entries, and most runs have one thread,
+    /// so unboxed a parked run would hold eleven threads' worth of memory (4.5 KB) for it.
+    threads: BTreeMap<ThreadId, Box<Thread>>,
     timers: BTreeMap<TimerId, Timer>,
     seq: u64,
     visits: u32,
@@ -752,7 +754,7 @@ impl Execution {
             .then(|| vec![Mark::Pending; steps.steps.len()]);
         self.threads.insert(
             id,
-            Thread {
+            Box::new(Thread {
                 parent,
                 parent_step,
                 list,
@@ -766,7 +768,7 @@ impl Execution {
                 revisits: BTreeMap::new(),
                 entered: BTreeSet::new(),
                 state: TState::Ready,
-            },
+            }),
         );
         id
     }
@@ -2314,7 +2316,10 @@ fn display(v: &Value) -> String {
 }
 
 /// The locals a thread sees, its own first, then its ancestors' (only those that have any).
-fn locals_chain(threads: &BTreeMap<ThreadId, Thread>, tid: ThreadId) -> Vec<&Map<String, Value>> {
+fn locals_chain(
+    threads: &BTreeMap<ThreadId, Box<Thread>>,
+    tid: ThreadId,
+) -> Vec<&Map<String, Value>> {
     let mut chain = Vec::new();
     let mut cur = Some(tid);
     while let Some(t) = cur.and_then(|id| threads.get(&id)) {
