@@ -104,6 +104,19 @@ impl LiveRuns {
     }
 }
 
+/// An execution's entry in [`LiveRuns`], removed when its task ends, however it ends.
+struct Registered {
+    engine: Arc<Engine>,
+    id: String,
+    epoch: i64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.engine.live.remove(&self.id, self.epoch);
+    }
+}
+
 /// The actions of one execution that are in flight, aborted when it is dropped (the run
 /// finished, lost its lease, or failed to commit).
 #[derive(Default)]
@@ -192,21 +205,25 @@ impl Engine {
                 renewed: renewed.clone(),
             },
         );
-        let engine = self.clone();
-        async move {
-            let result = engine.drive_claimed(claim, started, tx, rx, renewed).await;
-            engine.live.remove(&id, epoch);
-            result
-        }
+        // The run's own future, not one wrapping it: a wrapper would keep its own copy of
+        // every argument (600 bytes) beside the run's for as long as the run is held.
+        let registered = Registered {
+            engine: self.clone(),
+            id,
+            epoch,
+        };
+        self.clone()
+            .drive_claimed(claim, started, tx, rx, renewed, registered)
     }
 
     async fn drive_claimed(
-        self: &Arc<Self>,
+        self: Arc<Self>,
         claim: Claim,
         started: Option<(Execution, Vec<(u32, u32)>)>,
         tx: mpsc::UnboundedSender<Msg>,
         mut rx: mpsc::UnboundedReceiver<Msg>,
         renewed: Arc<Mutex<Instant>>,
+        _registered: Registered,
     ) -> Result<()> {
         let scope = claim.scope.clone();
         // Sub-futures are boxed: the state a parked run keeps while its actions are in flight
