@@ -299,6 +299,7 @@ impl Engine {
                     return Ok(());
                 }
             }
+            round = self.new_round();
             for (thread, attempt) in performs.drain(..) {
                 match self.dispatch(&run, thread, attempt, tx.clone()) {
                     Some(h) => {
@@ -306,11 +307,11 @@ impl Engine {
                             old.abort();
                         }
                     }
-                    // The thread no longer waits for it: nothing to perform.
+                    // The thread no longer waits for it: nothing to perform, and its queued
+                    // item goes with the next commit.
                     None => round.commit.cancel_keys.push(perform_key(thread, attempt)),
                 }
             }
-            round = self.new_round();
             changed = !round.commit.cancel_keys.is_empty();
             // Wait for results (and inputs that arrive meanwhile), keeping an eye on the lease.
             let first = loop {
@@ -513,7 +514,7 @@ impl Engine {
                     let _ = tx.send(Msg::Done {
                         thread,
                         attempt,
-                        result: Err(ActionError::refused(why)),
+                        result: Box::new(Err(ActionError::refused(why))),
                     });
                     return;
                 }

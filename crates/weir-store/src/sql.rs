@@ -35,6 +35,9 @@ pub struct SqlStore {
     native: Option<NativeWriter>,
 }
 
+/// How long a first connection to a database server may take.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
@@ -301,6 +304,25 @@ impl SqlStore {
         } else {
             options
         };
+        if backend == Backend::Postgres {
+            // The pool retries a server it cannot reach until its 30 s acquire timeout and then
+            // says only "pool timed out": one connection first names the cause, in 5 s at most.
+            use sqlx::Connection as _;
+            match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect(url)).await {
+                Err(_) => {
+                    return Err(Error::Config(format!(
+                        "the database did not answer within {} s",
+                        CONNECT_TIMEOUT.as_secs()
+                    )));
+                }
+                Ok(Err(e)) => {
+                    return Err(Error::Config(format!(
+                        "cannot connect to the database: {e}"
+                    )));
+                }
+                Ok(Ok(conn)) => drop(conn),
+            }
+        }
         let pool = options.connect(url).await?;
         let now = match backend {
             Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS INTEGER)",

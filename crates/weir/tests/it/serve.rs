@@ -619,6 +619,35 @@ fn deleting_a_workflow_with_running_executions_needs_force_and_cancels_them() {
     assert_eq!(answer["executions"], json!([]));
 }
 
+/// Regression: a database URL that cannot connect waited 30 s and then said only "pool timed
+/// out". It now names the cause (and never the URL's password).
+#[test]
+fn a_database_that_cannot_be_reached_is_named_with_its_cause() {
+    let dir = scratch("no-database");
+    // A port nothing listens on.
+    let port = free_port();
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .args([
+            "--database-url",
+            &format!("postgres://weir:hunter2-pw@127.0.0.1:{port}/weir"),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot connect to the database"), "{err}");
+    assert!(err.contains("Connection refused"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn two_nodes_on_postgres_share_the_work_and_the_survivor_finishes_it() {
     let Some(pg) = weir_store::testing::Server::start() else {
