@@ -111,8 +111,16 @@ pub fn load_value(bytes: &[u8], format: Option<Format>) -> Result<Value, Documen
         Format::Yaml => {
             // YAML 1.2 booleans only: `on_reject: no` names the step "no", it is not false.
             // Duplicate keys are an error (the library's default).
+            // Aliases expand while the document is read: the expanded document may hold no more
+            // nodes and scalar bytes than one of this size could without aliases, so a
+            // "billion laughs" of a few hundred bytes is refused at a few thousand nodes instead
+            // of growing to the library's defaults (250,000 nodes: 64 MB for a 551-byte body).
             let options = serde_saphyr::options! {
-                budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
+                budget: serde_saphyr::budget! {
+                    max_depth: MAX_DEPTH,
+                    max_nodes: text.len() / 2 + 1_000,
+                    max_total_scalar_bytes: text.len() + 1_000,
+                },
                 strict_booleans: true,
                 // `zip: 02134` stays the string it looks like, not the number 2134.
                 leading_zero_numbers_as_strings: true,
@@ -244,6 +252,37 @@ pub fn depth(value: &Value) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: a 1 KB "billion laughs" grew the server by ~80 MB before the library's
+    /// node limit stopped it. Expansion is now bounded by what a document of its size could
+    /// hold without aliases.
+    #[test]
+    fn yaml_aliases_cannot_expand_past_the_documents_size() {
+        let mut laughs =
+            String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..9 {
+            let p = format!("*a{}", i - 1);
+            laughs.push_str(&format!(
+                "a{i}: &a{i} [{}]\n",
+                vec![p.as_str(); 10].join(", ")
+            ));
+        }
+        assert!(laughs.len() < 1024);
+        // A 100 KB string named a thousand times: 100 MB of scalars from 100 KB.
+        let wide = format!(
+            "s: &s \"{}\"\nl: [{}]\n",
+            "x".repeat(100_000),
+            vec!["*s"; 1000].join(", ")
+        );
+        for doc in [laughs, wide] {
+            let err = load_value(doc.as_bytes(), Some(Format::Yaml)).unwrap_err();
+            assert!(err.to_string().contains("expands past"), "{err}");
+        }
+        // Anchors used as people use them still read.
+        let used = "defaults: &d {timeout: 30s, retries: 3}\nsteps:\n  - {id: a, config: *d}\n  - {id: b, config: *d}\n";
+        let v = load_value(used.as_bytes(), Some(Format::Yaml)).unwrap();
+        assert_eq!(v["steps"][1]["config"]["retries"], 3);
+    }
 
     #[test]
     fn deep_json_is_refused_not_overflowed() {
