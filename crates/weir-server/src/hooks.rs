@@ -147,7 +147,7 @@ fn payload(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
     match essence {
         e if e == "application/json" || e.ends_with("+json") => {
             let v = weir_core::load_value(body, Some(weir_core::Format::Json))
-                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string()))?;
+                .map_err(ApiError::malformed)?;
             Ok(match v {
                 Value::Object(_) => v,
                 other => json!({ "body": other }),

@@ -111,6 +111,24 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
+    /// 400: a body that does not read as a document, with the line and column of a syntax
+    /// error, as the CLI gives them.
+    pub(crate) fn malformed(e: weir_core::document::DocumentError) -> Self {
+        let mut err = Self::new(StatusCode::BAD_REQUEST, "malformed", e.to_string());
+        if let weir_core::document::DocumentError::Syntax {
+            line: Some(line),
+            column: Some(column),
+            ..
+        } = e
+        {
+            err.message = format!("{} (line {line}, column {column})", err.message);
+            err.details = vec![
+                json!({ "path": "$", "line": line, "column": column, "message": e.to_string() }),
+            ];
+        }
+        err
+    }
+
     /// 422: the body is well-formed but a field is wrong; `details` name the fields.
     fn invalid(message: impl Into<String>, details: Vec<Value>) -> Self {
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message);
@@ -604,8 +622,7 @@ async fn read_body(
     if optional && bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    load_value(&bytes, format)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string()))
+    load_value(&bytes, format).map_err(ApiError::malformed)
 }
 
 /// Whether an execution has answered: a block is final; an allow may still turn into a block

@@ -284,7 +284,7 @@ fn components() -> Value {
     json!({
         "Error": object(&[("error", object(&[
             ("code", s()), ("message", s()),
-            ("details", json!({ "type": "array", "items": object(&[("path", s()), ("message", s())], &[]) })),
+            ("details", json!({ "type": "array", "items": object(&[("path", s()), ("message", s()), ("line", int()), ("column", int())], &[]) })),
         ], &["code", "message", "details"]))], &["error"]),
         "Object": obj(),
         "Health": object(&[("status", s())], &["status"]),

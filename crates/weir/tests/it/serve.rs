@@ -430,6 +430,29 @@ fn serve_answers_bad_input_with_4xx_and_writes_nothing() {
             );
         }
     }
+    // A syntax error says where, as the CLI does.
+    let (status, answer) = server.call(
+        "POST",
+        "/api/v1/events",
+        Some(&key),
+        Some("application/json"),
+        b"{\"event_type\": \"x\",\n \"payload\": {\"a\": 1,,}}",
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        (
+            &answer["error"]["details"][0]["line"],
+            &answer["error"]["details"][0]["column"]
+        ),
+        (&json!(2), &json!(21)),
+        "{answer}"
+    );
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(line 2, column 21)")
+    );
     // Regression: a Content-Length over the limit waited for the body (30 s, then 408) before
     // answering 413. Now the head alone gets the 413, while the body never comes.
     let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
