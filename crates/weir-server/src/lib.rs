@@ -1094,6 +1094,11 @@ pub fn key_limiter(per_second: u32) -> Option<KeyLimiter> {
 /// Opens the store, makes sure there is an admin key, starts the workers, and serves HTTP until
 /// SIGTERM or Ctrl-C; then stops claiming work, lets what is in flight finish, and returns.
 pub async fn serve(config: ServeConfig) -> Result<(), String> {
+    // The port first: a port in use is said before a database, a folder or a key is made.
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // The embedded database is one node's: a second process on the same folder is refused, so
     // every lease found held at start was held by a process that is gone.
     let _data_lock = match &config.database_url {
@@ -1205,11 +1210,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         let stop = stop_rx.clone();
         tokio::spawn(async move { engine.run_triggers(stop).await })
     });
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("weir: listening on http://{addr}");
+    eprintln!("weir:   API            http://{addr}/api/v1");
+    eprintln!("weir:   API document   http://{addr}/api/v1/openapi.json");
+    eprintln!("weir:   health         http://{addr}/health");
     let mut state = AppState::new(engine.clone(), store.clone());
     state.limiter = key_limiter(config.rate_limit);
     state.session_ttl = Duration::from_secs(config.session_ttl.into());

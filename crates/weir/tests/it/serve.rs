@@ -642,6 +642,30 @@ fn deleting_a_workflow_with_running_executions_needs_force_and_cancels_them() {
     assert_eq!(answer["executions"], json!([]));
 }
 
+/// Regression: serve made its data folder, database and keys before it found its port taken.
+#[test]
+fn a_port_in_use_is_said_before_anything_is_made() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = scratch("port-in-use").join("fresh");
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args([
+            "serve",
+            "--listen",
+            &taken.local_addr().unwrap().to_string(),
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot listen on") && err.contains("in use"),
+        "{err}"
+    );
+    assert!(!dir.exists(), "the data folder was made");
+}
+
 /// Regression: a database URL that cannot connect waited 30 s and then said only "pool timed
 /// out". It now names the cause (and never the URL's password).
 #[test]
