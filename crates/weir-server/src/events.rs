@@ -51,7 +51,7 @@ pub async fn list_events(
                 source: q.text("source"),
                 since_ms: q.time("since")?,
                 until_ms: q.time("until")?,
-                before: q.text("cursor"),
+                before: q.cursor()?,
                 limit,
             },
         )

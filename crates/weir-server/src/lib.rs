@@ -859,6 +859,16 @@ fn execution_json(row: &ExecutionRow, steps: Option<Vec<Value>>) -> Value {
     v
 }
 
+/// What an execution's status can be.
+const EXECUTION_STATUSES: &[&str] = &[
+    "pending",
+    "running",
+    "waiting",
+    "completed",
+    "failed",
+    "cancelled",
+];
+
 async fn executions_of(
     state: &AppState,
     scope: &weir_store::Scope,
@@ -883,13 +893,13 @@ async fn executions_of(
     let limit = q.number("limit", 50, 1, 1000)?;
     let filter = ExecutionFilter {
         workflow_id: workflow.or_else(|| q.text("workflow_id")),
-        status: q.text("status"),
-        decision: q.text("decision"),
+        status: q.one_of("status", EXECUTION_STATUSES)?,
+        decision: q.one_of("decision", &["allow", "block"])?,
         event_id: q.text("event_id"),
         event_type: q.text("event_type"),
         since_ms: q.time("since")?,
         until_ms: q.time("until")?,
-        before: q.text("cursor"),
+        before: q.cursor()?,
         limit,
         offset: q.number("offset", 0, 0, i64::from(i32::MAX))?,
     };

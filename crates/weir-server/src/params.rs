@@ -41,6 +41,28 @@ impl Params {
             .transpose()
     }
 
+    /// A value that must be one of `allowed` (a filter on a closed set: a misspelled one would
+    /// otherwise match nothing and look like an empty list).
+    pub fn one_of(&self, k: &str, allowed: &[&str]) -> ApiResult<Option<String>> {
+        match self.0.get(k) {
+            Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::bad_request(format!(
+                "{k} is {}, not '{v}'",
+                allowed.join(", ")
+            ))),
+            v => Ok(v.cloned()),
+        }
+    }
+
+    /// A page cursor: the `next_cursor` an earlier page gave (an item id).
+    pub fn cursor(&self) -> ApiResult<Option<String>> {
+        match self.0.get("cursor") {
+            Some(c) if uuid::Uuid::parse_str(c).is_err() => Err(ApiError::bad_request(
+                "cursor is not one this endpoint gave: pass the next_cursor of the page before",
+            )),
+            c => Ok(c.cloned()),
+        }
+    }
+
     /// An RFC 3339 time, as milliseconds since the epoch.
     pub fn time(&self, k: &str) -> ApiResult<Option<i64>> {
         self.0

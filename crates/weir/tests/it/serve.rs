@@ -18,6 +18,18 @@ pub(crate) struct Server {
     admin_key: Option<String>,
 }
 
+/// Whether a server on this port answers `GET /health` with 200.
+fn healthy(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let asked =
+        s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let mut head = [0u8; 12];
+    asked.is_ok() && s.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
+}
+
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -56,8 +68,9 @@ impl Server {
             .find(|(k, _)| *k == "WEIR_ADMIN_KEY")
             .map(|(_, v)| (*v).to_owned());
         let child = cmd.spawn().expect("start weir serve");
+        // The port is taken before the database is ready: ready is when /health answers.
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while !healthy(port) {
             assert!(Instant::now() < deadline, "weir serve did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -2149,6 +2162,32 @@ fn events_and_executions_are_filtered_paged_and_traced() {
             3
         );
         assert_eq!(call("GET", "/api/v1/executions?since=monday", None).0, 400);
+        // Regression: a misspelled filter or a made-up cursor answered an empty list.
+        for (path, says) in [
+            (
+                "/api/v1/executions?status=done",
+                "status is pending, running",
+            ),
+            (
+                "/api/v1/executions?decision=maybe",
+                "decision is allow, block",
+            ),
+            (
+                "/api/v1/executions?cursor=zzz",
+                "cursor is not one this endpoint gave",
+            ),
+            (
+                "/api/v1/events?cursor=zzz",
+                "cursor is not one this endpoint gave",
+            ),
+        ] {
+            let (status, answer) = call("GET", path, None);
+            assert_eq!(status, 400, "{path}: {answer}");
+            assert!(
+                answer["error"]["message"].as_str().unwrap().contains(says),
+                "{path}: {answer}"
+            );
+        }
         let (_, page) = call("GET", "/api/v1/executions?limit=2", None);
         let cursor = page["next_cursor"].as_str().unwrap();
         let last = list(
@@ -2666,7 +2705,7 @@ fn the_readme_and_seed_001_commands_work_as_written() {
         admin_key: None,
     };
     let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", 8080)).is_err() {
+    while !healthy(8080) {
         assert!(Instant::now() < deadline, "weir serve did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
