@@ -262,10 +262,7 @@ mod tests {
             String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
         for i in 1..9 {
             let p = format!("*a{}", i - 1);
-            laughs.push_str(&format!(
-                "a{i}: &a{i} [{}]\n",
-                vec![p.as_str(); 10].join(", ")
-            ));
+            laughs.push_str(&format!("a{i}: &a{i} [{}]\n", [p.as_str(); 10].join(", ")));
         }
         assert!(laughs.len() < 1024);
         // A 100 KB string named a thousand times: 100 MB of scalars from 100 KB.
