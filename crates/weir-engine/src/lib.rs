@@ -815,6 +815,12 @@ impl Engine {
                     executions: started,
                 }
             }
+            Ingested::KeyReused { event_id } => {
+                return Err(weir_store::Error::Conflict(format!(
+                    "the idempotency key was used for another event (event {event_id}, of another type or payload); send a new key for a new event"
+                ))
+                .into());
+            }
             Ingested::Duplicate {
                 event_id,
                 executions,

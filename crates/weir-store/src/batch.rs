@@ -66,8 +66,11 @@ pub(crate) struct Read<'a> {
 pub(crate) enum Answer {
     /// Written; whether it queued work for a worker.
     New(String, bool),
-    /// The key was seen before (stored, or earlier in this batch): answer with that event.
+    /// The key was seen before (stored, or earlier in this batch) with the same event type
+    /// and payload: answer with that event.
     Seen(Scope, String),
+    /// The key was seen before with another event type or payload: that event's id.
+    Reused(String),
 }
 
 pub(crate) struct Plan<'a> {
@@ -96,7 +99,7 @@ pub(crate) fn reads<'a>(batch: &[&'a Entry]) -> Vec<Read<'a>> {
     for (scope, event, _) in batch.iter().copied() {
         if let Some(key) = &event.idempotency_key {
             out.push(Read {
-                sql: "SELECT id FROM events WHERE tenant_id = $1 AND environment_id = $2 AND idempotency_key = $3".into(),
+                sql: "SELECT id, event_type, payload FROM events WHERE tenant_id = $1 AND environment_id = $2 AND idempotency_key = $3".into(),
                 binds: vec![text(&scope.tenant), text(&scope.environment), text(key)],
             });
         }
@@ -124,6 +127,13 @@ fn event_types<'a>(batch: &[&'a Entry]) -> Vec<&'a str> {
     types
 }
 
+/// Whether an event is the one stored under its idempotency key: the same type and payload
+/// (as JSON values: key order and spacing aside).
+fn same_event(event: &NewEvent, event_type: &str, payload: &str) -> bool {
+    let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+    event.event_type == event_type && parse(event.payload.as_str()) == parse(payload)
+}
+
 /// Plans the batch from the results of [`reads`] (in the same order).
 pub(crate) fn plan<'a>(
     batch: &[&'a Entry],
@@ -132,22 +142,32 @@ pub(crate) fn plan<'a>(
 ) -> Result<Plan<'a>> {
     let mut results = results.into_iter();
     let mut answers = Vec::with_capacity(batch.len());
-    let mut in_batch: HashMap<(&Scope, &str), &str> = HashMap::new();
+    let mut in_batch: HashMap<(&Scope, &str), &NewEvent> = HashMap::new();
     let mut fresh: Vec<usize> = Vec::new();
     for (n, (scope, event, _)) in batch.iter().copied().enumerate() {
         if let Some(key) = &event.idempotency_key {
             let stored = results
                 .next()
                 .ok_or_else(|| Error::Corrupt("a batch read is missing".into()))?;
-            if let Some(first) = in_batch.get(&(scope, key.as_str())) {
-                answers.push(Answer::Seen(scope.clone(), (*first).to_owned()));
+            let earlier = match in_batch.get(&(scope, key.as_str())) {
+                Some(first) => Some((
+                    first.id.clone(),
+                    first.event_type.clone(),
+                    first.payload.as_str().to_owned(),
+                )),
+                None => stored.into_iter().next().and_then(|row| {
+                    let [id, event_type, payload] = <[String; 3]>::try_from(row).ok()?;
+                    Some((id, event_type, payload))
+                }),
+            };
+            if let Some((id, event_type, payload)) = earlier {
+                answers.push(match same_event(event, &event_type, &payload) {
+                    true => Answer::Seen(scope.clone(), id),
+                    false => Answer::Reused(id),
+                });
                 continue;
             }
-            if let Some(id) = stored.into_iter().next().and_then(|r| r.into_iter().next()) {
-                answers.push(Answer::Seen(scope.clone(), id));
-                continue;
-            }
-            in_batch.insert((scope, key), &event.id);
+            in_batch.insert((scope, key), event);
         }
         answers.push(Answer::New(event.id.clone(), false));
         fresh.push(n);

@@ -431,6 +431,9 @@ pub enum Ingested {
         event_id: String,
         executions: Vec<String>,
     },
+    /// The idempotency key names another event (another type or payload): nothing was
+    /// created. `event_id` is that event's.
+    KeyReused { event_id: String },
 }
 
 /// An input queued for an execution: what its next step applies. Stored as the inbox's `kind`

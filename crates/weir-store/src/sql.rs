@@ -1382,6 +1382,7 @@ impl Store for SqlStore {
             out.push(match a {
                 Answer::New(event_id, queued) => Ingested::New { event_id, queued },
                 Answer::Seen(scope, event_id) => self.duplicate(&scope, event_id).await?,
+                Answer::Reused(event_id) => Ingested::KeyReused { event_id },
             });
         }
         Ok(out)

@@ -223,8 +223,11 @@ async fn events_are_idempotent_per_scope(s: Arc<dyn Store>) {
             queued: true
         }
     );
+    // The same event sent again (another id, as a retrying client makes one) is a duplicate.
+    let mut resent = event("e2", Some("k1"));
+    resent.payload = event("e1", None).payload;
     let again = s
-        .ingest(&a, &event("e2", Some("k1")), &[new_execution("x3", "w")])
+        .ingest(&a, &resent, &[new_execution("x3", "w")])
         .await
         .unwrap();
     assert_eq!(
@@ -234,6 +237,18 @@ async fn events_are_idempotent_per_scope(s: Arc<dyn Store>) {
             executions: vec!["x1".into(), "x2".into()]
         }
     );
+    // Another event under the same key is not: it is refused, and names the one that has it.
+    let reused = s
+        .ingest(&a, &event("e4", Some("k1")), &[new_execution("x4", "w")])
+        .await
+        .unwrap();
+    assert_eq!(
+        reused,
+        Ingested::KeyReused {
+            event_id: "e1".into()
+        }
+    );
+    assert!(s.execution(&a, "x4").await.unwrap().is_none());
     assert!(
         s.execution(&a, "x3").await.unwrap().is_none(),
         "a duplicate starts nothing"
@@ -864,7 +879,12 @@ async fn concurrent_ingests_share_keys_but_not_failures(s: Arc<dyn Store>) {
                 _ => (format!("e{i}"), None),
             };
             let x = new_execution(&format!("x{i}"), "w");
-            s.ingest(&a, &event(&id, key), &[x]).await
+            // The events sharing a key are one event sent eight times.
+            let mut e = event(&id, key);
+            if key.is_some() {
+                e.payload = event("shared", None).payload;
+            }
+            s.ingest(&a, &e, &[x]).await
         }));
     }
     let mut answers = Vec::new();
@@ -886,8 +906,10 @@ async fn concurrent_ingests_share_keys_but_not_failures(s: Arc<dyn Store>) {
         .collect();
     assert_eq!(first.len(), 1, "one event holds the shared key: {shared:?}");
     for r in &shared {
-        if let Ingested::Duplicate { event_id, .. } = r {
-            assert_eq!(event_id, first[0]);
+        match r {
+            Ingested::Duplicate { event_id, .. } => assert_eq!(event_id, first[0]),
+            Ingested::New { .. } => {}
+            other => panic!("{other:?}"),
         }
     }
     for (i, r) in answers.iter().enumerate().skip(9) {

@@ -295,6 +295,21 @@ fn serve_bootstraps_authenticates_and_decides_synchronously() {
         ),
         (json!(true), answer["executions"][0]["execution_id"].clone())
     );
+    // Regression: the key with another payload answered the old event's result as if it were
+    // this one's.
+    let (status, reused) = server.json("POST", "/api/v1/events", &json!({"event_type": "order.checkout.initiated", "payload": {"order": {"id": "o3", "total": 20000}}, "idempotency_key": "k1"}));
+    assert_eq!(
+        (status, &reused["error"]["code"]),
+        (409, &json!("conflict")),
+        "{reused}"
+    );
+    assert!(
+        reused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("idempotency key was used for another event"),
+        "{reused}"
+    );
 
     let id = answer["executions"][0]["execution_id"]
         .as_str()
