@@ -3,6 +3,7 @@
 //! Data a user might pipe goes to stdout; progress, warnings and errors go to stderr.
 //! Exit codes: 0 ok, 1 the thing checked failed, 2 usage error (bad arguments, unreadable file).
 
+mod cases;
 mod input;
 mod templates;
 mod tree;
@@ -858,6 +859,12 @@ struct TestArgs {
     /// too, instead of answering an assumed result.
     #[arg(long = "subworkflow", value_name = "FILE")]
     subworkflows: Vec<PathBuf>,
+    /// Dry-run every case of a case file (a JSON or YAML list of {"name", "event", "payload",
+    /// "approval", "wait", "mocks", "fail", "expect": {"matched", "decision", "status",
+    /// "steps"}}, like examples/*.events.json) and compare with what each expects: exit 1 when
+    /// one differs.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["event", "trigger", "payload", "approval", "wait_timeout", "wait_event", "source", "mocks", "failures"])]
+    cases: Option<PathBuf>,
 }
 
 /// Checks that `--FLAG ID=…` names an action step of the workflow (or a decision step that
@@ -1045,6 +1052,14 @@ fn cmd_test(a: TestArgs) -> CmdResult {
         ids: &id_fn,
         rules: &rules,
     };
+    let workflows: std::collections::BTreeMap<_, _> = a
+        .subworkflows
+        .iter()
+        .map(|f| valid_workflow(f, &rules).map(|w| (w.id.clone(), w)))
+        .collect::<Result<_, _>>()?;
+    if let Some(path) = &a.cases {
+        return test_cases(&workflow, path, &env, &workflows, a.output);
+    }
     let wait = match (&a.wait_event, a.wait_timeout) {
         (Some(p), _) => Some(WaitOutcome::Event(read_payload(p, "--wait-event")?)),
         (None, true) => Some(WaitOutcome::Timeout),
@@ -1070,11 +1085,7 @@ fn cmd_test(a: TestArgs) -> CmdResult {
         source: a.source.clone(),
         failures: read_failures(&a.failures, &workflow, &mocks)?,
         mocks,
-        workflows: a
-            .subworkflows
-            .iter()
-            .map(|f| valid_workflow(f, &rules).map(|w| (w.id.clone(), w)))
-            .collect::<Result<_, _>>()?,
+        workflows,
     };
     let mut run = dry_run(&workflow, &payload, &env, &opts);
     run.notes.splice(0..0, fire_note);
@@ -1088,6 +1099,53 @@ fn cmd_test(a: TestArgs) -> CmdResult {
         ),
     }
     Ok(if run.status == weir_core::dryrun::RunStatus::Failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `weir test FILE --cases CASES`: every case dry-run and compared with what it expects.
+fn test_cases(
+    workflow: &weir_core::Workflow,
+    path: &std::path::Path,
+    env: &Env<'_>,
+    workflows: &std::collections::BTreeMap<String, weir_core::Workflow>,
+    output: Output,
+) -> CmdResult {
+    let cases = cases::read(path, workflow)?;
+    let mut results = Vec::new();
+    let mut failed = 0;
+    for case in &cases {
+        let (differences, got) = cases::check(workflow, case, env, workflows);
+        failed += usize::from(!differences.is_empty());
+        results.push((case, differences, got));
+    }
+    match output {
+        Output::Json => print_json(&json!({
+            "passed": cases.len() - failed,
+            "failed": failed,
+            "cases": results.iter().map(|(case, differences, got)| json!({
+                "name": case.name, "passed": differences.is_empty(),
+                "differences": differences, "got": got,
+            })).collect::<Vec<_>>(),
+        })),
+        Output::Text => {
+            for (case, differences, _) in &results {
+                let mark = if differences.is_empty() {
+                    "ok  "
+                } else {
+                    "FAIL"
+                };
+                outln!("{mark} {}", input::sanitize(&case.name));
+                for d in differences {
+                    outln!("     {d}");
+                }
+            }
+            outln!("{} of {} cases pass", cases.len() - failed, cases.len());
+        }
+    }
+    Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -685,6 +685,88 @@ fn init_writes_a_valid_workflow_from_every_template() {
     assert!(stderr(&o).contains("available: "));
 }
 
+/// `weir test FILE --cases CASES` runs a case file as the repository's own are run: every
+/// shipped case passes, a differing case exits 1 and says how, a malformed file exits 2.
+#[test]
+fn test_runs_a_case_file_and_fails_on_a_difference() {
+    let mut ran = 0;
+    for (dir, suffix) in [("examples", ".workflow.json"), ("templates", ".json")] {
+        for entry in std::fs::read_dir(repo(dir)).unwrap().flatten() {
+            let cases = entry.path().display().to_string();
+            let Some(base) = cases.strip_suffix(".events.json") else {
+                continue;
+            };
+            let o = weir(&["test", &format!("{base}{suffix}"), "--cases", &cases]);
+            assert_eq!(code(&o), 0, "{cases}: {}{}", stdout(&o), stderr(&o));
+            assert!(stdout(&o).contains(" cases pass"), "{}", stdout(&o));
+            ran += 1;
+        }
+    }
+    assert!(ran >= 14, "ran {ran} case files");
+    let dir = scratch();
+    let wf = repo("templates/order-approval.json");
+    let differs = write(
+        &dir,
+        "differs.yaml",
+        r#"
+- name: small order
+  event: order.checkout.initiated
+  payload: {order: {id: o1, total: 5}}
+  expect: {decision: allow, steps: [check_order_value, allow_order]}
+- name: wrongly expected
+  event: order.checkout.initiated
+  payload: {order: {id: o2, total: 5}}
+  expect: {decision: block}
+"#,
+    );
+    let o = weir(&["test", &wf, "--cases", &differs]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("ok   small order") && out.contains("FAIL wrongly expected"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"decision is "allow" but expected "block""#),
+        "{out}"
+    );
+    assert!(out.contains("1 of 2 cases pass"), "{out}");
+    let o = weir(&["test", &wf, "--cases", &differs, "-o", "json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (v["passed"].clone(), v["failed"].clone()),
+        (json!(1), json!(1))
+    );
+    for (text, says) in [
+        ("{}", "expected a list of cases"),
+        ("[]", "the list is empty"),
+        (
+            r#"[{"name": "n", "payload": [], "expect": {}}]"#,
+            "case 1 (n): 'payload' must be an object",
+        ),
+        (
+            r#"[{"name": "n", "expect": {"decisoin": "allow"}}]"#,
+            "unknown field 'expect.decisoin'",
+        ),
+        (
+            r#"[{"name": "n", "mocks": {"nope": {}}, "expect": {}}]"#,
+            "the workflow has no step 'nope'",
+        ),
+        (
+            r#"[{"name": "n", "approval": "maybe", "expect": {}}]"#,
+            "'approval' is approve, reject or timeout",
+        ),
+        (r#"[{"name": "n"}]"#, "'expect' must be an object"),
+    ] {
+        let f = write(&dir, "bad.json", text);
+        let o = weir(&["test", &wf, "--cases", &f]);
+        assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{text}: {}", stderr(&o));
+    }
+    let o = weir(&["test", &wf, "--cases", &differs, "--event", "x"]);
+    assert_eq!(code(&o), 2);
+}
+
 #[test]
 fn fmt_and_convert_round_trip() {
     let dir = scratch();
