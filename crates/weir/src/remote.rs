@@ -394,24 +394,40 @@ pub fn emit(
     let answer = client.json("POST", "/api/v1/events", &body)?;
     if as_json {
         print_json(&answer);
-        return Ok(());
-    }
-    outln!(
-        "event {}: decision {}",
-        text(&answer["event_id"]),
-        text(&answer["decision"])
-    );
-    for e in answer["executions"].as_array().into_iter().flatten() {
+    } else {
         outln!(
-            "  {} {} {} {} {}",
-            text(&e["workflow_id"]),
-            text(&e["execution_id"]),
-            text(&e["status"]),
-            text(&e["decision"]),
-            text(&e["reason"])
+            "event {}: decision {}",
+            text(&answer["event_id"]),
+            text(&answer["decision"])
         );
+        for e in answer["executions"].as_array().into_iter().flatten() {
+            outln!(
+                "  {} {} {} {} {}",
+                text(&e["workflow_id"]),
+                text(&e["execution_id"]),
+                text(&e["status"]),
+                text(&e["decision"]),
+                text(&e["reason"])
+            );
+        }
     }
-    Ok(())
+    // A run that failed fails the command (exit 1), with its error.
+    let mut failures = Vec::new();
+    for e in answer["executions"].as_array().into_iter().flatten() {
+        if e["status"] == "failed" {
+            let id = text(&e["execution_id"]);
+            let run = client.call("GET", &format!("/api/v1/executions/{}", enc(&id)), None)?;
+            failures.push(format!(
+                "execution {id} of {} failed: {}",
+                text(&e["workflow_id"]),
+                text(&run["error"])
+            ));
+        }
+    }
+    match failures.is_empty() {
+        true => Ok(()),
+        false => Err(Failure::Check(failures.join("\n"))),
+    }
 }
 
 /// `weir create --template T [--name N]`: deploys a starter workflow.

@@ -2884,6 +2884,18 @@ fn the_remote_cli_drives_a_server() {
         {"id": "ok", "type": "action", "action": "allow"}, {"id": "no", "type": "action", "action": "block"}]}).to_string()).unwrap();
             ok(&["deploy", ask.to_str().unwrap()]);
             ok(&["emit", "ask"]);
+            // Regression: an event whose run failed exited 0.
+            let boom = dir.join("boom.json");
+            std::fs::write(&boom, json!({"workflow_id": "boom", "trigger": {"type": "event", "event": "boom"}, "steps": [
+        {"id": "call", "type": "http_request", "config": {"url": "http://10.0.0.1/"}}]}).to_string()).unwrap();
+            ok(&["deploy", boom.to_str().unwrap()]);
+            let (code, out, err) = weir_cli(server, key, &["emit", "boom"]);
+            assert_eq!(code, 1, "{out} {err}");
+            assert!(out.contains("boom") && out.contains("failed"), "{out}");
+            assert!(
+                err.contains("of boom failed:") && err.contains("10.0.0.1"),
+                "{err}"
+            );
             let pending = poll(server, key, "/api/v1/approvals?status=pending", |v| {
                 v["approvals"].as_array().unwrap().len() == 1
             });
