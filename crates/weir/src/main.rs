@@ -160,7 +160,7 @@ enum Command {
         /// Only the enabled ones.
         #[arg(long)]
         enabled: bool,
-        #[arg(long, value_enum, default_value = "text")]
+        #[arg(long, short, value_enum, default_value = "text")]
         output: Output,
         #[command(flatten)]
         remote: remote::Remote,
@@ -218,10 +218,27 @@ enum Command {
         status: Option<String>,
         #[arg(long, default_value_t = 20)]
         limit: u32,
-        #[arg(long, value_enum, default_value = "text")]
+        #[arg(long, short, value_enum, default_value = "text")]
         output: Output,
         #[command(flatten)]
         remote: remote::Remote,
+    },
+    /// List a server's approvals, newest first.
+    Approvals {
+        /// Only those in this status (pending, approved, rejected, expired, withdrawn).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long, short, value_enum, default_value = "text")]
+        output: Output,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Show one execution: `show` its state and steps, `trace` its timeline.
+    Execution {
+        #[command(subcommand)]
+        what: ExecutionCommand,
     },
     /// Approve a pending approval.
     Approve {
@@ -248,7 +265,7 @@ enum Command {
         payload: String,
         #[arg(long)]
         idempotency_key: Option<String>,
-        #[arg(long, value_enum, default_value = "text")]
+        #[arg(long, short, value_enum, default_value = "text")]
         output: Output,
         #[command(flatten)]
         remote: remote::Remote,
@@ -408,6 +425,24 @@ fn main() -> ExitCode {
                 limit,
                 output == Output::Json,
             )
+        }),
+        Command::Approvals {
+            status,
+            limit,
+            output,
+            remote,
+        } => remote_cmd(&remote, |c| {
+            remote::approvals(c, status.as_deref(), limit, output == Output::Json)
+        }),
+        Command::Execution {
+            what: ExecutionCommand::Show { id, output, remote },
+        } => remote_cmd(&remote, |c| {
+            remote::execution_show(c, &id, output == Output::Json)
+        }),
+        Command::Execution {
+            what: ExecutionCommand::Trace { id, output, remote },
+        } => remote_cmd(&remote, |c| {
+            remote::execution_trace(c, &id, output == Output::Json)
         }),
         Command::Approve { id, reason, remote } => {
             remote_cmd(&remote, |c| remote::decide(c, &id, true, reason.as_deref()))
@@ -865,6 +900,26 @@ struct TestArgs {
     /// one differs.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["event", "trigger", "payload", "approval", "wait_timeout", "wait_event", "source", "mocks", "failures"])]
     cases: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ExecutionCommand {
+    /// Its status, decision, error and every step record.
+    Show {
+        id: String,
+        #[arg(long, short, value_enum, default_value = "text")]
+        output: Output,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Its timeline: the start, every step attempt with what it compared or sent, the end.
+    Trace {
+        id: String,
+        #[arg(long, short, value_enum, default_value = "text")]
+        output: Output,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
 }
 
 /// Checks that `--FLAG ID=…` names an action step of the workflow (or a decision step that

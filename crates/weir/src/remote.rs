@@ -197,6 +197,9 @@ pub fn list(client: &Client, enabled: bool, as_json: bool) -> Result<(), Failure
     Ok(())
 }
 
+/// The columns of [`execution_line`].
+const EXECUTION_HEADER: &str = "STARTED                        ID                                    STATUS    DECISION REASON";
+
 fn execution_line(e: &Value) -> String {
     let why = if e["error"].is_null() {
         &e["reason"]
@@ -204,7 +207,7 @@ fn execution_line(e: &Value) -> String {
         &e["error"]
     };
     format!(
-        "{}  {}  {:<9} {:<5} {}",
+        "{:<29}  {:<36}  {:<9} {:<8} {}",
         text(&e["started_at"]),
         text(&e["id"]),
         text(&e["status"]),
@@ -233,8 +236,158 @@ pub fn executions(
         print_json(&answer);
         return Ok(());
     }
+    outln!("{:<32} {EXECUTION_HEADER}", "WORKFLOW");
     for e in answer["executions"].as_array().into_iter().flatten() {
-        outln!("{}  {}", text(&e["workflow_id"]), execution_line(e));
+        outln!("{:<32} {}", text(&e["workflow_id"]), execution_line(e));
+    }
+    Ok(())
+}
+
+/// `weir approvals [--status S] [--limit N]`.
+pub fn approvals(
+    client: &Client,
+    status: Option<&str>,
+    limit: u32,
+    as_json: bool,
+) -> Result<(), Failure> {
+    let mut path = format!("/api/v1/approvals?limit={limit}");
+    if let Some(s) = status {
+        path.push_str(&format!("&status={}", enc(s)));
+    }
+    let answer = client.call("GET", &path, None)?;
+    if as_json {
+        print_json(&answer);
+        return Ok(());
+    }
+    outln!(
+        "{:<40} {:<9} {:<16} {:<24} {:<29} EXECUTION",
+        "ID",
+        "STATUS",
+        "ROLE",
+        "ENTITY",
+        "REQUESTED"
+    );
+    for a in answer["approvals"].as_array().into_iter().flatten() {
+        let entity = match (a["entity"].as_str(), a["entity_id"].as_str()) {
+            (Some(kind), Some(id)) => format!("{kind} {id}"),
+            (Some(kind), None) => kind.to_owned(),
+            _ => "-".to_owned(),
+        };
+        outln!(
+            "{:<40} {:<9} {:<16} {:<24} {:<29} {}",
+            text(&a["id"]),
+            text(&a["status"]),
+            text(&a["approver_role"]),
+            entity,
+            text(&a["requested_at"]),
+            text(&a["execution_id"])
+        );
+    }
+    Ok(())
+}
+
+/// `weir execution show ID`.
+pub fn execution_show(client: &Client, id: &str, as_json: bool) -> Result<(), Failure> {
+    let e = client.call("GET", &format!("/api/v1/executions/{}", enc(id)), None)?;
+    if as_json {
+        print_json(&e);
+        return Ok(());
+    }
+    outln!("execution {}", text(&e["id"]));
+    outln!(
+        "  workflow   {} version {}",
+        text(&e["workflow_id"]),
+        text(&e["workflow_version"])
+    );
+    outln!("  status     {}", text(&e["status"]));
+    outln!("  decision   {}", text(&e["decision"]));
+    for (label, key) in [("reason", "reason"), ("error", "error")] {
+        if !e[key].is_null() {
+            outln!("  {label:<10} {}", text(&e[key]));
+        }
+    }
+    outln!(
+        "  started    {}  finished {}",
+        text(&e["started_at"]),
+        text(&e["completed_at"])
+    );
+    outln!(
+        "{:<32} {:<16} {:<10} {:>7}  ERROR",
+        "STEP",
+        "TYPE",
+        "STATUS",
+        "ATTEMPT"
+    );
+    for s in e["steps"].as_array().into_iter().flatten() {
+        outln!(
+            "{:<32} {:<16} {:<10} {:>7}  {}",
+            text(&s["step_id"]),
+            text(&s["type"]),
+            text(&s["status"]),
+            text(&s["attempt"]),
+            if s["error"].is_null() {
+                String::new()
+            } else {
+                text(&s["error"])
+            }
+        );
+    }
+    Ok(())
+}
+
+/// `weir execution trace ID`.
+pub fn execution_trace(client: &Client, id: &str, as_json: bool) -> Result<(), Failure> {
+    let t = client.call(
+        "GET",
+        &format!("/api/v1/executions/{}/trace", enc(id)),
+        None,
+    )?;
+    if as_json {
+        print_json(&t);
+        return Ok(());
+    }
+    outln!(
+        "{:<29} {:<9} {:<32} {:<10} DETAIL",
+        "AT",
+        "KIND",
+        "STEP",
+        "STATUS"
+    );
+    for entry in t["timeline"].as_array().into_iter().flatten() {
+        let detail = match entry["kind"].as_str() {
+            Some("started") => format!("event {}", text(&entry["trigger_event"])),
+            Some("finished") => format!(
+                "decision {} {}",
+                text(&entry["decision"]),
+                text(if entry["error"].is_null() {
+                    &entry["reason"]
+                } else {
+                    &entry["error"]
+                })
+            ),
+            _ if !entry["error"].is_null() => text(&entry["error"]),
+            _ if !entry["input"]["condition"].is_null() => {
+                format!("compared {}", entry["input"]["condition"])
+            }
+            _ if !entry["input"].is_null() => format!("input {}", entry["input"]),
+            _ => String::new(),
+        };
+        outln!(
+            "{:<29} {:<9} {:<32} {:<10} {}",
+            text(&entry["at"]),
+            text(&entry["kind"]),
+            if entry["step_id"].is_null() {
+                String::new()
+            } else {
+                text(&entry["step_id"])
+            },
+            if entry["status"].is_null() {
+                String::new()
+            } else {
+                text(&entry["status"])
+            },
+            detail
+        );
     }
     Ok(())
 }
@@ -246,8 +399,11 @@ pub fn logs(client: &Client, workflow: &str, tail: bool, limit: u32) -> Result<(
         "/api/v1/executions?workflow_id={}&limit={limit}",
         enc(workflow)
     );
+    // A workflow that is not there is an error, not an empty list.
+    client.call("GET", &format!("/api/v1/workflows/{}", enc(workflow)), None)?;
     let first = client.call("GET", &path, None)?;
     let mut seen: Option<String> = None;
+    outln!("{EXECUTION_HEADER}");
     let list = first["executions"].as_array().cloned().unwrap_or_default();
     for e in list.iter().rev() {
         outln!("{}", execution_line(e));

@@ -2847,9 +2847,50 @@ fn the_remote_cli_drives_a_server() {
                 r#"{"order": {"id": "o1", "total": 15000}}"#,
             ]);
             assert!(emitted.contains("decision block"), "{emitted}");
+            let listed = ok(&["executions", "--workflow", "high_value_order_approval"]);
             assert!(
-                ok(&["executions", "--workflow", "high_value_order_approval"]).contains("block")
+                listed.starts_with("WORKFLOW") && listed.contains("block"),
+                "{listed}"
             );
+            // One execution: its state and steps, and its timeline.
+            let runs: Value = serde_json::from_str(&ok(&["executions", "-o", "json"])).unwrap();
+            let run_id = runs["executions"][0]["id"].as_str().unwrap().to_owned();
+            let shown = ok(&["execution", "show", &run_id]);
+            assert!(
+                shown.contains("decision   block") && shown.contains("check_order_value"),
+                "{shown}"
+            );
+            let shown: Value =
+                serde_json::from_str(&ok(&["execution", "show", &run_id, "-o", "json"])).unwrap();
+            assert_eq!(shown["decision"], "block");
+            let trace = ok(&["execution", "trace", &run_id]);
+            assert!(
+                trace.contains("started")
+                    && trace.contains("compared")
+                    && trace.contains("finished"),
+                "{trace}"
+            );
+            let trace: Value =
+                serde_json::from_str(&ok(&["execution", "trace", &run_id, "-o", "json"])).unwrap();
+            assert_eq!(trace["timeline"][0]["kind"], "started");
+            let (code, _, err) = weir_cli(
+                server,
+                key,
+                &["execution", "show", "01a24299-0000-7000-8000-000000000000"],
+            );
+            assert_eq!(code, 1, "{err}");
+            assert!(err.contains("404"), "{err}");
+            // Unknown names and bad filters say so instead of printing nothing.
+            let (code, _, err) = weir_cli(server, key, &["logs", "nonexistent"]);
+            assert_eq!((code, err.contains("404")), (1, true), "{err}");
+            let (code, _, err) = weir_cli(server, key, &["executions", "--status", "done"]);
+            assert_eq!(
+                (code, err.contains("status is pending")),
+                (1, true),
+                "{err}"
+            );
+            let logs = ok(&["logs", "high_value_order_approval"]);
+            assert!(logs.starts_with("STARTED"), "{logs}");
 
             // Versions: a second, declared 2.0.0; roll back by number, forward by declared version.
             let mut v2: Value =
@@ -2900,6 +2941,13 @@ fn the_remote_cli_drives_a_server() {
                 v["approvals"].as_array().unwrap().len() == 1
             });
             let id = pending["approvals"][0]["id"].as_str().unwrap().to_owned();
+            let listed = ok(&["approvals", "--status", "pending"]);
+            assert!(
+                listed.starts_with("ID") && listed.contains(&id) && listed.contains("manager"),
+                "{listed}"
+            );
+            let listed: Value = serde_json::from_str(&ok(&["approvals", "-o", "json"])).unwrap();
+            assert_eq!(listed["approvals"][0]["id"], id.as_str());
             assert!(ok(&["approve", &id, "--reason", "fine"]).contains("approved"));
             let (code, _, err) = weir_cli(server, key, &["reject", &id]);
             assert_eq!(code, 1);
@@ -2926,6 +2974,8 @@ fn the_remote_cli_drives_a_server() {
                     }
                 }
             });
+            let header = rx.recv_timeout(Duration::from_secs(10)).expect("a header");
+            assert!(header.starts_with("STARTED"), "{header}");
             let first = rx
                 .recv_timeout(Duration::from_secs(10))
                 .expect("the existing execution");
