@@ -174,6 +174,9 @@ enum Command {
         /// How many recent executions to show first.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// `json`: one execution per line.
+        #[arg(long, short, value_enum, default_value = "text")]
+        output: Output,
         #[command(flatten)]
         remote: remote::Remote,
     },
@@ -205,6 +208,8 @@ enum Command {
         workflow: String,
         /// A version number, or the `version` a definition declares (like 2.0.0).
         version: Option<String>,
+        #[arg(long, short, value_enum, default_value = "text")]
+        output: Output,
         #[command(flatten)]
         remote: remote::Remote,
     },
@@ -392,8 +397,11 @@ fn main() -> ExitCode {
             workflow,
             tail,
             limit,
+            output,
             remote,
-        } => remote_cmd(&remote, |c| remote::logs(c, &workflow, tail, limit)),
+        } => remote_cmd(&remote, |c| {
+            remote::logs(c, &workflow, tail, limit, output == Output::Json)
+        }),
         Command::Schedule {
             workflow,
             count,
@@ -407,9 +415,10 @@ fn main() -> ExitCode {
         Command::Version {
             workflow,
             version,
+            output,
             remote,
         } => remote_cmd(&remote, |c| {
-            remote::version(c, &workflow, version.as_deref())
+            remote::version(c, &workflow, version.as_deref(), output == Output::Json)
         }),
         Command::Executions {
             workflow,

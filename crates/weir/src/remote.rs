@@ -394,7 +394,18 @@ pub fn execution_trace(client: &Client, id: &str, as_json: bool) -> Result<(), F
 
 /// `weir logs WORKFLOW [--tail]`: its recent executions, oldest first; with `--tail`, then
 /// each new one as it starts, until interrupted.
-pub fn logs(client: &Client, workflow: &str, tail: bool, limit: u32) -> Result<(), Failure> {
+pub fn logs(
+    client: &Client,
+    workflow: &str,
+    tail: bool,
+    limit: u32,
+    as_json: bool,
+) -> Result<(), Failure> {
+    // JSON: one execution per line, so a follower can read them as they come.
+    let line = |e: &Value| match as_json {
+        true => e.to_string(),
+        false => execution_line(e),
+    };
     let path = format!(
         "/api/v1/executions?workflow_id={}&limit={limit}",
         enc(workflow)
@@ -403,10 +414,12 @@ pub fn logs(client: &Client, workflow: &str, tail: bool, limit: u32) -> Result<(
     client.call("GET", &format!("/api/v1/workflows/{}", enc(workflow)), None)?;
     let first = client.call("GET", &path, None)?;
     let mut seen: Option<String> = None;
-    outln!("{EXECUTION_HEADER}");
+    if !as_json {
+        outln!("{EXECUTION_HEADER}");
+    }
     let list = first["executions"].as_array().cloned().unwrap_or_default();
     for e in list.iter().rev() {
-        outln!("{}", execution_line(e));
+        outln!("{}", line(e));
     }
     if let Some(newest) = list.first() {
         seen = newest["id"].as_str().map(str::to_owned);
@@ -428,7 +441,7 @@ pub fn logs(client: &Client, workflow: &str, tail: bool, limit: u32) -> Result<(
             })
             .collect();
         for e in fresh.iter().rev() {
-            outln!("{}", execution_line(e));
+            outln!("{}", line(e));
         }
         if let Some(newest) = fresh.first() {
             seen = newest["id"].as_str().map(str::to_owned);
@@ -438,11 +451,20 @@ pub fn logs(client: &Client, workflow: &str, tail: bool, limit: u32) -> Result<(
 
 /// `weir version WORKFLOW [VERSION]`: lists the versions, or makes one current. VERSION is a
 /// stored version number, or the `version` a definition declares (`2.0.0`).
-pub fn version(client: &Client, workflow: &str, version: Option<&str>) -> Result<(), Failure> {
+pub fn version(
+    client: &Client,
+    workflow: &str,
+    version: Option<&str>,
+    as_json: bool,
+) -> Result<(), Failure> {
     let base = format!("/api/v1/workflows/{}/versions", enc(workflow));
     let listed = client.call("GET", &base, None)?;
     let versions = listed["versions"].as_array().cloned().unwrap_or_default();
     let Some(wanted) = version else {
+        if as_json {
+            print_json(&listed);
+            return Ok(());
+        }
         outln!(
             "{:>7}  {:<10} {:<8} CREATED",
             "VERSION",
@@ -472,6 +494,10 @@ pub fn version(client: &Client, workflow: &str, version: Option<&str>) -> Result
             })?,
     };
     let done = client.call("POST", &format!("{base}/{number}/activate"), None)?;
+    if as_json {
+        print_json(&done);
+        return Ok(());
+    }
     outln!(
         "{} now runs version {}",
         text(&done["workflow_id"]),

@@ -2891,6 +2891,9 @@ fn the_remote_cli_drives_a_server() {
             );
             let logs = ok(&["logs", "high_value_order_approval"]);
             assert!(logs.starts_with("STARTED"), "{logs}");
+            let logs = ok(&["logs", "high_value_order_approval", "-o", "json"]);
+            let first: Value = serde_json::from_str(logs.lines().next().unwrap()).unwrap();
+            assert_eq!(first["workflow_id"], "high_value_order_approval");
 
             // Versions: a second, declared 2.0.0; roll back by number, forward by declared version.
             let mut v2: Value =
@@ -2901,6 +2904,10 @@ fn the_remote_cli_drives_a_server() {
             assert!(ok(&["deploy", v2_file.to_str().unwrap()]).contains("version 2"));
             let versions = ok(&["version", "high_value_order_approval"]);
             assert_eq!(versions.lines().count(), 3, "{versions}");
+            let versions: Value =
+                serde_json::from_str(&ok(&["version", "high_value_order_approval", "-o", "json"]))
+                    .unwrap();
+            assert_eq!(versions["versions"].as_array().unwrap().len(), 2);
             assert!(
                 ok(&["version", "high_value_order_approval", "1"]).contains("now runs version 1")
             );
