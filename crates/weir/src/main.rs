@@ -784,7 +784,7 @@ fn color(enabled: bool, code: &str, text: &str) -> String {
     }
 }
 
-fn print_diagnostic(file: &str, d: &Diagnostic, tty: bool) {
+pub(crate) fn print_diagnostic(file: &str, d: &Diagnostic, tty: bool) {
     let level = if d.is_error() {
         color(tty, "31;1", "error")
     } else {

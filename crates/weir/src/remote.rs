@@ -144,6 +144,43 @@ fn text(v: &Value) -> String {
 
 /// `weir deploy FILE...`: stores each file as a workflow, or as a new version of it.
 pub fn deploy(client: &Client, files: &[PathBuf]) -> Result<(), Failure> {
+    // Every file is checked here first, as `weir validate` checks it (the same paths and
+    // messages), so nothing is deployed when one is broken. What only the server knows (its
+    // connectors' action types and their schemas, its rules) the server checks.
+    use weir_core::diag::Code;
+    let catalog = weir_core::catalog::BuiltinCatalog::new();
+    let rules = weir_core::Rules::default();
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut broken = Vec::new();
+    for file in files {
+        let diagnostics = match crate::input::read_document(file)? {
+            Ok(value) => weir_core::validate_value(&value, &catalog, &rules).diagnostics,
+            Err(d) => vec![d],
+        };
+        let errors: Vec<_> = diagnostics
+            .iter()
+            .filter(|d| {
+                d.is_error()
+                    && !matches!(
+                        d.code,
+                        Code::UnknownActionType | Code::ActionConfig | Code::UnknownRule
+                    )
+            })
+            .collect();
+        let name = file.display().to_string();
+        for d in &errors {
+            crate::print_diagnostic(&name, d, tty);
+        }
+        if !errors.is_empty() {
+            broken.push(format!("{name}: {} error(s)", errors.len()));
+        }
+    }
+    if !broken.is_empty() {
+        return Err(Failure::Check(format!(
+            "nothing deployed: {}",
+            broken.join(", ")
+        )));
+    }
     for file in files {
         let bytes = crate::input::read_bytes(file)?;
         let content_type = match file.extension().and_then(|e| e.to_str()) {

@@ -2833,9 +2833,31 @@ fn the_remote_cli_drives_a_server() {
                 r#"{"workflow_id": "b", "trigger": {"type": "event", "event": "x"}, "steps": 5}"#,
             )
             .unwrap();
-            let (code, _, err) = weir_cli(server, key, &["deploy", broken.to_str().unwrap()]);
+            // Checked locally first, as `weir validate` reports it: with one file broken,
+            // none is deployed.
+            let fine = dir.join("fine.json");
+            std::fs::write(&fine, r#"{"workflow_id": "fine", "trigger": {"type": "event", "event": "x"}, "steps": [{"id": "a", "type": "action", "action": "allow"}]}"#).unwrap();
+            let (code, _, err) = weir_cli(
+                server,
+                key,
+                &["deploy", fine.to_str().unwrap(), broken.to_str().unwrap()],
+            );
             assert_eq!(code, 1, "{err}");
-            assert!(err.contains("422") && err.contains("$.steps"), "{err}");
+            assert!(
+                err.contains("broken.json: error[WEIR-V004] $.steps:")
+                    && err.contains("nothing deployed"),
+                "{err}"
+            );
+            assert_eq!(
+                server.with(key, "GET", "/api/v1/workflows/fine", None).0,
+                404
+            );
+            // What only the server knows (a connector's action type) is left to it.
+            let other = dir.join("other.json");
+            std::fs::write(&other, r#"{"workflow_id": "other", "trigger": {"type": "event", "event": "x"}, "steps": [{"id": "a", "type": "crm_sync", "config": {}}]}"#).unwrap();
+            let (code, _, err) = weir_cli(server, key, &["deploy", other.to_str().unwrap()]);
+            assert_eq!(code, 1, "{err}");
+            assert!(err.contains("422") && err.contains("crm_sync"), "{err}");
             assert!(ok(&["list"]).contains("high_value_order_approval"));
             let listed: Value =
                 serde_json::from_str(&ok(&["list", "--enabled", "--output", "json"])).unwrap();
