@@ -483,12 +483,14 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // A message can quote what a server or a file said: no control character of it
+        // reaches the terminal.
         Err(Failure::Usage(msg)) => {
-            errln!("error: {msg}");
+            errln!("error: {}", input::sanitize(&msg));
             ExitCode::from(2)
         }
         Err(Failure::Check(msg)) => {
-            errln!("error: {msg}");
+            errln!("error: {}", input::sanitize(&msg));
             ExitCode::from(1)
         }
     }

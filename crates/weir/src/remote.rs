@@ -134,11 +134,13 @@ fn print_json(v: &Value) {
     outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
+/// A value as a table or line shows it: what the server sent may hold control characters,
+/// which never reach the terminal.
 fn text(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Value::String(s) => crate::input::sanitize(s),
+        other => crate::input::sanitize(&other.to_string()),
     }
 }
 
@@ -404,9 +406,9 @@ pub fn execution_trace(client: &Client, id: &str, as_json: bool) -> Result<(), F
             ),
             _ if !entry["error"].is_null() => text(&entry["error"]),
             _ if !entry["input"]["condition"].is_null() => {
-                format!("compared {}", entry["input"]["condition"])
+                format!("compared {}", text(&entry["input"]["condition"]))
             }
-            _ if !entry["input"].is_null() => format!("input {}", entry["input"]),
+            _ if !entry["input"].is_null() => format!("input {}", text(&entry["input"])),
             _ => String::new(),
         };
         outln!(

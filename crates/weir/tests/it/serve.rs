@@ -2911,6 +2911,26 @@ fn the_remote_cli_drives_a_server() {
                 (1, true),
                 "{err}"
             );
+            // What a payload says reaches tables, never the terminal's control sequences.
+            let esc = dir.join("esc.json");
+            std::fs::write(&esc, json!({"workflow_id": "esc", "trigger": {"type": "event", "event": "esc"}, "steps": [
+                {"id": "b", "type": "action", "action": "block", "reason": "note: {{note}}"}]}).to_string()).unwrap();
+            ok(&["deploy", esc.to_str().unwrap()]);
+            ok(&[
+                "emit",
+                "esc",
+                "--payload",
+                r#"{"note": "\u001b[2J\u009bgone"}"#,
+            ]);
+            let shown = ok(&["executions", "--workflow", "esc"]);
+            assert!(
+                shown.contains("note: ") && shown.contains("gone"),
+                "{shown}"
+            );
+            assert!(
+                !shown.contains('\u{1b}') && !shown.contains('\u{9b}'),
+                "{shown:?}"
+            );
             let logs = ok(&["logs", "high_value_order_approval"]);
             assert!(logs.starts_with("STARTED"), "{logs}");
             let logs = ok(&["logs", "high_value_order_approval", "-o", "json"]);
