@@ -112,14 +112,16 @@ pub fn load_value(bytes: &[u8], format: Option<Format>) -> Result<Value, Documen
             // YAML 1.2 booleans only: `on_reject: no` names the step "no", it is not false.
             // Duplicate keys are an error (the library's default).
             // Aliases expand while the document is read: the expanded document may hold no more
-            // nodes and scalar bytes than one of this size could without aliases, so a
-            // "billion laughs" of a few hundred bytes is refused at a few thousand nodes instead
-            // of growing to the library's defaults (250,000 nodes: 64 MB for a 551-byte body).
+            // nodes than one of this size could without aliases (and never more than the
+            // library's 250,000), and scalars of no more than a few times its size (a tag
+            // like `!!str` is counted resolved, at 21 bytes), so a "billion laughs" of a few
+            // hundred bytes is refused at a few thousand nodes instead of growing to the
+            // library's defaults (250,000 nodes: 64 MB for a 551-byte body).
             let options = serde_saphyr::options! {
                 budget: serde_saphyr::budget! {
                     max_depth: MAX_DEPTH,
-                    max_nodes: text.len() / 2 + 1_000,
-                    max_total_scalar_bytes: text.len() + 1_000,
+                    max_nodes: (text.len() / 2 + 1_000).min(250_000),
+                    max_total_scalar_bytes: 5 * text.len() + 1_000,
                 },
                 strict_booleans: true,
                 // `zip: 02134` stays the string it looks like, not the number 2134.
@@ -253,7 +255,7 @@ pub fn depth(value: &Value) -> usize {
 mod tests {
     use super::*;
 
-    /// Regression: a 1 KB "billion laughs" grew the server by ~80 MB before the library's
+    /// Regression: a 551-byte "billion laughs" grew the process by 64 MB before the library's
     /// node limit stopped it. Expansion is now bounded by what a document of its size could
     /// hold without aliases.
     #[test]
@@ -265,6 +267,9 @@ mod tests {
             laughs.push_str(&format!("a{i}: &a{i} [{}]\n", [p.as_str(); 10].join(", ")));
         }
         assert!(laughs.len() < 1024);
+        // Tags are counted resolved: a document of `!!str` values is not taken for an expansion.
+        let tagged: String = (0..300).map(|i| format!("z{i}: !!str 0{i}\n")).collect();
+        assert!(load_value(tagged.as_bytes(), Some(Format::Yaml)).is_ok());
         // A 100 KB string named a thousand times: 100 MB of scalars from 100 KB.
         let wide = format!(
             "s: &s \"{}\"\nl: [{}]\n",

@@ -47,6 +47,11 @@ pub enum Error {
     Store(#[from] weir_store::Error),
     #[error("a stored execution does not read back: {0}")]
     Corrupt(String),
+    /// An idempotency key sent with another event than the one it was first sent with.
+    #[error(
+        "the idempotency key was used for another event (event {0}, of another type or payload); send a new key for a new event"
+    )]
+    KeyReused(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -815,12 +820,7 @@ impl Engine {
                     executions: started,
                 }
             }
-            Ingested::KeyReused { event_id } => {
-                return Err(weir_store::Error::Conflict(format!(
-                    "the idempotency key was used for another event (event {event_id}, of another type or payload); send a new key for a new event"
-                ))
-                .into());
-            }
+            Ingested::KeyReused { event_id } => return Err(Error::KeyReused(event_id)),
             Ingested::Duplicate {
                 event_id,
                 executions,
@@ -1101,6 +1101,11 @@ impl Engine {
             .await
         {
             Ok(i) => Ok(json!({ "event_id": i.event_id, "executions": i.executions.len() })),
+            // An attempt before this one emitted it: its input is rendered again for every
+            // attempt, so `{{now}}` or `{{uuid}}` in it differ, but the step's key is the same.
+            Err(Error::KeyReused(event_id)) => {
+                Ok(json!({ "event_id": event_id, "duplicate": true }))
+            }
             Err(e) => Err(ActionError::retryable(e.to_string())),
         }
     }

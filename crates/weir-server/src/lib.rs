@@ -221,6 +221,9 @@ impl From<weir_engine::Error> for ApiError {
                 err
             }
             weir_engine::Error::Store(s) => s.into(),
+            e @ weir_engine::Error::KeyReused(_) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
             other => {
                 eprintln!("weir: internal error: {other}");
                 ApiError::new(
@@ -864,6 +867,7 @@ const EXECUTION_STATUSES: &[&str] = &[
     "pending",
     "running",
     "waiting",
+    "retrying",
     "completed",
     "failed",
     "cancelled",

@@ -67,7 +67,7 @@ pub fn operations() -> Vec<Op> {
         (
             "status",
             "string",
-            "pending, running, waiting, completed, failed or cancelled",
+            "pending, running, waiting, retrying, completed, failed or cancelled",
         ),
         ("decision", "string", "allow or block"),
         ("event_id", "string", "Only those started by this event"),

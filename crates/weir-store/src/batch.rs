@@ -131,7 +131,9 @@ fn event_types<'a>(batch: &[&'a Entry]) -> Vec<&'a str> {
 /// (as JSON values: key order and spacing aside).
 fn same_event(event: &NewEvent, event_type: &str, payload: &str) -> bool {
     let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
-    event.event_type == event_type && parse(event.payload.as_str()) == parse(payload)
+    event.event_type == event_type
+        && (event.payload.as_str() == payload
+            || parse(event.payload.as_str()).is_some_and(|p| Some(p) == parse(payload)))
 }
 
 /// Plans the batch from the results of [`reads`] (in the same order).
@@ -155,10 +157,16 @@ pub(crate) fn plan<'a>(
                     first.event_type.clone(),
                     first.payload.as_str().to_owned(),
                 )),
-                None => stored.into_iter().next().and_then(|row| {
-                    let [id, event_type, payload] = <[String; 3]>::try_from(row).ok()?;
-                    Some((id, event_type, payload))
-                }),
+                None => match stored.into_iter().next() {
+                    None => None,
+                    Some(row) => {
+                        let [id, event_type, payload] =
+                            <[String; 3]>::try_from(row).map_err(|_| {
+                                Error::Corrupt("a stored event reads back short".into())
+                            })?;
+                        Some((id, event_type, payload))
+                    }
+                },
             };
             if let Some((id, event_type, payload)) = earlier {
                 answers.push(match same_event(event, &event_type, &payload) {

@@ -115,6 +115,12 @@ fn read_case(item: &Value, workflow: &Workflow) -> Result<Read, String> {
     let mut failures = BTreeMap::new();
     for (step, class) in object(case, "fail")? {
         crate::action_step(workflow, "fail", step).map_err(failure_text)?;
+        if mocks.contains_key(step) {
+            return Err(format!(
+                "step '{}' is in both mocks and fail: give one",
+                input::sanitize(step)
+            ));
+        }
         match class.as_str() {
             Some(c) if FAILURE_CLASSES.contains(&c) => {
                 failures.insert(step.clone(), c.to_owned());
@@ -194,7 +200,8 @@ pub fn check(
         .iter()
         .filter_map(|k| {
             let want = case.expect.get(*k)?;
-            (want != &got[*k]).then(|| format!("{k} is {} but expected {want}", got[*k]))
+            (want != &got[*k])
+                .then(|| input::sanitize(&format!("{k} is {} but expected {want}", got[*k])))
         })
         .collect();
     (differences, got)

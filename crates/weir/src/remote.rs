@@ -307,10 +307,10 @@ pub fn approvals(
         "REQUESTED"
     );
     for a in answer["approvals"].as_array().into_iter().flatten() {
-        let entity = match (a["entity"].as_str(), a["entity_id"].as_str()) {
-            (Some(kind), Some(id)) => format!("{kind} {id}"),
-            (Some(kind), None) => kind.to_owned(),
-            _ => "-".to_owned(),
+        let entity = match (&a["entity"], &a["entity_id"]) {
+            (Value::Null, _) => "-".to_owned(),
+            (kind, Value::Null) => text(kind),
+            (kind, id) => format!("{} {}", text(kind), text(id)),
         };
         outln!(
             "{:<40} {:<9} {:<16} {:<24} {:<29} {}",
@@ -445,12 +445,9 @@ pub fn logs(
         true => e.to_string(),
         false => execution_line(e),
     };
-    let path = format!(
-        "/api/v1/executions?workflow_id={}&limit={limit}",
-        enc(workflow)
-    );
-    // A workflow that is not there is an error, not an empty list.
-    client.call("GET", &format!("/api/v1/workflows/{}", enc(workflow)), None)?;
+    // The workflow's runs: a workflow that never was is a 404, not an empty list; a deleted
+    // one's runs are still listed.
+    let path = format!("/api/v1/workflows/{}/runs?limit={limit}", enc(workflow));
     let first = client.call("GET", &path, None)?;
     let mut seen: Option<String> = None;
     if !as_json {

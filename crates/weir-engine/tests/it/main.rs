@@ -204,6 +204,21 @@ async fn an_idempotency_key_starts_one_run(e: Arc<Engine>, scope: Scope) {
     assert!(!a.duplicate && b.duplicate);
     assert_eq!(a.event_id, b.event_id);
     assert_eq!(a.executions, b.executions);
+    // Another payload under the key is another event: refused, naming the one that has it.
+    let other = json!({"order": {"id": "o1", "total": 50_000}});
+    match e
+        .ingest(
+            &scope,
+            "order.checkout.initiated",
+            &other,
+            None,
+            Some("k-1"),
+        )
+        .await
+    {
+        Err(weir_engine::Error::KeyReused(id)) => assert_eq!(id, a.event_id),
+        answer => panic!("{answer:?}"),
+    }
     settle(&e).await;
     let all = e
         .store()

@@ -2181,11 +2181,11 @@ fn events_and_executions_are_filtered_paged_and_traced() {
         for (path, says) in [
             (
                 "/api/v1/executions?status=done",
-                "status is pending, running",
+                "status must be one of pending, running",
             ),
             (
                 "/api/v1/executions?decision=maybe",
-                "decision is allow, block",
+                "decision must be one of allow, block",
             ),
             (
                 "/api/v1/executions?cursor=zzz",
@@ -2907,7 +2907,7 @@ fn the_remote_cli_drives_a_server() {
             assert_eq!((code, err.contains("404")), (1, true), "{err}");
             let (code, _, err) = weir_cli(server, key, &["executions", "--status", "done"]);
             assert_eq!(
-                (code, err.contains("status is pending")),
+                (code, err.contains("status must be one of pending")),
                 (1, true),
                 "{err}"
             );
