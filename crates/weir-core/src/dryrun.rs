@@ -38,7 +38,7 @@ pub struct DryRunOptions {
     /// Action results by step id, in place of the default an action type answers with.
     pub mocks: BTreeMap<String, Value>,
     /// Action steps whose every attempt fails, by step id, with the error class assumed (one of
-    /// [`FAILURE_CLASSES`]): what a retry policy's `retry_on` and `on_error` then do.
+    /// [`failure_classes`]): what a retry policy's `retry_on` and `on_error` then do.
     pub failures: BTreeMap<String, String>,
     /// Workflows a subworkflow step may start, by id: a child run of one of these is dry-run
     /// too; any other answers an assumed result.
@@ -471,17 +471,14 @@ pub fn event_matches(pattern: &str, event: &str) -> bool {
 }
 
 /// The error classes a dry run can assume an action fails with: those a retry policy's
-/// `retry_on` names, and `invalid` (a config the action cannot work with). `4xx` and `invalid`
-/// are permanent, as a live action reports them; the others are retried.
-pub const FAILURE_CLASSES: &[&str] = &[
-    "timeout",
-    "5xx",
-    "4xx",
-    "429",
-    "network",
-    "rate_limit",
-    "invalid",
-];
+/// `retry_on` names ([`crate::executor::RETRY_CLASSES`]), and `invalid` (a config the action
+/// cannot work with). `4xx` and `invalid` are permanent, as a live action reports them; the
+/// others are retried.
+pub fn failure_classes() -> Vec<&'static str> {
+    let mut classes = executor::RETRY_CLASSES.to_vec();
+    classes.push("invalid");
+    classes
+}
 
 /// The error of an action a dry run assumes fails with this class.
 fn assumed_failure(class: &str) -> ActionError {

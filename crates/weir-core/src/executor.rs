@@ -230,6 +230,10 @@ enum Purpose {
     RunTimeout,
 }
 
+/// The error classes an action reports that a retry policy's `retry_on` can name (besides
+/// `any`).
+pub const RETRY_CLASSES: &[&str] = &["timeout", "5xx", "4xx", "429", "network", "rate_limit"];
+
 /// Why an action attempt failed, as the runtime classifies it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionError {

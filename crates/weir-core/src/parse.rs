@@ -12,6 +12,7 @@ use crate::condition::Condition;
 use crate::diag::{self, Code, Diags};
 use crate::duration::Duration;
 use crate::env::Rule;
+use crate::executor::RETRY_CLASSES;
 use crate::model::*;
 use crate::path::type_name;
 use crate::template::{Template, TemplateValue};
@@ -614,22 +615,16 @@ impl<'a> Reader<'a> {
                 }
             };
         }
-        const RETRY_ON: &[&str] = &[
-            "timeout",
-            "5xx",
-            "4xx",
-            "429",
-            "network",
-            "rate_limit",
-            "any",
-        ];
         let retry_on = self.string_list(map, "retry_on", path);
         for (i, r) in retry_on.iter().enumerate() {
-            if !RETRY_ON.contains(&r.as_str()) {
+            if !(RETRY_CLASSES.contains(&r.as_str()) || r == "any") {
                 self.err(
                     Code::InvalidValue,
                     &diag::index(&diag::key(path, "retry_on"), i),
-                    format!("'{r}' is not a retry class; known: {}", RETRY_ON.join(", ")),
+                    format!(
+                        "'{r}' is not a retry class; known: {}, any",
+                        RETRY_CLASSES.join(", ")
+                    ),
                 );
             }
         }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
-use weir_core::dryrun::{ApprovalOutcome, FAILURE_CLASSES, WaitOutcome};
+use weir_core::dryrun::{ApprovalOutcome, WaitOutcome, failure_classes};
 use weir_core::{DryRunOptions, Env, Workflow, dry_run};
 
 use crate::input::{self, Failure};
@@ -122,14 +122,14 @@ fn read_case(item: &Value, workflow: &Workflow) -> Result<Read, String> {
             ));
         }
         match class.as_str() {
-            Some(c) if FAILURE_CLASSES.contains(&c) => {
+            Some(c) if failure_classes().contains(&c) => {
                 failures.insert(step.clone(), c.to_owned());
             }
             _ => {
                 return Err(format!(
                     "fail.{}: the class is one of {}",
                     input::sanitize(step),
-                    FAILURE_CLASSES.join(", ")
+                    failure_classes().join(", ")
                 ));
             }
         }

@@ -969,24 +969,24 @@ fn read_failures(
     workflow: &weir_core::Workflow,
     mocks: &std::collections::BTreeMap<String, Value>,
 ) -> Result<std::collections::BTreeMap<String, String>, Failure> {
-    use weir_core::dryrun::FAILURE_CLASSES;
+    let classes = weir_core::dryrun::failure_classes();
     let mut failures = std::collections::BTreeMap::new();
     for arg in args {
         let Some((id, class)) = arg.split_once('=') else {
             return Err(Failure::Usage(format!(
                 "--fail '{}' has no '=': give STEP_ID=CLASS, CLASS one of {}",
                 input::sanitize(arg),
-                FAILURE_CLASSES.join(", ")
+                classes.join(", ")
             )));
         };
         let (id, class) = (id.trim(), class.trim());
         let shown = input::sanitize(id);
         action_step(workflow, "fail", id)?;
-        if !FAILURE_CLASSES.contains(&class) {
+        if !classes.contains(&class) {
             return Err(Failure::Usage(format!(
                 "--fail {shown}: '{}' is not an error class; give one of {}",
                 input::sanitize(class),
-                FAILURE_CLASSES.join(", ")
+                classes.join(", ")
             )));
         }
         if mocks.contains_key(id) {

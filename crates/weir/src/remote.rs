@@ -130,6 +130,16 @@ pub fn enc(s: &str) -> String {
     out
 }
 
+/// GETs `path`: the answer to show as a table, or `None` once it is printed as JSON.
+fn fetch(client: &Client, path: &str, as_json: bool) -> Result<Option<Value>, Failure> {
+    let answer = client.call("GET", path, None)?;
+    if as_json {
+        print_json(&answer);
+        return Ok(None);
+    }
+    Ok(Some(answer))
+}
+
 fn print_json(v: &Value) {
     outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
@@ -218,11 +228,9 @@ pub fn list(client: &Client, enabled: bool, as_json: bool) -> Result<(), Failure
     if enabled {
         path.push_str("&enabled=true");
     }
-    let answer = client.call("GET", &path, None)?;
-    if as_json {
-        print_json(&answer);
+    let Some(answer) = fetch(client, &path, as_json)? else {
         return Ok(());
-    }
+    };
     outln!("{:<40} {:>7}  {:<8} NAME", "WORKFLOW", "VERSION", "ENABLED");
     for w in answer["workflows"].as_array().into_iter().flatten() {
         outln!(
@@ -270,11 +278,9 @@ pub fn executions(
     if let Some(s) = status {
         path.push_str(&format!("&status={}", enc(s)));
     }
-    let answer = client.call("GET", &path, None)?;
-    if as_json {
-        print_json(&answer);
+    let Some(answer) = fetch(client, &path, as_json)? else {
         return Ok(());
-    }
+    };
     outln!("{:<32} {EXECUTION_HEADER}", "WORKFLOW");
     for e in answer["executions"].as_array().into_iter().flatten() {
         outln!("{:<32} {}", text(&e["workflow_id"]), execution_line(e));
@@ -293,11 +299,9 @@ pub fn approvals(
     if let Some(s) = status {
         path.push_str(&format!("&status={}", enc(s)));
     }
-    let answer = client.call("GET", &path, None)?;
-    if as_json {
-        print_json(&answer);
+    let Some(answer) = fetch(client, &path, as_json)? else {
         return Ok(());
-    }
+    };
     outln!(
         "{:<40} {:<9} {:<16} {:<24} {:<29} EXECUTION",
         "ID",
@@ -327,11 +331,9 @@ pub fn approvals(
 
 /// `weir execution show ID`.
 pub fn execution_show(client: &Client, id: &str, as_json: bool) -> Result<(), Failure> {
-    let e = client.call("GET", &format!("/api/v1/executions/{}", enc(id)), None)?;
-    if as_json {
-        print_json(&e);
+    let Some(e) = fetch(client, &format!("/api/v1/executions/{}", enc(id)), as_json)? else {
         return Ok(());
-    }
+    };
     outln!("execution {}", text(&e["id"]));
     outln!(
         "  workflow   {} version {}",
@@ -376,15 +378,10 @@ pub fn execution_show(client: &Client, id: &str, as_json: bool) -> Result<(), Fa
 
 /// `weir execution trace ID`.
 pub fn execution_trace(client: &Client, id: &str, as_json: bool) -> Result<(), Failure> {
-    let t = client.call(
-        "GET",
-        &format!("/api/v1/executions/{}/trace", enc(id)),
-        None,
-    )?;
-    if as_json {
-        print_json(&t);
+    let path = format!("/api/v1/executions/{}/trace", enc(id));
+    let Some(t) = fetch(client, &path, as_json)? else {
         return Ok(());
-    }
+    };
     outln!(
         "{:<29} {:<9} {:<32} {:<10} DETAIL",
         "AT",
