@@ -59,7 +59,7 @@ pub fn operations() -> Vec<Op> {
         ),
         ("q", "string", "Text in the id, name or description"),
         ("cursor", "string", "The next_cursor of the page before"),
-        ("offset", "integer", "Items to skip (seed 002)"),
+        ("offset", "integer", "Items to skip"),
         ("limit", "integer", "Items per page, up to 500"),
     ];
     let exec_list: &[(&str, &str, &str)] = &[
@@ -96,7 +96,7 @@ pub fn operations() -> Vec<Op> {
         op!("get" "/api/v1/workflows/{id}/versions", "workflows", Some(Read), "A workflow's versions", query: &[], body: None, ok: (200, "VersionList"), conflict: false),
         op!("get" "/api/v1/workflows/{id}/versions/{version}", "workflows", Some(Read), "One version of a workflow", query: &[], body: None, ok: (200, "Version"), conflict: false),
         op!("post" "/api/v1/workflows/{id}/versions/{version}/activate", "workflows", Some(Write), "Make a version current (rollback)", query: &[], body: None, ok: (200, "Enabled"), conflict: false),
-        op!("get" "/api/v1/workflows/{id}/runs/", "executions", Some(Read), "A workflow's executions (seed 004)", query: exec_list, body: None, ok: (200, "ExecutionList"), conflict: false),
+        op!("get" "/api/v1/workflows/{id}/runs/", "executions", Some(Read), "A workflow's executions (an alias)", query: exec_list, body: None, ok: (200, "ExecutionList"), conflict: false),
         op!("post" "/api/v1/events", "events", Some(Execute), "Send an event; answers the decisions of the executions it starts", query: &[], body: Some(("EventRequest", false)), ok: (200, "EventAnswer"), conflict: true),
         op!("get" "/api/v1/events", "events", Some(Read), "List events", query: &[("event_type", "string", "Only this type"), ("type", "string", "Same as event_type"), ("source", "string", "Only from this source"), ("since", "string", "Received at or after (RFC 3339)"), ("until", "string", "Received before (RFC 3339)"), ("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "EventList"), conflict: false),
         op!("get" "/api/v1/events/{id}", "events", Some(Read), "An event and the executions it started", query: &[], body: None, ok: (200, "Event"), conflict: false),
@@ -105,7 +105,7 @@ pub fn operations() -> Vec<Op> {
         op!("get" "/api/v1/executions/{id}/trace", "executions", Some(Read), "An execution's timeline", query: &[], body: None, ok: (200, "Trace"), conflict: false),
         op!("post" "/api/v1/executions/{id}/cancel", "executions", Some(Execute), "Cancel a running or waiting execution", query: &[], body: None, ok: (202, "Started"), conflict: true),
         op!("post" "/api/v1/executions/{id}/retry", "executions", Some(Execute), "Retry a failed execution from its failed step", query: &[], body: None, ok: (202, "Started"), conflict: true),
-        op!("get" "/api/v1/workflow-runs/{id}/", "executions", Some(Read), "An execution (seed 004)", query: &[], body: None, ok: (200, "Execution"), conflict: false),
+        op!("get" "/api/v1/workflow-runs/{id}/", "executions", Some(Read), "An execution (an alias)", query: &[], body: None, ok: (200, "Execution"), conflict: false),
         op!("get" "/api/v1/approvals", "approvals", Some(Read), "List approvals", query: &[("status", "string", "pending, approved, rejected, expired or withdrawn"), ("entity", "string", "Entity type"), ("entity_id", "string", "Entity id"), ("role", "string", "Approver role"), ("execution_id", "string", "Only this execution's"), ("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "ApprovalList"), conflict: false),
         op!("get" "/api/v1/approvals/{id}", "approvals", Some(Read), "An approval", query: &[], body: None, ok: (200, "Approval"), conflict: false),
         op!("post" "/api/v1/approvals/{id}/approve", "approvals", Some(Decide), "Approve (once)", query: &[], body: Some(("DecisionRequest", true)), ok: (200, "Approval"), conflict: true),
@@ -167,20 +167,20 @@ pub fn operations() -> Vec<Op> {
         op!("post" "/api/v1/auth/password", "auth", Some(Read), "Change the signed-in user's password (ends every session of the user)", query: &[], body: Some(("PasswordChange", false)), ok: (204, ""), conflict: false),
         op!("get" "/api/v1/audit", "access", Some(Admin), "The audit log", query: &[("actor_type", "string", "user, api_key, ai_agent or system"), ("actor_id", "string", "The actor's id"), ("action", "string", "Like workflow.put"), ("target", "string", "The object's id"), ("since", "string", "At or after (RFC 3339)"), ("until", "string", "Before (RFC 3339)"), ("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "AuditList"), conflict: false),
     ];
-    // Seed 002's paths, the same handlers.
+    // Alias paths, the same handlers.
     let aliases = vec![
-        op!("post" "/api/v1/workflows/definitions", "seed 002", Some(Write), "Store a workflow (seed 002 path)", query: &[], body: Some(("WorkflowDefinition", false)), ok: (201, "StoredWorkflow"), conflict: false),
-        op!("get" "/api/v1/workflows/definitions", "seed 002", Some(Read), "List workflows (seed 002 path)", query: wf_list, body: None, ok: (200, "WorkflowList"), conflict: false),
-        op!("get" "/api/v1/workflows/definitions/{id}", "seed 002", Some(Read), "A workflow (seed 002 path)", query: &[], body: None, ok: (200, "Workflow"), conflict: false),
-        op!("put" "/api/v1/workflows/definitions/{id}", "seed 002", Some(Write), "A new version (seed 002 path)", query: &[], body: Some(("WorkflowDefinition", false)), ok: (200, "StoredWorkflow"), conflict: false),
-        op!("delete" "/api/v1/workflows/definitions/{id}", "seed 002", Some(Write), "Delete a workflow (seed 002 path)", query: &[("force", "boolean", "Cancel running executions")], body: None, ok: (200, "Deleted"), conflict: true),
-        op!("post" "/api/v1/workflows/definitions/{id}/enable", "seed 002", Some(Write), "Enable (seed 002 path)", query: &[], body: None, ok: (200, "Enabled"), conflict: false),
-        op!("post" "/api/v1/workflows/definitions/{id}/disable", "seed 002", Some(Write), "Disable (seed 002 path)", query: &[], body: None, ok: (200, "Enabled"), conflict: false),
-        op!("post" "/api/v1/workflows/definitions/{id}/trigger", "seed 002", Some(Execute), "Start by hand with trigger_data (seed 002 path)", query: &[], body: Some(("ExecuteRequest", true)), ok: (202, "Started"), conflict: true),
-        op!("get" "/api/v1/workflows/executions", "seed 002", Some(Read), "List executions (seed 002 path)", query: exec_list, body: None, ok: (200, "ExecutionList"), conflict: false),
-        op!("get" "/api/v1/workflows/executions/{id}", "seed 002", Some(Read), "An execution (seed 002 path)", query: &[], body: None, ok: (200, "Execution"), conflict: false),
-        op!("post" "/api/v1/workflows/executions/{id}/cancel", "seed 002", Some(Execute), "Cancel (seed 002 path)", query: &[], body: None, ok: (202, "Started"), conflict: true),
-        op!("post" "/api/v1/workflows/executions/{id}/retry", "seed 002", Some(Execute), "Retry (seed 002 path)", query: &[], body: None, ok: (202, "Started"), conflict: true),
+        op!("post" "/api/v1/workflows/definitions", "aliases", Some(Write), "Store a workflow (alias path)", query: &[], body: Some(("WorkflowDefinition", false)), ok: (201, "StoredWorkflow"), conflict: false),
+        op!("get" "/api/v1/workflows/definitions", "aliases", Some(Read), "List workflows (alias path)", query: wf_list, body: None, ok: (200, "WorkflowList"), conflict: false),
+        op!("get" "/api/v1/workflows/definitions/{id}", "aliases", Some(Read), "A workflow (alias path)", query: &[], body: None, ok: (200, "Workflow"), conflict: false),
+        op!("put" "/api/v1/workflows/definitions/{id}", "aliases", Some(Write), "A new version (alias path)", query: &[], body: Some(("WorkflowDefinition", false)), ok: (200, "StoredWorkflow"), conflict: false),
+        op!("delete" "/api/v1/workflows/definitions/{id}", "aliases", Some(Write), "Delete a workflow (alias path)", query: &[("force", "boolean", "Cancel running executions")], body: None, ok: (200, "Deleted"), conflict: true),
+        op!("post" "/api/v1/workflows/definitions/{id}/enable", "aliases", Some(Write), "Enable (alias path)", query: &[], body: None, ok: (200, "Enabled"), conflict: false),
+        op!("post" "/api/v1/workflows/definitions/{id}/disable", "aliases", Some(Write), "Disable (alias path)", query: &[], body: None, ok: (200, "Enabled"), conflict: false),
+        op!("post" "/api/v1/workflows/definitions/{id}/trigger", "aliases", Some(Execute), "Start by hand with trigger_data (alias path)", query: &[], body: Some(("ExecuteRequest", true)), ok: (202, "Started"), conflict: true),
+        op!("get" "/api/v1/workflows/executions", "aliases", Some(Read), "List executions (alias path)", query: exec_list, body: None, ok: (200, "ExecutionList"), conflict: false),
+        op!("get" "/api/v1/workflows/executions/{id}", "aliases", Some(Read), "An execution (alias path)", query: &[], body: None, ok: (200, "Execution"), conflict: false),
+        op!("post" "/api/v1/workflows/executions/{id}/cancel", "aliases", Some(Execute), "Cancel (alias path)", query: &[], body: None, ok: (202, "Started"), conflict: true),
+        op!("post" "/api/v1/workflows/executions/{id}/retry", "aliases", Some(Execute), "Retry (alias path)", query: &[], body: None, ok: (202, "Started"), conflict: true),
     ];
     ops.extend(aliases);
     ops
