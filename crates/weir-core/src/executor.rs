@@ -921,6 +921,32 @@ impl Execution {
         }
     }
 
+    /// Explains a step by what rendering its templates found.
+    fn explain_templates(&mut self, tid: ThreadId, step: &Step, templates: RenderTrace) {
+        let e = Explanation {
+            templates,
+            ..Default::default()
+        };
+        self.explain(tid, step, 0, e);
+    }
+
+    /// Renders one of a step's templates over the thread's view, secrets redacted, and
+    /// explains the step by it.
+    fn render_explained(
+        &mut self,
+        tid: ThreadId,
+        step: &Step,
+        tv: &TemplateValue,
+        env: &Env<'_>,
+    ) -> Value {
+        let mut templates = RenderTrace::default();
+        let v = self.in_view(tid, |ctx| {
+            tv.render(ctx, env, Secrets::Redact, &mut templates)
+        });
+        self.explain_templates(tid, step, templates);
+        v
+    }
+
     fn set_output(&mut self, tid: ThreadId, step_id: &str, output: &Value) {
         if let Some(Value::Object(steps)) = self.ctx.get_mut("steps") {
             let mut entry = Map::new();
@@ -1072,11 +1098,7 @@ impl Execution {
                             });
                     (v, taken)
                 });
-                let e = Explanation {
-                    templates,
-                    ..Default::default()
-                };
-                self.explain(tid, step, 0, e);
+                self.explain_templates(tid, step, templates);
                 self.complete(
                     tid,
                     step,
@@ -1104,11 +1126,7 @@ impl Execution {
                     }
                     set.insert(name.clone(), v);
                 }
-                let e = Explanation {
-                    templates,
-                    ..Default::default()
-                };
-                self.explain(tid, step, 0, e);
+                self.explain_templates(tid, step, templates);
                 self.complete(tid, step, 0, None, Value::Object(set), env, fx);
                 Some(Route::Next)
             }
@@ -1168,11 +1186,7 @@ impl Execution {
                         let v = self.in_view(tid, |ctx| {
                             u.render(ctx, env, Secrets::Redact, &mut templates)
                         });
-                        let e = Explanation {
-                            templates,
-                            ..Default::default()
-                        };
-                        self.explain(tid, step, 0, e);
+                        self.explain_templates(tid, step, templates);
                         match v
                             .as_str()
                             .and_then(|s| crate::condition::parse_time(s, env.now))
@@ -1229,11 +1243,7 @@ impl Execution {
                         a.message.as_ref().map(&mut render),
                     )
                 });
-                let e = Explanation {
-                    templates,
-                    ..Default::default()
-                };
-                self.explain(tid, step, 0, e);
+                self.explain_templates(tid, step, templates);
                 let n = self.next_seq();
                 let id = format!("{}-approval-{n}", self.id);
                 let timer = a.timeout.map(|t| {
@@ -1260,17 +1270,10 @@ impl Execution {
             StepKind::Subworkflow {
                 workflow_id, input, ..
             } => {
-                let mut templates = RenderTrace::default();
-                let input = input.as_ref().map_or(Value::Null, |tv| {
-                    self.in_view(tid, |ctx| {
-                        tv.render(ctx, env, Secrets::Redact, &mut templates)
-                    })
-                });
-                let e = Explanation {
-                    templates,
-                    ..Default::default()
+                let input = match input {
+                    Some(tv) => self.render_explained(tid, step, tv, env),
+                    None => Value::Null,
                 };
-                self.explain(tid, step, 0, e);
                 let n = self.next_seq();
                 let id = format!("{}-child-{n}", self.id);
                 fx.push(Effect::StartChild {
@@ -1319,15 +1322,7 @@ impl Execution {
                 concurrency,
                 ..
             } => {
-                let mut templates = RenderTrace::default();
-                let items_v = self.in_view(tid, |ctx| {
-                    items.render(ctx, env, Secrets::Redact, &mut templates)
-                });
-                let e = Explanation {
-                    templates,
-                    ..Default::default()
-                };
-                self.explain(tid, step, 0, e);
+                let items_v = self.render_explained(tid, step, items, env);
                 let Value::Array(items) = items_v else {
                     return Some(Route::Fail(format!(
                         "'items' is {}, not a list",

@@ -1005,20 +1005,8 @@ fn the_executor_agrees_with_the_dry_run_on_every_example_case() {
 /// The dry run stopped a foreach at 1,000 items where a live run goes to 10,000.
 #[test]
 fn the_executor_agrees_with_the_dry_run_on_a_foreach_of_1500_items() {
-    let wf = workflow(&json!({
-        "workflow_id": "many", "trigger": {"type": "event", "event": "e.x"},
-        "steps": [
-            {"id": "each", "type": "foreach", "items": "{{items}}", "as": "item", "concurrency": 4, "steps": [
-                {"id": "big", "type": "condition", "condition": {"field": "item.n", "operator": "gte", "value": 750},
-                 "on_true": "mark", "on_false": "skip"},
-                {"id": "mark", "type": "update_field", "config": {"entity_type": "item", "entity_id": "{{item.n}}", "field": "big", "value": true}, "end": true},
-                {"id": "skip", "type": "set", "variables": {"last_small": "{{item.n}}"}}
-            ]},
-            {"id": "done", "type": "action", "action": "allow"}
-        ]
-    }));
-    let items: Vec<Value> = (0..1500).map(|n| json!({ "n": n })).collect();
-    let case = json!({"name": "1,500 items", "event": "e.x", "payload": {"items": items}});
+    let (doc, case) = crate::support::many_items_case();
+    let wf = workflow(&doc);
     // Not persisted between inputs: the state holds the 1,500 items, and a copy per input
     // would make the test quadratic for nothing the example cases do not show already.
     assert_eq!(disagreement(&wf, &case, false), None);

@@ -75,3 +75,24 @@ pub fn case_options(case: &Value) -> weir_core::DryRunOptions {
         ..weir_core::DryRunOptions::default()
     }
 }
+
+/// A workflow whose foreach (4 at a time) runs a condition, then an action or a `set`, over
+/// 1,500 items, and the case that sends them: past the 1,000 items a dry run once stopped at.
+pub fn many_items_case() -> (Value, Value) {
+    let wf = serde_json::json!({
+        "workflow_id": "many", "trigger": {"type": "event", "event": "e.x"},
+        "steps": [
+            {"id": "each", "type": "foreach", "items": "{{items}}", "as": "item", "concurrency": 4, "steps": [
+                {"id": "big", "type": "condition", "condition": {"field": "item.n", "operator": "gte", "value": 750},
+                 "on_true": "mark", "on_false": "skip"},
+                {"id": "mark", "type": "update_field", "config": {"entity_type": "item", "entity_id": "{{item.n}}", "field": "big", "value": true}, "end": true},
+                {"id": "skip", "type": "set", "variables": {"last_small": "{{item.n}}"}}
+            ]},
+            {"id": "done", "type": "action", "action": "allow"}
+        ]
+    });
+    let items: Vec<Value> = (0..1500).map(|n| serde_json::json!({ "n": n })).collect();
+    let case =
+        serde_json::json!({"name": "1,500 items", "event": "e.x", "payload": {"items": items}});
+    (wf, case)
+}

@@ -327,20 +327,7 @@ async fn a_live_run_takes_the_dry_runs_path_on_every_example_case() {
 /// A dry run stopped a foreach at 1,000 items where a live run goes to 10,000.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_run_takes_the_dry_runs_path_through_a_foreach_of_1500_items() {
-    let wf = json!({
-        "workflow_id": "many", "trigger": {"type": "event", "event": "e.x"},
-        "steps": [
-            {"id": "each", "type": "foreach", "items": "{{items}}", "as": "item", "concurrency": 4, "steps": [
-                {"id": "big", "type": "condition", "condition": {"field": "item.n", "operator": "gte", "value": 750},
-                 "on_true": "mark", "on_false": "skip"},
-                {"id": "mark", "type": "update_field", "config": {"entity_type": "item", "entity_id": "{{item.n}}", "field": "big", "value": true}, "end": true},
-                {"id": "skip", "type": "set", "variables": {"last_small": "{{item.n}}"}}
-            ]},
-            {"id": "done", "type": "action", "action": "allow"}
-        ]
-    });
-    let items: Vec<Value> = (0..1500).map(|n| json!({ "n": n })).collect();
-    let case = json!({"name": "1,500 items", "event": "e.x", "payload": {"items": items}});
+    let (wf, case) = support::many_items_case();
     let data = std::env::temp_dir().join(format!("weir-agreement-{}-foreach", std::process::id()));
     let (e, scope) = engine(&data).await;
     e.put_workflow(&scope, &wf).await.unwrap();
