@@ -108,12 +108,12 @@ fn read_case(item: &Value, workflow: &Workflow) -> Result<Read, String> {
         Some(_) => return Err("'wait' is \"timeout\" or the awaited event's payload".into()),
     };
     let mut mocks = BTreeMap::new();
-    for (step, value) in object(case, "mocks")? {
+    for (step, value) in object(case, "mocks")?.into_iter().flatten() {
         crate::action_step(workflow, "mock", step).map_err(failure_text)?;
         mocks.insert(step.clone(), value.clone());
     }
     let mut failures = BTreeMap::new();
-    for (step, class) in object(case, "fail")? {
+    for (step, class) in object(case, "fail")?.into_iter().flatten() {
         crate::action_step(workflow, "fail", step).map_err(failure_text)?;
         if mocks.contains_key(step) {
             return Err(format!(
@@ -162,11 +162,14 @@ fn read_case(item: &Value, workflow: &Workflow) -> Result<Read, String> {
     Ok((payload, options, expect))
 }
 
-fn object<'a>(case: &'a Map<String, Value>, k: &str) -> Result<&'a Map<String, Value>, String> {
-    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+/// A case's object of step ids (`mocks`, `fail`), if it has one.
+fn object<'a>(
+    case: &'a Map<String, Value>,
+    k: &str,
+) -> Result<Option<&'a Map<String, Value>>, String> {
     match case.get(k) {
-        None | Some(Value::Null) => Ok(EMPTY.get_or_init(Map::new)),
-        Some(Value::Object(m)) => Ok(m),
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => Ok(Some(m)),
         Some(_) => Err(format!("'{k}' must be an object of step ids")),
     }
 }
