@@ -74,10 +74,19 @@ pub enum DocumentError {
 
 /// Parses bytes as JSON or YAML (sniffed when `format` is `None`) into a JSON value.
 pub fn load_value(bytes: &[u8], format: Option<Format>) -> Result<Value, DocumentError> {
-    if bytes.len() > MAX_DOCUMENT_BYTES {
+    load_value_within(bytes, format, MAX_DOCUMENT_BYTES)
+}
+
+/// [`load_value`] with a size limit of the caller's (the server's configurable body limit).
+pub fn load_value_within(
+    bytes: &[u8],
+    format: Option<Format>,
+    limit: usize,
+) -> Result<Value, DocumentError> {
+    if bytes.len() > limit {
         return Err(DocumentError::TooLarge {
             size: bytes.len(),
-            limit: MAX_DOCUMENT_BYTES,
+            limit,
         });
     }
     let text = std::str::from_utf8(bytes).map_err(|e| DocumentError::NotUtf8 {

@@ -17,6 +17,23 @@ use weir_store::{ApiKey, AuditFilter, NewApiKey, Scope, Session, Tenant, hash_ke
 
 use crate::params::{Params, next_cursor};
 use crate::{ApiError, ApiResult, AppState, KEY_CACHE_TTL, read_object, time};
+use weir_api_types::{Detail, ErrorCode};
+
+/// This module's routes. (Not yet typed: their operations come from the hand-written
+/// document in `openapi.rs`.)
+pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
+    use axum::routing::{get, post};
+    utoipa_axum::router::OpenApiRouter::new()
+        .route("/api/v1/tenants", post(post_tenant).get(list_tenants))
+        .route("/api/v1/tenants/{id}", get(get_tenant))
+        .route("/api/v1/audit", get(list_audit))
+        .route("/api/v1/tenants/{id}/environments", post(post_environment))
+        .route("/api/v1/api-keys", post(post_api_key).get(list_api_keys))
+        .route(
+            "/api/v1/api-keys/{id}",
+            get(get_api_key).delete(revoke_api_key),
+        )
+}
 
 /// A permission a role grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,8 +162,7 @@ impl Caller {
             Principal::User { .. } => "user",
         };
         Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             format!(
                 "this {whose}'s role ({}) does not grant {}",
                 self.who.role,
@@ -237,8 +253,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// The caller of a request, from `Authorization: Bearer <key or session token>` or the
 /// session cookie (401 without a live one).
 pub async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
-    let unauthorized =
-        |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    let unauthorized = |message: &str| ApiError::new(ErrorCode::Unauthorized, message);
     let ask = "send Authorization: Bearer <api key or session token>";
     let secret = bearer(headers).ok_or_else(|| unauthorized(ask))?;
     if secret.is_empty() || secret.len() > 512 {
@@ -282,8 +297,7 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Calle
     {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(limiter.clock()));
         let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "this caller sent more requests than its rate limit allows; retry later",
         );
         e.retry_after = Some(wait.as_secs() + 1);
@@ -379,9 +393,12 @@ pub(crate) fn text(map: &Map<String, Value>, field: &str, max: usize) -> ApiResu
         }
         Some(_) => Err(ApiError::invalid(
             format!("{field} is invalid"),
-            vec![
-                json!({ "path": format!("$.{field}"), "message": format!("a non-empty string of at most {max} characters, without control characters") }),
-            ],
+            vec![Detail::new(
+                format!("$.{field}"),
+                format!(
+                    "a non-empty string of at most {max} characters, without control characters"
+                ),
+            )],
         )),
     }
 }
@@ -390,7 +407,7 @@ pub(crate) fn required(value: Option<String>, field: &str) -> ApiResult<String> 
     value.ok_or_else(|| {
         ApiError::invalid(
             format!("{field} is required"),
-            vec![json!({ "path": format!("$.{field}"), "message": "required" })],
+            vec![Detail::new(format!("$.{field}"), "required")],
         )
     })
 }
@@ -418,12 +435,11 @@ pub async fn post_tenant(
     let caller = authorize(&state, &headers).await?;
     if !caller.who.platform {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             "only the platform admin's key creates tenants",
         ));
     }
-    let map = read_object(&headers, body, &["name", "id"], false).await?;
+    let map = read_object(&state, &headers, body, &["name", "id"], false).await?;
     let name = required(text(&map, "name", 200)?, "name")?;
     let id = match text(&map, "id", 63)? {
         Some(id) => id,
@@ -432,9 +448,10 @@ pub async fn post_tenant(
     if !valid_id(&id) {
         return Err(ApiError::invalid(
             "the tenant id is invalid",
-            vec![
-                json!({ "path": "$.id", "message": "lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters (give an id when the name has none of these)" }),
-            ],
+            vec![Detail::new(
+                "$.id",
+                "lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters (give an id when the name has none of these)",
+            )],
         ));
     }
     let tenant = state.store.create_tenant(&id, &name).await?;
@@ -492,14 +509,15 @@ pub async fn post_environment(
     if !caller.owns(&id) {
         return Err(ApiError::not_found("tenant"));
     }
-    let map = read_object(&headers, body, &["name"], false).await?;
+    let map = read_object(&state, &headers, body, &["name"], false).await?;
     let name = required(text(&map, "name", 63)?, "name")?;
     if !valid_id(&name) {
         return Err(ApiError::invalid(
             "the environment name is invalid",
-            vec![
-                json!({ "path": "$.name", "message": "lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters" }),
-            ],
+            vec![Detail::new(
+                "$.name",
+                "lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters",
+            )],
         ));
     }
     state
@@ -537,6 +555,7 @@ pub async fn post_api_key(
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
     let map = read_object(
+        &state,
         &headers,
         body,
         &["tenant_id", "environment", "role", "name", "expires_at"],
@@ -553,7 +572,10 @@ pub async fn post_api_key(
     if !ROLES.contains(&role.as_str()) {
         return Err(ApiError::invalid(
             format!("there is no role '{role}'"),
-            vec![json!({ "path": "$.role", "message": format!("one of {}", ROLES.join(", ")) })],
+            vec![Detail::new(
+                "$.role",
+                format!("one of {}", ROLES.join(", ")),
+            )],
         ));
     }
     let name = required(text(&map, "name", 200)?, "name")?;
@@ -563,7 +585,7 @@ pub async fn post_api_key(
             let bad = |message: &str| {
                 ApiError::invalid(
                     "expires_at is invalid",
-                    vec![json!({ "path": "$.expires_at", "message": message })],
+                    vec![Detail::new("$.expires_at", message)],
                 )
             };
             let at = chrono::DateTime::parse_from_rfc3339(&at)
@@ -590,7 +612,7 @@ pub async fn post_api_key(
         .map_err(|e| match e {
             weir_store::Error::NotFound => ApiError::invalid(
                 "there is no such tenant and environment",
-                vec![json!({ "path": "$.environment", "message": "an environment of the tenant" })],
+                vec![Detail::new("$.environment", "an environment of the tenant")],
             ),
             other => other.into(),
         })?;
@@ -660,8 +682,7 @@ pub async fn revoke_api_key(
         .ok_or_else(|| ApiError::not_found("API key"))?;
     if key.platform {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+            ErrorCode::Conflict,
             "the platform admin's key cannot be revoked through the API",
         ));
     }
@@ -670,11 +691,9 @@ pub async fn revoke_api_key(
         .revoke_api_key(tenant, &id)
         .await
         .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "the key is revoked already",
-            ),
+            weir_store::Error::NotFound => {
+                ApiError::new(ErrorCode::Conflict, "the key is revoked already")
+            }
             other => other.into(),
         })?;
     state.keys.lock().expect("key cache").clear();
@@ -735,4 +754,50 @@ pub async fn list_audit(
         })
         .collect();
     Ok(axum::Json(json!({ "audit": list, "next_cursor": next })).into_response())
+}
+
+/// The permissions an [`Auth`] extractor can ask for, as types.
+pub mod need {
+    use super::Perm;
+
+    /// A permission a handler needs before it runs.
+    pub trait Permission: Send + Sync + 'static {
+        const PERM: Perm;
+    }
+
+    macro_rules! permission {
+        ($($name:ident),+) => {$(
+            #[derive(Debug, Clone, Copy)]
+            #[allow(dead_code)] // Admin until the admin handlers take Auth<need::Admin>
+            pub struct $name;
+            impl Permission for $name {
+                const PERM: Perm = Perm::$name;
+            }
+        )+};
+    }
+    permission!(Read, Write, Execute, Decide, Admin);
+}
+
+/// The caller of a request, authenticated and allowed `P` (401 or 403 before the handler
+/// runs): `Auth<need::Execute>`.
+pub struct Auth<P>(pub Caller, std::marker::PhantomData<P>);
+
+impl<P> std::ops::Deref for Auth<P> {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+impl<P: need::Permission> axum::extract::FromRequestParts<Arc<AppState>> for Auth<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Arc<AppState>,
+    ) -> ApiResult<Self> {
+        let caller = authorize_for(state, &parts.headers, P::PERM).await?;
+        Ok(Auth(caller, std::marker::PhantomData))
+    }
 }

@@ -1,38 +1,68 @@
-//! Approvals (seed 000 §5.1, §6.1): list, read, approve and reject. Deciding needs
+//! Approvals: list, read, approve and reject. Deciding needs
 //! `approvals:decide`; an approval is decided once (409 after); one that expired took its
 //! step's `on_timeout` path and cannot be decided.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use serde_json::{Value, json};
-use weir_store::{Approval, ApprovalFilter};
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use weir_api_types::approvals::{
+    Approval, ApprovalList, ApprovalQuery, ApprovalStatus, DecisionRequest,
+};
+use weir_store::ApprovalFilter;
 
-use crate::access::{Perm, audit, authorize_for};
+use crate::access::{Auth, audit, need};
+use crate::body::OptionalBody;
 use crate::params::{Params, next_cursor};
-use crate::{ApiError, ApiResult, AppState, read_object, time};
+use crate::{ApiError, ApiResult, AppState, time_text};
 
-fn approval_json(a: &Approval) -> Value {
-    json!({
-        "id": a.id, "execution_id": a.execution_id, "step_id": a.step_id, "status": a.status,
-        "approver_role": a.approver_role, "entity": a.entity, "entity_id": a.entity_id,
-        "message": a.message, "requested_at": time(Some(a.requested_ms)), "expires_at": time(a.expires_ms),
-        "decided_by": a.decided_by, "decided_at": time(a.decided_ms), "reason": a.reason,
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list_approvals))
+        .routes(routes!(get_approval))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+}
+
+fn approval_of(a: weir_store::Approval) -> ApiResult<Approval> {
+    let status = ApprovalStatus::parse(&a.status).ok_or_else(|| {
+        eprintln!(
+            "weir: internal error: an approval with status '{}'",
+            a.status
+        );
+        ApiError::internal()
+    })?;
+    Ok(Approval {
+        id: a.id,
+        execution_id: a.execution_id,
+        step_id: a.step_id,
+        status,
+        approver_role: a.approver_role,
+        entity: a.entity,
+        entity_id: a.entity_id,
+        message: a.message,
+        requested_at: time_text(a.requested_ms),
+        expires_at: a.expires_ms.map(time_text),
+        decided_by: a.decided_by,
+        decided_at: a.decided_ms.map(time_text),
+        reason: a.reason,
     })
 }
 
-/// `GET /api/v1/approvals`: filters `status`, `entity`, `entity_id`, `role`, `execution_id`;
-/// newest first, keyset pages by `cursor`, `limit` up to 500.
-pub async fn list_approvals(
+/// List approvals
+///
+/// Newest first, keyset pages by `cursor`. Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/approvals", tag = "approvals", params(ApprovalQuery),
+    responses((status = 200, body = ApprovalList)))]
+async fn list_approvals(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<ApprovalList>> {
     let q = Params::new(
         q,
         &[
@@ -45,23 +75,15 @@ pub async fn list_approvals(
             "limit",
         ],
     )?;
-    if let Some(s) = q.text("status")
-        && !matches!(
-            s.as_str(),
-            "pending" | "approved" | "rejected" | "expired" | "withdrawn"
-        )
-    {
-        return Err(ApiError::bad_request(
-            "status is pending, approved, rejected, expired or withdrawn",
-        ));
-    }
+    let statuses: Vec<&str> = ApprovalStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let status = q.one_of("status", &statuses)?;
     let limit = q.number("limit", 50, 1, 500)?;
     let list = state
         .store
         .approvals(
             &caller.scope,
             &ApprovalFilter {
-                status: q.text("status"),
+                status,
                 entity: q.text("entity"),
                 entity_id: q.text("entity_id"),
                 role: q.text("role"),
@@ -71,78 +93,68 @@ pub async fn list_approvals(
             },
         )
         .await?;
-    let next = next_cursor(&list, limit, |a| a.id.clone());
-    let list: Vec<Value> = list.iter().map(approval_json).collect();
-    Ok(axum::Json(json!({ "approvals": list, "next_cursor": next })).into_response())
+    let next_cursor = next_cursor(&list, limit, |a| a.id.clone());
+    Ok(Json(ApprovalList {
+        approvals: list
+            .into_iter()
+            .map(approval_of)
+            .collect::<ApiResult<_>>()?,
+        next_cursor,
+    }))
 }
 
-/// `GET /api/v1/approvals/{id}`.
-pub async fn get_approval(
+/// An approval
+///
+/// Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/approvals/{id}", tag = "approvals",
+    responses((status = 200, body = Approval)))]
+async fn get_approval(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<Approval>> {
     let a = state
         .store
         .approval(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("approval"))?;
-    Ok(axum::Json(approval_json(&a)).into_response())
+    Ok(Json(approval_of(a)?))
 }
 
 async fn decide(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: &crate::access::Caller,
     id: &str,
-    body: Body,
+    request: DecisionRequest,
     approved: bool,
-) -> ApiResult {
-    let caller = authorize_for(state, headers, Perm::Decide).await?;
-    let map = read_object(headers, body, &["reason", "comment"], true).await?;
-    let reason = match map.get("reason").or_else(|| map.get("comment")) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(r)) if r.len() <= 2000 => Some(r.clone()),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "the reason is invalid",
-                vec![
-                    json!({ "path": "$.reason", "message": "a string of at most 2000 characters" }),
-                ],
-            ));
-        }
-    };
+) -> ApiResult<Json<Approval>> {
+    let reason = request.reason.or(request.comment);
+    if reason.as_ref().is_some_and(|r| r.len() > 2000) {
+        return Err(ApiError::invalid_field(
+            "$.reason",
+            "a string of at most 2000 characters",
+        ));
+    }
     let (_, by) = caller.actor();
     state
         .store
         .decide_approval(&caller.scope, id, approved, by, reason.as_deref())
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("approval"),
-            weir_store::Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("approval"))?;
     state.engine.nudge();
     let action = if approved {
         "approval.approve"
     } else {
         "approval.reject"
     };
-    audit(
-        state,
-        &caller,
-        action,
-        id,
-        Some(json!({ "reason": reason })),
-    )
-    .await?;
+    audit(state, caller, action, id, Some(json!({ "reason": reason }))).await?;
     let a = state
         .store
         .approval(&caller.scope, id)
         .await?
         .ok_or_else(|| ApiError::not_found("approval"))?;
-    // Seed 000 §4.2: workflows wait for the decision as the event approval.decision. Its
-    // idempotency key makes it one event per approval, even if this answer is retried.
+    // Workflows wait for the decision as the event approval.decision. Its idempotency key
+    // makes it one event per approval, even if this answer is retried.
     let event = json!({
         "approval_id": a.id, "execution_id": a.execution_id, "step_id": a.step_id,
         "decision": a.status, "approved": approved, "reason": a.reason, "decided_by": a.decided_by,
@@ -158,25 +170,36 @@ async fn decide(
             Some(&format!("approval:{}", a.id)),
         )
         .await?;
-    Ok(axum::Json(approval_json(&a)).into_response())
+    Ok(Json(approval_of(a)?))
 }
 
-/// `POST /api/v1/approvals/{id}/approve` `{"reason"?}`.
-pub async fn approve(
+/// Approve
+///
+/// Once: a decided approval answers 409, an expired one too (it took its step's `on_timeout`
+/// path). Needs `approvals:decide`.
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/approve", tag = "approvals",
+    request_body(content = DecisionRequest, description = "Why (optional)"),
+    responses((status = 200, body = Approval)))]
+async fn approve(
+    caller: Auth<need::Decide>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Body,
-) -> ApiResult {
-    decide(&state, &headers, &id, body, true).await
+    OptionalBody(request): OptionalBody<DecisionRequest>,
+) -> ApiResult<Json<Approval>> {
+    decide(&state, &caller, &id, request, true).await
 }
 
-/// `POST /api/v1/approvals/{id}/reject` `{"reason"?}`.
-pub async fn reject(
+/// Reject
+///
+/// Once, as approving. Needs `approvals:decide`.
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/reject", tag = "approvals",
+    request_body(content = DecisionRequest, description = "Why (optional)"),
+    responses((status = 200, body = Approval)))]
+async fn reject(
+    caller: Auth<need::Decide>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Body,
-) -> ApiResult {
-    decide(&state, &headers, &id, body, false).await
+    OptionalBody(request): OptionalBody<DecisionRequest>,
+) -> ApiResult<Json<Approval>> {
+    decide(&state, &caller, &id, request, false).await
 }

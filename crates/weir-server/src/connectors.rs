@@ -14,6 +14,24 @@ use weir_store::{Named, Scope};
 
 use crate::access::{Perm, audit, authorize_for};
 use crate::{ApiError, ApiResult, AppState, read_body, time};
+use weir_api_types::{Detail, ErrorCode};
+
+/// This module's routes. (Not yet typed: their operations come from the hand-written
+/// document in `openapi.rs`.)
+pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
+    use axum::routing::{get, post};
+    utoipa_axum::router::OpenApiRouter::new()
+        .route(
+            "/api/v1/connectors",
+            post(post_connector).get(list_connectors),
+        )
+        .route(
+            "/api/v1/connectors/{id}",
+            get(get_connector)
+                .put(put_connector)
+                .delete(delete_connector),
+        )
+}
 
 fn shown(row: &Value) -> Value {
     json!({
@@ -24,8 +42,8 @@ fn shown(row: &Value) -> Value {
 }
 
 /// A definition from the body, checked (422 with every problem).
-async fn definition(headers: &HeaderMap, body: Body) -> ApiResult<Value> {
-    let def = read_body(headers, body, true, false).await?;
+async fn definition(state: &AppState, headers: &HeaderMap, body: Body) -> ApiResult<Value> {
+    let def = read_body(state, headers, body, true, false).await?;
     let problems = weir_actions::connector::check(&def);
     if problems.is_empty() {
         return Ok(def);
@@ -34,7 +52,7 @@ async fn definition(headers: &HeaderMap, body: Body) -> ApiResult<Value> {
         "the connector definition is invalid",
         problems
             .into_iter()
-            .map(|(path, message)| json!({ "path": path, "message": message }))
+            .map(|(path, message)| Detail::new(path, message))
             .collect(),
     ))
 }
@@ -89,8 +107,7 @@ async fn check_conflicts(
             let users = workflows_using(state, scope, &gone).await?;
             if !users.is_empty() {
                 return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "conflict",
+                    ErrorCode::Conflict,
                     format!(
                         "workflows use the actions {} that this would remove: {}",
                         gone.join(", "),
@@ -103,8 +120,7 @@ async fn check_conflicts(
         let theirs = weir_actions::connector::action_names(&other["definition"]);
         if let Some(a) = mine.iter().find(|a| theirs.contains(a)) {
             return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
+                ErrorCode::Conflict,
                 format!(
                     "the connector '{}' already has an action '{a}'",
                     other["name"].as_str().unwrap_or_default()
@@ -123,7 +139,7 @@ pub async fn post_connector(
     body: Body,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let def = definition(&headers, body).await?;
+    let def = definition(&state, &headers, body).await?;
     let name = def["name"].as_str().unwrap_or_default().to_owned();
     check_conflicts(&state, &caller.scope, &name, Some(&def)).await?;
     let (row, _) = state
@@ -149,7 +165,7 @@ pub async fn put_connector(
         .named_one(Named::Connectors, &caller.scope, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("connector"))?;
-    let def = crate::with_path_id(definition(&headers, body).await?, &name, "name")?;
+    let def = crate::with_path_id(definition(&state, &headers, body).await?, &name, "name")?;
     check_conflicts(&state, &caller.scope, &name, Some(&def)).await?;
     let (row, _) = state
         .store

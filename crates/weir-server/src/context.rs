@@ -16,6 +16,21 @@ use weir_store::Named;
 use crate::access::{Perm, audit, authorize_for};
 use crate::params::Params;
 use crate::{ApiError, ApiResult, AppState, read_body, time};
+use weir_api_types::Detail;
+
+/// This module's routes. (Not yet typed: their operations come from the hand-written
+/// document in `openapi.rs`.)
+pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
+    use axum::routing::{get, post};
+    utoipa_axum::router::OpenApiRouter::new()
+        .route("/api/v1/data-sources", get(list_sources))
+        .route(
+            "/api/v1/data-sources/{id}",
+            get(get_source).put(put_source).delete(delete_source),
+        )
+        .route("/api/v1/context/refresh", post(refresh))
+        .route("/api/v1/context/{type}/{id}", get(entity))
+}
 
 fn shown(row: &Value) -> Value {
     json!({
@@ -33,7 +48,11 @@ pub async fn put_source(
     body: Body,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let def = crate::with_path_id(read_body(&headers, body, true, false).await?, &name, "name")?;
+    let def = crate::with_path_id(
+        read_body(&state, &headers, body, true, false).await?,
+        &name,
+        "name",
+    )?;
     let mut problems = DataSource::read(&name, &def).err().unwrap_or_default();
     if let Some(action) = def.get("action").and_then(Value::as_str)
         && !state.engine.loads_with(&caller.scope, action)
@@ -51,7 +70,7 @@ pub async fn put_source(
             "the data source definition is invalid",
             problems
                 .into_iter()
-                .map(|(path, message)| json!({ "path": path, "message": message }))
+                .map(|(path, message)| Detail::new(path, message))
                 .collect(),
         ));
     }
@@ -170,16 +189,17 @@ pub async fn refresh(
     body: Body,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Execute).await?;
-    let body = read_body(&headers, body, true, false).await?;
+    let body = read_body(&state, &headers, body, true, false).await?;
     let text = |k: &str| -> ApiResult<Option<String>> {
         match body.get(k) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if !s.is_empty() && s.len() <= 255 => Ok(Some(s.clone())),
             Some(_) => Err(ApiError::invalid(
                 "the refresh request is invalid",
-                vec![
-                    json!({ "path": format!("$.{k}"), "message": format!("'{k}' is a non-empty string of at most 255 characters") }),
-                ],
+                vec![Detail::new(
+                    format!("$.{k}"),
+                    format!("'{k}' is a non-empty string of at most 255 characters"),
+                )],
             )),
         }
     };
@@ -189,15 +209,16 @@ pub async fn refresh(
     }) {
         return Err(ApiError::invalid(
             "the refresh request is invalid",
-            vec![
-                json!({ "path": format!("$.{k}"), "message": "unknown field; known: entity_type, entity_id, source" }),
-            ],
+            vec![Detail::new(
+                format!("$.{k}"),
+                "unknown field; known: entity_type, entity_id, source",
+            )],
         ));
     }
     let entity_type = text("entity_type")?.ok_or_else(|| {
         ApiError::invalid(
             "the refresh request is invalid",
-            vec![json!({ "path": "$.entity_type", "message": "'entity_type' is required" })],
+            vec![Detail::new("$.entity_type", "'entity_type' is required")],
         )
     })?;
     let (entity_id, source) = (text("entity_id")?, text("source")?);

@@ -23,13 +23,26 @@ use weir_store::Scope;
 
 use crate::access::{Perm, authorize_for};
 use crate::{ApiError, ApiResult, AppState, read_bytes, settle};
+use weir_api_types::ErrorCode;
+
+/// This module's routes. (Not yet typed: their operations come from the hand-written
+/// document in `openapi.rs`.)
+pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
+    use axum::routing::get;
+    utoipa_axum::router::OpenApiRouter::new()
+        .route(
+            "/hooks/{tenant}/{environment}/{token}",
+            axum::routing::any(deliver),
+        )
+        .route("/api/v1/workflows/{id}/hook", get(hook_url))
+}
 
 /// How long a `respond: wait` webhook waits for the run by default, and at most.
 const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 const MAX_WAIT: Duration = Duration::from_secs(60);
 
 fn unauthorized(message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    ApiError::new(ErrorCode::Unauthorized, message)
 }
 
 /// A webhook's secret, rendered (it is a template like `{{secrets.WEBHOOK_KEY}}`).
@@ -123,8 +136,7 @@ async fn authenticate(
                 .await?
             {
                 return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "replayed",
+                    ErrorCode::Replayed,
                     "this signed delivery was received already",
                 ));
             }
@@ -159,18 +171,12 @@ fn payload(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
                 .collect::<Map<String, Value>>(),
         )),
         "text/plain" | "application/octet-stream" | "application/xml" | "text/xml" => {
-            let text = std::str::from_utf8(body).map_err(|_| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed",
-                    "the body is not UTF-8 text",
-                )
-            })?;
+            let text = std::str::from_utf8(body)
+                .map_err(|_| ApiError::new(ErrorCode::Malformed, "the body is not UTF-8 text"))?;
             Ok(json!({ "body": text }))
         }
         _ => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send application/json, application/x-www-form-urlencoded or text/plain",
         )),
     }
@@ -185,7 +191,7 @@ pub async fn deliver(
     body: Body,
 ) -> ApiResult {
     let scope = Scope::new(tenant, environment);
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such webhook");
+    let not_found = || ApiError::new(ErrorCode::NotFound, "no such webhook");
     let (workflow_id, hook) = state.engine.webhook(&scope, &token).ok_or_else(not_found)?;
     let allowed = if hook.methods.is_empty() {
         vec!["POST".to_owned()]
@@ -197,12 +203,11 @@ pub async fn deliver(
     };
     if !allowed.iter().any(|m| m == method.as_str()) {
         return Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             format!("this webhook takes {}", allowed.join(", ")),
         ));
     }
-    let body = read_bytes(body).await?;
+    let body = read_bytes(body, state.max_body_bytes).await?;
     authenticate(&state, &scope, &hook, &headers, &body).await?;
     let payload = payload(&headers, &body)?;
     if let Some(schema) = &hook.schema {
@@ -274,17 +279,13 @@ pub async fn hook_url(
         || wf.definition["triggers"]
             .as_array()
             .is_some_and(|t| t.iter().any(|t| t["type"] == "webhook"));
-    let vault = state.engine.vault().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "this server has no master key",
-        )
-    })?;
+    let vault = state
+        .engine
+        .vault()
+        .ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "this server has no master key"))?;
     if !has_hook {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+            ErrorCode::Conflict,
             "the workflow has no webhook trigger",
         ));
     }

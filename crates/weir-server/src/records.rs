@@ -14,6 +14,30 @@ use weir_store::{EmailTemplate, NotificationFilter, RecordWrite};
 use crate::access::{Perm, Principal, audit, authorize_for, required, text};
 use crate::params::{Params, next_cursor};
 use crate::{ApiError, ApiResult, AppState, read_object, time};
+use weir_api_types::Detail;
+
+/// This module's routes. (Not yet typed: their operations come from the hand-written
+/// document in `openapi.rs`.)
+pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
+    use axum::routing::{get, post};
+    utoipa_axum::router::OpenApiRouter::new()
+        .route("/api/v1/records/{type}", get(list_records))
+        .route(
+            "/api/v1/records/{type}/{id}",
+            get(get_record).put(put_record).delete(delete_record),
+        )
+        .route("/api/v1/notifications", get(list_notifications))
+        .route("/api/v1/notifications/{id}/read", post(read_notification))
+        .route("/api/v1/outbox", get(list_outbox))
+        .route(
+            "/api/v1/email-templates",
+            post(post_template).get(list_templates),
+        )
+        .route(
+            "/api/v1/email-templates/{id}",
+            get(get_template).put(put_template).delete(delete_template),
+        )
+}
 
 /// A stored row as the API shows it: `*_ms` times as RFC 3339 `*_at`.
 fn shown(v: Value) -> Value {
@@ -95,11 +119,11 @@ pub async fn put_record(
             "a record id is 1 to 200 printable characters",
         ));
     }
-    let map = read_object(&headers, body, &["fields", "merge"], false).await?;
+    let map = read_object(&state, &headers, body, &["fields", "merge"], false).await?;
     let Some(fields @ Value::Object(_)) = map.get("fields") else {
         return Err(ApiError::invalid(
             "fields is required",
-            vec![json!({ "path": "$.fields", "message": "an object" })],
+            vec![Detail::new("$.fields", "an object")],
         ));
     };
     let merge = match map.get("merge") {
@@ -108,7 +132,7 @@ pub async fn put_record(
         Some(_) => {
             return Err(ApiError::invalid(
                 "merge is invalid",
-                vec![json!({ "path": "$.merge", "message": "true or false" })],
+                vec![Detail::new("$.merge", "true or false")],
             ));
         }
     };
@@ -280,9 +304,10 @@ fn template_name(name: &str) -> ApiResult<()> {
     }
     Err(ApiError::invalid(
         "the template name is invalid",
-        vec![
-            json!({ "path": "$.name", "message": "letters, digits, '_', '-' and '.', at most 100" }),
-        ],
+        vec![Detail::new(
+            "$.name",
+            "letters, digits, '_', '-' and '.', at most 100",
+        )],
     ))
 }
 
@@ -295,9 +320,10 @@ fn template_body(map: &Map<String, Value>, name: String) -> ApiResult<EmailTempl
             Some(Value::String(s)) if s.len() <= 256 * 1024 => Ok(Some(s.clone())),
             Some(_) => Err(ApiError::invalid(
                 format!("{field} is invalid"),
-                vec![
-                    json!({ "path": format!("$.{field}"), "message": "a string of at most 256 KiB" }),
-                ],
+                vec![Detail::new(
+                    format!("$.{field}"),
+                    "a string of at most 256 KiB",
+                )],
             )),
         }
     };
@@ -310,7 +336,7 @@ fn template_body(map: &Map<String, Value>, name: String) -> ApiResult<EmailTempl
     if t.text.is_none() && t.html.is_none() {
         return Err(ApiError::invalid(
             "a template needs text or html",
-            vec![json!({ "path": "$.text", "message": "the plain-text body" })],
+            vec![Detail::new("$.text", "the plain-text body")],
         ));
     }
     for (field, value) in [
@@ -323,7 +349,7 @@ fn template_body(map: &Map<String, Value>, name: String) -> ApiResult<EmailTempl
         {
             return Err(ApiError::invalid(
                 format!("{field} is not a valid template"),
-                vec![json!({ "path": format!("$.{field}"), "message": e })],
+                vec![Detail::new(format!("$.{field}"), e)],
             ));
         }
     }
@@ -337,7 +363,14 @@ pub async fn post_template(
     body: Body,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Write).await?;
-    let map = read_object(&headers, body, &["name", "subject", "text", "html"], false).await?;
+    let map = read_object(
+        &state,
+        &headers,
+        body,
+        &["name", "subject", "text", "html"],
+        false,
+    )
+    .await?;
     let name = required(text(&map, "name", 100)?, "name")?;
     template_name(&name)?;
     let t = template_body(&map, name)?;
@@ -370,7 +403,7 @@ pub async fn put_template(
         .await?
         .pop()
         .ok_or_else(|| ApiError::not_found("email template"))?;
-    let map = read_object(&headers, body, &["subject", "text", "html"], false).await?;
+    let map = read_object(&state, &headers, body, &["subject", "text", "html"], false).await?;
     let t = template_body(&map, name)?;
     let (stored, _) = state
         .store

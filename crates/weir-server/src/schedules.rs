@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -14,6 +14,15 @@ use weir_core::model::TriggerKind;
 use crate::access::{Perm, authorize_for};
 use crate::params::Params;
 use crate::{ApiError, ApiResult, AppState, time};
+use weir_api_types::ErrorCode;
+
+/// This module's routes. (Not yet typed: their operations come from the hand-written
+/// document in `openapi.rs`.)
+pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
+    use axum::routing::get;
+    utoipa_axum::router::OpenApiRouter::new()
+        .route("/api/v1/workflows/{id}/schedule", get(schedule))
+}
 
 pub async fn schedule(
     State(state): State<Arc<AppState>>,
@@ -52,8 +61,7 @@ pub async fn schedule(
     }
     if schedules.is_empty() {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+            ErrorCode::Conflict,
             "the workflow has no schedule trigger",
         ));
     }

@@ -19,6 +19,19 @@ use weir_store::{Scope, SecretPolicy, SecretRow, Store};
 
 use crate::access::{Perm, audit, authorize_for, required};
 use crate::{ApiError, ApiResult, AppState, read_object, time};
+use weir_api_types::{Detail, ErrorCode};
+
+/// This module's routes. (Not yet typed: their operations come from the hand-written
+/// document in `openapi.rs`.)
+pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
+    use axum::routing::{get, post};
+    utoipa_axum::router::OpenApiRouter::new()
+        .route("/api/v1/secrets", post(post_secret).get(list_secrets))
+        .route(
+            "/api/v1/secrets/{id}",
+            get(get_secret).put(put_secret).delete(delete_secret),
+        )
+}
 
 /// The largest secret value, in bytes.
 const MAX_SECRET_BYTES: usize = 64 * 1024;
@@ -50,7 +63,7 @@ pub async fn open_vault(
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     let key = Vault::generate_key()?;
                     std::fs::create_dir_all(data_dir)
-                        .and_then(|()| crate::write_secret_file(&file, &hex::encode(key)))
+                        .and_then(|()| crate::serve::write_secret_file(&file, &hex::encode(key)))
                         .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
                     eprintln!(
                         "weir: made a master key for secrets in {} (keep it; with several nodes, give each the same WEIR_MASTER_KEY)",
@@ -111,7 +124,7 @@ fn policy_list(
     let bad = |path: String, message: String| {
         ApiError::invalid(
             format!("{field} is invalid"),
-            vec![json!({ "path": path, "message": message })],
+            vec![Detail::new(path, message)],
         )
     };
     let items = match map.get(field) {
@@ -171,9 +184,10 @@ fn valid_name(name: &str) -> bool {
 fn bad_name() -> ApiError {
     ApiError::invalid(
         "the secret name is invalid",
-        vec![
-            json!({ "path": "$.name", "message": "a letter or '_', then letters, digits and '_', at most 64 characters" }),
-        ],
+        vec![Detail::new(
+            "$.name",
+            "a letter or '_', then letters, digits and '_', at most 64 characters",
+        )],
     )
 }
 
@@ -184,9 +198,10 @@ fn value_of(map: &serde_json::Map<String, Value>) -> ApiResult<String> {
         }
         _ => Err(ApiError::invalid(
             "value is invalid",
-            vec![
-                json!({ "path": "$.value", "message": format!("a string of {MIN_SECRET_LEN} to {MAX_SECRET_BYTES} bytes") }),
-            ],
+            vec![Detail::new(
+                "$.value",
+                format!("a string of {MIN_SECRET_LEN} to {MAX_SECRET_BYTES} bytes"),
+            )],
         )),
     }
 }
@@ -194,8 +209,7 @@ fn value_of(map: &serde_json::Map<String, Value>) -> ApiResult<String> {
 fn vault(state: &AppState) -> ApiResult<&Vault> {
     state.engine.vault().ok_or_else(|| {
         ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ErrorCode::Unavailable,
             "this server has no master key, so it keeps no secrets",
         )
     })
@@ -245,6 +259,7 @@ pub async fn post_secret(
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
     let map = read_object(
+        &state,
         &headers,
         body,
         &["name", "value", "allowed_hosts", "allowed_actions"],
@@ -262,8 +277,7 @@ pub async fn post_secret(
     let policy = policy_of(&map, SecretPolicy::default())?;
     if state.store.secret(&caller.scope, &name).await?.is_some() {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+            ErrorCode::Conflict,
             format!("a secret {name} exists; PUT /api/v1/secrets/{name} replaces its value"),
         ));
     }
@@ -284,11 +298,14 @@ pub async fn put_secret(
         return Err(ApiError::not_found("secret"));
     };
     let fields = ["value", "allowed_hosts", "allowed_actions"];
-    let map = read_object(&headers, body, &fields, false).await?;
+    let map = read_object(&state, &headers, body, &fields, false).await?;
     if map.is_empty() {
         return Err(ApiError::invalid(
             "the body changes nothing",
-            vec![json!({ "path": "$", "message": "give value, allowed_hosts or allowed_actions" })],
+            vec![Detail::new(
+                "$",
+                "give value, allowed_hosts or allowed_actions",
+            )],
         ));
     }
     let value = match map.contains_key("value") {

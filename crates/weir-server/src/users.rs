@@ -21,6 +21,24 @@ use crate::access::{
     authorize_for, required, role_permissions, text,
 };
 use crate::{ApiError, ApiResult, AppState, read_object, time};
+use weir_api_types::{Detail, ErrorCode};
+
+/// This module's routes. (Not yet typed: their operations come from the hand-written
+/// document in `openapi.rs`.)
+pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
+    use axum::routing::{get, post};
+    utoipa_axum::router::OpenApiRouter::new()
+        .route("/api/v1/users", post(post_user).get(list_users))
+        .route(
+            "/api/v1/users/{id}",
+            get(get_user).patch(patch_user).delete(delete_user),
+        )
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/me", get(me))
+        .route("/api/v1/auth/password", post(change_password))
+}
 
 /// Password length bounds, in characters.
 const MIN_PASSWORD: usize = 10;
@@ -107,9 +125,12 @@ fn password(map: &Map<String, Value>, field: &str) -> ApiResult<Option<String>> 
         }
         Some(_) => Err(ApiError::invalid(
             format!("{field} is invalid"),
-            vec![
-                json!({ "path": format!("$.{field}"), "message": format!("a string of {MIN_PASSWORD} to {MAX_PASSWORD} characters, without control characters") }),
-            ],
+            vec![Detail::new(
+                format!("$.{field}"),
+                format!(
+                    "a string of {MIN_PASSWORD} to {MAX_PASSWORD} characters, without control characters"
+                ),
+            )],
         )),
     }
 }
@@ -135,9 +156,10 @@ fn email(map: &Map<String, Value>, field: &str) -> ApiResult<Option<String>> {
     if !ok {
         return Err(ApiError::invalid(
             format!("{field} is not an email address"),
-            vec![
-                json!({ "path": format!("$.{field}"), "message": "an address like ana@example.com" }),
-            ],
+            vec![Detail::new(
+                format!("$.{field}"),
+                "an address like ana@example.com",
+            )],
         ));
     }
     Ok(Some(value))
@@ -150,7 +172,10 @@ fn role(map: &Map<String, Value>) -> ApiResult<Option<String>> {
     if !ROLES.contains(&role.as_str()) {
         return Err(ApiError::invalid(
             format!("there is no role '{role}'"),
-            vec![json!({ "path": "$.role", "message": format!("one of {}", ROLES.join(", ")) })],
+            vec![Detail::new(
+                "$.role",
+                format!("one of {}", ROLES.join(", ")),
+            )],
         ));
     }
     Ok(Some(role))
@@ -165,6 +190,7 @@ pub async fn post_user(
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
     let map = read_object(
+        &state,
         &headers,
         body,
         &["email", "password", "role", "name", "tenant_id"],
@@ -261,6 +287,7 @@ pub async fn patch_user(
         return Err(ApiError::not_found("user"));
     }
     let map = read_object(
+        &state,
         &headers,
         body,
         &["name", "role", "password", "disabled"],
@@ -273,7 +300,7 @@ pub async fn patch_user(
         Some(_) => {
             return Err(ApiError::invalid(
                 "disabled is invalid",
-                vec![json!({ "path": "$.disabled", "message": "true or false" })],
+                vec![Detail::new("$.disabled", "true or false")],
             ));
         }
     };
@@ -399,7 +426,7 @@ async fn start_session(state: &AppState, user: &User, environment: &str) -> ApiR
         .map_err(|e| match e {
             weir_store::Error::NotFound => ApiError::invalid(
                 "the tenant has no such environment",
-                vec![json!({ "path": "$.environment", "message": "an environment of the tenant" })],
+                vec![Detail::new("$.environment", "an environment of the tenant")],
             ),
             other => other.into(),
         })?;
@@ -452,6 +479,7 @@ pub async fn login(
     body: Body,
 ) -> ApiResult {
     let map = read_object(
+        &state,
         &headers,
         body,
         &["email", "password", "tenant_id", "environment"],
@@ -464,9 +492,10 @@ pub async fn login(
         _ => {
             return Err(ApiError::invalid(
                 "password is required",
-                vec![
-                    json!({ "path": "$.password", "message": format!("a string of at most {MAX_PASSWORD} characters") }),
-                ],
+                vec![Detail::new(
+                    "$.password",
+                    format!("a string of at most {MAX_PASSWORD} characters"),
+                )],
             ));
         }
     };
@@ -476,8 +505,7 @@ pub async fn login(
     let attempts = format!("{tenant}\u{0}{email}");
     if let Some(wait) = Failures::get().blocked(&attempts) {
         let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "too many failed sign-ins for this email; retry later",
         );
         e.retry_after = Some(wait);
@@ -493,8 +521,7 @@ pub async fn login(
         _ => {
             Failures::get().record(attempts);
             return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "wrong email or password",
             ));
         }
@@ -584,13 +611,20 @@ pub async fn change_password(
 ) -> ApiResult {
     let caller = authorize(&state, &headers).await?;
     session_of(&caller)?;
-    let map = read_object(&headers, body, &["current_password", "new_password"], false).await?;
+    let map = read_object(
+        &state,
+        &headers,
+        body,
+        &["current_password", "new_password"],
+        false,
+    )
+    .await?;
     let current = match map.get("current_password") {
         Some(Value::String(p)) if p.chars().count() <= MAX_PASSWORD => p.clone(),
         _ => {
             return Err(ApiError::invalid(
                 "current_password is required",
-                vec![json!({ "path": "$.current_password", "message": "the password in use" })],
+                vec![Detail::new("$.current_password", "the password in use")],
             ));
         }
     };
@@ -609,7 +643,7 @@ pub async fn change_password(
     if !verify_password(current, stored).await {
         return Err(ApiError::invalid(
             "the current password is wrong",
-            vec![json!({ "path": "$.current_password", "message": "the password in use" })],
+            vec![Detail::new("$.current_password", "the password in use")],
         ));
     }
     let change = UserChange {

@@ -1,81 +1,121 @@
 //! Workflow definitions: create, list, get, update (a new immutable version), delete, enable
-//! and disable, versions and rollback, and the manual trigger. Seed 002's
+//! and disable, versions and rollback, and the manual trigger. The older
 //! `/api/v1/workflows/definitions/...` paths reach the same handlers.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use serde_json::{Value, json};
+use axum::http::StatusCode;
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use weir_api_types::Detail;
+use weir_api_types::executions::ExecutionStatus;
+use weir_api_types::workflows::{
+    DeleteQuery, ExecuteRequest, ExecutionStarted, StoredWorkflow, Version, VersionActivated,
+    VersionList, VersionSummary, Workflow as WorkflowBody, WorkflowDefinition, WorkflowDeleted,
+    WorkflowEnabled, WorkflowList, WorkflowQuery, WorkflowStatus, WorkflowSummary,
+};
 use weir_core::Workflow;
 use weir_core::model::TriggerKind;
 use weir_store::{Scope, WorkflowVersion};
 
-use crate::access::{Perm, audit, authorize_for};
+use crate::access::{Auth, Caller, audit, need};
+use crate::body::{Document, OptionalBody, read_body, with_path_id};
 use crate::params::Params;
-use crate::with_path_id;
-use crate::{ApiError, ApiResult, AppState, object_field, read_document, read_object, time};
+use crate::{ApiError, ApiResult, AppState, time_text};
+
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(post_workflow, list_workflows))
+        .routes(routes!(get_workflow, put_workflow, delete_workflow))
+        .routes(routes!(enable_workflow))
+        .routes(routes!(disable_workflow))
+        .routes(routes!(execute_workflow))
+        .routes(routes!(trigger_workflow))
+        .routes(routes!(list_versions))
+        .routes(routes!(get_version))
+        .routes(routes!(activate_version))
+        .routes(routes!(alias_post, alias_list))
+        .routes(routes!(alias_get, alias_put, alias_delete))
+        .routes(routes!(alias_enable))
+        .routes(routes!(alias_disable))
+        .routes(routes!(alias_execute))
+        .routes(routes!(alias_trigger))
+}
 
 fn not_found(e: weir_store::Error) -> ApiError {
-    match e {
-        weir_store::Error::NotFound => ApiError::not_found("workflow"),
-        other => other.into(),
-    }
+    crate::missing("workflow")(e)
 }
 
 /// A workflow's summary, from its parsed current version.
-fn summary(v: &WorkflowVersion, wf: &Workflow) -> Value {
-    let events: Vec<&str> = wf
+fn summary(v: &WorkflowVersion, wf: &Workflow) -> WorkflowSummary {
+    let trigger_events = wf
         .triggers
         .iter()
         .filter_map(|t| match &t.kind {
-            TriggerKind::Event { event, .. } => Some(event.as_str()),
+            TriggerKind::Event { event, .. } => Some(event.clone()),
             _ => None,
         })
         .collect();
-    json!({
-        "workflow_id": v.workflow_id, "id": v.workflow_id, "name": wf.name, "description": wf.description,
-        "version": v.version, "enabled": v.enabled, "tags": wf.tags, "trigger_events": events,
-        "updated_at": time(Some(v.created_ms)),
-    })
+    WorkflowSummary {
+        workflow_id: v.workflow_id.clone(),
+        id: v.workflow_id.clone(),
+        name: wf.name.clone(),
+        description: wf.description.clone(),
+        version: v.version,
+        enabled: v.enabled,
+        tags: wf.tags.clone(),
+        trigger_events,
+        updated_at: time_text(v.created_ms),
+    }
 }
 
+fn definition(v: &WorkflowVersion) -> WorkflowDefinition {
+    WorkflowDefinition(v.definition.as_object().cloned().unwrap_or_default())
+}
+
+/// Stores a version and says what was stored, with the validator's warnings.
 async fn store_version(
     state: &AppState,
     scope: &Scope,
-    definition: &Value,
-) -> ApiResult<(WorkflowVersion, Vec<Value>)> {
+    definition: &serde_json::Value,
+) -> ApiResult<StoredWorkflow> {
     let (stored, warnings) = state.engine.put_workflow(scope, definition).await?;
-    let warnings = warnings
-        .iter()
-        .map(|d| json!({ "path": d.path, "message": d.message, "code": d.code }))
-        .collect();
-    Ok((stored, warnings))
-}
-
-fn stored_json(stored: &WorkflowVersion, warnings: Vec<Value>) -> Value {
-    json!({
-        "workflow_id": stored.workflow_id, "id": stored.workflow_id,
-        "name": stored.definition.get("name"), "version": stored.version, "enabled": stored.enabled,
-        "status": "published", "created_at": time(Some(stored.created_ms)), "warnings": warnings,
+    Ok(StoredWorkflow {
+        workflow_id: stored.workflow_id.clone(),
+        id: stored.workflow_id.clone(),
+        name: stored
+            .definition
+            .get("name")
+            .and_then(|n| n.as_str())
+            .map(str::to_owned),
+        version: stored.version,
+        enabled: stored.enabled,
+        status: WorkflowStatus::Published,
+        created_at: time_text(stored.created_ms),
+        warnings: warnings.iter().map(Detail::from).collect(),
     })
 }
 
-/// `POST /api/v1/workflows` (JSON or YAML): stores a workflow, or a new version of one.
-pub async fn post_workflow(
+/// Store a workflow
+///
+/// Stores a workflow (JSON or YAML), or a new version of one with the same id. Needs
+/// `workflows:write`.
+#[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows",
+    request_body(content((WorkflowDefinition = "application/json"), (WorkflowDefinition = "application/yaml"))),
+    responses((status = 201, body = StoredWorkflow)))]
+async fn post_workflow(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
-    let definition = read_document(&headers, body, true).await?;
+    Document(definition): Document,
+) -> ApiResult<(StatusCode, Json<StoredWorkflow>)> {
     let before = match definition
         .get("workflow_id")
         .or_else(|| definition.get("id"))
-        .and_then(Value::as_str)
+        .and_then(|v| v.as_str())
     {
         // An id that cannot be one is reported by validation below.
         Some(id) if weir_core::valid_id(id) => state
@@ -85,7 +125,7 @@ pub async fn post_workflow(
             .map(|w| w.version),
         _ => None,
     };
-    let (stored, warnings) = store_version(&state, &caller.scope, &definition).await?;
+    let stored = store_version(&state, &caller.scope, &definition).await?;
     audit(
         &state,
         &caller,
@@ -94,32 +134,31 @@ pub async fn post_workflow(
         Some(json!({ "before": { "version": before }, "after": { "version": stored.version } })),
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(stored_json(&stored, warnings)),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(stored)))
 }
 
-/// `PUT /api/v1/workflows/{id}`: a new immutable version of an existing workflow.
-pub async fn put_workflow(
+/// Store a new version of a workflow
+///
+/// The body's id, when it names one, must be the path's. Needs `workflows:write`.
+#[utoipa::path(put, path = "/api/v1/workflows/{id}", tag = "workflows",
+    request_body(content((WorkflowDefinition = "application/json"), (WorkflowDefinition = "application/yaml"))),
+    responses((status = 200, body = StoredWorkflow)))]
+async fn put_workflow(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
+    request: axum::extract::Request,
+) -> ApiResult<Json<StoredWorkflow>> {
+    // Another scope's workflow is not there, whatever the body.
     let before = state
         .store
         .workflow(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("workflow"))?;
-    let definition = with_path_id(
-        read_document(&headers, body, true).await?,
-        &id,
-        "workflow_id",
-    )?;
-    let (stored, warnings) = store_version(&state, &caller.scope, &definition).await?;
+    let (parts, body) = request.into_parts();
+    let definition = read_body(&state, &parts.headers, body, true, false).await?;
+    let definition = with_path_id(definition, &id, "workflow_id")?;
+    let stored = store_version(&state, &caller.scope, &definition).await?;
     audit(
         &state,
         &caller,
@@ -128,18 +167,20 @@ pub async fn put_workflow(
         Some(json!({ "before": { "version": before.version }, "after": { "version": stored.version } })),
     )
     .await?;
-    Ok(axum::Json(stored_json(&stored, warnings)).into_response())
+    Ok(Json(stored))
 }
 
-/// `GET /api/v1/workflows`: filters `enabled`, `tag`, `event` (a trigger's event type), `q`
-/// (text in the id, name or description); keyset pages by `cursor` (the `next_cursor` of the
-/// page before), or `offset`; `limit` up to 500.
-pub async fn list_workflows(
+/// List workflows
+///
+/// By id; keyset pages by `cursor` (the `next_cursor` of the page before), or `offset`.
+/// Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", params(WorkflowQuery),
+    responses((status = 200, body = WorkflowList)))]
+async fn list_workflows(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<WorkflowList>> {
     let q = Params::new(
         q,
         &["enabled", "tag", "event", "q", "cursor", "offset", "limit"],
@@ -183,42 +224,52 @@ pub async fn list_workflows(
             out.push(summary(&v, &wf));
         }
     }
-    let page: Vec<Value> = out.into_iter().skip(offset).take(limit + 1).collect();
+    let mut page: Vec<WorkflowSummary> = out.into_iter().skip(offset).take(limit + 1).collect();
     let more = page.len() > limit;
-    let page: Vec<Value> = page.into_iter().take(limit).collect();
-    let next = more
-        .then(|| page.last().map(|w| w["workflow_id"].clone()))
+    page.truncate(limit);
+    let next_cursor = more
+        .then(|| page.last().map(|w| w.workflow_id.clone()))
         .flatten();
-    Ok(axum::Json(json!({ "workflows": page, "next_cursor": next })).into_response())
+    Ok(Json(WorkflowList {
+        workflows: page,
+        next_cursor,
+    }))
 }
 
-/// `GET /api/v1/workflows/{id}`: the current version with its definition.
-pub async fn get_workflow(
+/// A workflow's current version
+///
+/// Its summary and definition. Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows",
+    responses((status = 200, body = WorkflowBody)))]
+async fn get_workflow(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<WorkflowBody>> {
     let v = state
         .store
         .workflow(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("workflow"))?;
     let wf = state.engine.workflow(&caller.scope, &id, v.version).await?;
-    let mut out = summary(&v, &wf);
-    out["definition"] = v.definition;
-    Ok(axum::Json(out).into_response())
+    Ok(Json(WorkflowBody {
+        summary: summary(&v, &wf),
+        definition: definition(&v),
+    }))
 }
 
-/// `DELETE /api/v1/workflows/{id}[?force=true]`: refused while executions run (409), unless
-/// forced, which cancels them (seed 002 EC-2).
-pub async fn delete_workflow(
+/// Delete a workflow
+///
+/// Refused while executions run (409), unless `force=true`, which cancels them. Needs
+/// `workflows:write`.
+#[utoipa::path(delete, path = "/api/v1/workflows/{id}", tag = "workflows", params(DeleteQuery),
+    responses((status = 200, body = WorkflowDeleted)))]
+async fn delete_workflow(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
+) -> ApiResult<Json<WorkflowDeleted>> {
     let q = Params::new(q, &["force"])?;
     let force = match q.text("force").as_deref() {
         None | Some("false") => false,
@@ -240,27 +291,30 @@ pub async fn delete_workflow(
         &caller,
         "workflow.delete",
         &id,
-        Some(json!({ "force": force, "cancelled": cancelled })),
+        Some(json!({ "force": force, "cancelled": &cancelled })),
     )
     .await?;
-    Ok(
-        axum::Json(
-            json!({ "workflow_id": id, "deleted": true, "cancelled_executions": cancelled }),
-        )
-        .into_response(),
-    )
+    Ok(Json(WorkflowDeleted {
+        workflow_id: id,
+        deleted: true,
+        cancelled_executions: cancelled,
+    }))
 }
 
-async fn set_enabled(state: &AppState, headers: &HeaderMap, id: &str, enabled: bool) -> ApiResult {
-    let caller = authorize_for(state, headers, Perm::Write).await?;
+async fn set_enabled(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    enabled: bool,
+) -> ApiResult<Json<WorkflowEnabled>> {
     let before = state
         .store
-        .workflow(&caller.scope, id)
+        .workflow(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("workflow"))?;
     state
         .store
-        .set_workflow_enabled(&caller.scope, id, enabled)
+        .set_workflow_enabled(&caller.scope, &id, enabled)
         .await
         .map_err(not_found)?;
     state.engine.refresh(&caller.scope).await?;
@@ -271,40 +325,54 @@ async fn set_enabled(state: &AppState, headers: &HeaderMap, id: &str, enabled: b
     };
     audit(
         state,
-        &caller,
+        caller,
         action,
-        id,
+        &id,
         Some(json!({ "before": { "enabled": before.enabled }, "after": { "enabled": enabled } })),
     )
     .await?;
-    Ok(axum::Json(json!({ "workflow_id": id, "enabled": enabled })).into_response())
+    Ok(Json(WorkflowEnabled {
+        workflow_id: id,
+        enabled,
+    }))
 }
 
-/// `POST /api/v1/workflows/{id}/enable`.
-pub async fn enable_workflow(
+/// Enable a workflow
+///
+/// It matches events again. Needs `workflows:write`.
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/enable", tag = "workflows",
+    responses((status = 200, body = WorkflowEnabled)))]
+async fn enable_workflow(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    set_enabled(&state, &headers, &id, true).await
+) -> ApiResult<Json<WorkflowEnabled>> {
+    set_enabled(&state, &caller, id, true).await
 }
 
-/// `POST /api/v1/workflows/{id}/disable`: it stops matching events; what runs goes on.
-pub async fn disable_workflow(
+/// Disable a workflow
+///
+/// It stops matching events; what runs goes on. Needs `workflows:write`.
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/disable", tag = "workflows",
+    responses((status = 200, body = WorkflowEnabled)))]
+async fn disable_workflow(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    set_enabled(&state, &headers, &id, false).await
+) -> ApiResult<Json<WorkflowEnabled>> {
+    set_enabled(&state, &caller, id, false).await
 }
 
-/// `GET /api/v1/workflows/{id}/versions`: every version, oldest first.
-pub async fn list_versions(
+/// A workflow's versions
+///
+/// Every version, oldest first. Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/workflows/{id}/versions", tag = "workflows",
+    responses((status = 200, body = VersionList)))]
+async fn list_versions(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<VersionList>> {
     let current = state
         .store
         .workflow(&caller.scope, &id)
@@ -314,18 +382,25 @@ pub async fn list_versions(
     if versions.is_empty() {
         return Err(ApiError::not_found("workflow"));
     }
-    let list: Vec<Value> = versions
+    let versions = versions
         .iter()
-        .map(|v| {
-            json!({ "version": v.version, "declared_version": v.definition.get("version"),
-                    "name": v.definition.get("name"), "created_at": time(Some(v.created_ms)),
-                    "current": Some(v.version) == current })
+        .map(|v| VersionSummary {
+            version: v.version,
+            declared_version: v.definition.get("version").cloned(),
+            name: v
+                .definition
+                .get("name")
+                .and_then(|n| n.as_str())
+                .map(str::to_owned),
+            created_at: time_text(v.created_ms),
+            current: Some(v.version) == current,
         })
         .collect();
-    Ok(
-        axum::Json(json!({ "workflow_id": id, "current_version": current, "versions": list }))
-            .into_response(),
-    )
+    Ok(Json(VersionList {
+        workflow_id: id,
+        current_version: current,
+        versions,
+    }))
 }
 
 fn version_number(text: &str) -> ApiResult<i64> {
@@ -335,13 +410,16 @@ fn version_number(text: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::bad_request("a version is a positive integer"))
 }
 
-/// `GET /api/v1/workflows/{id}/versions/{version}`.
-pub async fn get_version(
+/// One version of a workflow
+///
+/// Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/workflows/{id}/versions/{version}", tag = "workflows",
+    responses((status = 200, body = Version)))]
+async fn get_version(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path((id, version)): Path<(String, String)>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<Version>> {
     let version = version_number(&version)?;
     let v = state
         .store
@@ -353,21 +431,25 @@ pub async fn get_version(
         .workflow(&caller.scope, &id)
         .await?
         .map(|w| w.version);
-    Ok(axum::Json(json!({
-        "workflow_id": id, "version": v.version, "current": current == Some(v.version),
-        "created_at": time(Some(v.created_ms)), "definition": v.definition,
+    Ok(Json(Version {
+        workflow_id: id,
+        version: v.version,
+        current: current == Some(v.version),
+        created_at: time_text(v.created_ms),
+        definition: definition(&v),
     }))
-    .into_response())
 }
 
-/// `POST /api/v1/workflows/{id}/versions/{version}/activate`: makes an older (or newer)
-/// version current; new executions use it, running ones keep theirs.
-pub async fn activate_version(
+/// Make a version current (rollback)
+///
+/// New executions use it; running ones keep theirs. Needs `workflows:write`.
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/versions/{version}/activate", tag = "workflows",
+    responses((status = 200, body = VersionActivated)))]
+async fn activate_version(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path((id, version)): Path<(String, String)>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
+) -> ApiResult<Json<VersionActivated>> {
     let version = version_number(&version)?;
     let before = state
         .store
@@ -388,32 +470,28 @@ pub async fn activate_version(
         Some(json!({ "before": { "version": before }, "after": { "version": version } })),
     )
     .await?;
-    Ok(
-        axum::Json(json!({ "workflow_id": id, "version": v.version, "enabled": v.enabled }))
-            .into_response(),
-    )
+    Ok(Json(VersionActivated {
+        workflow_id: id,
+        version: v.version,
+        enabled: v.enabled,
+    }))
 }
 
-/// `POST /api/v1/workflows/{id}/execute` `{"input": {...}}` (seed 002's `/trigger` with
-/// `{"trigger_data": {...}}` too): starts an execution by hand; 202 with its id.
-pub async fn execute_workflow(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Execute).await?;
-    let map = read_object(&headers, body, &["input", "trigger_data"], true).await?;
-    let input = object_field(&map, &["input", "trigger_data"])?;
+async fn start_by_hand(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    request: ExecuteRequest,
+) -> ApiResult<(StatusCode, Json<ExecutionStarted>)> {
+    let input =
+        serde_json::Value::Object(request.input.or(request.trigger_data).unwrap_or_default());
     let current = state
         .store
         .workflow(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("workflow"))?;
     if !current.enabled {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+        return Err(ApiError::conflict(
             "the workflow is disabled; enable it first",
         ));
     }
@@ -423,8 +501,9 @@ pub async fn execute_workflow(
         .workflow(&caller.scope, &id, current.version)
         .await?;
     let schema = wf.triggers.iter().find_map(|t| match &t.kind {
-        weir_core::model::TriggerKind::Manual { input_schema }
-        | weir_core::model::TriggerKind::Api { input_schema } => input_schema.clone(),
+        TriggerKind::Manual { input_schema } | TriggerKind::Api { input_schema } => {
+            input_schema.clone()
+        }
         _ => None,
     });
     if let Some(schema) = schema {
@@ -437,8 +516,8 @@ pub async fn execute_workflow(
     }
     let execution_id = state.engine.start(&caller.scope, &id, &input).await?;
     audit(
-        &state,
-        &caller,
+        state,
+        caller,
         "workflow.execute",
         &id,
         Some(json!({ "execution_id": execution_id })),
@@ -446,7 +525,152 @@ pub async fn execute_workflow(
     .await?;
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({ "execution_id": execution_id, "workflow_id": id, "status": "pending" })),
-    )
-        .into_response())
+        Json(ExecutionStarted {
+            execution_id,
+            workflow_id: id,
+            status: ExecutionStatus::Pending,
+        }),
+    ))
+}
+
+/// Start an execution by hand
+///
+/// With the trigger's `input` (checked against a manual or api trigger's `input_schema`);
+/// 409 while the workflow is disabled. Needs `workflows:execute`.
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/execute", tag = "workflows",
+    request_body(content = ExecuteRequest, description = "The input (optional)"),
+    responses((status = 202, body = ExecutionStarted)))]
+async fn execute_workflow(
+    caller: Auth<need::Execute>,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    OptionalBody(request): OptionalBody<ExecuteRequest>,
+) -> ApiResult<(StatusCode, Json<ExecutionStarted>)> {
+    start_by_hand(&state, &caller, id, request).await
+}
+
+/// Start an execution by hand (`trigger_data`)
+///
+/// The same as `execute`, for clients that send `{"trigger_data": {...}}`. Needs
+/// `workflows:execute`.
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/trigger", tag = "workflows",
+    request_body(content = ExecuteRequest, description = "The input (optional)"),
+    responses((status = 202, body = ExecutionStarted)))]
+async fn trigger_workflow(
+    caller: Auth<need::Execute>,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    OptionalBody(request): OptionalBody<ExecuteRequest>,
+) -> ApiResult<(StatusCode, Json<ExecutionStarted>)> {
+    start_by_hand(&state, &caller, id, request).await
+}
+
+// The older `/api/v1/workflows/definitions/...` paths: the same handlers, documented under
+// the tag `aliases`.
+
+/// Store a workflow (alias path)
+#[utoipa::path(post, path = "/api/v1/workflows/definitions", tag = "aliases",
+    request_body(content((WorkflowDefinition = "application/json"), (WorkflowDefinition = "application/yaml"))),
+    responses((status = 201, body = StoredWorkflow)))]
+async fn alias_post(
+    caller: Auth<need::Write>,
+    state: State<Arc<AppState>>,
+    body: Document,
+) -> ApiResult<(StatusCode, Json<StoredWorkflow>)> {
+    post_workflow(caller, state, body).await
+}
+
+/// List workflows (alias path)
+#[utoipa::path(get, path = "/api/v1/workflows/definitions", tag = "aliases", params(WorkflowQuery),
+    responses((status = 200, body = WorkflowList)))]
+async fn alias_list(
+    caller: Auth<need::Read>,
+    state: State<Arc<AppState>>,
+    q: Query<HashMap<String, String>>,
+) -> ApiResult<Json<WorkflowList>> {
+    list_workflows(caller, state, q).await
+}
+
+/// A workflow (alias path)
+#[utoipa::path(get, path = "/api/v1/workflows/definitions/{id}", tag = "aliases",
+    responses((status = 200, body = WorkflowBody)))]
+async fn alias_get(
+    caller: Auth<need::Read>,
+    state: State<Arc<AppState>>,
+    id: Path<String>,
+) -> ApiResult<Json<WorkflowBody>> {
+    get_workflow(caller, state, id).await
+}
+
+/// A new version (alias path)
+#[utoipa::path(put, path = "/api/v1/workflows/definitions/{id}", tag = "aliases",
+    request_body(content((WorkflowDefinition = "application/json"), (WorkflowDefinition = "application/yaml"))),
+    responses((status = 200, body = StoredWorkflow)))]
+async fn alias_put(
+    caller: Auth<need::Write>,
+    state: State<Arc<AppState>>,
+    id: Path<String>,
+    request: axum::extract::Request,
+) -> ApiResult<Json<StoredWorkflow>> {
+    put_workflow(caller, state, id, request).await
+}
+
+/// Delete a workflow (alias path)
+#[utoipa::path(delete, path = "/api/v1/workflows/definitions/{id}", tag = "aliases", params(DeleteQuery),
+    responses((status = 200, body = WorkflowDeleted)))]
+async fn alias_delete(
+    caller: Auth<need::Write>,
+    state: State<Arc<AppState>>,
+    id: Path<String>,
+    q: Query<HashMap<String, String>>,
+) -> ApiResult<Json<WorkflowDeleted>> {
+    delete_workflow(caller, state, id, q).await
+}
+
+/// Enable (alias path)
+#[utoipa::path(post, path = "/api/v1/workflows/definitions/{id}/enable", tag = "aliases",
+    responses((status = 200, body = WorkflowEnabled)))]
+async fn alias_enable(
+    caller: Auth<need::Write>,
+    state: State<Arc<AppState>>,
+    id: Path<String>,
+) -> ApiResult<Json<WorkflowEnabled>> {
+    enable_workflow(caller, state, id).await
+}
+
+/// Disable (alias path)
+#[utoipa::path(post, path = "/api/v1/workflows/definitions/{id}/disable", tag = "aliases",
+    responses((status = 200, body = WorkflowEnabled)))]
+async fn alias_disable(
+    caller: Auth<need::Write>,
+    state: State<Arc<AppState>>,
+    id: Path<String>,
+) -> ApiResult<Json<WorkflowEnabled>> {
+    disable_workflow(caller, state, id).await
+}
+
+/// Start by hand (alias path)
+#[utoipa::path(post, path = "/api/v1/workflows/definitions/{id}/execute", tag = "aliases",
+    request_body(content = ExecuteRequest, description = "The input (optional)"),
+    responses((status = 202, body = ExecutionStarted)))]
+async fn alias_execute(
+    caller: Auth<need::Execute>,
+    state: State<Arc<AppState>>,
+    id: Path<String>,
+    body: OptionalBody<ExecuteRequest>,
+) -> ApiResult<(StatusCode, Json<ExecutionStarted>)> {
+    execute_workflow(caller, state, id, body).await
+}
+
+/// Start by hand with trigger_data (alias path)
+#[utoipa::path(post, path = "/api/v1/workflows/definitions/{id}/trigger", tag = "aliases",
+    request_body(content = ExecuteRequest, description = "The input (optional)"),
+    responses((status = 202, body = ExecutionStarted)))]
+async fn alias_trigger(
+    caller: Auth<need::Execute>,
+    state: State<Arc<AppState>>,
+    id: Path<String>,
+    body: OptionalBody<ExecuteRequest>,
+) -> ApiResult<(StatusCode, Json<ExecutionStarted>)> {
+    trigger_workflow(caller, state, id, body).await
 }

@@ -133,8 +133,13 @@ struct ServeArgs {
     /// How many executions a worker claims at once, at most (default 16).
     #[arg(long, env = "WEIR_CLAIM_BATCH")]
     claim_batch: Option<u32>,
+    /// The largest request body the API takes, in bytes (default 1048576, 1 MiB); larger
+    /// ones answer 413 (at once when their Content-Length says so).
+    #[arg(long, env = "WEIR_MAX_BODY_BYTES")]
+    max_body_bytes: Option<u32>,
     /// A JSON or YAML file with listen, data_dir, database_url, rate_limit, session_ttl,
-    /// outbound_allow, max_in_flight_actions, workers and claim_batch (options win over it).
+    /// outbound_allow, max_in_flight_actions, workers, claim_batch and max_body_bytes (options
+    /// win over it).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -577,6 +582,7 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         max_in_flight_actions,
         workers,
         claim_batch,
+        max_body_bytes,
         config,
     } = args;
     let file = match config.as_deref() {
@@ -594,9 +600,10 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
                             | "max_in_flight_actions"
                             | "workers"
                             | "claim_batch"
+                            | "max_body_bytes"
                     ) {
                         return Err(Failure::Usage(format!(
-                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch)",
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes)",
                             path.display()
                         )));
                     }
@@ -692,6 +699,12 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         "claim_batch",
         1..=1000,
     )?;
+    let default_body = u32::try_from(weir_server::DEFAULT_MAX_BODY_BYTES).unwrap_or(u32::MAX);
+    let max_body_bytes = within(
+        number(max_body_bytes, "max_body_bytes", default_body, "bytes")?,
+        "max_body_bytes",
+        1024..=64 * 1024 * 1024,
+    )?;
     let admin_key = std::env::var("WEIR_ADMIN_KEY")
         .ok()
         .filter(|k| !k.is_empty());
@@ -736,6 +749,7 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         max_in_flight_actions: max_in_flight_actions as usize,
         workers: workers as usize,
         claim_batch: i64::from(claim_batch),
+        max_body_bytes: max_body_bytes as usize,
     };
     // mimalloc asks for transparent huge pages for its segments: a server holding thousands
     // of parked runs and connections, each a few kilobytes spread over many segments, then

@@ -1,0 +1,1 @@
+//! (Converted to types module by module.)

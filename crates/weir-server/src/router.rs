@@ -1,0 +1,286 @@
+//! The router and the API document, made together: every documented operation is registered
+//! through `utoipa-axum` from its handler's `#[utoipa::path]`, so what is routed is what is
+//! documented. The middlewares give every error one shape and refuse hostile URLs.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::OpenApi;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, Required, ResponseBuilder};
+use utoipa_axum::router::OpenApiRouter;
+use weir_api_types::{ErrorBody, ErrorCode, Health};
+
+use crate::{
+    ApiError, AppState, access, approvals, connectors, context, events, executions, hooks, records,
+    rules, schedules, secrets, users, workflows,
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Weir API",
+        description = "Events in, allow/block decisions out, durable workflows. Every /api/v1 call needs `Authorization: Bearer <API key or session token>`; errors are {\"error\": {\"code\", \"message\", \"details\"}}."
+    ),
+    servers((url = "/")),
+    modifiers(&Contract),
+    components(schemas(ErrorBody)),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+/// The documented routes and the document.
+fn documented() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(utoipa_axum::routes!(health))
+        .merge(workflows::routes())
+        .merge(executions::routes())
+        .merge(events::routes())
+        .merge(approvals::routes())
+        .merge(access::routes())
+        .merge(users::routes())
+        .merge(rules::routes())
+        .merge(hooks::routes())
+        .merge(schedules::routes())
+        .merge(context::routes())
+        .merge(connectors::routes())
+        .merge(records::routes())
+        .merge(secrets::routes())
+}
+
+/// The OpenAPI 3.1 document of the API, as served at `/api/v1/openapi.json`.
+pub fn document() -> serde_json::Value {
+    let (_, mut doc) = documented().split_for_parts();
+    finish(&mut doc);
+    with_legacy(doc)
+}
+
+/// The generated document with the hand-written one's operations for the routes not yet
+/// typed (and the schemas they name).
+fn with_legacy(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    let legacy = crate::openapi::document();
+    for (section, key) in [("paths", None), ("components", Some("schemas"))] {
+        let (Some(ours), Some(theirs)) = (doc.get_mut(section), legacy.get(section)) else {
+            continue;
+        };
+        let (ours, theirs) = match key {
+            Some(k) => (ours.get_mut(k), theirs.get(k)),
+            None => (Some(ours), Some(theirs)),
+        };
+        if let (Some(serde_json::Value::Object(ours)), Some(serde_json::Value::Object(theirs))) =
+            (ours, theirs)
+        {
+            for (name, v) in theirs {
+                ours.entry(name.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    doc
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let (documented, mut doc) = documented().split_for_parts();
+    finish(&mut doc);
+    let doc = with_legacy(doc);
+    documented
+        // The OpenAPI document and the interactive reference (Swagger UI, its assets built into
+        // the binary).
+        .merge(Router::from(
+            utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
+                .external_url_unchecked("/api/v1/openapi.json", doc),
+        ))
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "this endpoint does not take that method",
+            )
+        })
+        .layer(axum::middleware::from_fn(no_control_characters_in_url))
+        .layer(axum::middleware::from_fn(uniform_errors))
+        .with_state(state)
+}
+
+/// Liveness
+///
+/// `ok` while the process serves.
+#[utoipa::path(get, path = "/health", tag = "system", security(()),
+    responses((status = 200, body = Health)))]
+async fn health() -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// The bearer scheme every operation but the open ones names.
+struct Contract;
+
+impl utoipa::Modify for Contract {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// What every operation shares, added to the generated document: the path parameters its
+/// path names, and the error answers (`ErrorBody`) it can give: every operation the
+/// malformed-input one; one that needs a caller, the caller's; one with a body, the body's.
+fn finish(doc: &mut utoipa::openapi::OpenApi) {
+    let error = |what: &str| -> RefOr<utoipa::openapi::Response> {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let id_of = |method: &str| {
+            format!(
+                "{method}_{}",
+                path.trim_start_matches('/')
+                    .replace(['/', '{', '}', '-', '.'], "_")
+            )
+        };
+        let names: Vec<String> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(str::to_owned)
+            .collect();
+        for (method, op) in [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+        ]
+        .into_iter()
+        .filter_map(|(m, op)| Some((m, op.as_mut()?)))
+        {
+            op.operation_id = Some(id_of(method));
+            let params = op.parameters.get_or_insert_with(Vec::new);
+            for name in names.iter().rev() {
+                if !params
+                    .iter()
+                    .any(|p| matches!(p, RefOr::T(p) if p.name == *name && p.parameter_in == ParameterIn::Path))
+                {
+                    let mut p = Parameter::new(name.as_str());
+                    p.parameter_in = ParameterIn::Path;
+                    p.required = Required::True;
+                    p.schema = Some(RefOr::T(
+                        utoipa::openapi::schema::Object::with_type(
+                            utoipa::openapi::schema::Type::String,
+                        )
+                        .into(),
+                    ));
+                    params.insert(0, RefOr::T(p));
+                }
+            }
+            // An open operation (`security(())`) needs no caller: `security: []`.
+            let open = op.security.as_ref().is_some_and(|s| {
+                serde_json::to_value(s).is_ok_and(|v| v == serde_json::json!([{}]))
+            });
+            if open {
+                op.security = Some(Vec::new());
+            }
+            let mut codes: Vec<(&str, &str)> = vec![(
+                "400",
+                "Malformed input (a query parameter, a path, or the body)",
+            )];
+            if !open {
+                codes.extend([
+                    ("401", "No valid API key or session"),
+                    ("403", "The caller's role does not allow it"),
+                    (
+                        "404",
+                        "No such object in the caller's tenant and environment",
+                    ),
+                    ("409", "Conflicts with the object's state"),
+                    ("422", "Well-formed but invalid"),
+                    ("429", "Over the caller's rate limit; see Retry-After"),
+                ]);
+            }
+            if op.request_body.is_some() {
+                codes.extend([
+                    ("408", "The body did not arrive in time"),
+                    ("413", "The body is too large"),
+                    ("415", "Not JSON (or YAML where taken)"),
+                    ("422", "Well-formed but invalid"),
+                ]);
+            }
+            codes.push(("500", "Internal error (the cause is in the server's log)"));
+            for (code, what) in codes {
+                op.responses
+                    .responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| error(what));
+            }
+        }
+    }
+}
+
+async fn uniform_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .chars()
+                .take(300)
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::TooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::Invalid,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::BadRequest,
+    };
+    let message = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    ApiError::new(code, message).into_response()
+}
+
+/// Ids and filters never hold control characters, and some databases refuse them (PostgreSQL
+/// text cannot hold NUL), so a URL that encodes one is refused up front.
+async fn no_control_characters_in_url(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let hostile = request.uri().to_string().as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && (matches!(w[1], b'0' | b'1') || w[1..].eq_ignore_ascii_case(b"7f"))
+            && w[2].is_ascii_hexdigit()
+    });
+    if hostile {
+        return ApiError::bad_request("the URL holds an encoded control character").into_response();
+    }
+    next.run(request).await
+}
