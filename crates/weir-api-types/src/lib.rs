@@ -26,7 +26,7 @@ pub use error::{Detail, ErrorBody, ErrorCode, ErrorInfo};
 /// Declares a string enum's wire names once: serde, the schema, `as_str` and `parse` agree.
 #[macro_export]
 macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
@@ -84,4 +84,26 @@ pub struct Deleted {
     /// The id or name of what was deleted.
     pub id: String,
     pub deleted: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    crate::wire_enum! {
+        Sample { Plain = "plain", Scoped = "workflows:read" }
+    }
+
+    #[test]
+    fn a_wire_enum_has_one_spelling_in_json_in_its_schema_and_in_parse() {
+        let schema = serde_json::to_value(<Sample as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(schema["enum"], json!(["plain", "workflows:read"]));
+        assert_eq!(
+            serde_json::to_value(Sample::Scoped).unwrap(),
+            json!("workflows:read")
+        );
+        assert_eq!(Sample::parse("workflows:read"), Some(Sample::Scoped));
+        assert_eq!(Sample::parse("scoped"), None);
+        assert_eq!(Sample::names(), "plain or workflows:read");
+    }
 }

@@ -62,6 +62,7 @@ pub fn document() -> serde_json::Value {
 /// typed (and the schemas they name).
 fn with_legacy(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
     let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    exact(&mut doc);
     let legacy = crate::openapi::document();
     for (section, key) in [("paths", None), ("components", Some("schemas"))] {
         let (Some(ours), Some(theirs)) = (doc.get_mut(section), legacy.get(section)) else {
@@ -114,6 +115,125 @@ async fn health() -> axum::Json<Health> {
     axum::Json(Health {
         status: "ok".into(),
     })
+}
+
+/// Makes every object schema of the generated document exact, so that a response with a
+/// field the document does not name, or without one it names, fails conformance:
+/// - an `allOf` of objects (a flattened struct, a tagged enum's variant) becomes the one object
+///   it describes;
+/// - an object with named properties takes no others (`additionalProperties: false`); maps
+///   (no named properties) stay open;
+/// - in what the API answers (schemas no request body names), a nullable property is always
+///   there, `null` when it has no value (an `Option` field that is left out when empty is
+///   written `nullable = false` in its type, and stays optional).
+fn exact(doc: &mut serde_json::Value) {
+    use serde_json::{Map, Value};
+    let components = doc["components"]["schemas"].clone();
+    fn resolve<'a>(v: &'a Value, components: &'a Value) -> &'a Value {
+        match v.get("$ref").and_then(Value::as_str) {
+            Some(r) => r
+                .strip_prefix("#/components/schemas/")
+                .and_then(|name| components.get(name))
+                .unwrap_or(v),
+            None => v,
+        }
+    }
+    fn nullable(v: &Value) -> bool {
+        let null = Value::from("null");
+        v.get("type")
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.contains(&null))
+            || v.get("oneOf")
+                .and_then(Value::as_array)
+                .is_some_and(|o| o.iter().any(|s| s.get("type") == Some(&null)))
+    }
+    fn walk(v: &mut Value, components: &Value, answers: bool) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Array(parts)) = map.get("allOf") {
+                    let parts: Vec<Value> = parts
+                        .iter()
+                        .map(|p| resolve(p, components).clone())
+                        .collect();
+                    if parts.iter().all(|p| p.get("properties").is_some()) {
+                        let mut properties = Map::new();
+                        let mut required: Vec<Value> = Vec::new();
+                        for p in &parts {
+                            if let Some(Value::Object(props)) = p.get("properties") {
+                                properties.extend(props.clone());
+                            }
+                            if let Some(Value::Array(r)) = p.get("required") {
+                                required.extend(r.iter().cloned());
+                            }
+                        }
+                        map.remove("allOf");
+                        map.insert("type".into(), Value::from("object"));
+                        map.insert("properties".into(), Value::Object(properties));
+                        map.insert("required".into(), Value::Array(required));
+                    }
+                }
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    let always: Vec<String> = match answers {
+                        true => props
+                            .iter()
+                            .filter(|(_, p)| nullable(p))
+                            .map(|(k, _)| k.clone())
+                            .collect(),
+                        false => Vec::new(),
+                    };
+                    let required = map
+                        .entry("required")
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(required) = required {
+                        for k in always {
+                            if !required.iter().any(|r| r == &Value::from(k.as_str())) {
+                                required.push(Value::from(k));
+                            }
+                        }
+                    }
+                    map.entry("additionalProperties")
+                        .or_insert(Value::Bool(false));
+                }
+                for (_, child) in map.iter_mut() {
+                    walk(child, components, answers);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, components, answers)),
+            _ => {}
+        }
+    }
+    // What request bodies name, and what those name in turn, is what callers send.
+    let mut sent: Vec<String> = Vec::new();
+    let mut queue: Vec<String> = Vec::new();
+    let refs = |v: &Value| -> Vec<String> {
+        v.to_string()
+            .split("\"#/components/schemas/")
+            .skip(1)
+            .filter_map(|p| p.split('"').next())
+            .map(str::to_owned)
+            .collect()
+    };
+    for item in doc["paths"].as_object().into_iter().flatten() {
+        for op in item.1.as_object().into_iter().flatten() {
+            if let Some(body) = op.1.get("requestBody") {
+                queue.extend(refs(body));
+            }
+        }
+    }
+    while let Some(name) = queue.pop() {
+        if !sent.contains(&name) {
+            queue.extend(refs(&components[&name]));
+            sent.push(name);
+        }
+    }
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for (name, schema) in schemas.iter_mut() {
+            walk(schema, &components, !sent.contains(name));
+        }
+    }
+    if let Some(paths) = doc.get_mut("paths") {
+        walk(paths, &components, false);
+    }
 }
 
 /// The bearer scheme every operation but the open ones names.

@@ -252,6 +252,8 @@ enum Command {
     },
     /// Approve a pending approval.
     Approve {
+        /// The approval's id, or ENTITY:ID (`order:ord_1`) for the pending approval of that
+        /// entity.
         id: String,
         #[arg(long)]
         reason: Option<String>,
@@ -260,6 +262,8 @@ enum Command {
     },
     /// Reject a pending approval.
     Reject {
+        /// The approval's id, or ENTITY:ID (`order:ord_1`) for the pending approval of that
+        /// entity.
         id: String,
         #[arg(long)]
         reason: Option<String>,
@@ -339,6 +343,9 @@ enum Command {
         #[arg(long, short, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
+    /// Print the API's OpenAPI 3.1 document (the one `weir serve` serves at
+    /// /api/v1/openapi.json), for client generators.
+    Openapi,
     /// Rewrite workflow files in canonical form (key order, indentation). YAML comments are lost.
     Fmt {
         /// Workflow files (JSON or YAML; each keeps its format).
@@ -384,6 +391,10 @@ fn main() -> ExitCode {
         } => cmd_init(&name, &template, format.into(), &dir, force),
         Command::Templates { output } => cmd_templates(output),
         Command::Actions { output } => cmd_actions(output),
+        Command::Openapi => {
+            print_json(&weir_server::document());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Fmt {
             files,
             check,

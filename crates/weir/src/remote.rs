@@ -1,5 +1,6 @@
-//! The commands that talk to a running server (seed 000 §8.1): deploy, list, logs, version,
-//! executions, approve, reject, emit, create. The server is `--server` / `WEIR_SERVER`
+//! The commands that talk to a running server: deploy, list, logs, version, executions,
+//! approvals, execution show and trace, approve, reject, emit, create. Answers are read into
+//! the API's own types (`weir-api-types`), the ones the server answers with. The server is `--server` / `WEIR_SERVER`
 //! (default `http://127.0.0.1:8080`); the key is `--api-key` / `WEIR_API_KEY`, else the admin
 //! key a local `weir serve` wrote to `./weir-data/admin-api-key`.
 //!
@@ -10,7 +11,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use weir_api_types::ErrorBody;
+use weir_api_types::approvals::{Approval, ApprovalList};
+use weir_api_types::events::EventAnswer;
+use weir_api_types::executions::{
+    Execution, ExecutionList, ExecutionStatus, ExecutionSummary, TimelineEntry, Trace,
+};
+use weir_api_types::workflows::{StoredWorkflow, VersionActivated, VersionList, WorkflowList};
 
 use crate::input::Failure;
 
@@ -91,19 +100,15 @@ impl Client {
         if status.is_success() {
             return Ok(value);
         }
-        let mut message = format!(
-            "{} {}",
-            status.as_u16(),
-            value["error"]["message"]
-                .as_str()
-                .unwrap_or("the server refused")
-        );
-        for d in value["error"]["details"].as_array().into_iter().flatten() {
-            message.push_str(&format!(
-                "\n  {}: {}",
-                d["path"].as_str().unwrap_or("$"),
-                d["message"].as_str().unwrap_or("")
-            ));
+        let Ok(ErrorBody { error }) = serde_json::from_value::<ErrorBody>(value) else {
+            return Err(Failure::Check(format!(
+                "{} the server refused",
+                status.as_u16()
+            )));
+        };
+        let mut message = format!("{} {}", status.as_u16(), error.message);
+        for d in &error.details {
+            message.push_str(&format!("\n  {}: {}", d.path, d.message));
         }
         Err(Failure::Check(message))
     }
@@ -130,14 +135,34 @@ pub fn enc(s: &str) -> String {
     out
 }
 
+/// An answer read into its type; one that does not read is the server's fault (exit 1).
+fn typed<T: DeserializeOwned>(answer: Value, path: &str) -> Result<T, Failure> {
+    serde_json::from_value(answer)
+        .map_err(|e| Failure::Check(format!("the answer to {path} does not read: {e}")))
+}
+
 /// GETs `path`: the answer to show as a table, or `None` once it is printed as JSON.
-fn fetch(client: &Client, path: &str, as_json: bool) -> Result<Option<Value>, Failure> {
+fn fetch<T: DeserializeOwned>(
+    client: &Client,
+    path: &str,
+    as_json: bool,
+) -> Result<Option<T>, Failure> {
     let answer = client.call("GET", path, None)?;
     if as_json {
         print_json(&answer);
         return Ok(None);
     }
-    Ok(Some(answer))
+    typed(answer, path).map(Some)
+}
+
+/// A line of text from the server, without its control characters.
+fn clean(s: &str) -> String {
+    crate::input::sanitize(s)
+}
+
+/// An optional value, `-` when there is none.
+fn or_dash(v: Option<impl std::fmt::Display>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| clean(&v.to_string()))
 }
 
 fn print_json(v: &Value) {
@@ -205,18 +230,15 @@ pub fn deploy(client: &Client, files: &[PathBuf]) -> Result<(), Failure> {
                 Failure::Check(m) => Failure::Check(format!("{}: {m}", file.display())),
                 other => other,
             })?;
+        let stored: StoredWorkflow = typed(stored, "/api/v1/workflows")?;
         outln!(
             "deployed {} version {}{}",
-            text(&stored["workflow_id"]),
-            text(&stored["version"]),
-            if stored["enabled"] == json!(false) {
-                " (disabled)"
-            } else {
-                ""
-            }
+            clean(&stored.workflow_id),
+            stored.version,
+            if stored.enabled { "" } else { " (disabled)" }
         );
-        for w in stored["warnings"].as_array().into_iter().flatten() {
-            errln!("warning: {}: {}", text(&w["path"]), text(&w["message"]));
+        for w in &stored.warnings {
+            errln!("warning: {}: {}", clean(&w.path), clean(&w.message));
         }
     }
     Ok(())
@@ -228,17 +250,17 @@ pub fn list(client: &Client, enabled: bool, as_json: bool) -> Result<(), Failure
     if enabled {
         path.push_str("&enabled=true");
     }
-    let Some(answer) = fetch(client, &path, as_json)? else {
+    let Some(answer) = fetch::<WorkflowList>(client, &path, as_json)? else {
         return Ok(());
     };
     outln!("{:<40} {:>7}  {:<8} NAME", "WORKFLOW", "VERSION", "ENABLED");
-    for w in answer["workflows"].as_array().into_iter().flatten() {
+    for w in &answer.workflows {
         outln!(
             "{:<40} {:>7}  {:<8} {}",
-            text(&w["workflow_id"]),
-            text(&w["version"]),
-            text(&w["enabled"]),
-            text(&w["name"])
+            clean(&w.workflow_id),
+            w.version,
+            w.enabled,
+            clean(&w.name)
         );
     }
     Ok(())
@@ -247,19 +269,14 @@ pub fn list(client: &Client, enabled: bool, as_json: bool) -> Result<(), Failure
 /// The columns of [`execution_line`].
 const EXECUTION_HEADER: &str = "STARTED                        ID                                    STATUS    DECISION REASON";
 
-fn execution_line(e: &Value) -> String {
-    let why = if e["error"].is_null() {
-        &e["reason"]
-    } else {
-        &e["error"]
-    };
+fn execution_line(e: &ExecutionSummary) -> String {
     format!(
         "{:<29}  {:<36}  {:<9} {:<8} {}",
-        text(&e["started_at"]),
-        text(&e["id"]),
-        text(&e["status"]),
-        text(&e["decision"]),
-        text(why)
+        clean(&e.started_at),
+        clean(&e.id),
+        e.status,
+        or_dash(e.decision),
+        or_dash(e.error.as_ref().or(e.reason.as_ref()))
     )
 }
 
@@ -278,12 +295,12 @@ pub fn executions(
     if let Some(s) = status {
         path.push_str(&format!("&status={}", enc(s)));
     }
-    let Some(answer) = fetch(client, &path, as_json)? else {
+    let Some(answer) = fetch::<ExecutionList>(client, &path, as_json)? else {
         return Ok(());
     };
     outln!("{:<32} {EXECUTION_HEADER}", "WORKFLOW");
-    for e in answer["executions"].as_array().into_iter().flatten() {
-        outln!("{:<32} {}", text(&e["workflow_id"]), execution_line(e));
+    for e in &answer.executions {
+        outln!("{:<32} {}", clean(&e.workflow_id), execution_line(e));
     }
     Ok(())
 }
@@ -299,7 +316,7 @@ pub fn approvals(
     if let Some(s) = status {
         path.push_str(&format!("&status={}", enc(s)));
     }
-    let Some(answer) = fetch(client, &path, as_json)? else {
+    let Some(answer) = fetch::<ApprovalList>(client, &path, as_json)? else {
         return Ok(());
     };
     outln!(
@@ -310,20 +327,20 @@ pub fn approvals(
         "ENTITY",
         "REQUESTED"
     );
-    for a in answer["approvals"].as_array().into_iter().flatten() {
-        let entity = match (&a["entity"], &a["entity_id"]) {
-            (Value::Null, _) => "-".to_owned(),
-            (kind, Value::Null) => text(kind),
-            (kind, id) => format!("{} {}", text(kind), text(id)),
+    for a in &answer.approvals {
+        let entity = match (&a.entity, &a.entity_id) {
+            (None, _) => "-".to_owned(),
+            (Some(kind), None) => clean(kind),
+            (Some(kind), Some(id)) => format!("{} {}", clean(kind), clean(id)),
         };
         outln!(
             "{:<40} {:<9} {:<16} {:<24} {:<29} {}",
-            text(&a["id"]),
-            text(&a["status"]),
-            text(&a["approver_role"]),
+            clean(&a.id),
+            a.status,
+            or_dash(a.approver_role.as_ref()),
             entity,
-            text(&a["requested_at"]),
-            text(&a["execution_id"])
+            clean(&a.requested_at),
+            clean(&a.execution_id)
         );
     }
     Ok(())
@@ -331,26 +348,27 @@ pub fn approvals(
 
 /// `weir execution show ID`.
 pub fn execution_show(client: &Client, id: &str, as_json: bool) -> Result<(), Failure> {
-    let Some(e) = fetch(client, &format!("/api/v1/executions/{}", enc(id)), as_json)? else {
+    let path = format!("/api/v1/executions/{}", enc(id));
+    let Some(Execution { summary: e, steps }) = fetch::<Execution>(client, &path, as_json)? else {
         return Ok(());
     };
-    outln!("execution {}", text(&e["id"]));
+    outln!("execution {}", clean(&e.id));
     outln!(
         "  workflow   {} version {}",
-        text(&e["workflow_id"]),
-        text(&e["workflow_version"])
+        clean(&e.workflow_id),
+        e.workflow_version
     );
-    outln!("  status     {}", text(&e["status"]));
-    outln!("  decision   {}", text(&e["decision"]));
-    for (label, key) in [("reason", "reason"), ("error", "error")] {
-        if !e[key].is_null() {
-            outln!("  {label:<10} {}", text(&e[key]));
+    outln!("  status     {}", e.status);
+    outln!("  decision   {}", or_dash(e.decision));
+    for (label, value) in [("reason", &e.reason), ("error", &e.error)] {
+        if let Some(v) = value {
+            outln!("  {label:<10} {}", clean(v));
         }
     }
     outln!(
         "  started    {}  finished {}",
-        text(&e["started_at"]),
-        text(&e["completed_at"])
+        clean(&e.started_at),
+        or_dash(e.completed_at.as_ref())
     );
     outln!(
         "{:<32} {:<16} {:<10} {:>7}  ERROR",
@@ -359,18 +377,14 @@ pub fn execution_show(client: &Client, id: &str, as_json: bool) -> Result<(), Fa
         "STATUS",
         "ATTEMPT"
     );
-    for s in e["steps"].as_array().into_iter().flatten() {
+    for s in &steps {
         outln!(
             "{:<32} {:<16} {:<10} {:>7}  {}",
-            text(&s["step_id"]),
-            text(&s["type"]),
-            text(&s["status"]),
-            text(&s["attempt"]),
-            if s["error"].is_null() {
-                String::new()
-            } else {
-                text(&s["error"])
-            }
+            clean(&s.step_id),
+            clean(&s.step_type),
+            s.status,
+            s.attempt,
+            s.error.as_deref().map(clean).unwrap_or_default()
         );
     }
     Ok(())
@@ -379,7 +393,7 @@ pub fn execution_show(client: &Client, id: &str, as_json: bool) -> Result<(), Fa
 /// `weir execution trace ID`.
 pub fn execution_trace(client: &Client, id: &str, as_json: bool) -> Result<(), Failure> {
     let path = format!("/api/v1/executions/{}/trace", enc(id));
-    let Some(t) = fetch(client, &path, as_json)? else {
+    let Some(t) = fetch::<Trace>(client, &path, as_json)? else {
         return Ok(());
     };
     outln!(
@@ -389,39 +403,58 @@ pub fn execution_trace(client: &Client, id: &str, as_json: bool) -> Result<(), F
         "STEP",
         "STATUS"
     );
-    for entry in t["timeline"].as_array().into_iter().flatten() {
-        let detail = match entry["kind"].as_str() {
-            Some("started") => format!("event {}", text(&entry["trigger_event"])),
-            Some("finished") => format!(
-                "decision {} {}",
-                text(&entry["decision"]),
-                text(if entry["error"].is_null() {
-                    &entry["reason"]
-                } else {
-                    &entry["error"]
-                })
+    for entry in &t.timeline {
+        let (at, kind, step, status, detail) = match entry {
+            TimelineEntry::Started {
+                at, trigger_event, ..
+            } => (
+                at.clone(),
+                "started",
+                String::new(),
+                String::new(),
+                format!("event {}", or_dash(trigger_event.as_ref())),
             ),
-            _ if !entry["error"].is_null() => text(&entry["error"]),
-            _ if !entry["input"]["condition"].is_null() => {
-                format!("compared {}", text(&entry["input"]["condition"]))
+            TimelineEntry::Finished {
+                at,
+                status,
+                decision,
+                reason,
+                error,
+            } => (
+                at.clone().unwrap_or_default(),
+                "finished",
+                String::new(),
+                status.to_string(),
+                format!(
+                    "decision {} {}",
+                    or_dash(*decision),
+                    or_dash(error.as_ref().or(reason.as_ref()))
+                ),
+            ),
+            TimelineEntry::Step(s) => {
+                let detail = match (&s.error, &s.input) {
+                    (Some(e), _) => clean(e),
+                    (None, Some(input)) if !input["condition"].is_null() => {
+                        format!("compared {}", text(&input["condition"]))
+                    }
+                    (None, Some(input)) => format!("input {}", text(input)),
+                    (None, None) => String::new(),
+                };
+                (
+                    s.at.clone(),
+                    "step",
+                    clean(&s.step_id),
+                    s.status.to_string(),
+                    detail,
+                )
             }
-            _ if !entry["input"].is_null() => format!("input {}", text(&entry["input"])),
-            _ => String::new(),
         };
         outln!(
             "{:<29} {:<9} {:<32} {:<10} {}",
-            text(&entry["at"]),
-            text(&entry["kind"]),
-            if entry["step_id"].is_null() {
-                String::new()
-            } else {
-                text(&entry["step_id"])
-            },
-            if entry["status"].is_null() {
-                String::new()
-            } else {
-                text(&entry["status"])
-            },
+            clean(&at),
+            kind,
+            step,
+            status,
             detail
         );
     }
@@ -438,24 +471,23 @@ pub fn logs(
     as_json: bool,
 ) -> Result<(), Failure> {
     // JSON: one execution per line, so a follower can read them as they come.
-    let line = |e: &Value| match as_json {
-        true => e.to_string(),
+    let line = |e: &ExecutionSummary| match as_json {
+        true => serde_json::to_string(e).unwrap_or_default(),
         false => execution_line(e),
     };
     // The workflow's runs: a workflow that never was is a 404, not an empty list; a deleted
     // one's runs are still listed.
     let path = format!("/api/v1/workflows/{}/runs?limit={limit}", enc(workflow));
-    let first = client.call("GET", &path, None)?;
+    let first: ExecutionList = typed(client.call("GET", &path, None)?, &path)?;
     let mut seen: Option<String> = None;
     if !as_json {
         outln!("{EXECUTION_HEADER}");
     }
-    let list = first["executions"].as_array().cloned().unwrap_or_default();
-    for e in list.iter().rev() {
+    for e in first.executions.iter().rev() {
         outln!("{}", line(e));
     }
-    if let Some(newest) = list.first() {
-        seen = newest["id"].as_str().map(str::to_owned);
+    if let Some(newest) = first.executions.first() {
+        seen = Some(newest.id.clone());
     }
     if !tail {
         return Ok(());
@@ -463,21 +495,17 @@ pub fn logs(
     // Ids grow with time: anything above the newest seen is new.
     loop {
         std::thread::sleep(Duration::from_millis(500));
-        let page = client.call("GET", &path, None)?;
-        let fresh: Vec<&Value> = page["executions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|e| {
-                seen.as_deref()
-                    .is_none_or(|s| e["id"].as_str().is_some_and(|id| id > s))
-            })
+        let page: ExecutionList = typed(client.call("GET", &path, None)?, &path)?;
+        let fresh: Vec<&ExecutionSummary> = page
+            .executions
+            .iter()
+            .filter(|e| seen.as_deref().is_none_or(|s| e.id.as_str() > s))
             .collect();
         for e in fresh.iter().rev() {
             outln!("{}", line(e));
         }
         if let Some(newest) = fresh.first() {
-            seen = newest["id"].as_str().map(str::to_owned);
+            seen = Some(newest.id.clone());
         }
     }
 }
@@ -491,13 +519,13 @@ pub fn version(
     as_json: bool,
 ) -> Result<(), Failure> {
     let base = format!("/api/v1/workflows/{}/versions", enc(workflow));
-    let listed = client.call("GET", &base, None)?;
-    let versions = listed["versions"].as_array().cloned().unwrap_or_default();
+    let answer = client.call("GET", &base, None)?;
+    if as_json && version.is_none() {
+        print_json(&answer);
+        return Ok(());
+    }
+    let versions = typed::<VersionList>(answer, &base)?.versions;
     let Some(wanted) = version else {
-        if as_json {
-            print_json(&listed);
-            return Ok(());
-        }
         outln!(
             "{:>7}  {:<10} {:<8} CREATED",
             "VERSION",
@@ -507,10 +535,10 @@ pub fn version(
         for v in &versions {
             outln!(
                 "{:>7}  {:<10} {:<8} {}",
-                text(&v["version"]),
-                text(&v["declared_version"]),
-                if v["current"] == json!(true) { "*" } else { "" },
-                text(&v["created_at"])
+                v.version,
+                text(v.declared_version.as_ref().unwrap_or(&Value::Null)),
+                if v.current { "*" } else { "" },
+                clean(&v.created_at)
             );
         }
         return Ok(());
@@ -520,21 +548,23 @@ pub fn version(
         Err(_) => versions
             .iter()
             .rev()
-            .find(|v| v["declared_version"] == json!(wanted))
-            .and_then(|v| v["version"].as_i64())
+            .find(|v| v.declared_version == Some(json!(wanted)))
+            .map(|v| v.version)
             .ok_or_else(|| {
                 Failure::Check(format!("{workflow} has no version declared as '{wanted}'"))
             })?,
     };
-    let done = client.call("POST", &format!("{base}/{number}/activate"), None)?;
+    let path = format!("{base}/{number}/activate");
+    let done = client.call("POST", &path, None)?;
     if as_json {
         print_json(&done);
         return Ok(());
     }
+    let done: VersionActivated = typed(done, &path)?;
     outln!(
         "{} now runs version {}",
-        text(&done["workflow_id"]),
-        text(&done["version"])
+        clean(&done.workflow_id),
+        done.version
     );
     Ok(())
 }
@@ -581,17 +611,68 @@ pub fn decide(
     reason: Option<&str>,
 ) -> Result<(), Failure> {
     let verb = if approve { "approve" } else { "reject" };
+    // `order:ord_1` names the pending approval of that entity.
+    let resolved;
+    let id = match id.split_once(':') {
+        Some((entity, entity_id)) => {
+            let path = format!(
+                "/api/v1/approvals?status=pending&entity={}&entity_id={}",
+                enc(entity),
+                enc(entity_id)
+            );
+            let list: ApprovalList = typed(client.call("GET", &path, None)?, &path)?;
+            match list.approvals.as_slice() {
+                [one] => {
+                    resolved = one.id.clone();
+                    resolved.as_str()
+                }
+                [] => {
+                    return Err(Failure::Check(format!(
+                        "no pending approval for {} {}",
+                        clean(entity),
+                        clean(entity_id)
+                    )));
+                }
+                several => {
+                    let ids: Vec<String> = several.iter().map(|a| clean(&a.id)).collect();
+                    return Err(Failure::Check(format!(
+                        "{} pending approvals for {} {}; name one: {}",
+                        several.len(),
+                        clean(entity),
+                        clean(entity_id),
+                        ids.join(", ")
+                    )));
+                }
+            }
+        }
+        None => id,
+    };
     let body = match reason {
         Some(r) => json!({ "reason": r }),
         None => json!({}),
     };
-    let done = client.json(
-        "POST",
-        &format!("/api/v1/approvals/{}/{verb}", enc(id)),
-        &body,
-    )?;
-    outln!("{} {}", text(&done["id"]), text(&done["status"]));
-    Ok(())
+    let path = format!("/api/v1/approvals/{}/{verb}", enc(id));
+    let done: Approval = typed(client.json("POST", &path, &body)?, &path)?;
+    outln!("{} {}", clean(&done.id), done.status);
+    // The run goes on at once; say where it got to (a run that waits again, for another
+    // approval say, is shown waiting after a moment).
+    let run_path = format!("/api/v1/executions/{}", enc(&done.execution_id));
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let run: Execution = typed(client.call("GET", &run_path, None)?, &run_path)?;
+        let e = run.summary;
+        if e.status != ExecutionStatus::Waiting || std::time::Instant::now() >= deadline {
+            outln!(
+                "execution {} of {}: {} {}",
+                clean(&e.id),
+                clean(&e.workflow_id),
+                e.status,
+                or_dash(e.decision)
+            );
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// `weir emit EVENT --payload JSON`: sends an event; prints the decision and what it started.
@@ -606,36 +687,39 @@ pub fn emit(
     if let Some(k) = idempotency_key {
         body["idempotency_key"] = json!(k);
     }
-    let answer = client.json("POST", "/api/v1/events", &body)?;
+    let raw = client.json("POST", "/api/v1/events", &body)?;
     if as_json {
-        print_json(&answer);
-    } else {
+        print_json(&raw);
+    }
+    let answer: EventAnswer = typed(raw, "/api/v1/events")?;
+    if !as_json {
         outln!(
             "event {}: decision {}",
-            text(&answer["event_id"]),
-            text(&answer["decision"])
+            clean(&answer.event_id),
+            or_dash(answer.decision)
         );
-        for e in answer["executions"].as_array().into_iter().flatten() {
+        for e in &answer.executions {
             outln!(
                 "  {} {} {} {} {}",
-                text(&e["workflow_id"]),
-                text(&e["execution_id"]),
-                text(&e["status"]),
-                text(&e["decision"]),
-                text(&e["reason"])
+                clean(&e.workflow_id),
+                clean(&e.execution_id),
+                e.status,
+                or_dash(e.decision),
+                or_dash(e.reason.as_ref())
             );
         }
     }
     // A run that failed fails the command (exit 1), with its error.
     let mut failures = Vec::new();
-    for e in answer["executions"].as_array().into_iter().flatten() {
-        if e["status"] == "failed" {
-            let id = text(&e["execution_id"]);
-            let run = client.call("GET", &format!("/api/v1/executions/{}", enc(&id)), None)?;
+    for e in &answer.executions {
+        if e.status == ExecutionStatus::Failed {
+            let path = format!("/api/v1/executions/{}", enc(&e.execution_id));
+            let run: Execution = typed(client.call("GET", &path, None)?, &path)?;
             failures.push(format!(
-                "execution {id} of {} failed: {}",
-                text(&e["workflow_id"]),
-                text(&run["error"])
+                "execution {} of {} failed: {}",
+                clean(&e.execution_id),
+                clean(&e.workflow_id),
+                or_dash(run.summary.error.as_ref())
             ));
         }
     }
@@ -664,11 +748,14 @@ pub fn create(client: &Client, template: &str, name: Option<&str>) -> Result<(),
     }
     doc["workflow_id"] = json!(id);
     doc["name"] = json!(name);
-    let stored = client.json("POST", "/api/v1/workflows", &doc)?;
+    let stored: StoredWorkflow = typed(
+        client.json("POST", "/api/v1/workflows", &doc)?,
+        "/api/v1/workflows",
+    )?;
     outln!(
         "created {} version {} from template '{template}'",
-        text(&stored["workflow_id"]),
-        text(&stored["version"])
+        clean(&stored.workflow_id),
+        stored.version
     );
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod actions;
 mod context;
+mod contract;
 mod hooks;
 mod inflight;
 mod peer;

@@ -2676,7 +2676,7 @@ fn every_endpoint_refuses_hostile_input_on_postgres() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// The commands of a README section's `sh` blocks (from its heading to the next `## `).
+/// The commands of a Markdown section's `sh` blocks (from its heading to the next `## `).
 fn readme_commands(readme: &str, heading: &str) -> String {
     let section = readme
         .split("\n## ")
@@ -2690,7 +2690,7 @@ fn readme_commands(readme: &str, heading: &str) -> String {
 }
 
 #[test]
-fn the_readme_and_seed_001_commands_work_as_written() {
+fn the_readme_quickstart_and_the_api_tour_work_as_written() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dir = scratch("readme");
     std::fs::create_dir_all(&dir).unwrap();
@@ -2738,10 +2738,41 @@ fn the_readme_and_seed_001_commands_work_as_written() {
         );
         text
     };
+    // The README's quickstart, line by line; `cargo run -q -p weir --` is the binary this test
+    // was built with.
     let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
-    // `cargo run -p weir --` is the binary this test was built with.
-    let script = readme_commands(&readme, "Try it")
-        .replace("cargo run -p weir --", env!("CARGO_BIN_EXE_weir"));
+    let script = readme_commands(&readme, "Quickstart")
+        .replace("cargo run -q -p weir --", env!("CARGO_BIN_EXE_weir"));
+    assert!(script.contains("weir approve"), "{script}");
+    let out = run(&script);
+    assert!(out.contains("deployed order_check version 1"), "{out}");
+    assert!(out.contains(": decision allow"), "the small order: {out}");
+    assert!(
+        out.contains("order_check") && out.contains("waiting"),
+        "the big order waits: {out}"
+    );
+    assert!(out.contains(" approved\n"), "{out}");
+    // The last table: both runs completed and allowed, the approved one included.
+    let table = &out[out.rfind("WORKFLOW").unwrap_or_else(|| panic!("{out}"))..];
+    let finished: Vec<&str> = table
+        .lines()
+        .filter(|l| {
+            l.starts_with("order_check") && l.contains(" completed ") && l.contains(" allow ")
+        })
+        .collect();
+    assert_eq!(finished.len(), 2, "{table}");
+    assert!(
+        table.contains("ord_2 may go through"),
+        "the approved order was allowed: {table}"
+    );
+
+    // The API tour in docs/api.md, as written.
+    let api = std::fs::read_to_string(repo.join("docs/api.md")).unwrap();
+    let script = format!(
+        "{}{}",
+        readme_commands(&api, "Sending an event"),
+        readme_commands(&api, "The operations")
+    );
     let out = run(&script);
     assert!(out.contains(r#""decision":"block""#), "{out}");
     assert!(out.contains(r#""id":"acme""#), "a tenant was made: {out}");
