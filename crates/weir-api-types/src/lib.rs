@@ -24,6 +24,10 @@ pub mod workflows;
 pub use error::{Detail, ErrorBody, ErrorCode, ErrorInfo};
 
 /// Declares a string enum's wire names once: serde, the schema, `as_str` and `parse` agree.
+///
+/// The wire names are taken as token trees, not `literal` fragments: a fragment reaches the
+/// derives wrapped in an invisible group, which utoipa's reading of `#[serde(rename)]` does not
+/// see through (the schema would show the variant's snake_case name instead).
 #[macro_export]
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:tt),+ $(,)? }) => {

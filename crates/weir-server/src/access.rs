@@ -1,85 +1,49 @@
-//! Who is calling and what they may do: API keys, roles and permissions (seed 002), AI agent
-//! headers (seed 000 §7.3), and the tenant and key endpoints.
+//! Who is calling and what they may do: API keys, roles and permissions, AI agent headers,
+//! and the tenant, key and audit endpoints.
 //!
 //! A key belongs to one tenant × environment and has a role; the role gives permissions. The
 //! bootstrap key is the platform admin's: it manages tenants and every tenant's keys. A
 //! tenant's admin manages its own tenant's keys and environments; another tenant's objects
 //! answer 404, as everywhere.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::Json;
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
-use weir_store::{ApiKey, AuditFilter, NewApiKey, Scope, Session, Tenant, hash_key};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use weir_api_types::access::{
+    ActorType, Agent, ApiKey, ApiKeyList, ApiKeyQuery, ApiKeyRequest, AuditList, AuditQuery,
+    AuditRecord, CreatedApiKey, EnvironmentRequest, Role, Tenant, TenantList, TenantRequest,
+};
+use weir_api_types::{Detail, ErrorCode};
+use weir_store::{AuditFilter, NewApiKey, Scope, Session, hash_key};
 
 use crate::params::{Params, next_cursor};
-use crate::{ApiError, ApiResult, AppState, KEY_CACHE_TTL, read_object, time};
-use weir_api_types::{Detail, ErrorCode};
+use crate::{ApiError, ApiResult, AppState, KEY_CACHE_TTL, read_object, time_text};
 
-/// This module's routes. (Not yet typed: their operations come from the hand-written
-/// document in `openapi.rs`.)
-pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
-    use axum::routing::{get, post};
-    utoipa_axum::router::OpenApiRouter::new()
-        .route("/api/v1/tenants", post(post_tenant).get(list_tenants))
-        .route("/api/v1/tenants/{id}", get(get_tenant))
-        .route("/api/v1/audit", get(list_audit))
-        .route("/api/v1/tenants/{id}/environments", post(post_environment))
-        .route("/api/v1/api-keys", post(post_api_key).get(list_api_keys))
-        .route(
-            "/api/v1/api-keys/{id}",
-            get(get_api_key).delete(revoke_api_key),
-        )
+/// A permission a role grants (the API's [`Permission`](weir_api_types::access::Permission)).
+pub use weir_api_types::access::Permission as Perm;
+
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(post_tenant, list_tenants))
+        .routes(routes!(get_tenant))
+        .routes(routes!(post_environment))
+        .routes(routes!(post_api_key, list_api_keys))
+        .routes(routes!(get_api_key, revoke_api_key))
+        .routes(routes!(list_audit))
 }
 
-/// A permission a role grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Perm {
-    Read,
-    Write,
-    Execute,
-    Decide,
-    Admin,
-}
-
-impl Perm {
-    pub fn name(self) -> &'static str {
-        match self {
-            Perm::Read => "workflows:read",
-            Perm::Write => "workflows:write",
-            Perm::Execute => "workflows:execute",
-            Perm::Decide => "approvals:decide",
-            Perm::Admin => "admin",
-        }
-    }
-}
-
-/// The roles a key can have.
-pub const ROLES: &[&str] = &["admin", "editor", "operator", "viewer", "agent"];
-
-/// What a role may do. An AI agent may read, write and run workflows (seed 000: agents create
-/// and change workflows), but not decide approvals or administer.
-pub fn role_permissions(role: &str) -> &'static [Perm] {
-    use Perm::*;
-    match role {
-        "admin" => &[Read, Write, Execute, Decide, Admin],
-        "editor" => &[Read, Write, Execute],
-        "operator" => &[Read, Execute, Decide],
-        "viewer" => &[Read],
-        "agent" => &[Read, Write, Execute],
-        _ => &[],
-    }
-}
-
-/// An AI agent's identity from its `X-Agent-*` headers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Agent {
-    pub id: String,
-    pub kind: Option<String>,
-    pub session: Option<String>,
+/// A role as stored: one of [`Role`], or the row is not one Weir wrote (500, logged).
+pub(crate) fn role_of(role: &str) -> ApiResult<Role> {
+    Role::parse(role).ok_or_else(|| {
+        eprintln!("weir: internal error: a key or user with role '{role}'");
+        ApiError::internal()
+    })
 }
 
 /// Who authenticated a request.
@@ -109,33 +73,33 @@ pub struct Identity {
     /// The key's or the user's id.
     pub id: String,
     pub scope: Scope,
-    pub role: String,
+    pub role: Role,
     /// The platform admin's key: manages tenants and every tenant's keys and users.
     pub platform: bool,
     pub expires_ms: Option<i64>,
 }
 
 impl Identity {
-    fn of_key(k: ApiKey) -> Self {
-        Identity {
+    fn of_key(k: weir_store::ApiKey) -> ApiResult<Self> {
+        Ok(Identity {
             principal: Principal::ApiKey,
+            role: role_of(&k.role)?,
             id: k.id,
             scope: k.scope,
-            role: k.role,
             platform: k.platform,
             expires_ms: k.expires_ms,
-        }
+        })
     }
 
-    pub(crate) fn of_session(s: Session) -> Self {
-        Identity {
+    pub(crate) fn of_session(s: Session) -> ApiResult<Self> {
+        Ok(Identity {
             principal: Principal::User { session_id: s.id },
+            role: role_of(&s.user.role)?,
             id: s.user.id,
             scope: s.scope,
-            role: s.user.role,
             platform: false,
             expires_ms: Some(s.expires_ms),
-        }
+        })
     }
 }
 
@@ -149,7 +113,7 @@ pub struct Caller {
 
 impl Caller {
     pub fn may(&self, perm: Perm) -> bool {
-        role_permissions(&self.who.role).contains(&perm)
+        self.who.role.permissions().contains(&perm)
     }
 
     /// 403 unless the caller's role grants `perm`.
@@ -166,18 +130,18 @@ impl Caller {
             format!(
                 "this {whose}'s role ({}) does not grant {}",
                 self.who.role,
-                perm.name()
+                perm.as_str()
             ),
         ))
     }
 
     /// The actor of an audit record: the agent when the request came from one, else the key
     /// or the user.
-    pub fn actor(&self) -> (&str, &str) {
+    pub fn actor(&self) -> (ActorType, &str) {
         match (&self.agent, &self.who.principal) {
-            (Some(a), _) => ("ai_agent", a.id.as_str()),
-            (None, Principal::ApiKey) => ("api_key", self.who.id.as_str()),
-            (None, Principal::User { .. }) => ("user", self.who.id.as_str()),
+            (Some(a), _) => (ActorType::AiAgent, a.id.as_str()),
+            (None, Principal::ApiKey) => (ActorType::ApiKey, self.who.id.as_str()),
+            (None, Principal::User { .. }) => (ActorType::User, self.who.id.as_str()),
         }
     }
 
@@ -210,14 +174,20 @@ pub async fn audit(
         };
         map.insert(
             "agent".into(),
-            json!({ "id": agent.id, "type": agent.kind, "session_id": agent.session, caller.who.principal.id_field(): caller.who.id }),
+            json!({ "id": agent.id, "type": agent.kind, "session_id": agent.session_id, caller.who.principal.id_field(): caller.who.id }),
         );
         changes = Some(Value::Object(map));
     }
     let (kind, id) = caller.actor();
     state
         .store
-        .audit(&caller.scope, (kind, id), action, target, changes.as_ref())
+        .audit(
+            &caller.scope,
+            (kind.as_str(), id),
+            action,
+            target,
+            changes.as_ref(),
+        )
         .await?;
     Ok(())
 }
@@ -279,7 +249,8 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap) -> ApiResult<Calle
             let found = match session {
                 true => state.store.session(&hash).await?.map(Identity::of_session),
                 false => state.store.api_key(&hash).await?.map(Identity::of_key),
-            };
+            }
+            .transpose()?;
             let k = found.ok_or_else(|| unauthorized(gone))?;
             let mut cache = state.keys.lock().expect("key cache");
             if cache.len() > 10_000 {
@@ -332,13 +303,17 @@ fn agent(headers: &HeaderMap, who: &Identity) -> ApiResult<Option<Agent>> {
     };
     let id = field("x-agent-id")?;
     let kind = field("x-agent-type")?;
-    let session = field("x-session-id")?;
+    let session_id = field("x-session-id")?;
     Ok(match id {
-        Some(id) => Some(Agent { id, kind, session }),
-        None if who.role == "agent" => Some(Agent {
+        Some(id) => Some(Agent {
+            id,
+            kind,
+            session_id,
+        }),
+        None if who.role == Role::Agent => Some(Agent {
             id: who.id.clone(),
             kind,
-            session,
+            session_id,
         }),
         None => None,
     })
@@ -404,46 +379,106 @@ pub(crate) fn text(map: &Map<String, Value>, field: &str, max: usize) -> ApiResu
 }
 
 pub(crate) fn required(value: Option<String>, field: &str) -> ApiResult<String> {
-    value.ok_or_else(|| {
-        ApiError::invalid(
-            format!("{field} is required"),
-            vec![Detail::new(format!("$.{field}"), "required")],
-        )
+    value.ok_or_else(|| required_error(field))
+}
+
+/// 422: a required field is missing.
+pub(crate) fn required_error(field: &str) -> ApiError {
+    ApiError::invalid(
+        format!("{field} is required"),
+        vec![Detail::new(format!("$.{field}"), "required")],
+    )
+}
+
+/// A role field: `Ok(None)` when absent, 422 when it names no role.
+pub(crate) fn role_field(map: &Map<String, Value>) -> ApiResult<Option<Role>> {
+    let Some(role) = text(map, "role", 20)? else {
+        return Ok(None);
+    };
+    match Role::parse(&role) {
+        Some(role) => Ok(Some(role)),
+        None => {
+            let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            Err(ApiError::invalid(
+                format!("there is no role '{role}'"),
+                vec![Detail::new(
+                    "$.role",
+                    format!("one of {}", names.join(", ")),
+                )],
+            ))
+        }
+    }
+}
+
+/// A request's JSON object body with only the fields named (see [`read_object`]), for bodies
+/// read field by field.
+pub(crate) async fn read_fields(
+    state: &AppState,
+    request: Request,
+    fields: &[&str],
+) -> ApiResult<Map<String, Value>> {
+    let (parts, body) = request.into_parts();
+    read_object(state, &parts.headers, body, fields, false).await
+}
+
+/// An audit record's `changes`: what was made or how it now stands.
+pub(crate) fn changes<T: serde::Serialize>(value: &T) -> Option<Value> {
+    serde_json::to_value(value).ok()
+}
+
+fn tenant_of(t: weir_store::Tenant) -> Tenant {
+    Tenant {
+        id: t.id,
+        name: t.name,
+        environments: t.environments,
+        created_at: time_text(t.created_ms),
+    }
+}
+
+fn key_of(k: weir_store::ApiKey) -> ApiResult<ApiKey> {
+    let role = role_of(&k.role)?;
+    Ok(ApiKey {
+        id: k.id,
+        tenant_id: k.scope.tenant,
+        environment: k.scope.environment,
+        role,
+        permissions: role.permissions().to_vec(),
+        name: k.name,
+        platform_admin: k.platform,
+        created_at: time_text(k.created_ms),
+        expires_at: k.expires_ms.map(time_text),
+        revoked_at: k.revoked_ms.map(time_text),
     })
 }
 
-fn tenant_json(t: &Tenant) -> Value {
-    json!({ "id": t.id, "name": t.name, "environments": t.environments, "created_at": time(Some(t.created_ms)) })
-}
-
-fn key_json(k: &ApiKey) -> Value {
-    let permissions: Vec<&str> = role_permissions(&k.role).iter().map(|p| p.name()).collect();
-    json!({
-        "id": k.id, "tenant_id": k.scope.tenant, "environment": k.scope.environment, "role": k.role,
-        "permissions": permissions, "name": k.name, "platform_admin": k.platform,
-        "created_at": time(Some(k.created_ms)), "expires_at": time(k.expires_ms), "revoked_at": time(k.revoked_ms),
+fn tenant_request(map: &Map<String, Value>) -> ApiResult<TenantRequest> {
+    Ok(TenantRequest {
+        name: required(text(map, "name", 200)?, "name")?,
+        id: text(map, "id", 63)?,
     })
 }
 
-/// `POST /api/v1/tenants` `{"name", "id"?}`: the platform admin creates a tenant, with the
-/// environments `development` and `production`.
-pub async fn post_tenant(
+/// Create a tenant
+///
+/// With the environments `development` and `production`. Its id is made from its name
+/// (`Acme Inc.` → `acme-inc`) unless given. Needs the platform admin's key.
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "access", request_body = TenantRequest,
+    responses((status = 201, body = Tenant)))]
+async fn post_tenant(
+    caller: Caller,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize(&state, &headers).await?;
+    request: Request,
+) -> ApiResult<(StatusCode, Json<Tenant>)> {
     if !caller.who.platform {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
             "only the platform admin's key creates tenants",
         ));
     }
-    let map = read_object(&state, &headers, body, &["name", "id"], false).await?;
-    let name = required(text(&map, "name", 200)?, "name")?;
-    let id = match text(&map, "id", 63)? {
+    let request = tenant_request(&read_fields(&state, request, &["name", "id"]).await?)?;
+    let id = match request.id {
         Some(id) => id,
-        None => slug(&name),
+        None => slug(&request.name),
     };
     if !valid_id(&id) {
         return Err(ApiError::invalid(
@@ -454,21 +489,27 @@ pub async fn post_tenant(
             )],
         ));
     }
-    let tenant = state.store.create_tenant(&id, &name).await?;
+    let tenant = tenant_of(state.store.create_tenant(&id, &request.name).await?);
     audit(
         &state,
         &caller,
         "tenant.create",
         &tenant.id,
-        Some(tenant_json(&tenant)),
+        changes(&tenant),
     )
     .await?;
-    Ok((StatusCode::CREATED, axum::Json(tenant_json(&tenant))).into_response())
+    Ok((StatusCode::CREATED, Json(tenant)))
 }
 
-/// `GET /api/v1/tenants`: every tenant for the platform admin, its own for a tenant's admin.
-pub async fn list_tenants(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+/// List tenants
+///
+/// Every tenant for the platform admin, its own for a tenant's admin. Needs `admin`.
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "access",
+    responses((status = 200, body = TenantList)))]
+async fn list_tenants(
+    caller: Auth<need::Admin>,
+    State(state): State<Arc<AppState>>,
+) -> ApiResult<Json<TenantList>> {
     let tenants = if caller.who.platform {
         state.store.tenants().await?
     } else {
@@ -479,38 +520,50 @@ pub async fn list_tenants(State(state): State<Arc<AppState>>, headers: HeaderMap
             .into_iter()
             .collect()
     };
-    let list: Vec<Value> = tenants.iter().map(tenant_json).collect();
-    Ok(axum::Json(json!({ "tenants": list })).into_response())
+    Ok(Json(TenantList {
+        tenants: tenants.into_iter().map(tenant_of).collect(),
+    }))
 }
 
-/// `GET /api/v1/tenants/{id}`.
-pub async fn get_tenant(
+/// A tenant
+///
+/// Any for the platform admin, its own for a tenant's admin. Needs `admin`.
+#[utoipa::path(get, path = "/api/v1/tenants/{id}", tag = "access",
+    responses((status = 200, body = Tenant)))]
+async fn get_tenant(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+) -> ApiResult<Json<Tenant>> {
     let tenant = match caller.owns(&id) {
         true => state.store.tenant(&id).await?,
         false => None,
     }
     .ok_or_else(|| ApiError::not_found("tenant"))?;
-    Ok(axum::Json(tenant_json(&tenant)).into_response())
+    Ok(Json(tenant_of(tenant)))
 }
 
-/// `POST /api/v1/tenants/{id}/environments` `{"name"}`: adds an environment.
-pub async fn post_environment(
+/// Add an environment
+///
+/// To the platform admin's tenant of choice, or a tenant's admin's own; answers the tenant.
+/// Needs `admin`.
+#[utoipa::path(post, path = "/api/v1/tenants/{id}/environments", tag = "access",
+    request_body = EnvironmentRequest, responses((status = 201, body = Tenant)))]
+async fn post_environment(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    request: Request,
+) -> ApiResult<(StatusCode, Json<Tenant>)> {
+    // Another tenant is not there, whatever the body.
     if !caller.owns(&id) {
         return Err(ApiError::not_found("tenant"));
     }
-    let map = read_object(&state, &headers, body, &["name"], false).await?;
-    let name = required(text(&map, "name", 63)?, "name")?;
+    let map = read_fields(&state, request, &["name"]).await?;
+    let request = EnvironmentRequest {
+        name: required(text(&map, "name", 63)?, "name")?,
+    };
+    let name = request.name;
     if !valid_id(&name) {
         return Err(ApiError::invalid(
             "the environment name is invalid",
@@ -542,61 +595,64 @@ pub async fn post_environment(
         .tenant(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("tenant"))?;
-    Ok((StatusCode::CREATED, axum::Json(tenant_json(&tenant))).into_response())
+    Ok((StatusCode::CREATED, Json(tenant_of(tenant))))
 }
 
-/// `POST /api/v1/api-keys` `{"tenant_id"?, "environment"?, "role", "name", "expires_at"?}`:
-/// a key for the caller's tenant (any tenant for the platform admin). The key is in this
-/// answer only; the store keeps its hash.
-pub async fn post_api_key(
+fn api_key_request(map: &Map<String, Value>) -> ApiResult<ApiKeyRequest> {
+    Ok(ApiKeyRequest {
+        tenant_id: text(map, "tenant_id", 63)?,
+        environment: text(map, "environment", 63)?,
+        role: role_field(map)?.ok_or_else(|| required_error("role"))?,
+        name: required(text(map, "name", 200)?, "name")?,
+        expires_at: text(map, "expires_at", 64)?,
+    })
+}
+
+/// An expiry time: RFC 3339, in the future; as milliseconds.
+fn expiry(at: &str) -> ApiResult<i64> {
+    let bad = |message: &str| {
+        ApiError::invalid(
+            "expires_at is invalid",
+            vec![Detail::new("$.expires_at", message)],
+        )
+    };
+    let at = chrono::DateTime::parse_from_rfc3339(at)
+        .map_err(|_| bad("an RFC 3339 time, like 2027-01-31T00:00:00Z"))?
+        .timestamp_millis();
+    if at <= chrono::Utc::now().timestamp_millis() {
+        return Err(bad("a time in the future"));
+    }
+    Ok(at)
+}
+
+/// Create an API key
+///
+/// For the caller's tenant and environment unless named (another tenant for the platform admin
+/// only). The key is in this answer only; the store keeps its hash. Needs `admin`.
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "access", request_body = ApiKeyRequest,
+    responses((status = 201, body = CreatedApiKey)))]
+async fn post_api_key(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let map = read_object(
+    request: Request,
+) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
+    let map = read_fields(
         &state,
-        &headers,
-        body,
+        request,
         &["tenant_id", "environment", "role", "name", "expires_at"],
-        false,
     )
     .await?;
-    let tenant = text(&map, "tenant_id", 63)?.unwrap_or_else(|| caller.scope.tenant.clone());
+    let request = api_key_request(&map)?;
+    let tenant = request
+        .tenant_id
+        .unwrap_or_else(|| caller.scope.tenant.clone());
     if !caller.owns(&tenant) {
         return Err(ApiError::not_found("tenant"));
     }
-    let environment =
-        text(&map, "environment", 63)?.unwrap_or_else(|| caller.scope.environment.clone());
-    let role = required(text(&map, "role", 20)?, "role")?;
-    if !ROLES.contains(&role.as_str()) {
-        return Err(ApiError::invalid(
-            format!("there is no role '{role}'"),
-            vec![Detail::new(
-                "$.role",
-                format!("one of {}", ROLES.join(", ")),
-            )],
-        ));
-    }
-    let name = required(text(&map, "name", 200)?, "name")?;
-    let expires_ms = match text(&map, "expires_at", 64)? {
-        None => None,
-        Some(at) => {
-            let bad = |message: &str| {
-                ApiError::invalid(
-                    "expires_at is invalid",
-                    vec![Detail::new("$.expires_at", message)],
-                )
-            };
-            let at = chrono::DateTime::parse_from_rfc3339(&at)
-                .map_err(|_| bad("an RFC 3339 time, like 2027-01-31T00:00:00Z"))?
-                .timestamp_millis();
-            if at <= chrono::Utc::now().timestamp_millis() {
-                return Err(bad("a time in the future"));
-            }
-            Some(at)
-        }
-    };
+    let environment = request
+        .environment
+        .unwrap_or_else(|| caller.scope.environment.clone());
+    let expires_ms = request.expires_at.as_deref().map(expiry).transpose()?;
     let secret = new_key_secret();
     let stored = state
         .store
@@ -604,8 +660,8 @@ pub async fn post_api_key(
             id: uuid::Uuid::now_v7().to_string(),
             scope: Scope::new(tenant, environment),
             key_hash: hash_key(&secret),
-            role,
-            name,
+            role: request.role.as_str().to_owned(),
+            name: request.name,
             expires_ms,
         })
         .await
@@ -616,64 +672,79 @@ pub async fn post_api_key(
             ),
             other => other.into(),
         })?;
-    let mut answer = key_json(&stored);
+    let api_key = key_of(stored)?;
     audit(
         &state,
         &caller,
         "api_key.create",
-        &stored.id,
-        Some(answer.clone()),
+        &api_key.id,
+        changes(&api_key),
     )
     .await?;
-    answer["key"] = json!(secret);
-    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKey {
+            api_key,
+            key: secret,
+        }),
+    ))
 }
 
-/// `GET /api/v1/api-keys[?tenant_id=]`: keys without their secrets, newest first.
-pub async fn list_api_keys(
+/// List API keys
+///
+/// Without their keys, newest first: the caller's tenant's, or for the platform admin every
+/// tenant's (or `tenant_id`'s). Needs `admin`.
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "access", params(ApiKeyQuery),
+    responses((status = 200, body = ApiKeyList)))]
+async fn list_api_keys(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<ApiKeyList>> {
     let tenant = match (caller.who.platform, q.get("tenant_id")) {
         (true, t) => t.cloned(),
         (false, Some(t)) if *t != caller.scope.tenant => return Err(ApiError::not_found("tenant")),
         (false, _) => Some(caller.scope.tenant.clone()),
     };
-    let keys: Vec<Value> = state
+    let api_keys = state
         .store
         .api_keys(tenant.as_deref())
         .await?
-        .iter()
-        .map(key_json)
-        .collect();
-    Ok(axum::Json(json!({ "api_keys": keys })).into_response())
+        .into_iter()
+        .map(key_of)
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(ApiKeyList { api_keys }))
 }
 
-/// `GET /api/v1/api-keys/{id}`.
-pub async fn get_api_key(
+/// An API key
+///
+/// Without the key. Needs `admin`.
+#[utoipa::path(get, path = "/api/v1/api-keys/{id}", tag = "access",
+    responses((status = 200, body = ApiKey)))]
+async fn get_api_key(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+) -> ApiResult<Json<ApiKey>> {
     let key = state
         .store
         .api_key_by_id(caller.tenant_limit(), &id)
         .await?
         .ok_or_else(|| ApiError::not_found("API key"))?;
-    Ok(axum::Json(key_json(&key)).into_response())
+    Ok(Json(key_of(key)?))
 }
 
-/// `DELETE /api/v1/api-keys/{id}`: revokes a key; it stops working at once on this node and
-/// within [`KEY_CACHE_TTL`] on the others.
-pub async fn revoke_api_key(
+/// Revoke an API key
+///
+/// It stops working at once on this node and within 30 seconds on the others; revoking it
+/// again, or the platform admin's key, answers 409. Needs `admin`.
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "access",
+    responses((status = 200, body = ApiKey)))]
+async fn revoke_api_key(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+) -> ApiResult<Json<ApiKey>> {
     let tenant = caller.tenant_limit();
     let key = state
         .store
@@ -696,6 +767,7 @@ pub async fn revoke_api_key(
             }
             other => other.into(),
         })?;
+    // Revoked keys stop at once here, and within KEY_CACHE_TTL on the other nodes.
     state.keys.lock().expect("key cache").clear();
     audit(&state, &caller, "api_key.revoke", &id, None).await?;
     let key = state
@@ -703,18 +775,39 @@ pub async fn revoke_api_key(
         .api_key_by_id(tenant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("API key"))?;
-    Ok(axum::Json(key_json(&key)).into_response())
+    Ok(Json(key_of(key)?))
 }
 
-/// `GET /api/v1/audit`: the scope's audit records, newest first; filters `actor_type`,
-/// `actor_id`, `action`, `target`, `since`, `until` (RFC 3339), and keyset pages (`cursor` is
-/// the `next_cursor` of the page before, `limit` up to 500).
-pub async fn list_audit(
+fn audit_record(r: weir_store::AuditRecord) -> ApiResult<AuditRecord> {
+    let actor_type = ActorType::parse(&r.actor_type).ok_or_else(|| {
+        eprintln!(
+            "weir: internal error: an audit record with actor type '{}'",
+            r.actor_type
+        );
+        ApiError::internal()
+    })?;
+    Ok(AuditRecord {
+        id: r.id,
+        actor_type,
+        actor_id: r.actor_id,
+        action: r.action,
+        target: r.target,
+        changes: r.changes,
+        at: time_text(r.at_ms),
+    })
+}
+
+/// The audit log
+///
+/// The caller's scope's records of who changed what, newest first; keyset pages by `cursor`.
+/// Needs `admin`.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "access", params(AuditQuery),
+    responses((status = 200, body = AuditList)))]
+async fn list_audit(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<AuditList>> {
     let q = Params::new(
         q,
         &[
@@ -745,15 +838,14 @@ pub async fn list_audit(
             },
         )
         .await?;
-    let next = next_cursor(&records, limit, |r| r.id.to_string());
-    let list: Vec<Value> = records
-        .iter()
-        .map(|r| {
-            json!({ "id": r.id, "actor_type": r.actor_type, "actor_id": r.actor_id, "action": r.action,
-                    "target": r.target, "changes": r.changes, "at": time(Some(r.at_ms)) })
-        })
-        .collect();
-    Ok(axum::Json(json!({ "audit": list, "next_cursor": next })).into_response())
+    let next_cursor = next_cursor(&records, limit, |r| r.id.to_string());
+    Ok(Json(AuditList {
+        audit: records
+            .into_iter()
+            .map(audit_record)
+            .collect::<ApiResult<_>>()?,
+        next_cursor,
+    }))
 }
 
 /// The permissions an [`Auth`] extractor can ask for, as types.
@@ -768,7 +860,6 @@ pub mod need {
     macro_rules! permission {
         ($($name:ident),+) => {$(
             #[derive(Debug, Clone, Copy)]
-            #[allow(dead_code)] // Admin until the admin handlers take Auth<need::Admin>
             pub struct $name;
             impl Permission for $name {
                 const PERM: Perm = Perm::$name;
@@ -799,5 +890,17 @@ impl<P: need::Permission> axum::extract::FromRequestParts<Arc<AppState>> for Aut
     ) -> ApiResult<Self> {
         let caller = authorize_for(state, &parts.headers, P::PERM).await?;
         Ok(Auth(caller, std::marker::PhantomData))
+    }
+}
+
+/// Any authenticated caller, whatever its role (401 before the handler runs).
+impl axum::extract::FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Arc<AppState>,
+    ) -> ApiResult<Self> {
+        authorize(state, &parts.headers).await
     }
 }

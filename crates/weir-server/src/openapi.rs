@@ -116,14 +116,6 @@ pub fn operations() -> Vec<Op> {
         op!("put" "/api/v1/rules/{id}", "rules", Some(Write), "Replace a rule", query: &[], body: Some(("RuleDefinition", false)), ok: (200, "Rule"), conflict: false),
         op!("delete" "/api/v1/rules/{id}", "rules", Some(Write), "Delete a rule no workflow names", query: &[], body: None, ok: (200, "Deleted"), conflict: true),
         op!("post" "/api/v1/rules/{id}/test", "rules", Some(Read), "Evaluate a rule against a context", query: &[], body: Some(("RuleTestRequest", true)), ok: (200, "RuleTest"), conflict: false),
-        op!("post" "/api/v1/tenants", "access", Some(Admin), "Create a tenant (platform admin)", query: &[], body: Some(("TenantRequest", false)), ok: (201, "Tenant"), conflict: true),
-        op!("get" "/api/v1/tenants", "access", Some(Admin), "List tenants", query: &[], body: None, ok: (200, "TenantList"), conflict: false),
-        op!("get" "/api/v1/tenants/{id}", "access", Some(Admin), "A tenant", query: &[], body: None, ok: (200, "Tenant"), conflict: false),
-        op!("post" "/api/v1/tenants/{id}/environments", "access", Some(Admin), "Add an environment", query: &[], body: Some(("EnvironmentRequest", false)), ok: (201, "Tenant"), conflict: true),
-        op!("post" "/api/v1/api-keys", "access", Some(Admin), "Create an API key (the key is in this answer only)", query: &[], body: Some(("ApiKeyRequest", false)), ok: (201, "ApiKey"), conflict: false),
-        op!("get" "/api/v1/api-keys", "access", Some(Admin), "List API keys (without their keys)", query: &[("tenant_id", "string", "Only this tenant's (platform admin)")], body: None, ok: (200, "ApiKeyList"), conflict: false),
-        op!("get" "/api/v1/api-keys/{id}", "access", Some(Admin), "An API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: false),
-        op!("delete" "/api/v1/api-keys/{id}", "access", Some(Admin), "Revoke an API key", query: &[], body: None, ok: (200, "ApiKey"), conflict: true),
         op!("get" "/api/v1/workflows/{id}/hook", "triggers", Some(Execute), "The URL path of the workflow's webhook", query: &[], body: None, ok: (200, "HookUrl"), conflict: true),
         op!("get" "/api/v1/workflows/{id}/schedule", "triggers", Some(Read), "When the workflow's schedule triggers fire next (10 by default), and when each last fired", query: &[("count", "integer", "How many fire times, 1 to 100"), ("after", "string", "List fires after this time (RFC 3339); default now")], body: None, ok: (200, "ScheduleTimes"), conflict: true),
         op!("get" "/api/v1/data-sources", "context", Some(Read), "List data sources (context enrichment)", query: &[], body: None, ok: (200, "DataSourceList"), conflict: false),
@@ -155,17 +147,6 @@ pub fn operations() -> Vec<Op> {
         op!("get" "/api/v1/secrets/{id}", "secrets", Some(Read), "A secret's name, where it may go, and dates", query: &[], body: None, ok: (200, "Secret"), conflict: false),
         op!("put" "/api/v1/secrets/{id}", "secrets", Some(Admin), "Replace a secret's value, where it may go, or both", query: &[], body: Some(("SecretUpdate", false)), ok: (200, "Secret"), conflict: false),
         op!("delete" "/api/v1/secrets/{id}", "secrets", Some(Admin), "Delete a secret", query: &[], body: None, ok: (200, "Object"), conflict: false),
-        op!("post" "/api/v1/users", "access", Some(Admin), "Add a user of the web UI (password stored as an argon2id hash)", query: &[], body: Some(("UserRequest", false)), ok: (201, "User"), conflict: true),
-        op!("get" "/api/v1/users", "access", Some(Admin), "List a tenant's users", query: &[("tenant_id", "string", "This tenant's (platform admin)")], body: None, ok: (200, "UserList"), conflict: false),
-        op!("get" "/api/v1/users/{id}", "access", Some(Admin), "A user", query: &[], body: None, ok: (200, "User"), conflict: false),
-        op!("patch" "/api/v1/users/{id}", "access", Some(Admin), "Change a user's name, role or password, or disable it (a new password or disabling ends its sessions)", query: &[], body: Some(("UserChange", false)), ok: (200, "User"), conflict: false),
-        op!("delete" "/api/v1/users/{id}", "access", Some(Admin), "Disable a user and end its sessions", query: &[], body: None, ok: (200, "User"), conflict: false),
-        op!("post" "/api/v1/auth/login", "auth", None, "Sign in: a session token for one environment, also set as an HttpOnly cookie", query: &[], body: Some(("LoginRequest", false)), ok: (201, "Session"), conflict: false),
-        op!("post" "/api/v1/auth/logout", "auth", Some(Read), "End the caller's session", query: &[], body: None, ok: (204, ""), conflict: false),
-        op!("post" "/api/v1/auth/refresh", "auth", Some(Read), "Trade the caller's session for a new one", query: &[], body: None, ok: (201, "Session"), conflict: false),
-        op!("get" "/api/v1/auth/me", "auth", Some(Read), "Who the caller is (key or session) and what it may do", query: &[], body: None, ok: (200, "Me"), conflict: false),
-        op!("post" "/api/v1/auth/password", "auth", Some(Read), "Change the signed-in user's password (ends every session of the user)", query: &[], body: Some(("PasswordChange", false)), ok: (204, ""), conflict: false),
-        op!("get" "/api/v1/audit", "access", Some(Admin), "The audit log", query: &[("actor_type", "string", "user, api_key, ai_agent or system"), ("actor_id", "string", "The actor's id"), ("action", "string", "Like workflow.put"), ("target", "string", "The object's id"), ("since", "string", "At or after (RFC 3339)"), ("until", "string", "Before (RFC 3339)"), ("cursor", "string", "The next_cursor of the page before"), ("limit", "integer", "Items per page, up to 500")], body: None, ok: (200, "AuditList"), conflict: false),
     ];
     // Alias paths, the same handlers.
     let aliases = vec![
@@ -208,12 +189,10 @@ fn list_of(field: &str, item: &str) -> Value {
     )
 }
 
-/// The schemas of users and sessions.
+/// More schemas of the operations not yet typed.
 fn user_components() -> Value {
     let s = || json!({ "type": "string" });
     let time = || json!({ "type": ["string", "null"], "format": "date-time" });
-    let role = || json!({"type": "string", "enum": crate::access::ROLES});
-    let password = || json!({"type": "string", "minLength": 10, "maxLength": 256});
     json!({
         "HookUrl": object(&[("workflow_id", s()), ("path", s())], &["workflow_id", "path"]),
         "DataSourceDefinition": object(&[("name", s()), ("description", s()), ("entity_type", s()), ("entity_id", s()), ("action", s()),
@@ -255,21 +234,6 @@ fn user_components() -> Value {
             "type": ["array", "null"], "minItems": 1, "maxItems": 100, "items": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,100}$"}}),
         "Secret": object(&[("name", s()), ("allowed_hosts", r("SecretHosts")), ("allowed_actions", r("SecretActions")), ("created_at", time()), ("updated_at", time())], &["name", "allowed_hosts", "allowed_actions"]),
         "SecretList": object(&[("secrets", json!({"type": "array", "items": r("Secret")}))], &["secrets"]),
-        "UserRequest": object(&[("email", json!({"type": "string", "format": "email"})), ("password", password()),
-            ("role", role()), ("name", s()), ("tenant_id", s())], &["email", "password", "role"]),
-        "UserChange": object(&[("name", s()), ("role", role()),
-            ("password", password()), ("disabled", json!({"type": "boolean"}))], &[]),
-        "User": object(&[("id", s()), ("tenant_id", s()), ("email", s()), ("name", s()), ("role", s()), ("permissions", json!({"type": "array", "items": s()})),
-            ("created_at", time()), ("updated_at", time()), ("disabled_at", time())], &["id", "email", "role"]),
-        "UserList": object(&[("users", json!({"type": "array", "items": r("User")}))], &["users"]),
-        "LoginRequest": object(&[("email", s()), ("password", s()), ("tenant_id", json!({"type": "string", "description": "default: default"})),
-            ("environment", json!({"type": "string", "description": "default: production"}))], &["email", "password"]),
-        "Session": object(&[("token", json!({"type": "string", "description": "Send as Authorization: Bearer; only in this answer"})), ("session_id", s()),
-            ("tenant_id", s()), ("environment", s()), ("user", r("User")), ("created_at", time()), ("expires_at", time())], &["token", "session_id", "expires_at"]),
-        "Me": object(&[("type", json!({"type": "string", "enum": ["api_key", "user"]})), ("id", s()), ("tenant_id", s()), ("environment", s()), ("role", s()),
-            ("permissions", json!({"type": "array", "items": s()})), ("platform_admin", json!({"type": "boolean"})), ("expires_at", time()), ("session_id", s()), ("user", r("User"))],
-            &["type", "id", "role"]),
-        "PasswordChange": object(&[("current_password", s()), ("new_password", password())], &["current_password", "new_password"]),
     })
 }
 
@@ -325,19 +289,6 @@ fn components() -> Value {
         "RuleList": object(&[("rules", json!({"type": "array", "items": r("Rule")}))], &["rules"]),
         "RuleTestRequest": object(&[("context", obj())], &[]),
         "RuleTest": object(&[("rule_id", s()), ("result", json!({"type": "boolean"})), ("trace", obj())], &["result", "trace"]),
-        "TenantRequest": object(&[("name", s()), ("id", s())], &["name"]),
-        "EnvironmentRequest": object(&[("name", s())], &["name"]),
-        "Tenant": object(&[("id", s()), ("name", s()), ("environments", json!({"type": "array", "items": s()})), ("created_at", time())], &["id", "environments"]),
-        "TenantList": object(&[("tenants", json!({"type": "array", "items": r("Tenant")}))], &["tenants"]),
-        "ApiKeyRequest": object(&[("tenant_id", s()), ("environment", s()), ("role", json!({"type": "string", "enum": crate::access::ROLES})),
-            ("name", s()), ("expires_at", json!({"type": "string", "format": "date-time"}))], &["role", "name"]),
-        "ApiKey": object(&[("id", s()), ("key", json!({"type": "string", "description": "Only when it is made"})), ("tenant_id", s()), ("environment", s()),
-            ("role", s()), ("permissions", json!({"type": "array", "items": s()})), ("name", s()), ("created_at", time()), ("expires_at", time()), ("revoked_at", time())],
-            &["id", "role"]),
-        "ApiKeyList": object(&[("api_keys", json!({"type": "array", "items": r("ApiKey")}))], &["api_keys"]),
-        "AuditList": list_of("audit", "AuditRecord"),
-        "AuditRecord": object(&[("id", int()), ("actor_type", s()), ("actor_id", s()), ("action", s()), ("target", s()), ("changes", any()), ("at", time())],
-            &["id", "actor_type", "actor_id", "action"]),
     })
 }
 
@@ -395,7 +346,7 @@ pub fn document() -> Value {
         match op.perm {
             Some(p) => {
                 operation["security"] = json!([{ "bearer": [] }]);
-                operation["description"] = json!(format!("Needs `{}`.", p.name()));
+                operation["description"] = json!(format!("Needs `{}`.", p.as_str()));
             }
             None => operation["security"] = json!([]),
         }

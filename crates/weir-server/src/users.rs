@@ -4,40 +4,40 @@
 //! HttpOnly, SameSite=Strict cookie. Sessions end on sign-out, on expiry, and when the user's
 //! password changes or the user is disabled.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::Json;
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use weir_store::{NewSession, NewUser, Scope, Session, User, UserChange, hash_key};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use weir_api_types::users::{
+    CallerType, LoginRequest, Me, PasswordChange, Session, User, UserList, UserQuery, UserRequest,
+    UserUpdate,
+};
+use weir_api_types::{Detail, ErrorBody, ErrorCode};
+use weir_store::{NewSession, NewUser, Scope, UserChange, hash_key};
 
 use crate::access::{
-    Caller, Identity, Perm, Principal, ROLES, SESSION_COOKIE, SESSION_PREFIX, audit, authorize,
-    authorize_for, required, role_permissions, text,
+    Auth, Caller, Identity, Principal, SESSION_COOKIE, SESSION_PREFIX, audit, changes, need,
+    read_fields, required, required_error, role_field, role_of, text,
 };
-use crate::{ApiError, ApiResult, AppState, read_object, time};
-use weir_api_types::{Detail, ErrorCode};
+use crate::{ApiError, ApiResult, AppState, time_text};
 
-/// This module's routes. (Not yet typed: their operations come from the hand-written
-/// document in `openapi.rs`.)
-pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
-    use axum::routing::{get, post};
-    utoipa_axum::router::OpenApiRouter::new()
-        .route("/api/v1/users", post(post_user).get(list_users))
-        .route(
-            "/api/v1/users/{id}",
-            get(get_user).patch(patch_user).delete(delete_user),
-        )
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/refresh", post(refresh))
-        .route("/api/v1/auth/me", get(me))
-        .route("/api/v1/auth/password", post(change_password))
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(post_user, list_users))
+        .routes(routes!(get_user, patch_user, delete_user))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(refresh))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
 }
 
 /// Password length bounds, in characters.
@@ -52,12 +52,18 @@ const DEFAULT_ENVIRONMENT: &str = "production";
 /// Failed sign-ins allowed per tenant × email in a minute; after them, 429.
 const SIGN_IN_FAILURES_PER_MINUTE: usize = 10;
 
-fn user_json(u: &User) -> Value {
-    let permissions: Vec<&str> = role_permissions(&u.role).iter().map(|p| p.name()).collect();
-    json!({
-        "id": u.id, "tenant_id": u.tenant, "email": u.email, "name": u.name, "role": u.role,
-        "permissions": permissions, "created_at": time(Some(u.created_ms)),
-        "updated_at": time(Some(u.updated_ms)), "disabled_at": time(u.disabled_ms),
+fn user_of(u: weir_store::User) -> ApiResult<User> {
+    let role = role_of(&u.role)?;
+    Ok(User {
+        id: u.id,
+        tenant_id: u.tenant,
+        email: u.email,
+        name: u.name,
+        role,
+        permissions: role.permissions().to_vec(),
+        created_at: time_text(u.created_ms),
+        updated_at: time_text(u.updated_ms),
+        disabled_at: u.disabled_ms.map(time_text),
     })
 }
 
@@ -165,77 +171,69 @@ fn email(map: &Map<String, Value>, field: &str) -> ApiResult<Option<String>> {
     Ok(Some(value))
 }
 
-fn role(map: &Map<String, Value>) -> ApiResult<Option<String>> {
-    let Some(role) = text(map, "role", 20)? else {
-        return Ok(None);
-    };
-    if !ROLES.contains(&role.as_str()) {
-        return Err(ApiError::invalid(
-            format!("there is no role '{role}'"),
-            vec![Detail::new(
-                "$.role",
-                format!("one of {}", ROLES.join(", ")),
-            )],
-        ));
-    }
-    Ok(Some(role))
+fn user_request(map: &Map<String, Value>) -> ApiResult<UserRequest> {
+    Ok(UserRequest {
+        tenant_id: text(map, "tenant_id", 63)?,
+        email: required(email(map, "email")?, "email")?,
+        password: required(password(map, "password")?, "password")?,
+        role: role_field(map)?.ok_or_else(|| required_error("role"))?,
+        name: text(map, "name", 200)?,
+    })
 }
 
-/// `POST /api/v1/users` `{"email", "password", "role", "name"?, "tenant_id"?}`: a user of the
-/// caller's tenant (any tenant for the platform admin).
-pub async fn post_user(
+/// Add a user
+///
+/// A user of the web UI, of the caller's tenant (any tenant for the platform admin); its
+/// password is stored as an argon2id hash. Needs `admin`.
+#[utoipa::path(post, path = "/api/v1/users", tag = "access", request_body = UserRequest,
+    responses((status = 201, body = User)))]
+async fn post_user(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let map = read_object(
+    request: Request,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    let map = read_fields(
         &state,
-        &headers,
-        body,
+        request,
         &["email", "password", "role", "name", "tenant_id"],
-        false,
     )
     .await?;
-    let tenant = text(&map, "tenant_id", 63)?.unwrap_or_else(|| caller.scope.tenant.clone());
+    let request = user_request(&map)?;
+    let tenant = request
+        .tenant_id
+        .unwrap_or_else(|| caller.scope.tenant.clone());
     if caller.tenant_limit().is_some_and(|own| own != tenant) {
         return Err(ApiError::not_found("tenant"));
     }
-    let email = required(email(&map, "email")?, "email")?;
-    let pass = required(password(&map, "password")?, "password")?;
-    let role = required(role(&map)?, "role")?;
-    let name = text(&map, "name", 200)?.unwrap_or_else(|| email.clone());
+    let name = request.name.unwrap_or_else(|| request.email.clone());
     let user = state
         .store
         .create_user(&NewUser {
             id: uuid::Uuid::now_v7().to_string(),
             tenant,
-            email,
+            email: request.email,
             name,
-            role,
-            password_hash: hash_password(pass).await?,
+            role: request.role.as_str().to_owned(),
+            password_hash: hash_password(request.password).await?,
         })
         .await
         .map_err(crate::missing("tenant"))?;
-    let answer = user_json(&user);
-    audit(
-        &state,
-        &caller,
-        "user.create",
-        &user.id,
-        Some(answer.clone()),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+    let user = user_of(user)?;
+    audit(&state, &caller, "user.create", &user.id, changes(&user)).await?;
+    Ok((StatusCode::CREATED, Json(user)))
 }
 
-/// `GET /api/v1/users[?tenant_id=]`: a tenant's users, oldest first.
-pub async fn list_users(
+/// List a tenant's users
+///
+/// Oldest first: the caller's tenant's, or for the platform admin `tenant_id`'s. Needs
+/// `admin`.
+#[utoipa::path(get, path = "/api/v1/users", tag = "access", params(UserQuery),
+    responses((status = 200, body = UserList)))]
+async fn list_users(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<UserList>> {
     let tenant = q
         .get("tenant_id")
         .cloned()
@@ -243,57 +241,35 @@ pub async fn list_users(
     if caller.tenant_limit().is_some_and(|own| own != tenant) {
         return Err(ApiError::not_found("tenant"));
     }
-    let users: Vec<Value> = state
+    let users = state
         .store
         .users(&tenant)
         .await?
-        .iter()
-        .map(user_json)
-        .collect();
-    Ok(axum::Json(json!({ "users": users })).into_response())
+        .into_iter()
+        .map(user_of)
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(UserList { users }))
 }
 
-/// `GET /api/v1/users/{id}`.
-pub async fn get_user(
+/// A user
+///
+/// Needs `admin`.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "access",
+    responses((status = 200, body = User)))]
+async fn get_user(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+) -> ApiResult<Json<User>> {
     let user = state
         .store
         .user(caller.tenant_limit(), &id)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
-    Ok(axum::Json(user_json(&user)).into_response())
+    Ok(Json(user_of(user)?))
 }
 
-/// `PATCH /api/v1/users/{id}` `{"name"?, "role"?, "password"?, "disabled"?}`. A new password
-/// or disabling ends the user's sessions.
-pub async fn patch_user(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    // Another tenant's user is not there, whatever the body says.
-    if state
-        .store
-        .user(caller.tenant_limit(), &id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found("user"));
-    }
-    let map = read_object(
-        &state,
-        &headers,
-        body,
-        &["name", "role", "password", "disabled"],
-        false,
-    )
-    .await?;
+fn user_update(map: &Map<String, Value>) -> ApiResult<UserUpdate> {
     let disabled = match map.get("disabled") {
         None | Some(Value::Null) => None,
         Some(Value::Bool(b)) => Some(*b),
@@ -304,26 +280,60 @@ pub async fn patch_user(
             ));
         }
     };
+    Ok(UserUpdate {
+        name: text(map, "name", 200)?,
+        role: role_field(map)?,
+        password: password(map, "password")?,
+        disabled,
+    })
+}
+
+/// Change a user
+///
+/// Its name, role or password, or whether it is disabled; a new password or disabling ends
+/// its sessions. Needs `admin`.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "access", request_body = UserUpdate,
+    responses((status = 200, body = User)))]
+async fn patch_user(
+    caller: Auth<need::Admin>,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> ApiResult<Json<User>> {
+    // Another tenant's user is not there, whatever the body says.
+    if state
+        .store
+        .user(caller.tenant_limit(), &id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found("user"));
+    }
+    let map = read_fields(&state, request, &["name", "role", "password", "disabled"]).await?;
+    let update = user_update(&map)?;
     let change = UserChange {
-        name: text(&map, "name", 200)?,
-        role: role(&map)?,
-        password_hash: match password(&map, "password")? {
+        name: update.name,
+        role: update.role.map(|r| r.as_str().to_owned()),
+        password_hash: match update.password {
             Some(p) => Some(hash_password(p).await?),
             None => None,
         },
-        disabled,
+        disabled: update.disabled,
     };
     change_user(&state, &caller, &id, change, "user.update").await
 }
 
-/// `DELETE /api/v1/users/{id}`: disables the user (its id stays in the audit log) and ends its
-/// sessions.
-pub async fn delete_user(
+/// Disable a user
+///
+/// It can no longer sign in and its sessions end; its id stays in the audit log. Needs
+/// `admin`.
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "access",
+    responses((status = 200, body = User)))]
+async fn delete_user(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+) -> ApiResult<Json<User>> {
     let change = UserChange {
         disabled: Some(true),
         ..UserChange::default()
@@ -337,7 +347,7 @@ async fn change_user(
     id: &str,
     change: UserChange,
     action: &str,
-) -> ApiResult {
+) -> ApiResult<Json<User>> {
     let tenant = caller.tenant_limit();
     let before = state
         .store
@@ -353,7 +363,8 @@ async fn change_user(
     if change.password_hash.is_some() || change.disabled == Some(true) || change.role.is_some() {
         state.keys.lock().expect("key cache").clear();
     }
-    let mut after = user_json(&user);
+    let user = user_of(user)?;
+    let mut after = changes(&user).unwrap_or_default();
     if change.password_hash.is_some() {
         after["password"] = json!("changed");
     }
@@ -362,10 +373,10 @@ async fn change_user(
         caller,
         action,
         id,
-        Some(json!({ "before": user_json(&before), "after": after })),
+        Some(json!({ "before": changes(&user_of(before)?), "after": after })),
     )
     .await?;
-    Ok(axum::Json(user_json(&user)).into_response())
+    Ok(Json(user))
 }
 
 /// Recent failed sign-ins by tenant × email: a sliding window of a minute.
@@ -409,8 +420,15 @@ fn new_session_token() -> String {
     )
 }
 
+/// A new session's answer: 201, the cookie, and the session with its token.
+type Started = (StatusCode, HeaderMap, Json<Session>);
+
 /// Starts a session for a user and answers with its token, in the body and in a cookie.
-async fn start_session(state: &AppState, user: &User, environment: &str) -> ApiResult {
+async fn start_session(
+    state: &AppState,
+    user: &weir_store::User,
+    environment: &str,
+) -> ApiResult<Started> {
     let token = new_session_token();
     let expires_ms = chrono::Utc::now().timestamp_millis() + state.session_ttl.as_millis() as i64;
     let session = state
@@ -432,62 +450,45 @@ async fn start_session(state: &AppState, user: &User, environment: &str) -> ApiR
         })?;
     let caller = Caller {
         scope: session.scope.clone(),
-        who: Identity::of_session(session.clone()),
+        who: Identity::of_session(session.clone())?,
         agent: None,
     };
     audit(state, &caller, "session.start", &session.id, None).await?;
-    let mut answer = session_json(&session);
-    answer["token"] = json!(token);
-    let mut response = (StatusCode::CREATED, axum::Json(answer)).into_response();
-    set_cookie(
-        &mut response,
-        &format!(
-            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-            state.session_ttl.as_secs()
-        ),
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        state.session_ttl.as_secs()
     );
-    Ok(response)
+    let answer = Session {
+        session_id: session.id,
+        tenant_id: session.scope.tenant,
+        environment: session.scope.environment,
+        user: user_of(session.user)?,
+        created_at: time_text(session.created_ms),
+        expires_at: time_text(session.expires_ms),
+        token,
+    };
+    Ok((StatusCode::CREATED, set_cookie(&cookie), Json(answer)))
 }
 
-fn session_json(s: &Session) -> Value {
-    json!({
-        "session_id": s.id, "tenant_id": s.scope.tenant, "environment": s.scope.environment,
-        "user": user_json(&s.user), "created_at": time(Some(s.created_ms)),
-        "expires_at": time(Some(s.expires_ms)),
-    })
-}
-
-fn set_cookie(response: &mut Response, cookie: &str) {
+/// A `Set-Cookie` header.
+fn set_cookie(cookie: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(cookie) {
-        response.headers_mut().append(header::SET_COOKIE, v);
+        headers.append(header::SET_COOKIE, v);
     }
+    headers
 }
 
-fn clear_cookie(response: &mut Response) {
-    set_cookie(
-        response,
-        &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+/// The `Set-Cookie` header that makes a browser forget its session.
+fn clear_cookie() -> HeaderMap {
+    set_cookie(&format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    ))
 }
 
-/// `POST /api/v1/auth/login` `{"email", "password", "tenant_id"?, "environment"?}`: signs a user
-/// in (tenant `default` and environment `production` unless named). 401 for a wrong email or
-/// password alike; 429 after too many failures for one email.
-pub async fn login(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let map = read_object(
-        &state,
-        &headers,
-        body,
-        &["email", "password", "tenant_id", "environment"],
-        false,
-    )
-    .await?;
-    let email = required(email(&map, "email")?, "email")?;
-    let pass = match map.get("password") {
+fn login_request(map: &Map<String, Value>) -> ApiResult<LoginRequest> {
+    let email = required(email(map, "email")?, "email")?;
+    let password = match map.get("password") {
         Some(Value::String(p)) if p.chars().count() <= MAX_PASSWORD => p.clone(),
         _ => {
             return Err(ApiError::invalid(
@@ -499,9 +500,42 @@ pub async fn login(
             ));
         }
     };
-    let tenant = text(&map, "tenant_id", 63)?.unwrap_or_else(|| DEFAULT_TENANT.to_owned());
-    let environment =
-        text(&map, "environment", 63)?.unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
+    Ok(LoginRequest {
+        email,
+        password,
+        tenant_id: text(map, "tenant_id", 63)?,
+        environment: text(map, "environment", 63)?,
+    })
+}
+
+/// Sign in
+///
+/// A session token for one environment (tenant `default` and environment `production` unless
+/// named), also set as an HttpOnly, SameSite=Strict cookie. A wrong email or password answers
+/// 401 alike; too many failures for one email in a minute, 429. Needs no key.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 201, body = Session,
+            headers(("Set-Cookie" = String, description = "The session token, as the `weir_session` cookie"))),
+        (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this email; see Retry-After", body = ErrorBody),
+    ))]
+async fn login(State(state): State<Arc<AppState>>, request: Request) -> ApiResult<Started> {
+    let map = read_fields(
+        &state,
+        request,
+        &["email", "password", "tenant_id", "environment"],
+    )
+    .await?;
+    let request = login_request(&map)?;
+    let email = request.email;
+    let tenant = request
+        .tenant_id
+        .unwrap_or_else(|| DEFAULT_TENANT.to_owned());
+    let environment = request
+        .environment
+        .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
     let attempts = format!("{tenant}\u{0}{email}");
     if let Some(wait) = Failures::get().blocked(&attempts) {
         let mut e = ApiError::new(
@@ -516,7 +550,7 @@ pub async fn login(
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let user = match (verify_password(pass, stored).await, user) {
+    let user = match (verify_password(request.password, stored).await, user) {
         (true, Some(user)) => user,
         _ => {
             Failures::get().record(attempts);
@@ -539,15 +573,20 @@ fn session_of(caller: &Caller) -> ApiResult<&str> {
     }
 }
 
-/// `POST /api/v1/auth/logout`: ends the caller's session.
-pub async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
-    let caller = authorize(&state, &headers).await?;
+/// Sign out
+///
+/// Ends the caller's session and clears its cookie. Needs a session (an API key answers 400).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204, description = "Signed out",
+        headers(("Set-Cookie" = String, description = "Clears the `weir_session` cookie")))))]
+async fn logout(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+) -> ApiResult<(StatusCode, HeaderMap)> {
     let id = session_of(&caller)?.to_owned();
     end(&state, &id).await?;
     audit(&state, &caller, "session.end", &id, None).await?;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    clear_cookie(&mut response);
-    Ok(response)
+    Ok((StatusCode::NO_CONTENT, clear_cookie()))
 }
 
 async fn end(state: &AppState, session_id: &str) -> ApiResult<()> {
@@ -559,9 +598,14 @@ async fn end(state: &AppState, session_id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// `POST /api/v1/auth/refresh`: trades the caller's live session for a new one.
-pub async fn refresh(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
-    let caller = authorize(&state, &headers).await?;
+/// Refresh a session
+///
+/// Trades the caller's live session for a new one (a new token and cookie; the old token
+/// stops). Needs a session (an API key answers 400).
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    responses((status = 201, body = Session,
+        headers(("Set-Cookie" = String, description = "The new session token, as the `weir_session` cookie")))))]
+async fn refresh(caller: Caller, State(state): State<Arc<AppState>>) -> ApiResult<Started> {
     let id = session_of(&caller)?.to_owned();
     let user = state
         .store
@@ -572,54 +616,43 @@ pub async fn refresh(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
     start_session(&state, &user, &caller.scope.environment).await
 }
 
-/// `GET /api/v1/auth/me`: who the caller is, by key or session, and what it may do.
-pub async fn me(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
-    let caller = authorize(&state, &headers).await?;
-    let permissions: Vec<&str> = role_permissions(&caller.who.role)
-        .iter()
-        .map(|p| p.name())
-        .collect();
-    let mut answer = json!({
-        "type": match caller.who.principal { Principal::ApiKey => "api_key", Principal::User { .. } => "user" },
-        "id": caller.who.id, "tenant_id": caller.scope.tenant, "environment": caller.scope.environment,
-        "role": caller.who.role, "permissions": permissions, "platform_admin": caller.who.platform,
-        "expires_at": time(caller.who.expires_ms),
-    });
-    if let Principal::User { session_id } = &caller.who.principal {
-        answer["session_id"] = json!(session_id);
-        if let Some(user) = state
+/// Who the caller is
+///
+/// By key or session, with what it may do, and the agent when one acts. Needs a key or a
+/// session (any role).
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
+    responses((status = 200, body = Me)))]
+async fn me(caller: Caller, State(state): State<Arc<AppState>>) -> ApiResult<Json<Me>> {
+    let (kind, session_id) = match &caller.who.principal {
+        Principal::ApiKey => (CallerType::ApiKey, None),
+        Principal::User { session_id } => (CallerType::User, Some(session_id.clone())),
+    };
+    let user = match kind {
+        CallerType::User => state
             .store
             .user(Some(&caller.scope.tenant), &caller.who.id)
             .await?
-        {
-            answer["user"] = user_json(&user);
-        }
-    }
-    if let Some(agent) = &caller.agent {
-        answer["agent"] =
-            json!({ "id": agent.id, "type": agent.kind, "session_id": agent.session });
-    }
-    Ok(axum::Json(answer).into_response())
+            .map(user_of)
+            .transpose()?,
+        CallerType::ApiKey => None,
+    };
+    Ok(Json(Me {
+        kind,
+        id: caller.who.id.clone(),
+        tenant_id: caller.scope.tenant.clone(),
+        environment: caller.scope.environment.clone(),
+        role: caller.who.role,
+        permissions: caller.who.role.permissions().to_vec(),
+        platform_admin: caller.who.platform,
+        expires_at: caller.who.expires_ms.map(time_text),
+        session_id,
+        user,
+        agent: caller.agent.clone(),
+    }))
 }
 
-/// `POST /api/v1/auth/password` `{"current_password", "new_password"}`: a signed-in user
-/// changes its own password; every session of the user ends, this one too.
-pub async fn change_password(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize(&state, &headers).await?;
-    session_of(&caller)?;
-    let map = read_object(
-        &state,
-        &headers,
-        body,
-        &["current_password", "new_password"],
-        false,
-    )
-    .await?;
-    let current = match map.get("current_password") {
+fn password_change(map: &Map<String, Value>) -> ApiResult<PasswordChange> {
+    let current_password = match map.get("current_password") {
         Some(Value::String(p)) if p.chars().count() <= MAX_PASSWORD => p.clone(),
         _ => {
             return Err(ApiError::invalid(
@@ -628,7 +661,27 @@ pub async fn change_password(
             ));
         }
     };
-    let new = required(password(&map, "new_password")?, "new_password")?;
+    Ok(PasswordChange {
+        current_password,
+        new_password: required(password(map, "new_password")?, "new_password")?,
+    })
+}
+
+/// Change one's password
+///
+/// The signed-in user's own; every session of the user ends, this one too. Needs a session
+/// (an API key answers 400).
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204, description = "Changed; signed out",
+        headers(("Set-Cookie" = String, description = "Clears the `weir_session` cookie")))))]
+async fn change_password(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    request: Request,
+) -> ApiResult<(StatusCode, HeaderMap)> {
+    session_of(&caller)?;
+    let map = read_fields(&state, request, &["current_password", "new_password"]).await?;
+    let change = password_change(&map)?;
     let tenant = caller.scope.tenant.clone();
     let user = state
         .store
@@ -640,19 +693,19 @@ pub async fn change_password(
         .user_login(&tenant, &user.email)
         .await?
         .map(|(_, h)| h);
-    if !verify_password(current, stored).await {
+    if !verify_password(change.current_password, stored).await {
         return Err(ApiError::invalid(
             "the current password is wrong",
             vec![Detail::new("$.current_password", "the password in use")],
         ));
     }
-    let change = UserChange {
-        password_hash: Some(hash_password(new).await?),
+    let update = UserChange {
+        password_hash: Some(hash_password(change.new_password).await?),
         ..UserChange::default()
     };
     state
         .store
-        .update_user(Some(&tenant), &user.id, &change)
+        .update_user(Some(&tenant), &user.id, &update)
         .await?;
     state.keys.lock().expect("key cache").clear();
     audit(
@@ -663,7 +716,5 @@ pub async fn change_password(
         Some(json!({ "password": "changed" })),
     )
     .await?;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    clear_cookie(&mut response);
-    Ok(response)
+    Ok((StatusCode::NO_CONTENT, clear_cookie()))
 }
