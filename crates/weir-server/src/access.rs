@@ -621,7 +621,7 @@ pub async fn list_api_keys(
     };
     let keys: Vec<Value> = state
         .store
-        .api_keys(tenant.as_deref())
+        .api_keys(tenant.as_deref(), None)
         .await?
         .iter()
         .map(key_json)

@@ -184,6 +184,7 @@ pub async fn post_user(
         .create_user(&NewUser {
             id: uuid::Uuid::now_v7().to_string(),
             tenant,
+            environment: None,
             email,
             name,
             role,
