@@ -38,6 +38,7 @@ mod records;
 mod rules;
 mod schedules;
 mod secrets;
+mod teams;
 mod users;
 mod workflows;
 
@@ -362,6 +363,16 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(users::get_user)
                 .patch(users::patch_user)
                 .delete(users::delete_user),
+        )
+        .route(
+            "/api/v1/teams",
+            post(teams::post_team).get(teams::list_teams),
+        )
+        .route(
+            "/api/v1/teams/{id}",
+            get(teams::get_team)
+                .put(teams::put_team)
+                .delete(teams::delete_team),
         )
         .route("/api/v1/auth/login", post(users::login))
         .route("/api/v1/auth/logout", post(users::logout))

@@ -160,6 +160,11 @@ pub fn operations() -> Vec<Op> {
         op!("get" "/api/v1/users/{id}", "access", Some(Admin), "A user", query: &[], body: None, ok: (200, "User"), conflict: false),
         op!("patch" "/api/v1/users/{id}", "access", Some(Admin), "Change a user's name, role or password, or disable it (a new password or disabling ends its sessions)", query: &[], body: Some(("UserChange", false)), ok: (200, "User"), conflict: false),
         op!("delete" "/api/v1/users/{id}", "access", Some(Admin), "Disable a user and end its sessions", query: &[], body: None, ok: (200, "User"), conflict: false),
+        op!("post" "/api/v1/teams", "access", Some(Admin), "Create a team: users of this environment whom approvals (approver_role) and notifications (role:NAME) name", query: &[], body: Some(("TeamRequest", false)), ok: (201, "Team"), conflict: true),
+        op!("get" "/api/v1/teams", "access", Some(Read), "List the environment's teams with their members", query: &[], body: None, ok: (200, "TeamList"), conflict: false),
+        op!("get" "/api/v1/teams/{id}", "access", Some(Read), "A team with its members", query: &[], body: None, ok: (200, "Team"), conflict: false),
+        op!("put" "/api/v1/teams/{id}", "access", Some(Admin), "Replace a team's members and description", query: &[], body: Some(("TeamUpdate", false)), ok: (200, "Team"), conflict: false),
+        op!("delete" "/api/v1/teams/{id}", "access", Some(Admin), "Delete a team", query: &[], body: None, ok: (204, ""), conflict: false),
         op!("post" "/api/v1/auth/login", "auth", None, "Sign in: a session token for one environment, also set as an HttpOnly cookie", query: &[], body: Some(("LoginRequest", false)), ok: (201, "Session"), conflict: false),
         op!("post" "/api/v1/auth/logout", "auth", Some(Read), "End the caller's session", query: &[], body: None, ok: (204, ""), conflict: false),
         op!("post" "/api/v1/auth/refresh", "auth", Some(Read), "Trade the caller's session for a new one", query: &[], body: None, ok: (201, "Session"), conflict: false),
@@ -213,6 +218,15 @@ fn user_components() -> Value {
     let s = || json!({ "type": "string" });
     let time = || json!({ "type": ["string", "null"], "format": "date-time" });
     let role = || json!({"type": "string", "enum": crate::access::ROLES});
+    let team_name = || {
+        json!({"type": "string", "pattern": "^[a-z][a-z0-9_.-]{0,63}$",
+               "description": "Not one of the roles (owner, admin, editor, operator, viewer, agent)"})
+    };
+    let members = || {
+        json!({"type": "array", "maxItems": 1000, "description": "Users of the tenant who work in this environment, each by id or email",
+               "items": {"type": "string", "minLength": 1, "maxLength": 320}})
+    };
+    let description = || json!({"type": ["string", "null"], "minLength": 1, "maxLength": 1000});
     let password = || json!({"type": "string", "minLength": 10, "maxLength": 256});
     json!({
         "HookUrl": object(&[("workflow_id", s()), ("path", s())], &["workflow_id", "path"]),
@@ -269,6 +283,12 @@ fn user_components() -> Value {
         "Me": object(&[("type", json!({"type": "string", "enum": ["api_key", "user"]})), ("id", s()), ("tenant_id", s()), ("environment", s()), ("role", s()),
             ("permissions", json!({"type": "array", "items": s()})), ("platform_admin", json!({"type": "boolean"})), ("expires_at", time()), ("session_id", s()), ("user", r("User"))],
             &["type", "id", "role"]),
+        "TeamRequest": object(&[("name", team_name()), ("members", members()), ("description", description())], &["name", "members"]),
+        "TeamUpdate": object(&[("name", team_name()), ("members", members()), ("description", description())], &["members"]),
+        "TeamMember": object(&[("id", s()), ("email", s()), ("name", s()), ("disabled", json!({"type": "boolean"}))], &["id", "email", "name", "disabled"]),
+        "Team": object(&[("name", s()), ("description", json!({"type": ["string", "null"]})), ("members", json!({"type": "array", "items": r("TeamMember")})),
+            ("created_at", time()), ("updated_at", time())], &["name", "description", "members", "created_at", "updated_at"]),
+        "TeamList": object(&[("teams", json!({"type": "array", "items": r("Team")}))], &["teams"]),
         "PasswordChange": object(&[("current_password", s()), ("new_password", password())], &["current_password", "new_password"]),
     })
 }
