@@ -1,6 +1,9 @@
 //! Approvals (seed 000 §5.1, §6.1): list, read, approve and reject. Deciding needs
-//! `approvals:decide`; an approval is decided once (409 after); one that expired took its
-//! step's `on_timeout` path and cannot be decided.
+//! `approvals:decide` and, for an approval with an `approver_role`, a signed-in member of the
+//! environment's team of that name, or a caller whose role is that name; a caller with `admin`
+//! may decide any, as an override when it is neither. Decisions, overrides and refusals are
+//! audited. An approval is decided once (409 after); one that expired took its step's
+//! `on_timeout` path and cannot be decided.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use weir_store::{Approval, ApprovalFilter};
 
-use crate::access::{Perm, audit, authorize_for};
+use crate::access::{Caller, Perm, Principal, audit, authorize_for};
 use crate::params::{Params, next_cursor};
 use crate::{ApiError, ApiResult, AppState, read_object, time};
 
@@ -112,6 +115,37 @@ async fn decide(
             ));
         }
     };
+    let verb = if approved { "approve" } else { "reject" };
+    let found = state
+        .store
+        .approval(&caller.scope, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("approval"))?;
+    let role = found.approver_role.as_deref();
+    let overriding = match role {
+        None => false,
+        Some(role) => match approver(state, &caller, role).await? {
+            true => false,
+            false if caller.may(Perm::Admin) => true,
+            false => {
+                audit(
+                    state,
+                    &caller,
+                    "approval.refused",
+                    id,
+                    Some(json!({ "attempted": verb, "approver_role": role, "reason": reason })),
+                )
+                .await?;
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    format!(
+                        "only members of the team '{role}' decide this approval: sign in as one (or ask an admin)"
+                    ),
+                ));
+            }
+        },
+    };
     let (_, by) = caller.actor();
     state
         .store
@@ -133,7 +167,7 @@ async fn decide(
         &caller,
         action,
         id,
-        Some(json!({ "reason": reason })),
+        Some(json!({ "reason": reason, "approver_role": role, "override": overriding })),
     )
     .await?;
     let a = state
@@ -159,6 +193,23 @@ async fn decide(
         )
         .await?;
     Ok(axum::Json(approval_json(&a)).into_response())
+}
+
+/// Whether the caller may decide as `role`: a signed-in user who is a member of the scope's
+/// team `role`, or a key or user whose permission role is `role`.
+async fn approver(state: &AppState, caller: &Caller, role: &str) -> ApiResult<bool> {
+    if caller.who.role == role {
+        return Ok(true);
+    }
+    if !matches!(caller.who.principal, Principal::User { .. }) {
+        return Ok(false);
+    }
+    let team = state.store.team(&caller.scope, role).await?;
+    Ok(team.is_some_and(|t| {
+        t.members
+            .iter()
+            .any(|m| m.id == caller.who.id && m.disabled_ms.is_none())
+    }))
 }
 
 /// `POST /api/v1/approvals/{id}/approve` `{"reason"?}`.
