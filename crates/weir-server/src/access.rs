@@ -3,8 +3,9 @@
 //!
 //! A key belongs to one tenant × environment and has a role; the role gives permissions. The
 //! bootstrap key is the platform admin's: it manages tenants and every tenant's keys. A
-//! tenant's admin manages its own tenant's keys and environments; another tenant's objects
-//! answer 404, as everywhere.
+//! tenant's `owner` manages its keys, users and teams in every environment and adds
+//! environments; an `admin` manages those of its own environment only (403 for another one of
+//! its tenant). Another tenant's objects answer 404, as everywhere.
 
 use std::sync::Arc;
 
@@ -26,6 +27,8 @@ pub enum Perm {
     Execute,
     Decide,
     Admin,
+    /// Manage every environment of the tenant: keys, users and teams in each, new ones.
+    Tenant,
 }
 
 impl Perm {
@@ -36,18 +39,24 @@ impl Perm {
             Perm::Execute => "workflows:execute",
             Perm::Decide => "approvals:decide",
             Perm::Admin => "admin",
+            Perm::Tenant => "tenant:admin",
         }
     }
 }
 
-/// The roles a key can have.
-pub const ROLES: &[&str] = &["admin", "editor", "operator", "viewer", "agent"];
+/// The roles a key or user can have.
+pub use weir_store::ROLES;
 
-/// What a role may do. An AI agent may read, write and run workflows (seed 000: agents create
-/// and change workflows), but not decide approvals or administer.
+/// The role that manages every environment of its tenant.
+const OWNER: &str = "owner";
+
+/// What a role may do. An AI agent may read, write and run workflows (agents create and
+/// change workflows), but not decide approvals or administer. An owner is an admin of every
+/// environment of its tenant.
 pub fn role_permissions(role: &str) -> &'static [Perm] {
     use Perm::*;
     match role {
+        OWNER => &[Read, Write, Execute, Decide, Admin, Tenant],
         "admin" => &[Read, Write, Execute, Decide, Admin],
         "editor" => &[Read, Write, Execute],
         "operator" => &[Read, Execute, Decide],
@@ -175,6 +184,77 @@ impl Caller {
     fn owns(&self, tenant: &str) -> bool {
         self.who.platform || self.scope.tenant == tenant
     }
+
+    /// Manages every environment of the tenants it may act on: the platform admin and owners.
+    fn manages_tenant(&self) -> bool {
+        self.who.platform || self.may(Perm::Tenant)
+    }
+
+    /// The environment the caller's key and user management is limited to: its own for an
+    /// admin, none for an owner or the platform admin.
+    pub(crate) fn environment_limit(&self) -> Option<&str> {
+        (!self.manages_tenant()).then_some(self.scope.environment.as_str())
+    }
+
+    /// 404 for another tenant; 403 unless the caller manages `environment` of `tenant`
+    /// (`None`: something of the whole tenant, such as a user of every environment).
+    pub(crate) fn require_manage(&self, tenant: &str, environment: Option<&str>) -> ApiResult<()> {
+        if !self.owns(tenant) {
+            return Err(ApiError::not_found("tenant"));
+        }
+        if self.manages_tenant() || environment == self.environment_limit() {
+            return Ok(());
+        }
+        let what = match environment {
+            Some(e) => format!("the environment '{e}'"),
+            None => "what belongs to every environment of the tenant".to_owned(),
+        };
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "an admin manages its own environment ('{}') only; {what} needs the owner role",
+                self.scope.environment
+            ),
+        ))
+    }
+
+    /// 403 when `role` is the owner's and the caller is not an owner (or the platform admin):
+    /// nobody grants more than it has.
+    pub(crate) fn require_grant(&self, role: &str) -> ApiResult<()> {
+        if role != OWNER || self.manages_tenant() {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only an owner (or the platform admin) gives or takes the owner role",
+        ))
+    }
+}
+
+/// 422 at `$.environment` unless `tenant` has `environment`.
+pub(crate) async fn require_environment(
+    state: &AppState,
+    tenant: &str,
+    environment: &str,
+) -> ApiResult<()> {
+    let known = state
+        .store
+        .tenant(tenant)
+        .await?
+        .is_some_and(|t| t.environments.iter().any(|e| e == environment));
+    match known {
+        true => Ok(()),
+        false => Err(no_environment()),
+    }
+}
+
+fn no_environment() -> ApiError {
+    ApiError::invalid(
+        "there is no such tenant and environment",
+        vec![json!({ "path": "$.environment", "message": "an environment of the tenant" })],
+    )
 }
 
 /// Records a mutation with the caller as actor; an agent's headers and key go along.
@@ -489,9 +569,7 @@ pub async fn post_environment(
     body: Body,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    if !caller.owns(&id) {
-        return Err(ApiError::not_found("tenant"));
-    }
+    caller.require_manage(&id, None)?;
     let map = read_object(&headers, body, &["name"], false).await?;
     let name = required(text(&map, "name", 63)?, "name")?;
     if !valid_id(&name) {
@@ -557,6 +635,9 @@ pub async fn post_api_key(
         ));
     }
     let name = required(text(&map, "name", 200)?, "name")?;
+    require_environment(&state, &tenant, &environment).await?;
+    caller.require_manage(&tenant, Some(&environment))?;
+    caller.require_grant(&role)?;
     let expires_ms = match text(&map, "expires_at", 64)? {
         None => None,
         Some(at) => {
@@ -588,10 +669,7 @@ pub async fn post_api_key(
         })
         .await
         .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::invalid(
-                "there is no such tenant and environment",
-                vec![json!({ "path": "$.environment", "message": "an environment of the tenant" })],
-            ),
+            weir_store::Error::NotFound => no_environment(),
             other => other.into(),
         })?;
     let mut answer = key_json(&stored);
@@ -607,7 +685,8 @@ pub async fn post_api_key(
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
-/// `GET /api/v1/api-keys[?tenant_id=]`: keys without their secrets, newest first.
+/// `GET /api/v1/api-keys[?tenant_id=]`: keys without their secrets, newest first: an admin's
+/// environment's, an owner's tenant's, any tenant's for the platform admin.
 pub async fn list_api_keys(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -621,7 +700,7 @@ pub async fn list_api_keys(
     };
     let keys: Vec<Value> = state
         .store
-        .api_keys(tenant.as_deref(), None)
+        .api_keys(tenant.as_deref(), caller.environment_limit())
         .await?
         .iter()
         .map(key_json)
@@ -636,12 +715,23 @@ pub async fn get_api_key(
     Path(id): Path<String>,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let key = state
-        .store
-        .api_key_by_id(caller.tenant_limit(), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("API key"))?;
+    let key = visible_key(&state, &caller, &id).await?;
     Ok(axum::Json(key_json(&key)).into_response())
+}
+
+/// A key the caller may see: of its tenant (any for the platform admin), and of its own
+/// environment for an admin; 404 otherwise.
+async fn visible_key(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ApiKey> {
+    state
+        .store
+        .api_key_by_id(caller.tenant_limit(), id)
+        .await?
+        .filter(|k| {
+            caller
+                .environment_limit()
+                .is_none_or(|e| e == k.scope.environment)
+        })
+        .ok_or_else(|| ApiError::not_found("API key"))
 }
 
 /// `DELETE /api/v1/api-keys/{id}`: revokes a key; it stops working at once on this node and
@@ -653,11 +743,8 @@ pub async fn revoke_api_key(
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
     let tenant = caller.tenant_limit();
-    let key = state
-        .store
-        .api_key_by_id(tenant, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("API key"))?;
+    let key = visible_key(&state, &caller, &id).await?;
+    caller.require_grant(&key.role)?;
     if key.platform {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -1,6 +1,7 @@
-//! Users and sessions, for the web UI: a tenant's admin adds people with a role and a
-//! password (stored as an argon2id hash); a person signs in with email and password and gets a
-//! short-lived session token for one environment, sent back as a bearer token or in an
+//! Users and sessions, for the web UI: a tenant's owner or an environment's admin adds people
+//! with a role and a password (stored as an argon2id hash). A user works in every environment
+//! of its tenant, or in one (an admin's users work in its environment); a person signs in with
+//! email and password and gets a short-lived session token for one environment, sent back as a bearer token or in an
 //! HttpOnly, SameSite=Strict cookie. Sessions end on sign-out, on expiry, and when the user's
 //! password changes or the user is disabled.
 
@@ -18,7 +19,7 @@ use weir_store::{NewSession, NewUser, Scope, Session, User, UserChange, hash_key
 
 use crate::access::{
     Caller, Identity, Perm, Principal, ROLES, SESSION_COOKIE, SESSION_PREFIX, audit, authorize,
-    authorize_for, required, role_permissions, text,
+    authorize_for, require_environment, required, role_permissions, text,
 };
 use crate::{ApiError, ApiResult, AppState, read_object, time};
 
@@ -37,7 +38,8 @@ const SIGN_IN_FAILURES_PER_MINUTE: usize = 10;
 fn user_json(u: &User) -> Value {
     let permissions: Vec<&str> = role_permissions(&u.role).iter().map(|p| p.name()).collect();
     json!({
-        "id": u.id, "tenant_id": u.tenant, "email": u.email, "name": u.name, "role": u.role,
+        "id": u.id, "tenant_id": u.tenant, "environment": u.environment, "email": u.email,
+        "name": u.name, "role": u.role,
         "permissions": permissions, "created_at": time(Some(u.created_ms)),
         "updated_at": time(Some(u.updated_ms)), "disabled_at": time(u.disabled_ms),
     })
@@ -156,8 +158,10 @@ fn role(map: &Map<String, Value>) -> ApiResult<Option<String>> {
     Ok(Some(role))
 }
 
-/// `POST /api/v1/users` `{"email", "password", "role", "name"?, "tenant_id"?}`: a user of the
-/// caller's tenant (any tenant for the platform admin).
+/// `POST /api/v1/users` `{"email", "password", "role", "name"?, "tenant_id"?, "environment"?}`:
+/// a user of the caller's tenant (any tenant for the platform admin), limited to
+/// `environment` when one is named. An admin's users work in its own environment; a user of
+/// every environment, and an owner, need an owner to add them.
 pub async fn post_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -167,7 +171,14 @@ pub async fn post_user(
     let map = read_object(
         &headers,
         body,
-        &["email", "password", "role", "name", "tenant_id"],
+        &[
+            "email",
+            "password",
+            "role",
+            "name",
+            "tenant_id",
+            "environment",
+        ],
         false,
     )
     .await?;
@@ -179,12 +190,24 @@ pub async fn post_user(
     let pass = required(password(&map, "password")?, "password")?;
     let role = required(role(&map)?, "role")?;
     let name = text(&map, "name", 200)?.unwrap_or_else(|| email.clone());
+    let named = text(&map, "environment", 63)?;
+    if let Some(env) = &named {
+        require_environment(&state, &tenant, env).await?;
+    }
+    let environment = named
+        .clone()
+        .or_else(|| caller.environment_limit().map(str::to_owned));
+    caller.require_manage(&tenant, environment.as_deref())?;
+    caller.require_grant(&role)?;
+    if role == "owner" && named.is_some() {
+        return Err(owner_everywhere("$.environment"));
+    }
     let user = state
         .store
         .create_user(&NewUser {
             id: uuid::Uuid::now_v7().to_string(),
             tenant,
-            environment: None,
+            environment,
             email,
             name,
             role,
@@ -204,7 +227,8 @@ pub async fn post_user(
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
-/// `GET /api/v1/users[?tenant_id=]`: a tenant's users, oldest first.
+/// `GET /api/v1/users[?tenant_id=]`: a tenant's users, oldest first; for an admin, those who
+/// work in its environment.
 pub async fn list_users(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -223,6 +247,7 @@ pub async fn list_users(
         .users(&tenant)
         .await?
         .iter()
+        .filter(|u| caller.environment_limit().is_none_or(|e| u.works_in(e)))
         .map(user_json)
         .collect();
     Ok(axum::Json(json!({ "users": users })).into_response())
@@ -235,12 +260,29 @@ pub async fn get_user(
     Path(id): Path<String>,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let user = state
-        .store
-        .user(caller.tenant_limit(), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let user = visible_user(&state, &caller, &id).await?;
     Ok(axum::Json(user_json(&user)).into_response())
+}
+
+/// A user the caller may see: of its tenant (any for the platform admin) and, for an admin,
+/// one who works in its environment; 404 otherwise.
+async fn visible_user(state: &AppState, caller: &Caller, id: &str) -> ApiResult<User> {
+    state
+        .store
+        .user(caller.tenant_limit(), id)
+        .await?
+        .filter(|u| caller.environment_limit().is_none_or(|e| u.works_in(e)))
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
+/// 422: an owner works in every environment of its tenant.
+fn owner_everywhere(path: &str) -> ApiError {
+    ApiError::invalid(
+        "an owner works in every environment of its tenant",
+        vec![
+            json!({ "path": path, "message": "an owner is a user of every environment: leave environment out (or give this user another role)" }),
+        ],
+    )
 }
 
 /// `PATCH /api/v1/users/{id}` `{"name"?, "role"?, "password"?, "disabled"?}`. A new password
@@ -252,15 +294,8 @@ pub async fn patch_user(
     body: Body,
 ) -> ApiResult {
     let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    // Another tenant's user is not there, whatever the body says.
-    if state
-        .store
-        .user(caller.tenant_limit(), &id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found("user"));
-    }
+    // Another tenant's (or environment's) user is not there, whatever the body says.
+    visible_user(&state, &caller, &id).await?;
     let map = read_object(
         &headers,
         body,
@@ -313,11 +348,15 @@ async fn change_user(
     action: &str,
 ) -> ApiResult {
     let tenant = caller.tenant_limit();
-    let before = state
-        .store
-        .user(tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let before = visible_user(state, caller, id).await?;
+    caller.require_manage(&before.tenant, before.environment.as_deref())?;
+    caller.require_grant(&before.role)?;
+    if let Some(role) = &change.role {
+        caller.require_grant(role)?;
+        if role == "owner" && before.environment.is_some() {
+            return Err(owner_everywhere("$.role"));
+        }
+    }
     let user = state
         .store
         .update_user(tenant, id, &change)
@@ -500,6 +539,13 @@ pub async fn login(
             ));
         }
     };
+    if let Some(own) = user.environment.as_deref().filter(|e| *e != environment) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this user works in the environment '{own}' only"),
+        ));
+    }
     start_session(&state, &user, &environment).await
 }
 
