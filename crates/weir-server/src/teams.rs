@@ -105,8 +105,18 @@ async fn members(
     Ok(ids)
 }
 
-fn description(map: &Map<String, Value>) -> ApiResult<Option<String>> {
-    text(map, "description", MAX_DESCRIPTION)
+/// The team a body describes under `name`: its description and its members.
+async fn draft(
+    state: &AppState,
+    caller: &Caller,
+    map: &Map<String, Value>,
+    name: String,
+) -> ApiResult<NewTeam> {
+    Ok(NewTeam {
+        name,
+        description: text(map, "description", MAX_DESCRIPTION)?,
+        members: members(state, caller, map).await?,
+    })
 }
 
 /// A store error of a team write: a member who stopped being a user of the environment in the
@@ -142,18 +152,10 @@ pub async fn post_team(
             ));
         }
     };
-    let description = description(&map)?;
-    let members = members(&state, &caller, &map).await?;
+    let team = draft(&state, &caller, &map, name).await?;
     let team = state
         .store
-        .create_team(
-            &caller.scope,
-            &NewTeam {
-                name,
-                description,
-                members,
-            },
-        )
+        .create_team(&caller.scope, &team)
         .await
         .map_err(write_error)?;
     let answer = team_json(&team);
@@ -220,18 +222,10 @@ pub async fn put_team(
             ],
         ));
     }
-    let description = description(&map)?;
-    let members = members(&state, &caller, &map).await?;
+    let team = draft(&state, &caller, &map, name.clone()).await?;
     let team = state
         .store
-        .replace_team(
-            &caller.scope,
-            &NewTeam {
-                name: name.clone(),
-                description,
-                members,
-            },
-        )
+        .replace_team(&caller.scope, &team)
         .await
         .map_err(write_error)?;
     let answer = team_json(&team);

@@ -27,7 +27,7 @@ impl SqlStore {
         .fetch_optional(&mut *tx)
         .await?
         .is_some();
-        match (exists, replace) {
+        let write = match (exists, replace) {
             (true, false) => {
                 return Err(Error::Conflict(format!(
                     "a team '{}' exists in this environment",
@@ -35,38 +35,24 @@ impl SqlStore {
                 )));
             }
             (false, true) => return Err(Error::NotFound),
-            (true, true) => {
-                sqlx::query(sql(format!(
-                    "UPDATE teams SET description = $4, updated_ms = {now} \
-                     WHERE tenant_id = $1 AND environment_id = $2 AND name = $3"
-                )))
-                .bind(&scope.tenant)
-                .bind(&scope.environment)
-                .bind(&team.name)
-                .bind(team.description.as_deref())
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "DELETE FROM team_members WHERE tenant_id = $1 AND environment_id = $2 AND team = $3",
-                )
-                .bind(&scope.tenant)
-                .bind(&scope.environment)
-                .bind(&team.name)
-                .execute(&mut *tx)
-                .await?;
-            }
-            (false, false) => {
-                sqlx::query(sql(format!(
-                    "INSERT INTO teams (tenant_id, environment_id, name, description, created_ms, updated_ms) \
-                     VALUES ($1, $2, $3, $4, {now}, {now})"
-                )))
-                .bind(&scope.tenant)
-                .bind(&scope.environment)
-                .bind(&team.name)
-                .bind(team.description.as_deref())
-                .execute(&mut *tx)
-                .await?;
-            }
+            (true, true) => format!(
+                "UPDATE teams SET description = $4, updated_ms = {now} \
+                 WHERE tenant_id = $1 AND environment_id = $2 AND name = $3"
+            ),
+            (false, false) => format!(
+                "INSERT INTO teams (tenant_id, environment_id, name, description, created_ms, updated_ms) \
+                 VALUES ($1, $2, $3, $4, {now}, {now})"
+            ),
+        };
+        sqlx::query(sql(write))
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(&team.name)
+            .bind(team.description.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        if replace {
+            clear_members(&mut tx, scope, &team.name).await?;
         }
         let mut members: Vec<&str> = team.members.iter().map(String::as_str).collect();
         members.sort_unstable();
@@ -154,15 +140,24 @@ impl SqlStore {
         .execute(&mut *tx)
         .await?;
         found(done)?;
-        sqlx::query(
-            "DELETE FROM team_members WHERE tenant_id = $1 AND environment_id = $2 AND team = $3",
-        )
-        .bind(&scope.tenant)
-        .bind(&scope.environment)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
+        clear_members(&mut tx, scope, name).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+async fn clear_members(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    scope: &Scope,
+    team: &str,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM team_members WHERE tenant_id = $1 AND environment_id = $2 AND team = $3",
+    )
+    .bind(&scope.tenant)
+    .bind(&scope.environment)
+    .bind(team)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
