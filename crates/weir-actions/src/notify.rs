@@ -2,10 +2,10 @@
 //! `in_app` stores a notification per recipient (`GET /api/v1/notifications`); `email` sends
 //! mail through the mailer; `webhook` posts the notification to each recipient URL through
 //! the guarded HTTP action. A recipient is a user's id (which stands for its email), an email
-//! address, a URL (webhook), or `role:NAME`, which stands for every enabled user of the tenant
-//! with that role. A
-//! recipient no channel can reach (a role nobody has, a name that is not an address) gets an
-//! in-app notification, so nothing is dropped.
+//! address, a URL (webhook), or `role:NAME`, which stands for the enabled members of the team
+//! NAME of the run's environment and the enabled users whose role is NAME. A recipient no
+//! channel can reach (a role nobody has, a name that is not an address) gets an in-app
+//! notification, so nothing is dropped.
 
 use std::sync::Arc;
 
@@ -28,8 +28,9 @@ pub struct Notify {
 }
 
 impl Notify {
-    /// `role:NAME` → the emails of the tenant's enabled users with that role (or the role
-    /// itself when nobody has it); everything else as it is.
+    /// `role:NAME` → the emails of the enabled members of team NAME and of the enabled users
+    /// with the role NAME, among those who work in the run's environment (or `role:NAME`
+    /// itself when that is nobody); a user's id → its email; everything else as it is.
     async fn expand(
         &self,
         ctx: &ActionContext,
@@ -47,14 +48,27 @@ impl Notify {
                 .map_err(|e| ActionError::retryable(format!("the user store: {e}")))?,
             false => Vec::new(),
         };
-        let live = || users.iter().filter(|u| u.disabled_ms.is_none());
+        let env = ctx.scope.environment.as_str();
+        let live = || {
+            users
+                .iter()
+                .filter(|u| u.disabled_ms.is_none() && u.works_in(env))
+        };
         let mut out: Vec<String> = Vec::new();
         for r in recipients {
             match r.strip_prefix("role:") {
                 Some(role) => {
-                    let holders: Vec<String> = live()
-                        .filter(|u| u.role == role)
-                        .map(|u| u.email.clone())
+                    let team = self
+                        .store
+                        .team(&ctx.scope, role)
+                        .await
+                        .map_err(|e| ActionError::retryable(format!("the team store: {e}")))?;
+                    let members = team.map(|t| t.members).unwrap_or_default();
+                    let holders: Vec<String> = members
+                        .iter()
+                        .filter(|m| m.disabled_ms.is_none())
+                        .map(|m| m.email.clone())
+                        .chain(live().filter(|u| u.role == role).map(|u| u.email.clone()))
                         .collect();
                     if holders.is_empty() {
                         out.push(r.clone());

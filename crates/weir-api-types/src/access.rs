@@ -16,15 +16,19 @@ crate::wire_enum! {
         Execute = "workflows:execute",
         /// Approve and reject.
         Decide = "approvals:decide",
-        /// Manage the tenant: its keys, users, environments, secrets and connectors.
+        /// Manage an environment: its keys, users, teams, secrets and connectors.
         Admin = "admin",
+        /// Manage every environment of the tenant: keys, users and teams in each, new ones.
+        Tenant = "tenant:admin",
     }
 }
 
 crate::wire_enum! {
     /// A key's or a user's role: what it may do.
     Role {
-        /// Everything.
+        /// Everything, in every environment of its tenant, and new environments.
+        Owner = "owner",
+        /// Everything in its own environment.
         Admin = "admin",
         /// Reads, writes and runs workflows.
         Editor = "editor",
@@ -43,6 +47,7 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
+            Role::Owner => &[Read, Write, Execute, Decide, Admin, Tenant],
             Role::Admin => &[Read, Write, Execute, Decide, Admin],
             Role::Editor => &[Read, Write, Execute],
             Role::Operator => &[Read, Execute, Decide],

@@ -10,6 +10,9 @@ use crate::access::{Agent, Permission, Role};
 pub struct User {
     pub id: String,
     pub tenant_id: String,
+    /// The one environment the user works in; `null`: every environment of its tenant.
+    #[schema(required = true)]
+    pub environment: Option<String>,
     /// Lowercase; unique in its tenant.
     pub email: String,
     pub name: String,
@@ -51,6 +54,11 @@ pub struct UserRequest {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 63)]
     pub tenant_id: Option<String>,
+    /// The one environment the user works in. An admin's users work in its own; an owner's
+    /// work in every environment when this is left out.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 63)]
+    pub environment: Option<String>,
 }
 
 /// `PATCH /api/v1/users/{id}`: what to change. A new password or disabling ends the user's

@@ -61,6 +61,10 @@ pub enum Code {
     FallsThrough,
     #[serde(rename = "WEIR-W103")]
     NoDecision,
+    /// An approver or recipient named by role that no team of the target environment (and no
+    /// permission role) stands for. Only a server, which knows the environment's teams, says it.
+    #[serde(rename = "WEIR-W104")]
+    UnknownTeam,
 }
 
 impl Code {
@@ -89,12 +93,15 @@ impl Code {
             Code::Unreachable => "WEIR-W101",
             Code::FallsThrough => "WEIR-W102",
             Code::NoDecision => "WEIR-W103",
+            Code::UnknownTeam => "WEIR-W104",
         }
     }
 
     pub fn severity(self) -> Severity {
         match self {
-            Code::Unreachable | Code::FallsThrough | Code::NoDecision => Severity::Warning,
+            Code::Unreachable | Code::FallsThrough | Code::NoDecision | Code::UnknownTeam => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         }
     }

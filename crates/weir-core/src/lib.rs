@@ -15,6 +15,7 @@ pub mod format;
 pub mod model;
 mod parse;
 pub mod path;
+pub mod roles;
 pub mod schedule;
 pub mod template;
 pub mod validate;

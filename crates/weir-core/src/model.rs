@@ -367,4 +367,7 @@ pub struct ActionCall {
     pub action_type: String,
     pub config: TemplateValue,
     pub path: String,
+    /// The JSON path of the config's fields: its `config` object, or the entry itself when
+    /// they are given inline.
+    pub config_path: String,
 }

@@ -1711,6 +1711,7 @@ impl<'a> Reader<'a> {
             action_type: ty.to_owned(),
             config,
             path: path.to_owned(),
+            config_path: config_path.to_owned(),
         }
     }
 }
@@ -1789,5 +1790,6 @@ fn placeholder_action(ty: &str, path: &str) -> StepKind {
         action_type: ty.to_owned(),
         config: TemplateValue::Literal(Value::Null),
         path: path.to_owned(),
+        config_path: path.to_owned(),
     })
 }

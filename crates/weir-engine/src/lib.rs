@@ -439,7 +439,29 @@ impl Engine {
         Arc::new(merged)
     }
 
+    /// WEIR-W104 for each approver or recipient role that names neither a team of the scope
+    /// nor a permission role: the approval or notification would reach nobody.
+    async fn unknown_teams(&self, scope: &Scope, wf: &Workflow) -> Result<Vec<Diagnostic>> {
+        let named = weir_core::roles::role_references(wf);
+        if named.is_empty() {
+            return Ok(Vec::new());
+        }
+        let teams: std::collections::HashSet<String> = self
+            .store
+            .teams(scope)
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        Ok(named
+            .iter()
+            .filter(|r| !weir_store::ROLES.contains(&r.name.as_str()) && !teams.contains(&r.name))
+            .map(|r| r.unknown_team())
+            .collect())
+    }
+
     /// Validates and stores a new version of a workflow, and puts it in the trigger index.
+    /// Its warnings include roles that name no team of the scope (WEIR-W104).
     pub async fn put_workflow(
         &self,
         scope: &Scope,
@@ -451,11 +473,12 @@ impl Engine {
             extra: &extra,
         };
         let validated = validate_value(definition, &catalog, &self.scope_rules(scope));
-        let warnings: Vec<Diagnostic> = validated.warnings().cloned().collect();
+        let mut warnings: Vec<Diagnostic> = validated.warnings().cloned().collect();
         let diagnostics = validated.diagnostics.clone();
         let wf = validated
             .into_valid()
             .map_err(|_| Error::Invalid(diagnostics))?;
+        warnings.extend(self.unknown_teams(scope, &wf).await?);
         let stored = self
             .store
             .put_workflow(scope, &wf.id, definition, wf.enabled)

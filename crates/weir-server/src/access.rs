@@ -155,6 +155,71 @@ impl Caller {
     fn owns(&self, tenant: &str) -> bool {
         self.who.platform || self.scope.tenant == tenant
     }
+
+    /// Manages every environment of the tenants it may act on: the platform admin and owners.
+    fn manages_tenant(&self) -> bool {
+        self.who.platform || self.may(Perm::Tenant)
+    }
+
+    /// The environment the caller's key and user management is limited to: its own for an
+    /// admin, none for an owner or the platform admin.
+    pub(crate) fn environment_limit(&self) -> Option<&str> {
+        (!self.manages_tenant()).then_some(self.scope.environment.as_str())
+    }
+
+    /// 404 for another tenant; 403 unless the caller manages `environment` of `tenant`
+    /// (`None`: something of the whole tenant, such as a user of every environment).
+    pub(crate) fn require_manage(&self, tenant: &str, environment: Option<&str>) -> ApiResult<()> {
+        if !self.owns(tenant) {
+            return Err(ApiError::not_found("tenant"));
+        }
+        if self.manages_tenant() || environment == self.environment_limit() {
+            return Ok(());
+        }
+        let what = match environment {
+            Some(e) => format!("the environment '{e}'"),
+            None => "what belongs to every environment of the tenant".to_owned(),
+        };
+        Err(ApiError::forbidden(format!(
+            "an admin manages its own environment ('{}') only; {what} needs the owner role",
+            self.scope.environment
+        )))
+    }
+
+    /// 403 when `role` is the owner's and the caller is not an owner (or the platform admin):
+    /// nobody grants more than it has.
+    pub(crate) fn require_grant(&self, role: Role) -> ApiResult<()> {
+        if role != Role::Owner || self.manages_tenant() {
+            return Ok(());
+        }
+        Err(ApiError::forbidden(
+            "only an owner (or the platform admin) gives or takes the owner role",
+        ))
+    }
+}
+
+/// 422 at `$.environment` unless `tenant` has `environment`.
+pub(crate) async fn require_environment(
+    state: &AppState,
+    tenant: &str,
+    environment: &str,
+) -> ApiResult<()> {
+    let known = state
+        .store
+        .tenant(tenant)
+        .await?
+        .is_some_and(|t| t.environments.iter().any(|e| e == environment));
+    match known {
+        true => Ok(()),
+        false => Err(no_environment()),
+    }
+}
+
+fn no_environment() -> ApiError {
+    ApiError::invalid(
+        "there is no such tenant and environment",
+        vec![Detail::new("$.environment", "an environment of the tenant")],
+    )
 }
 
 /// Records a mutation with the caller as actor; an agent's headers and key go along.
@@ -545,8 +610,8 @@ async fn get_tenant(
 
 /// Add an environment
 ///
-/// To the platform admin's tenant of choice, or a tenant's admin's own; answers the tenant.
-/// Needs `admin`.
+/// To the platform admin's tenant of choice, or an owner's own (an environment's admin gets
+/// 403); answers the tenant. Needs `admin`, and the owner role.
 #[utoipa::path(post, path = "/api/v1/tenants/{id}/environments", tag = "access",
     request_body = EnvironmentRequest, responses((status = 201, body = Tenant)))]
 async fn post_environment(
@@ -555,10 +620,8 @@ async fn post_environment(
     Path(id): Path<String>,
     request: Request,
 ) -> ApiResult<(StatusCode, Json<Tenant>)> {
-    // Another tenant is not there, whatever the body.
-    if !caller.owns(&id) {
-        return Err(ApiError::not_found("tenant"));
-    }
+    // Another tenant is not there, whatever the body; an environment is the owner's to add.
+    caller.require_manage(&id, None)?;
     let map = read_fields(&state, request, &["name"]).await?;
     let request = EnvironmentRequest {
         name: required(text(&map, "name", 63)?, "name")?,
@@ -627,8 +690,9 @@ fn expiry(at: &str) -> ApiResult<i64> {
 
 /// Create an API key
 ///
-/// For the caller's tenant and environment unless named (another tenant for the platform admin
-/// only). The key is in this answer only; the store keeps its hash. Needs `admin`.
+/// For the caller's tenant and environment unless named: an admin for its own environment, an
+/// owner for any of its tenant's, the platform admin for any tenant's. The key is in this
+/// answer only; the store keeps its hash. Needs `admin`.
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "access", request_body = ApiKeyRequest,
     responses((status = 201, body = CreatedApiKey)))]
 async fn post_api_key(
@@ -652,6 +716,9 @@ async fn post_api_key(
     let environment = request
         .environment
         .unwrap_or_else(|| caller.scope.environment.clone());
+    require_environment(&state, &tenant, &environment).await?;
+    caller.require_manage(&tenant, Some(&environment))?;
+    caller.require_grant(request.role)?;
     let expires_ms = request.expires_at.as_deref().map(expiry).transpose()?;
     let secret = new_key_secret();
     let stored = state
@@ -666,10 +733,7 @@ async fn post_api_key(
         })
         .await
         .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::invalid(
-                "there is no such tenant and environment",
-                vec![Detail::new("$.environment", "an environment of the tenant")],
-            ),
+            weir_store::Error::NotFound => no_environment(),
             other => other.into(),
         })?;
     let api_key = key_of(stored)?;
@@ -692,8 +756,8 @@ async fn post_api_key(
 
 /// List API keys
 ///
-/// Without their keys, newest first: the caller's tenant's, or for the platform admin every
-/// tenant's (or `tenant_id`'s). Needs `admin`.
+/// Without their keys, newest first: an admin's environment's, an owner's tenant's, or for the
+/// platform admin every tenant's (or `tenant_id`'s). Needs `admin`.
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "access", params(ApiKeyQuery),
     responses((status = 200, body = ApiKeyList)))]
 async fn list_api_keys(
@@ -708,7 +772,7 @@ async fn list_api_keys(
     };
     let api_keys = state
         .store
-        .api_keys(tenant.as_deref())
+        .api_keys(tenant.as_deref(), caller.environment_limit())
         .await?
         .into_iter()
         .map(key_of)
@@ -726,12 +790,22 @@ async fn get_api_key(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApiKey>> {
-    let key = state
+    Ok(Json(key_of(visible_key(&state, &caller, &id).await?)?))
+}
+
+/// A key the caller may see: of its tenant (any for the platform admin), and of its own
+/// environment for an admin; 404 otherwise.
+async fn visible_key(state: &AppState, caller: &Caller, id: &str) -> ApiResult<weir_store::ApiKey> {
+    state
         .store
-        .api_key_by_id(caller.tenant_limit(), &id)
+        .api_key_by_id(caller.tenant_limit(), id)
         .await?
-        .ok_or_else(|| ApiError::not_found("API key"))?;
-    Ok(Json(key_of(key)?))
+        .filter(|k| {
+            caller
+                .environment_limit()
+                .is_none_or(|e| e == k.scope.environment)
+        })
+        .ok_or_else(|| ApiError::not_found("API key"))
 }
 
 /// Revoke an API key
@@ -746,11 +820,8 @@ async fn revoke_api_key(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApiKey>> {
     let tenant = caller.tenant_limit();
-    let key = state
-        .store
-        .api_key_by_id(tenant, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("API key"))?;
+    let key = visible_key(&state, &caller, &id).await?;
+    caller.require_grant(role_of(&key.role)?)?;
     if key.platform {
         return Err(ApiError::new(
             ErrorCode::Conflict,

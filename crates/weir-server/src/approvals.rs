@@ -1,6 +1,9 @@
-//! Approvals: list, read, approve and reject. Deciding needs
-//! `approvals:decide`; an approval is decided once (409 after); one that expired took its
-//! step's `on_timeout` path and cannot be decided.
+//! Approvals: list, read, approve and reject. Deciding needs `approvals:decide` and, for an
+//! approval with an `approver_role`, a signed-in member of the environment's team of that
+//! name, or a caller whose role is that name; a caller with `admin` may decide any, as an
+//! override when it is neither. Decisions, overrides and refusals are audited. An approval is
+//! decided once (409 after); one that expired took its step's `on_timeout` path and cannot be
+//! decided.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +18,7 @@ use weir_api_types::approvals::{
 };
 use weir_store::ApprovalFilter;
 
-use crate::access::{Auth, audit, need};
+use crate::access::{Auth, Caller, Perm, Principal, audit, need};
 use crate::body::OptionalBody;
 use crate::params::{Params, next_cursor};
 use crate::{ApiError, ApiResult, AppState, time_text};
@@ -135,6 +138,33 @@ async fn decide(
             "a string of at most 2000 characters",
         ));
     }
+    let verb = if approved { "approve" } else { "reject" };
+    let found = state
+        .store
+        .approval(&caller.scope, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("approval"))?;
+    let role = found.approver_role.as_deref();
+    let overriding = match role {
+        None => false,
+        Some(role) => match approver(state, caller, role).await? {
+            true => false,
+            false if caller.may(Perm::Admin) => true,
+            false => {
+                audit(
+                    state,
+                    caller,
+                    "approval.refused",
+                    id,
+                    Some(json!({ "attempted": verb, "approver_role": role, "reason": reason })),
+                )
+                .await?;
+                return Err(ApiError::forbidden(format!(
+                    "only members of the team '{role}' decide this approval: sign in as one (or ask an admin)"
+                )));
+            }
+        },
+    };
     let (_, by) = caller.actor();
     state
         .store
@@ -147,7 +177,14 @@ async fn decide(
     } else {
         "approval.reject"
     };
-    audit(state, caller, action, id, Some(json!({ "reason": reason }))).await?;
+    audit(
+        state,
+        caller,
+        action,
+        id,
+        Some(json!({ "reason": reason, "approver_role": role, "override": overriding })),
+    )
+    .await?;
     let a = state
         .store
         .approval(&caller.scope, id)
@@ -173,10 +210,28 @@ async fn decide(
     Ok(Json(approval_of(a)?))
 }
 
+/// Whether the caller may decide as `role`: a signed-in user who is a member of the scope's
+/// team `role`, or a key or user whose permission role is `role`.
+async fn approver(state: &AppState, caller: &Caller, role: &str) -> ApiResult<bool> {
+    if caller.who.role.as_str() == role {
+        return Ok(true);
+    }
+    if !matches!(caller.who.principal, Principal::User { .. }) {
+        return Ok(false);
+    }
+    let team = state.store.team(&caller.scope, role).await?;
+    Ok(team.is_some_and(|t| {
+        t.members
+            .iter()
+            .any(|m| m.id == caller.who.id && m.disabled_ms.is_none())
+    }))
+}
+
 /// Approve
 ///
 /// Once: a decided approval answers 409, an expired one too (it took its step's `on_timeout`
-/// path). Needs `approvals:decide`.
+/// path). Needs `approvals:decide` and, when it names an `approver_role`, membership of that
+/// team (or that role); an `admin` may override, audited.
 #[utoipa::path(post, path = "/api/v1/approvals/{id}/approve", tag = "approvals",
     request_body(content = DecisionRequest, description = "Why (optional)"),
     responses((status = 200, body = Approval)))]

@@ -33,6 +33,7 @@ mod rules;
 mod schedules;
 mod secrets;
 mod serve;
+mod teams;
 mod users;
 mod workflows;
 

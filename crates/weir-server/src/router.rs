@@ -16,7 +16,7 @@ use weir_api_types::{ErrorBody, ErrorCode, Health};
 
 use crate::{
     ApiError, AppState, access, approvals, connectors, context, events, executions, hooks, records,
-    rules, schedules, secrets, users, workflows,
+    rules, schedules, secrets, teams, users, workflows,
 };
 
 #[derive(OpenApi)]
@@ -42,6 +42,7 @@ fn documented() -> OpenApiRouter<Arc<AppState>> {
         .merge(approvals::routes())
         .merge(access::routes())
         .merge(users::routes())
+        .merge(teams::routes())
         .merge(rules::routes())
         .merge(hooks::routes())
         .merge(schedules::routes())
@@ -341,6 +342,20 @@ fn finish(doc: &mut utoipa::openapi::OpenApi) {
                 ]);
             }
             codes.push(("500", "Internal error (the cause is in the server's log)"));
+            // OpenAPI asks every response for a description; a success's says what it is.
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = match status.as_str() {
+                        "201" => "Created",
+                        "202" => "Accepted",
+                        "204" => "Done, nothing to answer",
+                        _ => "Done",
+                    }
+                    .to_owned();
+                }
+            }
             for (code, what) in codes {
                 op.responses
                     .responses

@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use weir_api_types::access::Role;
 use weir_api_types::users::{
     CallerType, LoginRequest, Me, PasswordChange, Session, User, UserList, UserQuery, UserRequest,
     UserUpdate,
@@ -25,7 +26,7 @@ use weir_store::{NewSession, NewUser, Scope, UserChange, hash_key};
 
 use crate::access::{
     Auth, Caller, Identity, Principal, SESSION_COOKIE, SESSION_PREFIX, audit, changes, need,
-    read_fields, required, required_error, role_field, role_of, text,
+    read_fields, require_environment, required, required_error, role_field, role_of, text,
 };
 use crate::{ApiError, ApiResult, AppState, time_text};
 
@@ -57,6 +58,7 @@ fn user_of(u: weir_store::User) -> ApiResult<User> {
     Ok(User {
         id: u.id,
         tenant_id: u.tenant,
+        environment: u.environment,
         email: u.email,
         name: u.name,
         role,
@@ -178,13 +180,16 @@ fn user_request(map: &Map<String, Value>) -> ApiResult<UserRequest> {
         password: required(password(map, "password")?, "password")?,
         role: role_field(map)?.ok_or_else(|| required_error("role"))?,
         name: text(map, "name", 200)?,
+        environment: text(map, "environment", 63)?,
     })
 }
 
 /// Add a user
 ///
-/// A user of the web UI, of the caller's tenant (any tenant for the platform admin); its
-/// password is stored as an argon2id hash. Needs `admin`.
+/// A user of the web UI, of the caller's tenant (any tenant for the platform admin), limited to
+/// `environment` when one is named. An admin's users work in its own environment; a user of
+/// every environment, and an owner, need an owner to add them. The password is stored as an
+/// argon2id hash. Needs `admin`.
 #[utoipa::path(post, path = "/api/v1/users", tag = "access", request_body = UserRequest,
     responses((status = 201, body = User)))]
 async fn post_user(
@@ -195,7 +200,14 @@ async fn post_user(
     let map = read_fields(
         &state,
         request,
-        &["email", "password", "role", "name", "tenant_id"],
+        &[
+            "email",
+            "password",
+            "role",
+            "name",
+            "tenant_id",
+            "environment",
+        ],
     )
     .await?;
     let request = user_request(&map)?;
@@ -205,12 +217,25 @@ async fn post_user(
     if caller.tenant_limit().is_some_and(|own| own != tenant) {
         return Err(ApiError::not_found("tenant"));
     }
+    let named = request.environment;
+    if let Some(env) = &named {
+        require_environment(&state, &tenant, env).await?;
+    }
+    let environment = named
+        .clone()
+        .or_else(|| caller.environment_limit().map(str::to_owned));
+    caller.require_manage(&tenant, environment.as_deref())?;
+    caller.require_grant(request.role)?;
+    if request.role == Role::Owner && named.is_some() {
+        return Err(owner_everywhere("$.environment"));
+    }
     let name = request.name.unwrap_or_else(|| request.email.clone());
     let user = state
         .store
         .create_user(&NewUser {
             id: uuid::Uuid::now_v7().to_string(),
             tenant,
+            environment,
             email: request.email,
             name,
             role: request.role.as_str().to_owned(),
@@ -225,8 +250,8 @@ async fn post_user(
 
 /// List a tenant's users
 ///
-/// Oldest first: the caller's tenant's, or for the platform admin `tenant_id`'s. Needs
-/// `admin`.
+/// Oldest first: the caller's tenant's (for an admin, those who work in its environment), or
+/// for the platform admin `tenant_id`'s. Needs `admin`.
 #[utoipa::path(get, path = "/api/v1/users", tag = "access", params(UserQuery),
     responses((status = 200, body = UserList)))]
 async fn list_users(
@@ -246,6 +271,7 @@ async fn list_users(
         .users(&tenant)
         .await?
         .into_iter()
+        .filter(|u| caller.environment_limit().is_none_or(|e| u.works_in(e)))
         .map(user_of)
         .collect::<ApiResult<_>>()?;
     Ok(Json(UserList { users }))
@@ -261,12 +287,29 @@ async fn get_user(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
-    let user = state
+    Ok(Json(user_of(visible_user(&state, &caller, &id).await?)?))
+}
+
+/// A user the caller may see: of its tenant (any for the platform admin) and, for an admin,
+/// one who works in its environment; 404 otherwise.
+async fn visible_user(state: &AppState, caller: &Caller, id: &str) -> ApiResult<weir_store::User> {
+    state
         .store
-        .user(caller.tenant_limit(), &id)
+        .user(caller.tenant_limit(), id)
         .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
-    Ok(Json(user_of(user)?))
+        .filter(|u| caller.environment_limit().is_none_or(|e| u.works_in(e)))
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
+/// 422: an owner works in every environment of its tenant.
+fn owner_everywhere(path: &str) -> ApiError {
+    ApiError::invalid(
+        "an owner works in every environment of its tenant",
+        vec![Detail::new(
+            path,
+            "an owner is a user of every environment: leave environment out (or give this user another role)",
+        )],
+    )
 }
 
 fn user_update(map: &Map<String, Value>) -> ApiResult<UserUpdate> {
@@ -300,15 +343,8 @@ async fn patch_user(
     Path(id): Path<String>,
     request: Request,
 ) -> ApiResult<Json<User>> {
-    // Another tenant's user is not there, whatever the body says.
-    if state
-        .store
-        .user(caller.tenant_limit(), &id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found("user"));
-    }
+    // Another tenant's (or environment's) user is not there, whatever the body says.
+    visible_user(&state, &caller, &id).await?;
     let map = read_fields(&state, request, &["name", "role", "password", "disabled"]).await?;
     let update = user_update(&map)?;
     let change = UserChange {
@@ -349,11 +385,15 @@ async fn change_user(
     action: &str,
 ) -> ApiResult<Json<User>> {
     let tenant = caller.tenant_limit();
-    let before = state
-        .store
-        .user(tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let before = visible_user(state, caller, id).await?;
+    caller.require_manage(&before.tenant, before.environment.as_deref())?;
+    caller.require_grant(role_of(&before.role)?)?;
+    if let Some(role) = &change.role {
+        caller.require_grant(role_of(role)?)?;
+        if role == Role::Owner.as_str() && before.environment.is_some() {
+            return Err(owner_everywhere("$.role"));
+        }
+    }
     let user = state
         .store
         .update_user(tenant, id, &change)
@@ -560,6 +600,11 @@ async fn login(State(state): State<Arc<AppState>>, request: Request) -> ApiResul
             ));
         }
     };
+    if let Some(own) = user.environment.as_deref().filter(|e| *e != environment) {
+        return Err(ApiError::forbidden(format!(
+            "this user works in the environment '{own}' only"
+        )));
+    }
     start_session(&state, &user, &environment).await
 }
 

@@ -160,7 +160,7 @@ impl SqlStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.list_api_keys(Some(&key.scope.tenant), Some(&key.id))
+        self.list_api_keys(Some(&key.scope.tenant), None, Some(&key.id))
             .await?
             .pop()
             .ok_or(Error::NotFound)
@@ -169,14 +169,17 @@ impl SqlStore {
     pub(crate) async fn list_api_keys(
         &self,
         tenant: Option<&str>,
+        environment: Option<&str>,
         id: Option<&str>,
     ) -> Result<Vec<ApiKey>> {
         sqlx::query(sql(format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE ($1 IS NULL OR tenant_id = $1) \
-             AND ($2 IS NULL OR id = $2) ORDER BY created_ms DESC, id DESC"
+             AND ($2 IS NULL OR id = $2) AND ($3 IS NULL OR environment_id = $3) \
+             ORDER BY created_ms DESC, id DESC"
         )))
         .bind(tenant)
         .bind(id)
+        .bind(environment)
         .fetch_all(&self.pool)
         .await?
         .iter()

@@ -21,6 +21,7 @@ mod records;
 mod rules;
 mod secrets;
 mod sql;
+mod teams;
 pub mod testing;
 mod users;
 mod versions;
@@ -244,12 +245,18 @@ impl SecretPolicy {
     }
 }
 
+/// The roles a key or a user can have; each gives a fixed set of permissions (the server's
+/// `access.rs`). `owner` manages every environment of its tenant, `admin` its own one.
+pub const ROLES: &[&str] = &["owner", "admin", "editor", "operator", "viewer", "agent"];
+
 /// A person who signs in to the web UI. The password hash stays in the store (see
 /// [`Store::user_login`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: String,
     pub tenant: String,
+    /// The one environment the user works in; `None` for every environment of its tenant.
+    pub environment: Option<String>,
     /// Lowercase; unique in its tenant.
     pub email: String,
     pub name: String,
@@ -259,14 +266,43 @@ pub struct User {
     pub disabled_ms: Option<i64>,
 }
 
+impl User {
+    /// Whether the user may sign in to, and belong to teams of, this environment of its tenant.
+    pub fn works_in(&self, environment: &str) -> bool {
+        self.environment.as_deref().is_none_or(|e| e == environment)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
     pub id: String,
     pub tenant: String,
+    /// Limits the user to one environment; `None` for every environment of the tenant.
+    pub environment: Option<String>,
     pub email: String,
     pub name: String,
     pub role: String,
     pub password_hash: String,
+}
+
+/// A named group of a tenant's users in one environment: who an approval's `approver_role` and
+/// a notification's `role:NAME` stand for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub name: String,
+    pub description: Option<String>,
+    /// By email.
+    pub members: Vec<User>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// A team to store: its members by user id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTeam {
+    pub name: String,
+    pub description: Option<String>,
+    pub members: Vec<String>,
 }
 
 /// A change to a user; `None` leaves a field as it is. A new password or disabling ends the
@@ -786,8 +822,12 @@ pub trait Store: Send + Sync {
     async fn create_environment(&self, tenant: &str, id: &str) -> Result<()>;
     /// Stores a key for an existing tenant × environment (NotFound otherwise).
     async fn create_api_key(&self, key: &NewApiKey) -> Result<ApiKey>;
-    /// Keys, newest first: of one tenant, or of all.
-    async fn api_keys(&self, tenant: Option<&str>) -> Result<Vec<ApiKey>>;
+    /// Keys, newest first: of one tenant (and one of its environments), or of all.
+    async fn api_keys(
+        &self,
+        tenant: Option<&str>,
+        environment: Option<&str>,
+    ) -> Result<Vec<ApiKey>>;
     /// The key with this id, of this tenant when one is given.
     async fn api_key_by_id(&self, tenant: Option<&str>, id: &str) -> Result<Option<ApiKey>>;
     /// Revokes a key (of this tenant when one is given). NotFound when there is none to revoke.
@@ -809,7 +849,19 @@ pub trait Store: Send + Sync {
         id: &str,
         change: &UserChange,
     ) -> Result<User>;
-    /// Stores a session for an existing environment of the user's tenant (NotFound otherwise).
+    /// Stores a team of the scope. Conflict when the scope has a team of that name; NotFound
+    /// when a member is not a user of the tenant who works in the scope's environment.
+    async fn create_team(&self, scope: &Scope, team: &NewTeam) -> Result<Team>;
+    /// Replaces a team's description and members. NotFound without the team, or when a
+    /// member is not a user who works in the scope (as for [`Store::create_team`]).
+    async fn replace_team(&self, scope: &Scope, team: &NewTeam) -> Result<Team>;
+    /// The scope's teams, by name.
+    async fn teams(&self, scope: &Scope) -> Result<Vec<Team>>;
+    async fn team(&self, scope: &Scope, name: &str) -> Result<Option<Team>>;
+    /// NotFound when there is no such team.
+    async fn delete_team(&self, scope: &Scope, name: &str) -> Result<()>;
+    /// Stores a session for an environment of the user's tenant that the user works in
+    /// (NotFound otherwise).
     async fn create_session(&self, session: &NewSession) -> Result<Session>;
     /// The session with this token hash, unless it was revoked, has expired (by the database
     /// clock) or its user is disabled.

@@ -109,6 +109,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "secret policy",
         include_str!("../migrations/sqlite/0014_secret_policy.sql"),
     ),
+    (
+        15,
+        "teams",
+        include_str!("../migrations/sqlite/0015_teams.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -180,6 +185,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         14,
         "secret policy",
         include_str!("../migrations/postgres/0014_secret_policy.sql"),
+    ),
+    (
+        15,
+        "teams",
+        include_str!("../migrations/postgres/0015_teams.sql"),
     ),
 ];
 
@@ -757,11 +767,15 @@ impl Store for SqlStore {
     async fn create_api_key(&self, key: &NewApiKey) -> Result<ApiKey> {
         self.insert_api_key(key).await
     }
-    async fn api_keys(&self, tenant: Option<&str>) -> Result<Vec<ApiKey>> {
-        self.list_api_keys(tenant, None).await
+    async fn api_keys(
+        &self,
+        tenant: Option<&str>,
+        environment: Option<&str>,
+    ) -> Result<Vec<ApiKey>> {
+        self.list_api_keys(tenant, environment, None).await
     }
     async fn api_key_by_id(&self, tenant: Option<&str>, id: &str) -> Result<Option<ApiKey>> {
-        Ok(self.list_api_keys(tenant, Some(id)).await?.pop())
+        Ok(self.list_api_keys(tenant, None, Some(id)).await?.pop())
     }
     async fn revoke_api_key(&self, tenant: Option<&str>, id: &str) -> Result<()> {
         self.set_revoked(tenant, id).await
@@ -786,6 +800,21 @@ impl Store for SqlStore {
         change: &UserChange,
     ) -> Result<User> {
         self.change_user(tenant, id, change).await
+    }
+    async fn create_team(&self, scope: &Scope, team: &NewTeam) -> Result<Team> {
+        self.write_team(scope, team, false).await
+    }
+    async fn replace_team(&self, scope: &Scope, team: &NewTeam) -> Result<Team> {
+        self.write_team(scope, team, true).await
+    }
+    async fn teams(&self, scope: &Scope) -> Result<Vec<Team>> {
+        self.list_teams(scope, None).await
+    }
+    async fn team(&self, scope: &Scope, name: &str) -> Result<Option<Team>> {
+        Ok(self.list_teams(scope, Some(name)).await?.pop())
+    }
+    async fn delete_team(&self, scope: &Scope, name: &str) -> Result<()> {
+        self.remove_team(scope, name).await
     }
     async fn create_session(&self, session: &NewSession) -> Result<Session> {
         self.insert_session(session).await

@@ -8,13 +8,14 @@ use sqlx::any::AnyRow;
 use crate::sql::{SqlStore, found, sql};
 use crate::*;
 
-const USER_COLUMNS: &str =
-    "u.id, u.tenant_id, u.email, u.name, u.role, u.created_ms, u.updated_ms, u.disabled_ms";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.tenant_id, u.environment_id, u.email, u.name, u.role, \
+     u.created_ms, u.updated_ms, u.disabled_ms";
 
-fn user_row(r: &AnyRow) -> Result<User> {
+pub(crate) fn user_row(r: &AnyRow) -> Result<User> {
     Ok(User {
         id: r.try_get("id")?,
         tenant: r.try_get("tenant_id")?,
+        environment: r.try_get("environment_id")?,
         email: r.try_get("email")?,
         name: r.try_get("name")?,
         role: r.try_get("role")?,
@@ -33,18 +34,23 @@ impl SqlStore {
     pub(crate) async fn insert_user(&self, user: &NewUser) -> Result<User> {
         let now = self.now;
         let mut tx = self.begin().await?;
-        if sqlx::query("SELECT id FROM tenants WHERE id = $1")
-            .bind(&user.tenant)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_none()
+        // The tenant, and the environment the user is limited to when it is.
+        if sqlx::query(
+            "SELECT t.id FROM tenants t WHERE t.id = $1 AND ($2 IS NULL OR EXISTS \
+             (SELECT 1 FROM environments e WHERE e.tenant_id = t.id AND e.id = $2))",
+        )
+        .bind(&user.tenant)
+        .bind(user.environment.as_deref())
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_none()
         {
             return Err(Error::NotFound);
         }
         let conflict = || Error::Conflict(format!("the tenant has a user '{}'", user.email));
         sqlx::query(sql(format!(
-            "INSERT INTO users (id, tenant_id, email, name, role, password_hash, created_ms, updated_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, {now}, {now})"
+            "INSERT INTO users (id, tenant_id, email, name, role, password_hash, environment_id, created_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, {now}, {now})"
         )))
         .bind(&user.id)
         .bind(&user.tenant)
@@ -52,6 +58,7 @@ impl SqlStore {
         .bind(&user.name)
         .bind(&user.role)
         .bind(&user.password_hash)
+        .bind(user.environment.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(|e| match email_taken(&e) {
@@ -151,7 +158,8 @@ impl SqlStore {
         let mut tx = self.begin().await?;
         if sqlx::query(
             "SELECT u.id FROM users u JOIN environments e ON e.tenant_id = u.tenant_id \
-             WHERE u.id = $1 AND u.tenant_id = $2 AND e.id = $3 AND u.disabled_ms IS NULL",
+             WHERE u.id = $1 AND u.tenant_id = $2 AND e.id = $3 AND u.disabled_ms IS NULL \
+             AND (u.environment_id IS NULL OR u.environment_id = e.id)",
         )
         .bind(&s.user_id)
         .bind(&s.scope.tenant)

@@ -38,6 +38,7 @@ cases!(
     rules_are_kept_per_scope,
     each_schedule_fire_starts_one_execution,
     data_sources_and_their_cache_are_kept_per_scope,
+    teams_are_users_of_their_scope,
 );
 
 fn scope_b() -> Scope {
@@ -984,9 +985,17 @@ async fn tenants_environments_and_keys(s: Arc<dyn Store>) {
         "an expired key opens nothing"
     );
     assert!(s.api_key(&hash_key("later")).await.unwrap().is_some());
-    assert_eq!(s.api_keys(Some("acme")).await.unwrap().len(), 3);
-    assert_eq!(s.api_keys(Some("default")).await.unwrap().len(), 1);
-    assert_eq!(s.api_keys(None).await.unwrap().len(), 4);
+    assert_eq!(s.api_keys(Some("acme"), None).await.unwrap().len(), 3);
+    assert_eq!(
+        s.api_keys(Some("acme"), Some("production"))
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "an environment's keys only"
+    );
+    assert_eq!(s.api_keys(Some("default"), None).await.unwrap().len(), 1);
+    assert_eq!(s.api_keys(None, None).await.unwrap().len(), 4);
     assert!(
         s.api_key_by_id(Some("default"), "k1")
             .await
@@ -1460,6 +1469,170 @@ async fn data_sources_and_their_cache_are_kept_per_scope(s: Arc<dyn Store>) {
     assert!(matches!(
         s.delete_named(Named::DataSources, &a, "customer.history")
             .await,
+        Err(Error::NotFound)
+    ));
+}
+
+async fn teams_are_users_of_their_scope(s: Arc<dyn Store>) {
+    let prod = s.bootstrap("h").await.unwrap().scope;
+    let dev = Scope::new("default", "development");
+    s.create_tenant("other", "Other").await.unwrap();
+    let user = |id: &str, tenant: &str, environment: Option<&str>| NewUser {
+        id: id.into(),
+        tenant: tenant.into(),
+        environment: environment.map(Into::into),
+        email: format!("{id}@example.com"),
+        name: id.to_uppercase(),
+        role: "viewer".into(),
+        password_hash: "argon2-hash".into(),
+    };
+    let ana = s.create_user(&user("ana", "default", None)).await.unwrap();
+    assert_eq!(ana.environment, None);
+    let bob = s
+        .create_user(&user("bob", "default", Some("development")))
+        .await
+        .unwrap();
+    assert!(bob.works_in("development") && !bob.works_in("production"));
+    assert!(matches!(
+        s.create_user(&user("eve", "default", Some("staging")))
+            .await,
+        Err(Error::NotFound)
+    ));
+    s.create_user(&user("olga", "other", None)).await.unwrap();
+
+    let team = |name: &str, members: &[&str]| NewTeam {
+        name: name.into(),
+        description: Some(format!("the {name}")),
+        members: members.iter().map(|m| (*m).to_owned()).collect(),
+    };
+    let made = s
+        .create_team(&prod, &team("sales_manager", &["ana", "ana"]))
+        .await
+        .unwrap();
+    assert_eq!(made.name, "sales_manager");
+    assert_eq!(made.description.as_deref(), Some("the sales_manager"));
+    let ids: Vec<&str> = made.members.iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(ids, ["ana"], "a member is in a team once");
+    assert_eq!(made.members[0].email, "ana@example.com");
+    assert!(matches!(
+        s.create_team(&prod, &team("sales_manager", &[])).await,
+        Err(Error::Conflict(_))
+    ));
+    // A user of another environment or tenant, or nobody, is not a member; nothing is written.
+    for stranger in ["bob", "olga", "ghost"] {
+        assert!(matches!(
+            s.create_team(&prod, &team("ops", &["ana", stranger])).await,
+            Err(Error::NotFound)
+        ));
+        assert!(s.team(&prod, "ops").await.unwrap().is_none(), "{stranger}");
+    }
+    // The same name is another team in another environment.
+    let dev_team = s
+        .create_team(&dev, &team("sales_manager", &["bob", "ana"]))
+        .await
+        .unwrap();
+    let emails: Vec<&str> = dev_team.members.iter().map(|u| u.email.as_str()).collect();
+    assert_eq!(emails, ["ana@example.com", "bob@example.com"]);
+    s.create_team(&prod, &team("finance", &[])).await.unwrap();
+    let names: Vec<String> = s
+        .teams(&prod)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["finance", "sales_manager"]);
+    assert!(
+        s.teams(&Scope::new("other", "production"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Replacing sets the description and the members, all or nothing.
+    let before = s.team(&prod, "finance").await.unwrap().unwrap();
+    let replaced = s
+        .replace_team(
+            &prod,
+            &NewTeam {
+                name: "finance".into(),
+                description: None,
+                members: vec!["ana".into()],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((replaced.description, replaced.members.len()), (None, 1));
+    assert_eq!(replaced.created_ms, before.created_ms);
+    assert!(matches!(
+        s.replace_team(&prod, &team("finance", &["bob"])).await,
+        Err(Error::NotFound)
+    ));
+    assert_eq!(
+        s.team(&prod, "finance")
+            .await
+            .unwrap()
+            .unwrap()
+            .members
+            .len(),
+        1,
+        "a refused replacement changes nothing"
+    );
+    assert!(matches!(
+        s.replace_team(&prod, &team("nobody", &[])).await,
+        Err(Error::NotFound)
+    ));
+
+    // A member who is disabled stays listed, marked so.
+    s.update_user(
+        Some("default"),
+        "ana",
+        &UserChange {
+            disabled: Some(true),
+            ..UserChange::default()
+        },
+    )
+    .await
+    .unwrap();
+    let listed = s.team(&prod, "sales_manager").await.unwrap().unwrap();
+    assert!(listed.members[0].disabled_ms.is_some());
+
+    s.delete_team(&prod, "sales_manager").await.unwrap();
+    assert!(matches!(
+        s.delete_team(&prod, "sales_manager").await,
+        Err(Error::NotFound)
+    ));
+    assert!(s.team(&prod, "sales_manager").await.unwrap().is_none());
+    assert_eq!(
+        s.team(&dev, "sales_manager")
+            .await
+            .unwrap()
+            .unwrap()
+            .members
+            .len(),
+        2,
+        "the other environment's team stays"
+    );
+    // A team made again under a deleted one's name starts with no members.
+    let again = s
+        .create_team(&prod, &team("sales_manager", &[]))
+        .await
+        .unwrap();
+    assert!(again.members.is_empty());
+
+    // A session opens only an environment the user works in.
+    let session = |id: &str, user: &str, env: &str| NewSession {
+        id: id.into(),
+        token_hash: hash_key(id),
+        user_id: user.into(),
+        scope: Scope::new("default", env),
+        expires_ms: i64::MAX / 2,
+    };
+    s.create_session(&session("s1", "bob", "development"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_session(&session("s2", "bob", "production")).await,
         Err(Error::NotFound)
     ));
 }

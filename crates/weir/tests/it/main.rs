@@ -8,6 +8,7 @@ mod inflight;
 mod peer;
 mod schedules;
 mod serve;
+mod teams;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

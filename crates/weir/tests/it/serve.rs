@@ -891,7 +891,12 @@ fn tenants_keys_and_roles_isolate_and_limit_callers() {
                 json!({"tenant_id": "acme-inc", "environment": "production", "role": "admin", "name": "acme admin"}),
             );
             let admin_key = admin["key"].as_str().unwrap().to_owned();
-            // The tenant's admin makes keys for its own tenant only.
+            let owner = new_key(
+                &root,
+                json!({"tenant_id": "acme-inc", "environment": "production", "role": "owner", "name": "acme owner"}),
+            );
+            let owner_key = owner["key"].as_str().unwrap().to_owned();
+            // The tenant's admin makes keys for its own tenant and environment only.
             let viewer = new_key(&admin_key, json!({"role": "viewer", "name": "dashboards"}));
             assert_eq!(
                 (
@@ -906,10 +911,18 @@ fn tenants_keys_and_roles_isolate_and_limit_callers() {
                 )
             );
             let viewer_key = viewer["key"].as_str().unwrap().to_owned();
-            let dev = new_key(
+            let dev_body = json!({"environment": "development", "role": "editor", "name": "dev"});
+            let (status, refused) = server.with(
                 &admin_key,
-                json!({"environment": "development", "role": "editor", "name": "dev"}),
+                "POST",
+                "/api/v1/api-keys",
+                Some(dev_body.clone()),
             );
+            assert_eq!(
+                status, 403,
+                "another environment needs the owner: {refused}"
+            );
+            let dev = new_key(&owner_key, dev_body);
             let dev_key = dev["key"].as_str().unwrap().to_owned();
             assert_eq!(
                 server
@@ -958,16 +971,31 @@ fn tenants_keys_and_roles_isolate_and_limit_callers() {
             let (status, keys) = server.with(&admin_key, "GET", "/api/v1/api-keys", None);
             assert_eq!(status, 200);
             let keys = keys["api_keys"].as_array().unwrap();
-            assert_eq!(keys.len(), 3, "acme's keys only");
+            assert_eq!(keys.len(), 3, "acme's production keys only");
+            let (_, all_keys) = server.with(&owner_key, "GET", "/api/v1/api-keys", None);
+            assert_eq!(all_keys["api_keys"].as_array().unwrap().len(), 4);
             assert!(
                 keys.iter().all(|k| k.get("key").is_none()),
                 "a key is shown once"
             );
+            let staging = json!({"name": "staging"});
+            assert_eq!(
+                server
+                    .with(
+                        &admin_key,
+                        "POST",
+                        "/api/v1/tenants/acme-inc/environments",
+                        Some(staging.clone())
+                    )
+                    .0,
+                403,
+                "environments are the owner's"
+            );
             let (status, env) = server.with(
-                &admin_key,
+                &owner_key,
                 "POST",
                 "/api/v1/tenants/acme-inc/environments",
-                Some(json!({"name": "staging"})),
+                Some(staging),
             );
             assert_eq!(
                 (status, env["environments"].clone()),
@@ -1247,7 +1275,7 @@ fn tenants_keys_and_roles_isolate_and_limit_callers() {
             );
             let (_, everything) = server.with(&admin_key, "GET", "/api/v1/audit?limit=500", None);
             let text = everything.to_string();
-            for secret in [&admin_key, &viewer_key, &dev_key] {
+            for secret in [&admin_key, &owner_key, &viewer_key, &dev_key] {
                 assert!(!text.contains(secret.as_str()), "no key in the audit log");
             }
             let actions: Vec<&str> = everything["audit"]
@@ -1344,7 +1372,7 @@ fn users_sign_in_with_passwords_and_get_short_lived_sessions() {
                 ("password", json!(12345678901_u64)),
                 ("email", json!("not-an-email")),
                 ("email", json!("a b@example.com")),
-                ("role", json!("owner")),
+                ("role", json!("god")),
             ] {
                 let mut bad = new_user.clone();
                 bad["email"] = json!("bad@example.com");
@@ -1862,6 +1890,63 @@ fn workflows_have_versions_rollback_enable_and_a_manual_trigger() {
     });
 }
 
+/// Makes an operator user with this email, puts it in the team (made now when there is none),
+/// and signs it in: its session token.
+pub(crate) fn sign_in_as_member(server: &Server, key: &str, email: &str, team: &str) -> String {
+    let password = "member password 1";
+    let user = json!({"email": email, "password": password, "role": "operator"});
+    let (status, made) = server.with(key, "POST", "/api/v1/users", Some(user));
+    assert_eq!(status, 201, "{made}");
+    let path = format!("/api/v1/teams/{team}");
+    let (status, found) = server.with(key, "GET", &path, None);
+    let (status, joined) = match status {
+        404 => server.with(
+            key,
+            "POST",
+            "/api/v1/teams",
+            Some(json!({"name": team, "members": [email]})),
+        ),
+        _ => {
+            let mut members: Vec<Value> = found["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].clone())
+                .collect();
+            members.push(json!(email));
+            server.with(key, "PUT", &path, Some(json!({"members": members})))
+        }
+    };
+    assert!(matches!(status, 200 | 201), "{joined}");
+    session_token(server, email, password)
+}
+
+/// Signs a user in (to `environment`, or the default one): the status and the answer.
+pub(crate) fn sign_in(
+    server: &Server,
+    email: &str,
+    password: &str,
+    environment: Option<&str>,
+) -> (u16, Value) {
+    let mut body = json!({"email": email, "password": password});
+    if let Some(env) = environment {
+        body["environment"] = json!(env);
+    }
+    server.request(
+        "POST",
+        "/api/v1/auth/login",
+        &[("Content-Type", "application/json".to_owned())],
+        body.to_string().as_bytes(),
+    )
+}
+
+/// The session token of a user that signs in to the default environment.
+pub(crate) fn session_token(server: &Server, email: &str, password: &str) -> String {
+    let (status, session) = sign_in(server, email, password, None);
+    assert_eq!(status, 201, "{session}");
+    session["token"].as_str().unwrap().to_owned()
+}
+
 /// Polls `GET path` until `done` holds for its answer (10 s at most).
 pub(crate) fn poll(server: &Server, key: &str, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -1884,6 +1969,9 @@ fn approvals_are_listed_decided_once_and_expire_along_on_timeout() {
         let key = server.key();
         let call =
             |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
+        // The approvals name the team 'manager': Mia, one of its members, decides them.
+        let mia = sign_in_as_member(server, &key, "mia@example.com", "manager");
+        let decide = |path: &str, body: Option<Value>| server.with(&mia, "POST", path, body);
         let ask = json!({"workflow_id": "ask", "trigger": {"type": "event", "event": "order.placed"}, "steps": [
         {"id": "ask", "type": "approval", "approver_role": "manager", "entity": "order", "entity_id": "{{order.id}}",
          "message": "approve order {{order.id}}?", "timeout": "1h", "on_approve": "ok", "on_reject": "no"},
@@ -1965,17 +2053,11 @@ fn approvals_are_listed_decided_once_and_expire_along_on_timeout() {
             (json!("yes"), 400),
         ] {
             assert_eq!(
-                call(
-                    "POST",
-                    &format!("/api/v1/approvals/{o1_id}/approve"),
-                    Some(body)
-                )
-                .0,
+                decide(&format!("/api/v1/approvals/{o1_id}/approve"), Some(body)).0,
                 status
             );
         }
-        let (status, decided) = call(
-            "POST",
+        let (status, decided) = decide(
             &format!("/api/v1/approvals/{o1_id}/approve"),
             Some(json!({"reason": "good customer"})),
         );
@@ -1984,21 +2066,20 @@ fn approvals_are_listed_decided_once_and_expire_along_on_timeout() {
             (200, json!("approved"), json!("good customer"))
         );
         assert!(decided["decided_by"].is_string() && decided["decided_at"].is_string());
-        let (status, again) = call("POST", &format!("/api/v1/approvals/{o1_id}/reject"), None);
+        let (status, again) = decide(&format!("/api/v1/approvals/{o1_id}/reject"), None);
         assert_eq!(
             (status, again["error"]["code"].clone()),
             (409, json!("conflict"))
         );
         assert_eq!(
-            call(
-                "POST",
+            decide(
                 &format!("/api/v1/approvals/{o2_id}/reject"),
                 Some(json!({"reason": "fraud"}))
             )
             .0,
             200
         );
-        assert_eq!(call("POST", "/api/v1/approvals/nope/approve", None).0, 404);
+        assert_eq!(decide("/api/v1/approvals/nope/approve", None).0, 404);
         for (order, decision) in [("o1", "allow"), ("o2", "block")] {
             let run = poll(
                 server,
@@ -2035,7 +2116,7 @@ fn approvals_are_listed_decided_once_and_expire_along_on_timeout() {
         assert_eq!(expired["status"], json!("expired"), "{expired}");
         let eid = expired["id"].as_str().unwrap();
         assert_eq!(
-            call("POST", &format!("/api/v1/approvals/{eid}/approve"), None).0,
+            decide(&format!("/api/v1/approvals/{eid}/approve"), None).0,
             409
         );
         assert_eq!(call("GET", "/api/v1/approvals?status=later", None).0, 400);
@@ -2628,6 +2709,7 @@ fn every_endpoint_refuses_hostile_input(server: &Server) {
         ("/api/v1/api-keys", "api_keys", 1),
         ("/api/v1/tenants", "tenants", 1),
         ("/api/v1/users", "users", 0),
+        ("/api/v1/teams", "teams", 0),
         ("/api/v1/secrets", "secrets", 0),
         ("/api/v1/records/customer", "records", 0),
         ("/api/v1/email-templates", "email_templates", 0),
@@ -2783,6 +2865,10 @@ fn the_readme_quickstart_and_the_api_tour_work_as_written() {
     assert!(
         out.contains(r#""email":"ana@example.com""#) && out.contains(r#""token":"wses_"#),
         "a user was made and signed in: {out}"
+    );
+    assert!(
+        out.contains(r#""name":"sales_manager","description":null,"members":[{"#),
+        "a team was made: {out}"
     );
 
     // Seed 001's "Deploy and Test", as written but for the auth header.
@@ -3028,8 +3114,11 @@ fn the_remote_cli_drives_a_server() {
             );
             let listed: Value = serde_json::from_str(&ok(&["approvals", "-o", "json"])).unwrap();
             assert_eq!(listed["approvals"][0]["id"], id.as_str());
-            assert!(ok(&["approve", &id, "--reason", "fine"]).contains("approved"));
-            let (code, _, err) = weir_cli(server, key, &["reject", &id]);
+            // A member of the team 'manager' decides, signed in: the CLI sends its session.
+            let member = sign_in_as_member(server, key, "cli@example.com", "manager");
+            let (code, out, err) = weir_cli(server, &member, &["approve", &id, "--reason", "fine"]);
+            assert!(code == 0 && out.contains("approved"), "{out} {err}");
+            let (code, _, err) = weir_cli(server, &member, &["reject", &id]);
             assert_eq!(code, 1);
             assert!(err.contains("409"), "{err}");
 
@@ -3355,6 +3444,8 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                 ),
             );
             let user_id = user["id"].as_str().unwrap().to_owned();
+            let team = json!({"name": "t", "description": "tenant-a-only", "members": [user_id]});
+            assert_eq!(call(root, "POST", "/api/v1/teams", Some(team)).0, 201);
             assert_eq!(
                 call(
                     root,
@@ -3396,6 +3487,8 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                     (key_id.clone(), "1")
                 } else if path.contains("/users/") {
                     (user_id.clone(), "1")
+                } else if path.contains("/teams/") {
+                    ("t".to_owned(), "1")
                 } else if path.contains("/secrets/") {
                     ("S".to_owned(), "1")
                 } else if path.contains("/records/") {
@@ -3433,10 +3526,10 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                 }
                 for method in item.as_object().unwrap().keys() {
                     let path = id_for(template);
-                    // Tenants and keys belong to the tenant, not to one of its environments.
-                    let tenant_level = template.contains("/tenants/")
-                        || template.contains("/api-keys/")
-                        || template.contains("/users/");
+                    // Tenants, and users of every environment, belong to the tenant, not to
+                    // one of its environments.
+                    let tenant_level =
+                        template.contains("/tenants/") || template.contains("/users/");
                     let callers: Vec<&str> = if tenant_level {
                         vec![&tenant_b]
                     } else {
@@ -3483,6 +3576,8 @@ fn every_endpoint_with_an_id_hides_other_tenants_and_environments() {
                     .is_null()
             );
             assert_eq!(call(root, "GET", "/api/v1/secrets/S", None).0, 200);
+            let (_, kept_team) = call(root, "GET", "/api/v1/teams/t", None);
+            assert_eq!(kept_team["members"][0]["id"], json!(user_id));
             let (_, kept) = call(root, "GET", "/api/v1/records/customer/c1", None);
             assert_eq!(kept["fields"]["note"], "tenant-a-only");
             let (_, unread) = call(root, "GET", "/api/v1/notifications?unread=true", None);
