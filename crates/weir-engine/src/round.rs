@@ -8,7 +8,8 @@ use weir_core::dryrun::DecisionKind;
 use weir_core::executor::{Effect, ExecStatus, Execution};
 use weir_store::{Commit, Json, NewApproval, NewExecution, NewItem, Scope, StepRow, Store, Work};
 
-use crate::{Result, pending_state};
+use crate::Result;
+use crate::ingest::pending_state;
 
 /// The `child` item a finished run puts in its parent's inbox.
 pub(crate) fn child_result(id: &str, exec: &Execution) -> NewItem {

@@ -17,7 +17,8 @@ use weir_core::Workflow;
 use weir_core::model::{CatchUp, Schedule, TriggerKind};
 use weir_store::{NewExecution, ScheduleFire, Scope};
 
-use crate::{Engine, Indexed, Result, live_env, pending_state};
+use crate::ingest::pending_state;
+use crate::{Engine, Indexed, Result, live_env};
 
 /// How late a fire may start and still count as on time.
 pub const GRACE: Duration = Duration::from_secs(5);

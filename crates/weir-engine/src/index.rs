@@ -1,0 +1,257 @@
+//! The trigger index: per tenant × environment, the enabled workflows parsed once with what
+//! their triggers listen for, their rules and connectors, refreshed from the store when a
+//! workflow changes (here at once, from another node within [`INDEX_REFRESH`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use weir_core::diag::Diagnostic;
+use weir_core::model::TriggerKind;
+use weir_core::{Rules, Workflow, validate_value};
+use weir_store::{Named, Scope, WorkflowVersion};
+
+use crate::{ConnectorSet, Engine, Error, Result, ScopedCatalog, context};
+
+/// A workflow version in the trigger index, parsed once.
+pub(crate) struct Indexed {
+    pub(crate) workflow_id: String,
+    pub(crate) version: i64,
+    pub(crate) enabled: bool,
+    /// When the workflow was last saved, enabled or disabled (where a schedule starts from).
+    pub(crate) updated_ms: i64,
+    /// Whether a run loads context first (a `context.load` name with a data source), so it
+    /// starts on a worker.
+    pub(crate) loads_context: bool,
+    pub(crate) workflow: Arc<Workflow>,
+    /// The scope's rules with the workflow's own.
+    pub(crate) rules: Arc<Rules>,
+}
+
+/// How stale another node's workflow changes may be in this node's trigger index.
+pub(crate) const INDEX_REFRESH: Duration = Duration::from_secs(5);
+
+impl Engine {
+    /// Reads a stored version again. It was checked when stored; a rule it names may have been
+    /// deleted since (and then evaluates to false), so an unknown rule does not stop it.
+    pub(crate) fn parse(&self, scope: &Scope, definition: &Value) -> Result<Workflow> {
+        let extra = self.scope_connectors(scope);
+        let catalog = ScopedCatalog {
+            base: &self.catalog,
+            extra: &extra,
+        };
+        let validated = validate_value(definition, &catalog, &Rules::default());
+        let blocking = validated
+            .errors()
+            .any(|d| d.code != weir_core::Code::UnknownRule);
+        match validated.workflow {
+            Some(wf) if !blocking => Ok(wf),
+            _ => Err(Error::Invalid(validated.diagnostics)),
+        }
+    }
+
+    /// The scope's connectors.
+    pub fn scope_connectors(&self, scope: &Scope) -> Arc<ConnectorSet> {
+        self.connectors
+            .read()
+            .expect("connectors lock")
+            .get(scope)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The scope's stored rules.
+    pub fn scope_rules(&self, scope: &Scope) -> Arc<Rules> {
+        self.rules
+            .read()
+            .expect("rules lock")
+            .get(scope)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The rules a workflow's conditions see: the scope's, and its own over them.
+    pub(crate) fn rules_for(&self, scope: &Scope, wf: &Workflow) -> Arc<Rules> {
+        let base = self.scope_rules(scope);
+        if wf.rules.is_empty() {
+            return base;
+        }
+        let mut merged = (*base).clone();
+        for r in &wf.rules {
+            merged.insert(r.clone());
+        }
+        Arc::new(merged)
+    }
+
+    /// WEIR-W104 for each approver or recipient role that names neither a team of the scope
+    /// nor a permission role: the approval or notification would reach nobody.
+    pub(crate) async fn unknown_teams(
+        &self,
+        scope: &Scope,
+        wf: &Workflow,
+    ) -> Result<Vec<Diagnostic>> {
+        let named = weir_core::roles::role_references(wf);
+        if named.is_empty() {
+            return Ok(Vec::new());
+        }
+        let teams: std::collections::HashSet<String> = self
+            .store
+            .teams(scope)
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        Ok(named
+            .iter()
+            .filter(|r| !weir_store::ROLES.contains(&r.name.as_str()) && !teams.contains(&r.name))
+            .map(|r| r.unknown_team())
+            .collect())
+    }
+
+    /// Validates and stores a new version of a workflow, and puts it in the trigger index.
+    /// Its warnings include roles that name no team of the scope (WEIR-W104).
+    pub async fn put_workflow(
+        &self,
+        scope: &Scope,
+        definition: &Value,
+    ) -> Result<(WorkflowVersion, Vec<Diagnostic>)> {
+        let extra = self.scope_connectors(scope);
+        let catalog = ScopedCatalog {
+            base: &self.catalog,
+            extra: &extra,
+        };
+        let validated = validate_value(definition, &catalog, &self.scope_rules(scope));
+        let mut warnings: Vec<Diagnostic> = validated.warnings().cloned().collect();
+        let diagnostics = validated.diagnostics.clone();
+        let wf = validated
+            .into_valid()
+            .map_err(|_| Error::Invalid(diagnostics))?;
+        warnings.extend(self.unknown_teams(scope, &wf).await?);
+        let stored = self
+            .store
+            .put_workflow(scope, &wf.id, definition, wf.enabled)
+            .await?;
+        self.versions
+            .lock()
+            .expect("cache lock")
+            .insert((scope.clone(), wf.id.clone(), stored.version), Arc::new(wf));
+        self.refresh(scope).await?;
+        Ok((stored, warnings))
+    }
+
+    /// Rebuilds the rules and the trigger index of one scope from the store.
+    pub async fn refresh(&self, scope: &Scope) -> Result<()> {
+        let mut rules = Rules::default();
+        for r in self.store.rules(scope).await? {
+            match weir_core::read_rule(&r.definition) {
+                Ok(mut rule) => {
+                    rule.enabled = rule.enabled && r.enabled;
+                    rules.insert(rule);
+                }
+                Err(_) => eprintln!("weir: stored rule '{}' does not read back", r.rule_id),
+            }
+        }
+        self.rules
+            .write()
+            .expect("rules lock")
+            .insert(scope.clone(), Arc::new(rules));
+        let rows = self.store.named(Named::Connectors, scope).await?;
+        if !self.scope_connectors(scope).same_source(&rows) {
+            self.connectors
+                .write()
+                .expect("connectors lock")
+                .insert(scope.clone(), Arc::new(ConnectorSet::build(rows)));
+        }
+        let rows = self.store.named(Named::DataSources, scope).await?;
+        if !self.scope_sources(scope).same_source(&rows) {
+            self.data_sources
+                .write()
+                .expect("data sources lock")
+                .insert(scope.clone(), Arc::new(context::SourceSet::build(rows)));
+        }
+        let mut entries = Vec::new();
+        for v in self.store.workflows(scope).await? {
+            // A version that no longer reads (a connector action it uses is gone or changed)
+            // starts nothing; the rest of the scope goes on.
+            let workflow = match self.workflow(scope, &v.workflow_id, v.version).await {
+                Ok(w) => w,
+                Err(Error::Invalid(d)) => {
+                    let first = d.first().map(|d| d.message.clone()).unwrap_or_default();
+                    eprintln!(
+                        "weir: {}/{}: workflow {} version {} does not read and is not triggered: {first}",
+                        scope.tenant, scope.environment, v.workflow_id, v.version
+                    );
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            entries.push(Arc::new(Indexed {
+                workflow_id: v.workflow_id,
+                version: v.version,
+                enabled: v.enabled,
+                updated_ms: v.updated_ms,
+                loads_context: self.loads_context(scope, &workflow),
+                rules: self.rules_for(scope, &workflow),
+                workflow,
+            }));
+        }
+        let debounces = entries.iter().any(|e| {
+            e.workflow.triggers.iter().any(|t| {
+                matches!(
+                    &t.kind,
+                    TriggerKind::Event {
+                        debounce: Some(_),
+                        ..
+                    }
+                )
+            })
+        });
+        if debounces {
+            self.debouncing
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.schedules.sync(scope, &entries);
+        self.index
+            .write()
+            .expect("index lock")
+            .insert(scope.clone(), entries);
+        Ok(())
+    }
+
+    /// Builds the index of every scope (at start).
+    pub async fn refresh_all(&self) -> Result<()> {
+        for scope in self.store.scopes().await? {
+            self.refresh(&scope).await?;
+        }
+        Ok(())
+    }
+
+    /// A workflow version, parsed once and cached.
+    pub async fn workflow(&self, scope: &Scope, id: &str, version: i64) -> Result<Arc<Workflow>> {
+        let key = (scope.clone(), id.to_owned(), version);
+        if let Some(w) = self.versions.lock().expect("cache lock").get(&key) {
+            return Ok(w.clone());
+        }
+        let stored = self
+            .store
+            .workflow_version(scope, id, version)
+            .await?
+            .ok_or(weir_store::Error::NotFound)?;
+        let wf = Arc::new(self.parse(scope, &stored.definition)?);
+        self.versions
+            .lock()
+            .expect("cache lock")
+            .insert(key, wf.clone());
+        Ok(wf)
+    }
+
+    /// True for the one worker that is to rebuild the trigger index now.
+    pub(crate) fn index_is_due(&self) -> bool {
+        let mut at = self.indexed_at.lock().expect("index clock");
+        let due = at.elapsed() >= INDEX_REFRESH;
+        if due {
+            *at = std::time::Instant::now();
+        }
+        due
+    }
+}
