@@ -36,6 +36,7 @@ struct ApiDoc;
 fn documented() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(utoipa_axum::routes!(health))
+        .routes(utoipa_axum::routes!(openapi_json))
         .merge(workflows::routes())
         .merge(executions::routes())
         .merge(events::routes())
@@ -87,13 +88,13 @@ fn with_legacy(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
 pub fn router(state: Arc<AppState>) -> Router {
     let (documented, mut doc) = documented().split_for_parts();
     finish(&mut doc);
-    let doc = with_legacy(doc);
+    let _ = DOCUMENT.set(with_legacy(doc));
     documented
-        // The OpenAPI document and the interactive reference (Swagger UI, its assets built into
-        // the binary).
+        // The interactive reference (Swagger UI, its assets built into the binary), reading
+        // the document from `/api/v1/openapi.json`.
         .merge(Router::from(
             utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
-                .external_url_unchecked("/api/v1/openapi.json", doc),
+                .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
         ))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -105,6 +106,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn(no_control_characters_in_url))
         .layer(axum::middleware::from_fn(uniform_errors))
         .with_state(state)
+}
+
+/// The document, made once.
+static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+
+/// This document
+///
+/// The OpenAPI 3.1 document of the API (no key needed).
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+async fn openapi_json() -> axum::Json<serde_json::Value> {
+    axum::Json(DOCUMENT.get_or_init(document).clone())
 }
 
 /// Liveness
