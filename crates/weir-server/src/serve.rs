@@ -172,6 +172,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     eprintln!("weir: listening on http://{addr}");
     eprintln!("weir:   API            http://{addr}/api/v1");
     eprintln!("weir:   API document   http://{addr}/api/v1/openapi.json");
+    eprintln!("weir:   API reference  http://{addr}/api/v1/docs/");
     eprintln!("weir:   health         http://{addr}/health");
     let mut state = AppState::new(engine.clone(), store.clone());
     state.limiter = key_limiter(config.rate_limit);
