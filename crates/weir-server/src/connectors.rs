@@ -4,46 +4,53 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
+use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use weir_api_types::connectors::{Connector, ConnectorDefinition, ConnectorDeleted, ConnectorList};
+use weir_api_types::{Detail, ErrorCode};
 use weir_core::catalog::{ActionCatalog, BuiltinCatalog};
 use weir_store::{Named, Scope};
 
-use crate::access::{Perm, audit, authorize_for};
-use crate::{ApiError, ApiResult, AppState, read_body, time};
-use weir_api_types::{Detail, ErrorCode};
+use crate::access::{Auth, audit, need};
+use crate::body::Document;
+use crate::{ApiError, ApiResult, AppState, read_body, time_text, with_path_id};
 
-/// This module's routes. (Not yet typed: their operations come from the hand-written
-/// document in `openapi.rs`.)
-pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
-    use axum::routing::{get, post};
-    utoipa_axum::router::OpenApiRouter::new()
-        .route(
-            "/api/v1/connectors",
-            post(post_connector).get(list_connectors),
-        )
-        .route(
-            "/api/v1/connectors/{id}",
-            get(get_connector)
-                .put(put_connector)
-                .delete(delete_connector),
-        )
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(post_connector, list_connectors))
+        .routes(routes!(get_connector, put_connector, delete_connector))
 }
 
-fn shown(row: &Value) -> Value {
-    json!({
-        "name": row["name"], "definition": row["definition"],
-        "actions": weir_actions::connector::action_names(&row["definition"]),
-        "created_at": time(row["created_ms"].as_i64()), "updated_at": time(row["updated_ms"].as_i64()),
+/// A stored connector's row.
+#[derive(Deserialize)]
+struct Row {
+    name: String,
+    definition: Value,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+fn connector_of(row: Value) -> ApiResult<Connector> {
+    let r: Row = serde_json::from_value(row).map_err(|e| {
+        eprintln!("weir: internal error: a stored connector that does not read: {e}");
+        ApiError::internal()
+    })?;
+    Ok(Connector {
+        name: r.name,
+        actions: weir_actions::connector::action_names(&r.definition),
+        definition: ConnectorDefinition(r.definition.as_object().cloned().unwrap_or_default()),
+        created_at: time_text(r.created_ms),
+        updated_at: time_text(r.updated_ms),
     })
 }
 
-/// A definition from the body, checked (422 with every problem).
-async fn definition(state: &AppState, headers: &HeaderMap, body: Body) -> ApiResult<Value> {
-    let def = read_body(state, headers, body, true, false).await?;
+/// A definition, checked (422 with every problem).
+fn checked(def: Value) -> ApiResult<Value> {
     let problems = weir_actions::connector::check(&def);
     if problems.is_empty() {
         return Ok(def);
@@ -131,15 +138,20 @@ async fn check_conflicts(
     Ok(())
 }
 
-/// `POST /api/v1/connectors`: registers a connector (409 when its name or an action name is
-/// taken).
-pub async fn post_connector(
+/// Register a connector
+///
+/// Action types over HTTP: a base URL, auth, and per action a config schema, a request
+/// template and an output mapping (JSON or YAML); 409 when its name or an action's name is
+/// taken. Needs `admin`.
+#[utoipa::path(post, path = "/api/v1/connectors", tag = "connectors",
+    request_body(content((ConnectorDefinition = "application/json"), (ConnectorDefinition = "application/yaml"))),
+    responses((status = 201, body = Connector)))]
+async fn post_connector(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let def = definition(&state, &headers, body).await?;
+    Document(def): Document,
+) -> ApiResult<(StatusCode, Json<Connector>)> {
+    let def = checked(def)?;
     let name = def["name"].as_str().unwrap_or_default().to_owned();
     check_conflicts(&state, &caller.scope, &name, Some(&def)).await?;
     let (row, _) = state
@@ -148,24 +160,32 @@ pub async fn post_connector(
         .await?;
     state.engine.refresh(&caller.scope).await?;
     audit(&state, &caller, "connector.create", &name, Some(def)).await?;
-    Ok((StatusCode::CREATED, axum::Json(shown(&row))).into_response())
+    Ok((StatusCode::CREATED, Json(connector_of(row)?)))
 }
 
-/// `PUT /api/v1/connectors/{name}`: replaces a connector's definition (404 when there is
-/// none; 409 when workflows use an action it would drop).
-pub async fn put_connector(
+/// Replace a connector's definition
+///
+/// 404 when there is none; 409 when workflows use an action it would drop. Needs `admin`.
+#[utoipa::path(put, path = "/api/v1/connectors/{id}", tag = "connectors",
+    request_body(content((ConnectorDefinition = "application/json"), (ConnectorDefinition = "application/yaml"))),
+    responses((status = 200, body = Connector)))]
+async fn put_connector(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    request: axum::extract::Request,
+) -> ApiResult<Json<Connector>> {
     let before = state
         .store
         .named_one(Named::Connectors, &caller.scope, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("connector"))?;
-    let def = crate::with_path_id(definition(&state, &headers, body).await?, &name, "name")?;
+    let (parts, body) = request.into_parts();
+    let def = with_path_id(
+        checked(read_body(&state, &parts.headers, body, true, false).await?)?,
+        &name,
+        "name",
+    )?;
     check_conflicts(&state, &caller.scope, &name, Some(&def)).await?;
     let (row, _) = state
         .store
@@ -180,44 +200,56 @@ pub async fn put_connector(
         Some(json!({ "before": before["definition"], "after": def })),
     )
     .await?;
-    Ok(axum::Json(shown(&row)).into_response())
+    Ok(Json(connector_of(row)?))
 }
 
-/// `GET /api/v1/connectors`.
-pub async fn list_connectors(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
-    let list: Vec<Value> = state
+/// List connectors
+///
+/// By name. Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/connectors", tag = "connectors",
+    responses((status = 200, body = ConnectorList)))]
+async fn list_connectors(
+    caller: Auth<need::Read>,
+    State(state): State<Arc<AppState>>,
+) -> ApiResult<Json<ConnectorList>> {
+    let connectors = state
         .store
         .named(Named::Connectors, &caller.scope)
         .await?
-        .iter()
-        .map(shown)
-        .collect();
-    Ok(axum::Json(json!({ "connectors": list })).into_response())
+        .into_iter()
+        .map(connector_of)
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(ConnectorList { connectors }))
 }
 
-/// `GET /api/v1/connectors/{name}`.
-pub async fn get_connector(
+/// A connector
+///
+/// Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/connectors/{id}", tag = "connectors",
+    responses((status = 200, body = Connector)))]
+async fn get_connector(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<Connector>> {
     let row = state
         .store
         .named_one(Named::Connectors, &caller.scope, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("connector"))?;
-    Ok(axum::Json(shown(&row)).into_response())
+    Ok(Json(connector_of(row)?))
 }
 
-/// `DELETE /api/v1/connectors/{name}`: 409 while workflows use its actions.
-pub async fn delete_connector(
+/// Delete a connector
+///
+/// Refused (409) while workflows use its actions. Needs `admin`.
+#[utoipa::path(delete, path = "/api/v1/connectors/{id}", tag = "connectors",
+    responses((status = 200, body = ConnectorDeleted)))]
+async fn delete_connector(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+) -> ApiResult<Json<ConnectorDeleted>> {
     if state
         .store
         .named_one(Named::Connectors, &caller.scope, &name)
@@ -234,5 +266,8 @@ pub async fn delete_connector(
         .map_err(crate::missing("connector"))?;
     state.engine.refresh(&caller.scope).await?;
     audit(&state, &caller, "connector.delete", &name, None).await?;
-    Ok(axum::Json(json!({ "name": name, "deleted": true })).into_response())
+    Ok(Json(ConnectorDeleted {
+        name,
+        deleted: true,
+    }))
 }

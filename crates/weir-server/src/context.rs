@@ -1,59 +1,86 @@
-//! Context enrichment over the API (seed 000 §6.1): a tenant's data sources
-//! (`/api/v1/data-sources`), an entity's context (`GET /api/v1/context/{entity_type}/{id}`) and
-//! refreshing the cache (`POST /api/v1/context/refresh`).
+//! Context enrichment over the API: a tenant's data sources (`/api/v1/data-sources`), an
+//! entity's context (`GET /api/v1/context/{entity_type}/{id}`) and refreshing the cache
+//! (`POST /api/v1/context/refresh`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
-use serde_json::{Value, json};
-use weir_engine::context::DataSource;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use weir_api_types::Detail;
+use weir_api_types::context::{
+    ContextQuery, ContextRefresh, ContextRefreshed, DataSource, DataSourceDefinition,
+    DataSourceDeleted, DataSourceList, DataSourceStored, EntityContext,
+};
+use weir_engine::context::DataSource as Source;
 use weir_store::Named;
 
-use crate::access::{Perm, audit, authorize_for};
+use crate::access::{Auth, Perm, audit, need};
 use crate::params::Params;
-use crate::{ApiError, ApiResult, AppState, read_body, time};
-use weir_api_types::Detail;
+use crate::{ApiError, ApiResult, AppState, read_body, time_text, with_path_id};
 
-/// This module's routes. (Not yet typed: their operations come from the hand-written
-/// document in `openapi.rs`.)
-pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
-    use axum::routing::{get, post};
-    utoipa_axum::router::OpenApiRouter::new()
-        .route("/api/v1/data-sources", get(list_sources))
-        .route(
-            "/api/v1/data-sources/{id}",
-            get(get_source).put(put_source).delete(delete_source),
-        )
-        .route("/api/v1/context/refresh", post(refresh))
-        .route("/api/v1/context/{type}/{id}", get(entity))
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list_sources))
+        .routes(routes!(get_source, put_source, delete_source))
+        .routes(routes!(refresh))
+        .routes(routes!(entity))
 }
 
-fn shown(row: &Value) -> Value {
-    json!({
-        "name": row["name"], "definition": row["definition"],
-        "created_at": time(row["created_ms"].as_i64()), "updated_at": time(row["updated_ms"].as_i64()),
+/// A stored data source's row.
+#[derive(Deserialize)]
+struct Row {
+    name: String,
+    definition: Map<String, Value>,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+fn source_of(row: Value) -> ApiResult<DataSource> {
+    let r: Row = serde_json::from_value(row).map_err(|e| {
+        eprintln!("weir: internal error: a stored data source that does not read: {e}");
+        ApiError::internal()
+    })?;
+    Ok(DataSource {
+        name: r.name,
+        definition: DataSourceDefinition(r.definition),
+        created_at: time_text(r.created_ms),
+        updated_at: time_text(r.updated_ms),
     })
 }
 
-/// `PUT /api/v1/data-sources/{name}`: registers or replaces a data source (`created` says
-/// which; 422 with every problem).
-pub async fn put_source(
+/// An entity's context as the engine gave it.
+fn context_of(found: Value) -> ApiResult<EntityContext> {
+    serde_json::from_value(found).map_err(|e| {
+        eprintln!("weir: internal error: an entity's context that does not read: {e}");
+        ApiError::internal()
+    })
+}
+
+/// Register or replace a data source
+///
+/// An entity's data, loaded through an action or from the records, cached for a TTL (JSON or
+/// YAML); `created` says whether it is new; 422 with every problem. Needs `admin`.
+#[utoipa::path(put, path = "/api/v1/data-sources/{id}", tag = "context",
+    request_body(content((DataSourceDefinition = "application/json"), (DataSourceDefinition = "application/yaml"))),
+    responses((status = 200, body = DataSourceStored)))]
+async fn put_source(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
-    let def = crate::with_path_id(
-        read_body(&state, &headers, body, true, false).await?,
+    request: axum::extract::Request,
+) -> ApiResult<Json<DataSourceStored>> {
+    let (parts, body) = request.into_parts();
+    let def = with_path_id(
+        read_body(&state, &parts.headers, body, true, false).await?,
         &name,
         "name",
     )?;
-    let mut problems = DataSource::read(&name, &def).err().unwrap_or_default();
+    let mut problems = Source::read(&name, &def).err().unwrap_or_default();
     if let Some(action) = def.get("action").and_then(Value::as_str)
         && !state.engine.loads_with(&caller.scope, action)
     {
@@ -96,46 +123,60 @@ pub async fn put_source(
         Some(def),
     )
     .await?;
-    let mut answer = shown(&row);
-    answer["created"] = json!(created);
-    Ok(axum::Json(answer).into_response())
+    Ok(Json(DataSourceStored {
+        source: source_of(row)?,
+        created,
+    }))
 }
 
-/// `GET /api/v1/data-sources`.
-pub async fn list_sources(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
-    let list: Vec<Value> = state
+/// List data sources
+///
+/// By name. Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/data-sources", tag = "context",
+    responses((status = 200, body = DataSourceList)))]
+async fn list_sources(
+    caller: Auth<need::Read>,
+    State(state): State<Arc<AppState>>,
+) -> ApiResult<Json<DataSourceList>> {
+    let data_sources = state
         .store
         .named(Named::DataSources, &caller.scope)
         .await?
-        .iter()
-        .map(shown)
-        .collect();
-    Ok(axum::Json(json!({ "data_sources": list })).into_response())
+        .into_iter()
+        .map(source_of)
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(DataSourceList { data_sources }))
 }
 
-/// `GET /api/v1/data-sources/{name}`.
-pub async fn get_source(
+/// A data source
+///
+/// Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/data-sources/{id}", tag = "context",
+    responses((status = 200, body = DataSource)))]
+async fn get_source(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<DataSource>> {
     let row = state
         .store
         .named_one(Named::DataSources, &caller.scope, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("data source"))?;
-    Ok(axum::Json(shown(&row)).into_response())
+    Ok(Json(source_of(row)?))
 }
 
-/// `DELETE /api/v1/data-sources/{name}`: runs that load it afterwards load nothing for it.
-pub async fn delete_source(
+/// Delete a data source
+///
+/// Runs that load it afterwards load nothing for it; what it cached is dropped. Needs
+/// `admin`.
+#[utoipa::path(delete, path = "/api/v1/data-sources/{id}", tag = "context",
+    responses((status = 200, body = DataSourceDeleted)))]
+async fn delete_source(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+) -> ApiResult<Json<DataSourceDeleted>> {
     state
         .store
         .delete_named(Named::DataSources, &caller.scope, &name)
@@ -147,18 +188,24 @@ pub async fn delete_source(
         .await?;
     state.engine.refresh(&caller.scope).await?;
     audit(&state, &caller, "data_source.delete", &name, None).await?;
-    Ok(axum::Json(json!({ "name": name, "deleted": true })).into_response())
+    Ok(Json(DataSourceDeleted {
+        name,
+        deleted: true,
+    }))
 }
 
-/// `GET /api/v1/context/{entity_type}/{id}`: the entity's data from every source of its type,
-/// through the cache (`?refresh=true` loads it again).
-pub async fn entity(
+/// An entity's context
+///
+/// The data of every source of its type, through the cache (`refresh=true` loads it again,
+/// which needs `workflows:execute`). Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/context/{type}/{id}", tag = "context", params(ContextQuery),
+    responses((status = 200, body = EntityContext)))]
+async fn entity(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path((entity_type, id)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<EntityContext>> {
     let params = Params::new(query, &["refresh"])?;
     let refresh = match params.text("refresh").as_deref() {
         None | Some("false") => false,
@@ -178,18 +225,11 @@ pub async fn entity(
         .entity_context(&caller.scope, &entity_type, &id, refresh)
         .await?
         .ok_or_else(|| ApiError::not_found("data source for this entity type"))?;
-    Ok(axum::Json(found).into_response())
+    Ok(Json(context_of(found)?))
 }
 
-/// `POST /api/v1/context/refresh` `{"entity_type", "entity_id"?, "source"?}`: drops cached
-/// context; with an `entity_id`, loads it again and answers it.
-pub async fn refresh(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Execute).await?;
-    let body = read_body(&state, &headers, body, true, false).await?;
+/// A refresh request read field by field, so that each wrong field is named as before.
+fn refresh_request(body: &Value) -> ApiResult<ContextRefresh> {
     let text = |k: &str| -> ApiResult<Option<String>> {
         match body.get(k) {
             None | Some(Value::Null) => Ok(None),
@@ -222,6 +262,31 @@ pub async fn refresh(
         )
     })?;
     let (entity_id, source) = (text("entity_id")?, text("source")?);
+    Ok(ContextRefresh {
+        entity_type,
+        entity_id,
+        source,
+    })
+}
+
+/// Drop cached context
+///
+/// Of an entity type, one entity or one source; with an `entity_id`, loads it again and
+/// answers it. Needs `workflows:execute`.
+#[utoipa::path(post, path = "/api/v1/context/refresh", tag = "context",
+    request_body(content((ContextRefresh = "application/json"), (ContextRefresh = "application/yaml"))),
+    responses((status = 200, body = ContextRefreshed)))]
+async fn refresh(
+    caller: Auth<need::Execute>,
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+) -> ApiResult<Json<ContextRefreshed>> {
+    let (parts, body) = request.into_parts();
+    let ContextRefresh {
+        entity_type,
+        entity_id,
+        source,
+    } = refresh_request(&read_body(&state, &parts.headers, body, true, false).await?)?;
     let dropped = state
         .store
         .uncache_context(
@@ -231,14 +296,18 @@ pub async fn refresh(
             source.as_deref(),
         )
         .await?;
-    let mut answer = json!({ "entity_type": entity_type, "dropped": dropped });
+    let mut context = None;
     if let Some(id) = &entity_id
         && let Some(fresh) = state
             .engine
             .entity_context(&caller.scope, &entity_type, id, true)
             .await?
     {
-        answer["context"] = fresh;
+        context = Some(context_of(fresh)?);
     }
-    Ok(axum::Json(answer).into_response())
+    Ok(Json(ContextRefreshed {
+        entity_type,
+        dropped,
+        context,
+    }))
 }

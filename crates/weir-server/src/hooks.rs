@@ -1,4 +1,4 @@
-//! Inbound webhook triggers (seed 003): a workflow with a `webhook` trigger has a stable URL,
+//! Inbound webhook triggers: a workflow with a `webhook` trigger has a stable URL,
 //! `/hooks/{tenant}/{environment}/{token}`, whose token is derived from the master key (so it
 //! needs no storage and cannot be guessed). A delivery is authenticated by a secret token
 //! header or an HMAC-SHA256 signature over `timestamp.body` (within a replay window, each
@@ -9,32 +9,35 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use ring::hmac;
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use weir_api_types::executions::ExecutionStatus;
+use weir_api_types::triggers::{HookAccepted, HookAnswer, HookForm, HookPayload, HookUrl};
+use weir_api_types::{ErrorBody, ErrorCode};
 use weir_core::model::{Webhook, WebhookAuth, WebhookResponse};
 use weir_core::template::{RenderTrace, Secrets};
 use weir_core::{Env, Rules};
 use weir_engine::secrets::constant_time_eq;
 use weir_store::Scope;
 
-use crate::access::{Perm, authorize_for};
+use crate::access::{Auth, need};
+use crate::executions::{decision_of, status_of};
 use crate::{ApiError, ApiResult, AppState, read_bytes, settle};
-use weir_api_types::ErrorCode;
 
-/// This module's routes. (Not yet typed: their operations come from the hand-written
-/// document in `openapi.rs`.)
-pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
-    use axum::routing::get;
-    utoipa_axum::router::OpenApiRouter::new()
-        .route(
-            "/hooks/{tenant}/{environment}/{token}",
-            axum::routing::any(deliver),
-        )
-        .route("/api/v1/workflows/{id}/hook", get(hook_url))
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    let (schemas, paths, deliveries) = routes!(deliver_bare, deliver_with_body);
+    OpenApiRouter::new()
+        // Any other method (HEAD, OPTIONS, …) reaches the delivery too: 404 for an unknown
+        // token, else 405 naming the methods the webhook takes.
+        .routes((schemas, paths, deliveries.fallback(deliver)))
+        .routes(routes!(hook_url))
 }
 
 /// How long a `respond: wait` webhook waits for the run by default, and at most.
@@ -182,14 +185,89 @@ fn payload(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
     }
 }
 
-/// `/hooks/{tenant}/{environment}/{token}`: a delivery to a workflow's webhook.
-pub async fn deliver(
+/// What a delivery answers: 202 at once, or the run's answer when the trigger waits.
+enum Delivered {
+    Accepted(HookAccepted),
+    Answered(HookAnswer),
+}
+
+impl IntoResponse for Delivered {
+    fn into_response(self) -> Response {
+        match self {
+            Delivered::Accepted(a) => (StatusCode::ACCEPTED, Json(a)).into_response(),
+            Delivered::Answered(a) => Json(a).into_response(),
+        }
+    }
+}
+
+/// Deliver to a workflow's webhook (without a body)
+///
+/// For a webhook whose trigger takes GET or DELETE (`methods`); the payload is empty.
+/// Authenticated by the webhook's own token or HMAC signature, not an API key. Starts the
+/// workflow and answers 202 at once, or, when the trigger waits (`response: wait`), the
+/// run's answer once it decided, finished or parked.
+#[utoipa::path(method(get, delete), path = "/hooks/{tenant}/{environment}/{token}",
+    tag = "triggers", security(()),
+    responses(
+        (status = 202, body = HookAccepted, description = "Started; the run goes on"),
+        (status = 200, body = HookAnswer, description = "The run's answer (a trigger that waits)"),
+        (status = 401, body = ErrorBody, description = "The token or signature is missing or wrong, or the webhook's secret is not set"),
+        (status = 404, body = ErrorBody, description = "No such webhook"),
+        (status = 405, body = ErrorBody, description = "The webhook does not take this method"),
+        (status = 409, body = ErrorBody, description = "A signed delivery received already (`replayed`)"),
+        (status = 422, body = ErrorBody, description = "The payload does not match the webhook's schema"),
+    ))]
+async fn deliver_bare(
+    state: State<Arc<AppState>>,
+    method: Method,
+    headers: HeaderMap,
+    path: Path<(String, String, String)>,
+    body: Body,
+) -> ApiResult<Delivered> {
+    deliver(state, method, headers, path, body).await
+}
+
+/// Deliver to a workflow's webhook
+///
+/// POST unless the trigger takes other methods (`methods`: PUT and PATCH too). The payload is
+/// JSON, a form, or text (`{"body": "…"}`). Authenticated by the webhook's own token or HMAC
+/// signature over `timestamp.body` (each signed delivery once), not an API key. Starts the
+/// workflow and answers 202 at once, or, when the trigger waits (`response: wait`), the
+/// run's answer once it decided, finished or parked.
+#[utoipa::path(method(post, put, patch), path = "/hooks/{tenant}/{environment}/{token}",
+    tag = "triggers", security(()),
+    request_body(content(
+        (HookPayload = "application/json"),
+        (HookForm = "application/x-www-form-urlencoded"),
+        (String = "text/plain"),
+    ), description = "The payload (an empty body is an empty one)"),
+    responses(
+        (status = 202, body = HookAccepted, description = "Started; the run goes on"),
+        (status = 200, body = HookAnswer, description = "The run's answer (a trigger that waits)"),
+        (status = 401, body = ErrorBody, description = "The token or signature is missing or wrong, or the webhook's secret is not set"),
+        (status = 404, body = ErrorBody, description = "No such webhook"),
+        (status = 405, body = ErrorBody, description = "The webhook does not take this method"),
+        (status = 409, body = ErrorBody, description = "A signed delivery received already (`replayed`)"),
+        (status = 422, body = ErrorBody, description = "The payload does not match the webhook's schema"),
+    ))]
+async fn deliver_with_body(
+    state: State<Arc<AppState>>,
+    method: Method,
+    headers: HeaderMap,
+    path: Path<(String, String, String)>,
+    body: Body,
+) -> ApiResult<Delivered> {
+    deliver(state, method, headers, path, body).await
+}
+
+/// A delivery to a workflow's webhook, whatever its method.
+async fn deliver(
     State(state): State<Arc<AppState>>,
     method: Method,
     headers: HeaderMap,
     Path((tenant, environment, token)): Path<(String, String, String)>,
     body: Body,
-) -> ApiResult {
+) -> ApiResult<Delivered> {
     let scope = Scope::new(tenant, environment);
     let not_found = || ApiError::new(ErrorCode::NotFound, "no such webhook");
     let (workflow_id, hook) = state.engine.webhook(&scope, &token).ok_or_else(not_found)?;
@@ -224,11 +302,10 @@ pub async fn deliver(
         .start_watched(&mut watch, &scope, &workflow_id, "webhook", &payload)
         .await?;
     if hook.respond == WebhookResponse::Immediate {
-        return Ok((
-            StatusCode::ACCEPTED,
-            axum::Json(json!({ "execution_id": id, "status": "pending" })),
-        )
-            .into_response());
+        return Ok(Delivered::Accepted(HookAccepted {
+            execution_id: id,
+            status: ExecutionStatus::Pending,
+        }));
     }
     let wait = hook
         .response_timeout
@@ -254,22 +331,27 @@ pub async fn deliver(
         .execution(&scope, &id)
         .await?
         .ok_or_else(ApiError::internal)?;
-    Ok(axum::Json(json!({
-        "execution_id": id, "status": row.status, "decision": row.decision, "reason": row.reason,
-        "output": row.state["ctx"].get("vars").cloned().unwrap_or(Value::Null), "error": row.error,
+    Ok(Delivered::Answered(HookAnswer {
+        execution_id: id,
+        status: status_of(&row.status)?,
+        decision: decision_of(row.decision.as_deref())?,
+        reason: row.reason,
+        output: row.state["ctx"].get("vars").cloned().unwrap_or(Value::Null),
+        error: row.error,
     }))
-    .into_response())
 }
 
-/// `GET /api/v1/workflows/{id}/hook`: the workflow's webhook URL path.
-pub async fn hook_url(
+/// The URL path of a workflow's webhook
+///
+/// Where its webhook trigger takes deliveries; 409 when it has none. The URL is a credential
+/// of its own (a webhook without auth starts runs). Needs `workflows:execute`.
+#[utoipa::path(get, path = "/api/v1/workflows/{id}/hook", tag = "triggers",
+    responses((status = 200, body = HookUrl)))]
+async fn hook_url(
+    caller: Auth<need::Execute>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    // The URL is a credential of its own (a webhook without auth starts runs): it takes
-    // the right to run the workflow.
-    let caller = authorize_for(&state, &headers, Perm::Execute).await?;
+) -> ApiResult<Json<HookUrl>> {
     let wf = state
         .store
         .workflow(&caller.scope, &id)
@@ -294,5 +376,8 @@ pub async fn hook_url(
         "/hooks/{}/{}/{token}",
         caller.scope.tenant, caller.scope.environment
     );
-    Ok(axum::Json(json!({ "workflow_id": id, "path": path })).into_response())
+    Ok(Json(HookUrl {
+        workflow_id: id,
+        path,
+    }))
 }

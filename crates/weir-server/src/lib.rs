@@ -25,7 +25,6 @@ mod error;
 mod events;
 mod executions;
 mod hooks;
-pub mod openapi;
 mod params;
 mod records;
 mod router;
@@ -98,10 +97,4 @@ pub(crate) fn time_text(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339())
         .unwrap_or_default()
-}
-
-/// A time that may be missing, as a JSON value (`null` when it is), for handlers still
-/// answering JSON values.
-pub(crate) fn time(ms: Option<i64>) -> serde_json::Value {
-    ms.map_or(serde_json::Value::Null, weir_engine::ms_time)
 }

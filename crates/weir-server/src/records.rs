@@ -4,54 +4,163 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
-use weir_store::{EmailTemplate, NotificationFilter, RecordWrite};
-
-use crate::access::{Perm, Principal, audit, authorize_for, required, text};
-use crate::params::{Params, next_cursor};
-use crate::{ApiError, ApiResult, AppState, read_object, time};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use weir_api_types::Detail;
+use weir_api_types::records::{
+    Email, EmailList, EmailMessage, EmailStatus, EmailTemplate, EmailTemplateDeleted,
+    EmailTemplateList, EmailTemplateRequest, EmailTemplateUpdate, Note, Notification,
+    NotificationChannel, NotificationList, NotificationQuery, OutboxQuery, Record, RecordDeleted,
+    RecordDetail, RecordList, RecordQuery, RecordRequest,
+};
+use weir_store::{NotificationFilter, RecordWrite};
 
-/// This module's routes. (Not yet typed: their operations come from the hand-written
-/// document in `openapi.rs`.)
-pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
-    use axum::routing::{get, post};
-    utoipa_axum::router::OpenApiRouter::new()
-        .route("/api/v1/records/{type}", get(list_records))
-        .route(
-            "/api/v1/records/{type}/{id}",
-            get(get_record).put(put_record).delete(delete_record),
-        )
-        .route("/api/v1/notifications", get(list_notifications))
-        .route("/api/v1/notifications/{id}/read", post(read_notification))
-        .route("/api/v1/outbox", get(list_outbox))
-        .route(
-            "/api/v1/email-templates",
-            post(post_template).get(list_templates),
-        )
-        .route(
-            "/api/v1/email-templates/{id}",
-            get(get_template).put(put_template).delete(delete_template),
-        )
+use crate::access::{Auth, Principal, audit, need, required, text};
+use crate::params::{Params, next_cursor};
+use crate::{ApiError, ApiResult, AppState, read_object, time_text};
+
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list_records))
+        .routes(routes!(get_record, put_record, delete_record))
+        .routes(routes!(list_notifications))
+        .routes(routes!(read_notification))
+        .routes(routes!(list_outbox))
+        .routes(routes!(post_template, list_templates))
+        .routes(routes!(get_template, put_template, delete_template))
 }
 
-/// A stored row as the API shows it: `*_ms` times as RFC 3339 `*_at`.
-fn shown(v: Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| match k.strip_suffix("_ms") {
-                    Some(stem) => (format!("{stem}_at"), json!(time(v.as_i64()))),
-                    None => (k, shown(v)),
-                })
-                .collect::<Map<String, Value>>(),
-        ),
-        other => other,
-    }
+/// A row of the store's (which keeps these as JSON) read into its shape; one that does not
+/// fit is the server's fault.
+fn row<T: DeserializeOwned>(v: Value, what: &str) -> ApiResult<T> {
+    serde_json::from_value(v).map_err(|e| {
+        eprintln!("weir: internal error: a stored {what} that does not read: {e}");
+        ApiError::internal()
+    })
+}
+
+#[derive(Deserialize)]
+struct RecordRow {
+    entity_type: String,
+    entity_id: String,
+    fields: Map<String, Value>,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+fn record_of(v: Value) -> ApiResult<Record> {
+    let r: RecordRow = row(v, "record")?;
+    Ok(Record {
+        entity_type: r.entity_type,
+        entity_id: r.entity_id,
+        fields: r.fields,
+        created_at: time_text(r.created_ms),
+        updated_at: time_text(r.updated_ms),
+    })
+}
+
+#[derive(Deserialize)]
+struct NoteRow {
+    id: String,
+    entity_type: String,
+    entity_id: String,
+    note: String,
+    visibility: String,
+    execution_id: Option<String>,
+    created_ms: i64,
+}
+
+fn note_of(v: Value) -> ApiResult<Note> {
+    let n: NoteRow = row(v, "note")?;
+    Ok(Note {
+        id: n.id,
+        entity_type: n.entity_type,
+        entity_id: n.entity_id,
+        note: n.note,
+        visibility: n.visibility,
+        execution_id: n.execution_id,
+        created_at: time_text(n.created_ms),
+    })
+}
+
+#[derive(Deserialize)]
+struct NotificationRow {
+    id: String,
+    recipient: String,
+    channel: NotificationChannel,
+    subject: Option<String>,
+    message: String,
+    link: Option<String>,
+    execution_id: Option<String>,
+    read_ms: Option<i64>,
+    created_ms: i64,
+}
+
+fn notification_of(v: Value) -> ApiResult<Notification> {
+    let n: NotificationRow = row(v, "notification")?;
+    Ok(Notification {
+        id: n.id,
+        recipient: n.recipient,
+        channel: n.channel,
+        subject: n.subject,
+        message: n.message,
+        link: n.link,
+        execution_id: n.execution_id,
+        read_at: n.read_ms.map(time_text),
+        created_at: time_text(n.created_ms),
+    })
+}
+
+#[derive(Deserialize)]
+struct MailRow {
+    id: String,
+    message: EmailMessage,
+    status: EmailStatus,
+    error: Option<String>,
+    execution_id: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+fn email_of(v: Value) -> ApiResult<Email> {
+    let m: MailRow = row(v, "email")?;
+    Ok(Email {
+        id: m.id,
+        message: m.message,
+        status: m.status,
+        error: m.error,
+        execution_id: m.execution_id,
+        created_at: time_text(m.created_ms),
+        updated_at: time_text(m.updated_ms),
+    })
+}
+
+#[derive(Deserialize)]
+struct TemplateRow {
+    name: String,
+    subject: String,
+    text: Option<String>,
+    html: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+fn template_of(v: Value) -> ApiResult<EmailTemplate> {
+    let t: TemplateRow = row(v, "email template")?;
+    Ok(EmailTemplate {
+        name: t.name,
+        subject: t.subject,
+        text: t.text,
+        html: t.html,
+        created_at: time_text(t.created_ms),
+        updated_at: time_text(t.updated_ms),
+    })
 }
 
 fn entity_type(t: &str) -> ApiResult<()> {
@@ -63,13 +172,16 @@ fn entity_type(t: &str) -> ApiResult<()> {
     ))
 }
 
-/// `GET /api/v1/records/{type}/{id}`: a record with its notes.
-pub async fn get_record(
+/// A record with its notes
+///
+/// Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/records/{type}/{id}", tag = "records",
+    responses((status = 200, body = RecordDetail)))]
+async fn get_record(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path((kind, id)): Path<(String, String)>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<RecordDetail>> {
     entity_type(&kind)?;
     let record = state
         .store
@@ -77,19 +189,23 @@ pub async fn get_record(
         .await?
         .ok_or_else(|| ApiError::not_found("record"))?;
     let notes = state.store.notes(&caller.scope, &kind, &id).await?;
-    let mut answer = shown(record);
-    answer["notes"] = Value::Array(notes.into_iter().map(shown).collect());
-    Ok(axum::Json(answer).into_response())
+    Ok(Json(RecordDetail {
+        record: record_of(record)?,
+        notes: notes.into_iter().map(note_of).collect::<ApiResult<_>>()?,
+    }))
 }
 
-/// `GET /api/v1/records/{type}`: records of a type by id; pages by `cursor` (the last id).
-pub async fn list_records(
+/// Records of an entity type
+///
+/// By id; pages by `cursor` (the `next_cursor` of the page before). Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/records/{type}", tag = "records", params(RecordQuery),
+    responses((status = 200, body = RecordList)))]
+async fn list_records(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(kind): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<RecordList>> {
     entity_type(&kind)?;
     let q = Params::new(q, &["cursor", "limit"])?;
     let limit = q.number("limit", 100, 1, 500)?;
@@ -97,38 +213,25 @@ pub async fn list_records(
         .store
         .records(&caller.scope, &kind, q.text("cursor").as_deref(), limit)
         .await?;
-    let next = next_cursor(&list, limit, |r| {
-        r["entity_id"].as_str().unwrap_or_default().to_owned()
-    });
-    let list: Vec<Value> = list.into_iter().map(shown).collect();
-    Ok(axum::Json(json!({ "records": list, "next_cursor": next })).into_response())
+    let records: Vec<Record> = list.into_iter().map(record_of).collect::<ApiResult<_>>()?;
+    let next_cursor = next_cursor(&records, limit, |r| r.entity_id.clone());
+    Ok(Json(RecordList {
+        records,
+        next_cursor,
+    }))
 }
 
-/// `PUT /api/v1/records/{type}/{id}` `{"fields": {...}, "merge"?: bool}`: writes a record
-/// (for data workflows read, like a customer's credit limit).
-pub async fn put_record(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path((kind, id)): Path<(String, String)>,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
-    entity_type(&kind)?;
-    if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "a record id is 1 to 200 printable characters",
-        ));
-    }
-    let map = read_object(&state, &headers, body, &["fields", "merge"], false).await?;
-    let Some(fields @ Value::Object(_)) = map.get("fields") else {
+/// A record request read field by field, so that each wrong field is named as before.
+fn record_request(map: Map<String, Value>) -> ApiResult<RecordRequest> {
+    let Some(Value::Object(fields)) = map.get("fields") else {
         return Err(ApiError::invalid(
             "fields is required",
             vec![Detail::new("$.fields", "an object")],
         ));
     };
     let merge = match map.get("merge") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
         Some(_) => {
             return Err(ApiError::invalid(
                 "merge is invalid",
@@ -136,6 +239,37 @@ pub async fn put_record(
             ));
         }
     };
+    Ok(RecordRequest {
+        fields: fields.clone(),
+        merge,
+    })
+}
+
+/// Write a record
+///
+/// Replaces its fields, or merges into them with `merge: true` (for data workflows read, like
+/// a customer's credit limit); 201 when it is new. Needs `workflows:write`.
+#[utoipa::path(put, path = "/api/v1/records/{type}/{id}", tag = "records",
+    request_body = RecordRequest,
+    responses((status = 200, body = Record, description = "Written"),
+              (status = 201, body = Record, description = "Made")))]
+async fn put_record(
+    caller: Auth<need::Write>,
+    State(state): State<Arc<AppState>>,
+    Path((kind, id)): Path<(String, String)>,
+    request: axum::extract::Request,
+) -> ApiResult<(StatusCode, Json<Record>)> {
+    entity_type(&kind)?;
+    if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "a record id is 1 to 200 printable characters",
+        ));
+    }
+    let (parts, body) = request.into_parts();
+    let request = record_request(
+        read_object(&state, &parts.headers, body, &["fields", "merge"], false).await?,
+    )?;
+    let fields = Value::Object(request.fields);
     let before = state.store.record(&caller.scope, &kind, &id).await?;
     let (record, created) = state
         .store
@@ -144,8 +278,8 @@ pub async fn put_record(
             &RecordWrite {
                 entity_type: &kind,
                 entity_id: &id,
-                fields,
-                merge,
+                fields: &fields,
+                merge: request.merge.unwrap_or(false),
                 create_only: false,
                 op_key: None,
             },
@@ -164,16 +298,19 @@ pub async fn put_record(
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(shown(record))).into_response())
+    Ok((status, Json(record_of(record)?)))
 }
 
-/// `DELETE /api/v1/records/{type}/{id}`.
-pub async fn delete_record(
+/// Delete a record
+///
+/// Needs `workflows:write`.
+#[utoipa::path(delete, path = "/api/v1/records/{type}/{id}", tag = "records",
+    responses((status = 200, body = RecordDeleted)))]
+async fn delete_record(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path((kind, id)): Path<(String, String)>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
+) -> ApiResult<Json<RecordDeleted>> {
     entity_type(&kind)?;
     state
         .store
@@ -188,20 +325,23 @@ pub async fn delete_record(
         None,
     )
     .await?;
-    Ok(
-        axum::Json(json!({ "entity_type": kind, "entity_id": id, "deleted": true }))
-            .into_response(),
-    )
+    Ok(Json(RecordDeleted {
+        entity_type: kind,
+        entity_id: id,
+        deleted: true,
+    }))
 }
 
-/// `GET /api/v1/notifications`: newest first; `recipient`, `unread=true`, pages by `cursor`.
-/// A signed-in user sees its own.
-pub async fn list_notifications(
+/// In-app notifications
+///
+/// Newest first; pages by `cursor`. A signed-in user sees its own. Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "records", params(NotificationQuery),
+    responses((status = 200, body = NotificationList)))]
+async fn list_notifications(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<NotificationList>> {
     let q = Params::new(q, &["recipient", "unread", "cursor", "limit"])?;
     let unread_only = match q.text("unread").as_deref() {
         None | Some("false") => false,
@@ -226,11 +366,15 @@ pub async fn list_notifications(
             },
         )
         .await?;
-    let next = next_cursor(&list, limit, |n| {
-        n["id"].as_str().unwrap_or_default().to_owned()
-    });
-    let list: Vec<Value> = list.into_iter().map(shown).collect();
-    Ok(axum::Json(json!({ "notifications": list, "next_cursor": next })).into_response())
+    let notifications: Vec<Notification> = list
+        .into_iter()
+        .map(notification_of)
+        .collect::<ApiResult<_>>()?;
+    let next_cursor = next_cursor(&notifications, limit, |n| n.id.clone());
+    Ok(Json(NotificationList {
+        notifications,
+        next_cursor,
+    }))
 }
 
 /// A signed-in user's email: the recipient its notifications are addressed to.
@@ -249,36 +393,44 @@ async fn own_recipient(
     Ok(Some(user.email))
 }
 
-/// `POST /api/v1/notifications/{id}/read`.
-pub async fn read_notification(
+/// Mark a notification read
+///
+/// A signed-in user marks its own. Needs `workflows:read`.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "records",
+    responses((status = 200, body = Notification)))]
+async fn read_notification(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<Notification>> {
     let me = own_recipient(&state, &caller).await?;
     let n = state
         .store
         .mark_notification_read(&caller.scope, &id, me.as_deref())
         .await
         .map_err(crate::missing("notification"))?;
-    Ok(axum::Json(shown(n)).into_response())
+    Ok(Json(notification_of(n)?))
 }
 
-/// `GET /api/v1/outbox`: emails, newest first; `status` (outbox, sending, sent, failed).
-pub async fn list_outbox(
+/// The email outbox
+///
+/// Emails, newest first: sent, failed, or kept because no SMTP server is set. Needs
+/// `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/outbox", tag = "records", params(OutboxQuery),
+    responses((status = 200, body = EmailList)))]
+async fn list_outbox(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<EmailList>> {
     let q = Params::new(q, &["status", "cursor", "limit"])?;
     if let Some(s) = q.text("status")
-        && !matches!(s.as_str(), "outbox" | "sending" | "sent" | "failed")
+        && EmailStatus::parse(&s).is_none()
     {
-        return Err(ApiError::bad_request(
-            "status is outbox, sending, sent or failed",
-        ));
+        return Err(ApiError::bad_request(format!(
+            "status is {}",
+            EmailStatus::names()
+        )));
     }
     let limit = q.number("limit", 50, 1, 500)?;
     let list = state
@@ -290,11 +442,12 @@ pub async fn list_outbox(
             limit,
         )
         .await?;
-    let next = next_cursor(&list, limit, |m| {
-        m["id"].as_str().unwrap_or_default().to_owned()
-    });
-    let list: Vec<Value> = list.into_iter().map(shown).collect();
-    Ok(axum::Json(json!({ "emails": list, "next_cursor": next })).into_response())
+    let emails: Vec<Email> = list.into_iter().map(email_of).collect::<ApiResult<_>>()?;
+    let next_cursor = next_cursor(&emails, limit, |m| m.id.clone());
+    Ok(Json(EmailList {
+        emails,
+        next_cursor,
+    }))
 }
 
 /// A template's name: letters, digits, `_`, `-` and `.`, at most 100.
@@ -311,8 +464,8 @@ fn template_name(name: &str) -> ApiResult<()> {
     ))
 }
 
-/// Reads a template body; each text must parse as a template.
-fn template_body(map: &Map<String, Value>, name: String) -> ApiResult<EmailTemplate> {
+/// A template's texts read field by field; each must parse as a template.
+fn template_content(map: &Map<String, Value>) -> ApiResult<EmailTemplateUpdate> {
     let subject = required(text(map, "subject", 998)?, "subject")?;
     let long = |field: &str| -> ApiResult<Option<String>> {
         match map.get(field) {
@@ -327,8 +480,7 @@ fn template_body(map: &Map<String, Value>, name: String) -> ApiResult<EmailTempl
             )),
         }
     };
-    let t = EmailTemplate {
-        name,
+    let t = EmailTemplateUpdate {
         subject,
         text: long("text")?,
         html: long("html")?,
@@ -356,106 +508,173 @@ fn template_body(map: &Map<String, Value>, name: String) -> ApiResult<EmailTempl
     Ok(t)
 }
 
-/// `POST /api/v1/email-templates` `{"name", "subject", "text"?, "html"?}` (409 when taken).
-pub async fn post_template(
+/// A new template's request read field by field: its name, then its texts.
+fn template_request(map: &Map<String, Value>) -> ApiResult<EmailTemplateRequest> {
+    let name = required(text(map, "name", 100)?, "name")?;
+    template_name(&name)?;
+    let t = template_content(map)?;
+    Ok(EmailTemplateRequest {
+        name,
+        subject: t.subject,
+        text: t.text,
+        html: t.html,
+    })
+}
+
+/// Stores a template; the stored row and its answer.
+async fn store_template(
+    state: &AppState,
+    scope: &weir_store::Scope,
+    name: String,
+    t: EmailTemplateUpdate,
+    create: bool,
+) -> ApiResult<(Value, EmailTemplate)> {
+    let t = weir_store::EmailTemplate {
+        name,
+        subject: t.subject,
+        text: t.text,
+        html: t.html,
+    };
+    let (stored, _) = state.store.put_email_template(scope, &t, create).await?;
+    let shown = template_of(stored.clone())?;
+    Ok((stored, shown))
+}
+
+/// Store an email template
+///
+/// A subject, a text and an HTML body (`text`, `html` or both), each rendered with the
+/// template language; 409 when the name is taken. Needs `workflows:write`.
+#[utoipa::path(post, path = "/api/v1/email-templates", tag = "records",
+    request_body = EmailTemplateRequest,
+    responses((status = 201, body = EmailTemplate)))]
+async fn post_template(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
+    request: axum::extract::Request,
+) -> ApiResult<(StatusCode, Json<EmailTemplate>)> {
+    let (parts, body) = request.into_parts();
     let map = read_object(
         &state,
-        &headers,
+        &parts.headers,
         body,
         &["name", "subject", "text", "html"],
         false,
     )
     .await?;
-    let name = required(text(&map, "name", 100)?, "name")?;
-    template_name(&name)?;
-    let t = template_body(&map, name)?;
-    let (stored, _) = state
-        .store
-        .put_email_template(&caller.scope, &t, true)
-        .await?;
+    let t = template_request(&map)?;
+    let name = t.name.clone();
+    let content = EmailTemplateUpdate {
+        subject: t.subject,
+        text: t.text,
+        html: t.html,
+    };
+    let (stored, shown) = store_template(&state, &caller.scope, name, content, true).await?;
     audit(
         &state,
         &caller,
         "email_template.create",
-        &t.name,
-        Some(stored.clone()),
+        &shown.name,
+        Some(stored),
     )
     .await?;
-    Ok((StatusCode::CREATED, axum::Json(shown(stored))).into_response())
+    Ok((StatusCode::CREATED, Json(shown)))
 }
 
-/// `PUT /api/v1/email-templates/{name}`: replaces a template (404 when there is none).
-pub async fn put_template(
+/// Replace an email template
+///
+/// 404 when there is none (POST makes one). Needs `workflows:write`.
+#[utoipa::path(put, path = "/api/v1/email-templates/{id}", tag = "records",
+    request_body = EmailTemplateUpdate,
+    responses((status = 200, body = EmailTemplate)))]
+async fn put_template(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
+    request: axum::extract::Request,
+) -> ApiResult<Json<EmailTemplate>> {
     let before = state
         .store
         .email_templates(&caller.scope, Some(&name))
         .await?
         .pop()
         .ok_or_else(|| ApiError::not_found("email template"))?;
-    let map = read_object(&state, &headers, body, &["subject", "text", "html"], false).await?;
-    let t = template_body(&map, name)?;
-    let (stored, _) = state
-        .store
-        .put_email_template(&caller.scope, &t, false)
-        .await?;
+    let (parts, body) = request.into_parts();
+    let map = read_object(
+        &state,
+        &parts.headers,
+        body,
+        &["subject", "text", "html"],
+        false,
+    )
+    .await?;
+    let t = template_content(&map)?;
+    let (stored, shown) = store_template(&state, &caller.scope, name, t, false).await?;
     audit(
         &state,
         &caller,
         "email_template.update",
-        &t.name,
+        &shown.name,
         Some(json!({ "before": before, "after": stored })),
     )
     .await?;
-    Ok(axum::Json(shown(stored)).into_response())
+    Ok(Json(shown))
 }
 
-/// `GET /api/v1/email-templates`.
-pub async fn list_templates(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
-    let list = state.store.email_templates(&caller.scope, None).await?;
-    let list: Vec<Value> = list.into_iter().map(shown).collect();
-    Ok(axum::Json(json!({ "email_templates": list })).into_response())
-}
-
-/// `GET /api/v1/email-templates/{name}`.
-pub async fn get_template(
+/// List email templates
+///
+/// By name. Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/email-templates", tag = "records",
+    responses((status = 200, body = EmailTemplateList)))]
+async fn list_templates(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+) -> ApiResult<Json<EmailTemplateList>> {
+    let list = state.store.email_templates(&caller.scope, None).await?;
+    Ok(Json(EmailTemplateList {
+        email_templates: list
+            .into_iter()
+            .map(template_of)
+            .collect::<ApiResult<_>>()?,
+    }))
+}
+
+/// An email template
+///
+/// Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/email-templates/{id}", tag = "records",
+    responses((status = 200, body = EmailTemplate)))]
+async fn get_template(
+    caller: Auth<need::Read>,
+    State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<EmailTemplate>> {
     let t = state
         .store
         .email_templates(&caller.scope, Some(&name))
         .await?
         .pop()
         .ok_or_else(|| ApiError::not_found("email template"))?;
-    Ok(axum::Json(shown(t)).into_response())
+    Ok(Json(template_of(t)?))
 }
 
-/// `DELETE /api/v1/email-templates/{name}`.
-pub async fn delete_template(
+/// Delete an email template
+///
+/// Needs `workflows:write`.
+#[utoipa::path(delete, path = "/api/v1/email-templates/{id}", tag = "records",
+    responses((status = 200, body = EmailTemplateDeleted)))]
+async fn delete_template(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
+) -> ApiResult<Json<EmailTemplateDeleted>> {
     state
         .store
         .delete_email_template(&caller.scope, &name)
         .await
         .map_err(crate::missing("email template"))?;
     audit(&state, &caller, "email_template.delete", &name, None).await?;
-    Ok(axum::Json(json!({ "name": name, "deleted": true })).into_response())
+    Ok(Json(EmailTemplateDeleted {
+        name,
+        deleted: true,
+    }))
 }

@@ -1,44 +1,55 @@
-//! Rules (seed 000 §3.3): reusable conditions that workflows name with `{"rule": "id"}`.
+//! Rules: reusable conditions that workflows name with `{"rule": "id"}`.
 //! Changing one takes effect for what is evaluated next; one still named by a workflow cannot
 //! be deleted.
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use serde_json::{Value, json};
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use weir_api_types::rules::{
+    ConditionTrace, Rule, RuleDefinition, RuleDeleted, RuleList, RuleTest, RuleTestRequest,
+};
+use weir_api_types::{Detail, ErrorCode};
 use weir_core::Env;
 use weir_core::template::RenderTrace;
 use weir_store::{RuleRow, Scope};
 
-use crate::access::{Perm, audit, authorize_for};
-use crate::with_path_id;
-use crate::{ApiError, ApiResult, AppState, read_body, read_object, time};
-use weir_api_types::{Detail, ErrorCode};
+use crate::access::{Auth, audit, need};
+use crate::body::Document;
+use crate::{ApiError, ApiResult, AppState, read_body, read_object, time_text, with_path_id};
 
-/// This module's routes. (Not yet typed: their operations come from the hand-written
-/// document in `openapi.rs`.)
-pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
-    use axum::routing::{get, post};
-    utoipa_axum::router::OpenApiRouter::new()
-        .route("/api/v1/rules", post(post_rule).get(list_rules))
-        .route(
-            "/api/v1/rules/{id}",
-            get(get_rule).put(put_rule).delete(delete_rule),
-        )
-        .route("/api/v1/rules/{id}/test", post(test_rule))
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(post_rule, list_rules))
+        .routes(routes!(get_rule, put_rule, delete_rule))
+        .routes(routes!(test_rule))
 }
 
-fn rule_json(r: &RuleRow) -> Value {
+fn rule_of(r: &RuleRow) -> Rule {
     let d = &r.definition;
-    json!({
-        "rule_id": r.rule_id, "name": d.get("name"), "description": d.get("description"),
-        "type": d.get("type").or_else(|| d.get("rule_type")),
-        "conditions": d.get("conditions").or_else(|| d.get("condition")),
-        "enabled": r.enabled, "updated_at": time(Some(r.updated_ms)),
-    })
+    let text = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| d.get(*k))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    Rule {
+        rule_id: r.rule_id.clone(),
+        name: text(&["name"]),
+        description: text(&["description"]),
+        rule_type: text(&["type", "rule_type"]),
+        conditions: d
+            .get("conditions")
+            .or_else(|| d.get("condition"))
+            .cloned()
+            .unwrap_or(Value::Null),
+        enabled: r.enabled,
+        updated_at: time_text(r.updated_ms),
+    }
 }
 
 /// Checks a rule against the scope's other rules; 422 with every problem.
@@ -63,14 +74,18 @@ fn enabled(definition: &Value) -> bool {
         .unwrap_or(true)
 }
 
-/// `POST /api/v1/rules` (JSON or YAML): a new rule; 409 when the id is taken (PUT replaces).
-pub async fn post_rule(
+/// Create a rule
+///
+/// A new rule (JSON or YAML); 409 when its id is taken (PUT replaces). Needs
+/// `workflows:write`.
+#[utoipa::path(post, path = "/api/v1/rules", tag = "rules",
+    request_body(content((RuleDefinition = "application/json"), (RuleDefinition = "application/yaml"))),
+    responses((status = 201, body = Rule)))]
+async fn post_rule(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
-    let definition = read_body(&state, &headers, body, true, false).await?;
+    Document(definition): Document,
+) -> ApiResult<(StatusCode, Json<Rule>)> {
     let rule = check(&state, &caller.scope, &definition)?;
     if state.store.rule(&caller.scope, &rule.id).await?.is_some() {
         return Err(ApiError::new(
@@ -99,24 +114,31 @@ pub async fn post_rule(
         .rule(&caller.scope, &rule.id)
         .await?
         .ok_or_else(|| ApiError::not_found("rule"))?;
-    Ok((StatusCode::CREATED, axum::Json(rule_json(&stored))).into_response())
+    Ok((StatusCode::CREATED, Json(rule_of(&stored))))
 }
 
-/// `PUT /api/v1/rules/{id}`: replaces a rule; new evaluations use it.
-pub async fn put_rule(
+/// Replace a rule
+///
+/// New evaluations use it; the body's id, when it names one, must be the path's. Needs
+/// `workflows:write`.
+#[utoipa::path(put, path = "/api/v1/rules/{id}", tag = "rules",
+    request_body(content((RuleDefinition = "application/json"), (RuleDefinition = "application/yaml"))),
+    responses((status = 200, body = Rule)))]
+async fn put_rule(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
+    request: axum::extract::Request,
+) -> ApiResult<Json<Rule>> {
+    // Another scope's rule is not there, whatever the body.
     let before = state
         .store
         .rule(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("rule"))?;
+    let (parts, body) = request.into_parts();
     let definition = with_path_id(
-        read_body(&state, &headers, body, true, false).await?,
+        read_body(&state, &parts.headers, body, true, false).await?,
         &id,
         "rule_id",
     )?;
@@ -139,35 +161,44 @@ pub async fn put_rule(
         .rule(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("rule"))?;
-    Ok(axum::Json(rule_json(&stored)).into_response())
+    Ok(Json(rule_of(&stored)))
 }
 
-/// `GET /api/v1/rules`.
-pub async fn list_rules(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
-    let list: Vec<Value> = state
+/// List rules
+///
+/// Every rule, by id. Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/rules", tag = "rules",
+    responses((status = 200, body = RuleList)))]
+async fn list_rules(
+    caller: Auth<need::Read>,
+    State(state): State<Arc<AppState>>,
+) -> ApiResult<Json<RuleList>> {
+    let rules = state
         .store
         .rules(&caller.scope)
         .await?
         .iter()
-        .map(rule_json)
+        .map(rule_of)
         .collect();
-    Ok(axum::Json(json!({ "rules": list })).into_response())
+    Ok(Json(RuleList { rules }))
 }
 
-/// `GET /api/v1/rules/{id}`.
-pub async fn get_rule(
+/// A rule
+///
+/// Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/rules/{id}", tag = "rules",
+    responses((status = 200, body = Rule)))]
+async fn get_rule(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<Rule>> {
     let rule = state
         .store
         .rule(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("rule"))?;
-    Ok(axum::Json(rule_json(&rule)).into_response())
+    Ok(Json(rule_of(&rule)))
 }
 
 /// Whether a definition names the rule anywhere (`{"rule": id}`).
@@ -182,13 +213,16 @@ fn names_rule(v: &Value, id: &str) -> bool {
     }
 }
 
-/// `DELETE /api/v1/rules/{id}`: 409 while a workflow or another rule names it.
-pub async fn delete_rule(
+/// Delete a rule
+///
+/// Refused (409) while a workflow or another rule names it. Needs `workflows:write`.
+#[utoipa::path(delete, path = "/api/v1/rules/{id}", tag = "rules",
+    responses((status = 200, body = RuleDeleted)))]
+async fn delete_rule(
+    caller: Auth<need::Write>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Write).await?;
+) -> ApiResult<Json<RuleDeleted>> {
     let before = state
         .store
         .rule(&caller.scope, &id)
@@ -231,30 +265,44 @@ pub async fn delete_rule(
         Some(json!({ "before": before.definition })),
     )
     .await?;
-    Ok(axum::Json(json!({ "rule_id": id, "deleted": true })).into_response())
+    Ok(Json(RuleDeleted {
+        rule_id: id,
+        deleted: true,
+    }))
 }
 
-/// `POST /api/v1/rules/{id}/test` `{"context": {...}}`: evaluates the rule against a context
-/// and answers `{"result", "trace"}`, the trace naming each comparison with the values
-/// compared.
-pub async fn test_rule(
+/// A test request read field by field: `context`, an object when given.
+fn test_request(map: Map<String, Value>) -> ApiResult<RuleTestRequest> {
+    let context = match map.get("context") {
+        None => None,
+        Some(Value::Object(c)) => Some(c.clone()),
+        Some(_) => return Err(ApiError::invalid_field("$.context", "a JSON object")),
+    };
+    Ok(RuleTestRequest { context })
+}
+
+/// Evaluate a rule against a context
+///
+/// Answers the result and a trace naming each comparison with the values compared. Needs
+/// `workflows:read`.
+#[utoipa::path(post, path = "/api/v1/rules/{id}/test", tag = "rules",
+    request_body(content = RuleTestRequest, description = "The context (optional)"),
+    responses((status = 200, body = RuleTest)))]
+async fn test_rule(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+    request: axum::extract::Request,
+) -> ApiResult<Json<RuleTest>> {
     let stored = state
         .store
         .rule(&caller.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("rule"))?;
-    let map = read_object(&state, &headers, body, &["context"], true).await?;
-    let context = match map.get("context") {
-        None => json!({}),
-        Some(v @ Value::Object(_)) => v.clone(),
-        Some(_) => return Err(ApiError::invalid_field("$.context", "a JSON object")),
-    };
+    let (parts, body) = request.into_parts();
+    let request =
+        test_request(read_object(&state, &parts.headers, body, &["context"], true).await?)?;
+    let context = Value::Object(request.context.unwrap_or_default());
     let rule = weir_core::read_rule(&stored.definition).map_err(|_| ApiError::not_found("rule"))?;
     let rules = state.engine.scope_rules(&caller.scope);
     let env = Env::new(chrono::Utc::now(), &rules);
@@ -262,8 +310,10 @@ pub async fn test_rule(
     let trace = rule
         .condition
         .eval_traced(&root, &env, &mut RenderTrace::default());
-    Ok(axum::Json(json!({
-        "rule_id": id, "enabled": stored.enabled, "result": trace.result(), "trace": trace,
+    Ok(Json(RuleTest {
+        rule_id: id,
+        enabled: stored.enabled,
+        result: trace.result(),
+        trace: ConditionTrace::from(&trace),
     }))
-    .into_response())
 }

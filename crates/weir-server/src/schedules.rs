@@ -4,33 +4,35 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use weir_api_types::ErrorCode;
+use weir_api_types::triggers::{ScheduleQuery, ScheduleTimes, WorkflowSchedule};
 use weir_core::model::TriggerKind;
 
-use crate::access::{Perm, authorize_for};
+use crate::access::{Auth, need};
 use crate::params::Params;
-use crate::{ApiError, ApiResult, AppState, time};
-use weir_api_types::ErrorCode;
+use crate::{ApiError, ApiResult, AppState, time_text};
 
-/// This module's routes. (Not yet typed: their operations come from the hand-written
-/// document in `openapi.rs`.)
-pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
-    use axum::routing::get;
-    utoipa_axum::router::OpenApiRouter::new()
-        .route("/api/v1/workflows/{id}/schedule", get(schedule))
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(schedule))
 }
 
-pub async fn schedule(
+/// When a workflow's schedules fire
+///
+/// The next fire times of each of its schedule triggers (10 by default), in UTC and in the
+/// schedule's zone, and when each last fired; 409 when it has none. Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/workflows/{id}/schedule", tag = "triggers",
+    params(ScheduleQuery), responses((status = 200, body = WorkflowSchedule)))]
+async fn schedule(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<WorkflowSchedule>> {
     let params = Params::new(query, &["count", "after"])?;
     let count = params.number("count", 10, 1, 100)? as usize;
     let after = match params.time("after")? {
@@ -55,8 +57,13 @@ pub async fn schedule(
             .store
             .last_schedule_fire(&caller.scope, &id, index as i64)
             .await?;
-        let mut described = s.describe(index, after, count);
-        described["last_fire"] = time(last);
+        // The schedule as the CLI shows it too, read into its type.
+        let mut described: ScheduleTimes = serde_json::from_value(s.describe(index, after, count))
+            .map_err(|e| {
+                eprintln!("weir: internal error: a schedule's description does not read: {e}");
+                ApiError::internal()
+            })?;
+        described.last_fire = last.map(time_text);
         schedules.push(described);
     }
     if schedules.is_empty() {
@@ -65,10 +72,9 @@ pub async fn schedule(
             "the workflow has no schedule trigger",
         ));
     }
-    Ok(axum::Json(json!({
-        "workflow_id": id,
-        "enabled": current.enabled,
-        "schedules": schedules,
+    Ok(Json(WorkflowSchedule {
+        workflow_id: id,
+        enabled: current.enabled,
+        schedules,
     }))
-    .into_response())
 }

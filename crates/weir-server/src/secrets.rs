@@ -8,29 +8,25 @@
 use std::path::Path as FsPath;
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use serde_json::{Value, json};
+use axum::http::StatusCode;
+use serde_json::{Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use weir_api_types::secrets::{Secret, SecretDeleted, SecretList, SecretRequest, SecretUpdate};
+use weir_api_types::{Detail, ErrorCode};
 use weir_engine::Vault;
 use weir_engine::secrets::{HostPattern, MIN_SECRET_LEN};
 use weir_store::{Scope, SecretPolicy, SecretRow, Store};
 
-use crate::access::{Perm, audit, authorize_for, required};
-use crate::{ApiError, ApiResult, AppState, read_object, time};
-use weir_api_types::{Detail, ErrorCode};
+use crate::access::{Auth, Caller, audit, need, required};
+use crate::{ApiError, ApiResult, AppState, read_object, time_text};
 
-/// This module's routes. (Not yet typed: their operations come from the hand-written
-/// document in `openapi.rs`.)
-pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
-    use axum::routing::{get, post};
-    utoipa_axum::router::OpenApiRouter::new()
-        .route("/api/v1/secrets", post(post_secret).get(list_secrets))
-        .route(
-            "/api/v1/secrets/{id}",
-            get(get_secret).put(put_secret).delete(delete_secret),
-        )
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(post_secret, list_secrets))
+        .routes(routes!(get_secret, put_secret, delete_secret))
 }
 
 /// The largest secret value, in bytes.
@@ -91,14 +87,14 @@ pub async fn open_vault(
     Ok(vault)
 }
 
-fn secret_json(row: &SecretRow) -> Value {
-    json!({
-        "name": row.name,
-        "allowed_hosts": row.policy.allowed_hosts,
-        "allowed_actions": row.policy.allowed_actions,
-        "created_at": time(Some(row.created_ms)),
-        "updated_at": time(Some(row.updated_ms)),
-    })
+fn secret_of(row: SecretRow) -> Secret {
+    Secret {
+        name: row.name,
+        allowed_hosts: row.policy.allowed_hosts,
+        allowed_actions: row.policy.allowed_actions,
+        created_at: time_text(row.created_ms),
+        updated_at: time_text(row.updated_ms),
+    }
 }
 
 /// The most entries of `allowed_hosts` or `allowed_actions`.
@@ -113,14 +109,13 @@ fn valid_action_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
-/// One of the policy's lists: absent keeps `current`, `null` lifts the restriction, a list
-/// of 1 to 100 entries each passing `check` sets it.
+/// One of the policy's lists: `None` when the body leaves it out, `Some(None)` for `null` (no
+/// restriction), else a list of 1 to 100 entries each passing `check`.
 fn policy_list(
-    map: &serde_json::Map<String, Value>,
+    map: &Map<String, Value>,
     field: &str,
-    current: Option<Vec<String>>,
     check: impl Fn(&str) -> Result<(), String>,
-) -> ApiResult<Option<Vec<String>>> {
+) -> ApiResult<Option<Option<Vec<String>>>> {
     let bad = |path: String, message: String| {
         ApiError::invalid(
             format!("{field} is invalid"),
@@ -128,8 +123,8 @@ fn policy_list(
         )
     };
     let items = match map.get(field) {
-        None => return Ok(current),
-        Some(Value::Null) => return Ok(None),
+        None => return Ok(None),
+        Some(Value::Null) => return Ok(Some(None)),
         Some(Value::Array(items)) if (1..=MAX_POLICY_ENTRIES).contains(&items.len()) => items,
         Some(_) => {
             return Err(bad(
@@ -149,26 +144,19 @@ fn policy_list(
             out.push(text.to_owned());
         }
     }
-    Ok(Some(out))
+    Ok(Some(Some(out)))
 }
 
-/// The policy a body sets, over `current` (fields left out keep theirs).
-fn policy_of(
-    map: &serde_json::Map<String, Value>,
-    current: SecretPolicy,
-) -> ApiResult<SecretPolicy> {
-    Ok(SecretPolicy {
-        allowed_hosts: policy_list(map, "allowed_hosts", current.allowed_hosts, |h| {
-            HostPattern::parse(h).map(|_| ())
-        })?,
-        allowed_actions: policy_list(map, "allowed_actions", current.allowed_actions, |a| {
-            match valid_action_name(a) {
-                true => Ok(()),
-                false => Err(format!(
-                    "{a:?} is not an action type name (letters, digits, '_', '.', '-', at most 100)"
-                )),
-            }
-        })?,
+fn allowed_hosts(map: &Map<String, Value>) -> ApiResult<Option<Option<Vec<String>>>> {
+    policy_list(map, "allowed_hosts", |h| HostPattern::parse(h).map(|_| ()))
+}
+
+fn allowed_actions(map: &Map<String, Value>) -> ApiResult<Option<Option<Vec<String>>>> {
+    policy_list(map, "allowed_actions", |a| match valid_action_name(a) {
+        true => Ok(()),
+        false => Err(format!(
+            "{a:?} is not an action type name (letters, digits, '_', '.', '-', at most 100)"
+        )),
     })
 }
 
@@ -215,14 +203,52 @@ fn vault(state: &AppState) -> ApiResult<&Vault> {
     })
 }
 
+/// A new secret's request read field by field: its name, its value, where it may go.
+fn secret_request(map: &Map<String, Value>) -> ApiResult<SecretRequest> {
+    let name = required(
+        map.get("name").and_then(Value::as_str).map(str::to_owned),
+        "name",
+    )?;
+    if !valid_name(&name) {
+        return Err(bad_name());
+    }
+    Ok(SecretRequest {
+        name,
+        value: value_of(map)?,
+        allowed_hosts: allowed_hosts(map)?.flatten(),
+        allowed_actions: allowed_actions(map)?.flatten(),
+    })
+}
+
+/// A change's request read field by field; it must change something.
+fn secret_update(map: &Map<String, Value>) -> ApiResult<SecretUpdate> {
+    if map.is_empty() {
+        return Err(ApiError::invalid(
+            "the body changes nothing",
+            vec![Detail::new(
+                "$",
+                "give value, allowed_hosts or allowed_actions",
+            )],
+        ));
+    }
+    Ok(SecretUpdate {
+        value: match map.contains_key("value") {
+            true => Some(value_of(map)?),
+            false => None,
+        },
+        allowed_hosts: allowed_hosts(map)?,
+        allowed_actions: allowed_actions(map)?,
+    })
+}
+
 async fn store_secret(
     state: &AppState,
-    caller: &crate::access::Caller,
+    caller: &Caller,
     name: &str,
     value: &str,
     policy: &SecretPolicy,
     if_updated_ms: Option<i64>,
-) -> ApiResult {
+) -> ApiResult<(StatusCode, Json<Secret>)> {
     let sealed = vault(state)?
         .seal(&caller.scope, name, value)
         .map_err(|_| ApiError::internal())?;
@@ -247,70 +273,66 @@ async fn store_secret(
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(secret_json(&row))).into_response())
+    Ok((status, Json(secret_of(row))))
 }
 
-/// `POST /api/v1/secrets` `{"name", "value", "allowed_hosts"?, "allowed_actions"?}`: a new
-/// secret (409 when the name is taken).
-pub async fn post_secret(
+/// Store a secret
+///
+/// Sealed with AES-256-GCM at once; its value never comes back. 409 when the name is taken
+/// (PUT replaces its value). Needs `admin`.
+#[utoipa::path(post, path = "/api/v1/secrets", tag = "secrets", request_body = SecretRequest,
+    responses((status = 201, body = Secret)))]
+async fn post_secret(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    request: axum::extract::Request,
+) -> ApiResult<(StatusCode, Json<Secret>)> {
+    let (parts, body) = request.into_parts();
     let map = read_object(
         &state,
-        &headers,
+        &parts.headers,
         body,
         &["name", "value", "allowed_hosts", "allowed_actions"],
         false,
     )
     .await?;
-    let name = required(
-        map.get("name").and_then(Value::as_str).map(str::to_owned),
-        "name",
-    )?;
-    if !valid_name(&name) {
-        return Err(bad_name());
-    }
-    let value = value_of(&map)?;
-    let policy = policy_of(&map, SecretPolicy::default())?;
-    if state.store.secret(&caller.scope, &name).await?.is_some() {
+    let request = secret_request(&map)?;
+    let name = &request.name;
+    if state.store.secret(&caller.scope, name).await?.is_some() {
         return Err(ApiError::new(
             ErrorCode::Conflict,
             format!("a secret {name} exists; PUT /api/v1/secrets/{name} replaces its value"),
         ));
     }
-    store_secret(&state, &caller, &name, &value, &policy, None).await
+    let policy = SecretPolicy {
+        allowed_hosts: request.allowed_hosts,
+        allowed_actions: request.allowed_actions,
+    };
+    store_secret(&state, &caller, name, &request.value, &policy, None).await
 }
 
-/// `PUT /api/v1/secrets/{name}` `{"value"?, "allowed_hosts"?, "allowed_actions"?}`: replaces
-/// a secret's value, where it may go, or both; what the body leaves out stays (404 when there
-/// is no such secret; `POST /api/v1/secrets` makes one).
-pub async fn put_secret(
+/// Replace a secret's value, where it may go, or both
+///
+/// What the body leaves out stays; 404 when there is no such secret (POST makes one). Needs
+/// `admin`.
+#[utoipa::path(put, path = "/api/v1/secrets/{id}", tag = "secrets", request_body = SecretUpdate,
+    responses((status = 200, body = Secret)))]
+async fn put_secret(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    body: Body,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+    request: axum::extract::Request,
+) -> ApiResult<(StatusCode, Json<Secret>)> {
     let Some(row) = state.store.secret(&caller.scope, &name).await? else {
         return Err(ApiError::not_found("secret"));
     };
+    let (parts, body) = request.into_parts();
     let fields = ["value", "allowed_hosts", "allowed_actions"];
-    let map = read_object(&state, &headers, body, &fields, false).await?;
-    if map.is_empty() {
-        return Err(ApiError::invalid(
-            "the body changes nothing",
-            vec![Detail::new(
-                "$",
-                "give value, allowed_hosts or allowed_actions",
-            )],
-        ));
-    }
-    let value = match map.contains_key("value") {
-        true => value_of(&map)?,
-        false => vault(&state)?
+    let map = read_object(&state, &parts.headers, body, &fields, false).await?;
+    let update = secret_update(&map)?;
+    let value = match update.value {
+        Some(value) => value,
+        None => vault(&state)?
             .open(&caller.scope, &name, &row.sealed)
             .map_err(|e| {
                 eprintln!(
@@ -320,7 +342,10 @@ pub async fn put_secret(
                 ApiError::internal()
             })?,
     };
-    let policy = policy_of(&map, row.policy)?;
+    let policy = SecretPolicy {
+        allowed_hosts: update.allowed_hosts.unwrap_or(row.policy.allowed_hosts),
+        allowed_actions: update.allowed_actions.unwrap_or(row.policy.allowed_actions),
+    };
     // What the body leaves out is kept from the version read: only over that version.
     store_secret(
         &state,
@@ -333,41 +358,53 @@ pub async fn put_secret(
     .await
 }
 
-/// `GET /api/v1/secrets`: names and dates, never values.
-pub async fn list_secrets(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
-    let list: Vec<Value> = state
+/// List secrets
+///
+/// Names, where each may go, and dates, by name; never values. Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/secrets", tag = "secrets",
+    responses((status = 200, body = SecretList)))]
+async fn list_secrets(
+    caller: Auth<need::Read>,
+    State(state): State<Arc<AppState>>,
+) -> ApiResult<Json<SecretList>> {
+    let secrets = state
         .store
         .secrets(&caller.scope)
         .await?
-        .iter()
-        .map(secret_json)
+        .into_iter()
+        .map(secret_of)
         .collect();
-    Ok(axum::Json(json!({ "secrets": list })).into_response())
+    Ok(Json(SecretList { secrets }))
 }
 
-/// `GET /api/v1/secrets/{name}`: its name and dates.
-pub async fn get_secret(
+/// A secret
+///
+/// Its name, where it may go, and its dates. Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/secrets/{id}", tag = "secrets",
+    responses((status = 200, body = Secret)))]
+async fn get_secret(
+    caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Read).await?;
+) -> ApiResult<Json<Secret>> {
     let row = state
         .store
         .secret(&caller.scope, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("secret"))?;
-    Ok(axum::Json(secret_json(&row)).into_response())
+    Ok(Json(secret_of(row)))
 }
 
-/// `DELETE /api/v1/secrets/{name}`.
-pub async fn delete_secret(
+/// Delete a secret
+///
+/// Needs `admin`.
+#[utoipa::path(delete, path = "/api/v1/secrets/{id}", tag = "secrets",
+    responses((status = 200, body = SecretDeleted)))]
+async fn delete_secret(
+    caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-) -> ApiResult {
-    let caller = authorize_for(&state, &headers, Perm::Admin).await?;
+) -> ApiResult<Json<SecretDeleted>> {
     state
         .store
         .delete_secret(&caller.scope, &name)
@@ -375,5 +412,8 @@ pub async fn delete_secret(
         .map_err(crate::missing("secret"))?;
     state.engine.forget_secrets(&caller.scope);
     audit(&state, &caller, "secret.delete", &name, None).await?;
-    Ok(axum::Json(json!({ "name": name, "deleted": true })).into_response())
+    Ok(Json(SecretDeleted {
+        name,
+        deleted: true,
+    }))
 }

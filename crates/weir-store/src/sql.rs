@@ -1475,12 +1475,16 @@ impl Store for SqlStore {
         };
         let mut tx = self.begin().await?;
         // Candidates come from the due items (indexed by run_at), not from a scan of executions.
+        // On PostgreSQL a candidate another node locked, claimed and even finished since this
+        // statement's snapshot is read again when it is locked, and only the `e` conditions
+        // are checked again: the epoch seen with the due item must still be the row's, or
+        // the candidate was claimed meanwhile (and its items may be gone) and is skipped.
         let rows = sqlx::query(sql(format!(
             "UPDATE executions SET lease_owner = $1, lease_expires_ms = {now} + $2, epoch = epoch + 1 \
              WHERE (tenant_id, environment_id, id) IN ( \
                SELECT e.tenant_id, e.environment_id, e.id FROM executions e \
-               WHERE (e.tenant_id, e.environment_id, e.id) IN ( \
-                              SELECT i.tenant_id, i.environment_id, i.execution_id FROM inbox i \
+               WHERE (e.tenant_id, e.environment_id, e.id, e.epoch) IN ( \
+                              SELECT i.tenant_id, i.environment_id, i.execution_id, x.epoch FROM inbox i \
                               JOIN executions x ON x.tenant_id = i.tenant_id AND x.environment_id = i.environment_id AND x.id = i.execution_id \
                               WHERE i.run_at_ms <= {now} AND (x.lease_owner IS NULL OR x.lease_expires_ms < {now}) {skip} \
                               ORDER BY i.run_at_ms LIMIT 1000) \

@@ -19,6 +19,7 @@ use weir_api_types::events::EventAnswer;
 use weir_api_types::executions::{
     Execution, ExecutionList, ExecutionStatus, ExecutionSummary, TimelineEntry, Trace,
 };
+use weir_api_types::triggers::HookUrl;
 use weir_api_types::workflows::{StoredWorkflow, VersionActivated, VersionList, WorkflowList};
 
 use crate::input::Failure;
@@ -594,12 +595,9 @@ pub fn print_schedule(shown: &Value) {
 
 /// `weir hook-url WORKFLOW`: the full URL of the workflow's webhook.
 pub fn hook_url(client: &Client, workflow: &str) -> Result<(), Failure> {
-    let hook = client.call(
-        "GET",
-        &format!("/api/v1/workflows/{}/hook", enc(workflow)),
-        None,
-    )?;
-    outln!("{}{}", client.base(), text(&hook["path"]));
+    let path = format!("/api/v1/workflows/{}/hook", enc(workflow));
+    let hook: HookUrl = typed(client.call("GET", &path, None)?, &path)?;
+    outln!("{}{}", client.base(), clean(&hook.path));
     Ok(())
 }
 

@@ -3314,7 +3314,7 @@ fn a_body_that_does_not_arrive_gets_408() {
 }
 
 #[test]
-fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
+fn schemathesis_finds_no_server_error_and_no_contract_mismatch_for_any_role() {
     let installed = Command::new("st")
         .arg("--version")
         .output()
@@ -3337,28 +3337,87 @@ fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
             ("WEIR_RATE_LIMIT", "0"),
         ],
     );
-    let base = format!("http://127.0.0.1:{}", server.port);
-    let out = Command::new("st")
-        .args([
-            "run",
-            &format!("{base}/api/v1/openapi.json"),
-            "--url",
-            &base,
-        ])
-        .args(["-H", "Authorization: Bearer schemathesis-key"])
-        .args(["--checks", "not_a_server_error,response_schema_conformance"])
-        .args(["--max-examples", "10", "--seed", "1"])
-        .current_dir(&dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run schemathesis");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let root = "schemathesis-key";
+    // Something to find: a workflow with a run waiting for an approval.
+    let wf = json!({"workflow_id": "w", "trigger": {"type": "event", "event": "order.created"}, "steps": [
+        {"id": "ask", "type": "approval", "timeout": "1h", "on_approve": "ok", "on_reject": "ok"},
+        {"id": "ok", "type": "action", "action": "allow"}]});
+    assert_eq!(
+        server.with(root, "POST", "/api/v1/workflows", Some(wf)).0,
+        201
     );
-    assert!(text.contains("passed"), "{text}");
+    let (status, _) = server.with(
+        root,
+        "POST",
+        "/api/v1/events",
+        Some(json!({"event_type": "order.created", "payload": {"order": {"id": "o1"}}})),
+    );
+    assert_eq!(status, 200);
+    // One run per role: what a viewer, an editor and the admin may do differ, and so do the
+    // error paths each reaches.
+    let mut keys = vec![("admin", root.to_owned())];
+    for role in ["viewer", "editor"] {
+        let (status, key) = server.with(
+            root,
+            "POST",
+            "/api/v1/api-keys",
+            Some(json!({"role": role, "name": format!("schemathesis {role}")})),
+        );
+        assert_eq!(status, 201, "{key}");
+        keys.push((role, key["key"].as_str().unwrap().to_owned()));
+    }
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let started = Instant::now();
+    let runs: Vec<_> = keys
+        .into_iter()
+        .map(|(role, key)| {
+            let base = base.clone();
+            let dir = dir.join(role);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::thread::spawn(move || {
+                let out = Command::new("st")
+                    .args([
+                        "run",
+                        &format!("{base}/api/v1/openapi.json"),
+                        "--url",
+                        &base,
+                    ])
+                    .args(["-H", &format!("Authorization: Bearer {key}")])
+                    .args([
+                        "--checks",
+                        "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
+                    ])
+                    .args(["--max-examples", "50", "--seed", "1"])
+                    .current_dir(&dir)
+                    .env("NO_COLOR", "1")
+                    .output()
+                    .expect("run schemathesis");
+                (role, out)
+            })
+        })
+        .collect();
+    for run in runs {
+        let (role, out) = run.join().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "as {role}:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("passed"), "{text}");
+        // The figures, for the record: operations, test cases, time.
+        let summary: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                l.contains("Operations:") || l.contains("passed") || l.contains("Test cases")
+            })
+            .collect();
+        eprintln!("schemathesis as {role}: {}", summary.join(" | "));
+    }
+    eprintln!(
+        "schemathesis: {:.0} s for the three roles",
+        started.elapsed().as_secs_f64()
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
