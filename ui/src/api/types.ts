@@ -1,0 +1,32 @@
+// Names for the API's types, all from the generated schema (never a hand-written copy).
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type Approval = Schemas["Approval"];
+export type ApprovalStatus = Schemas["ApprovalStatus"];
+export type ApiKey = Schemas["ApiKey"];
+export type Decision = Schemas["Decision"];
+export type ErrorBody = Schemas["ErrorBody"];
+export type Execution = Schemas["Execution"];
+export type ExecutionStatus = Schemas["ExecutionStatus"];
+export type ExecutionSummary = Schemas["ExecutionSummary"];
+export type Me = Schemas["Me"];
+export type Secret = Schemas["Secret"];
+export type StepStatus = Schemas["StepStatus"];
+export type Team = Schemas["Team"];
+export type TimelineEntry = Schemas["TimelineEntry"];
+export type Trace = Schemas["Trace"];
+export type User = Schemas["User"];
+export type WorkflowSummary = Schemas["WorkflowSummary"];
+
+export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  "pending",
+  "running",
+  "waiting",
+  "retrying",
+  "completed",
+  "failed",
+  "cancelled",
+];
+export const DECISIONS: readonly Decision[] = ["allow", "block"];
