@@ -56,7 +56,7 @@ pub struct StepAttempt {
     #[serde(rename = "type")]
     pub step_type: String,
     pub status: StepStatus,
-    /// 1 for the first try, 2 for the first retry, …
+    /// 0 for the first try, 1 for the first retry, …
     pub attempt: u32,
     /// 0 for the top-level list; one per parallel branch and foreach iteration.
     pub thread: u32,

@@ -33,6 +33,7 @@ mod schedules;
 mod secrets;
 mod serve;
 mod teams;
+mod ui;
 mod users;
 mod workflows;
 

@@ -72,7 +72,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
                 .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
         ))
-        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such endpoint") })
+        .fallback(fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 ErrorCode::MethodNotAllowed,
@@ -80,6 +80,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             )
         })
         .layer(axum::middleware::from_fn(no_control_characters_in_url))
+        .layer(axum::middleware::from_fn(csrf))
         .layer(axum::middleware::from_fn(uniform_errors))
         .with_state(state)
 }
@@ -390,6 +391,61 @@ async fn uniform_errors(request: axum::extract::Request, next: axum::middleware:
         text
     };
     ApiError::new(code, message).into_response()
+}
+
+/// What no route takes: the console's files and routes for a browser's GET, else 404 in the
+/// API's shape.
+async fn fallback(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let api = ["/api/", "/hooks/", "/health"]
+        .iter()
+        .any(|p| uri.path().starts_with(p));
+    if !api && (method == axum::http::Method::GET || method == axum::http::Method::HEAD) {
+        return crate::ui::serve(uri).await;
+    }
+    ApiError::new(ErrorCode::NotFound, "no such endpoint").into_response()
+}
+
+/// The header a signed-in browser's writes carry. A page of another site cannot send a custom
+/// header to this origin (that needs a CORS preflight, which Weir never grants), so a write
+/// that carries it comes from Weir's own console.
+pub const CSRF_HEADER: &str = "x-weir-csrf";
+
+/// Cross-site request forgery: a write authenticated by the session cookie alone (no
+/// `Authorization` header) must carry [`CSRF_HEADER`], and an `Origin`, when sent, must be this
+/// server's. API keys and bearer tokens are not sent by browsers on their own, so they need
+/// neither.
+async fn csrf(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let headers = request.headers();
+    let by_cookie = !headers.contains_key(header::AUTHORIZATION)
+        && headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains(crate::access::SESSION_COOKIE));
+    if safe || !by_cookie {
+        return next.run(request).await;
+    }
+    if !headers.contains_key(CSRF_HEADER) {
+        return ApiError::forbidden(
+            "a signed-in browser's write must carry the X-Weir-CSRF header (Weir's console sends it)",
+        )
+        .into_response();
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(|o| o.split_once("://").map_or(o, |(_, rest)| rest));
+    if let (Some(origin), Some(host)) = (origin, host)
+        && origin != host
+    {
+        return ApiError::forbidden("a write from another site's page is refused").into_response();
+    }
+    next.run(request).await
 }
 
 /// Ids and filters never hold control characters, and some databases refuse them (PostgreSQL

@@ -170,6 +170,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         tokio::spawn(async move { engine.run_triggers(stop).await })
     });
     eprintln!("weir: listening on http://{addr}");
+    eprintln!("weir:   console        http://{addr}/");
     eprintln!("weir:   API            http://{addr}/api/v1");
     eprintln!("weir:   API document   http://{addr}/api/v1/openapi.json");
     eprintln!("weir:   API reference  http://{addr}/api/v1/docs/");

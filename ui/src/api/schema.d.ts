@@ -2641,7 +2641,7 @@ export interface components {
             status: components["schemas"]["StepStatus"];
             /**
              * Format: int32
-             * @description 1 for the first try, 2 for the first retry, …
+             * @description 0 for the first try, 1 for the first retry, …
              */
             attempt: number;
             /**

@@ -46,6 +46,14 @@ fn typescript_types_of_the_api_have_no_unknown_response_bodies() {
         .unwrap();
     assert!(out.status.success());
     let doc: Value = serde_json::from_slice(&out.stdout).expect("the document is JSON");
+    // The console's types are made from its copy of the document: it must be this one.
+    let copy: Value =
+        serde_json::from_str(&std::fs::read_to_string(ui_dir().join("openapi.json")).unwrap())
+            .unwrap();
+    assert!(
+        copy == doc,
+        "ui/openapi.json is not the server's document: run `cargo run -p weir -- openapi > ui/openapi.json`, then in ui/ `npm run api-types && npm run build`"
+    );
     let json_path = dir.join("openapi.json");
     std::fs::write(&json_path, &out.stdout).unwrap();
     let ts_path = dir.join("schema.d.ts");

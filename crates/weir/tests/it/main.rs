@@ -1,6 +1,7 @@
 //! End-to-end tests of the `weir` binary: real files, real processes, real exit codes.
 
 mod actions;
+mod console;
 mod context;
 mod contract;
 mod hooks;
