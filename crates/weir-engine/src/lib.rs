@@ -33,6 +33,7 @@ pub mod pool;
 mod round;
 pub mod schedules;
 pub mod secrets;
+pub mod stream;
 mod watch;
 mod worker;
 
@@ -76,6 +77,8 @@ pub struct Engine {
     actions: Actions,
     /// Who waits for which execution's progress.
     watchers: Watchers,
+    /// What happens, for `GET /api/v1/stream`.
+    pub stream: stream::Hub,
     /// The engine itself, for the tasks it starts.
     me: std::sync::Weak<Engine>,
     wake: tokio::sync::Notify,
@@ -150,6 +153,7 @@ impl Engine {
             versions: Mutex::new(HashMap::new()),
             actions,
             watchers: Watchers::default(),
+            stream: stream::Hub::default(),
             wake: tokio::sync::Notify::new(),
             indexed_at: std::sync::Mutex::new(std::time::Instant::now()),
             batcher,

@@ -288,9 +288,44 @@ impl Engine {
                     decision: commit.decision.clone(),
                     reason: commit.reason.clone(),
                 };
+                // What the stream tells of this commit, made only while someone listens.
+                let told = self.stream.wanted().then(|| {
+                    let steps: Vec<_> = commit
+                        .steps
+                        .iter()
+                        .map(|s| serde_json::json!({ "step_id": s.step_id, "type": s.step_type, "status": s.status, "attempt": s.attempt }))
+                        .collect();
+                    let approvals: Vec<_> = commit
+                        .approvals
+                        .iter()
+                        .map(|a| serde_json::json!({ "approval_id": a.id, "step_id": a.step_id, "approver_role": a.approver_role, "entity": a.entity, "entity_id": a.entity_id }))
+                        .collect();
+                    (steps, approvals)
+                });
                 let at = Instant::now();
                 self.store.commit(&self.node, &run.claim, commit).await?;
                 *renewed.lock().expect("lease clock") = at;
+                if let Some((steps, approvals)) = told {
+                    let (scope, id) = (&run.claim.scope, &run.claim.execution_id);
+                    let workflow = Some(run.claim.workflow_id.as_str());
+                    for step in steps {
+                        self.stream
+                            .publish(scope, "execution.step", id, workflow, step);
+                    }
+                    for approval in approvals {
+                        self.stream
+                            .publish(scope, "approval.created", id, workflow, approval);
+                    }
+                    if finished {
+                        self.stream.publish(
+                            scope,
+                            "execution.finished",
+                            id,
+                            workflow,
+                            serde_json::json!({ "status": progress.status, "decision": progress.decision, "reason": progress.reason }),
+                        );
+                    }
+                }
                 self.announce(progress);
                 if finished && run.claim.parent_id.is_some() {
                     self.wake.notify_one();

@@ -190,6 +190,13 @@ async fn decide(
         .approval(&caller.scope, id)
         .await?
         .ok_or_else(|| ApiError::not_found("approval"))?;
+    state.engine.stream.publish(
+        &caller.scope,
+        "approval.decided",
+        &a.execution_id,
+        None,
+        json!({ "approval_id": a.id, "status": a.status, "decided_by": a.decided_by, "override": overriding }),
+    );
     // Workflows wait for the decision as the event approval.decision. Its idempotency key
     // makes it one event per approval, even if this answer is retried.
     let event = json!({

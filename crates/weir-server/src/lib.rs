@@ -32,6 +32,7 @@ mod rules;
 mod schedules;
 mod secrets;
 mod serve;
+mod stream;
 mod teams;
 mod ui;
 mod users;

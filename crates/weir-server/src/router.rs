@@ -16,7 +16,7 @@ use weir_api_types::{ErrorBody, ErrorCode, Health};
 
 use crate::{
     ApiError, AppState, access, approvals, connectors, context, events, executions, hooks, records,
-    rules, schedules, secrets, teams, users, workflows,
+    rules, schedules, secrets, stream, teams, users, workflows,
 };
 
 #[derive(OpenApi)]
@@ -44,6 +44,7 @@ fn documented() -> OpenApiRouter<Arc<AppState>> {
         .merge(access::routes())
         .merge(users::routes())
         .merge(teams::routes())
+        .merge(stream::routes())
         .merge(rules::routes())
         .merge(hooks::routes())
         .merge(schedules::routes())

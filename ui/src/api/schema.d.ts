@@ -1093,6 +1093,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream what happens
+         * @description Server-Sent Events for the caller's tenant and environment: `execution.started`,
+         *     `execution.step`, `execution.finished`, `approval.created`, `approval.decided`, each with
+         *     an `id:`; send the last one back as `Last-Event-ID` to catch up. Needs `workflows:read`.
+         */
+        get: operations["get_api_v1_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rules": {
         parameters: {
             query?: never;
@@ -2698,6 +2720,22 @@ export interface components {
             /** @description What validation warned about (the version is stored anyway). */
             warnings: components["schemas"]["Detail"][];
         };
+        StreamEvent: {
+            /**
+             * Format: int64
+             * @description The same as the event's `id:`; send it back as `Last-Event-ID` to catch up.
+             */
+            id: number;
+            kind: components["schemas"]["StreamKind"];
+            execution_id: string;
+            workflow_id: string | null;
+            /** Format: date-time */
+            at: string;
+            /** @description What the kind says it holds. */
+            data: unknown;
+        };
+        /** @enum {string} */
+        StreamKind: "execution.started" | "execution.step" | "execution.finished" | "approval.created" | "approval.decided";
         Team: {
             name: string;
             description: string | null;
@@ -9986,6 +10024,103 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_v1_stream: {
+        parameters: {
+            query?: {
+                /** @description Only this workflow's runs. */
+                workflow_id?: string;
+                /** @description Only this run. */
+                execution_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events; each `data:` is a StreamEvent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["StreamEvent"];
+                };
             };
             /** @description Malformed input (a query parameter, a path, or the body) */
             400: {

@@ -9,6 +9,7 @@ mod inflight;
 mod peer;
 mod schedules;
 mod serve;
+mod stream;
 mod teams;
 
 use std::path::{Path, PathBuf};
