@@ -337,22 +337,25 @@ impl Engine {
                         .debounce(scope, workflow_id, key, event_type, payload, *window)
                         .await?;
                 }
-                for s in &started {
-                    self.stream.publish(
-                        scope,
-                        "execution.started",
-                        &s.id,
-                        Some(&s.workflow_id),
-                        serde_json::json!({ "status": s.status, "decision": s.decision, "event_id": event_id }),
-                    );
-                    if matches!(s.status.as_str(), "completed" | "failed" | "cancelled") {
+                // Told only while someone listens: nothing is built for the stream otherwise.
+                if self.stream.wanted() {
+                    for s in &started {
                         self.stream.publish(
                             scope,
-                            "execution.finished",
+                            "execution.started",
                             &s.id,
                             Some(&s.workflow_id),
-                            serde_json::json!({ "status": s.status, "decision": s.decision, "reason": s.reason }),
+                            serde_json::json!({ "status": s.status, "decision": s.decision, "event_id": event_id }),
                         );
+                        if matches!(s.status.as_str(), "completed" | "failed" | "cancelled") {
+                            self.stream.publish(
+                                scope,
+                                "execution.finished",
+                                &s.id,
+                                Some(&s.workflow_id),
+                                serde_json::json!({ "status": s.status, "decision": s.decision, "reason": s.reason }),
+                            );
+                        }
                     }
                 }
                 Ingest {
