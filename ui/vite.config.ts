@@ -24,7 +24,17 @@ export default defineConfig({
     port: 5173,
     strictPort: true,
     proxy: {
-      "/api": { target: api, changeOrigin: false },
+      "/api": {
+        target: api,
+        changeOrigin: false,
+        // The live stream (/api/v1/stream) sends nothing until its first event or keep-alive: pass
+        // its headers on at once, or the browser's EventSource would not open until then.
+        configure: (proxy) =>
+          proxy.on("proxyRes", (proxyRes, _req, res) => {
+            if (!proxyRes.headers["content-type"]?.startsWith("text/event-stream")) return;
+            queueMicrotask(() => "flushHeaders" in res && res.flushHeaders());
+          }),
+      },
       "/health": { target: api },
     },
   },

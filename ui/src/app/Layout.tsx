@@ -6,6 +6,7 @@ import { NavLink, Outlet, useNavigate } from "react-router";
 import { errorMessage } from "../api/client";
 import { ErrorNotice, Loading } from "../components/Notice";
 import { callerName, signOut, useMe } from "./auth";
+import { LiveProvider } from "./live";
 import { type Theme, useTheme } from "./theme";
 
 const NAV = [
@@ -42,73 +43,75 @@ export function Layout() {
   }
 
   return (
-    <div className="min-h-screen md:flex">
-      <a
-        href="#main"
-        className="sr-only rounded bg-white px-3 py-2 focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 dark:bg-zinc-900"
-      >
-        Skip to content
-      </a>
-      <nav
-        aria-label="Main"
-        className="border-b border-zinc-200 bg-white px-3 py-3 md:w-52 md:shrink-0 md:border-r md:border-b-0 dark:border-zinc-800 dark:bg-zinc-900"
-      >
-        <div className="mb-4 px-3 text-lg font-bold tracking-tight text-sky-800 dark:text-sky-300">Weir</div>
-        <ul className="flex gap-1 overflow-x-auto md:flex-col">
-          {NAV.map((item) => (
-            <li key={item.to}>
-              <NavLink to={item.to} end={item.end} className={navClass}>
-                {item.label}
-              </NavLink>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      <div className="flex min-w-0 flex-1 flex-col">
-        <header className="flex flex-wrap items-center justify-end gap-x-4 gap-y-2 border-b border-zinc-200 bg-white px-4 py-2 text-sm dark:border-zinc-800 dark:bg-zinc-900">
-          {me.data ? (
-            <>
-              <span className="font-medium">
-                <span className="sr-only">Signed in as </span>
-                {callerName(me.data)}
-              </span>
-              <span className="muted">
-                <span className="sr-only">Tenant and environment: </span>
-                {me.data.tenant_id} × {me.data.environment}
-              </span>
-              <span className="muted">
-                <span className="sr-only">Role: </span>
-                {me.data.role}
-              </span>
-            </>
-          ) : null}
-          <label className="flex items-center gap-1.5">
-            <span className="muted">Theme</span>
-            <select
-              className="input w-auto py-1"
-              value={theme}
-              onChange={(e) => setTheme(e.target.value as Theme)}
-            >
-              <option value="system">System</option>
-              <option value="light">Light</option>
-              <option value="dark">Dark</option>
-            </select>
-          </label>
-          <button type="button" className="btn" onClick={onSignOut}>
-            Sign out
-          </button>
-        </header>
-        <main id="main" tabIndex={-1} className="flex-1 p-4 md:p-6">
-          {signOutError ? <ErrorNotice error={new Error(signOutError)} what="sign out" /> : null}
-          {me.isPending ? (
-            <Loading />
-          ) : me.isError ? (
-            <ErrorNotice error={me.error} what="load your session" />
-          ) : (
-            <Outlet />
-          )}
-        </main>
+    <LiveProvider session={me.data?.id}>
+      <div className="min-h-screen md:flex">
+        <a
+          href="#main"
+          className="sr-only rounded bg-white px-3 py-2 focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 dark:bg-zinc-900"
+        >
+          Skip to content
+        </a>
+        <nav
+          aria-label="Main"
+          className="border-b border-zinc-200 bg-white px-3 py-3 md:w-52 md:shrink-0 md:border-r md:border-b-0 dark:border-zinc-800 dark:bg-zinc-900"
+        >
+          <div className="mb-4 px-3 text-lg font-bold tracking-tight text-sky-800 dark:text-sky-300">Weir</div>
+          <ul className="flex gap-1 overflow-x-auto md:flex-col">
+            {NAV.map((item) => (
+              <li key={item.to}>
+                <NavLink to={item.to} end={item.end} className={navClass}>
+                  {item.label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="flex min-w-0 flex-1 flex-col">
+          <header className="flex flex-wrap items-center justify-end gap-x-4 gap-y-2 border-b border-zinc-200 bg-white px-4 py-2 text-sm dark:border-zinc-800 dark:bg-zinc-900">
+            {me.data ? (
+              <>
+                <span className="font-medium">
+                  <span className="sr-only">Signed in as </span>
+                  {callerName(me.data)}
+                </span>
+                <span className="muted">
+                  <span className="sr-only">Tenant and environment: </span>
+                  {me.data.tenant_id} × {me.data.environment}
+                </span>
+                <span className="muted">
+                  <span className="sr-only">Role: </span>
+                  {me.data.role}
+                </span>
+              </>
+            ) : null}
+            <label className="flex items-center gap-1.5">
+              <span className="muted">Theme</span>
+              <select
+                className="input w-auto py-1"
+                value={theme}
+                onChange={(e) => setTheme(e.target.value as Theme)}
+              >
+                <option value="system">System</option>
+                <option value="light">Light</option>
+                <option value="dark">Dark</option>
+              </select>
+            </label>
+            <button type="button" className="btn" onClick={onSignOut}>
+              Sign out
+            </button>
+          </header>
+          <main id="main" tabIndex={-1} className="flex-1 p-4 md:p-6">
+            {signOutError ? <ErrorNotice error={new Error(signOutError)} what="sign out" /> : null}
+            {me.isPending ? (
+              <Loading />
+            ) : me.isError ? (
+              <ErrorNotice error={me.error} what="load your session" />
+            ) : (
+              <Outlet />
+            )}
+          </main>
+        </div>
       </div>
-    </div>
+    </LiveProvider>
   );
 }

@@ -3,6 +3,7 @@ import { queryOptions, useQuery } from "@tanstack/react-query";
 
 import { api, unwrap } from "../api/client";
 import type { Me } from "../api/types";
+import { closeLiveStream } from "./live";
 import { queryClient } from "./queryClient";
 
 export const meQuery = queryOptions({
@@ -21,6 +22,7 @@ export function callerName(me: Me): string {
 }
 
 export async function signOut() {
+  closeLiveStream();
   try {
     await unwrap(api.POST("/api/v1/auth/logout"));
   } finally {

@@ -23,7 +23,7 @@ export function ApprovalsPage() {
   const pendingPaging = useCursorPaging(filtersKey);
   const historyPaging = useCursorPaging(filtersKey);
   const pending = useApprovals({ ...filters, status: "pending", cursor: pendingPaging.cursor, limit: 100 });
-  const history = useApprovals({ ...filters, cursor: historyPaging.cursor }, 10_000);
+  const history = useApprovals({ ...filters, cursor: historyPaging.cursor });
   const [deciding, setDeciding] = useState<{ approval: Approval; verdict: Verdict } | null>(null);
   const [done, setDone] = useState<string>();
 

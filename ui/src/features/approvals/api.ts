@@ -1,8 +1,10 @@
-// The approvals resource: the queue, the history, and deciding.
+// The approvals resource: the queue, the history, and deciding. The live stream invalidates the
+// lists when an approval is created or decided; they poll on their own only slowly.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, unwrap } from "../../api/client";
 import type { ApprovalStatus } from "../../api/types";
+import { FALLBACK_POLL_MS } from "../../app/live";
 
 export type ApprovalFilters = {
   status?: ApprovalStatus;
@@ -12,7 +14,7 @@ export type ApprovalFilters = {
   limit?: number;
 };
 
-export function useApprovals(filters: ApprovalFilters, pollMs: number | false = 5_000) {
+export function useApprovals(filters: ApprovalFilters, pollMs: number | false = FALLBACK_POLL_MS) {
   return useQuery({
     queryKey: ["approvals", filters],
     queryFn: ({ signal }) =>

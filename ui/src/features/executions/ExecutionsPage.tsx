@@ -14,7 +14,8 @@ import { PageHeader } from "../../components/Page";
 import { Pager, useCursorPaging } from "../../components/Pager";
 import { DateTime, formatDuration } from "../../components/Time";
 import { useDebounced } from "../../components/useDebounced";
-import { type ExecutionFilters, POLL_MS, useExecutions } from "./api";
+import { LiveIndicator } from "../../app/live";
+import { type ExecutionFilters, useExecutions } from "./api";
 
 /** A `datetime-local` value (the user's local time) as RFC 3339, or nothing. */
 function toRfc3339(local: string | null): string | undefined {
@@ -51,7 +52,7 @@ export function ExecutionsPage() {
   return (
     <>
       <PageHeader title="Executions">
-        <span className="muted text-xs">Refreshes every {POLL_MS / 1000} s</span>
+        <LiveIndicator />
       </PageHeader>
       <form
         role="search"

@@ -1,11 +1,10 @@
-// The executions resource. Lists poll every 2 s until the live stream (Server-Sent Events)
-// replaces polling with invalidation.
+// The executions resource. The live stream (src/app/live.tsx) invalidates these queries when a
+// run starts, steps or finishes; they poll on their own only slowly, in case it is down.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, unwrap } from "../../api/client";
 import type { Decision, ExecutionStatus } from "../../api/types";
-
-export const POLL_MS = 2_000;
+import { FALLBACK_POLL_MS } from "../../app/live";
 
 export type ExecutionFilters = {
   workflow_id?: string;
@@ -29,7 +28,7 @@ export function useExecutions(filters: ExecutionFilters, options: { poll?: boole
     queryFn: ({ signal }) =>
       unwrap(api.GET("/api/v1/executions", { params: { query: { limit: 50, ...filters } }, signal })),
     placeholderData: keepPreviousData,
-    refetchInterval: options.poll === false ? false : POLL_MS,
+    refetchInterval: options.poll === false ? false : FALLBACK_POLL_MS,
   });
 }
 
@@ -39,7 +38,7 @@ export function useExecution(id: string) {
     queryFn: ({ signal }) =>
       unwrap(api.GET("/api/v1/executions/{id}", { params: { path: { id } }, signal })),
     // A run still going is watched; a finished one does not change.
-    refetchInterval: (query) => (query.state.data && !isActive(query.state.data.status) ? false : POLL_MS),
+    refetchInterval: (query) => (query.state.data && !isActive(query.state.data.status) ? false : FALLBACK_POLL_MS),
   });
 }
 
@@ -48,7 +47,7 @@ export function useTrace(id: string, active: boolean) {
     queryKey: ["execution", id, "trace"],
     queryFn: ({ signal }) =>
       unwrap(api.GET("/api/v1/executions/{id}/trace", { params: { path: { id } }, signal })),
-    refetchInterval: active ? POLL_MS : false,
+    refetchInterval: active ? FALLBACK_POLL_MS : false,
   });
 }
 
