@@ -36,6 +36,8 @@ const KEEP_WHILE: Duration = Duration::from_secs(300);
 
 pub struct Hub {
     tx: broadcast::Sender<std::sync::Arc<Happening>>,
+    /// Set when the node stops: streams end, so a stopping server does not wait on them.
+    closing: tokio::sync::watch::Sender<bool>,
     seq: AtomicU64,
     recent: Mutex<(VecDeque<std::sync::Arc<Happening>>, Option<Instant>)>,
 }
@@ -44,6 +46,7 @@ impl Default for Hub {
     fn default() -> Self {
         Hub {
             tx: broadcast::channel(RECENT).0,
+            closing: tokio::sync::watch::Sender::new(false),
             seq: AtomicU64::new(0),
             recent: Mutex::new((VecDeque::new(), None)),
         }
@@ -91,6 +94,16 @@ impl Hub {
             recent.0.push_back(event.clone());
         }
         let _ = self.tx.send(event);
+    }
+
+    /// Ends every stream (the node is stopping).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Becomes true when the node stops.
+    pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     /// A new stream: what it missed after `after` (when still kept), then what comes.

@@ -180,8 +180,13 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     state.session_ttl = Duration::from_secs(config.session_ttl.into());
     state.max_body_bytes = config.max_body_bytes;
     let app = router(Arc::new(state));
+    let hub = engine.clone();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Open event streams would keep the server waiting for ever.
+            hub.stream.close();
+        })
         .await
         .map_err(|e| format!("the server failed: {e}"))?;
     eprintln!("weir: shutting down");

@@ -79,25 +79,40 @@ async fn stream(
     };
     let scope = caller.scope.clone();
     let (missed, rx) = state.engine.stream.subscribe(after);
+    let closing = state.engine.stream.closing();
     let first: Vec<Event> = missed
         .iter()
         .filter_map(|h| event_of(h, &scope, &filter))
         .collect();
-    let live =
-        futures_util::stream::unfold((rx, scope, filter), |(mut rx, scope, filter)| async move {
+    let live = futures_util::stream::unfold(
+        (rx, scope, filter, closing),
+        |(mut rx, scope, filter, mut closing)| async move {
             loop {
-                match rx.recv().await {
-                    Ok(h) => {
-                        if let Some(event) = event_of(&h, &scope, &filter) {
-                            return Some((Ok(event), (rx, scope, filter)));
+                if *closing.borrow() {
+                    // The node stops: the browser reconnects (to another node, or to this
+                    // one once it is back) with Last-Event-ID.
+                    return None;
+                }
+                tokio::select! {
+                    got = rx.recv() => match got {
+                        Ok(h) => {
+                            if let Some(event) = event_of(&h, &scope, &filter) {
+                                return Some((Ok(event), (rx, scope, filter, closing)));
+                            }
+                        }
+                        // Too slow a reader misses events; it goes on with the next.
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    },
+                    changed = closing.changed() => {
+                        if changed.is_err() {
+                            return None;
                         }
                     }
-                    // Too slow a reader misses events; it goes on with the next.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
             }
-        });
+        },
+    );
     let all =
         futures_util::StreamExt::chain(futures_util::stream::iter(first.into_iter().map(Ok)), live);
     Ok(Sse::new(all).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))

@@ -172,5 +172,17 @@ fn a_tenants_stream_shows_its_runs_at_once_and_never_another_tenants() {
         b"",
     );
     assert_eq!(status, 400);
+    // A stopping server ends its streams rather than waiting on them for ever.
+    let _open = again;
+    let (done, stopped) = std::sync::mpsc::channel();
+    let mut server = server;
+    std::thread::spawn(move || {
+        let log = server.stop_and_read_log();
+        let _ = done.send(log);
+    });
+    let log = stopped
+        .recv_timeout(Duration::from_secs(20))
+        .expect("weir serve did not stop while a stream was open");
+    assert!(log.contains("shutting down"), "{log}");
     let _ = std::fs::remove_dir_all(dir);
 }
