@@ -56,7 +56,12 @@ fn documented() -> OpenApiRouter<Arc<AppState>> {
 
 /// The OpenAPI 3.1 document of the API, as served at `/api/v1/openapi.json`.
 pub fn document() -> serde_json::Value {
-    let (_, mut doc) = documented().split_for_parts();
+    let (_, doc) = documented().split_for_parts();
+    made(doc)
+}
+
+/// The generated document with what every operation shares, and exact schemas.
+fn made(mut doc: utoipa::openapi::OpenApi) -> serde_json::Value {
     finish(&mut doc);
     let mut doc = serde_json::to_value(doc).unwrap_or_default();
     exact(&mut doc);
@@ -64,8 +69,10 @@ pub fn document() -> serde_json::Value {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let (documented, _) = documented().split_for_parts();
-    let _ = DOCUMENT.set(document());
+    // The routes and the document are made once, together; the document is served as the
+    // text it serializes to.
+    let (documented, doc) = documented().split_for_parts();
+    let _ = DOCUMENT.set(made(doc).to_string());
     documented
         // The interactive reference (Swagger UI, its assets built into the binary), reading
         // the document from `/api/v1/openapi.json`.
@@ -87,15 +94,16 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 /// The document, made once.
-static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// This document
 ///
 /// The OpenAPI 3.1 document of the API (no key needed).
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system", security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
-async fn openapi_json() -> axum::Json<serde_json::Value> {
-    axum::Json(DOCUMENT.get_or_init(document).clone())
+async fn openapi_json() -> Response {
+    let text = DOCUMENT.get_or_init(|| document().to_string()).clone();
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
 /// Liveness
