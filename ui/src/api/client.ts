@@ -3,18 +3,23 @@
 import createClient, { type Middleware } from "openapi-fetch";
 
 import type { paths } from "./schema";
-import type { ErrorBody } from "./types";
+import type { Detail, ErrorBody } from "./types";
 
-/** An answer that was not a success, with the server's message when it sent one. */
+/**
+ * An answer that was not a success, with the server's message when it sent one, and its
+ * details: one per field at fault or per diagnostic of a refused definition.
+ */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string | undefined;
+  readonly details: Detail[];
 
-  constructor(status: number, message: string, code?: string) {
+  constructor(status: number, message: string, code?: string, details: Detail[] = []) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -71,6 +76,22 @@ export async function unwrap<T>(
 ): Promise<T> {
   const { data, error, response } = await request;
   if (response.ok) return data as T;
-  if (isErrorBody(error)) throw new ApiError(response.status, error.error.message, error.error.code);
+  if (isErrorBody(error)) {
+    const { message, code, details } = error.error;
+    throw new ApiError(response.status, message, code, Array.isArray(details) ? details : []);
+  }
   throw new ApiError(response.status, `The server answered ${response.status} ${response.statusText}`.trim());
+}
+
+/**
+ * A document sent as written (JSON or YAML text) instead of a serialized object, so the server's
+ * diagnostics point at the lines the user wrote.
+ */
+export function documentBody(text: string, format: "json" | "yaml") {
+  return {
+    // The typed body is the parsed document; the serializer sends the text instead.
+    body: {},
+    bodySerializer: () => text,
+    headers: { "Content-Type": format === "yaml" ? "application/yaml" : "application/json" },
+  };
 }

@@ -11,6 +11,7 @@ import { DashboardPage } from "../features/dashboard/DashboardPage";
 import { ExecutionDetailPage } from "../features/executions/ExecutionDetailPage";
 import { ExecutionsPage } from "../features/executions/ExecutionsPage";
 import { SettingsPage } from "../features/settings/SettingsPage";
+import { WorkflowDetailPage } from "../features/workflows/WorkflowDetailPage";
 import { WorkflowsPage } from "../features/workflows/WorkflowsPage";
 import { Layout } from "./Layout";
 import { NotFoundPage } from "./NotFoundPage";
@@ -24,6 +25,7 @@ export function App() {
         <Route element={<Layout />}>
           <Route index element={<DashboardPage />} />
           <Route path="workflows" element={<WorkflowsPage />} />
+          <Route path="workflows/:id" element={<WorkflowDetailPage />} />
           <Route path="executions" element={<ExecutionsPage />} />
           <Route path="executions/:id" element={<ExecutionDetailPage />} />
           <Route path="approvals" element={<ApprovalsPage />} />

@@ -2,7 +2,7 @@
 import { queryOptions, useQuery } from "@tanstack/react-query";
 
 import { api, unwrap } from "../api/client";
-import type { Me } from "../api/types";
+import type { Me, Permission } from "../api/types";
 import { closeLiveStream } from "./live";
 import { queryClient } from "./queryClient";
 
@@ -35,3 +35,10 @@ export function safeNext(next: string | null): string {
   if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/sign-in")) return "/";
   return next;
 }
+
+/** Whether the signed-in caller's role grants a permission (the server checks again). */
+export function useCan(permission: Permission): boolean {
+  const me = useMe();
+  return Boolean(me.data?.permissions.includes(permission));
+}
+

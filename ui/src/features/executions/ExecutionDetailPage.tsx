@@ -9,6 +9,7 @@ import { Dialog } from "../../components/Dialog";
 import { JsonBlock } from "../../components/Json";
 import { ErrorNotice, Loading } from "../../components/Notice";
 import { PageHeader } from "../../components/Page";
+import { Term } from "../../components/Term";
 import { DateTime, formatDuration } from "../../components/Time";
 import { isActive, useExecution, useExecutionAction, useTrace } from "./api";
 import { Timeline } from "./Timeline";
@@ -74,47 +75,47 @@ function ExecutionView({ execution }: { execution: Execution }) {
           Summary
         </h2>
         <dl className="grid gap-x-6 gap-y-3 text-sm sm:grid-cols-2 lg:grid-cols-4">
-          <Item term="Status">
+          <Term term="Status">
             <StatusBadge status={execution.status} />
-          </Item>
-          <Item term="Decision">
+          </Term>
+          <Term term="Decision">
             <DecisionBadge decision={execution.decision} />
-          </Item>
-          <Item term="Workflow">
-            <Link to={`/executions?workflow_id=${encodeURIComponent(execution.workflow_id)}`} className="mono">
+          </Term>
+          <Term term="Workflow">
+            <Link to={`/workflows/${encodeURIComponent(execution.workflow_id)}`} className="mono">
               {execution.workflow_id}
             </Link>{" "}
             <span className="muted">v{execution.workflow_version}</span>
-          </Item>
-          <Item term="Execution id">
+          </Term>
+          <Term term="Execution id">
             <span className="mono break-all">{execution.id}</span>
-          </Item>
-          <Item term="Started">
+          </Term>
+          <Term term="Started">
             <DateTime value={execution.started_at} />
-          </Item>
-          <Item term="Completed">
+          </Term>
+          <Term term="Completed">
             <DateTime value={execution.completed_at} />
-          </Item>
-          <Item term="Duration">{formatDuration(execution.duration_ms)}</Item>
-          <Item term="Trigger event">
+          </Term>
+          <Term term="Duration">{formatDuration(execution.duration_ms)}</Term>
+          <Term term="Trigger event">
             {execution.trigger_event ? <span className="mono">{execution.trigger_event}</span> : <span className="muted">—</span>}
-          </Item>
+          </Term>
           {execution.parent_id ? (
-            <Item term="Started by run">
+            <Term term="Started by run">
               <Link to={`/executions/${encodeURIComponent(execution.parent_id)}`} className="mono break-all">
                 {execution.parent_id}
               </Link>
-            </Item>
+            </Term>
           ) : null}
           {execution.reason ? (
-            <Item term="Reason" wide>
+            <Term term="Reason" wide>
               {execution.reason}
-            </Item>
+            </Term>
           ) : null}
           {execution.error ? (
-            <Item term="Error" wide>
+            <Term term="Error" wide>
               <span className="break-words text-red-700 dark:text-red-400">{execution.error}</span>
-            </Item>
+            </Term>
           ) : null}
         </dl>
         <details className="mt-4">
@@ -157,14 +158,5 @@ function ExecutionView({ execution }: { execution: Execution }) {
         </div>
       </Dialog>
     </>
-  );
-}
-
-function Item({ term, wide, children }: { term: string; wide?: boolean; children: React.ReactNode }) {
-  return (
-    <div className={wide ? "sm:col-span-2 lg:col-span-4" : undefined}>
-      <dt className="label">{term}</dt>
-      <dd>{children}</dd>
-    </div>
   );
 }

@@ -192,7 +192,10 @@ export function ExecutionTable({ executions }: { executions: ExecutionSummary[] 
               ) : null}
             </td>
             <td>
-              <span className="mono">{ex.workflow_id}</span> <span className="muted text-xs">v{ex.workflow_version}</span>
+              <Link to={`/workflows/${encodeURIComponent(ex.workflow_id)}`} className="mono">
+                {ex.workflow_id}
+              </Link>{" "}
+              <span className="muted text-xs">v{ex.workflow_version}</span>
             </td>
             <td>
               <StatusBadge status={ex.status} />

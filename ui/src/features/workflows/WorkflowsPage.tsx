@@ -1,18 +1,24 @@
-// The workflows: search and filters, enable and disable, links to their executions.
-import { useId } from "react";
-import { Link, useSearchParams } from "react-router";
+// The workflows: search and filters, enable and disable, import, links to each workflow's page.
+import { useId, useState } from "react";
+import { Link } from "react-router";
 
+import { useCan } from "../../app/auth";
 import { Badge } from "../../components/Badge";
 import { Empty, ErrorNotice, Loading } from "../../components/Notice";
 import { PageHeader } from "../../components/Page";
+import { PermissionNote } from "../../components/PermissionNote";
 import { Pager, useCursorPaging } from "../../components/Pager";
-import { Switch } from "../../components/Switch";
 import { DateTime } from "../../components/Time";
 import { useDebounced } from "../../components/useDebounced";
+import { useSearchParam } from "../../components/useSearchParam";
 import { useSetEnabled, useWorkflows, type WorkflowFilters } from "./api";
+import { ImportDialog } from "./ImportDialog";
+import { EnabledCell } from "./EnabledCell";
 
 export function WorkflowsPage() {
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useSearchParam();
+  const canWrite = useCan("workflows:write");
+  const [importing, setImporting] = useState(false);
   const enabledParam = params.get("enabled");
   // Filters live in the URL (a link can carry them); the list follows once typing pauses.
   const typed: WorkflowFilters = {
@@ -28,18 +34,20 @@ export function WorkflowsPage() {
   const setEnabled = useSetEnabled();
   const tagListId = useId();
 
-  function setParam(name: string, value: string) {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    setParams(next, { replace: true });
-  }
-
   const tags = [...new Set(workflows.data?.workflows.flatMap((w) => w.tags) ?? [])].sort();
 
   return (
     <>
-      <PageHeader title="Workflows" />
+      <PageHeader title="Workflows">
+        {canWrite ? (
+          <button type="button" className="btn btn-primary" onClick={() => setImporting(true)}>
+            Import a workflow
+          </button>
+        ) : (
+          <PermissionNote permission="workflows:write" action="import workflows" />
+        )}
+      </PageHeader>
+      <ImportDialog open={importing} onClose={() => setImporting(false)} />
       <form
         role="search"
         aria-label="Filter workflows"
@@ -128,7 +136,7 @@ export function WorkflowsPage() {
                 <th scope="col">Trigger events</th>
                 <th scope="col">Updated</th>
                 <th scope="col">
-                  <span className="sr-only">Links</span>
+                  <span className="sr-only">Executions</span>
                 </th>
               </tr>
             </thead>
@@ -136,7 +144,9 @@ export function WorkflowsPage() {
               {workflows.data.workflows.map((wf) => (
                 <tr key={wf.id}>
                   <td>
-                    <div className="font-medium">{wf.name}</div>
+                    <Link to={`/workflows/${encodeURIComponent(wf.id)}`} className="font-medium">
+                      {wf.name}
+                    </Link>
                     <div className="mono muted">{wf.id}</div>
                     {wf.description ? (
                       <div className="muted mt-1 line-clamp-2 max-w-md text-xs" title={wf.description}>
@@ -146,12 +156,7 @@ export function WorkflowsPage() {
                   </td>
                   <td>v{wf.version}</td>
                   <td>
-                    <Switch
-                      checked={wf.enabled}
-                      label={`${wf.name} enabled`}
-                      disabled={setEnabled.isPending && setEnabled.variables?.id === wf.id}
-                      onChange={(enabled) => setEnabled.mutate({ id: wf.id, enabled })}
-                    />
+                    <EnabledCell workflow={wf} canWrite={canWrite} setEnabled={setEnabled} />
                   </td>
                   <td>
                     <div className="flex flex-wrap gap-1">

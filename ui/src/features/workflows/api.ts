@@ -1,7 +1,8 @@
-// The workflows resource: list, enable, disable.
+// The workflows resource: the list, one workflow, its versions, enable and disable, importing a
+// definition, and making an older version current.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
-import { api, unwrap } from "../../api/client";
+import { api, documentBody, unwrap } from "../../api/client";
 
 export type WorkflowFilters = {
   q?: string;
@@ -20,6 +21,37 @@ export function useWorkflows(filters: WorkflowFilters) {
   });
 }
 
+export function useWorkflow(id: string) {
+  return useQuery({
+    queryKey: ["workflow", id],
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/workflows/{id}", { params: { path: { id } }, signal })),
+  });
+}
+
+export function useVersions(id: string) {
+  return useQuery({
+    queryKey: ["workflow", id, "versions"],
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/v1/workflows/{id}/versions", { params: { path: { id } }, signal })),
+  });
+}
+
+/** One stored version (immutable, so it is never refetched). */
+export function useVersion(id: string, version: number | null) {
+  return useQuery({
+    queryKey: ["workflow", id, "versions", version],
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/workflows/{id}/versions/{version}", {
+          params: { path: { id, version: String(version) } },
+          signal,
+        }),
+      ),
+    enabled: version !== null,
+    staleTime: Infinity,
+  });
+}
+
 export function useSetEnabled() {
   const queryClient = useQueryClient();
   return useMutation({
@@ -29,6 +61,36 @@ export function useSetEnabled() {
           ? api.POST("/api/v1/workflows/{id}/enable", { params: { path: { id } } })
           : api.POST("/api/v1/workflows/{id}/disable", { params: { path: { id } } }),
       ),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: ["workflows"] }),
+    onSettled: async (_data, _error, { id }) => {
+      await queryClient.invalidateQueries({ queryKey: ["workflows"] });
+      await queryClient.invalidateQueries({ queryKey: ["workflow", id] });
+    },
+  });
+}
+
+export type DocumentFormat = "json" | "yaml";
+
+/** Stores a definition as written: a new workflow, or the next version of the one it names. */
+export function useImportWorkflow() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ text, format }: { text: string; format: DocumentFormat }) =>
+      unwrap(api.POST("/api/v1/workflows", documentBody(text, format))),
+    onSuccess: async (stored) => {
+      await queryClient.invalidateQueries({ queryKey: ["workflows"] });
+      await queryClient.invalidateQueries({ queryKey: ["workflow", stored.workflow_id] });
+    },
+  });
+}
+
+export function useActivateVersion(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (version: number) =>
+      unwrap(api.POST("/api/v1/workflows/{id}/versions/{version}/activate", { params: { path: { id, version: String(version) } } })),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ["workflows"] });
+      await queryClient.invalidateQueries({ queryKey: ["workflow", id] });
+    },
   });
 }
