@@ -2,6 +2,7 @@
 
 mod actions;
 mod console;
+mod console_e2e;
 mod context;
 mod contract;
 mod hooks;

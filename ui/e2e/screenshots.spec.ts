@@ -1,0 +1,33 @@
+// Screenshots of every page for the documentation (docs/console.md, README.md), at 1280×800 in
+// the light theme, and one in the dark. Only when WEIR_SCREENSHOTS names a folder:
+//   WEIR_SCREENSHOTS=docs/screenshots cargo test -p weir --test it console_e2e
+import { screenshotDir } from "./env";
+import { SIGN_IN_PAGE, SIGNED_IN_PAGES, visit } from "./pages";
+import { chooseTheme, screenshot, test } from "./support";
+
+test.skip(!screenshotDir, "WEIR_SCREENSHOTS is not set");
+
+for (const target of SIGNED_IN_PAGES) {
+  test(`screenshot of ${target.name}`, async ({ page }) => {
+    await chooseTheme(page, "light");
+    await visit(page, target);
+    await screenshot(page, target.name);
+  });
+}
+
+test("screenshot of the execution in the dark theme", async ({ page }) => {
+  await chooseTheme(page, "dark");
+  const execution = SIGNED_IN_PAGES.find((p) => p.name === "execution");
+  if (!execution) throw new Error("no execution page");
+  await visit(page, execution);
+  await screenshot(page, "execution-dark");
+});
+
+test.describe(() => {
+  test.use({ storageState: { cookies: [], origins: [] } });
+  test("screenshot of sign-in", async ({ page }) => {
+    await chooseTheme(page, "light");
+    await visit(page, SIGN_IN_PAGE);
+    await screenshot(page, SIGN_IN_PAGE.name);
+  });
+});
