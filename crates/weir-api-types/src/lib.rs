@@ -17,6 +17,7 @@ pub mod executions;
 pub mod records;
 pub mod rules;
 pub mod secrets;
+pub mod stats;
 pub mod stream;
 pub mod teams;
 pub mod triggers;

@@ -32,6 +32,7 @@ mod rules;
 mod schedules;
 mod secrets;
 mod serve;
+mod stats;
 mod stream;
 mod teams;
 mod ui;

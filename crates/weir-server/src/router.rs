@@ -16,7 +16,7 @@ use weir_api_types::{ErrorBody, ErrorCode, Health};
 
 use crate::{
     ApiError, AppState, access, approvals, connectors, context, events, executions, hooks, records,
-    rules, schedules, secrets, stream, teams, users, workflows,
+    rules, schedules, secrets, stats, stream, teams, users, workflows,
 };
 
 #[derive(OpenApi)]
@@ -43,6 +43,7 @@ fn documented() -> OpenApiRouter<Arc<AppState>> {
         .merge(approvals::routes())
         .merge(access::routes())
         .merge(users::routes())
+        .merge(stats::routes())
         .merge(teams::routes())
         .merge(stream::routes())
         .merge(rules::routes())

@@ -1,5 +1,6 @@
-//! How fast the executions list answers each filter the console offers, with a million
-//! executions recorded (W1's shape: every run decided and finished with its event).
+//! How fast the executions list answers each filter the console offers, and the statistics
+//! endpoints their queries, with a million executions recorded (W1's shape: every run decided
+//! and finished with its event, two step records each).
 //!
 //! `cargo run --release -p weir-store --example list_speed [COUNT]` on a fresh SQLite folder;
 //! with `WEIR_BENCH_DATABASE_URL=postgres://…` on that (empty) PostgreSQL database instead.
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
-use weir_store::{Commit, ExecutionFilter, NewEvent, NewExecution, SqlStore, Store};
+use weir_store::{Commit, ExecutionFilter, NewEvent, NewExecution, SqlStore, StepRow, Store};
 
 const WORKFLOWS: usize = 20;
 const BATCH: usize = 2000;
@@ -66,6 +67,21 @@ async fn main() {
                         error: (status == "failed")
                             .then(|| "the billing service answered 503".to_owned()),
                         finished: status != "waiting",
+                        steps: ["check", "decide"]
+                            .into_iter()
+                            .map(|step| StepRow {
+                                key: format!("{step}#1"),
+                                step_id: step.into(),
+                                step_type: "condition".into(),
+                                status: if status == "failed" && step == "decide" {
+                                    "failed".into()
+                                } else {
+                                    "completed".into()
+                                },
+                                attempt: 1,
+                                record: json!({"step_id": step}).into(),
+                            })
+                            .collect(),
                         ..Commit::default()
                     })),
                     held_by: None,
@@ -149,15 +165,77 @@ async fn main() {
     ];
     println!("{:<40} {:>10} {:>6}", "filter", "median ms", "rows");
     for (name, filter) in cases {
-        let mut times = Vec::new();
-        let mut rows = 0;
-        for _ in 0..7 {
-            let t = Instant::now();
-            rows = store.executions(&scope, &filter).await.expect("list").len();
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-        }
-        times.sort_by(f64::total_cmp);
-        println!("{name:<40} {:>10.2} {rows:>6}", times[3]);
+        let (ms, rows) =
+            median(|| async { store.executions(&scope, &filter).await.map(|r| r.len()) }).await;
+        println!("{name:<40} {ms:>10.2} {rows:>6}");
     }
+    // The statistics endpoints' reads, over the last day and the last 30 days.
+    let hour = 3_600_000;
+    let until = now - now % hour + hour;
+    println!(
+        "{:<40} {:>10} {:>6}",
+        "statistics read", "median ms", "rows"
+    );
+    for (range, since) in [("day", until - 24 * hour), ("30 days", until - 720 * hour)] {
+        let s = &store;
+        let scope = &scope;
+        let (ms, rows) = median(|| async move {
+            s.finished_runs(scope, None, since, until)
+                .await
+                .map(|r| r.len())
+        })
+        .await;
+        println!(
+            "{:<40} {ms:>10.2} {rows:>6}",
+            format!("finished runs, {range}")
+        );
+        let (ms, rows) = median(|| async move {
+            s.finished_runs(scope, Some("w7"), since, until)
+                .await
+                .map(|r| r.len())
+        })
+        .await;
+        println!(
+            "{:<40} {ms:>10.2} {rows:>6}",
+            format!("finished runs of w7, {range}")
+        );
+        let (ms, rows) = median(|| async move {
+            s.ended_attempts(scope, "w7", since, until)
+                .await
+                .map(|r| r.len())
+        })
+        .await;
+        println!(
+            "{:<40} {ms:>10.2} {rows:>6}",
+            format!("step attempts of w7, {range}")
+        );
+    }
+    let (ms, rows) = median(|| async {
+        let n = store.unfinished_runs(&scope, None).await?.len();
+        store.pending_approvals(&scope, None).await?;
+        Ok(n)
+    })
+    .await;
+    println!(
+        "{:<40} {ms:>10.2} {rows:>6}",
+        "unfinished runs, pending approvals"
+    );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The median time of 7 reads, in milliseconds, and the rows the last one read.
+async fn median<F, R>(read: impl Fn() -> F) -> (f64, usize)
+where
+    F: std::future::Future<Output = weir_store::Result<R>>,
+    R: Into<usize>,
+{
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..7 {
+        let t = Instant::now();
+        rows = read().await.expect("read").into();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[3], rows)
 }

@@ -140,6 +140,7 @@ fn same_event(event: &NewEvent, event_type: &str, payload: &str) -> bool {
 pub(crate) fn plan<'a>(
     batch: &[&'a Entry],
     now: &str,
+    shard: &str,
     results: Vec<Vec<Vec<String>>>,
 ) -> Result<Plan<'a>> {
     let mut results = results.into_iter();
@@ -200,6 +201,7 @@ pub(crate) fn plan<'a>(
     let mut steps = Rows::new(10);
     let mut items = Rows::new(7);
     let mut awaits = Rows::new(5);
+    let mut tally = crate::stats::Tally::default();
     // Waits opened by executions earlier in this batch, for events later in it.
     let mut opened: Vec<(&Scope, &str, &str)> = Vec::new();
     for n in fresh {
@@ -302,6 +304,7 @@ pub(crate) fn plan<'a>(
                 Bind::OI(e.held_by.as_ref().map(|(_, until)| *until)),
             ]);
             executions.finished.push(finished);
+            tally.run(scope, &e.workflow_id, status, decision);
             let item =
                 |kind: &'a str, key: Option<&'a str>, payload: String, run_at: Option<i64>| {
                     vec![
@@ -332,6 +335,7 @@ pub(crate) fn plan<'a>(
                             text(st.record.as_str()),
                             Bind::I(k as i64 + 1),
                         ]);
+                        tally.attempt(scope, &e.workflow_id, &st.step_id, &st.status);
                     }
                     if !c.finished {
                         for it in &c.new_items {
@@ -374,6 +378,7 @@ pub(crate) fn plan<'a>(
         "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES",
         None,
     );
+    statements.extend(tally.statements(now, shard));
     Ok(Plan {
         answers,
         statements,

@@ -21,12 +21,14 @@ mod records;
 mod rules;
 mod secrets;
 mod sql;
+mod stats;
 mod teams;
 pub mod testing;
 mod users;
 mod versions;
 
 pub use sql::{Backend, SqlStore};
+pub use stats::{Durations, EndedAttempts, FinishedRuns, bucket_bounds, bucket_of};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -1169,6 +1171,31 @@ pub trait Store: Send + Sync {
     /// The scope's events, newest first.
     async fn events(&self, scope: &Scope, filter: &EventFilter) -> Result<Vec<EventRow>>;
     async fn event(&self, scope: &Scope, id: &str) -> Result<Option<EventRow>>;
+    /// Finished runs in the hours that start in `[since_ms, until_ms)`, by workflow, hour,
+    /// status, decision and duration bucket (from the statistics rollup).
+    async fn finished_runs(
+        &self,
+        scope: &Scope,
+        workflow_id: Option<&str>,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<FinishedRuns>>;
+    /// A workflow's ended step attempts in the hours that start in `[since_ms, until_ms)`.
+    async fn ended_attempts(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<EndedAttempts>>;
+    /// How many runs (of one workflow) have not finished, by status, now.
+    async fn unfinished_runs(
+        &self,
+        scope: &Scope,
+        workflow_id: Option<&str>,
+    ) -> Result<Vec<(String, i64)>>;
+    /// How many approvals (of one workflow's runs) wait for a decision.
+    async fn pending_approvals(&self, scope: &Scope, workflow_id: Option<&str>) -> Result<i64>;
     /// The scope's approvals, newest first.
     async fn approvals(&self, scope: &Scope, filter: &ApprovalFilter) -> Result<Vec<Approval>>;
     /// Marks a pending approval decided and queues the outcome for its execution.

@@ -347,23 +347,42 @@ fn write_step(tx: &rusqlite::Savepoint<'_>, step: &Step) -> Result<()> {
         }
     }
     for s in &c.steps {
-        tx.prepare_cached(&format!(
-            "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, started_ms, updated_ms, seq) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {now}, {now}, \
-               (SELECT COALESCE(MAX(seq), 0) + 1 FROM step_executions WHERE execution_id = ?1)) \
-             ON CONFLICT (execution_id, record_key) DO UPDATE SET status = ?7, record = ?9, updated_ms = {now}"
-        ))?
-        .execute(rusqlite::params![
-            id,
-            s.key,
-            tenant,
-            environment,
-            s.step_id,
-            s.step_type,
-            s.status,
-            s.attempt,
-            s.record.as_str(),
-        ])?;
+        // Written new, or else updated (a step record that ends in a later commit is
+        // counted by the update's trigger, one written ended here).
+        let inserted = tx
+            .prepare_cached(&format!(
+                "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, started_ms, updated_ms, seq) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {now}, {now}, \
+                   (SELECT COALESCE(MAX(seq), 0) + 1 FROM step_executions WHERE execution_id = ?1)) \
+                 ON CONFLICT (execution_id, record_key) DO NOTHING"
+            ))?
+            .execute(rusqlite::params![
+                id,
+                s.key,
+                tenant,
+                environment,
+                s.step_id,
+                s.step_type,
+                s.status,
+                s.attempt,
+                s.record.as_str(),
+            ])?;
+        if inserted == 0 {
+            tx.prepare_cached(&format!(
+                "UPDATE step_executions SET status = ?3, record = ?4, updated_ms = {now} \
+                 WHERE execution_id = ?1 AND record_key = ?2"
+            ))?
+            .execute(rusqlite::params![id, s.key, s.status, s.record.as_str()])?;
+        } else if crate::stats::is_final(&s.status) {
+            tx.prepare_cached(&crate::stats::ended_attempt_sql(now, "0"))?
+                .execute(rusqlite::params![
+                    tenant,
+                    environment,
+                    id,
+                    s.step_id,
+                    s.status
+                ])?;
+        }
     }
     Ok(())
 }
@@ -479,7 +498,7 @@ fn write(
         }
         results.push(out);
     }
-    let plan = batch::plan(batch, now, results)?;
+    let plan = batch::plan(batch, now, "0", results)?;
     for statement in plan.statements {
         match statement {
             Statement::Sql(sql, binds) => {

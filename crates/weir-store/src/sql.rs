@@ -31,6 +31,9 @@ pub struct SqlStore {
     backend: Backend,
     /// The database clock in milliseconds, as an SQL expression.
     pub(crate) now: &'static str,
+    /// What keeps concurrent writers of the statistics apart, as an SQL expression (see
+    /// migration 0017).
+    pub(crate) shard: &'static str,
     /// On SQLite with a database file: the writer of event batches.
     native: Option<NativeWriter>,
 }
@@ -119,6 +122,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "execution_filters",
         include_str!("../migrations/sqlite/0016_execution_filters.sql"),
     ),
+    (
+        17,
+        "statistics",
+        include_str!("../migrations/sqlite/0017_statistics.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -200,6 +208,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         16,
         "execution_filters",
         include_str!("../migrations/postgres/0016_execution_filters.sql"),
+    ),
+    (
+        17,
+        "statistics",
+        include_str!("../migrations/postgres/0017_statistics.sql"),
     ),
 ];
 
@@ -348,10 +361,15 @@ impl SqlStore {
             Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
             Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
         };
+        let shard = match backend {
+            Backend::Sqlite => "0",
+            Backend::Postgres => "pg_backend_pid()",
+        };
         let mut store = SqlStore {
             pool,
             backend,
             now,
+            shard,
             native: None,
         };
         store.migrate().await?;
@@ -484,6 +502,15 @@ impl SqlStore {
             .bind(e.held_by.as_ref().map(|(_, until)| *until))
             .execute(&mut **tx)
             .await?;
+            let mut tally = crate::stats::Tally::default();
+            tally.run(scope, &e.workflow_id, status, decision);
+            for statement in tally.statements(now, self.shard) {
+                if let Statement::Sql(text, binds) = statement {
+                    bind_all(sqlx::query(sql(text)), binds)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
             if e.initial.is_none() {
                 sqlx::query(sql(format!(
                     "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) VALUES ($1, $2, $3, 'start', '{{}}', {now})"
@@ -517,7 +544,7 @@ impl SqlStore {
             }
             results.push(out);
         }
-        let plan = batch::plan(&entries, self.now, results)?;
+        let plan = batch::plan(&entries, self.now, self.shard, results)?;
         for statement in plan.statements {
             match statement {
                 Statement::Sql(text, binds) => {
@@ -624,11 +651,13 @@ impl SqlStore {
             }
         }
         for s in &c.steps {
-            sqlx::query(sql(format!(
+            // Written new, or else updated (a step record that ends in a later commit is
+            // counted by the update's trigger, one written ended here).
+            let inserted = sqlx::query(sql(format!(
                 "INSERT INTO step_executions (execution_id, record_key, tenant_id, environment_id, step_id, step_type, status, attempt, record, started_ms, updated_ms, seq) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {now}, {now}, \
                    (SELECT COALESCE(MAX(seq), 0) + 1 FROM step_executions WHERE execution_id = $1)) \
-                 ON CONFLICT (execution_id, record_key) DO UPDATE SET status = $7, record = $9, updated_ms = {now}"
+                 ON CONFLICT (execution_id, record_key) DO NOTHING"
             )))
             .bind(id)
             .bind(&s.key)
@@ -640,7 +669,29 @@ impl SqlStore {
             .bind(s.attempt)
             .bind(s.record.as_str())
             .execute(&mut **tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                sqlx::query(sql(format!(
+                    "UPDATE step_executions SET status = $3, record = $4, updated_ms = {now} \
+                     WHERE execution_id = $1 AND record_key = $2"
+                )))
+                .bind(id)
+                .bind(&s.key)
+                .bind(&s.status)
+                .bind(s.record.as_str())
+                .execute(&mut **tx)
+                .await?;
+            } else if crate::stats::is_final(&s.status) {
+                sqlx::query(sql(crate::stats::ended_attempt_sql(now, self.shard)))
+                    .bind(&scope.tenant)
+                    .bind(&scope.environment)
+                    .bind(id)
+                    .bind(&s.step_id)
+                    .bind(&s.status)
+                    .execute(&mut **tx)
+                    .await?;
+            }
         }
         for a in &c.approvals {
             sqlx::query(sql(format!(
@@ -1767,6 +1818,36 @@ impl Store for SqlStore {
     }
     async fn delete_rule(&self, scope: &Scope, rule_id: &str) -> Result<()> {
         self.remove_rule(scope, rule_id).await
+    }
+    async fn finished_runs(
+        &self,
+        scope: &Scope,
+        workflow_id: Option<&str>,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<FinishedRuns>> {
+        self.read_finished_runs(scope, workflow_id, since_ms, until_ms)
+            .await
+    }
+    async fn ended_attempts(
+        &self,
+        scope: &Scope,
+        workflow_id: &str,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<EndedAttempts>> {
+        self.read_ended_attempts(scope, workflow_id, since_ms, until_ms)
+            .await
+    }
+    async fn unfinished_runs(
+        &self,
+        scope: &Scope,
+        workflow_id: Option<&str>,
+    ) -> Result<Vec<(String, i64)>> {
+        self.count_unfinished(scope, workflow_id).await
+    }
+    async fn pending_approvals(&self, scope: &Scope, workflow_id: Option<&str>) -> Result<i64> {
+        self.count_pending_approvals(scope, workflow_id).await
     }
     async fn events(&self, scope: &Scope, filter: &EventFilter) -> Result<Vec<EventRow>> {
         self.list_events(scope, None, filter).await

@@ -1037,6 +1037,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statistics of the caller's environment
+         * @description How runs went over a range of whole hours (the last 24 by default): finished runs by
+         *     status and decision, success rate, p50/p95/p99 duration, every hour's counts, the workflows
+         *     that failed most, and what is unfinished or waits for approval now. Needs `workflows:read`.
+         */
+        get: operations["get_api_v1_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A workflow's statistics
+         * @description As `GET /api/v1/stats` for one workflow (also one deleted since), plus each step's ended
+         *     attempts, failures and p50/p95 duration, slowest first. Needs `workflows:read`.
+         */
+        get: operations["get_api_v1_workflows__id__stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/teams": {
         parameters: {
             query?: never;
@@ -1958,6 +2001,18 @@ export interface components {
          * @enum {string}
          */
         Decision: "allow" | "block";
+        /** @description Finished runs by their answer to the event that started them. */
+        DecisionCounts: {
+            /** Format: int64 */
+            allow: number;
+            /** Format: int64 */
+            block: number;
+            /**
+             * Format: int64
+             * @description Runs that gave no decision (processes rather than decisions, or failed before one).
+             */
+            none: number;
+        };
         /** @description `POST /api/v1/approvals/{id}/approve` and `/reject`: why (`comment` is the same). */
         DecisionRequest: {
             reason?: string | null;
@@ -2269,6 +2324,17 @@ export interface components {
             /** Format: int64 */
             duration_ms: number | null;
         };
+        /** @description Runs that finished, by how. */
+        FinishedCounts: {
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            completed: number;
+            /** Format: int64 */
+            failed: number;
+            /** Format: int64 */
+            cancelled: number;
+        };
         /** @description One fire time, in UTC and in the schedule's zone. */
         FireTime: {
             /** Format: date-time */
@@ -2316,6 +2382,20 @@ export interface components {
              * @example /hooks/default/production/3f2a…
              */
             path: string;
+        };
+        /** @description One hour of the range. */
+        HourStats: {
+            /**
+             * Format: date-time
+             * @description The hour's start.
+             */
+            hour: string;
+            finished: components["schemas"]["FinishedCounts"];
+            /**
+             * Format: double
+             * @description `completed / (completed + failed)`; `null` when none of those finished in the hour.
+             */
+            success_rate: number | null;
         };
         /**
          * @description Where a source's data came from this time.
@@ -2410,6 +2490,18 @@ export interface components {
             current_password: string;
             /** @description 10 to 256 characters, without control characters. */
             new_password: string;
+        };
+        /**
+         * @description Durations in milliseconds, each within a bucket of the truth (buckets are the first digit
+         *     of the duration: 200–299 ms, 1–2 s, …, interpolated).
+         */
+        Percentiles: {
+            /** Format: double */
+            p50: number;
+            /** Format: double */
+            p95: number;
+            /** Format: double */
+            p99: number;
         };
         /**
          * @description What a caller may do; a role grants some of these.
@@ -2653,6 +2745,33 @@ export interface components {
         } | {
             error: string;
         };
+        /** @description How runs went over a range of hours: finished runs are counted in the hour they finished. */
+        Stats: {
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            until: string;
+            finished: components["schemas"]["FinishedCounts"];
+            decisions: components["schemas"]["DecisionCounts"];
+            /**
+             * Format: double
+             * @description `completed / (completed + failed)`; `null` when none of those finished.
+             */
+            success_rate: number | null;
+            duration_ms: components["schemas"]["Percentiles"] | null;
+            /** @description Every hour of the range, oldest first, hours without runs included. */
+            per_hour: components["schemas"]["HourStats"][];
+            unfinished: components["schemas"]["UnfinishedCounts"];
+            /** Format: int64 */
+            pending_approvals: number;
+            /**
+             * @description The workflows with runs finished in the range, those that failed most first (at most
+             *     20).
+             */
+            workflows: components["schemas"]["WorkflowStatsRow"][];
+            /** @description Per step, slowest p95 first (a workflow's statistics only). */
+            steps?: components["schemas"]["StepStats"][];
+        };
         /** @description One step attempt. */
         StepAttempt: {
             /** @description Unique within the run: thread, step and attempt. */
@@ -2695,6 +2814,21 @@ export interface components {
             updated_at: string;
             /** Format: int64 */
             duration_ms: number;
+        };
+        /** @description One step's attempts over the range: where a workflow spends its time and fails. */
+        StepStats: {
+            step_id: string;
+            /**
+             * Format: int64
+             * @description Attempts that ended (completed, failed or cancelled; retries count each).
+             */
+            runs: number;
+            /** Format: int64 */
+            failures: number;
+            /** Format: double */
+            p50_ms: number | null;
+            /** Format: double */
+            p95_ms: number | null;
         };
         /**
          * @description Where a step attempt stands.
@@ -2899,6 +3033,20 @@ export interface components {
             status: components["schemas"]["ExecutionStatus"];
             decision: components["schemas"]["Decision"] | null;
         };
+        /** @description Runs that have not finished, now (whatever the range). */
+        UnfinishedCounts: {
+            /** Format: int64 */
+            pending: number;
+            /** Format: int64 */
+            running: number;
+            /**
+             * Format: int64
+             * @description Parked on an event, an approval, a timer or a child run.
+             */
+            waiting: number;
+            /** Format: int64 */
+            retrying: number;
+        };
         /** @description A user of the web UI (its password is never shown). */
         User: {
             id: string;
@@ -3068,6 +3216,16 @@ export interface components {
             workflow_id: string;
             enabled: boolean;
             schedules: components["schemas"]["ScheduleTimes"][];
+        };
+        /** @description One workflow's finished runs over the range. */
+        WorkflowStatsRow: {
+            workflow_id: string;
+            /** @description Its current name; `null` for a workflow deleted since. */
+            name: string | null;
+            finished: components["schemas"]["FinishedCounts"];
+            /** Format: double */
+            success_rate: number | null;
+            duration_ms: components["schemas"]["Percentiles"] | null;
         };
         /** @enum {string} */
         WorkflowStatus: "published";
@@ -9537,6 +9695,202 @@ export interface operations {
             };
             /** @description Not JSON (or YAML where taken) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_v1_stats: {
+        parameters: {
+            query?: {
+                /** @description From this time (RFC 3339), rounded down to its hour; default: 24 hours before `until`. */
+                since?: string;
+                /** @description To this time (RFC 3339), rounded up to an hour; default: now. */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_v1_workflows__id__stats: {
+        parameters: {
+            query?: {
+                /** @description From this time (RFC 3339), rounded down to its hour; default: 24 hours before `until`. */
+                since?: string;
+                /** @description To this time (RFC 3339), rounded up to an hour; default: now. */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -39,6 +39,7 @@ cases!(
     each_schedule_fire_starts_one_execution,
     data_sources_and_their_cache_are_kept_per_scope,
     teams_are_users_of_their_scope,
+    statistics_count_every_finish_once,
 );
 
 fn scope_b() -> Scope {
@@ -1635,4 +1636,157 @@ async fn teams_are_users_of_their_scope(s: Arc<dyn Store>) {
         s.create_session(&session("s2", "bob", "production")).await,
         Err(Error::NotFound)
     ));
+}
+
+async fn statistics_count_every_finish_once(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    let step = |step_id: &str, status: &str| StepRow {
+        key: format!("0:{step_id}:0"),
+        step_id: step_id.into(),
+        step_type: "condition".into(),
+        status: status.into(),
+        attempt: 0,
+        record: json!({"step_id": step_id, "status": status}).into(),
+    };
+    // Decided as they were recorded (a batch): three allowed, one blocked, one failed, with
+    // their step records; and one parked.
+    let decided = |n: usize, status: &str, decision: Option<&str>| NewExecution {
+        initial: Some(Box::new(Commit {
+            state: json!({}).into(),
+            status: status.into(),
+            decision: decision.map(str::to_owned),
+            finished: status != "waiting",
+            steps: vec![step(
+                "check",
+                if status == "failed" {
+                    "failed"
+                } else {
+                    "completed"
+                },
+            )],
+            ..Commit::default()
+        })),
+        ..new_execution(&format!("d{n}"), "w")
+    };
+    let batch: Vec<_> = [
+        ("completed", Some("allow")),
+        ("completed", Some("allow")),
+        ("completed", Some("allow")),
+        ("completed", Some("block")),
+        ("failed", None),
+        ("waiting", None),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(n, (status, decision))| {
+        (
+            a.clone(),
+            event(&format!("e{n}"), None),
+            vec![decided(n, status, decision)],
+        )
+    })
+    .collect();
+    s.ingest_many(Arc::from(batch)).await.unwrap();
+    // Worked by a worker: a step that ends in a later commit, then a failure, a retry and a
+    // completion (each finish counts).
+    s.ingest(&a, &event("e9", None), &[new_execution("x1", "w")])
+        .await
+        .unwrap();
+    let c = s.claim("n1", 30_000, 10).await.unwrap().remove(0);
+    let commit = |status: &str, steps: Vec<StepRow>| Commit {
+        state: json!({}).into(),
+        status: status.into(),
+        steps,
+        ..Commit::default()
+    };
+    s.commit("n1", &c, commit("running", vec![step("charge", "running")]))
+        .await
+        .unwrap();
+    s.commit(
+        "n1",
+        &c,
+        commit("running", vec![step("charge", "completed")]),
+    )
+    .await
+    .unwrap();
+    s.commit(
+        "n1",
+        &c,
+        commit("running", vec![step("charge", "completed")]),
+    )
+    .await
+    .unwrap();
+    s.commit("n1", &c, finishing(&c, "failed")).await.unwrap();
+    s.retry_execution(&a, "x1").await.unwrap();
+    let c = s.claim("n2", 30_000, 10).await.unwrap().remove(0);
+    s.commit("n2", &c, finishing(&c, "completed"))
+        .await
+        .unwrap();
+
+    let until = s.now_ms().await.unwrap() + 3_600_000;
+    let runs = s.finished_runs(&a, None, 0, until).await.unwrap();
+    let count = |status: &str, decision: Option<&str>| -> i64 {
+        runs.iter()
+            .filter(|r| {
+                r.status == status && r.decision.as_deref() == decision && r.workflow_id == "w"
+            })
+            .map(|r| r.runs)
+            .sum()
+    };
+    assert_eq!(count("completed", Some("allow")), 3, "{runs:?}");
+    assert_eq!(count("completed", Some("block")), 1, "{runs:?}");
+    assert_eq!(count("failed", None), 2, "{runs:?}");
+    assert_eq!(count("completed", None), 1, "{runs:?}");
+    assert_eq!(runs.iter().map(|r| r.runs).sum::<i64>(), 7, "{runs:?}");
+    assert_eq!(
+        s.finished_runs(&a, Some("other"), 0, until).await.unwrap(),
+        []
+    );
+    assert_eq!(
+        s.finished_runs(&scope_b(), None, 0, until).await.unwrap(),
+        []
+    );
+    assert_eq!(
+        s.finished_runs(&a, None, until, until + 3_600_000)
+            .await
+            .unwrap(),
+        [],
+        "hours outside the range are not read"
+    );
+    let attempts = s.ended_attempts(&a, "w", 0, until).await.unwrap();
+    let ended = |step_id: &str, status: &str| -> i64 {
+        attempts
+            .iter()
+            .filter(|r| r.step_id == step_id && r.status == status)
+            .map(|r| r.runs)
+            .sum()
+    };
+    assert_eq!(ended("check", "completed"), 5, "{attempts:?}");
+    assert_eq!(ended("check", "failed"), 1, "{attempts:?}");
+    assert_eq!(
+        ended("charge", "completed"),
+        1,
+        "rewritten, counted once: {attempts:?}"
+    );
+    assert!(
+        s.ended_attempts(&scope_b(), "w", 0, until)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.unfinished_runs(&a, None).await.unwrap(),
+        [("waiting".to_owned(), 1)]
+    );
+    assert_eq!(
+        s.unfinished_runs(&a, Some("w")).await.unwrap(),
+        [("waiting".to_owned(), 1)]
+    );
+    assert!(
+        s.unfinished_runs(&a, Some("other"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.pending_approvals(&a, None).await.unwrap(), 0);
 }
