@@ -1,9 +1,9 @@
 // One execution: its summary, its timeline, and retry or cancel.
-import { useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { Link, useParams } from "react-router";
 
 import { isApiError } from "../../api/client";
-import type { Execution } from "../../api/types";
+import type { Execution, StepEntry } from "../../api/types";
 import { DecisionBadge, StatusBadge } from "../../components/Badge";
 import { Dialog } from "../../components/Dialog";
 import { JsonBlock } from "../../components/Json";
@@ -12,7 +12,8 @@ import { PageHeader } from "../../components/Page";
 import { Term } from "../../components/Term";
 import { DateTime, formatDuration } from "../../components/Time";
 import { isActive, useExecution, useExecutionAction, useTrace } from "./api";
-import { Timeline } from "./Timeline";
+import { ExecutionGraph } from "./ExecutionGraph";
+import { attemptElementId, Timeline } from "./Timeline";
 
 export function ExecutionDetailPage() {
   const { id = "" } = useParams();
@@ -41,6 +42,22 @@ function ExecutionView({ execution }: { execution: Execution }) {
   const trace = useTrace(execution.id, active);
   const action = useExecutionAction(execution.id);
   const [confirmCancel, setConfirmCancel] = useState(false);
+  const [selectedStep, setSelectedStep] = useState<string | null>(null);
+  const timeline = trace.data?.timeline;
+  const entries = useMemo(
+    () => (timeline ?? []).filter((e): e is StepEntry => e.kind === "step"),
+    [timeline],
+  );
+  const selectStep = useCallback(
+    (stepId: string) => {
+      setSelectedStep(stepId);
+      const first = entries.find((e) => e.step_id === stepId);
+      if (!first) return;
+      const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      document.getElementById(attemptElementId(first.key))?.scrollIntoView({ behavior: still ? "auto" : "smooth", block: "center" });
+    },
+    [entries],
+  );
   const canRetry = execution.status === "failed";
   const canCancel = active;
 
@@ -124,6 +141,10 @@ function ExecutionView({ execution }: { execution: Execution }) {
         </details>
       </section>
 
+      {trace.data ? (
+        <ExecutionGraph execution={execution} entries={entries} selected={selectedStep} onSelect={selectStep} />
+      ) : null}
+
       <section aria-labelledby="timeline-heading">
         <h2 id="timeline-heading" className="mb-3 text-lg font-semibold">
           Timeline
@@ -133,7 +154,7 @@ function ExecutionView({ execution }: { execution: Execution }) {
         ) : trace.isError ? (
           <ErrorNotice error={trace.error} what="load the timeline" />
         ) : (
-          <Timeline entries={trace.data.timeline} />
+          <Timeline entries={trace.data.timeline} selectedStep={selectedStep} />
         )}
       </section>
 

@@ -1,11 +1,9 @@
 // A run's timeline: its start, every step attempt with its input, output and error (the
 // server has redacted secrets), the values each condition compared, and its end.
-import type { TimelineEntry } from "../../api/types";
+import type { StepEntry, TimelineEntry } from "../../api/types";
 import { DecisionBadge, StatusBadge } from "../../components/Badge";
 import { JsonBlock } from "../../components/Json";
 import { DateTime, formatDuration } from "../../components/Time";
-
-type StepEntry = Extract<TimelineEntry, { kind: "step" }>;
 
 /** One comparison a condition made, as the trace records it. */
 type Comparison = {
@@ -126,7 +124,12 @@ const DOT: Record<string, string> = {
   finished: "bg-emerald-500",
 };
 
-export function Timeline({ entries }: { entries: TimelineEntry[] }) {
+/** The element of an attempt, for links and scrolling to it. */
+export function attemptElementId(key: string): string {
+  return `attempt-${key}`;
+}
+
+export function Timeline({ entries, selectedStep }: { entries: TimelineEntry[]; selectedStep?: string | null }) {
   return (
     <ol className="relative ml-2 border-l border-zinc-200 dark:border-zinc-700">
       {entries.map((entry, i) => {
@@ -137,9 +140,20 @@ export function Timeline({ entries }: { entries: TimelineEntry[] }) {
               ? DOT.failed
               : DOT[entry.kind];
         return (
-          <li key={entry.kind === "step" ? entry.key : `${entry.kind}-${i}`} className="relative mb-4 ml-5">
+          <li
+            key={entry.kind === "step" ? entry.key : `${entry.kind}-${i}`}
+            id={entry.kind === "step" ? attemptElementId(entry.key) : undefined}
+            tabIndex={entry.kind === "step" ? -1 : undefined}
+            className="relative mb-4 ml-5 scroll-mt-4 rounded-lg"
+          >
             <span aria-hidden="true" className={`absolute top-1.5 -left-[1.65rem] h-2.5 w-2.5 rounded-full ${dot}`} />
-            <div className="card p-3">
+            <div
+              className={`card p-3 ${
+                entry.kind === "step" && entry.step_id === selectedStep
+                  ? "ring-2 ring-sky-500 dark:ring-sky-400"
+                  : ""
+              }`}
+            >
               {entry.kind === "started" ? (
                 <div className="flex flex-wrap items-baseline gap-x-3 text-sm">
                   <h3 className="font-semibold">Started</h3>

@@ -11,6 +11,7 @@ import { ErrorNotice, Loading } from "../../components/Notice";
 import { PageHeader } from "../../components/Page";
 import { Term } from "../../components/Term";
 import { DateTime } from "../../components/Time";
+import { LazyWorkflowGraph } from "../graph/LazyWorkflowGraph";
 import { useSetEnabled, useWorkflow } from "./api";
 import { EnabledCell } from "./EnabledCell";
 import { ExportButtons } from "./ExportButtons";
@@ -95,6 +96,18 @@ function WorkflowView({ workflow }: { workflow: Workflow }) {
             )}
           </Term>
         </dl>
+      </section>
+
+      <section aria-labelledby="wf-graph" className="mb-8">
+        <h2 id="wf-graph" className="mb-3 text-lg font-semibold">
+          Graph
+        </h2>
+        <div className="card overflow-hidden">
+          <LazyWorkflowGraph
+            definition={workflow.definition}
+            label={`Graph of ${workflow.id}, version ${workflow.version}: its trigger, steps and the ways between them`}
+          />
+        </div>
       </section>
 
       <section aria-labelledby="wf-definition" className="mb-8">
