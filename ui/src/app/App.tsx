@@ -2,7 +2,7 @@
 // Declarative routing (no data router): the app loads its data with TanStack Query, and this
 // mode is about half of the router's weight in the bundle.
 import { useEffect } from "react";
-import { BrowserRouter, Route, Routes, useLocation, useNavigate } from "react-router";
+import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from "react-router";
 
 import { setUnauthorizedHandler } from "../api/client";
 import { ApprovalsPage } from "../features/approvals/ApprovalsPage";
@@ -10,7 +10,14 @@ import { SignInPage } from "../features/auth/SignInPage";
 import { DashboardPage } from "../features/dashboard/DashboardPage";
 import { ExecutionDetailPage } from "../features/executions/ExecutionDetailPage";
 import { ExecutionsPage } from "../features/executions/ExecutionsPage";
+import { ApiKeysSettings } from "../features/settings/ApiKeysSettings";
+import { ConnectorsSettings } from "../features/settings/ConnectorsSettings";
+import { DataSourcesSettings } from "../features/settings/DataSourcesSettings";
+import { EmailTemplatesSettings } from "../features/settings/EmailTemplatesSettings";
+import { SecretsSettings } from "../features/settings/SecretsSettings";
 import { SettingsPage } from "../features/settings/SettingsPage";
+import { TeamsSettings } from "../features/settings/TeamsSettings";
+import { UsersSettings } from "../features/settings/UsersSettings";
 import { WorkflowDetailPage } from "../features/workflows/WorkflowDetailPage";
 import { WorkflowsPage } from "../features/workflows/WorkflowsPage";
 import { Layout } from "./Layout";
@@ -29,7 +36,16 @@ export function App() {
           <Route path="executions" element={<ExecutionsPage />} />
           <Route path="executions/:id" element={<ExecutionDetailPage />} />
           <Route path="approvals" element={<ApprovalsPage />} />
-          <Route path="settings" element={<SettingsPage />} />
+          <Route path="settings" element={<SettingsPage />}>
+            <Route index element={<Navigate to="api-keys" replace />} />
+            <Route path="api-keys" element={<ApiKeysSettings />} />
+            <Route path="users" element={<UsersSettings />} />
+            <Route path="teams" element={<TeamsSettings />} />
+            <Route path="secrets" element={<SecretsSettings />} />
+            <Route path="connectors" element={<ConnectorsSettings />} />
+            <Route path="data-sources" element={<DataSourcesSettings />} />
+            <Route path="email-templates" element={<EmailTemplatesSettings />} />
+          </Route>
           <Route path="*" element={<NotFoundPage />} />
         </Route>
       </Routes>

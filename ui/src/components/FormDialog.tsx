@@ -13,7 +13,7 @@ export function FormDialog({
   pending,
   error,
   what,
-  disabled,
+  readOnly,
   onSubmit,
   onClose,
   children,
@@ -21,6 +21,8 @@ export function FormDialog({
   open: boolean;
   title: string;
   wide?: boolean;
+  /** Shown to someone who may not change it: the fields, and Close. */
+  readOnly?: boolean;
   submitLabel: string;
   danger?: boolean;
   pending?: boolean;
@@ -28,8 +30,6 @@ export function FormDialog({
   error?: unknown;
   /** What failed, within a sentence ("create the key"). */
   what?: string;
-  /** The form cannot be sent yet (a field does not parse, say). */
-  disabled?: boolean;
   onSubmit: () => void;
   onClose: () => void;
   children?: React.ReactNode;
@@ -40,7 +40,7 @@ export function FormDialog({
         aria-busy={pending || undefined}
         onSubmit={(e) => {
           e.preventDefault();
-          if (!pending && !disabled) onSubmit();
+          if (!pending && !readOnly) onSubmit();
         }}
       >
         <div className="space-y-3">{children}</div>
@@ -51,15 +51,17 @@ export function FormDialog({
         ) : null}
         <div className="mt-4 flex justify-end gap-2">
           <button type="button" className="btn" onClick={onClose}>
-            Cancel
+            {readOnly ? "Close" : "Cancel"}
           </button>
-          <button
-            type="submit"
-            className={`btn ${danger ? "btn-danger" : "btn-primary"}`}
-            disabled={pending || disabled}
-          >
-            {submitLabel}
-          </button>
+          {readOnly ? null : (
+            <button
+              type="submit"
+              className={`btn ${danger ? "btn-danger" : "btn-primary"}`}
+              disabled={pending}
+            >
+              {submitLabel}
+            </button>
+          )}
         </div>
       </form>
     </Dialog>

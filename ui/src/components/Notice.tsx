@@ -62,10 +62,14 @@ export function WarningNotice({ details, children }: { details: Detail[]; childr
   );
 }
 
-/** What just went well (saved, deleted, decided), announced to screen readers. */
-export function SuccessNotice({ children }: { children: React.ReactNode }) {
+/**
+ * What just went well (saved, deleted, decided), announced to screen readers. Render it
+ * always, empty until there is news: a live region present before its text changes is the
+ * one screen readers announce.
+ */
+export function SuccessNotice({ children }: { children?: React.ReactNode }) {
   return (
-    <p role="status" className="mb-3 text-sm text-emerald-700 dark:text-emerald-400">
+    <p role="status" className={children ? "mb-3 text-sm text-emerald-700 dark:text-emerald-400" : "sr-only"}>
       {children}
     </p>
   );

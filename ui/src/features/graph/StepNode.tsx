@@ -46,9 +46,12 @@ export const StepNode = memo(function StepNode({ data, selected }: NodeProps<Ste
       className={[
         "flex h-[60px] w-[200px] flex-col justify-center border border-l-4 px-2.5 text-left shadow-sm",
         trigger ? "rounded-2xl bg-sky-50 dark:bg-sky-950/60" : "rounded-md bg-white dark:bg-zinc-900",
-        "border-zinc-300 text-zinc-900 dark:border-zinc-700 dark:text-zinc-100",
+        // Dimmed by colour, not opacity: see-through text fell to 2.1:1 in axe, and every line
+        // must stay readable (4.5:1).
+        dimmed
+          ? "border-dashed border-zinc-300 text-zinc-500 dark:border-zinc-700 dark:text-zinc-400"
+          : "border-zinc-300 text-zinc-900 dark:border-zinc-700 dark:text-zinc-100",
         tone,
-        dimmed ? "border-dashed opacity-45" : "",
         visit?.status === "skipped" ? "border-dashed" : "",
         selected ? "ring-2 ring-sky-500 ring-offset-2 ring-offset-white dark:ring-offset-zinc-900" : "",
       ].join(" ")}
@@ -57,13 +60,17 @@ export const StepNode = memo(function StepNode({ data, selected }: NodeProps<Ste
       <div className="truncate text-xs font-semibold">
         {trigger ? "Trigger" : <span className="mono">{node.label}</span>}
       </div>
-      <div className="truncate text-[11px] text-zinc-600 dark:text-zinc-400">
+      <div className={`truncate text-[11px] ${dimmed ? "" : "text-zinc-600 dark:text-zinc-400"}`}>
         {trigger ? node.label : node.name ? `${node.type} · ${node.name}` : node.type}
       </div>
       {status ? (
         <div
           className={`truncate text-[11px] font-medium ${
-            visit?.status === "failed" ? "text-red-700 dark:text-red-400" : "text-zinc-700 dark:text-zinc-300"
+            visit?.status === "failed"
+              ? "text-red-700 dark:text-red-400"
+              : dimmed
+                ? ""
+                : "text-zinc-700 dark:text-zinc-300"
           }`}
         >
           {status}

@@ -33,7 +33,7 @@ export function VersionsSection({ workflow, canWrite }: { workflow: Workflow; ca
       <h2 id="wf-versions" className="mb-3 text-lg font-semibold">
         Versions
       </h2>
-      {done ? <SuccessNotice>{done}</SuccessNotice> : null}
+      <SuccessNotice>{done}</SuccessNotice>
       {!canWrite ? (
         <div className="mb-2">
           <PermissionNote permission="workflows:write" action="make another version current" />
