@@ -255,8 +255,8 @@ pub struct ExecutionQuery {
     pub until: Option<String>,
     /// The `next_cursor` of the page before.
     pub cursor: Option<String>,
-    /// Items to skip.
-    #[param(minimum = 0)]
+    /// Items to skip (at most 100,000: `cursor` pages go on beyond).
+    #[param(minimum = 0, maximum = 100000)]
     pub offset: Option<i64>,
     /// Items per page (default 50).
     #[param(minimum = 1, maximum = 1000)]

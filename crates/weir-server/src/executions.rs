@@ -136,7 +136,7 @@ async fn executions_of(
         until_ms: q.time("until")?,
         before: q.cursor()?,
         limit,
-        offset: q.number("offset", 0, 0, i64::from(i32::MAX))?,
+        offset: q.number("offset", 0, 0, weir_store::MAX_OFFSET)?,
     };
     let rows = state.store.executions(scope, &filter).await?;
     let next_cursor = next_cursor(&rows, limit, |r| r.id.clone());

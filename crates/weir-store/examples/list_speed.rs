@@ -156,6 +156,25 @@ async fn main() {
             f(&|x| x.until_ms = Some(now - 3_600_000)),
         ),
         (
+            "since=in 1 min (none)",
+            f(&|x| x.since_ms = Some(now + 60_000)),
+        ),
+        (
+            "since=2 h ago&until=1 h ago (none)",
+            f(&|x| {
+                x.since_ms = Some(now - 7_200_000);
+                x.until_ms = Some(now - 3_600_000);
+            }),
+        ),
+        (
+            "since=1 min ago&status=failed&cursor",
+            f(&|x| {
+                x.since_ms = Some(now - 60_000);
+                x.status = Some("failed".into());
+                x.before = cursor.clone();
+            }),
+        ),
+        (
             "status=failed&cursor",
             f(&|x| {
                 x.status = Some("failed".into());

@@ -27,7 +27,7 @@ pub mod testing;
 mod users;
 mod versions;
 
-pub use sql::{Backend, SqlStore};
+pub use sql::{Backend, MAX_OFFSET, SqlStore};
 pub use stats::{Durations, EndedAttempts, FinishedRuns, bucket_bounds, bucket_of};
 
 #[derive(Debug, thiserror::Error)]

@@ -38,6 +38,33 @@ pub struct SqlStore {
     native: Option<NativeWriter>,
 }
 
+/// Which runs a page of the executions list reads.
+#[derive(Clone, Copy)]
+enum Runs {
+    /// Those whose id is in the time range asked for.
+    Ranged,
+    /// Sub-workflows' runs (their ids carry their parent's time).
+    Children,
+}
+
+/// Up to how many events a type is rare: its runs are found from its events and sorted,
+/// instead of reading runs newest first until enough are of that type.
+const RARE_EVENTS: i64 = 5_000;
+
+/// The most rows the executions list skips (`offset`); `cursor` pages go on beyond.
+pub const MAX_OFFSET: i64 = 100_000;
+
+/// How far the clock of the node that made an id may be from the database's (the same clock
+/// on SQLite; NTP keeps servers within milliseconds). A lower bound in the last minute reads
+/// that minute's runs at most.
+const CLOCK_MARGIN_MS: i64 = 60 * 1000;
+
+/// The smallest UUIDv7 text made at `ms`: ids made earlier sort before it, later after it.
+fn id_at(ms: i64) -> String {
+    let hex = format!("{:012x}", ms.clamp(0, (1 << 48) - 1));
+    format!("{}-{}", &hex[..8], &hex[8..])
+}
+
 /// How long a first connection to a database server may take.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -127,6 +154,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "statistics",
         include_str!("../migrations/sqlite/0017_statistics.sql"),
     ),
+    (
+        18,
+        "child runs",
+        include_str!("../migrations/sqlite/0018_child_runs.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -213,6 +245,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         17,
         "statistics",
         include_str!("../migrations/postgres/0017_statistics.sql"),
+    ),
+    (
+        18,
+        "child runs",
+        include_str!("../migrations/postgres/0018_child_runs.sql"),
     ),
 ];
 
@@ -443,6 +480,124 @@ impl SqlStore {
             created_ms: row.try_get("created_ms")?,
             updated_ms: row.try_get("updated_ms")?,
         })
+    }
+
+    /// A page of the executions list (see `Store::executions`): `rows` rows from the newest.
+    async fn list_executions(
+        &self,
+        scope: &Scope,
+        f: &ExecutionFilter,
+        rows: i64,
+        offset: i64,
+        runs: Runs,
+        rare_event_type: bool,
+    ) -> Result<Vec<ExecutionRow>> {
+        // Only the filters given are in the statement, so that each is an index range: every
+        // filter of the console has an index ending in `id`, the order pages are read in.
+        let mut text = String::from(
+            "SELECT x.id, x.workflow_id, x.workflow_version, x.event_id, x.parent_id, x.status, x.decision, x.reason, x.error, \
+             x.state, x.started_ms, x.completed_ms, x.updated_ms FROM ",
+        );
+        // Runs of a rare event type are found from their events (SQLite joins in the order
+        // written after CROSS JOIN) and sorted; others are read newest first, each checked.
+        text.push_str(match rare_event_type {
+            true => {
+                "events v CROSS JOIN executions x WHERE v.tenant_id = $1 AND v.environment_id = $2 \
+                     AND x.event_id = v.id AND x.tenant_id = $1 AND x.environment_id = $2"
+            }
+            false => "executions x WHERE x.tenant_id = $1 AND x.environment_id = $2",
+        });
+        enum Param {
+            Text(String),
+            Number(i64),
+        }
+        let mut params: Vec<Param> = Vec::new();
+        let mut add = |text: &mut String, condition: &str, param: Param| {
+            params.push(param);
+            text.push_str(&condition.replace('?', &format!("${}", params.len() + 2)));
+        };
+        for (condition, value) in [
+            (" AND x.workflow_id = ?", &f.workflow_id),
+            (" AND x.status = ?", &f.status),
+            (" AND x.event_id = ?", &f.event_id),
+            (" AND x.decision = ?", &f.decision),
+            (" AND x.id < ?", &f.before),
+        ] {
+            if let Some(v) = value {
+                add(&mut text, condition, Param::Text(v.clone()));
+            }
+        }
+        // A status other than completed is in the partial index of such runs (migration
+        // 0016); the planner uses it only when the query says so in so many words.
+        if f.status.as_deref().is_some_and(|s| s != "completed") {
+            text.push_str(" AND x.status <> 'completed'");
+        }
+        match runs {
+            Runs::Ranged => {
+                if let Some(ms) = f.until_ms {
+                    add(
+                        &mut text,
+                        " AND id < ?",
+                        Param::Text(id_at(ms + CLOCK_MARGIN_MS)),
+                    );
+                }
+                if let Some(ms) = f.since_ms {
+                    add(
+                        &mut text,
+                        " AND id >= ?",
+                        Param::Text(id_at(ms - CLOCK_MARGIN_MS)),
+                    );
+                }
+            }
+            // Migration 0018's index of runs with a parent.
+            Runs::Children => text.push_str(" AND x.parent_id IS NOT NULL"),
+        }
+        if let Some(ms) = f.since_ms {
+            add(&mut text, " AND x.started_ms >= ?", Param::Number(ms));
+        }
+        if let Some(ms) = f.until_ms {
+            add(&mut text, " AND x.started_ms < ?", Param::Number(ms));
+        }
+        if let Some(t) = &f.event_type {
+            let condition = match rare_event_type {
+                true => " AND v.event_type = ?",
+                false => {
+                    " AND EXISTS (SELECT 1 FROM events v WHERE v.tenant_id = $1 AND v.environment_id = $2 AND v.id = x.event_id AND v.event_type = ?)"
+                }
+            };
+            add(&mut text, condition, Param::Text(t.clone()));
+        }
+        text.push_str(&format!(
+            " ORDER BY x.id DESC LIMIT ${} OFFSET ${}",
+            params.len() + 3,
+            params.len() + 4
+        ));
+        let mut query = sqlx::query(sql(text))
+            .bind(&scope.tenant)
+            .bind(&scope.environment);
+        for p in params {
+            query = match p {
+                Param::Text(t) => query.bind(t),
+                Param::Number(n) => query.bind(n),
+            };
+        }
+        let rows = query.bind(rows).bind(offset).fetch_all(&self.pool).await?;
+        rows.iter().map(Self::execution_row).collect()
+    }
+
+    /// How many events of a type the scope has, counting up to `most`.
+    async fn events_of_type(&self, scope: &Scope, event_type: &str, most: i64) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM events WHERE tenant_id = $1 AND environment_id = $2 \
+             AND event_type = $3 LIMIT $4) found",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(event_type)
+        .bind(most)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
     }
 
     fn execution_row(row: &AnyRow) -> Result<ExecutionRow> {
@@ -1734,72 +1889,36 @@ impl Store for SqlStore {
     }
 
     async fn executions(&self, scope: &Scope, f: &ExecutionFilter) -> Result<Vec<ExecutionRow>> {
-        // Only the filters given are in the statement, so that each is an index range: every
-        // filter of the console has an index ending in `id`, the order pages are read in.
-        let mut text = String::from(
-            "SELECT id, workflow_id, workflow_version, event_id, parent_id, status, decision, reason, error, state, started_ms, completed_ms, updated_ms \
-             FROM executions x WHERE tenant_id = $1 AND environment_id = $2",
-        );
-        enum Param {
-            Text(String),
-            Number(i64),
-        }
-        let mut params: Vec<Param> = Vec::new();
-        let mut add = |text: &mut String, condition: &str, param: Param| {
-            params.push(param);
-            text.push_str(&condition.replace('?', &format!("${}", params.len() + 2)));
+        let limit = if f.limit > 0 { f.limit.min(1000) } else { 100 };
+        let offset = f.offset.clamp(0, MAX_OFFSET);
+        let rare = match &f.event_type {
+            Some(t) => self.events_of_type(scope, t, RARE_EVENTS + 1).await? <= RARE_EVENTS,
+            None => false,
         };
-        for (condition, value) in [
-            (" AND workflow_id = ?", &f.workflow_id),
-            (" AND status = ?", &f.status),
-            (" AND event_id = ?", &f.event_id),
-            (" AND decision = ?", &f.decision),
-            (" AND id < ?", &f.before),
-        ] {
-            if let Some(v) = value {
-                add(&mut text, condition, Param::Text(v.clone()));
-            }
+        // Ids are UUIDv7s, which begin with the milliseconds they were made at: a time range
+        // is an id range too (with a margin for clocks), read in the index instead of run by
+        // run. A sub-workflow's run has its parent's id, and time, at the start of its own:
+        // with a lower bound those runs are read apart, from the index of runs with a parent,
+        // and the two pages merged.
+        if f.since_ms.is_none() {
+            return self
+                .list_executions(scope, f, limit, offset, Runs::Ranged, rare)
+                .await;
         }
-        // A status other than completed is in the partial index of such runs (migration
-        // 0016); the planner uses it only when the query says so in so many words.
-        if f.status.as_deref().is_some_and(|s| s != "completed") {
-            text.push_str(" AND status <> 'completed'");
-        }
-        // A time range is checked run by run, newest first.
-        if let Some(ms) = f.since_ms {
-            add(&mut text, " AND started_ms >= ?", Param::Number(ms));
-        }
-        if let Some(ms) = f.until_ms {
-            add(&mut text, " AND started_ms < ?", Param::Number(ms));
-        }
-        if let Some(t) = &f.event_type {
-            add(
-                &mut text,
-                " AND EXISTS (SELECT 1 FROM events v WHERE v.tenant_id = $1 AND v.environment_id = $2 AND v.id = x.event_id AND v.event_type = ?)",
-                Param::Text(t.clone()),
-            );
-        }
-        let n = params.len();
-        text.push_str(&format!(
-            " ORDER BY id DESC LIMIT ${} OFFSET ${}",
-            n + 3,
-            n + 4
-        ));
-        let mut query = sqlx::query(sql(text))
-            .bind(&scope.tenant)
-            .bind(&scope.environment);
-        for p in params {
-            query = match p {
-                Param::Text(t) => query.bind(t),
-                Param::Number(n) => query.bind(n),
-            };
-        }
-        let rows = query
-            .bind(if f.limit > 0 { f.limit.min(1000) } else { 100 })
-            .bind(f.offset.max(0))
-            .fetch_all(&self.pool)
+        let page = self
+            .list_executions(scope, f, limit + offset, 0, Runs::Ranged, rare)
             .await?;
-        rows.iter().map(Self::execution_row).collect()
+        let children = self
+            .list_executions(scope, f, limit + offset, 0, Runs::Children, rare)
+            .await?;
+        let mut rows: Vec<ExecutionRow> = page.into_iter().chain(children).collect();
+        rows.sort_by(|a, b| b.id.cmp(&a.id));
+        rows.dedup_by(|a, b| a.id == b.id);
+        Ok(rows
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect())
     }
     async fn put_rule(
         &self,

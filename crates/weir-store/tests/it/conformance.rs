@@ -40,6 +40,7 @@ cases!(
     data_sources_and_their_cache_are_kept_per_scope,
     teams_are_users_of_their_scope,
     statistics_count_every_finish_once,
+    executions_are_listed_by_time_range,
 );
 
 fn scope_b() -> Scope {
@@ -1237,23 +1238,65 @@ async fn events_and_executions_are_filtered_and_paged(s: Arc<dyn Store>) {
         .await
         .is_empty()
     );
+}
+
+/// Execution ids are UUIDv7s (time first), and a time range is read as an id range; a
+/// sub-workflow's run carries its parent's id, however long after its parent it started.
+async fn executions_are_listed_by_time_range(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
     let now = s.now_ms().await.unwrap();
-    assert!(
-        runs(ExecutionFilter {
-            since_ms: Some(now + 60_000),
-            ..Default::default()
-        })
+    let id_at = |ms: i64| {
+        let ts = uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            (ms / 1000) as u64,
+            ((ms % 1000) * 1_000_000) as u32,
+        );
+        uuid::Uuid::new_v7(ts).to_string()
+    };
+    // A parent made two days ago (its id says so), its child started now, and a run of now.
+    let parent = id_at(now - 2 * 86_400_000);
+    let child = format!("{parent}-child-1");
+    let fresh = id_at(now);
+    let mut c = new_execution(&child, "sub");
+    c.parent_id = Some(parent.clone());
+    s.ingest(&a, &event("e1", None), &[new_execution(&fresh, "w"), c])
         .await
-        .is_empty()
-    );
+        .unwrap();
+    let runs = |since_ms: Option<i64>, until_ms: Option<i64>, offset: i64| {
+        let (s, a) = (s.clone(), a.clone());
+        async move {
+            s.executions(
+                &a,
+                &ExecutionFilter {
+                    since_ms,
+                    until_ms,
+                    offset,
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>()
+        }
+    };
+    let newest_first = vec![fresh.clone(), child.clone()];
+    assert_eq!(runs(Some(now - 60_000), None, 0).await, newest_first);
     assert_eq!(
-        runs(ExecutionFilter {
-            until_ms: Some(now + 60_000),
-            ..Default::default()
-        })
-        .await
-        .len(),
-        4
+        runs(Some(now - 60_000), Some(now + 60_000), 0).await,
+        newest_first
+    );
+    assert_eq!(runs(Some(now - 60_000), None, 1).await, [child.clone()]);
+    assert_eq!(runs(None, Some(now + 60_000), 0).await, newest_first);
+    assert!(runs(Some(now + 60_000), None, 0).await.is_empty());
+    assert!(runs(None, Some(now - 3_600_000), 0).await.is_empty());
+    assert!(
+        runs(Some(now - 3 * 86_400_000), Some(now - 86_400_000), 0)
+            .await
+            .is_empty(),
+        "the child started now, not when its parent's id was made"
     );
 }
 
