@@ -1,4 +1,6 @@
 // Times and durations as people read them, with the exact value kept in the markup.
+import { useEffect, useState } from "react";
+
 const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
 export function DateTime({ value }: { value: string | null | undefined }) {
@@ -19,4 +21,27 @@ export function formatDuration(ms: number | null | undefined): string {
   const minutes = Math.floor(ms / 60_000);
   if (minutes < 60) return `${minutes} min ${Math.round((ms % 60_000) / 1_000)} s`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** The time now, refreshed every `ms` (for "waiting 3 h"-style ages that must move on). */
+export function useNow(ms = 60_000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}
+
+/** How long ago a time was, as people say it ("3 h 20 min", "4 days"); "—" when it is not a time. */
+export function formatAge(since: string | null | undefined, now: number): string {
+  if (!since) return "—";
+  const at = new Date(since).getTime();
+  if (Number.isNaN(at)) return "—";
+  const minutes = Math.floor(Math.max(0, now - at) / 60_000);
+  if (minutes < 1) return "less than a minute";
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} days`;
 }

@@ -1,99 +1,150 @@
-// The approval queue, pending first, then the history of decisions.
+// The approval queue: pending first (oldest first: the longest waiting need a decision most),
+// then the history of decisions. Filters by team, entity and status go to the API; the age
+// filter is applied here, from when each approval was requested (the API has none).
 import { useId, useState } from "react";
-import { Link, useSearchParams } from "react-router";
 
-import type { Approval } from "../../api/types";
-import { StatusBadge } from "../../components/Badge";
-import { Empty, ErrorNotice, Loading } from "../../components/Notice";
+import type { Approval, ApprovalStatus } from "../../api/types";
+import { useCan, useMe } from "../../app/auth";
+import { LiveIndicator } from "../../app/live";
+import { SelectField, TextField } from "../../components/Field";
+import { Empty, ErrorNotice, Loading, SuccessNotice } from "../../components/Notice";
 import { PageHeader } from "../../components/Page";
 import { Pager, useCursorPaging } from "../../components/Pager";
-import { DateTime } from "../../components/Time";
+import { PermissionNote } from "../../components/PermissionNote";
+import { useNow } from "../../components/Time";
 import { useDebounced } from "../../components/useDebounced";
-import { useApprovals, type ApprovalFilters, type Verdict } from "./api";
+import { useSearchParam } from "../../components/useSearchParam";
+import { useTeams } from "../settings/api";
+import { AGES, ageMs, olderThan } from "./age";
+import { type ApprovalFilters, useApprovals, type Verdict } from "./api";
+import { ApprovalHistory } from "./ApprovalHistory";
 import { approvalTitle, DecisionDialog } from "./DecisionDialog";
+import { PendingApproval } from "./PendingApproval";
+
+const DECIDED: readonly ApprovalStatus[] = ["approved", "rejected", "expired", "withdrawn"];
+/** The whole queue in one page (the API's largest), so the age filter and the order see all of it. */
+const QUEUE_LIMIT = 500;
+
+function byRequestedAt(a: Approval, b: Approval): number {
+  return a.requested_at.localeCompare(b.requested_at);
+}
 
 export function ApprovalsPage() {
-  const [params, setParams] = useSearchParams();
+  const [params, setParam, clear] = useSearchParam();
+  const teams = useTeams();
+  const me = useMe();
+  const canDecide = useCan("approvals:decide");
+  const now = useNow();
+  const teamListId = useId();
+  const historyStatus = params.get("status");
   const typed: ApprovalFilters = {
     role: params.get("team")?.trim() || undefined,
     entity: params.get("entity")?.trim() || undefined,
   };
   const filtersKey = useDebounced(JSON.stringify(typed));
   const filters = JSON.parse(filtersKey) as ApprovalFilters;
-  const pendingPaging = useCursorPaging(filtersKey);
-  const historyPaging = useCursorPaging(filtersKey);
-  const pending = useApprovals({ ...filters, status: "pending", cursor: pendingPaging.cursor, limit: 100 });
-  const history = useApprovals({ ...filters, cursor: historyPaging.cursor });
+  const minAge = ageMs(params.get("age"));
+  const decidedStatus = DECIDED.includes(historyStatus as ApprovalStatus) ? (historyStatus as ApprovalStatus) : undefined;
+
+  const historyPaging = useCursorPaging(filtersKey + (decidedStatus ?? ""));
+  const pending = useApprovals({ ...filters, status: "pending", limit: QUEUE_LIMIT });
+  const history = useApprovals({ ...filters, status: decidedStatus, cursor: historyPaging.cursor });
   const [deciding, setDeciding] = useState<{ approval: Approval; verdict: Verdict } | null>(null);
   const [done, setDone] = useState<string>();
 
-  function setParam(name: string, value: string) {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    setParams(next, { replace: true });
-  }
-
-  const decided = history.data?.approvals.filter((a) => a.status !== "pending") ?? [];
+  const queue = (pending.data?.approvals ?? []).filter((a) => olderThan(a.requested_at, minAge, now)).sort(byRequestedAt);
+  const decided = (history.data?.approvals ?? []).filter(
+    (a) => a.status !== "pending" && olderThan(a.requested_at, minAge, now),
+  );
+  const filtered = [...params.keys()].length > 0;
+  const people = new Map<string, string>();
+  for (const team of teams.data?.teams ?? []) for (const m of team.members) people.set(m.id, m.email);
+  if (me.data?.user) people.set(me.data.user.id, me.data.user.email);
 
   return (
     <>
-      <PageHeader title="Approvals" />
+      <PageHeader title="Approvals">
+        <LiveIndicator />
+      </PageHeader>
       <form
         role="search"
         aria-label="Filter approvals"
-        className="mb-4 grid max-w-xl gap-3 sm:grid-cols-2"
+        className="mb-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-4"
         onSubmit={(e) => e.preventDefault()}
       >
-        <div>
-          <label htmlFor="ap-team" className="label">
-            Team
-          </label>
-          <input
-            id="ap-team"
-            className="input"
-            value={params.get("team") ?? ""}
-            onChange={(e) => setParam("team", e.target.value)}
-          />
-        </div>
-        <div>
-          <label htmlFor="ap-entity" className="label">
-            Entity
-          </label>
-          <input
-            id="ap-entity"
-            className="input"
-            placeholder="order"
-            value={params.get("entity") ?? ""}
-            onChange={(e) => setParam("entity", e.target.value)}
-          />
-        </div>
+        <TextField
+          label="Team"
+          list={teamListId}
+          value={params.get("team") ?? ""}
+          onChange={(e) => setParam("team", e.target.value)}
+        />
+        <datalist id={teamListId}>
+          {teams.data?.teams.map((team) => <option key={team.name} value={team.name} />)}
+        </datalist>
+        <TextField
+          label="Entity"
+          placeholder="order"
+          value={params.get("entity") ?? ""}
+          onChange={(e) => setParam("entity", e.target.value)}
+        />
+        <SelectField label="Age" value={params.get("age") ?? ""} onChange={(e) => setParam("age", e.target.value)}>
+          {AGES.map((age) => (
+            <option key={age.value} value={age.value}>
+              {age.label}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          label="Decision (history)"
+          value={decidedStatus ?? ""}
+          onChange={(e) => setParam("status", e.target.value)}
+        >
+          <option value="">Any decision</option>
+          {DECIDED.map((status) => (
+            <option key={status} value={status}>
+              {status}
+            </option>
+          ))}
+        </SelectField>
+        {filtered ? (
+          <div className="sm:col-span-2 lg:col-span-4">
+            <button type="button" className="btn" onClick={clear}>
+              Clear filters
+            </button>
+          </div>
+        ) : null}
       </form>
 
-      {done ? (
-        <p role="status" className="mb-3 text-sm text-emerald-700 dark:text-emerald-400">
-          {done}
-        </p>
-      ) : null}
+      <SuccessNotice>{done}</SuccessNotice>
 
       <section aria-labelledby="pending-heading" className="mb-8">
-        <h2 id="pending-heading" className="mb-3 text-lg font-semibold">
-          Pending{pending.data ? ` (${pending.data.approvals.length}${pending.data.next_cursor ? "+" : ""})` : ""}
-        </h2>
+        <div className="mb-3 flex flex-wrap items-baseline justify-between gap-2">
+          <h2 id="pending-heading" className="text-lg font-semibold">
+            Pending{pending.data ? ` (${queue.length}${pending.data.next_cursor ? "+" : ""})` : ""}
+          </h2>
+          <span className="muted text-xs">Oldest first</span>
+        </div>
+        {!canDecide ? (
+          <div className="mb-3">
+            <PermissionNote permission="approvals:decide" action="approve or reject" />
+          </div>
+        ) : null}
         {pending.isPending ? (
           <Loading />
         ) : pending.isError ? (
           <ErrorNotice error={pending.error} what="list approvals" />
-        ) : pending.data.approvals.length === 0 ? (
+        ) : queue.length === 0 ? (
           <div className="card">
-            <Empty>Nothing waits for a decision.</Empty>
+            <Empty>{minAge ? "Nothing this old waits for a decision." : "Nothing waits for a decision."}</Empty>
           </div>
         ) : (
           <ul className="space-y-3">
-            {pending.data.approvals.map((approval) => (
+            {queue.map((approval) => (
               <PendingApproval
                 key={approval.id}
                 approval={approval}
+                now={now}
+                canDecide={canDecide}
                 onDecide={(verdict) => {
                   setDone(undefined);
                   setDeciding({ approval, verdict });
@@ -102,8 +153,11 @@ export function ApprovalsPage() {
             ))}
           </ul>
         )}
-        {pending.data?.next_cursor || pendingPaging.page > 1 ? (
-          <Pager paging={pendingPaging} nextCursor={pending.data?.next_cursor} />
+        {pending.data?.next_cursor ? (
+          <p className="muted mt-2 text-xs">
+            More than {QUEUE_LIMIT} approvals wait: the first {QUEUE_LIMIT} the server lists are shown, oldest first.
+            Narrow the filters to see the others.
+          </p>
         ) : null}
       </section>
 
@@ -119,46 +173,9 @@ export function ApprovalsPage() {
               <ErrorNotice error={history.error} what="list decided approvals" />
             </div>
           ) : decided.length === 0 ? (
-            <Empty>No decision yet.</Empty>
+            <Empty>{history.data.next_cursor ? "No decision on this page matches." : "No decision yet."}</Empty>
           ) : (
-            <table className="table">
-              <caption className="sr-only">Decided approvals, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Request</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Team</th>
-                  <th scope="col">Decided by</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Decided</th>
-                  <th scope="col">Execution</th>
-                </tr>
-              </thead>
-              <tbody>
-                {decided.map((approval) => (
-                  <tr key={approval.id}>
-                    <td>
-                      <div className="font-medium">{approvalTitle(approval)}</div>
-                      {approval.message ? <div className="muted text-xs">{approval.message}</div> : null}
-                    </td>
-                    <td>
-                      <StatusBadge status={approval.status} />
-                    </td>
-                    <td>{approval.approver_role ?? <span className="muted">—</span>}</td>
-                    <td>{approval.decided_by ?? <span className="muted">—</span>}</td>
-                    <td className="max-w-xs break-words">{approval.reason ?? <span className="muted">—</span>}</td>
-                    <td>
-                      <DateTime value={approval.decided_at} />
-                    </td>
-                    <td>
-                      <Link to={`/executions/${encodeURIComponent(approval.execution_id)}`}>
-                        Execution<span className="sr-only"> of {approvalTitle(approval)}</span>
-                      </Link>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ApprovalHistory approvals={decided} people={people} />
           )}
         </div>
         <Pager paging={historyPaging} nextCursor={history.data?.next_cursor} />
@@ -174,60 +191,5 @@ export function ApprovalsPage() {
         }}
       />
     </>
-  );
-}
-
-function PendingApproval({ approval, onDecide }: { approval: Approval; onDecide: (verdict: Verdict) => void }) {
-  const titleId = useId();
-  return (
-    <li className="card flex flex-wrap items-start gap-4 p-4" aria-labelledby={titleId}>
-      <div className="min-w-0 flex-1">
-        <h3 id={titleId} className="font-semibold">
-          {approvalTitle(approval)}
-        </h3>
-        {approval.message ? <p className="mt-1 text-sm">{approval.message}</p> : null}
-        <dl className="muted mt-2 flex flex-wrap gap-x-5 gap-y-1 text-xs">
-          <div>
-            <dt className="inline">Entity: </dt>
-            <dd className="inline">{approval.entity ?? "—"}</dd>
-          </div>
-          <div>
-            <dt className="inline">Entity id: </dt>
-            <dd className="mono inline">{approval.entity_id ?? "—"}</dd>
-          </div>
-          <div>
-            <dt className="inline">Team: </dt>
-            <dd className="inline">{approval.approver_role ?? "anyone who may decide"}</dd>
-          </div>
-          <div>
-            <dt className="inline">Requested: </dt>
-            <dd className="inline">
-              <DateTime value={approval.requested_at} />
-            </dd>
-          </div>
-          {approval.expires_at ? (
-            <div>
-              <dt className="inline">Expires: </dt>
-              <dd className="inline">
-                <DateTime value={approval.expires_at} />
-              </dd>
-            </div>
-          ) : null}
-        </dl>
-        <p className="mt-2 text-sm">
-          <Link to={`/executions/${encodeURIComponent(approval.execution_id)}`}>
-            Requesting execution<span className="sr-only"> of {approvalTitle(approval)}</span>
-          </Link>
-        </p>
-      </div>
-      <div className="flex gap-2">
-        <button type="button" className="btn btn-approve" aria-describedby={titleId} onClick={() => onDecide("approve")}>
-          Approve
-        </button>
-        <button type="button" className="btn btn-danger" aria-describedby={titleId} onClick={() => onDecide("reject")}>
-          Reject
-        </button>
-      </div>
-    </li>
   );
 }
