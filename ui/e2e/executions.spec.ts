@@ -27,6 +27,22 @@ test("an execution shows its steps and the path it took", async ({ page }) => {
   // The condition's compared values: the order's total against the threshold.
   const compared = timeline.getByRole("table", { name: "Compared values" });
   await expect(compared.getByRole("row").nth(1)).toHaveText(/order\.total\s*gte\s*10000\s*25000\s*true/);
+
+  // The same path on the workflow's graph: every step says how it ended, or that it was not
+  // reached; choosing one (by keyboard) points to its attempts in the timeline.
+  const graph = page.getByRole("region", { name: "Path taken" });
+  await expect(graph.getByRole("figure", { name: /^Graph of order_check, version 1/ })).toBeVisible();
+  for (const [step, how] of [
+    ["big_order, condition", "completed"],
+    ["manager_approval, approval", "completed"],
+    ["allow, action", "completed"],
+    ["block, action", "not reached"],
+  ]) {
+    await expect(graph.getByRole("button", { name: `Step ${step}: ${how}`, exact: true })).toBeVisible();
+  }
+  await graph.getByRole("button", { name: /^Step manager_approval/ }).focus();
+  await page.keyboard.press("Enter");
+  await expect(graph.getByRole("status")).toHaveText(/Step manager_approval: one attempt, highlighted in the timeline/);
 });
 
 test("a new execution appears on the executions page without a reload", async ({ page, api }) => {

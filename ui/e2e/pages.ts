@@ -37,7 +37,10 @@ export const SIGNED_IN_PAGES: ConsolePage[] = [
     name: "execution",
     url: `/executions/${seed.approvedExecution}`,
     heading: `Execution of ${seed.workflowId}`,
-    ready: (page) => expect(page.getByRole("region", { name: "Timeline" }).getByRole("listitem").first()).toBeVisible(),
+    ready: async (page) => {
+      await expect(page.getByRole("region", { name: "Timeline" }).getByRole("listitem").first()).toBeVisible();
+      await expect(page.getByRole("figure", { name: /^Graph of/ })).toBeVisible();
+    },
   },
   {
     name: "execution-waiting",

@@ -51,24 +51,29 @@ export async function open(page: Page, url: string, heading: string | RegExp) {
   await settled(page);
 }
 
-/** Waits until nothing on the page says it is loading. */
+/** Waits until nothing on the page says it is loading ("Loading…", "Laying out the graph…"). */
 export async function settled(page: Page) {
-  await expect(page.getByRole("status").filter({ hasText: /Loading…/ })).toHaveCount(0);
+  await expect(page.getByRole("status").filter({ hasText: /^(Loading|Laying out)/ })).toHaveCount(0);
 }
 
-/** Runs axe on the page as it is; fails with every serious or critical violation and where. */
-export async function expectAccessible(page: Page, what: string) {
+/** Runs axe on the page as it is: every serious or critical violation, with where it is. */
+export async function seriousViolations(page: Page, what: string): Promise<string[]> {
   // Only violations are read: axe then details one node per other result, which saves time.
   const results = await new AxeBuilder({ page }).options({ resultTypes: ["violations"] }).analyze();
-  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  const report = serious.map(
-    (v) =>
-      `${v.id} (${v.impact}): ${v.help} ${v.helpUrl}\n` +
-      v.nodes
-        .map((n) => `    at ${n.target.join(" ")}\n      ${(n.failureSummary ?? "").replace(/\n/g, "\n      ")}`)
-        .join("\n"),
-  );
-  expect(report, `axe on ${what}: no serious or critical violation`).toEqual([]);
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map(
+      (v) =>
+        `${what}: ${v.id} (${v.impact}): ${v.help} ${v.helpUrl}\n` +
+        v.nodes
+          .map((n) => `    at ${n.target.join(" ")}\n      ${(n.failureSummary ?? "").replace(/\n/g, "\n      ")}`)
+          .join("\n"),
+    );
+}
+
+/** Fails with every serious or critical axe violation on the page as it is. */
+export async function expectAccessible(page: Page, what: string) {
+  expect(await seriousViolations(page, what), `axe on ${what}: no serious or critical violation`).toEqual([]);
 }
 
 /** Saves a screenshot of the viewport as NAME.png when WEIR_SCREENSHOTS names a folder. */

@@ -185,11 +185,15 @@ fn the_console_works_end_to_end_in_a_browser() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // Playwright's scratch folder (ui/e2e/env.ts): the session, and on failure its screenshots.
+    let playwright_scratch = std::env::temp_dir().join(format!("weir-e2e-{}", server.port));
     assert!(
         out.status.success(),
-        "Playwright failed ({}):\n{report}",
-        out.status
+        "Playwright failed ({}); what it kept is in {}:\n{report}",
+        out.status,
+        playwright_scratch.display()
     );
+    let _ = std::fs::remove_dir_all(playwright_scratch);
     eprintln!(
         "{report}\nconsole e2e: server and data {:.1} s, Playwright {:.1} s",
         seeded.as_secs_f64(),
