@@ -1,5 +1,5 @@
 // The executions: filters, cursor pages, and new runs appearing without a reload.
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 
 import {
   DECISIONS,
@@ -14,6 +14,7 @@ import { PageHeader } from "../../components/Page";
 import { Pager, useCursorPaging } from "../../components/Pager";
 import { DateTime, formatDuration } from "../../components/Time";
 import { useDebounced } from "../../components/useDebounced";
+import { useSearchParam } from "../../components/useSearchParam";
 import { LiveIndicator } from "../../app/live";
 import { type ExecutionFilters, useExecutions } from "./api";
 
@@ -25,7 +26,7 @@ function toRfc3339(local: string | null): string | undefined {
 }
 
 export function ExecutionsPage() {
-  const [params, setParams] = useSearchParams();
+  const [params, setParam, clearParams] = useSearchParam();
   const status = params.get("status");
   const decision = params.get("decision");
   const typed: ExecutionFilters = {
@@ -39,13 +40,6 @@ export function ExecutionsPage() {
   const filters = JSON.parse(filtersKey) as ExecutionFilters;
   const paging = useCursorPaging(filtersKey);
   const executions = useExecutions({ ...filters, cursor: paging.cursor });
-
-  function setParam(name: string, value: string) {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    setParams(next, { replace: true });
-  }
 
   const filtered = [...params.keys()].length > 0;
 
@@ -133,7 +127,7 @@ export function ExecutionsPage() {
         </div>
         {filtered ? (
           <div className="sm:col-span-2 lg:col-span-6">
-            <button type="button" className="btn" onClick={() => setParams(new URLSearchParams(), { replace: true })}>
+            <button type="button" className="btn" onClick={clearParams}>
               Clear filters
             </button>
           </div>

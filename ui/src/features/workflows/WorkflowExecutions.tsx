@@ -1,30 +1,60 @@
-// A workflow's executions, newest first, with how the latest of them ended.
+// A workflow's executions, newest first, with its last run and how its runs ended lately.
 import { Link } from "react-router";
 
 import type { ExecutionSummary } from "../../api/types";
+import { StatusBadge } from "../../components/Badge";
 import { Empty, ErrorNotice, Loading } from "../../components/Notice";
 import { Pager, useCursorPaging } from "../../components/Pager";
-import { DateTime } from "../../components/Time";
+import { DateTime, formatDuration } from "../../components/Time";
 import { useExecutions } from "../executions/api";
 import { ExecutionTable } from "../executions/ExecutionsPage";
+import { useWorkflowStats } from "./api";
 
-const FINISHED = new Set(["completed", "failed", "cancelled"]);
+const DAYS = 7;
 
-/**
- * How the runs of a page ended: the API has no per-workflow statistics, so this counts the
- * page shown, and says so.
- */
-function Outcomes({ executions }: { executions: ExecutionSummary[] }) {
-  const finished = executions.filter((ex) => FINISHED.has(ex.status));
-  const completed = finished.filter((ex) => ex.status === "completed").length;
-  const latest = executions[0];
+function percent(rate: number): string {
+  return `${Math.round(rate * 1000) / 10} %`;
+}
+
+/** How the workflow's runs ended lately (GET /api/v1/workflows/{id}/stats), and its last run. */
+function Outcomes({ workflowId, latest }: { workflowId: string; latest: ExecutionSummary | undefined }) {
+  const stats = useWorkflowStats(workflowId, DAYS);
   return (
-    <p className="muted mb-2 text-sm">
-      Last run <DateTime value={latest?.started_at} />.{" "}
-      {finished.length > 0
-        ? `${completed} of the ${finished.length} finished runs listed below completed (${Math.round((completed / finished.length) * 100)} %).`
-        : "None of the runs listed below has finished yet."}
-    </p>
+    <div className="mb-3 text-sm">
+      <p>
+        <span className="muted">Last run: </span>
+        {latest ? (
+          <>
+            <DateTime value={latest.started_at} /> <StatusBadge status={latest.status} />
+          </>
+        ) : (
+          "never"
+        )}
+      </p>
+      {stats.isError ? (
+        <ErrorNotice error={stats.error} what="load its statistics" />
+      ) : stats.data ? (
+        <p>
+          <span className="muted">Last {DAYS} days: </span>
+          {stats.data.finished.total === 0 ? (
+            "no run finished."
+          ) : (
+            <>
+              {stats.data.finished.total} finished ({stats.data.finished.completed} completed,{" "}
+              {stats.data.finished.failed} failed, {stats.data.finished.cancelled} cancelled)
+              {stats.data.success_rate !== null ? <>, success rate {percent(stats.data.success_rate)}</> : null}
+              {stats.data.duration_ms ? (
+                <>
+                  , duration p50 {formatDuration(Math.round(stats.data.duration_ms.p50))} · p95{" "}
+                  {formatDuration(Math.round(stats.data.duration_ms.p95))}
+                </>
+              ) : null}
+              .
+            </>
+          )}
+        </p>
+      ) : null}
+    </div>
   );
 }
 
@@ -42,9 +72,7 @@ export function WorkflowExecutions({ workflowId }: { workflowId: string }) {
           Filter them on the executions page
         </Link>
       </div>
-      {executions.data && executions.data.executions.length > 0 && paging.page === 1 ? (
-        <Outcomes executions={executions.data.executions} />
-      ) : null}
+      {paging.page === 1 ? <Outcomes workflowId={workflowId} latest={executions.data?.executions[0]} /> : null}
       <div className="card overflow-x-auto">
         {executions.isPending ? (
           <Loading />

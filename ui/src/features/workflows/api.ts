@@ -94,3 +94,17 @@ export function useActivateVersion(id: string) {
     },
   });
 }
+
+const HOUR_MS = 3_600_000;
+
+/** A workflow's statistics over the last `days` (the server reads them from an hourly rollup). */
+export function useWorkflowStats(id: string, days: number) {
+  // Rounded to the hour, as the server rounds, so the query's key holds still.
+  const since = new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS - days * 24 * HOUR_MS).toISOString();
+  return useQuery({
+    queryKey: ["workflow", id, "stats", since],
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/v1/workflows/{id}/stats", { params: { path: { id }, query: { since } }, signal })),
+    staleTime: 60_000,
+  });
+}
