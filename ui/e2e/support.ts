@@ -76,9 +76,15 @@ export async function expectAccessible(page: Page, what: string) {
   expect(await seriousViolations(page, what), `axe on ${what}: no serious or critical violation`).toEqual([]);
 }
 
-/** Saves a screenshot of the viewport as NAME.png when WEIR_SCREENSHOTS names a folder. */
+/**
+ * Saves a screenshot of the viewport as NAME.png when WEIR_SCREENSHOTS names a folder, after
+ * making sure the page shows no secret: not the tests' API key, not the session's token.
+ */
 export async function screenshot(page: Page, name: string) {
   if (!screenshotDir) return;
+  const shown = await page.locator("body").innerText();
+  const secrets = [seed.apiKey, ...(await page.context().cookies()).map((c) => c.value)].filter((v) => v.length >= 16);
+  for (const secret of secrets) expect(shown.includes(secret), `${name} shows a secret`).toBe(false);
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), animations: "disabled", caret: "hide" });
 }
 
