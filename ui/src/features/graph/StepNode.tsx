@@ -15,13 +15,15 @@ export type StepNodeData = {
 };
 export type StepNodeType = Node<StepNodeData, "step">;
 
+// Each tone is given for the dark theme too: the dark border colour of the node's other sides
+// comes later in the stylesheet and would paint over the left one.
 const EDGE_TONE: Record<string, string> = {
-  completed: "border-l-emerald-500",
-  failed: "border-l-red-500",
-  waiting: "border-l-amber-500",
-  running: "border-l-sky-500",
-  cancelled: "border-l-zinc-400",
-  skipped: "border-l-zinc-400",
+  completed: "border-l-emerald-500 dark:border-l-emerald-500",
+  failed: "border-l-red-500 dark:border-l-red-500",
+  waiting: "border-l-amber-500 dark:border-l-amber-500",
+  running: "border-l-sky-500 dark:border-l-sky-500",
+  cancelled: "border-l-zinc-400 dark:border-l-zinc-400",
+  skipped: "border-l-zinc-400 dark:border-l-zinc-400",
 };
 
 /** What the node says about the run, also its accessible description. */
@@ -38,7 +40,11 @@ export const StepNode = memo(function StepNode({ data, selected }: NodeProps<Ste
   const reached = node.kind === "trigger" || Boolean(visit);
   const dimmed = run && !reached;
   const trigger = node.kind === "trigger";
-  const tone = visit ? EDGE_TONE[visit.status] : run && trigger ? "border-l-sky-500" : "border-l-zinc-300 dark:border-l-zinc-600";
+  const tone = visit
+    ? EDGE_TONE[visit.status]
+    : run && trigger
+      ? "border-l-sky-500 dark:border-l-sky-500"
+      : "border-l-zinc-300 dark:border-l-zinc-600";
   const status = visitText(data);
 
   return (

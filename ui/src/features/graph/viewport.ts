@@ -4,6 +4,8 @@ import { type Layout, NODE_HEIGHT, NODE_WIDTH } from "./layout";
 import { TRIGGER_ID } from "./model";
 
 const PAD = 24;
+/** Room kept free on the right for the zoom controls. */
+const CONTROLS = 56;
 const READABLE = 0.8;
 const MIN_HEIGHT = 180;
 const MAX_HEIGHT = 520;
@@ -28,10 +30,11 @@ export function boxHeight(layout: Layout): number {
 
 export function initialViewport(layout: Layout, width: number, height: number) {
   const b = bounds(layout);
-  const fit = Math.min(1, (width - 2 * PAD) / b.width, (height - 2 * PAD) / b.height);
+  const room = width - PAD - CONTROLS;
+  const fit = Math.min(1, room / b.width, (height - 2 * PAD) / b.height);
   if (fit >= READABLE) {
     return {
-      x: (width - b.width * fit) / 2 - b.x * fit,
+      x: PAD + (room - b.width * fit) / 2 - b.x * fit,
       y: (height - b.height * fit) / 2 - b.y * fit,
       zoom: fit,
     };
