@@ -219,6 +219,12 @@ impl Engine {
             .remove(scope);
     }
 
+    /// Relays the event stream between this node and the others sharing its database, until
+    /// `stop` (nothing to do on SQLite).
+    pub async fn relay_stream(&self, stop: tokio::sync::watch::Receiver<bool>) {
+        stream::relay(&self.stream, self.store.as_ref(), &self.node, stop).await
+    }
+
     pub fn node(&self) -> &str {
         &self.node
     }

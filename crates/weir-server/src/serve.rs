@@ -157,6 +157,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
             tokio::spawn(async move { engine.run(batch, stop).await })
         })
         .collect();
+    // Nodes sharing PostgreSQL relay their event streams to each other.
+    workers.push({
+        let engine = engine.clone();
+        let stop = stop_rx.clone();
+        tokio::spawn(async move { engine.relay_stream(stop).await })
+    });
     // The leases of executions with actions in flight are kept alive while they are.
     workers.push({
         let engine = engine.clone();

@@ -17,6 +17,7 @@ mod approvals;
 mod batch;
 mod events;
 mod native;
+mod notify;
 mod records;
 mod rules;
 mod secrets;
@@ -27,6 +28,7 @@ pub mod testing;
 mod users;
 mod versions;
 
+pub use notify::{Listener, MAX_MESSAGE};
 pub use sql::{Backend, MAX_OFFSET, SqlStore};
 pub use stats::{Durations, EndedAttempts, FinishedRuns, bucket_bounds, bucket_of};
 
@@ -1083,6 +1085,12 @@ pub trait Store: Send + Sync {
     fn groups_writes(&self) -> bool {
         false
     }
+    /// Sends a message of at most [`MAX_MESSAGE`] bytes to every node listening on `channel`
+    /// (this one too); nothing on a back-end that has one node.
+    async fn notify(&self, channel: &str, text: &str) -> Result<()>;
+    /// Listens on `channels` for other nodes' messages; `None` on a back-end that has one
+    /// node.
+    async fn listen(&self, channels: &[&str]) -> Result<Option<Listener>>;
     async fn ingest(
         &self,
         scope: &Scope,

@@ -1288,7 +1288,7 @@ async fn executions_are_listed_by_time_range(s: Arc<dyn Store>) {
         runs(Some(now - 60_000), Some(now + 60_000), 0).await,
         newest_first
     );
-    assert_eq!(runs(Some(now - 60_000), None, 1).await, [child.clone()]);
+    assert_eq!(runs(Some(now - 60_000), None, 1).await, [child]);
     assert_eq!(runs(None, Some(now + 60_000), 0).await, newest_first);
     assert!(runs(Some(now + 60_000), None, 0).await.is_empty());
     assert!(runs(None, Some(now - 3_600_000), 0).await.is_empty());
