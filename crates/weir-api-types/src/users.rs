@@ -107,6 +107,14 @@ pub struct LoginRequest {
     pub environment: Option<String>,
 }
 
+/// `POST /api/v1/auth/switch`: the environment to act in next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SwitchRequest {
+    /// One of `GET /api/v1/auth/me`'s `environments`.
+    #[schema(min_length = 1, max_length = 63)]
+    pub environment: String,
+}
+
 /// A new session (201): its token, in this answer and in the `weir_session` cookie only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Session {
@@ -157,6 +165,9 @@ pub struct Me {
     pub role: Role,
     pub permissions: Vec<Permission>,
     pub platform_admin: bool,
+    /// The environments of its tenant the caller may act in, sorted: a session moves to
+    /// another with `POST /api/v1/auth/switch`; a key acts in its own only.
+    pub environments: Vec<String>,
     /// When the key or session stops working; `null` for a key that does not expire.
     #[schema(format = DateTime, required = true)]
     pub expires_at: Option<String>,

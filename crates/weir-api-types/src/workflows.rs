@@ -52,6 +52,23 @@ pub struct WorkflowSummary {
     pub trigger_events: Vec<String>,
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// How it ran lately (`GET /api/v1/workflows` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub activity: Option<WorkflowActivity>,
+}
+
+/// How a workflow ran lately.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WorkflowActivity {
+    /// When its newest run started; `null` when it never ran.
+    #[schema(format = DateTime, required = true)]
+    pub last_run_at: Option<String>,
+    /// Runs that finished in the last 7 days.
+    pub finished_7d: i64,
+    /// Of those, `completed / (completed + failed)`; `null` without any.
+    #[schema(required = true)]
+    pub success_rate_7d: Option<f64>,
 }
 
 /// `GET /api/v1/workflows/{id}`: the summary and the current version's definition.

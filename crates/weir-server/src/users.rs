@@ -18,8 +18,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use weir_api_types::access::Role;
 use weir_api_types::users::{
-    CallerType, LoginRequest, Me, PasswordChange, Session, User, UserList, UserQuery, UserRequest,
-    UserUpdate,
+    CallerType, LoginRequest, Me, PasswordChange, Session, SwitchRequest, User, UserList,
+    UserQuery, UserRequest, UserUpdate,
 };
 use weir_api_types::{Detail, ErrorBody, ErrorCode};
 use weir_store::{NewSession, NewUser, Scope, UserChange, hash_key};
@@ -37,6 +37,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(refresh))
+        .routes(routes!(switch))
         .routes(routes!(me))
         .routes(routes!(change_password))
 }
@@ -661,6 +662,70 @@ async fn refresh(caller: Caller, State(state): State<Arc<AppState>>) -> ApiResul
     start_session(&state, &user, &caller.scope.environment).await
 }
 
+/// Switch environment
+///
+/// Trades the caller's session for one in another environment of its tenant (a new token
+/// and cookie; the old token stops): one of `GET /api/v1/auth/me`'s `environments`. Needs a
+/// session (an API key answers 400).
+#[utoipa::path(post, path = "/api/v1/auth/switch", tag = "auth", request_body = SwitchRequest,
+    responses((status = 201, body = Session,
+        headers(("Set-Cookie" = String, description = "The new session token, as the `weir_session` cookie")))))]
+async fn switch(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    request: Request,
+) -> ApiResult<Started> {
+    let id = session_of(&caller)?.to_owned();
+    let map = read_fields(&state, request, &["environment"]).await?;
+    let environment = required(text(&map, "environment", 63)?, "environment")?;
+    let user = state
+        .store
+        .user(Some(&caller.scope.tenant), &caller.who.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    if !environments(&state, &caller, Some(&user))
+        .await?
+        .contains(&environment)
+    {
+        return Err(ApiError::invalid(
+            format!("this user cannot act in the environment '{environment}'"),
+            vec![Detail::new(
+                "$.environment",
+                "one of GET /api/v1/auth/me's environments",
+            )],
+        ));
+    }
+    let started = start_session(&state, &user, &environment).await?;
+    end(&state, &id).await?;
+    audit(
+        &state,
+        &caller,
+        "session.switch",
+        &id,
+        Some(json!({"environment": environment})),
+    )
+    .await?;
+    Ok(started)
+}
+
+/// The environments of its tenant a caller may act in: a key's own; a user's own, or every
+/// one of the tenant for a user of them all.
+async fn environments(
+    state: &AppState,
+    caller: &Caller,
+    user: Option<&weir_store::User>,
+) -> ApiResult<Vec<String>> {
+    match user {
+        Some(u) if u.environment.is_none() => Ok(state
+            .store
+            .tenant(&caller.scope.tenant)
+            .await?
+            .map(|t| t.environments)
+            .unwrap_or_else(|| vec![caller.scope.environment.clone()])),
+        _ => Ok(vec![caller.scope.environment.clone()]),
+    }
+}
+
 /// Who the caller is
 ///
 /// By key or session, with what it may do, and the agent when one acts. Needs a key or a
@@ -672,15 +737,17 @@ async fn me(caller: Caller, State(state): State<Arc<AppState>>) -> ApiResult<Jso
         Principal::ApiKey => (CallerType::ApiKey, None),
         Principal::User { session_id } => (CallerType::User, Some(session_id.clone())),
     };
-    let user = match kind {
-        CallerType::User => state
-            .store
-            .user(Some(&caller.scope.tenant), &caller.who.id)
-            .await?
-            .map(user_of)
-            .transpose()?,
+    let stored = match kind {
+        CallerType::User => {
+            state
+                .store
+                .user(Some(&caller.scope.tenant), &caller.who.id)
+                .await?
+        }
         CallerType::ApiKey => None,
     };
+    let environments = environments(&state, &caller, stored.as_ref()).await?;
+    let user = stored.map(user_of).transpose()?;
     Ok(Json(Me {
         kind,
         id: caller.who.id.clone(),
@@ -689,6 +756,7 @@ async fn me(caller: Caller, State(state): State<Arc<AppState>>) -> ApiResult<Jso
         role: caller.who.role,
         permissions: caller.who.role.permissions().to_vec(),
         platform_admin: caller.who.platform,
+        environments,
         expires_at: caller.who.expires_ms.map(time_text),
         session_id,
         user,

@@ -15,8 +15,8 @@ use weir_api_types::Detail;
 use weir_api_types::executions::ExecutionStatus;
 use weir_api_types::workflows::{
     DeleteQuery, ExecuteRequest, ExecutionStarted, StoredWorkflow, Version, VersionActivated,
-    VersionList, VersionSummary, Workflow as WorkflowBody, WorkflowDefinition, WorkflowDeleted,
-    WorkflowEnabled, WorkflowList, WorkflowQuery, WorkflowStatus, WorkflowSummary,
+    VersionList, VersionSummary, Workflow as WorkflowBody, WorkflowActivity, WorkflowDefinition,
+    WorkflowDeleted, WorkflowEnabled, WorkflowList, WorkflowQuery, WorkflowStatus, WorkflowSummary,
 };
 use weir_core::Workflow;
 use weir_core::model::TriggerKind;
@@ -70,6 +70,7 @@ fn summary(v: &WorkflowVersion, wf: &Workflow) -> WorkflowSummary {
         tags: wf.tags.clone(),
         trigger_events,
         updated_at: time_text(v.created_ms),
+        activity: None,
     }
 }
 
@@ -227,6 +228,7 @@ async fn list_workflows(
     let mut page: Vec<WorkflowSummary> = out.into_iter().skip(offset).take(limit + 1).collect();
     let more = page.len() > limit;
     page.truncate(limit);
+    add_activity(&state, &caller.scope, &mut page).await?;
     let next_cursor = more
         .then(|| page.last().map(|w| w.workflow_id.clone()))
         .flatten();
@@ -234,6 +236,43 @@ async fn list_workflows(
         workflows: page,
         next_cursor,
     }))
+}
+
+/// Each listed workflow's last run and its last 7 days, from the statistics (two reads for
+/// the page, whatever its size).
+async fn add_activity(
+    state: &AppState,
+    scope: &Scope,
+    page: &mut [WorkflowSummary],
+) -> ApiResult<()> {
+    const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+    let now = state.store.now_ms().await?;
+    let last: HashMap<String, i64> = state.store.last_runs(scope).await?.into_iter().collect();
+    let mut finished: HashMap<String, (i64, i64, i64)> = HashMap::new();
+    let since = now - now.rem_euclid(3_600_000) - WEEK_MS + 3_600_000;
+    for (workflow, status, runs) in state
+        .store
+        .finished_by_workflow(scope, since, now + 3_600_000)
+        .await?
+    {
+        let (all, completed, failed) = finished.entry(workflow).or_default();
+        *all += runs;
+        match status.as_str() {
+            "completed" => *completed += runs,
+            "failed" => *failed += runs,
+            _ => {}
+        }
+    }
+    for w in page {
+        let (all, completed, failed) = finished.get(&w.workflow_id).copied().unwrap_or_default();
+        w.activity = Some(WorkflowActivity {
+            last_run_at: last.get(&w.workflow_id).copied().map(time_text),
+            finished_7d: all,
+            success_rate_7d: (completed + failed > 0)
+                .then(|| completed as f64 / (completed + failed) as f64),
+        });
+    }
+    Ok(())
 }
 
 /// A workflow's current version

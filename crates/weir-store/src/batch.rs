@@ -304,6 +304,7 @@ pub(crate) fn plan<'a>(
                 Bind::OI(e.held_by.as_ref().map(|(_, until)| *until)),
             ]);
             executions.finished.push(finished);
+            tally.started(scope, &e.workflow_id);
             tally.run(scope, &e.workflow_id, status, decision);
             let item =
                 |kind: &'a str, key: Option<&'a str>, payload: String, run_at: Option<i64>| {

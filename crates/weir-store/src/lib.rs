@@ -1196,6 +1196,15 @@ pub trait Store: Send + Sync {
         since_ms: i64,
         until_ms: i64,
     ) -> Result<Vec<EndedAttempts>>;
+    /// When each workflow's newest run started.
+    async fn last_runs(&self, scope: &Scope) -> Result<Vec<(String, i64)>>;
+    /// Finished runs in the hours that start in `[since_ms, until_ms)`, by workflow and status.
+    async fn finished_by_workflow(
+        &self,
+        scope: &Scope,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<(String, String, i64)>>;
     /// How many runs (of one workflow) have not finished, by status, now.
     async fn unfinished_runs(
         &self,

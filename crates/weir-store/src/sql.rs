@@ -161,6 +161,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "child runs",
         include_str!("../migrations/sqlite/0018_child_runs.sql"),
     ),
+    (
+        19,
+        "last runs",
+        include_str!("../migrations/sqlite/0019_last_runs.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -252,6 +257,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         18,
         "child runs",
         include_str!("../migrations/postgres/0018_child_runs.sql"),
+    ),
+    (
+        19,
+        "last runs",
+        include_str!("../migrations/postgres/0019_last_runs.sql"),
     ),
 ];
 
@@ -669,6 +679,7 @@ impl SqlStore {
             .execute(&mut **tx)
             .await?;
             let mut tally = crate::stats::Tally::default();
+            tally.started(scope, &e.workflow_id);
             tally.run(scope, &e.workflow_id, status, decision);
             for statement in tally.statements(now, self.shard) {
                 if let Statement::Sql(text, binds) = statement {
@@ -1973,6 +1984,18 @@ impl Store for SqlStore {
         until_ms: i64,
     ) -> Result<Vec<EndedAttempts>> {
         self.read_ended_attempts(scope, workflow_id, since_ms, until_ms)
+            .await
+    }
+    async fn last_runs(&self, scope: &Scope) -> Result<Vec<(String, i64)>> {
+        self.read_last_runs(scope).await
+    }
+    async fn finished_by_workflow(
+        &self,
+        scope: &Scope,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<(String, String, i64)>> {
+        self.read_finished_by_workflow(scope, since_ms, until_ms)
             .await
     }
     async fn unfinished_runs(

@@ -26,6 +26,8 @@ pub(crate) struct Tally<'a> {
     runs: BTreeMap<[&'a str; 5], i64>,
     /// By tenant, environment, workflow, step and status.
     attempts: BTreeMap<[&'a str; 5], i64>,
+    /// Workflows that started runs, by tenant, environment and workflow.
+    started: std::collections::BTreeSet<[&'a str; 3]>,
 }
 
 /// Rows per statement, well under either back-end's limit on parameters.
@@ -49,6 +51,11 @@ impl<'a> Tally<'a> {
             ];
             *self.runs.entry(key).or_default() += 1;
         }
+    }
+
+    pub fn started(&mut self, scope: &'a Scope, workflow: &'a str) {
+        self.started
+            .insert([&*scope.tenant, &*scope.environment, workflow]);
     }
 
     pub fn attempt(&mut self, scope: &'a Scope, workflow: &'a str, step: &'a str, status: &'a str) {
@@ -98,6 +105,29 @@ impl<'a> Tally<'a> {
                     binds,
                 ));
             }
+        }
+        let started: Vec<_> = self.started.into_iter().collect();
+        for chunk in started.chunks(ROWS_PER_STATEMENT) {
+            let mut values = Vec::with_capacity(chunk.len());
+            let mut binds = Vec::with_capacity(chunk.len() * 3);
+            for names in chunk {
+                let at = binds.len();
+                values.push(format!(
+                    "(${}, ${}, ${}, {shard}, {now})",
+                    at + 1,
+                    at + 2,
+                    at + 3
+                ));
+                binds.extend(names.iter().map(|v| Bind::S(Cow::Borrowed(*v))));
+            }
+            out.push(Statement::Sql(
+                format!(
+                    "INSERT INTO workflow_last_runs (tenant_id, environment_id, workflow_id, shard, started_ms) VALUES {} \
+                     ON CONFLICT (tenant_id, environment_id, workflow_id, shard) DO UPDATE SET started_ms = excluded.started_ms",
+                    values.join(", ")
+                ),
+                binds,
+            ));
         }
         out
     }
@@ -257,6 +287,48 @@ impl SqlStore {
                     bucket: r.try_get::<i64, _>("bucket")?,
                     runs: r.try_get("runs")?,
                 })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn read_last_runs(&self, scope: &Scope) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT workflow_id, MAX(started_ms) AS started_ms FROM workflow_last_runs \
+             WHERE tenant_id = $1 AND environment_id = $2 GROUP BY workflow_id",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("workflow_id")?, r.try_get("started_ms")?)))
+            .collect()
+    }
+
+    pub(crate) async fn read_finished_by_workflow(
+        &self,
+        scope: &Scope,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT workflow_id, status, CAST(SUM(runs) AS BIGINT) AS runs FROM execution_stats \
+             WHERE tenant_id = $1 AND environment_id = $2 AND hour_ms >= $3 AND hour_ms < $4 \
+             GROUP BY workflow_id, status",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(since_ms)
+        .bind(until_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("workflow_id")?,
+                    r.try_get("status")?,
+                    r.try_get("runs")?,
+                ))
             })
             .collect()
     }

@@ -995,6 +995,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/switch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switch environment
+         * @description Trades the caller's session for one in another environment of its tenant (a new token
+         *     and cookie; the old token stops): one of `GET /api/v1/auth/me`'s `environments`. Needs a
+         *     session (an API key answers 400).
+         */
+        post: operations["post_api_v1_auth_switch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/me": {
         parameters: {
             query?: never;
@@ -2429,6 +2451,11 @@ export interface components {
             permissions: components["schemas"]["Permission"][];
             platform_admin: boolean;
             /**
+             * @description The environments of its tenant the caller may act in, sorted: a session moves to
+             *     another with `POST /api/v1/auth/switch`; a key acts in its own only.
+             */
+            environments: string[];
+            /**
              * Format: date-time
              * @description When the key or session stops working; `null` for a key that does not expire.
              */
@@ -2870,6 +2897,11 @@ export interface components {
         };
         /** @enum {string} */
         StreamKind: "execution.started" | "execution.step" | "execution.finished" | "approval.created" | "approval.decided";
+        /** @description `POST /api/v1/auth/switch`: the environment to act in next. */
+        SwitchRequest: {
+            /** @description One of `GET /api/v1/auth/me`'s `environments`. */
+            environment: string;
+        };
         Team: {
             name: string;
             description: string | null;
@@ -3168,7 +3200,27 @@ export interface components {
             trigger_events: string[];
             /** Format: date-time */
             updated_at: string;
+            /** @description How it ran lately (`GET /api/v1/workflows` only). */
+            activity?: components["schemas"]["WorkflowActivity"];
             definition: components["schemas"]["WorkflowDefinition"];
+        };
+        /** @description How a workflow ran lately. */
+        WorkflowActivity: {
+            /**
+             * Format: date-time
+             * @description When its newest run started; `null` when it never ran.
+             */
+            last_run_at: string | null;
+            /**
+             * Format: int64
+             * @description Runs that finished in the last 7 days.
+             */
+            finished_7d: number;
+            /**
+             * Format: double
+             * @description Of those, `completed / (completed + failed)`; `null` without any.
+             */
+            success_rate_7d: number | null;
         };
         /**
          * @description A workflow in Weir's definition format (docs/format.md)
@@ -3244,6 +3296,8 @@ export interface components {
             trigger_events: string[];
             /** Format: date-time */
             updated_at: string;
+            /** @description How it ran lately (`GET /api/v1/workflows` only). */
+            activity?: components["schemas"]["WorkflowActivity"];
         };
     };
     responses: never;
@@ -5607,7 +5661,7 @@ export interface operations {
                 until?: string;
                 /** @description The `next_cursor` of the page before. */
                 cursor?: string;
-                /** @description Items to skip. */
+                /** @description Items to skip (at most 100,000: `cursor` pages go on beyond). */
                 offset?: number;
                 /** @description Items per page (default 50). */
                 limit?: number;
@@ -6094,7 +6148,7 @@ export interface operations {
                 until?: string;
                 /** @description The `next_cursor` of the page before. */
                 cursor?: string;
-                /** @description Items to skip. */
+                /** @description Items to skip (at most 100,000: `cursor` pages go on beyond). */
                 offset?: number;
                 /** @description Items per page (default 50). */
                 limit?: number;
@@ -6207,7 +6261,7 @@ export interface operations {
                 until?: string;
                 /** @description The `next_cursor` of the page before. */
                 cursor?: string;
-                /** @description Items to skip. */
+                /** @description Items to skip (at most 100,000: `cursor` pages go on beyond). */
                 offset?: number;
                 /** @description Items per page (default 50). */
                 limit?: number;
@@ -6694,7 +6748,7 @@ export interface operations {
                 until?: string;
                 /** @description The `next_cursor` of the page before. */
                 cursor?: string;
-                /** @description Items to skip. */
+                /** @description Items to skip (at most 100,000: `cursor` pages go on beyond). */
                 offset?: number;
                 /** @description Items per page (default 50). */
                 limit?: number;
@@ -9480,6 +9534,131 @@ export interface operations {
             };
             /** @description Conflicts with the object's state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_v1_auth_switch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SwitchRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The new session token, as the `weir_session` cookie */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON (or YAML where taken) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1832,4 +1832,21 @@ async fn statistics_count_every_finish_once(s: Arc<dyn Store>) {
             .is_empty()
     );
     assert_eq!(s.pending_approvals(&a, None).await.unwrap(), 0);
+    let now = s.now_ms().await.unwrap();
+    let last = s.last_runs(&a).await.unwrap();
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert!(
+        last[0].0 == "w" && (now - 60_000..=now).contains(&last[0].1),
+        "{last:?}"
+    );
+    assert!(s.last_runs(&scope_b()).await.unwrap().is_empty());
+    let mut by_workflow = s.finished_by_workflow(&a, 0, until).await.unwrap();
+    by_workflow.sort();
+    assert_eq!(
+        by_workflow,
+        [
+            ("w".to_owned(), "completed".to_owned(), 5),
+            ("w".to_owned(), "failed".to_owned(), 2)
+        ]
+    );
 }
