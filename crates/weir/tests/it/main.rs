@@ -10,6 +10,7 @@ mod inflight;
 mod peer;
 mod schedules;
 mod serve;
+mod stats;
 mod stream;
 mod teams;
 
