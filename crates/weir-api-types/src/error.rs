@@ -97,10 +97,68 @@ pub struct Detail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub column: Option<u64>,
+    /// A change that would resolve it, when one is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub fix: Option<SuggestedFix>,
 }
 
 crate::wire_enum! {
     Severity { Error = "error", Warning = "warning" }
+}
+
+crate::wire_enum! {
+    /// How a fix changes the document, at the diagnostic's `path`.
+    FixOp {
+        /// Put `value` there.
+        Replace = "replace",
+        /// Rename the field there to `to`.
+        Rename = "rename",
+        /// Add `field` with the example `value` to the object there.
+        Add = "add",
+    }
+}
+
+/// A fix for a diagnostic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SuggestedFix {
+    pub op: FixOp,
+    /// `replace` and `add`: the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub value: Option<serde_json::Value>,
+    /// `rename`: the new name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub to: Option<String>,
+    /// `add`: the missing field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub field: Option<String>,
+    /// Whether it is sure to be what was meant (a misspelling with one close match), so it
+    /// can be applied unseen; an example value for a missing field is not.
+    pub certain: bool,
+    pub description: String,
+}
+
+impl From<&weir_core::Fix> for SuggestedFix {
+    fn from(f: &weir_core::Fix) -> Self {
+        let (op, value, to, field) = match f {
+            weir_core::Fix::Replace { value } => (FixOp::Replace, Some(value.clone()), None, None),
+            weir_core::Fix::Rename { to } => (FixOp::Rename, None, Some(to.clone()), None),
+            weir_core::Fix::Add { field, value } => {
+                (FixOp::Add, Some(value.clone()), None, Some(field.clone()))
+            }
+        };
+        SuggestedFix {
+            op,
+            value,
+            to,
+            field,
+            certain: f.is_certain(),
+            description: f.describe(),
+        }
+    }
 }
 
 impl Detail {
@@ -126,6 +184,7 @@ impl From<&weir_core::Diagnostic> for Detail {
             }),
             line: None,
             column: None,
+            fix: d.fix.as_ref().map(SuggestedFix::from),
         }
     }
 }

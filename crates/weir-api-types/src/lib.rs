@@ -8,6 +8,7 @@
 //! `#[serde(default)]`. Statuses, decisions, roles and error codes are enums.
 
 pub mod access;
+pub mod ai;
 pub mod approvals;
 pub mod connectors;
 pub mod context;
@@ -24,7 +25,7 @@ pub mod triggers;
 pub mod users;
 pub mod workflows;
 
-pub use error::{Detail, ErrorBody, ErrorCode, ErrorInfo};
+pub use error::{Detail, ErrorBody, ErrorCode, ErrorInfo, SuggestedFix};
 
 /// Declares a string enum's wire names once: serde, the schema, `as_str` and `parse` agree.
 ///

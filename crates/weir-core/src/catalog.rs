@@ -126,7 +126,7 @@ impl ActionType {
     }
 }
 
-/// The built-in action types of seeds 000–004, plus whatever is added with [`BuiltinCatalog::add`].
+/// The built-in action types, plus whatever is added with [`BuiltinCatalog::add`].
 #[derive(Debug, Clone)]
 pub struct BuiltinCatalog {
     types: BTreeMap<String, Arc<ActionType>>,
@@ -211,19 +211,19 @@ fn builtin_schemas() -> Vec<Builtin> {
     vec![
         (
             "http_request",
-            "Call an HTTP endpoint (seed 000 `execute`).",
+            "Call an HTTP endpoint.",
             true,
             http_schema(&[]),
         ),
         (
             "webhook",
-            "Send an HTTP request to a webhook (seed 003).",
+            "Send an HTTP request to a webhook.",
             true,
             http_schema(&["retries"]),
         ),
         (
             "call_webhook",
-            "Call a webhook with a JSON body (seed 004).",
+            "Call a webhook with a JSON body.",
             true,
             http_schema(&[]),
         ),
@@ -245,7 +245,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "notify",
-            "Notify people or roles on a channel (seed 000/001 `execute`).",
+            "Notify people or roles on a channel.",
             true,
             json!({
                 "type": "object", "additionalProperties": false,
@@ -261,7 +261,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "send_notification",
-            "Send an in-app or push notification (seed 004).",
+            "Send an in-app or push notification.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["recipient", "message"],
@@ -274,7 +274,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "create_approval_request",
-            "Open an approval request for an entity (seed 000).",
+            "Open an approval request for an entity.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["entity", "entity_id"],
@@ -287,7 +287,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "add_note",
-            "Add a note to an entity's timeline (seed 004).",
+            "Add a note to an entity's timeline.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["entity_type", "entity_id", "note"],
@@ -299,7 +299,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "update_field",
-            "Set one field of a record (seed 004).",
+            "Set one field of a record.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["entity_type", "entity_id", "field", "value"],
@@ -308,7 +308,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "create_task",
-            "Create a task for someone (seed 004).",
+            "Create a task for someone.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["title"],
@@ -322,7 +322,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "enqueue_export",
-            "Queue an export of records, mailed when ready (seed 004).",
+            "Queue an export of records, mailed when ready.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["export_type", "entity_type"],
@@ -334,7 +334,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "assign_plan",
-            "Subscribe a customer to a plan (seed 002).",
+            "Subscribe a customer to a plan.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["plan_id"],
@@ -346,7 +346,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "create_wallet",
-            "Create a prepaid wallet for a customer (seed 002).",
+            "Create a prepaid wallet for a customer.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["currency"],
@@ -360,7 +360,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "grant_credits",
-            "Grant credits to a wallet (seed 002).",
+            "Grant credits to a wallet.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["amount"],
@@ -373,7 +373,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "create_entitlement",
-            "Give a customer access to a feature (seed 002).",
+            "Give a customer access to a feature.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["feature_id"],
@@ -385,7 +385,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "update_customer",
-            "Update fields of a customer (seed 002).",
+            "Update fields of a customer.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["fields"],
@@ -394,7 +394,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "create_record",
-            "Create a record in Weir's record store (seed 000 `create_record`).",
+            "Create a record in Weir's record store.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["entity_type", "data"],
@@ -403,7 +403,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "update_record",
-            "Update a record in Weir's record store (seed 000 `update_record`).",
+            "Update a record in Weir's record store.",
             true,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["entity_type", "entity_id", "data"],
@@ -412,7 +412,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "database_query",
-            "Read records of one type from Weir's record store, by id or by field values (seed 003; read-only, no connections to other databases).",
+            "Read records of one type from Weir's record store, by id or by field values (read-only, no connections to other databases).",
             false,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["entity_type"],
@@ -468,7 +468,7 @@ fn builtin_schemas() -> Vec<Builtin> {
         ),
         (
             "transform_data",
-            "Map, filter or reduce data with a sandboxed expression (seed 003).",
+            "Map, filter or reduce data with a sandboxed expression.",
             false,
             json!({
                 "type": "object", "additionalProperties": false, "required": ["operation", "expression"],

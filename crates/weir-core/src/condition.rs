@@ -360,13 +360,27 @@ impl Compare {
             Some(Value::String(s)) => match Op::from_name(s) {
                 Some(op) => Some(op),
                 None => {
-                    diags.push(
+                    let names: Vec<&str> = OPERATOR_NAMES.iter().map(|(n, _)| *n).collect();
+                    // The canonical name of the one operator whose spellings are closest.
+                    let fix = crate::parse::closest(s, &names).and_then(|best| {
+                        let d = crate::parse::levenshtein(s, best);
+                        let mut ops = OPERATOR_NAMES
+                            .iter()
+                            .filter(|(n, _)| crate::parse::levenshtein(s, n) == d)
+                            .map(|(_, op)| op.name());
+                        let first = ops.next()?;
+                        ops.all(|o| o == first).then(|| crate::diag::Fix::Replace {
+                            value: Value::String(first.to_owned()),
+                        })
+                    });
+                    diags.push_fix(
                         Code::UnknownOperator,
                         &diag::key(path, op_key),
                         format!(
                             "unknown operator '{s}'; known: {}",
                             canonical_operator_list()
                         ),
+                        fix,
                     );
                     None
                 }
@@ -380,7 +394,15 @@ impl Compare {
                 None
             }
             None => {
-                diags.push(Code::MissingField, path, "a condition needs 'operator'");
+                diags.push_fix(
+                    Code::MissingField,
+                    path,
+                    "a condition needs 'operator'",
+                    Some(crate::diag::Fix::Add {
+                        field: "operator".into(),
+                        value: "eq".into(),
+                    }),
+                );
                 None
             }
         };
@@ -503,14 +525,19 @@ fn first_line(s: &str) -> String {
         .to_owned()
 }
 
-pub fn canonical_operator_list() -> String {
-    let mut names: Vec<&str> = Vec::new();
+/// Every operator by its canonical name, in the order of the table.
+pub fn canonical_operators() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
     for (_, op) in OPERATOR_NAMES {
         if !names.contains(&op.name()) {
             names.push(op.name());
         }
     }
-    names.join(", ")
+    names
+}
+
+pub fn canonical_operator_list() -> String {
+    canonical_operators().join(", ")
 }
 
 // ---------------------------------------------------------------------------------------------

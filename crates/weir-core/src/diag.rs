@@ -120,6 +120,44 @@ pub struct Diagnostic {
     /// A JSON path into the document, like `$.steps[2].on_true`.
     pub path: String,
     pub message: String,
+    /// A change to the document that would resolve it, when one is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+/// A change to a document that resolves a diagnostic, at the diagnostic's path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Fix {
+    /// Put `value` where the diagnostic points (the one close match of a misspelling).
+    Replace { value: serde_json::Value },
+    /// Rename the field the diagnostic points at to `to` (the one close match).
+    Rename { to: String },
+    /// Add the missing `field` to the object the diagnostic points at, with an example
+    /// `value` to review: never applied on its own.
+    Add {
+        field: String,
+        value: serde_json::Value,
+    },
+}
+
+impl Fix {
+    /// Whether applying it is sure to be what was meant: a misspelling with one close match,
+    /// not an example value.
+    pub fn is_certain(&self) -> bool {
+        !matches!(self, Fix::Add { .. })
+    }
+
+    /// What it does, in a sentence.
+    pub fn describe(&self) -> String {
+        match self {
+            Fix::Replace { value } => format!("replace the value with {value}"),
+            Fix::Rename { to } => format!("rename the field to '{to}'"),
+            Fix::Add { field, value } => {
+                format!("add '{field}', for example {value} (an example: review it)")
+            }
+        }
+    }
 }
 
 impl Diagnostic {
@@ -129,7 +167,13 @@ impl Diagnostic {
             code,
             path: path.into(),
             message: message.into(),
+            fix: None,
         }
+    }
+
+    pub fn with_fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix;
+        self
     }
 
     pub fn is_error(&self) -> bool {
@@ -154,6 +198,17 @@ pub struct Diags(pub Vec<Diagnostic>);
 impl Diags {
     pub fn push(&mut self, code: Code, path: &str, message: impl Into<String>) {
         self.0.push(Diagnostic::new(code, path, message));
+    }
+
+    pub fn push_fix(
+        &mut self,
+        code: Code,
+        path: &str,
+        message: impl Into<String>,
+        fix: Option<Fix>,
+    ) {
+        self.0
+            .push(Diagnostic::new(code, path, message).with_fix(fix));
     }
 
     pub fn has_errors(&self) -> bool {

@@ -9,8 +9,10 @@ pub mod diag;
 pub mod document;
 pub mod dryrun;
 pub mod duration;
+pub mod entities;
 pub mod env;
 pub mod executor;
+pub mod fixes;
 pub mod format;
 pub mod model;
 mod parse;
@@ -22,14 +24,14 @@ pub mod validate;
 
 pub use catalog::{ActionCatalog, ActionType, BuiltinCatalog};
 pub use condition::{Condition, Op};
-pub use diag::{Code, Diagnostic, Severity};
+pub use diag::{Code, Diagnostic, Fix, Severity};
 pub use document::{Format, load_value};
 pub use dryrun::{DryRun, DryRunOptions, dry_run};
 
 pub use duration::Duration;
 pub use env::{Env, Rules};
 pub use model::Workflow;
-pub use parse::valid_id;
+pub use parse::{CONTROL_STEP_TYPES, valid_id};
 pub use template::{Template, TemplateValue};
 pub use validate::{Validated, read_rule, validate_rule, validate_value, validate_workflow_text};
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::catalog::ActionCatalog;
 use crate::condition::Condition;
-use crate::diag::{self, Code, Diags};
+use crate::diag::{self, Code, Diags, Fix};
 use crate::duration::Duration;
 use crate::env::Rule;
 use crate::executor::RETRY_CLASSES;
@@ -86,10 +86,15 @@ impl<'a> Reader<'a> {
                 let hint = closest(k, allowed)
                     .map(|c| format!(" (did you mean '{c}'?)"))
                     .unwrap_or_default();
-                self.err(
+                // A rename is sure only when the right name is not there already.
+                let fix = closest_unique(k, allowed)
+                    .filter(|c| !map.contains_key(*c))
+                    .map(|c| Fix::Rename { to: c.to_owned() });
+                self.diags.push_fix(
                     Code::UnknownField,
                     &diag::key(path, k),
                     format!("unknown field '{k}' in {what}{hint}"),
+                    fix,
                 );
             }
         }
@@ -139,7 +144,15 @@ impl<'a> Reader<'a> {
 
     fn required_string(&mut self, map: &Obj, key: &str, path: &str, what: &str) -> Option<String> {
         if !map.contains_key(key) {
-            self.err(Code::MissingField, path, format!("{what} needs '{key}'"));
+            self.diags.push_fix(
+                Code::MissingField,
+                path,
+                format!("{what} needs '{key}'"),
+                Some(Fix::Add {
+                    field: key.to_owned(),
+                    value: example_for(key),
+                }),
+            );
             return None;
         }
         let s = self.string(map, key, path)?;
@@ -424,7 +437,15 @@ impl<'a> Reader<'a> {
         let steps = match map.get("steps") {
             Some(v) => self.step_list(v, "$.steps", "a workflow"),
             None => {
-                self.err(Code::MissingField, path, "a workflow needs 'steps'");
+                self.diags.push_fix(
+                    Code::MissingField,
+                    path,
+                    "a workflow needs 'steps'",
+                    Some(Fix::Add {
+                        field: "steps".into(),
+                        value: serde_json::json!([{"id": "decide", "type": "action", "action": "allow"}]),
+                    }),
+                );
                 StepList::default()
             }
         };
@@ -1126,7 +1147,8 @@ impl<'a> Reader<'a> {
                 let hint = closest(other, &known)
                     .map(|c| format!(" (did you mean '{c}'?)"))
                     .unwrap_or_default();
-                self.err(Code::UnknownActionType, &diag::key(path, "type"), format!("unknown step type '{other}'{hint}; control steps are {} and actions are {}", CONTROL_STEP_TYPES.join(", "), self.catalog.names().join(", ")));
+                let fix = replace_with(other, &known);
+                self.diags.push_fix(Code::UnknownActionType, &diag::key(path, "type"), format!("unknown step type '{other}'{hint}; control steps are {} and actions are {}", CONTROL_STEP_TYPES.join(", "), self.catalog.names().join(", ")), fix);
                 known_type = false;
                 &[]
             }
@@ -1696,13 +1718,15 @@ impl<'a> Reader<'a> {
                 let hint = closest(ty, &names)
                     .map(|c| format!(" (did you mean '{c}'?)"))
                     .unwrap_or_default();
-                self.err(
+                let fix = replace_with(ty, &names);
+                self.diags.push_fix(
                     Code::UnknownActionType,
                     type_path,
                     format!(
                         "unknown action type '{ty}'{hint}; known: {}",
                         names.join(", ")
                     ),
+                    fix,
                 );
             }
         }
@@ -1760,6 +1784,45 @@ fn describe(v: &Value) -> String {
 }
 
 /// The allowed name closest to a misspelling, if one is close.
+/// The one option closest to `word`, when no other is as close: a fix that is sure.
+pub(crate) fn closest_unique<'s>(word: &str, options: &[&'s str]) -> Option<&'s str> {
+    let best = closest(word, options)?;
+    let d = levenshtein(word, best);
+    let ties = options
+        .iter()
+        .filter(|o| **o != best && levenshtein(word, o) == d)
+        .count();
+    (ties == 0).then_some(best)
+}
+
+/// A fix that puts the one close match of a misspelled value in its place.
+pub(crate) fn replace_with(word: &str, options: &[&str]) -> Option<Fix> {
+    closest_unique(word, options).map(|c| Fix::Replace {
+        value: Value::String(c.to_owned()),
+    })
+}
+
+/// An example value for a missing field, for a suggested (never applied) fix.
+pub(crate) fn example_for(key: &str) -> Value {
+    match key {
+        "id" => "step_1".into(),
+        "workflow_id" => "my_workflow".into(),
+        "rule_id" => "my_rule".into(),
+        "name" => "My workflow".into(),
+        "event" => "order.created".into(),
+        "action" => "allow".into(),
+        "operator" => "eq".into(),
+        "field" => "order.total".into(),
+        "duration" | "timeout" => "1h".into(),
+        "approver_role" => "manager".into(),
+        "url" => "https://example.com/hook".into(),
+        "type" => "action".into(),
+        "items" => "{{order.items}}".into(),
+        "cron" => "0 9 * * 1-5".into(),
+        _ => "…".into(),
+    }
+}
+
 pub(crate) fn closest<'s>(word: &str, options: &[&'s str]) -> Option<&'s str> {
     options
         .iter()
@@ -1769,7 +1832,7 @@ pub(crate) fn closest<'s>(word: &str, options: &[&'s str]) -> Option<&'s str> {
         .map(|(_, o)| o)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -356,7 +356,16 @@ fn check_list(list: &StepList, where_is: &HashMap<&str, &str>, diags: &mut Diags
                     format!("no step '{target}' for '{field}'{hint}{values}")
                 }
             };
-            diags.push(Code::UnknownTarget, &format!("{}.{field}", step.path), msg);
+            let fix = match where_is.get(target) {
+                Some(_) => None,
+                None => crate::parse::replace_with(target, &ids),
+            };
+            diags.push_fix(
+                Code::UnknownTarget,
+                &format!("{}.{field}", step.path),
+                msg,
+                fix,
+            );
         }
         for (i, dep) in step.depends_on.iter().enumerate() {
             if !ids.contains(&dep.as_str()) {

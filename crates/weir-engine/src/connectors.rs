@@ -63,6 +63,11 @@ impl ConnectorSet {
         self.by_action.get(action_type)
     }
 
+    /// The action types its connectors add.
+    pub fn names(&self) -> Vec<&str> {
+        self.types.keys().map(String::as_str).collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.types.is_empty()
     }

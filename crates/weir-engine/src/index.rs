@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use weir_core::diag::Diagnostic;
 use weir_core::model::TriggerKind;
-use weir_core::{Rules, Workflow, validate_value};
+use weir_core::{ActionCatalog as _, Rules, Workflow, validate_value};
 use weir_store::{Named, Scope, WorkflowVersion};
 
 use crate::{ConnectorSet, Engine, Error, Result, ScopedCatalog, context};
@@ -26,6 +26,18 @@ pub(crate) struct Indexed {
     pub(crate) workflow: Arc<Workflow>,
     /// The scope's rules with the workflow's own.
     pub(crate) rules: Arc<Rules>,
+}
+
+/// An action type of a scope, as capabilities list it.
+#[derive(Debug, Clone)]
+pub struct ActionInfo {
+    pub name: String,
+    pub description: String,
+    pub side_effect: bool,
+    /// The JSON Schema of its config.
+    pub schema: Value,
+    /// One of the scope's connectors' rather than a built-in.
+    pub connector: bool,
 }
 
 /// How stale another node's workflow changes may be in this node's trigger index.
@@ -106,6 +118,46 @@ impl Engine {
             .filter(|r| !weir_store::ROLES.contains(&r.name.as_str()) && !teams.contains(&r.name))
             .map(|r| r.unknown_team())
             .collect())
+    }
+
+    /// What is wrong with a definition in this scope (its connectors, rules and teams), as
+    /// storing it would say, without storing it.
+    pub async fn check(&self, scope: &Scope, definition: &Value) -> Result<Vec<Diagnostic>> {
+        let extra = self.scope_connectors(scope);
+        let catalog = ScopedCatalog {
+            base: &self.catalog,
+            extra: &extra,
+        };
+        let validated = validate_value(definition, &catalog, &self.scope_rules(scope));
+        let mut diagnostics = validated.diagnostics.clone();
+        if let Ok(wf) = validated.into_valid() {
+            diagnostics.extend(self.unknown_teams(scope, &wf).await?);
+        }
+        Ok(diagnostics)
+    }
+
+    /// The scope's action types, built-ins and its connectors', by name.
+    pub fn action_types(&self, scope: &Scope) -> Vec<ActionInfo> {
+        let extra = self.scope_connectors(scope);
+        let connectors: Vec<&str> = extra.names();
+        let catalog = ScopedCatalog {
+            base: &self.catalog,
+            extra: &extra,
+        };
+        catalog
+            .names()
+            .into_iter()
+            .filter_map(|n| {
+                let t = catalog.get(n)?;
+                Some(ActionInfo {
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                    side_effect: t.side_effect,
+                    schema: t.schema.clone(),
+                    connector: connectors.contains(&n),
+                })
+            })
+            .collect()
     }
 
     /// Validates and stores a new version of a workflow, and puts it in the trigger index.

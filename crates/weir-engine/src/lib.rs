@@ -39,6 +39,7 @@ mod worker;
 
 pub use actions::{Action, ActionContext, Actions, ConnectorRunner};
 pub use connectors::{ConnectorSet, ScopedCatalog};
+pub use index::ActionInfo;
 use index::Indexed;
 pub use ingest::{Ingest, Started};
 use ingest::{IngestJob, batch_events};

@@ -17,6 +17,7 @@ use weir_engine::Engine;
 use weir_store::Store;
 
 mod access;
+mod ai;
 mod approvals;
 mod body;
 mod connectors;
@@ -35,6 +36,7 @@ mod serve;
 mod stats;
 mod stream;
 mod teams;
+mod templates;
 mod ui;
 mod users;
 mod workflows;

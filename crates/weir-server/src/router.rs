@@ -15,8 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 use weir_api_types::{ErrorBody, ErrorCode, Health};
 
 use crate::{
-    ApiError, AppState, access, approvals, connectors, context, events, executions, hooks, records,
-    rules, schedules, secrets, stats, stream, teams, users, workflows,
+    ApiError, AppState, access, ai, approvals, connectors, context, events, executions, hooks,
+    records, rules, schedules, secrets, stats, stream, teams, users, workflows,
 };
 
 #[derive(OpenApi)]
@@ -43,6 +43,7 @@ fn documented() -> OpenApiRouter<Arc<AppState>> {
         .merge(approvals::routes())
         .merge(access::routes())
         .merge(users::routes())
+        .merge(ai::routes())
         .merge(stats::routes())
         .merge(teams::routes())
         .merge(stream::routes())

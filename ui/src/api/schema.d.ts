@@ -1059,6 +1059,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ai/capabilities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the caller can build with
+         * @description From the live registry of the caller's tenant × environment: the entity catalogue, the
+         *     condition operators, step types, every action type (built-ins and the tenant's connectors)
+         *     with its config schema, templates, and the event types and payload fields received lately.
+         *     Needs `workflows:read`.
+         */
+        get: operations["get_api_v1_ai_capabilities"];
+        put?: never;
+        /**
+         * What the caller can build with (POST)
+         * @description The same as `GET /api/v1/ai/capabilities`, for agents that only POST; a body is ignored.
+         *     Needs `workflows:read`.
+         */
+        post: operations["post_api_v1_ai_capabilities"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ai/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate a workflow, with fixes
+         * @description Every diagnostic storing the workflow in the caller's scope would give (its connectors,
+         *     rules and teams), each with a suggested `fix` when one is known: the nearest step id for a
+         *     misspelled target, the operator for a misspelled one, the field name for a misspelled
+         *     field, the missing field with an example value. `fixed_workflow` is the workflow with every
+         *     fix applied when each error had a sure one and the result validates. Nothing is stored.
+         *     `workflow` is a definition, or its text (JSON or YAML). Needs `workflows:read`.
+         */
+        post: operations["post_api_v1_ai_validate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -1723,6 +1776,18 @@ export interface components {
          * @enum {string}
          */
         AcceptedStatus: "cancelling" | "retrying";
+        /** @description An action type a step may run. */
+        ActionCapability: {
+            /** @description The step's `type` (or `execute`'s `action`). */
+            name: string;
+            description: string;
+            /** @description `builtin`, or `connector` for one of the tenant's connectors. */
+            source: string;
+            /** @description Whether it changes something outside Weir (sends, writes, calls). */
+            side_effect: boolean;
+            /** @description The JSON Schema of its `config`. */
+            config_schema: Record<string, never>;
+        };
         /**
          * @description Who did what an audit record says.
          * @enum {string}
@@ -1839,6 +1904,26 @@ export interface components {
          * @enum {string}
          */
         CallerType: "api_key" | "user";
+        /** @description `GET|POST /api/v1/ai/capabilities`. */
+        Capabilities: {
+            /** @description The built-in entity catalogue. */
+            entities: {
+                [key: string]: components["schemas"]["EntityCapability"];
+            };
+            /** @description Condition operators, by their canonical names. */
+            operators: string[];
+            /** @description Control step types (`condition`, `parallel`, `wait`, …). */
+            step_types: string[];
+            /** @description What an `action` step decides or does: `allow`, `block`, `execute`. */
+            action_types: string[];
+            /** @description The names of `actions`. */
+            execution_types: string[];
+            /** @description Every action type of the scope, built-ins and connectors, with its config schema. */
+            actions: components["schemas"]["ActionCapability"][];
+            templates: components["schemas"]["TemplateSummary"][];
+            /** @description Event types and payload fields this scope received lately. */
+            seen_events: components["schemas"]["SeenEvent"][];
+        };
         /**
          * @description What a schedule does about the fires it missed while no node ran.
          * @enum {string}
@@ -2054,6 +2139,8 @@ export interface components {
             line?: number;
             /** Format: int64 */
             column?: number;
+            /** @description A change that would resolve it, when one is known. */
+            fix?: components["schemas"]["SuggestedFix"];
         };
         /** @description An email in the outbox. */
         Email: {
@@ -2147,6 +2234,16 @@ export interface components {
             text?: string | null;
             /** @description The HTML body. */
             html?: string | null;
+        };
+        /**
+         * @description One entity of the catalogue: its fields, the events about it, and what a workflow may
+         *     decide about it.
+         */
+        EntityCapability: {
+            /** @description Field names; `items[sku, qty, price]` lists a list's item fields. */
+            fields: string[];
+            events: string[];
+            actions: string[];
         };
         /** @description `GET /api/v1/context/{type}/{id}`: an entity's data from every source of its type. */
         EntityContext: {
@@ -2364,6 +2461,11 @@ export interface components {
             /** Format: date-time */
             local: string;
         };
+        /**
+         * @description How a fix changes the document, at the diagnostic's `path`.
+         * @enum {string}
+         */
+        FixOp: "replace" | "rename" | "add";
         /** @description `GET /health`. */
         Health: {
             /** @description Always `ok` while the process serves. */
@@ -2746,6 +2848,19 @@ export interface components {
             /** @description As when it was made; `null` lifts the restriction (`None`: left out, kept). */
             allowed_actions?: string[] | null;
         };
+        /** @description An event type this scope received lately, with the payload fields seen in it. */
+        SeenEvent: {
+            event_type: string;
+            /**
+             * Format: int64
+             * @description Among the events looked at (the scope's newest 500).
+             */
+            count: number;
+            /** @description Dotted paths of the payload's fields (`order.total`, `order.items[].sku`), at most 100. */
+            fields: string[];
+            /** Format: date-time */
+            last_seen_at: string;
+        };
         /** @description A new session (201): its token, in this answer and in the `weir_session` cookie only. */
         Session: {
             session_id: string;
@@ -2897,6 +3012,22 @@ export interface components {
         };
         /** @enum {string} */
         StreamKind: "execution.started" | "execution.step" | "execution.finished" | "approval.created" | "approval.decided";
+        /** @description A fix for a diagnostic. */
+        SuggestedFix: {
+            op: components["schemas"]["FixOp"];
+            /** @description `replace` and `add`: the value. */
+            value?: unknown;
+            /** @description `rename`: the new name. */
+            to?: string;
+            /** @description `add`: the missing field. */
+            field?: string;
+            /**
+             * @description Whether it is sure to be what was meant (a misspelling with one close match), so it
+             *     can be applied unseen; an example value for a missing field is not.
+             */
+            certain: boolean;
+            description: string;
+        };
         /** @description `POST /api/v1/auth/switch`: the environment to act in next. */
         SwitchRequest: {
             /** @description One of `GET /api/v1/auth/me`'s `environments`. */
@@ -2944,6 +3075,14 @@ export interface components {
             members: string[];
             /** @description Left out on a PUT, it is cleared. */
             description?: string | null;
+        };
+        /** @description A workflow to start from. */
+        TemplateSummary: {
+            id: string;
+            name: string;
+            description: string;
+            /** @description The events its triggers listen for. */
+            trigger_events: string[];
         };
         /** @description A tenant: its own workflows, keys and users, in one or more environments. */
         Tenant: {
@@ -3146,6 +3285,23 @@ export interface components {
             password?: string | null;
             /** @description True disables the user (as `DELETE` does); false lets it sign in again. */
             disabled?: boolean | null;
+        };
+        /** @description `POST /api/v1/ai/validate`. */
+        ValidateRequest: {
+            /** @description A workflow definition, or its text (JSON or YAML). */
+            workflow: unknown;
+        };
+        /** @description What the validator found, with fixes. */
+        Validation: {
+            /** @description No errors (warnings may remain). */
+            valid: boolean;
+            /** @description Every diagnostic, each with its `fix` when one is known. */
+            diagnostics: components["schemas"]["Detail"][];
+            /**
+             * @description The workflow with every fix applied, when each error had a sure one (`certain`) and
+             *     the result validates; `null` otherwise.
+             */
+            fixed_workflow: Record<string, never> | null;
         };
         /** @description `GET /api/v1/workflows/{id}/versions/{version}`. */
         Version: {
@@ -9808,6 +9964,313 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON (or YAML where taken) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_v1_ai_capabilities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Capabilities"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_v1_ai_capabilities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Capabilities"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_v1_ai_validate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValidateRequest"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Validation"];
+                };
             };
             /** @description Malformed input (a query parameter, a path, or the body) */
             400: {

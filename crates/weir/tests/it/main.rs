@@ -1,6 +1,7 @@
 //! End-to-end tests of the `weir` binary: real files, real processes, real exit codes.
 
 mod actions;
+mod ai;
 mod console;
 mod console_e2e;
 mod context;

@@ -1,0 +1,97 @@
+//! `/api/v1/ai/*`: what an AI agent (or anyone) needs to write workflows that work — what
+//! exists in its scope, and a validator that says how to fix what it wrote.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::Detail;
+
+/// One entity of the catalogue: its fields, the events about it, and what a workflow may
+/// decide about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EntityCapability {
+    /// Field names; `items[sku, qty, price]` lists a list's item fields.
+    pub fields: Vec<String>,
+    pub events: Vec<String>,
+    pub actions: Vec<String>,
+}
+
+/// An action type a step may run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ActionCapability {
+    /// The step's `type` (or `execute`'s `action`).
+    pub name: String,
+    pub description: String,
+    /// `builtin`, or `connector` for one of the tenant's connectors.
+    pub source: String,
+    /// Whether it changes something outside Weir (sends, writes, calls).
+    pub side_effect: bool,
+    /// The JSON Schema of its `config`.
+    #[schema(value_type = Object)]
+    pub config_schema: serde_json::Value,
+}
+
+/// A workflow to start from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TemplateSummary {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// The events its triggers listen for.
+    pub trigger_events: Vec<String>,
+}
+
+/// An event type this scope received lately, with the payload fields seen in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SeenEvent {
+    pub event_type: String,
+    /// Among the events looked at (the scope's newest 500).
+    pub count: i64,
+    /// Dotted paths of the payload's fields (`order.total`, `order.items[].sku`), at most 100.
+    pub fields: Vec<String>,
+    #[schema(format = DateTime)]
+    pub last_seen_at: String,
+}
+
+/// `GET|POST /api/v1/ai/capabilities`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Capabilities {
+    /// The built-in entity catalogue.
+    pub entities: BTreeMap<String, EntityCapability>,
+    /// Condition operators, by their canonical names.
+    pub operators: Vec<String>,
+    /// Control step types (`condition`, `parallel`, `wait`, …).
+    pub step_types: Vec<String>,
+    /// What an `action` step decides or does: `allow`, `block`, `execute`.
+    pub action_types: Vec<String>,
+    /// The names of `actions`.
+    pub execution_types: Vec<String>,
+    /// Every action type of the scope, built-ins and connectors, with its config schema.
+    pub actions: Vec<ActionCapability>,
+    pub templates: Vec<TemplateSummary>,
+    /// Event types and payload fields this scope received lately.
+    pub seen_events: Vec<SeenEvent>,
+}
+
+/// `POST /api/v1/ai/validate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateRequest {
+    /// A workflow definition, or its text (JSON or YAML).
+    pub workflow: serde_json::Value,
+}
+
+/// What the validator found, with fixes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Validation {
+    /// No errors (warnings may remain).
+    pub valid: bool,
+    /// Every diagnostic, each with its `fix` when one is known.
+    pub diagnostics: Vec<Detail>,
+    /// The workflow with every fix applied, when each error had a sure one (`certain`) and
+    /// the result validates; `null` otherwise.
+    #[schema(value_type = Option<Object>, required = true)]
+    pub fixed_workflow: Option<serde_json::Value>,
+}

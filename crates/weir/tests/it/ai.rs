@@ -1,0 +1,184 @@
+//! `/api/v1/ai/*` over HTTP: capabilities from the caller's scope, and validation with fixes.
+
+use serde_json::{Value, json};
+
+use crate::serve::{Server, free_port, scratch};
+
+const ROOT: &str = "ai-root-key-0123456789";
+
+#[test]
+fn capabilities_describe_what_the_callers_scope_can_build_with() {
+    let dir = scratch("ai-capabilities");
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", ROOT)]);
+    let (status, answer) = server.with(
+        ROOT,
+        "POST",
+        "/api/v1/events",
+        Some(json!({"event_type": "order.created", "payload": {"order": {"id": "o1", "total": 120, "items": [{"sku": "a", "qty": 1}]}}})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    for method in ["GET", "POST"] {
+        let (status, caps) = server.with(ROOT, method, "/api/v1/ai/capabilities", None);
+        assert_eq!(status, 200, "{caps}");
+        let order = &caps["entities"]["order"];
+        assert!(
+            order["fields"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("total")),
+            "{order}"
+        );
+        assert!(
+            order["events"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("order.checkout.initiated"))
+        );
+        for e in ["customer", "cart", "product", "quote", "lead", "deal"] {
+            assert!(caps["entities"].get(e).is_some(), "{e}");
+        }
+        let operators = caps["operators"].as_array().unwrap();
+        assert!(operators.contains(&json!("gte")) && operators.contains(&json!("endswith")));
+        assert!(
+            caps["step_types"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("approval"))
+        );
+        let http = caps["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "http_request")
+            .expect("http_request");
+        assert_eq!(http["source"], "builtin");
+        assert!(
+            http["config_schema"]["properties"]["url"].is_object(),
+            "{http}"
+        );
+        assert!(caps["templates"].as_array().unwrap().len() >= 6, "{caps}");
+        let seen = &caps["seen_events"][0];
+        assert_eq!(seen["event_type"], "order.created");
+        let fields = seen["fields"].as_array().unwrap();
+        assert!(
+            fields.contains(&json!("order.total")) && fields.contains(&json!("order.items[].sku")),
+            "{seen}"
+        );
+    }
+    // Another tenant's scope has seen nothing.
+    assert_eq!(
+        server
+            .with(
+                ROOT,
+                "POST",
+                "/api/v1/tenants",
+                Some(json!({"name": "Other"}))
+            )
+            .0,
+        201
+    );
+    let (_, key) = server.with(
+        ROOT,
+        "POST",
+        "/api/v1/api-keys",
+        Some(json!({"tenant_id": "other", "environment": "production", "role": "viewer", "name": "v"})),
+    );
+    let (status, caps) = server.with(
+        key["key"].as_str().unwrap(),
+        "GET",
+        "/api/v1/ai/capabilities",
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(caps["seen_events"], json!([]));
+    let (status, _) = server.call("GET", "/api/v1/ai/capabilities", None, None, b"");
+    assert_eq!(status, 401);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn validation_suggests_fixes_and_applies_the_sure_ones() {
+    let dir = scratch("ai-validate");
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", ROOT)]);
+    let validate = |body: Value| server.with(ROOT, "POST", "/api/v1/ai/validate", Some(body));
+    let typos = json!({"workflow_id": "limit", "trigger": {"type": "event", "event": "order.created"},
+        "steps": [
+            {"id": "check", "type": "condition",
+             "condition": {"field": "order.total", "operator": "greater_then", "value": 100},
+             "on_true": "blok", "on_flase": "allow"},
+            {"id": "block", "type": "action", "action": "block"},
+            {"id": "allow", "type": "action", "action": "allow"}]});
+    let (status, v) = validate(json!({"workflow": typos}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["valid"], false);
+    let fix_at = |path: &str| {
+        v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["path"] == path)
+            .map(|d| d["fix"].clone())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(fix_at("$.steps[0].on_true")["value"], "block", "{v}");
+    assert_eq!(fix_at("$.steps[0].on_flase")["to"], "on_false", "{v}");
+    assert_eq!(
+        fix_at("$.steps[0].condition.operator")["value"],
+        "gt",
+        "{v}"
+    );
+    assert_eq!(fix_at("$.steps[0].on_true")["certain"], true);
+    let fixed = &v["fixed_workflow"];
+    assert_eq!(fixed["steps"][0]["on_true"], "block", "{v}");
+    assert_eq!(fixed["steps"][0]["condition"]["operator"], "gt");
+    let (_, again) = validate(json!({"workflow": fixed}));
+    assert_eq!(again["valid"], true, "{again}");
+    // Nothing was stored.
+    let (_, list) = server.with(ROOT, "GET", "/api/v1/workflows", None);
+    assert_eq!(list["workflows"], json!([]));
+    // A missing field gets an example to review, never applied.
+    let (_, v) = validate(
+        json!({"workflow": {"workflow_id": "w", "trigger": {"type": "event", "event": "e"},
+        "steps": [{"type": "action", "action": "allow"}]}}),
+    );
+    let missing = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["fix"]["op"] == "add")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(
+        (
+            missing["fix"]["field"].clone(),
+            missing["fix"]["certain"].clone()
+        ),
+        (json!("id"), json!(false))
+    );
+    assert_eq!(v["fixed_workflow"], Value::Null);
+    // YAML text is read; text that does not parse says where.
+    let (status, v) = validate(
+        json!({"workflow": "workflow_id: w\ntrigger: {type: event, event: e}\nsteps:\n  - {id: a, type: action, action: allow}\n"}),
+    );
+    assert_eq!((status, v["valid"].clone()), (200, json!(true)), "{v}");
+    let (status, v) = validate(json!({"workflow": "steps: [unclosed"}));
+    assert_eq!((status, v["valid"].clone()), (200, json!(false)), "{v}");
+    assert!(v["diagnostics"][0]["line"].is_number(), "{v}");
+    // Bad requests.
+    for (body, want) in [
+        (json!({}), 422),
+        (json!({"workflow": 7}), 422),
+        (json!({"workflow": {}, "extra": 1}), 422),
+    ] {
+        let (status, e) = validate(body.clone());
+        assert_eq!(status, want, "{body}: {e}");
+    }
+    let (status, _) = server.call(
+        "POST",
+        "/api/v1/ai/validate",
+        Some(ROOT),
+        Some("application/json"),
+        b"{not json",
+    );
+    assert_eq!(status, 400);
+    let _ = std::fs::remove_dir_all(dir);
+}
