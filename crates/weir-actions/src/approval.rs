@@ -1,7 +1,7 @@
-//! `create_approval_request` (seed 000 §4.1), in a decision's `execute` list: opens an
+//! `create_approval_request`, in a decision's `execute` list: opens an
 //! approval for an entity, linked to the execution, without holding the run. Deciding it
 //! (`POST /api/v1/approvals/{id}/approve|reject`) emits an `approval.decision` event, which a
-//! `wait` step (seed 000 §4.2) can wait for.
+//! `wait` step can wait for.
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! `send_email` (seed 004: to, cc, bcc, subject, template, variables): a message is rendered
+//! `send_email` (to, cc, bcc, subject, template, variables): a message is rendered
 //! (from a tenant's email template, or from the step's subject and body), put in the tenant's
 //! outbox, and sent over SMTP when `WEIR_SMTP_URL` is set (STARTTLS or TLS, with auth, by the
 //! URL: `smtp://user:pass@host:587?tls=required`, `smtps://…:465`). Without SMTP the message

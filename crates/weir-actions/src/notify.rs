@@ -1,4 +1,4 @@
-//! `notify` (seeds 000/001) and `send_notification` (seed 004): tell people on a channel.
+//! `notify` and `send_notification`: tell people on a channel.
 //! `in_app` stores a notification per recipient (`GET /api/v1/notifications`); `email` sends
 //! mail through the mailer; `webhook` posts the notification to each recipient URL through
 //! the guarded HTTP action. A recipient is a user's id (which stands for its email), an email

@@ -1,4 +1,4 @@
-//! Actions on Weir's own record store (seed 000 `create_record` / `update_record`, seed 004
+//! Actions on Weir's own record store (`create_record` / `update_record`,
 //! `update_field`, `add_note`, `create_task`, and the read-only `database_query`): generic
 //! records of an entity type and id with JSON fields, so the seed examples run without an
 //! outside CRM. Each write carries the step's operation key, so a repeated attempt does not

@@ -315,7 +315,7 @@ mod tests {
     }
 }
 
-/// `code`, `transform` and seed 003's `transform_data`.
+/// `code`, `transform` and `transform_data`.
 pub mod actions {
     use std::sync::Arc;
 
@@ -403,7 +403,7 @@ pub mod actions {
                 .await
         }
 
-        /// Seed 003: `expression` over the `input_mapping` names; `output_mapping` picks from
+        /// `expression` over the `input_mapping` names; `output_mapping` picks from
         /// `{"result": …}`.
         async fn transform_data(&self, input: &Value) -> Result<Value, ActionError> {
             let expression = input

@@ -1,4 +1,4 @@
-//! The figures issue #2 asks for: evaluating seed 004's nested condition against a 20-field
+//! The figures issue #2 asks for: evaluating a nested condition against a 20-field
 //! context, rendering a 5-template action config, and dry-running the order approval workflow.
 //! Run with `cargo bench -p weir-core`.
 
@@ -30,7 +30,7 @@ fn benches(c: &mut Criterion) {
     let env = Env::new(now, &rules);
     let ctx = context();
 
-    // Seed 004, "Nested Conditions". The `or` takes its second arm, so all three comparisons run.
+    // A nested condition. The `or` takes its second arm, so all three comparisons run.
     let nested = json!({"and": [
         {"field": "status", "operator": "eq", "value": "qualified"},
         {"or": [
@@ -48,7 +48,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(&cond).eval_traced(black_box(&ctx), &env, &mut RenderTrace::default()))
     });
 
-    // A create_task config (seed 004) with five templates.
+    // A create_task config with five templates.
     let lead_ctx = json!({"lead": ctx});
     let config = json!({
         "title": "Follow up with {{lead.company_name}}",
@@ -73,7 +73,7 @@ fn benches(c: &mut Criterion) {
         })
     });
 
-    // The order approval workflow of seeds 000/001, dry-run for a blocked order.
+    // The order approval workflow, dry-run for a blocked order.
     let text = include_str!("../../../examples/order-approval.workflow.json");
     let doc: Value = serde_json::from_str(text).expect("example is JSON");
     let catalog = BuiltinCatalog::new();

@@ -1,4 +1,4 @@
-//! The condition DSL (seed 004 and DESIGN.md): `{field, operator, value}` comparisons combined
+//! The condition DSL (DESIGN.md): `{field, operator, value}` comparisons combined
 //! with `and`, `or` and `not`, and references to reusable rules.
 //!
 //! Semantics worth knowing:
@@ -204,7 +204,7 @@ pub struct Compare {
 
 impl Condition {
     /// Reads a condition from JSON, reporting every problem under `path`. A JSON array is read as
-    /// the `and` of its items (seed 002 writes trigger conditions as a list).
+    /// the `and` of its items (trigger conditions are often written as a list).
     pub fn parse(value: &Value, path: &str, diags: &mut Diags) -> Option<Condition> {
         match value {
             Value::Array(items) => Self::parse_list(items, path, diags).map(Condition::And),
@@ -1060,7 +1060,7 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if let Some(body) = s.strip_prefix('-') {
         return Duration::parse(body).ok().map(|d| now - d.as_chrono());
     }
-    // A bare duration with a unit ("30d") means that long ago, as in seed 000's
+    // A bare duration with a unit ("30d") means that long ago, as in the
     // `{"field": "customer.created_at", "operator": "gt", "value": "30d"}`.
     if s.chars().last().is_some_and(|c| c.is_ascii_alphabetic()) {
         return Duration::parse(s).ok().map(|d| now - d.as_chrono());

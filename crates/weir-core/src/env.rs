@@ -42,7 +42,7 @@ impl<'a> Env<'a> {
     }
 }
 
-/// Reusable rules (seed 000 §3.3), referenced from conditions as `{"rule": "check_cart_value"}`.
+/// Reusable rules, referenced from conditions as `{"rule": "check_cart_value"}`.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     rules: HashMap<String, Arc<Rule>>,

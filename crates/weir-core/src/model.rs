@@ -145,7 +145,7 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// Seed 002's defaults: 3 attempts, 1s, ×2.0, at most 60s.
+    /// The defaults: 3 attempts, 1s, ×2.0, at most 60s.
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 3,

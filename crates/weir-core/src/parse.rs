@@ -393,7 +393,7 @@ impl<'a> Reader<'a> {
             .get("settings")
             .map(|s| self.settings(s, "$.settings"))
             .unwrap_or_default();
-        // Seed 002 puts the retry policy and timeout at the top level.
+        // The flat shape puts the retry policy and timeout at the top level.
         if let Some(rp) = map.get("retry_policy") {
             if settings.retry_policy.is_some() {
                 self.err(
@@ -787,7 +787,7 @@ impl<'a> Reader<'a> {
 
     fn debounce(&mut self, v: &Value, path: &str) -> Option<Debounce> {
         match v {
-            // Seed 003 writes `debounce` as milliseconds.
+            // `debounce` may be written as milliseconds.
             Value::Number(n) => match n.as_u64() {
                 Some(ms) if ms <= 86_400_000 => Some(Debounce {
                     window: Duration::from_millis(ms),
@@ -1063,7 +1063,7 @@ impl<'a> Reader<'a> {
             .enumerate()
             .filter_map(|(i, s)| self.step(s, &diag::index(path, i)))
             .collect();
-        // Seed 002 orders steps with `order`; steps without one keep their place after those with.
+        // The flat shape orders steps with `order`; steps without one keep their place after those with.
         if steps.iter().any(|s| s.order.is_some()) {
             steps.sort_by_key(|s| s.order.unwrap_or(i64::MAX));
         }

@@ -81,7 +81,7 @@ pub fn validate_workflow_text(
 }
 
 /// Validates a workflow already parsed into a JSON value.
-/// Reads a rule kept on its own (seed 000 §3.3: `rule_id`, `name`, `type`, `conditions`): the
+/// Reads a rule kept on its own (`rule_id`, `name`, `type`, `conditions`): the
 /// rule, or every problem found. The rules it refers to must be in `rules`; it may not refer to
 /// itself.
 pub fn validate_rule(value: &Value, rules: &Rules) -> Result<crate::env::Rule, Vec<Diagnostic>> {

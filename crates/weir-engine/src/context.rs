@@ -1,4 +1,4 @@
-//! Context enrichment (seed 000 §3.5, `context.load`): a tenant's data sources, each the data
+//! Context enrichment (`context.load`): a tenant's data sources, each the data
 //! of an entity (`customer.history`) read through an action (a connector's, or a built-in such
 //! as `http_request`) or from Weir's own records, and cached per entity for a TTL.
 //!

@@ -72,7 +72,7 @@ pub struct Engine {
     node: String,
     lease_ms: i64,
     index: RwLock<HashMap<Scope, Vec<Arc<Indexed>>>>,
-    /// Each scope's stored rules (seed 000 §3.3), read again with the trigger index.
+    /// Each scope's stored rules, read again with the trigger index.
     rules: RwLock<HashMap<Scope, Arc<Rules>>>,
     versions: Mutex<HashMap<(Scope, String, i64), Arc<Workflow>>>,
     actions: Actions,

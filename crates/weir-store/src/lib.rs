@@ -720,7 +720,7 @@ pub struct ExecutionFilter {
     pub offset: i64,
 }
 
-/// A stored rule (seed 000 §3.3), as written.
+/// A stored rule, as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleRow {
     pub rule_id: String,

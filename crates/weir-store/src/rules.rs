@@ -1,4 +1,4 @@
-//! Rules kept on their own (seed 000 §3.3), per tenant × environment.
+//! Rules kept on their own, per tenant × environment.
 
 use sqlx::Row;
 

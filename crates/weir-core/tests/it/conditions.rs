@@ -385,7 +385,7 @@ fn combinators_nest_and_short_circuit() {
         matches!(&t, CondTrace::Or { or, result: true } if or.len() == 1),
         "{t:?}"
     );
-    // A list is the `and` of its items (seed 002 writes trigger conditions as a list).
+    // A list is the `and` of its items (trigger conditions are often written as a list).
     let c = condition(
         &json!([{"field": "n", "operator": "eq", "value": 10}, {"field": "b", "operator": "eq", "value": false}]),
     );

@@ -34,7 +34,7 @@ fn files(dir: &str, suffix: &str) -> Vec<PathBuf> {
 }
 
 /// Seed examples that cannot be valid as written, with the one diagnostic each must produce.
-/// Seed 000 §4.2 shows `retry` on an http_request step but leaves out the request itself.
+/// A source example shows `retry` on an http_request step but leaves out the request itself.
 const KNOWN_INCOMPLETE: &[(&str, Code, &str)] = &[(
     "000-call-external-api.step.json",
     Code::ActionConfig,
@@ -103,7 +103,7 @@ fn every_seed_fixture_validates() {
             }
             "condition" => {
                 let mut d = Diags::default();
-                // A list of conditions is their `and`, as in seed 000's interpretation.
+                // A list of conditions is their `and`, as the interpreter writes them.
                 Condition::parse(&doc, "$", &mut d);
                 d.0
             }
@@ -262,7 +262,7 @@ fn full_examples_take_every_branch_as_expected() {
     let workflows = files("examples", ".workflow.json");
     assert!(
         workflows.len() >= 4,
-        "expected the seed 004 usage examples and the order approval"
+        "expected the CRM usage examples and the order approval"
     );
     let mut failures = Vec::new();
     for wf in &workflows {

@@ -511,7 +511,7 @@ fn warnings_are_separate_from_errors() {
 
 #[test]
 fn seed_spellings_are_accepted() {
-    // Seed 002: event_name, order, config, depends_on, retry_policy and timeout_seconds at the top.
+    // The flat shape: event_name, order, config, depends_on, retry_policy and timeout_seconds at the top.
     let doc = json!({
         "name": "Customer Onboarding - Standard",
         "trigger": {"type": "event", "event_name": "customer.created"},

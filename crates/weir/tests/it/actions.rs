@@ -932,7 +932,7 @@ fn email_notifications_and_records_reach_real_peers() {
     let (_, outbox) = server.with(key, "GET", "/api/v1/outbox?status=sent", None);
     assert_eq!(outbox["emails"].as_array().unwrap().len(), 3, "{outbox}");
 
-    // In-app: a role nobody has is kept as the recipient; seed 004's push is in-app.
+    // In-app: a role nobody has is kept as the recipient; a push is in-app.
     let (_, bell) = server.with(
         key,
         "GET",
@@ -1112,7 +1112,7 @@ fn connectors_run_seed_002_uc1_against_a_billing_service() {
     assert_eq!(status, 422, "{refused}");
     assert_eq!(refused["error"]["details"][0]["path"], "$.base_url");
 
-    // Seed 002's UC-1 body as written, then its manual trigger with trigger_data.
+    // The flat body of a billing use case as written, then its manual trigger with trigger_data.
     let uc1: Value = serde_json::from_str(
         &std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1506,7 +1506,7 @@ fn an_approval_request_from_a_decision_is_decided_and_a_wait_hears_it() {
             .0,
         201
     );
-    // Seed 000 §4.2: a run that waits for the decision on its order.
+    // A run that waits for the decision on its order.
     let waiter = json!({"workflow_id": "fulfil", "trigger": {"type": "event", "event": "order.checkout.initiated"}, "steps": [
         {"id": "wait_for_approval", "type": "wait", "event": "approval.decision",
          "match": {"field": "entity_id", "operator": "eq", "value": "{{order.id}}"}, "timeout": "1h", "on_timeout": "give_up"},

@@ -33,7 +33,7 @@ fn webhooks_check_signatures_and_start_only_on_good_deliveries() {
         .0,
         201
     );
-    // Seed 003's webhook trigger, as written, deciding synchronously.
+    // A webhook trigger, as written, deciding synchronously.
     let trigger: Value = serde_json::from_str(
         &std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

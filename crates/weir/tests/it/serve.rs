@@ -1650,7 +1650,7 @@ fn workflows_have_versions_rollback_enable_and_a_manual_trigger() {
         let key = server.key();
         let call =
             |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
-        // Seed 002's shape: no workflow_id, the trigger's event_name; its path.
+        // The flat shape: no workflow_id, the trigger's event_name; its path.
         let (status, created) = call(
             "POST",
             "/api/v1/workflows/definitions",
@@ -1859,7 +1859,7 @@ fn workflows_have_versions_rollback_enable_and_a_manual_trigger() {
         ] {
             assert!(actions.contains(&a), "{a} in {actions:?}");
         }
-        // Seed 002's UC-1 body, as the seed writes it, creates a workflow (a new version of
+        // The flat body of a billing use case, as written, creates a workflow (a new version of
         // the onboarding workflow above, whose name it shares).
         let uc1 = std::fs::read(
             Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -2291,7 +2291,7 @@ fn events_and_executions_are_filtered_paged_and_traced() {
             "executions",
         );
         assert_eq!(last.len(), 1);
-        // Seed 004's paths.
+        // The CRM paths.
         let runs = list("/api/v1/workflows/order_check/runs/", "executions");
         assert_eq!(runs.len(), 3);
         let run_id = ev["triggered"][0]["execution_id"].as_str().unwrap();
@@ -2376,7 +2376,7 @@ fn rules_are_kept_tested_used_by_workflows_and_changed_for_new_runs() {
         let key = server.key();
         let call =
             |method: &str, path: &str, body: Option<Value>| server.with(&key, method, path, body);
-        // Seed 000 §3.3's rule, as written.
+        // A stored rule, as written.
         let rule = json!({"rule_id": "check_cart_value", "type": "threshold",
                       "conditions": {"field": "cart.total", "operator": "greater_than", "value": 1000}});
         let (status, created) = call("POST", "/api/v1/rules", Some(rule.clone()));
@@ -2875,7 +2875,7 @@ fn the_readme_quickstart_and_the_api_tour_work_as_written() {
         "a team was made: {out}"
     );
 
-    // Seed 001's "Deploy and Test", as written but for the auth header.
+    // The "Deploy and Test" walkthrough, as written but for the auth header.
     std::fs::copy(
         repo.join("examples/seeds/001-readme.workflow.json"),
         dir.join("high-value-order-approval.json"),
