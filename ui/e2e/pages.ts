@@ -14,7 +14,12 @@ export type ConsolePage = {
 };
 
 export const SIGNED_IN_PAGES: ConsolePage[] = [
-  { name: "dashboard", url: "/", heading: "Dashboard" },
+  {
+    name: "dashboard",
+    url: "/",
+    heading: "Dashboard",
+    ready: (page) => expect(page.getByRole("img", { name: /^Executions per hour/ })).toBeVisible(),
+  },
   {
     name: "workflows",
     url: "/workflows",
@@ -25,7 +30,10 @@ export const SIGNED_IN_PAGES: ConsolePage[] = [
     name: "workflow",
     url: `/workflows/${seed.workflowId}`,
     heading: seed.workflowName,
-    ready: (page) => expect(page.getByRole("region", { name: "Executions" }).getByRole("table")).toBeVisible(),
+    ready: async (page) => {
+      await expect(page.getByRole("region", { name: "Executions", exact: true }).getByRole("table")).toBeVisible();
+      await expect(page.getByRole("img", { name: /^Executions per hour/ })).toBeVisible();
+    },
   },
   {
     name: "executions",

@@ -1,5 +1,5 @@
 // The workflows: the deployed one is listed with its trigger, enabled; the search finds it; its
-// page shows its definition and its runs.
+// page shows its definition, its runs and their statistics.
 import { seed } from "./env";
 import { expect, open, test } from "./support";
 
@@ -32,6 +32,14 @@ test("a workflow's page shows its definition and its executions", async ({ page 
   await expect(page.getByRole("heading", { level: 1, name: seed.workflowName, exact: true })).toBeVisible();
   await expect(page).toHaveURL(new RegExp(`/workflows/${seed.workflowId}$`));
   await expect(page.getByRole("region", { name: /^Definition/ })).toContainText("manager_approval");
-  const runs = page.getByRole("region", { name: "Executions" });
+  const runs = page.getByRole("region", { name: "Executions", exact: true });
   await expect(runs.getByRole("link", { name: seed.approvedExecution })).toBeVisible();
+
+  // Its statistics: a week by default, its executions per hour, and where its time goes.
+  const stats = page.getByRole("region", { name: "Statistics" });
+  await expect(stats.getByRole("radio", { name: "Last 7 days" })).toBeChecked();
+  await expect(stats.getByRole("img", { name: /^Executions per hour over the last 7 days/ })).toBeVisible();
+  const steps = stats.getByRole("table", { name: /^Where time goes/ });
+  // Slowest first: the approval waited for a person, the other steps took milliseconds.
+  await expect(steps.getByRole("rowheader").first()).toHaveText("manager_approval");
 });

@@ -22,6 +22,11 @@ const KINDS: readonly StreamKind[] = [
 const FLUSH_MS = 150;
 /** After the server closed the stream for good (an error status), open a new one this much later. */
 const REOPEN_MS = 5_000;
+/**
+ * Statistics (the dashboard's, a workflow's, the workflow list's activity) are refetched at
+ * most this often: under load runs finish many times a second, and each refetch reads a range.
+ */
+const STATS_EVERY_MS = 5_000;
 
 export type LiveStatus = "connecting" | "live" | "reconnecting";
 
@@ -61,6 +66,9 @@ class LiveStream {
   private reopenTimer?: ReturnType<typeof setTimeout>;
   private flushTimer?: ReturnType<typeof setTimeout>;
   private pending = new Set<string>();
+  private statsTimer?: ReturnType<typeof setTimeout>;
+  private statsPending = new Set<string>();
+  private statsAt = 0;
   private opened = false;
   private closed = false;
 
@@ -77,7 +85,7 @@ class LiveStream {
     source.onopen = () => {
       this.setStatus("live");
       // Back after a gap: what changed meanwhile may be more than Last-Event-ID catches up on.
-      if (this.opened) this.invalidate(["executions", "execution", "approvals"]);
+      if (this.opened) this.invalidate(["executions", "execution", "approvals", "stats", "workflows", "workflow"]);
       this.opened = true;
     };
     source.onerror = () => {
@@ -108,6 +116,31 @@ class LiveStream {
     // The open execution's detail and trace (keys ["execution", id, …]) when it is this one.
     this.pending.add(JSON.stringify(["execution", event.execution_id]));
     this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    if (event.kind !== "execution.step") this.statsChanged(event);
+  }
+
+  /**
+   * A run started or finished, or an approval came or went: the counts change. Throttled: the
+   * first change in a while refetches at once, later ones together once STATS_EVERY_MS passed.
+   */
+  private statsChanged(event: StreamEvent) {
+    this.statsPending.add(JSON.stringify(["stats"]));
+    if (event.workflow_id) this.statsPending.add(JSON.stringify(["workflow", event.workflow_id, "stats"]));
+    // The workflow list shows each workflow's last run and its last 7 days.
+    if (event.kind === "execution.started" || event.kind === "execution.finished") {
+      this.statsPending.add(JSON.stringify(["workflows"]));
+    }
+    if (this.statsTimer) return;
+    const wait = Math.max(FLUSH_MS, this.statsAt + STATS_EVERY_MS - Date.now());
+    this.statsTimer = setTimeout(() => this.flushStats(), wait);
+  }
+
+  private flushStats() {
+    this.statsTimer = undefined;
+    this.statsAt = Date.now();
+    const keys = [...this.statsPending].map((key) => JSON.parse(key) as string[]);
+    this.statsPending.clear();
+    for (const queryKey of keys) void this.queryClient.invalidateQueries({ queryKey });
   }
 
   private flush() {
@@ -125,6 +158,7 @@ class LiveStream {
     this.closed = true;
     clearTimeout(this.reopenTimer);
     clearTimeout(this.flushTimer);
+    clearTimeout(this.statsTimer);
     this.source?.close();
   }
 }

@@ -1,5 +1,5 @@
 // Light, dark, or the system's choice (prefers-color-scheme); the CSS reads data-theme on <html>.
-import { useCallback, useState } from "react";
+import { useCallback, useState, useSyncExternalStore } from "react";
 
 export type Theme = "system" | "light" | "dark";
 const KEY = "weir-theme";
@@ -36,4 +36,31 @@ export function useTheme(): [Theme, (theme: Theme) => void] {
     }
   }, []);
   return [theme, choose];
+}
+
+const DARK_QUERY = "(prefers-color-scheme: dark)";
+
+function isDark(): boolean {
+  const chosen = document.documentElement.getAttribute("data-theme");
+  if (chosen === "light" || chosen === "dark") return chosen === "dark";
+  return window.matchMedia(DARK_QUERY).matches;
+}
+
+function onThemeChange(notify: () => void): () => void {
+  const observer = new MutationObserver(notify);
+  observer.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+  const media = window.matchMedia(DARK_QUERY);
+  media.addEventListener("change", notify);
+  return () => {
+    observer.disconnect();
+    media.removeEventListener("change", notify);
+  };
+}
+
+/**
+ * Whether the page is dark now: the user's choice, else the system's, followed as either
+ * changes. For what CSS cannot restyle by itself (a canvas drawn with the theme's colours).
+ */
+export function useDarkTheme(): boolean {
+  return useSyncExternalStore(onThemeChange, isDark);
 }

@@ -1,5 +1,6 @@
-// One workflow: what it is, its definition (exported as JSON or YAML), its versions (an older one
-// can be made current again) and its executions.
+// One workflow: what it is, how its runs went (statistics, where time goes), its definition
+// (exported as JSON or YAML), its versions (an older one can be made current again) and its
+// executions.
 import { Link, useParams } from "react-router";
 
 import { isApiError } from "../../api/client";
@@ -17,6 +18,7 @@ import { EnabledCell } from "./EnabledCell";
 import { ExportButtons } from "./ExportButtons";
 import { VersionsSection } from "./VersionsSection";
 import { WorkflowExecutions } from "./WorkflowExecutions";
+import { WorkflowStats } from "./WorkflowStats";
 
 export function WorkflowDetailPage() {
   const { id = "" } = useParams();
@@ -97,6 +99,8 @@ function WorkflowView({ workflow }: { workflow: Workflow }) {
           </Term>
         </dl>
       </section>
+
+      <WorkflowStats workflowId={workflow.id} />
 
       <section aria-labelledby="wf-graph" className="mb-8">
         <h2 id="wf-graph" className="mb-3 text-lg font-semibold">

@@ -1,60 +1,27 @@
-// A workflow's executions, newest first, with its last run and how its runs ended lately.
+// A workflow's executions, newest first, with its last run.
 import { Link } from "react-router";
 
 import type { ExecutionSummary } from "../../api/types";
 import { StatusBadge } from "../../components/Badge";
 import { Empty, ErrorNotice, Loading } from "../../components/Notice";
 import { Pager, useCursorPaging } from "../../components/Pager";
-import { DateTime, formatDuration } from "../../components/Time";
+import { DateTime } from "../../components/Time";
 import { useExecutions } from "../executions/api";
 import { ExecutionTable } from "../executions/ExecutionsPage";
-import { useWorkflowStats } from "./api";
 
-const DAYS = 7;
-
-function percent(rate: number): string {
-  return `${Math.round(rate * 1000) / 10} %`;
-}
-
-/** How the workflow's runs ended lately (GET /api/v1/workflows/{id}/stats), and its last run. */
-function Outcomes({ workflowId, latest }: { workflowId: string; latest: ExecutionSummary | undefined }) {
-  const stats = useWorkflowStats(workflowId, DAYS);
+/** When the workflow last ran, and how that run stands. */
+function LastRun({ latest }: { latest: ExecutionSummary | undefined }) {
   return (
-    <div className="mb-3 text-sm">
-      <p>
-        <span className="muted">Last run: </span>
-        {latest ? (
-          <>
-            <DateTime value={latest.started_at} /> <StatusBadge status={latest.status} />
-          </>
-        ) : (
-          "never"
-        )}
-      </p>
-      {stats.isError ? (
-        <ErrorNotice error={stats.error} what="load its statistics" />
-      ) : stats.data ? (
-        <p>
-          <span className="muted">Last {DAYS} days: </span>
-          {stats.data.finished.total === 0 ? (
-            "no run finished."
-          ) : (
-            <>
-              {stats.data.finished.total} finished ({stats.data.finished.completed} completed,{" "}
-              {stats.data.finished.failed} failed, {stats.data.finished.cancelled} cancelled)
-              {stats.data.success_rate !== null ? <>, success rate {percent(stats.data.success_rate)}</> : null}
-              {stats.data.duration_ms ? (
-                <>
-                  , duration p50 {formatDuration(Math.round(stats.data.duration_ms.p50))} · p95{" "}
-                  {formatDuration(Math.round(stats.data.duration_ms.p95))}
-                </>
-              ) : null}
-              .
-            </>
-          )}
-        </p>
-      ) : null}
-    </div>
+    <p className="mb-3 text-sm">
+      <span className="muted">Last run: </span>
+      {latest ? (
+        <>
+          <DateTime value={latest.started_at} /> <StatusBadge status={latest.status} />
+        </>
+      ) : (
+        "never"
+      )}
+    </p>
   );
 }
 
@@ -72,7 +39,7 @@ export function WorkflowExecutions({ workflowId }: { workflowId: string }) {
           Filter them on the executions page
         </Link>
       </div>
-      {paging.page === 1 ? <Outcomes workflowId={workflowId} latest={executions.data?.executions[0]} /> : null}
+      {paging.page === 1 && executions.data ? <LastRun latest={executions.data.executions[0]} /> : null}
       <div className="card overflow-x-auto">
         {executions.isPending ? (
           <Loading />

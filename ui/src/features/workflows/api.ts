@@ -3,6 +3,8 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, documentBody, unwrap } from "../../api/client";
+import { FALLBACK_POLL_MS } from "../../app/live";
+import { type Range, rangeSince } from "../dashboard/api";
 
 export type WorkflowFilters = {
   q?: string;
@@ -95,16 +97,15 @@ export function useActivateVersion(id: string) {
   });
 }
 
-const HOUR_MS = 3_600_000;
-
-/** A workflow's statistics over the last `days` (the server reads them from an hourly rollup). */
-export function useWorkflowStats(id: string, days: number) {
-  // Rounded to the hour, as the server rounds, so the query's key holds still.
-  const since = new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS - days * 24 * HOUR_MS).toISOString();
+/** A workflow's statistics over a range, with its steps' (the server reads an hourly rollup). */
+export function useWorkflowStats(id: string, range: Range) {
+  const since = rangeSince(range);
   return useQuery({
     queryKey: ["workflow", id, "stats", since],
     queryFn: ({ signal }) =>
       unwrap(api.GET("/api/v1/workflows/{id}/stats", { params: { path: { id }, query: { since } }, signal })),
-    staleTime: 60_000,
+    // Another range keeps this workflow's figures shown until its own arrive (never another's).
+    placeholderData: (previous, query) => (query?.queryKey[1] === id ? previous : undefined),
+    refetchInterval: FALLBACK_POLL_MS,
   });
 }
