@@ -1,5 +1,5 @@
-// The workflows: the deployed one is listed with its trigger, enabled; the search finds it; its
-// page shows its definition, its runs and their statistics.
+// The workflows: the deployed one is listed with its trigger, enabled, and how it ran lately; the
+// search finds it; its page shows its definition, its runs and their statistics.
 import { seed } from "./env";
 import { expect, open, test } from "./support";
 
@@ -10,6 +10,11 @@ test("the workflow list shows the deployed workflow and finds it by search", asy
   await expect(row).toHaveCount(1);
   await expect(row).toContainText(seed.workflowName);
   await expect(row).toContainText(seed.eventType);
+  // How it ran lately: its seeded runs started minutes ago, and those that finished completed.
+  await expect(table.getByRole("columnheader", { name: "Last run" })).toBeVisible();
+  await expect(table.getByRole("columnheader", { name: "Success (7 days)" })).toBeVisible();
+  await expect(row).toContainText(/ ago/);
+  await expect(row).toContainText(/\d+(\.\d)? % · \d+ finished/);
   await expect(row.getByRole("switch", { name: `${seed.workflowName} enabled` })).toHaveAttribute(
     "aria-checked",
     "true",

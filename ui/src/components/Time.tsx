@@ -45,3 +45,19 @@ export function formatAge(since: string | null | undefined, now: number): string
   if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
   return `${Math.floor(hours / 24)} days`;
 }
+
+/**
+ * How long ago a time was ("3 h 20 min ago"), the exact time in its tooltip and markup;
+ * `never` when there is none.
+ */
+export function RelativeTime({ value, now, never = "never" }: { value: string | null | undefined; now: number; never?: string }) {
+  if (!value) return <span className="muted">{never}</span>;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return <span>{value}</span>;
+  const exact = format.format(date);
+  return (
+    <time dateTime={value} title={exact} className="whitespace-nowrap">
+      {formatAge(value, now)} ago<span className="sr-only"> ({exact})</span>
+    </time>
+  );
+}

@@ -1,16 +1,19 @@
-// The workflows: search and filters, enable and disable, import, links to each workflow's page.
+// The workflows: search and filters, enable and disable, import, how each ran lately (its last
+// run, its success over 7 days), links to each workflow's page.
 import { useId, useState } from "react";
 import { Link } from "react-router";
 
+import type { WorkflowSummary } from "../../api/types";
 import { useCan } from "../../app/auth";
 import { Badge } from "../../components/Badge";
 import { Empty, ErrorNotice, Loading } from "../../components/Notice";
 import { PageHeader } from "../../components/Page";
 import { PermissionNote } from "../../components/PermissionNote";
 import { Pager, useCursorPaging } from "../../components/Pager";
-import { DateTime } from "../../components/Time";
+import { DateTime, RelativeTime, useNow } from "../../components/Time";
 import { useDebounced } from "../../components/useDebounced";
 import { useSearchParam } from "../../components/useSearchParam";
+import { formatRate } from "../dashboard/api";
 import { useSetEnabled, useWorkflows, type WorkflowFilters } from "./api";
 import { ImportDialog } from "./ImportDialog";
 import { EnabledCell } from "./EnabledCell";
@@ -33,6 +36,7 @@ export function WorkflowsPage() {
   const workflows = useWorkflows({ ...filters, cursor: paging.cursor });
   const setEnabled = useSetEnabled();
   const tagListId = useId();
+  const now = useNow();
 
   const tags = [...new Set(workflows.data?.workflows.flatMap((w) => w.tags) ?? [])].sort();
 
@@ -132,6 +136,12 @@ export function WorkflowsPage() {
                 <th scope="col">Workflow</th>
                 <th scope="col">Version</th>
                 <th scope="col">Enabled</th>
+                <th scope="col" className="whitespace-nowrap">
+                  Last run
+                </th>
+                <th scope="col" className="whitespace-nowrap">
+                  Success (7 days)
+                </th>
                 <th scope="col">Tags</th>
                 <th scope="col">Trigger events</th>
                 <th scope="col">Updated</th>
@@ -157,6 +167,12 @@ export function WorkflowsPage() {
                   <td>v{wf.version}</td>
                   <td>
                     <EnabledCell workflow={wf} canWrite={canWrite} setEnabled={setEnabled} />
+                  </td>
+                  <td>
+                    <RelativeTime value={wf.activity?.last_run_at} now={now} />
+                  </td>
+                  <td>
+                    <SuccessCell activity={wf.activity} />
                   </td>
                   <td>
                     <div className="flex flex-wrap gap-1">
@@ -187,5 +203,23 @@ export function WorkflowsPage() {
       </div>
       <Pager paging={paging} nextCursor={workflows.data?.next_cursor} />
     </>
+  );
+}
+
+/** How the workflow's runs ended over the last 7 days: its success rate, of how many. */
+function SuccessCell({ activity }: { activity: WorkflowSummary["activity"] }) {
+  if (!activity || activity.finished_7d === 0) return <span className="muted">no finished run</span>;
+  const { success_rate_7d: rate, finished_7d: finished } = activity;
+  return (
+    <span className="whitespace-nowrap">
+      {rate === null ? (
+        <span className="muted">—</span>
+      ) : (
+        <span className={`font-medium ${rate < 0.8 ? "text-red-700 dark:text-red-400" : ""}`}>{formatRate(rate)}</span>
+      )}{" "}
+      <span className="muted text-xs">
+        · {finished} finished{rate === null ? ", none completed or failed" : ""}
+      </span>
+    </span>
   );
 }
