@@ -1,4 +1,5 @@
-// The signed-in frame: navigation on the left, the caller and sign-out in the header.
+// The signed-in frame: navigation on the left; in the header where the caller acts (tenant and
+// environment, switched there), who it is, the theme and sign-out.
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { NavLink, Outlet, useNavigate } from "react-router";
@@ -7,6 +8,7 @@ import { errorMessage } from "../api/client";
 import { ErrorNotice, Loading } from "../components/Notice";
 import { callerName, signOut, useMe } from "./auth";
 import { LiveProvider } from "./live";
+import { TenantSwitcher } from "./TenantSwitcher";
 import { type Theme, useTheme } from "./theme";
 
 const NAV = [
@@ -30,6 +32,7 @@ export function Layout() {
   const queryClient = useQueryClient();
   const [theme, setTheme] = useTheme();
   const [signOutError, setSignOutError] = useState<string>();
+  const [switchError, setSwitchError] = useState<unknown>();
 
   async function onSignOut() {
     setSignOutError(undefined);
@@ -43,7 +46,9 @@ export function Layout() {
   }
 
   return (
-    <LiveProvider session={me.data?.id}>
+    // One stream per session: switching environment starts a new session, whose stream carries
+    // the new environment's events.
+    <LiveProvider session={me.data?.session_id ?? me.data?.id}>
       <div className="min-h-screen md:flex">
         <a
           href="#main"
@@ -67,16 +72,14 @@ export function Layout() {
           </ul>
         </nav>
         <div className="flex min-w-0 flex-1 flex-col">
-          <header className="flex flex-wrap items-center justify-end gap-x-4 gap-y-2 border-b border-zinc-200 bg-white px-4 py-2 text-sm dark:border-zinc-800 dark:bg-zinc-900">
+          <header className="flex flex-wrap items-center gap-x-4 gap-y-2 border-b border-zinc-200 bg-white px-4 py-2 text-sm dark:border-zinc-800 dark:bg-zinc-900">
+            {me.data ? <TenantSwitcher me={me.data} onError={setSwitchError} /> : null}
+            <span className="flex-1" />
             {me.data ? (
               <>
                 <span className="font-medium">
                   <span className="sr-only">Signed in as </span>
                   {callerName(me.data)}
-                </span>
-                <span className="muted">
-                  <span className="sr-only">Tenant and environment: </span>
-                  {me.data.tenant_id} × {me.data.environment}
                 </span>
                 <span className="muted">
                   <span className="sr-only">Role: </span>
@@ -102,6 +105,11 @@ export function Layout() {
           </header>
           <main id="main" tabIndex={-1} className="flex-1 p-4 md:p-6">
             {signOutError ? <ErrorNotice error={new Error(signOutError)} what="sign out" /> : null}
+            {switchError ? (
+              <div className="mb-4">
+                <ErrorNotice error={switchError} what="switch to that environment" />
+              </div>
+            ) : null}
             {me.isPending ? (
               <Loading />
             ) : me.isError ? (

@@ -1,7 +1,7 @@
 // Sign in with a user's email and password; the server sets the HttpOnly session cookie.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { useNavigate, useSearchParams } from "react-router";
+import { Link, useNavigate, useSearchParams } from "react-router";
 
 import { api, errorMessage, unwrap } from "../../api/client";
 import { safeNext } from "../../app/auth";
@@ -11,9 +11,11 @@ export function SignInPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const next = safeNext(params.get("next"));
-  const [email, setEmail] = useState("");
+  // "Sign in to another tenant…" (the header) comes with ?tenant=&email=…: the tenant's field open.
+  const anotherTenant = params.has("tenant");
+  const [email, setEmail] = useState(() => params.get("email") ?? "");
   const [password, setPassword] = useState("");
-  const [tenant, setTenant] = useState("");
+  const [tenant, setTenant] = useState(() => params.get("tenant") ?? "");
   const [environment, setEnvironment] = useState("");
 
   const signIn = useMutation({
@@ -40,7 +42,14 @@ export function SignInPage() {
       <title>Sign in · Weir</title>
       <div className="card w-full max-w-sm p-6">
         <h1 className="mb-1 text-xl font-semibold">Sign in to Weir</h1>
-        {params.get("next") ? (
+        {anotherTenant ? (
+          <p className="muted mb-4 text-sm">
+            Each tenant has its own users: sign in as your user of the other tenant, with that user&apos;s password.{" "}
+            <Link to="/" className="underline">
+              Back to the console
+            </Link>
+          </p>
+        ) : params.get("next") ? (
           <p className="muted mb-4 text-sm">Your session ended, or you are not signed in yet.</p>
         ) : (
           <p className="muted mb-4 text-sm">Use the email and password your administrator gave you.</p>
@@ -80,7 +89,7 @@ export function SignInPage() {
               onChange={(e) => setPassword(e.target.value)}
             />
           </div>
-          <details className="text-sm">
+          <details className="text-sm" open={anotherTenant || undefined}>
             <summary className="muted cursor-pointer select-none">Tenant and environment</summary>
             <div className="mt-2 grid grid-cols-2 gap-2">
               <div>
@@ -90,6 +99,9 @@ export function SignInPage() {
                 <input
                   id="tenant"
                   className="input"
+                  // Coming to sign in to another tenant, the tenant is what to type first.
+                  autoFocus={anotherTenant}
+                  required={anotherTenant}
                   placeholder="default"
                   autoComplete="organization"
                   value={tenant}
