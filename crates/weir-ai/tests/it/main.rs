@@ -1,0 +1,4 @@
+//! Integration tests of weir-ai, one binary with a module per feature.
+
+mod eval;
+mod interpret;
