@@ -480,6 +480,32 @@ pub fn failure_classes() -> Vec<&'static str> {
     classes
 }
 
+/// Whether a dry run may assume a result or a failure for the step `id`: an action step, or
+/// a decision step that executes actions. The error says why not.
+pub fn check_assumed_step(workflow: &Workflow, id: &str) -> Result<(), String> {
+    fn find<'w>(list: &'w StepList, id: &str) -> Option<&'w Step> {
+        list.steps.iter().find_map(|s| {
+            if s.id == id {
+                return Some(s);
+            }
+            match &s.kind {
+                StepKind::Parallel { branches, .. } => branches.iter().find_map(|b| find(b, id)),
+                StepKind::Foreach { body, .. } => find(body, id),
+                _ => None,
+            }
+        })
+    }
+    match find(&workflow.steps, id).map(|s| &s.kind) {
+        Some(StepKind::Action(_)) => Ok(()),
+        Some(StepKind::Decision(d)) if !d.execute.is_empty() => Ok(()),
+        Some(other) => Err(format!(
+            "step '{id}' is a {} step, which performs no action",
+            other.type_name()
+        )),
+        None => Err(format!("the workflow has no step '{id}'")),
+    }
+}
+
 /// The error of an action a dry run assumes fails with this class.
 fn assumed_failure(class: &str) -> ActionError {
     let message = format!("a {class} failure assumed by the dry run");

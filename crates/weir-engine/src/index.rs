@@ -136,6 +136,49 @@ impl Engine {
         Ok(diagnostics)
     }
 
+    /// A definition read as storing it in this scope would read it (its connectors and
+    /// rules): the workflow when no error stops it, and every diagnostic, as [`Engine::check`].
+    pub async fn compile(
+        &self,
+        scope: &Scope,
+        definition: &Value,
+    ) -> Result<(Option<Workflow>, Vec<Diagnostic>)> {
+        let extra = self.scope_connectors(scope);
+        let catalog = ScopedCatalog {
+            base: &self.catalog,
+            extra: &extra,
+        };
+        let validated = validate_value(definition, &catalog, &self.scope_rules(scope));
+        let mut diagnostics = validated.diagnostics.clone();
+        let workflow = validated.into_valid().ok();
+        if let Some(wf) = &workflow {
+            diagnostics.extend(self.unknown_teams(scope, wf).await?);
+        }
+        Ok((workflow, diagnostics))
+    }
+
+    /// Dry-runs a workflow in this scope, as `weir test` does offline: conditions see the
+    /// scope's rules and the workflow's own; no secret is opened (each is reported missing
+    /// and renders as `***`), nothing is stored and no action is performed.
+    pub fn dry_run(
+        &self,
+        scope: &Scope,
+        wf: &Workflow,
+        payload: &Value,
+        opts: &weir_core::DryRunOptions,
+    ) -> weir_core::DryRun {
+        let rules = self.rules_for(scope, wf);
+        let no_secret = |_: &str| None;
+        let ids = || uuid::Uuid::now_v7().to_string();
+        let env = weir_core::Env {
+            now: chrono::Utc::now(),
+            secrets: &no_secret,
+            ids: &ids,
+            rules: &rules,
+        };
+        weir_core::dry_run(wf, payload, &env, opts)
+    }
+
     /// The scope's action types, built-ins and its connectors', by name.
     pub fn action_types(&self, scope: &Scope) -> Vec<ActionInfo> {
         let extra = self.scope_connectors(scope);

@@ -22,6 +22,7 @@ mod approvals;
 mod body;
 mod connectors;
 mod context;
+mod dryrun;
 mod error;
 mod events;
 mod executions;

@@ -15,8 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 use weir_api_types::{ErrorBody, ErrorCode, Health};
 
 use crate::{
-    ApiError, AppState, access, ai, approvals, connectors, context, events, executions, hooks,
-    records, rules, schedules, secrets, stats, stream, teams, users, workflows,
+    ApiError, AppState, access, ai, approvals, connectors, context, dryrun, events, executions,
+    hooks, records, rules, schedules, secrets, stats, stream, teams, templates, users, workflows,
 };
 
 #[derive(OpenApi)]
@@ -54,6 +54,8 @@ fn documented() -> OpenApiRouter<Arc<AppState>> {
         .merge(connectors::routes())
         .merge(records::routes())
         .merge(secrets::routes())
+        .merge(dryrun::routes())
+        .merge(templates::routes())
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/api/v1/openapi.json`.

@@ -1,9 +1,53 @@
 //! Workflows to start from: the repository's examples, built into the binary. Agents list
-//! them (capabilities, MCP `list_templates`) and the console offers them.
+//! them (capabilities, MCP `list_templates`) and the console offers them:
+//! `GET /api/v1/templates[/{id}]`.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use axum::Json;
+use axum::extract::Path;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use weir_api_types::templates::{Template as TemplateBody, TemplateList};
+use weir_api_types::workflows::WorkflowDefinition;
+
+use crate::access::{Auth, need};
+use crate::{ApiError, ApiResult, AppState};
+
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list_templates))
+        .routes(routes!(get_template))
+}
+
+/// List templates
+///
+/// Complete workflows to start from, each deployable as it is or to adapt. Needs
+/// `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/templates", tag = "workflows",
+    responses((status = 200, body = TemplateList)))]
+async fn list_templates(_caller: Auth<need::Read>) -> Json<TemplateList> {
+    Json(TemplateList {
+        templates: all().iter().map(Template::body).collect(),
+    })
+}
+
+/// Get a template
+///
+/// Needs `workflows:read`.
+#[utoipa::path(get, path = "/api/v1/templates/{id}", tag = "workflows",
+    responses((status = 200, body = TemplateBody)))]
+async fn get_template(
+    _caller: Auth<need::Read>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TemplateBody>> {
+    all()
+        .iter()
+        .find(|t| t.id == id)
+        .map(|t| Json(t.body()))
+        .ok_or_else(|| ApiError::not_found("template"))
+}
 
 /// A template: a complete workflow, ready to deploy as it is or to adapt.
 pub(crate) struct Template {
@@ -11,8 +55,19 @@ pub(crate) struct Template {
     pub name: String,
     pub description: String,
     pub trigger_events: Vec<String>,
-    #[allow(dead_code)] // read by the suggest endpoint and the MCP server
     pub workflow: Value,
+}
+
+impl Template {
+    fn body(&self) -> TemplateBody {
+        TemplateBody {
+            id: self.id.to_owned(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            trigger_events: self.trigger_events.clone(),
+            workflow: WorkflowDefinition(self.workflow.as_object().cloned().unwrap_or_default()),
+        }
+    }
 }
 
 const SOURCES: &[(&str, &str)] = &[

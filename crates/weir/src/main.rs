@@ -961,31 +961,13 @@ enum ExecutionCommand {
 /// Checks that `--FLAG ID=…` names an action step of the workflow (or a decision step that
 /// executes actions).
 fn action_step(workflow: &weir_core::Workflow, flag: &str, id: &str) -> Result<(), Failure> {
-    use weir_core::model::{StepKind, StepList};
-    fn find<'w>(list: &'w StepList, id: &str) -> Option<&'w weir_core::model::Step> {
-        list.steps.iter().find_map(|s| {
-            if s.id == id {
-                return Some(s);
-            }
-            match &s.kind {
-                StepKind::Parallel { branches, .. } => branches.iter().find_map(|b| find(b, id)),
-                StepKind::Foreach { body, .. } => find(body, id),
-                _ => None,
-            }
-        })
-    }
-    let shown = input::sanitize(id);
-    match find(&workflow.steps, id).map(|s| &s.kind) {
-        Some(StepKind::Action(_)) => Ok(()),
-        Some(StepKind::Decision(d)) if !d.execute.is_empty() => Ok(()),
-        Some(other) => Err(Failure::Usage(format!(
-            "--{flag} {shown}: step '{shown}' is a {} step, which performs no action",
-            other.type_name()
-        ))),
-        None => Err(Failure::Usage(format!(
-            "--{flag} {shown}: the workflow has no step '{shown}'"
-        ))),
-    }
+    weir_core::dryrun::check_assumed_step(workflow, id).map_err(|e| {
+        Failure::Usage(format!(
+            "--{flag} {}: {}",
+            input::sanitize(id),
+            input::sanitize(&e)
+        ))
+    })
 }
 
 /// Reads `--fail STEP_ID=CLASS` arguments: each names an action step once, with an error class.

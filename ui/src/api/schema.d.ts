@@ -1767,6 +1767,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dry-run a workflow
+         * @description Walks a workflow for one event in memory, as `weir test` does: which trigger hears it, the
+         *     values each condition compared, each action's rendered input, the path taken and the
+         *     decision. Actions answer their type's default result (or `mocks`, or fail as `failures`
+         *     say); approvals and waits take the outcome assumed, else the run stops there (`waiting`).
+         *     No secret is opened (each renders as `***`), nothing is stored and nothing is performed.
+         *     The workflow is a definition (or its text), checked as storing it would check it (an
+         *     invalid one is 422 with every diagnostic), or a stored one by `workflow_id`. Needs
+         *     `workflows:read`.
+         */
+        post: operations["post_api_v1_dry_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List templates
+         * @description Complete workflows to start from, each deployable as it is or to adapt. Needs
+         *     `workflows:read`.
+         */
+        get: operations["get_api_v1_templates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a template
+         * @description Needs `workflows:read`.
+         */
+        get: operations["get_api_v1_templates__id_"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1877,6 +1945,11 @@ export interface components {
         };
         /** @enum {string} */
         ApprovalStatus: "pending" | "approved" | "rejected" | "expired" | "withdrawn";
+        /**
+         * @description The outcome a dry run assumes for approval steps.
+         * @enum {string}
+         */
+        AssumedApproval: "approve" | "reject" | "timeout";
         /** @description `GET /api/v1/audit`. */
         AuditList: {
             audit: components["schemas"]["AuditRecord"][];
@@ -2142,6 +2215,98 @@ export interface components {
             /** @description A change that would resolve it, when one is known. */
             fix?: components["schemas"]["SuggestedFix"];
         };
+        /** @description What a dry run did: the path taken, as `weir test --output json` prints it. */
+        DryRun: {
+            workflow_id: string;
+            /** @description A trigger heard the event (or the start). */
+            matched: boolean;
+            status: components["schemas"]["DryRunStatus"];
+            decision: components["schemas"]["DryRunDecision"];
+            reason: string | null;
+            /** @description The trigger that started the run, with its conditions' evaluation. */
+            trigger: Record<string, never> | null;
+            /**
+             * @description Every step visited, in order: `step_id`, `type`, `status`, and what applies of
+             *     `condition` (the values compared), `input`, `output`, `next`, `decision`, `reason`,
+             *     `error`, `would` (what a live run would do here that a dry run does not).
+             */
+            steps: Record<string, never>[];
+            /** @description The run's variables at its end. */
+            variables: {
+                [key: string]: unknown;
+            };
+            notes: string[];
+            error: string | null;
+            /** @description The definition's warnings (a definition with errors is refused with 422). */
+            warnings: components["schemas"]["Detail"][];
+        };
+        /**
+         * @description What a dry run decided: `none` when no step decided.
+         * @enum {string}
+         */
+        DryRunDecision: "allow" | "block" | "none";
+        /**
+         * @description `POST /api/v1/dry-run`: a workflow (a definition, or a stored one by id) and the event to
+         *     try it with.
+         * @example {
+         *       "workflow_id": "order_approval",
+         *       "event_type": "order.created",
+         *       "payload": {
+         *         "order": {
+         *           "id": "o-1",
+         *           "total": 120
+         *         }
+         *       }
+         *     }
+         */
+        DryRunRequest: {
+            /** @description A workflow definition, or its text (JSON or YAML). Give this or `workflow_id`. */
+            workflow?: unknown;
+            /** @description A stored workflow of the caller's scope (its current version). Give this or `workflow`. */
+            workflow_id?: string;
+            /**
+             * @description The event's type, matched against the workflow's event triggers; without one the run
+             *     starts as a manual start would.
+             */
+            event_type?: string;
+            /** @description The event's payload. */
+            payload?: {
+                [key: string]: unknown;
+            };
+            /** @description The event's source, matched against an event trigger's `source`. */
+            source?: string;
+            /** @description The outcome to assume for approval steps; without one the run stops (`waiting`) there. */
+            approval?: components["schemas"]["AssumedApproval"];
+            /**
+             * @description The payload of the event a `wait` step receives; without it (and without
+             *     `wait_timeout`) the run stops (`waiting`) there.
+             */
+            wait_event?: {
+                [key: string]: unknown;
+            };
+            /** @description Assume `wait` steps time out. */
+            wait_timeout?: boolean;
+            /**
+             * @description Results of action steps by step id, in place of the default result their type answers
+             *     with in a dry run.
+             */
+            mocks?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Action steps whose every attempt fails, by step id, with the error class assumed
+             *     (`timeout`, `5xx`, `4xx`, `429`, `network`, `rate_limit`, `invalid`): what `retry` and
+             *     `on_error` then do.
+             */
+            failures?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * @description How a dry run ended.
+         * @enum {string}
+         */
+        DryRunStatus: "completed" | "failed" | "waiting" | "not_matched";
         /** @description An email in the outbox. */
         Email: {
             id: string;
@@ -3075,6 +3240,19 @@ export interface components {
             members: string[];
             /** @description Left out on a PUT, it is cleared. */
             description?: string | null;
+        };
+        /** @description A workflow to start from, deployable as it is. */
+        Template: {
+            id: string;
+            name: string;
+            description: string;
+            /** @description The events its triggers listen for. */
+            trigger_events: string[];
+            workflow: components["schemas"]["WorkflowDefinition"];
+        };
+        /** @description `GET /api/v1/templates`. */
+        TemplateList: {
+            templates: components["schemas"]["Template"][];
         };
         /** @description A workflow to start from. */
         TemplateSummary: {
@@ -15479,6 +15657,315 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretDeleted"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_v1_dry_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DryRunRequest"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRun"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON (or YAML where taken) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_v1_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_v1_templates__id_: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
                 };
             };
             /** @description Malformed input (a query parameter, a path, or the body) */

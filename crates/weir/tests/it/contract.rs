@@ -9,9 +9,11 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// Fields whose value is whatever JSON a tenant sent or a workflow made.
+/// Fields whose value is whatever JSON a tenant sent or a workflow made (`value`: the value a
+/// diagnostic's suggested fix puts in a definition, which a dry run's warnings carry).
 const FREE_FORM: &[&str] = &[
     "payload",
+    "value",
     "context",
     "input",
     "output",

@@ -6,6 +6,7 @@ mod console;
 mod console_e2e;
 mod context;
 mod contract;
+mod dryrun;
 mod hooks;
 mod inflight;
 mod peer;
