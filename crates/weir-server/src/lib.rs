@@ -27,6 +27,7 @@ mod error;
 mod events;
 mod executions;
 mod hooks;
+mod mcp;
 mod params;
 mod records;
 mod router;
@@ -44,6 +45,7 @@ mod workflows;
 
 pub use body::DEFAULT_MAX_BODY_BYTES;
 pub use error::{ApiError, ApiResult};
+pub use mcp::allowed_hosts as mcp_allowed_hosts;
 pub use router::{document, router};
 pub use serve::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_RATE_LIMIT, DEFAULT_SESSION_TTL, ServeConfig, serve,
@@ -68,6 +70,10 @@ pub struct AppState {
     pub session_ttl: Duration,
     /// The largest request body taken (413 past it).
     pub max_body_bytes: usize,
+    /// The `Host`s `/mcp` answers to; empty for any ([`mcp_allowed_hosts`]).
+    pub mcp_allowed_hosts: Vec<String>,
+    /// Cancelled when the server stops: ends MCP sessions and their streams.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// How long a looked-up API key is trusted without asking the store again.
@@ -82,6 +88,11 @@ impl AppState {
             limiter: key_limiter(DEFAULT_RATE_LIMIT),
             session_ttl: Duration::from_secs(DEFAULT_SESSION_TTL as u64),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            mcp_allowed_hosts: mcp_allowed_hosts(
+                std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                &[],
+            ),
+            shutdown: Default::default(),
         }
     }
 }

@@ -76,8 +76,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     // The routes and the document are made once, together; the document is served as the
     // text it serializes to.
     let (documented, doc) = documented().split_for_parts();
-    let _ = DOCUMENT.set(made(doc).to_string());
-    documented
+    let doc = made(doc);
+    let _ = DOCUMENT.set(doc.to_string());
+    let api = documented
         // The interactive reference (Swagger UI, its assets built into the binary), reading
         // the document from `/api/v1/openapi.json`.
         .merge(Router::from(
@@ -94,7 +95,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn(no_control_characters_in_url))
         .layer(axum::middleware::from_fn(csrf))
         .layer(axum::middleware::from_fn(uniform_errors))
-        .with_state(state)
+        .with_state(state.clone());
+    // MCP beside the API, outside its document and its middlewares: its tools call `api`.
+    crate::mcp::mount(api, state, &doc)
 }
 
 /// The document, made once.
@@ -481,29 +484,45 @@ async fn no_control_characters_in_url(
 #[cfg(test)]
 mod tests {
     /// Every route is registered through utoipa-axum's `routes!`, from its handler's
-    /// `#[utoipa::path]`: a route added with axum's own `route` would be served but missing
-    /// from the document.
+    /// `#[utoipa::path]`: a route added with axum's own `route` (or nested) would be served
+    /// but missing from the document. The one exception is the MCP endpoint, which is not a
+    /// REST operation: mounted once, in `mcp.rs`, at `mcp::PATH`, outside `/api/`.
     #[test]
     fn nothing_is_routed_without_being_documented() {
-        let needles = [[".", "route("].concat(), [".", "route_service("].concat()];
+        let needles = [
+            [".", "route("].concat(),
+            [".", "route_service("].concat(),
+            [".", "nest("].concat(),
+            [".", "nest_service("].concat(),
+        ];
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files = 0;
+        let mut mcp = 0;
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
             files += 1;
             for (i, line) in text.lines().enumerate() {
                 for needle in &needles {
+                    if !line.contains(needle.as_str()) {
+                        continue;
+                    }
+                    let the_mcp_endpoint = path.ends_with("mcp.rs")
+                        && line.trim() == [".", "nest_service(PATH, service)"].concat();
                     assert!(
-                        !line.contains(needle.as_str()),
+                        the_mcp_endpoint,
                         "{}:{}: routed without #[utoipa::path]: {line}",
                         path.display(),
                         i + 1
                     );
+                    mcp += 1;
                 }
             }
         }
         assert!(files > 10);
+        assert_eq!(mcp, 1, "the MCP endpoint is mounted once");
+        assert!(!crate::mcp::PATH.starts_with("/api/"));
+        assert!(super::document()["paths"].get(crate::mcp::PATH).is_none());
     }
 
     /// Every operation of the document answers a named schema or says it answers nothing.

@@ -39,6 +39,8 @@ pub struct ServeConfig {
     pub claim_batch: i64,
     /// The largest request body taken, in bytes (413 past it).
     pub max_body_bytes: usize,
+    /// `Host`s `/mcp` also answers to (`WEIR_MCP_ALLOWED_HOSTS`); see [`crate::mcp_allowed_hosts`].
+    pub mcp_allowed_hosts: Vec<String>,
 }
 
 pub use weir_engine::DEFAULT_MAX_IN_FLIGHT;
@@ -181,17 +183,22 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     eprintln!("weir:   API document   http://{addr}/api/v1/openapi.json");
     eprintln!("weir:   API reference  http://{addr}/api/v1/docs/");
     eprintln!("weir:   health         http://{addr}/health");
+    eprintln!("weir:   MCP            http://{addr}/mcp");
     let mut state = AppState::new(engine.clone(), store.clone());
     state.limiter = key_limiter(config.rate_limit);
     state.session_ttl = Duration::from_secs(config.session_ttl.into());
     state.max_body_bytes = config.max_body_bytes;
-    let app = router(Arc::new(state));
+    state.mcp_allowed_hosts = crate::mcp_allowed_hosts(addr, &config.mcp_allowed_hosts);
+    let state = Arc::new(state);
+    let app = router(state.clone());
     let hub = engine.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
-            // Open event streams would keep the server waiting for ever.
+            // Open event streams (the API's and MCP sessions') would keep the server waiting
+            // for ever.
             hub.stream.close();
+            state.shutdown.cancel();
         })
         .await
         .map_err(|e| format!("the server failed: {e}"))?;

@@ -42,6 +42,7 @@ macro_rules! errln {
 }
 
 // After the output macros, which it uses.
+mod mcp;
 mod remote;
 
 use std::io::IsTerminal;
@@ -137,9 +138,14 @@ struct ServeArgs {
     /// ones answer 413 (at once when their Content-Length says so).
     #[arg(long, env = "WEIR_MAX_BODY_BYTES")]
     max_body_bytes: Option<u32>,
+    /// Host names (or host:port) the MCP endpoint /mcp answers to, comma-separated. On a
+    /// loopback --listen it answers to localhost, 127.0.0.1 and ::1, and these too; on any
+    /// other, to every host unless these are given.
+    #[arg(long, env = "WEIR_MCP_ALLOWED_HOSTS")]
+    mcp_allowed_hosts: Option<String>,
     /// A JSON or YAML file with listen, data_dir, database_url, rate_limit, session_ttl,
-    /// outbound_allow, max_in_flight_actions, workers, claim_batch and max_body_bytes (options
-    /// win over it).
+    /// outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes and
+    /// mcp_allowed_hosts (options win over it).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -152,6 +158,13 @@ enum Command {
     /// The admin API key is WEIR_ADMIN_KEY when set, else generated on first start and written
     /// to <data-dir>/admin-api-key.
     Serve(ServeArgs),
+    /// Serve Weir's MCP tools over stdio, for an MCP client that starts a command (Claude
+    /// Desktop, an editor): each tool call is a call to the server's API with the key, as the
+    /// agent the client names itself.
+    Mcp {
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
     /// Deploy workflow files to a server: each becomes a workflow, or a new version of it.
     Deploy {
         /// JSON or YAML workflow files.
@@ -375,6 +388,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => cmd_serve(args),
+        Command::Mcp { remote } => mcp::serve(&remote),
         Command::Validate {
             files,
             output,
@@ -594,6 +608,7 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         workers,
         claim_batch,
         max_body_bytes,
+        mcp_allowed_hosts,
         config,
     } = args;
     let file = match config.as_deref() {
@@ -612,9 +627,10 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
                             | "workers"
                             | "claim_batch"
                             | "max_body_bytes"
+                            | "mcp_allowed_hosts"
                     ) {
                         return Err(Failure::Usage(format!(
-                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes)",
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes, mcp_allowed_hosts)",
                             path.display()
                         )));
                     }
@@ -648,6 +664,13 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         })
         .unwrap_or_else(|| PathBuf::from("weir-data"));
     let database_url = setting(database_url, "database_url");
+    let mcp_allowed_hosts: Vec<String> = setting(mcp_allowed_hosts, "mcp_allowed_hosts")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+        .collect();
     let outbound_allow = setting(outbound_allow, "outbound_allow").unwrap_or_default();
     weir_actions::AllowList::parse(&outbound_allow)
         .map_err(|e| Failure::Usage(format!("outbound_allow: {e}")))?;
@@ -761,6 +784,7 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         workers: workers as usize,
         claim_batch: i64::from(claim_batch),
         max_body_bytes: max_body_bytes as usize,
+        mcp_allowed_hosts,
     };
     // mimalloc asks for transparent huge pages for its segments: a server holding thousands
     // of parked runs and connections, each a few kilobytes spread over many segments, then

@@ -35,6 +35,7 @@ pub struct Remote {
     pub api_key: Option<String>,
 }
 
+#[derive(Clone)]
 pub struct Client {
     base: String,
     key: String,
@@ -73,18 +74,22 @@ impl Client {
         Ok(Client { base, key, http })
     }
 
-    /// Sends a request; the answer's JSON when it is 2xx, else the server's error as a
-    /// `Check` failure (exit 1). An unreachable server is a `Usage` failure (exit 2).
-    pub fn call(
+    /// Sends a request with these extra headers; the answer's status and JSON (its text as
+    /// a JSON string when it is not JSON). An unreachable server is a `Usage` failure.
+    pub fn send(
         &self,
         method: &str,
         path: &str,
         body: Option<(&str, Vec<u8>)>,
-    ) -> Result<Value, Failure> {
+        headers: &[(&str, String)],
+    ) -> Result<(u16, Value), Failure> {
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| Failure::Usage(format!("bad method {method}")))?;
         let url = format!("{}{path}", self.base);
         let mut request = self.http.request(method, &url).bearer_auth(&self.key);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
         if let Some((content_type, bytes)) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, content_type)
@@ -98,16 +103,25 @@ impl Client {
             .text()
             .map_err(|e| Failure::Usage(format!("{url}: the answer did not arrive: {e}")))?;
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        if status.is_success() {
+        Ok((status.as_u16(), value))
+    }
+
+    /// Sends a request; the answer's JSON when it is 2xx, else the server's error as a
+    /// `Check` failure (exit 1). An unreachable server is a `Usage` failure (exit 2).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<Value, Failure> {
+        let (status, value) = self.send(method, path, body, &[])?;
+        if (200..300).contains(&status) {
             return Ok(value);
         }
         let Ok(ErrorBody { error }) = serde_json::from_value::<ErrorBody>(value) else {
-            return Err(Failure::Check(format!(
-                "{} the server refused",
-                status.as_u16()
-            )));
+            return Err(Failure::Check(format!("{status} the server refused")));
         };
-        let mut message = format!("{} {}", status.as_u16(), error.message);
+        let mut message = format!("{status} {}", error.message);
         for d in &error.details {
             message.push_str(&format!("\n  {}: {}", d.path, d.message));
         }

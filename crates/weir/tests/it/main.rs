@@ -9,6 +9,7 @@ mod contract;
 mod dryrun;
 mod hooks;
 mod inflight;
+mod mcp;
 mod peer;
 mod schedules;
 mod serve;
