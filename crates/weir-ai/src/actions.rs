@@ -112,6 +112,11 @@ const APPROVAL_HELPERS: &[&str] = &[
     "pending",
     "awaiting",
     "under",
+    "until",
+    "wait",
+    "waits",
+    "waiting",
+    "on",
 ];
 
 /// Nouns that make "send … X" a notification, an e-mail or a webhook.
@@ -363,6 +368,20 @@ impl Parser<'_> {
             }
         }
         let (team, end) = self.team_at(i)?;
+        // "the on-call channel #ops-alerts", "the finance team (finance@acme.com)".
+        let mut k = end;
+        while k < self.len() && matches!(self.low(k), "(" | ":" | "-") {
+            k += 1;
+        }
+        if let Some(t) = self.t.get(k).filter(|_| self.free(k)) {
+            match t.kind {
+                Kind::Channel => return Some((Who::R(Recipient::Channel(t.raw.clone())), k + 1)),
+                Kind::Email if !t.raw.starts_with('@') => {
+                    return Some((Who::R(Recipient::Address(t.raw.clone())), k + 1));
+                }
+                _ => {}
+            }
+        }
         // "the customer success team at cs@acme.com": the address wins.
         if self.low(end) == "at"
             && let Some(a) = self.t.get(end + 1).filter(|t| t.kind == Kind::Email)
@@ -495,7 +514,7 @@ impl Parser<'_> {
             let w = self.low(i).to_owned();
             let next = self.low(i + 1).to_owned();
             // "auto-approve", "approve automatically": no approval, a pass.
-            if matches!(
+            let auto = matches!(
                 w.as_str(),
                 "auto-approve"
                     | "auto-approved"
@@ -503,10 +522,19 @@ impl Parser<'_> {
                     | "autoapprove"
                     | "auto-accept"
                     | "auto-allow"
-            ) || (w.starts_with("approve")
-                && matches!(next.as_str(), "automatically" | "instantly" | "immediately"))
-            {
-                let len = if w.starts_with("auto") { 1 } else { 2 };
+            );
+            // "approve orders under $50 automatically": the adverb may come after the object.
+            let automatic = (i + 1..self.len())
+                .take_while(|k| !self.clause_end(*k) && !matches!(self.low(*k), "and" | "but"))
+                .find(|k| {
+                    self.free(*k)
+                        && matches!(self.low(*k), "automatically" | "instantly" | "immediately")
+                });
+            if auto || (matches!(w.as_str(), "approve" | "approves") && automatic.is_some()) {
+                if let Some(k) = automatic.filter(|_| !auto) {
+                    self.take(k, k + 1);
+                }
+                let len = 1;
                 let mut s = i;
                 while s > 0
                     && self.free(s - 1)
@@ -526,7 +554,7 @@ impl Parser<'_> {
                 "approval" | "approvals" | "sign-off" | "signoff" | "sign-offs"
                 | "authorization" | "authorisation" | "approved" | "reviewed" | "approve"
                 | "approves" => 1,
-                "sign" | "signed" if next == "off" => 2,
+                "sign" | "signed" | "signs" if next == "off" => 2,
                 "review" => {
                     let prev = if i > 0 { self.low(i - 1) } else { "" };
                     usize::from(
@@ -587,10 +615,16 @@ impl Parser<'_> {
                     b -= 1;
                 }
                 if b < i {
-                    let name = (b..i)
+                    let mut name = (b..i)
                         .map(|k| self.t[k].stem().to_owned())
                         .collect::<Vec<_>>();
-                    let mut name = name;
+                    while name.len() > 1
+                        && name
+                            .last()
+                            .is_some_and(|w| TEAM_SUFFIX.contains(&w.as_str()))
+                    {
+                        name.pop();
+                    }
                     if let Some(last) = name.last_mut() {
                         *last = singular(last);
                     }
@@ -1064,9 +1098,22 @@ impl Parser<'_> {
                 i += 1;
                 continue;
             };
-            // "email the customer a reminder", "email x@y.com the weekly revenue report".
+            // "email the pipeline report to sales-leads@acme.com": what looked like a team was
+            // the thing sent.
+            let mut who = who;
             let mut subject = None;
-            if let Some((text, _, e)) = self.noun_phrase(end)
+            if let Who::R(Recipient::Team(_)) = &who
+                && self.low(end) == "to"
+                && let Some((to, e)) = self.recipient_at(end + 1)
+            {
+                subject = Some(capitalize(
+                    self.words(i + 1, end).trim_start_matches("the "),
+                ));
+                who = to;
+                end = e;
+            }
+            // "email the customer a reminder", "email x@y.com the weekly revenue report".
+            if let Some((text, _, e)) = self.noun_phrase(end).filter(|_| subject.is_none())
                 && (DETERMINERS.contains(&self.low(end)) || self.free(end))
             {
                 subject = Some(capitalize(&text));
@@ -1102,7 +1149,17 @@ impl Parser<'_> {
     fn sends(&mut self) {
         let mut i = 0;
         while i < self.len() {
-            if !matches!(self.word(i), "send" | "sends" | "sending") {
+            if !matches!(
+                self.word(i),
+                "send"
+                    | "sends"
+                    | "sending"
+                    | "trigger"
+                    | "triggers"
+                    | "fire"
+                    | "fires"
+                    | "dispatch"
+            ) {
                 i += 1;
                 continue;
             }

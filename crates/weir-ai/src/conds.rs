@@ -263,17 +263,25 @@ impl Parser<'_> {
         for (_, e) in &self.mentions {
             order.push(e.clone());
         }
+        let in_play = order.len();
         for e in &self.lex.entities {
             order.push(e.name.clone());
         }
+        // Words every entity uses name a field of the entities in play only.
+        let generic = [
+            "amount", "value", "total", "worth", "status", "country", "email", "price", "owner",
+            "created", "plan", "level", "address", "domain", "channel", "cost", "size",
+        ];
         let mut best: Option<(usize, FieldRef)> = None;
-        for name in &order {
+        for (n, name) in order.iter().enumerate() {
             let Some(e) = self.lex.entity(name) else {
                 continue;
             };
             for f in &e.fields {
                 for w in &f.words {
-                    if unit_only.contains(&w.as_str()) && w != "worth" {
+                    if unit_only.contains(&w.as_str()) && w != "worth"
+                        || (n >= in_play && generic.contains(&w.as_str()))
+                    {
                         continue;
                     }
                     if let Some(k) = self.at(i, w)
@@ -476,7 +484,7 @@ impl Parser<'_> {
             // "over a total of", "more than about"
             if matches!(
                 self.low(j),
-                "about" | "around" | "roughly" | "approximately"
+                "about" | "around" | "roughly" | "approximately" | "a" | "an"
             ) {
                 j += 1;
             }
@@ -940,6 +948,14 @@ impl Parser<'_> {
         };
         let v = i + k;
         let t = self.t.get(v).filter(|_| self.free(v))?;
+        // "the shipping country is Russia", "the tier is Gold": a named value.
+        if let Some((_, canonical, e)) = self.value_at(v) {
+            return Some((
+                Cond::cmp(f.path(), op, Value::String(canonical)),
+                e,
+                Some(f.clone()),
+            ));
+        }
         let value = match t.kind {
             Kind::Quoted => t.raw.clone(),
             Kind::Word

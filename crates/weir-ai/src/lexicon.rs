@@ -154,7 +154,7 @@ impl Lexicon {
                     ),
                     event(
                         "order.created",
-                        "placed, place, places, placing, created, submitted, made, comes in, come in, received, new",
+                        "placed, place, places, placing, created, submitted, made, comes in, come in, received, new, spends, spend, buys, buy",
                     ),
                     event("order.cancelled", "cancelled, canceled, is cancelled"),
                     event("order.updated", "updated, changed, modified, edited"),
@@ -328,7 +328,7 @@ impl Lexicon {
                 "invoice",
                 "invoice, invoices, bill, bills",
                 vec![
-                    field("amount", Money, "amount, total, value, balance"),
+                    field("amount", Money, "amount, total, value, balance, worth"),
                     field("status", Text, "status"),
                     field("due_date", Time, "due date"),
                 ],
@@ -346,7 +346,11 @@ impl Lexicon {
                 "subscription",
                 "subscription, subscriptions, plan, plans",
                 vec![
-                    field("mrr", Money, "mrr, amount, value, monthly value"),
+                    field(
+                        "mrr",
+                        Money,
+                        "mrr, amount, value, monthly value, worth, price",
+                    ),
                     field("plan", Text, "plan"),
                     field("status", Text, "status"),
                 ],

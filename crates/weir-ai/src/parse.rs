@@ -1032,6 +1032,27 @@ impl<'a> Parser<'a> {
                 }
                 break;
             }
+            // "wait for the fraud team's approval" is an approval, read by its recognizer.
+            if let Some((what, _, _)) = &waited
+                && what
+                    .split(|c: char| !c.is_alphanumeric() && c != '-')
+                    .any(|w| {
+                        matches!(
+                            w.to_lowercase().as_str(),
+                            "approval"
+                                | "approve"
+                                | "approves"
+                                | "sign-off"
+                                | "signoff"
+                                | "review"
+                                | "authorization"
+                                | "ok"
+                        )
+                    })
+            {
+                i += 1;
+                continue;
+            }
             match waited {
                 Some((what, _, _)) => {
                     let (event, field, value) = self.awaited(&what);
@@ -1140,6 +1161,11 @@ impl<'a> Parser<'a> {
     /// soon as" or "each time" introduces, in the window up to the clause end; otherwise an
     /// entity noun beside an event word ("new lead", "places an order", "signups").
     fn triggers(&mut self, explicit: bool) {
+        // With an event a "when" introduced, nothing else is the trigger: an event word
+        // elsewhere ("moves to closed lost") belongs to a condition.
+        if !explicit && self.events.iter().any(|e| e.explicit) {
+            return;
+        }
         let lead_ins = [
             "when",
             "whenever",
@@ -1195,7 +1221,7 @@ impl<'a> Parser<'a> {
                 continue;
             }
             let a = i.saturating_sub(2);
-            let b = (i + 4).min(self.len());
+            let b = (i + 9).min(self.len());
             if let Some((hit, spans)) = self.event_in(a, b, false) {
                 for (s, e) in spans {
                     self.take(s, e);
@@ -1223,7 +1249,15 @@ impl<'a> Parser<'a> {
             for ev in &e.events {
                 for phrase in &ev.words {
                     let words: Vec<&str> = phrase.split(' ').collect();
-                    if noun_at.is_none() && (words.len() < 2 || self.shared_phrase(phrase)) {
+                    // Without a noun, only a phrase one entity owns: "when stock is low",
+                    // "whenever someone spends".
+                    let strong = matches!(
+                        phrase.as_str(),
+                        "spends" | "spend" | "buys" | "buy" | "registers" | "abandons" | "churns"
+                    );
+                    if noun_at.is_none()
+                        && ((words.len() < 2 && !strong) || self.shared_phrase(phrase))
+                    {
                         continue;
                     }
                     for k in a..b {
@@ -1246,8 +1280,11 @@ impl<'a> Parser<'a> {
                             continue;
                         }
                         // The noun event "checkout(s)" belongs to the cart when a cart is named.
-                        let distance = noun_at.map_or(3, |n| n.abs_diff(k));
-                        if !explicit && distance > 3 {
+                        // Words of a relative clause or a threshold do not part a noun from its
+                        // verb: "carts over $1k that get abandoned".
+                        let distance = noun_at.map_or(3, |n| self.gap(n, k));
+                        if !explicit && (distance > 3 || noun_at.is_some_and(|n| n.abs_diff(k) > 8))
+                        {
                             continue;
                         }
                         let mut spans = vec![(k, k + words.len())];
@@ -1297,6 +1334,41 @@ impl<'a> Parser<'a> {
             hit.entity = "cart".into();
         }
         Some((hit, spans))
+    }
+
+    /// How far apart two tokens are, not counting numbers, thresholds and relative-clause
+    /// words.
+    fn gap(&self, a: usize, b: usize) -> usize {
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        1 + (lo + 1..hi)
+            .filter(|k| {
+                self.t[*k].kind != Kind::Number
+                    && !matches!(
+                        self.low(*k),
+                        "that"
+                            | "which"
+                            | "who"
+                            | "get"
+                            | "gets"
+                            | "got"
+                            | "is"
+                            | "are"
+                            | "was"
+                            | "were"
+                            | "been"
+                            | "over"
+                            | "under"
+                            | "above"
+                            | "below"
+                            | "more"
+                            | "less"
+                            | "than"
+                            | "at"
+                            | "least"
+                            | "most"
+                    )
+            })
+            .count()
     }
 
     /// Whether several entities use an event phrase ("comes in"), so it names none alone.

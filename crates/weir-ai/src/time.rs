@@ -153,6 +153,7 @@ struct Parts {
     month: Option<String>,
     dow: Vec<&'static str>,
     weekdays: bool,
+    weekly: bool,
     found: bool,
     default_hour: Option<u32>,
     timezone: Option<String>,
@@ -231,11 +232,7 @@ pub fn schedule(toks: &[Token], used: &mut [bool]) -> Option<Schedule> {
                 p.minute = Some("*".into());
                 p.hour = Some("*".into());
             }
-            "week" | "weekly" if every || kind == "weekly" => {
-                if p.dow.is_empty() {
-                    p.dow.push("MON");
-                }
-            }
+            "week" | "weekly" if every || kind == "weekly" => p.weekly = true,
             "month" | "monthly" if every || kind == "monthly" => {
                 p.dom.get_or_insert_with(|| "1".into());
             }
@@ -330,6 +327,9 @@ pub fn schedule(toks: &[Token], used: &mut [bool]) -> Option<Schedule> {
         return None;
     }
     p.timezone = timezone(toks, used);
+    if p.weekly && p.dow.is_empty() && !p.weekdays {
+        p.dow.push("MON");
+    }
     let time_assumed = clock.is_none() && p.minute.is_none() && p.hour.is_none();
     let (hour, minute) = match clock {
         Some((h, m)) => (h.to_string(), m.to_string()),

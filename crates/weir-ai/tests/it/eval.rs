@@ -23,7 +23,7 @@ struct Score {
     cases_passed: usize,
     failures: Vec<String>,
     invalid: Vec<String>,
-    warnings: usize,
+    warnings: Vec<String>,
 }
 
 impl Score {
@@ -251,7 +251,11 @@ fn run_set(file: &str) -> Score {
                 .collect();
             score.invalid.push(format!("{id}: {}", errors.join("; ")));
         }
-        score.warnings += validated.warnings().count();
+        score.warnings.extend(
+            validated
+                .warnings()
+                .map(|d| format!("{id}: {} {}", d.path, d.message)),
+        );
         score.prompts += 1;
         let mut passed = 0;
         let mut total = 0;
@@ -326,6 +330,9 @@ fn report(name: &str, s: &Score) {
     for f in &s.failures {
         println!("  FAIL {f}");
     }
+    for w in &s.warnings {
+        println!("  warning {w}");
+    }
 }
 
 #[test]
@@ -348,7 +355,7 @@ fn the_interpreter_scores_at_least_90_percent_on_its_evaluation_set() {
         all.cases_passed,
         all.cases,
         all.percent(),
-        main.warnings + held_out.warnings
+        main.warnings.len() + held_out.warnings.len()
     );
     let invalid: Vec<&String> = main.invalid.iter().chain(&held_out.invalid).collect();
     assert!(
