@@ -95,3 +95,67 @@ pub struct Validation {
     #[schema(value_type = Option<Object>, required = true)]
     pub fixed_workflow: Option<serde_json::Value>,
 }
+
+crate::wire_enum! {
+    /// How `POST /api/v1/ai/interpret` reads a prompt.
+    InterpretMode {
+        /// The built-in deterministic interpreter (always available).
+        Offline = "offline",
+        /// An OpenAI-compatible chat endpoint with the validator in the loop.
+        Llm = "llm",
+    }
+}
+
+/// `POST /api/v1/ai/interpret`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterpretRequest {
+    /// What the workflow should do, in English.
+    #[schema(min_length = 1, max_length = 4000)]
+    pub prompt: String,
+    /// Hints: `teams` (approvers and recipients), `workflow_ids` (ids to avoid), `entities`
+    /// (`[{"name", "fields", "events"}]` beyond the catalogue); the scope's teams and
+    /// workflows are added. Other keys are ignored.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
+    /// `offline` by default.
+    #[serde(default)]
+    pub mode: Option<InterpretMode>,
+}
+
+/// What a prompt was read as.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Understanding {
+    /// The main action (`block`, `allow`, `require_approval`, `notify`, `send_email`,
+    /// `http_request`, `call_webhook`, `create_task`, …); `null` when the prompt names none.
+    #[schema(required = true)]
+    pub action: Option<String>,
+    /// The entities involved, the trigger's first.
+    pub entities: Vec<String>,
+    /// The trigger, without its conditions.
+    #[schema(value_type = Object)]
+    pub trigger: serde_json::Value,
+    /// One condition per rule, in the condition format of definitions.
+    #[schema(value_type = Vec<Object>)]
+    pub conditions: Vec<serde_json::Value>,
+    /// Every action, in order, with its arguments.
+    #[schema(value_type = Vec<Object>)]
+    pub actions: Vec<serde_json::Value>,
+}
+
+/// `POST /api/v1/ai/interpret`: nothing is deployed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Interpretation {
+    pub interpretation: Understanding,
+    /// A complete definition the validator accepts; review it, test it (`POST
+    /// /api/v1/dry-run`), then deploy it.
+    #[schema(value_type = Object)]
+    pub suggested_workflow: serde_json::Value,
+    /// 0 to 1.
+    pub confidence: f64,
+    /// What is ambiguous or missing, to ask the person.
+    pub questions: Vec<String>,
+    /// The mode that answered.
+    pub mode: InterpretMode,
+}

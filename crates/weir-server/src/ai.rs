@@ -13,8 +13,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use weir_api_types::Detail;
 use weir_api_types::ai::{
-    ActionCapability, Capabilities, EntityCapability, SeenEvent, TemplateSummary, ValidateRequest,
-    Validation,
+    ActionCapability, Capabilities, EntityCapability, InterpretMode, InterpretRequest,
+    Interpretation, SeenEvent, TemplateSummary, Understanding, ValidateRequest, Validation,
 };
 use weir_core::entities::{ENTITIES, ENTITY_ACTIONS};
 use weir_store::{EventFilter, Scope};
@@ -27,6 +27,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
         .routes(routes!(get_capabilities, post_capabilities))
         .routes(routes!(validate))
+        .routes(routes!(interpret))
 }
 
 /// How many of the scope's newest events capabilities looks at.
@@ -228,5 +229,96 @@ async fn validate(
         valid,
         diagnostics: diagnostics.iter().map(Detail::from).collect(),
         fixed_workflow,
+    }))
+}
+
+/// Turn English into a workflow
+///
+/// Reads a prompt about orders, customers, carts, products, quotes, leads, deals or billing —
+/// thresholds ("over $5,000"), lists ("gold or platinum"), text tests ("ends with
+/// @tempmail.com"), time windows ("new customers"), exceptions, verbs (block, allow, require
+/// approval from a team, notify, email, call a URL, send a webhook, create a task), waits and
+/// schedules — and answers what it understood, a complete workflow that validates, how sure it
+/// is, and questions about what it could not tell. `offline` (the default) is deterministic and
+/// needs no network. Nothing is deployed. The scope's teams and workflow ids are used as hints.
+/// Needs `workflows:read`.
+#[utoipa::path(post, path = "/api/v1/ai/interpret", tag = "ai", request_body = InterpretRequest,
+    responses((status = 200, body = Interpretation)))]
+async fn interpret(
+    caller: Auth<need::Read>,
+    State(state): State<Arc<AppState>>,
+    JsonBody(request): JsonBody<InterpretRequest>,
+) -> ApiResult<Json<Interpretation>> {
+    let prompt = request.prompt.trim();
+    if prompt.is_empty() || prompt.chars().count() > 4000 {
+        return Err(ApiError::invalid(
+            "prompt must say what the workflow should do, in at most 4,000 characters",
+            vec![Detail::new("$.prompt", "1 to 4000 characters")],
+        ));
+    }
+    let mode = request.mode.unwrap_or(InterpretMode::Offline);
+    if mode == InterpretMode::Llm {
+        return Err(ApiError::invalid(
+            "the llm mode is not available on this server yet; use \"offline\"",
+            vec![Detail::new("$.mode", "offline")],
+        ));
+    }
+    let mut context = weir_ai::InterpretContext::default();
+    if let Some(hints) = &request.context {
+        let Some(map) = hints.as_object() else {
+            return Err(ApiError::invalid(
+                "context must be an object",
+                vec![Detail::new("$.context", "an object of hints")],
+            ));
+        };
+        if let Some(v) = map.get("teams").cloned() {
+            context.teams = serde_json::from_value(v).map_err(|_| {
+                ApiError::invalid(
+                    "context.teams must be a list of team names",
+                    vec![Detail::new("$.context.teams", "a list of strings")],
+                )
+            })?;
+        }
+        if let Some(v) = map.get("workflow_ids").cloned() {
+            context.workflow_ids = serde_json::from_value(v).map_err(|_| {
+                ApiError::invalid(
+                    "context.workflow_ids must be a list of ids",
+                    vec![Detail::new("$.context.workflow_ids", "a list of strings")],
+                )
+            })?;
+        }
+        if let Some(v) = map.get("entities").cloned() {
+            context.entities = serde_json::from_value(v).map_err(|e| {
+                ApiError::invalid(
+                    format!("context.entities is not a list of entities: {e}"),
+                    vec![Detail::new(
+                        "$.context.entities",
+                        "[{\"name\", \"fields\", \"events\"}]",
+                    )],
+                )
+            })?;
+        }
+    }
+    for team in state.store.teams(&caller.scope).await? {
+        if !context.teams.contains(&team.name) {
+            context.teams.push(team.name);
+        }
+    }
+    for w in state.store.workflows(&caller.scope).await? {
+        context.workflow_ids.push(w.workflow_id);
+    }
+    let answer = weir_ai::interpret(prompt, &context);
+    Ok(Json(Interpretation {
+        interpretation: Understanding {
+            action: answer.interpretation.action,
+            entities: answer.interpretation.entities,
+            trigger: answer.interpretation.trigger,
+            conditions: answer.interpretation.conditions,
+            actions: answer.interpretation.actions,
+        },
+        suggested_workflow: answer.suggested_workflow,
+        confidence: answer.confidence,
+        questions: answer.questions,
+        mode,
     }))
 }

@@ -1112,6 +1112,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ai/interpret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn English into a workflow
+         * @description Reads a prompt about orders, customers, carts, products, quotes, leads, deals or billing —
+         *     thresholds ("over $5,000"), lists ("gold or platinum"), text tests ("ends with
+         *     @tempmail.com"), time windows ("new customers"), exceptions, verbs (block, allow, require
+         *     approval from a team, notify, email, call a URL, send a webhook, create a task), waits and
+         *     schedules — and answers what it understood, a complete workflow that validates, how sure it
+         *     is, and questions about what it could not tell. `offline` (the default) is deterministic and
+         *     needs no network. Nothing is deployed. The scope's teams and workflow ids are used as hints.
+         *     Needs `workflows:read`.
+         */
+        post: operations["post_api_v1_ai_interpret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -2687,6 +2714,41 @@ export interface components {
             success_rate: number | null;
         };
         /**
+         * @description How `POST /api/v1/ai/interpret` reads a prompt.
+         * @enum {string}
+         */
+        InterpretMode: "offline" | "llm";
+        /** @description `POST /api/v1/ai/interpret`. */
+        InterpretRequest: {
+            /** @description What the workflow should do, in English. */
+            prompt: string;
+            /**
+             * @description Hints: `teams` (approvers and recipients), `workflow_ids` (ids to avoid), `entities`
+             *     (`[{"name", "fields", "events"}]` beyond the catalogue); the scope's teams and
+             *     workflows are added. Other keys are ignored.
+             */
+            context?: Record<string, never> | null;
+            mode?: components["schemas"]["InterpretMode"] | null;
+        };
+        /** @description `POST /api/v1/ai/interpret`: nothing is deployed. */
+        Interpretation: {
+            interpretation: components["schemas"]["Understanding"];
+            /**
+             * @description A complete definition the validator accepts; review it, test it (`POST
+             *     /api/v1/dry-run`), then deploy it.
+             */
+            suggested_workflow: Record<string, never>;
+            /**
+             * Format: double
+             * @description 0 to 1.
+             */
+            confidence: number;
+            /** @description What is ambiguous or missing, to ask the person. */
+            questions: string[];
+            /** @description The mode that answered. */
+            mode: components["schemas"]["InterpretMode"];
+        };
+        /**
          * @description Where a source's data came from this time.
          * @enum {string}
          */
@@ -3381,6 +3443,22 @@ export interface components {
             workflow_version: number;
             status: components["schemas"]["ExecutionStatus"];
             decision: components["schemas"]["Decision"] | null;
+        };
+        /** @description What a prompt was read as. */
+        Understanding: {
+            /**
+             * @description The main action (`block`, `allow`, `require_approval`, `notify`, `send_email`,
+             *     `http_request`, `call_webhook`, `create_task`, …); `null` when the prompt names none.
+             */
+            action: string | null;
+            /** @description The entities involved, the trigger's first. */
+            entities: string[];
+            /** @description The trigger, without its conditions. */
+            trigger: Record<string, never>;
+            /** @description One condition per rule, in the condition format of definitions. */
+            conditions: Record<string, never>[];
+            /** @description Every action, in order, with its arguments. */
+            actions: Record<string, never>[];
         };
         /** @description Runs that have not finished, now (whatever the range). */
         UnfinishedCounts: {
@@ -10448,6 +10526,129 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Validation"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON (or YAML where taken) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_v1_ai_interpret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterpretRequest"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Interpretation"];
                 };
             };
             /** @description Malformed input (a query parameter, a path, or the body) */

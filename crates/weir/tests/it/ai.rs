@@ -182,3 +182,84 @@ fn validation_suggests_fixes_and_applies_the_sure_ones() {
     assert_eq!(status, 400);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_prompt_becomes_a_workflow_that_runs_as_asked() {
+    let dir = scratch("ai-interpret");
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", ROOT)]);
+    let interpret = |body: Value| server.with(ROOT, "POST", "/api/v1/ai/interpret", Some(body));
+    let (status, answer) = interpret(json!({
+        "prompt": "Block orders over $5,000 from new customers",
+        "context": {"user_id": "agent_123", "mode": "create"}
+    }));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["mode"], "offline");
+    assert_eq!(answer["interpretation"]["action"], "block", "{answer}");
+    assert!(answer["confidence"].as_f64().unwrap() > 0.5, "{answer}");
+    let workflow = answer["suggested_workflow"].clone();
+    // Nothing was deployed; it validates, deploys, and decides as asked.
+    let (_, list) = server.with(ROOT, "GET", "/api/v1/workflows", None);
+    assert_eq!(list["workflows"], json!([]));
+    let (_, v) = server.with(
+        ROOT,
+        "POST",
+        "/api/v1/ai/validate",
+        Some(json!({"workflow": workflow})),
+    );
+    assert_eq!(v["valid"], true, "{v}");
+    let (status, stored) = server.with(ROOT, "POST", "/api/v1/workflows", Some(workflow.clone()));
+    assert_eq!(status, 201, "{stored}");
+    let event = workflow["trigger"]["event"]
+        .as_str()
+        .or_else(|| workflow["triggers"][0]["event"].as_str())
+        .unwrap_or_else(|| panic!("{workflow}"))
+        .to_owned();
+    let now = chrono::Utc::now();
+    let decide = |total: i64, created: chrono::DateTime<chrono::Utc>| {
+        let (status, a) = server.with(
+            ROOT,
+            "POST",
+            "/api/v1/events",
+            Some(json!({"event_type": event, "payload": {
+                "order": {"id": format!("o{total}"), "total": total},
+                "customer": {"id": "c1", "created_at": created.to_rfc3339()}}})),
+        );
+        assert_eq!(status, 200, "{a}");
+        a["decision"].clone()
+    };
+    assert_eq!(decide(9000, now - chrono::Duration::days(2)), "block");
+    assert_ne!(decide(9000, now - chrono::Duration::days(400)), "block");
+    assert_ne!(decide(100, now - chrono::Duration::days(2)), "block");
+    // A team the scope has is an approver it knows; bad requests are refused.
+    let (status, _) = server.with(
+        ROOT,
+        "POST",
+        "/api/v1/teams",
+        Some(json!({"name": "finance", "members": []})),
+    );
+    assert_eq!(status, 201);
+    let (_, a) =
+        interpret(json!({"prompt": "Quotes with a discount above 20% need approval from finance"}));
+    assert_eq!(a["interpretation"]["action"], "require_approval", "{a}");
+    assert!(a.to_string().contains("finance"), "{a}");
+    for (body, status) in [
+        (json!({"prompt": ""}), 422),
+        (json!({"prompt": "   "}), 422),
+        (json!({"prompt": "block big orders", "mode": "llm"}), 422),
+        (
+            json!({"prompt": "block big orders", "mode": "psychic"}),
+            422,
+        ),
+        (json!({"prompt": "block big orders", "extra": true}), 422),
+        (json!({"prompt": "block big orders", "context": []}), 422),
+        (
+            json!({"prompt": "block big orders", "context": {"teams": "finance"}}),
+            422,
+        ),
+        (json!({"prompt": "x".repeat(4001)}), 422),
+    ] {
+        let (got, e) = interpret(body.clone());
+        assert_eq!(got, status, "{body}: {e}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
