@@ -121,12 +121,20 @@ async fn dry_run(
         failures: request.failures,
         workflows: Default::default(),
     };
-    let run = state.engine.dry_run(
-        &caller.scope,
-        &workflow,
-        &Value::Object(request.payload),
-        &opts,
+    // A walk is bounded (loops, iterations, document size) but can take a while: not on the
+    // runtime's threads.
+    let (engine, scope, payload) = (
+        state.engine.clone(),
+        caller.scope.clone(),
+        Value::Object(request.payload),
     );
+    let run =
+        tokio::task::spawn_blocking(move || engine.dry_run(&scope, &workflow, &payload, &opts))
+            .await
+            .map_err(|e| {
+                eprintln!("weir: internal error: a dry run ended badly: {e}");
+                ApiError::internal()
+            })?;
     Ok(Json(DryRun {
         workflow_id: run.workflow_id,
         matched: run.matched,
