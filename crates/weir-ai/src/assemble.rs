@@ -208,6 +208,24 @@ pub(crate) fn assemble(p: &mut Parser) -> Plan {
         }
     }
 
+    // A product named in a rule about orders or carts is one of its lines: `item.sku`.
+    if matches!(entity.as_deref(), Some("order" | "cart")) {
+        let rename = |f: &str| {
+            let rest = f.strip_prefix("product.")?;
+            matches!(rest, "sku" | "price" | "category" | "qty").then(|| format!("item.{rest}"))
+        };
+        for r in &mut rules {
+            if let Some(c) = &mut r.cond {
+                c.map_fields(&rename);
+                if c.split_item().is_none()
+                    || (c.reads_item() && r.acts.iter().any(Act::is_branching))
+                {
+                    p.ask("A test on the order's lines can be combined only with \"and\" and simple actions: can you say it as one rule per sentence?");
+                }
+            }
+        }
+    }
+
     // Defaults for what the prompt left open.
     let any_block = rules
         .iter()

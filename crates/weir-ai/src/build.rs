@@ -59,11 +59,21 @@ pub(crate) fn workflow(plan: &Plan, prompt: &str, ctx: &InterpretContext) -> Val
                     "config": {"message": "The interpreter did not find what this workflow should do"}}));
             }
             [rule] => {
-                if let Some(c) = &rule.cond {
-                    trigger["conditions"] = c.to_json();
-                }
                 em.reason = rule.cond.as_ref().map(Cond::describe);
-                em.seq(&rule.acts);
+                match rule.cond.as_ref().and_then(Cond::split_item) {
+                    Some((plain, Some(item))) if !rule.acts.iter().any(Act::is_branching) => {
+                        if let Some(c) = plain {
+                            trigger["conditions"] = c.to_json();
+                        }
+                        em.each_item(&item, &rule.acts);
+                    }
+                    _ => {
+                        if let Some(c) = &rule.cond {
+                            trigger["conditions"] = c.to_json();
+                        }
+                        em.seq(&rule.acts);
+                    }
+                }
             }
             rules => {
                 for rule in rules {
@@ -253,16 +263,42 @@ impl Emitter {
                 self.id(&base)
             })
             .collect();
-        let mut at = Vec::new();
+        // Each rule's first step, and the steps whose way out is the next rule: (step index,
+        // the field naming it, the rule).
+        let mut entries: Vec<String> = checks.clone();
+        let mut outs: Vec<(usize, &str, usize)> = Vec::new();
         for (k, r) in conditional.iter().enumerate() {
+            self.reason = r.cond.as_ref().map(Cond::describe);
+            let split = r.cond.as_ref().and_then(Cond::split_item);
+            if let Some((plain, Some(item))) = split
+                && !r.acts.iter().any(Act::is_branching)
+            {
+                // A test on the order's lines: a loop over them, after the rest of the test.
+                let check_at = plain.map(|c| {
+                    let name = capitalize(&c.describe());
+                    self.steps.push(json!({"id": checks[k], "name": name, "type": "condition", "condition": c.to_json()}));
+                    self.steps.len() - 1
+                });
+                let each_at = self.steps.len();
+                let each = self.each_item(&item, &r.acts);
+                outs.push((each_at, "next", k));
+                match check_at {
+                    Some(c) => {
+                        self.steps[c]["on_true"] = each.into();
+                        outs.push((c, "on_false", k));
+                    }
+                    None => entries[k] = each,
+                }
+                continue;
+            }
             let cond = r.cond.as_ref().map(Cond::to_json).unwrap_or(Value::Null);
             let name = r.cond.as_ref().map(Cond::describe).unwrap_or_default();
-            at.push(self.steps.len());
+            let at = self.steps.len();
             self.steps.push(json!({"id": checks[k], "name": capitalize(&name), "type": "condition", "condition": cond}));
-            self.reason = r.cond.as_ref().map(Cond::describe);
+            outs.push((at, "on_false", k));
             let first = self.seq(&r.acts);
             if let Some(f) = first {
-                self.steps[at[k]]["on_true"] = f.into();
+                self.steps[at]["on_true"] = f.into();
             }
         }
         self.reason = None;
@@ -279,13 +315,34 @@ impl Emitter {
                 id
             }
         };
-        for (k, idx) in at.iter().enumerate() {
-            let target = checks
+        // Each rule's way out goes to the next rule's first step.
+        for (idx, field, k) in outs {
+            let target = entries
                 .get(k + 1)
                 .cloned()
                 .unwrap_or_else(|| fallback.clone());
-            self.steps[*idx]["on_false"] = target.into();
+            self.steps[idx][field] = target.into();
         }
+    }
+
+    /// A loop over the order's lines running `acts` for each line that passes `item` (each
+    /// action guarded by it; a decision ends the run at the first such line). Returns its id.
+    fn each_item(&mut self, item: &Cond, acts: &[Act]) -> String {
+        let list = self.entity.clone().unwrap_or_else(|| "order".into());
+        let id = self.id(&format!("each_{list}_item"));
+        let saved = std::mem::take(&mut self.steps);
+        for act in crate::assemble::normalize(acts.to_vec()) {
+            let mut step = self.simple(&act);
+            step["condition"] = item.to_json();
+            self.steps.push(step);
+        }
+        let body = std::mem::replace(&mut self.steps, saved);
+        self.steps.push(json!({
+            "id": id, "type": "foreach", "items": format!("{{{{{list}.items}}}}"), "as": "item",
+            "condition": {"field": format!("{list}.items"), "operator": "not_empty"},
+            "steps": body,
+        }));
+        id
     }
 
     /// Appends the steps of `acts` and returns the first one's id. The sequence ends: its last

@@ -220,7 +220,7 @@ impl Lexicon {
                     ),
                     event(
                         "cart.item.added",
-                        "item added, items added, added, adds, add to cart",
+                        "added to the cart, added to cart, added to their cart, item added, items added, added, adds, add to cart",
                     ),
                 ],
                 ("cart.checkout.started", "cart.item.added"),
@@ -230,11 +230,13 @@ impl Lexicon {
                 "product, products, item, sku, skus",
                 vec![
                     field("sku", Code, "sku"),
+                    // Of an order's line (order.items[].qty), read as `item.qty`.
+                    field("qty", Count, "qty, quantity, quantity ordered"),
                     field("price", Money, "price, cost"),
                     field(
                         "inventory",
                         Count,
-                        "inventory, stock, stock level, units, quantity, units in stock",
+                        "inventory, stock, stock level, units, units in stock",
                     ),
                     field("category", Text, "category"),
                 ],

@@ -1282,7 +1282,12 @@ impl<'a> Parser<'a> {
                         // The noun event "checkout(s)" belongs to the cart when a cart is named.
                         // Words of a relative clause or a threshold do not part a noun from its
                         // verb: "carts over $1k that get abandoned".
-                        let distance = noun_at.map_or(3, |n| self.gap(n, k));
+                        // A phrase that holds the noun ("added to the cart") is nearest.
+                        let distance = match noun_at {
+                            Some(n) if (k..k + words.len()).contains(&n) => 0,
+                            Some(n) => self.gap(n, k),
+                            None => 3,
+                        };
                         if !explicit && (distance > 3 || noun_at.is_some_and(|n| n.abs_diff(k) > 8))
                         {
                             continue;

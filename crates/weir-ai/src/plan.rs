@@ -78,6 +78,56 @@ impl Cond {
         }
     }
 
+    /// Renames fields in place (`product.sku` → `item.sku` for a test on an order's lines).
+    pub fn map_fields(&mut self, f: &dyn Fn(&str) -> Option<String>) {
+        match self {
+            Cond::Cmp { field, .. } | Cond::Exists { field, .. } => {
+                if let Some(new) = f(field) {
+                    *field = new;
+                }
+            }
+            Cond::And(l) | Cond::Or(l) => l.iter_mut().for_each(|c| c.map_fields(f)),
+            Cond::Not(c) => c.map_fields(f),
+        }
+    }
+
+    /// Whether the condition reads an order line (`item.…`).
+    pub fn reads_item(&self) -> bool {
+        match self {
+            Cond::Cmp { field, .. } | Cond::Exists { field, .. } => field.starts_with("item."),
+            Cond::And(l) | Cond::Or(l) => l.iter().any(Cond::reads_item),
+            Cond::Not(c) => c.reads_item(),
+        }
+    }
+
+    /// Splits a condition into what reads the payload and what reads each order line; `None`
+    /// when both are mixed inside an `or` or a `not`.
+    pub fn split_item(&self) -> Option<(Option<Cond>, Option<Cond>)> {
+        if !self.reads_item() {
+            return Some((Some(self.clone()), None));
+        }
+        match self {
+            Cond::And(list) => {
+                let mut plain = Vec::new();
+                let mut item = Vec::new();
+                for c in list {
+                    match c.split_item()? {
+                        (p, None) => plain.extend(p),
+                        (None, i) => item.extend(i),
+                        _ => return None,
+                    }
+                }
+                Some((Cond::all(plain), Cond::all(item)))
+            }
+            Cond::Or(list) if list.iter().all(Cond::reads_item) => Some((None, Some(self.clone()))),
+            Cond::Not(c) if !matches!(**c, Cond::And(_) | Cond::Or(_)) => {
+                Some((None, Some(self.clone())))
+            }
+            Cond::Cmp { .. } | Cond::Exists { .. } => Some((None, Some(self.clone()))),
+            _ => None,
+        }
+    }
+
     /// The first field compared, for naming the step that tests it.
     pub fn first_field(&self) -> Option<&str> {
         match self {

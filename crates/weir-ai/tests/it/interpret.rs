@@ -157,3 +157,149 @@ fn a_context_entity_is_understood() {
     );
     assert!(valid(&out.suggested_workflow));
 }
+
+/// The condition of a one-rule prompt, as the interpretation reports it.
+fn conditions(prompt: &str) -> Value {
+    let out = interpret(prompt, &InterpretContext::default());
+    assert!(valid(&out.suggested_workflow), "{prompt}");
+    Value::Array(out.interpretation.conditions)
+}
+
+#[test]
+fn thresholds_sets_strings_and_time_windows_become_conditions() {
+    use serde_json::json;
+    let cases = [
+        (
+            "Block orders over $5,000",
+            json!([{"field": "order.total", "operator": "gt", "value": 5000}]),
+        ),
+        (
+            "Block orders of more than 5k",
+            json!([{"field": "order.total", "operator": "gt", "value": 5000}]),
+        ),
+        (
+            "Notify sales about leads scoring at least 80",
+            json!([{"field": "lead.score", "operator": "gte", "value": 80}]),
+        ),
+        (
+            "Block carts under 100",
+            json!([{"field": "cart.total", "operator": "lt", "value": 100}]),
+        ),
+        (
+            "Hold orders between 1,000 and 5,000 for the risk team",
+            json!([{"field": "order.total", "operator": "between", "value": [1000, 5000]}]),
+        ),
+        (
+            "Block quotes with a discount of 30% or more",
+            json!([{"field": "quote.discount_percent", "operator": "gte", "value": 30}]),
+        ),
+        (
+            "Notify finance when a deal worth 250k+ is won",
+            json!([{"field": "deal.amount", "operator": "gte", "value": 250000}]),
+        ),
+        (
+            "Allow orders from gold or platinum customers; block the rest",
+            json!([{"field": "customer.tier", "operator": "in", "value": ["gold", "platinum"]}]),
+        ),
+        (
+            "Only allow orders shipping to the US, CA or MX",
+            json!([{"field": "order.country", "operator": "in", "value": ["US", "CA", "MX"]}]),
+        ),
+        (
+            "Block non-US orders",
+            json!([{"field": "order.country", "operator": "ne", "value": "US"}]),
+        ),
+        (
+            "Block signups whose email ends with @tempmail.com",
+            json!([{"field": "customer.email", "operator": "endswith", "value": "@tempmail.com"}]),
+        ),
+        (
+            "Block customers whose email contains test",
+            json!([{"field": "customer.email", "operator": "contains", "value": "test"}]),
+        ),
+        (
+            "Block orders from new customers",
+            json!([{"field": "customer.created_at", "operator": "within_last", "value": "30d"}]),
+        ),
+        (
+            "Block orders from customers who signed up within the last 2 weeks",
+            json!([{"field": "customer.created_at", "operator": "within_last", "value": "14d"}]),
+        ),
+        (
+            "Block orders from customers with fewer than 3 previous orders",
+            json!([{"field": "customer.orders_count", "operator": "lt", "value": 3}]),
+        ),
+        (
+            "Block orders with more than 10 items",
+            json!([{"field": "order.items.10", "operator": "exists", "value": true}]),
+        ),
+        (
+            "Block orders over 10,000 EUR",
+            json!([{"field": "order.currency", "operator": "eq", "value": "EUR"}, {"field": "order.total", "operator": "gt", "value": 10000}]),
+        ),
+        (
+            "Block orders where the country is different from the customer's country",
+            json!([{"field": "order.country", "operator": "ne", "value": "{{customer.country}}"}]),
+        ),
+    ];
+    for (prompt, want) in cases {
+        assert_eq!(conditions(prompt), want, "{prompt}");
+    }
+}
+
+#[test]
+fn events_come_from_the_entity_and_the_verb() {
+    let cases = [
+        (
+            "When an order is placed, notify the warehouse",
+            "order.created",
+        ),
+        (
+            "Block orders over $1,000 at checkout",
+            "order.checkout.initiated",
+        ),
+        (
+            "Require approval from finance for orders over $10k",
+            "order.checkout.initiated",
+        ),
+        ("When a deal is won, notify finance", "deal.won"),
+        (
+            "When a deal moves to negotiation, notify sales",
+            "deal.stage_changed",
+        ),
+        ("When a lead comes in, notify sales", "lead.created"),
+        (
+            "When a product runs low, email buyer@acme.com",
+            "product.inventory.low",
+        ),
+        (
+            "When a product's price changes, notify pricing",
+            "product.price.changed",
+        ),
+        ("When a quote is requested, notify sales", "quote.requested"),
+        (
+            "When a customer signs up, send them a welcome email",
+            "customer.created",
+        ),
+        (
+            "When a cart is abandoned, email the customer",
+            "cart.abandoned",
+        ),
+        (
+            "When an item is added to the cart, notify marketing",
+            "cart.item.added",
+        ),
+        (
+            "When an order is cancelled, notify finance",
+            "order.cancelled",
+        ),
+        ("When a lead is updated, notify sales", "lead.updated"),
+    ];
+    for (prompt, event) in cases {
+        let out = interpret(prompt, &InterpretContext::default());
+        assert_eq!(
+            out.suggested_workflow["trigger"]["event"], event,
+            "{prompt}"
+        );
+    }
+}
