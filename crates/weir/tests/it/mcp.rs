@@ -34,17 +34,25 @@ fn sdk() -> Result<(), String> {
     }
 }
 
-/// The tools the server must offer: every tool of the issue, `interpret` once the API has
-/// its operation.
+/// The tools the server must offer: every tool of the table, each one's operation in the
+/// server's document.
 fn expected_tools(server: &Server) -> Vec<&'static str> {
     let (status, doc) = server.get("/api/v1/openapi.json");
     assert_eq!(status, 200);
-    let interpret = doc["paths"].get("/api/v1/ai/interpret").is_some();
-    weir_mcp::TOOLS
-        .iter()
-        .map(|t| t.name)
-        .filter(|n| *n != "interpret" || interpret)
-        .collect()
+    for tool in weir_mcp::TOOLS {
+        for op in tool.operations {
+            assert!(
+                doc["paths"][op.path]
+                    .get(op.method.as_str().to_ascii_lowercase())
+                    .is_some(),
+                "{}: the API has no {} {}",
+                tool.name,
+                op.method.as_str(),
+                op.path
+            );
+        }
+    }
+    weir_mcp::TOOLS.iter().map(|t| t.name).collect()
 }
 
 /// Runs the client script in `mode`; what it saw, as JSON.
@@ -87,7 +95,7 @@ fn a_python_mcp_client_builds_tests_deploys_and_runs_an_approval_workflow_over_h
         &[("WEIR_ADMIN_KEY", ROOT), ("WEIR_RATE_LIMIT", "0")],
     );
     let expected = expected_tools(&server);
-    assert!(expected.len() >= 17, "{expected:?}");
+    assert_eq!(expected.len(), 18, "{expected:?}");
 
     let http = client(&server, "http", &expected);
     assert_eq!(http["protocol"], "2026-07-28", "{http}");

@@ -177,6 +177,17 @@ async def scenario(client, mode, expected_tools):
     enabled = (await call(client, "enable_workflow", {"id": wf["workflow_id"]})).structured_content
     check(enabled["enabled"] is True, "enabled again", enabled)
 
+    # A sentence to a workflow, when the server interprets (nothing is deployed), checked by
+    # the validator and the dry run like any other.
+    if "interpret" in tools:
+        check(tools["interpret"].annotations.read_only_hint is True, "interpret is read-only", None)
+        i = (await call(client, "interpret", {"prompt": "When an order is placed, block orders over $5,000"})).structured_content
+        suggested = i["suggested_workflow"]
+        check(isinstance(suggested, dict) and suggested.get("steps"), "interpret suggests a workflow", i)
+        v = (await call(client, "validate_workflow", {"workflow": suggested})).structured_content
+        check(v["valid"] is True, "the suggested workflow validates", v)
+        seen["interpret_confidence"] = i["confidence"]
+
     # What to build with, and what to start from.
     caps = (await call(client, "get_capabilities", {})).structured_content
     check("order" in caps["entities"] and "gte" in caps["operators"], "capabilities", list(caps))
