@@ -1232,7 +1232,15 @@ impl Parser<'_> {
                             }
                             other => other,
                         };
-                        let channel = self.channel_in_sentence(i);
+                        // "an SMS", "a Slack message", "a text": the channel is in what is sent.
+                        let said = text.to_lowercase();
+                        let channel = if said.contains("sms") || said.contains("text") {
+                            Some("sms".to_owned())
+                        } else if said.contains("slack") {
+                            Some("slack".to_owned())
+                        } else {
+                            self.channel_in_sentence(i)
+                        };
                         Act::Notify {
                             to: vec![r],
                             channel,

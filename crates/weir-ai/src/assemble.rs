@@ -152,6 +152,19 @@ pub(crate) fn assemble(p: &mut Parser) -> Plan {
     }
 
     // The trigger.
+    let mut named: Vec<&str> = p
+        .events
+        .iter()
+        .filter(|e| e.explicit)
+        .map(|e| e.event.as_str())
+        .collect();
+    named.dedup();
+    if named.len() > 1 {
+        let list = named.join(", ");
+        p.ask(format!(
+            "The prompt names several events ({list}); this workflow listens to the first. Should the others be workflows of their own?"
+        ));
+    }
     let explicit = p.events.iter().find(|e| e.explicit).cloned();
     let implicit = p.events.first().cloned();
     let primary = p.primary_entity();

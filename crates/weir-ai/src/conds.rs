@@ -165,6 +165,9 @@ impl Parser<'_> {
     /// The entity conditions are about when nothing nearer is named: the trigger's, else the
     /// first entity mentioned outside an action's arguments.
     pub(crate) fn primary_entity(&self) -> Option<String> {
+        if let Some(p) = &self.primary {
+            return p.clone();
+        }
         if let Some(e) = self.events.first() {
             return Some(e.entity.clone());
         }

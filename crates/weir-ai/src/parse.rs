@@ -82,6 +82,9 @@ pub(crate) struct Parser<'a> {
     pub events: Vec<EventHit>,
     /// A "when …" clause named no event this catalogue knows.
     pub vague_when: bool,
+    /// The entity the rules are about, fixed once actions and triggers took their words (the
+    /// conditions then take entity nouns too, as in "the order total").
+    pub primary: Option<Option<String>>,
 }
 
 /// Words that end a team name, a title or a subject.
@@ -317,6 +320,7 @@ impl<'a> Parser<'a> {
             schedule: None,
             events: Vec::new(),
             vague_when: false,
+            primary: None,
         }
     }
 
@@ -336,6 +340,7 @@ impl<'a> Parser<'a> {
         self.triggers(true);
         self.actions();
         self.triggers(false);
+        self.primary = Some(self.primary_entity());
         self.conditions();
         self.connectives();
     }
@@ -819,6 +824,9 @@ impl<'a> Parser<'a> {
         }
         let mut end = start;
         let mut negative = false;
+        // Where the negation is: right after its subject ("it doesn't", "the payment isn't"),
+        // not further on in a condition ("the order total exceeds 1000 and … is not gold").
+        let mut negation_at = None;
         let mut rejected = false;
         let mut waited = None;
         let mut within = None;
@@ -832,6 +840,10 @@ impl<'a> Parser<'a> {
             }
             if NEGATIONS.contains(&w) || w.starts_with("un") && w.ends_with("paid") {
                 negative = true;
+                negation_at.get_or_insert(end);
+            }
+            if self.t[end].kind == Kind::Number {
+                return None;
             }
             if matches!(
                 w,
@@ -864,6 +876,9 @@ impl<'a> Parser<'a> {
         }
         if rejected && first != "no" {
             return Some((Mark::Rejected, end));
+        }
+        if negation_at.is_some_and(|n| n > start + 3) {
+            return None;
         }
         // "if the payment doesn't arrive" is an outcome; "if the customer is not gold" is not.
         if first == "the"
