@@ -55,6 +55,12 @@ pub struct SeenEvent {
     pub last_seen_at: String,
 }
 
+/// The body of `POST /api/v1/ai/capabilities`: empty, or an empty object (it takes no
+/// options yet).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilitiesRequest {}
+
 /// `GET|POST /api/v1/ai/capabilities`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Capabilities {

@@ -13,14 +13,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use weir_api_types::Detail;
 use weir_api_types::ai::{
-    ActionCapability, Capabilities, EntityCapability, InterpretMode, InterpretRequest,
-    Interpretation, SeenEvent, TemplateSummary, Understanding, ValidateRequest, Validation,
+    ActionCapability, Capabilities, CapabilitiesRequest, EntityCapability, InterpretMode,
+    InterpretRequest, Interpretation, SeenEvent, TemplateSummary, Understanding, ValidateRequest,
+    Validation,
 };
 use weir_core::entities::{ENTITIES, ENTITY_ACTIONS};
 use weir_store::{EventFilter, Scope};
 
 use crate::access::{Auth, need};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, OptionalBody};
 use crate::{ApiError, ApiResult, AppState, time_text};
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
@@ -54,13 +55,15 @@ async fn get_capabilities(
 
 /// What the caller can build with (POST)
 ///
-/// The same as `GET /api/v1/ai/capabilities`, for agents that only POST; a body is ignored.
-/// Needs `workflows:read`.
+/// The same as `GET /api/v1/ai/capabilities`, for agents that only POST: no body, or an empty
+/// object. Needs `workflows:read`.
 #[utoipa::path(post, path = "/api/v1/ai/capabilities", tag = "ai",
+    request_body(content = CapabilitiesRequest, description = "Optional: no body, or {}"),
     responses((status = 200, body = Capabilities)))]
 async fn post_capabilities(
     caller: Auth<need::Read>,
     State(state): State<Arc<AppState>>,
+    OptionalBody(_): OptionalBody<CapabilitiesRequest>,
 ) -> ApiResult<Json<Capabilities>> {
     capabilities(&state, &caller.scope).await.map(Json)
 }

@@ -82,8 +82,15 @@ pub async fn read_body(
     }
     // Without a media type, JSON unless YAML is taken (then sniffed).
     let format = format.or((!yaml).then_some(Format::Json));
-    weir_core::document::load_value_within(&bytes, format, state.max_body_bytes)
-        .map_err(ApiError::malformed)
+    let value = weir_core::document::load_value_within(&bytes, format, state.max_body_bytes)
+        .map_err(ApiError::malformed)?;
+    // An optional body is left out, not `null`: only an absent one reads as nothing.
+    if optional && value.is_null() {
+        return Err(ApiError::bad_request(
+            "the body must be a JSON object, or left out",
+        ));
+    }
+    Ok(value)
 }
 
 /// A JSON value read into `T`: 422 naming the first field that does not fit, by its JSON

@@ -1077,8 +1077,8 @@ export interface paths {
         put?: never;
         /**
          * What the caller can build with (POST)
-         * @description The same as `GET /api/v1/ai/capabilities`, for agents that only POST; a body is ignored.
-         *     Needs `workflows:read`.
+         * @description The same as `GET /api/v1/ai/capabilities`, for agents that only POST: no body, or an empty
+         *     object. Needs `workflows:read`.
          */
         post: operations["post_api_v1_ai_capabilities"];
         delete?: never;
@@ -2024,6 +2024,11 @@ export interface components {
             /** @description Event types and payload fields this scope received lately. */
             seen_events: components["schemas"]["SeenEvent"][];
         };
+        /**
+         * @description The body of `POST /api/v1/ai/capabilities`: empty, or an empty object (it takes no
+         *     options yet).
+         */
+        CapabilitiesRequest: Record<string, never>;
         /**
          * @description What a schedule does about the fires it missed while no node ran.
          * @enum {string}
@@ -10421,7 +10426,12 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Optional: no body, or {} */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CapabilitiesRequest"];
+            };
+        };
         responses: {
             /** @description Done */
             200: {
@@ -10468,8 +10478,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Conflicts with the object's state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON (or YAML where taken) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
