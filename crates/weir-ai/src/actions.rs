@@ -20,7 +20,6 @@ const TEAM_SUFFIX: &[&str] = &[
     "squad",
     "crew",
     "staff",
-    "desk",
     "org",
     "unit",
     "channel",

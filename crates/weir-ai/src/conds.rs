@@ -493,14 +493,15 @@ impl Parser<'_> {
             }
             if let Some((cond, end, f)) = self.number_cond(j, op, cur_entity, cur_field) {
                 // "10 or more" after a prefix is read as the prefix.
-                let end = end
-                    + self
-                        .at_any(
-                            end,
-                            &POSTFIX_OPS.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
-                        )
-                        .unwrap_or(0);
-                return Some((cond, end, f));
+                // Not "below $1 or above $50,000": there a second threshold follows.
+                let postfix = self
+                    .at_any(
+                        end,
+                        &POSTFIX_OPS.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+                    )
+                    .filter(|k| self.number(end + k).is_none())
+                    .unwrap_or(0);
+                return Some((cond, end + postfix, f));
             }
         }
         None
@@ -516,7 +517,9 @@ impl Parser<'_> {
         // Find where the number and its unit end, then the postfix.
         let (_, end, _) = self.number_cond(i, "gt", cur_entity, cur_field)?;
         for (phrase, op) in POSTFIX_OPS {
-            if let Some(k) = self.at(end, phrase) {
+            if let Some(k) = self.at(end, phrase)
+                && self.number(end + k).is_none()
+            {
                 let (cond, _, f) = self.number_cond(i, op, cur_entity, cur_field)?;
                 return Some((cond, end + k, f));
             }

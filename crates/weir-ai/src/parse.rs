@@ -752,6 +752,7 @@ impl<'a> Parser<'a> {
                 "any others",
                 "everything|anything|anyone|everyone higher|above|more|over|larger|bigger|greater|beyond",
                 "everything|anything|anyone|everyone lower|below|less|under|smaller|cheaper",
+                "?ones|?those above|over|beyond|higher|below|under|lower ?than that|this|it",
                 "else",
             ];
             if let Some(k) = self.at_any(i, &else_pats) {
@@ -1257,8 +1258,18 @@ impl<'a> Parser<'a> {
         let mut candidates: Vec<(Option<usize>, &Entity)> =
             nouns.iter().map(|(k, e)| (Some(*k), *e)).collect();
         if nouns.is_empty() && explicit {
-            // "when stock is low", "if someone signs up": a phrase only one entity uses.
-            candidates = self.lex.entities.iter().map(|e| (None, e)).collect();
+            // "mark deals over $1M as strategic when they are created": the pronoun is the
+            // entity named before.
+            let pronoun =
+                (a..b).find(|k| matches!(self.low(*k), "they" | "it" | "them" | "these" | "those"));
+            let before = self
+                .entity_before(a)
+                .and_then(|name| self.lex.entities.iter().find(|e| e.name == name));
+            candidates = match (pronoun, before) {
+                (Some(p), Some(e)) => vec![(Some(p), e)],
+                // "when stock is low", "if someone signs up": a phrase only one entity uses.
+                _ => self.lex.entities.iter().map(|e| (None, e)).collect(),
+            };
         }
         for (noun_at, e) in candidates {
             for ev in &e.events {
@@ -1286,6 +1297,21 @@ impl<'a> Parser<'a> {
                                     && (self.free(x) || is_noun))
                         });
                         if !fits {
+                            continue;
+                        }
+                        // "has placed more than 20 orders" counts past events; it is no event.
+                        let after = k + words.len();
+                        let counted = (after..after + 5).any(|x| {
+                            matches!(self.low(x), "orders" | "purchases" | "times" | "items")
+                        });
+                        let count_follows = self
+                            .t
+                            .get(after)
+                            .is_some_and(|t| t.kind == Kind::Number)
+                            || matches!(self.low(after), "more" | "over" | "fewer" | "less" | "at");
+                        if k > 0 && matches!(self.low(k - 1), "has" | "have" | "had" | "never")
+                            || (counted && count_follows)
+                        {
                             continue;
                         }
                         // "paid in EUR" is a currency, not the event.

@@ -1,4 +1,5 @@
-//! The evaluation set (`eval/prompts.yaml`, `eval/held_out.yaml`): every prompt interpreted,
+//! The evaluation set (`eval/prompts.yaml`, and the held-out phrasings of `eval/held_out.yaml`
+//! and `eval/held_out_late.yaml`, each reported on its own line): every prompt interpreted,
 //! its suggested workflow validated and dry-run on its cases by weir-core, the outcome compared
 //! with what the case expects. Prints the score; fails below 90% of the cases, or when any
 //! suggested workflow does not validate. `WEIR_EVAL_VERBOSE=1` prints every failure with the
@@ -339,13 +340,16 @@ fn report(name: &str, s: &Score) {
 fn the_interpreter_scores_at_least_90_percent_on_its_evaluation_set() {
     let main = run_set("prompts.yaml");
     let held_out = run_set("held_out.yaml");
+    let late = run_set("held_out_late.yaml");
     report("prompts.yaml", &main);
     report("held_out.yaml", &held_out);
+    report("held_out_late.yaml", &late);
+    let sets = [&main, &held_out, &late];
     let all = Score {
-        prompts: main.prompts + held_out.prompts,
-        prompts_passed: main.prompts_passed + held_out.prompts_passed,
-        cases: main.cases + held_out.cases,
-        cases_passed: main.cases_passed + held_out.cases_passed,
+        prompts: sets.iter().map(|s| s.prompts).sum(),
+        prompts_passed: sets.iter().map(|s| s.prompts_passed).sum(),
+        cases: sets.iter().map(|s| s.cases).sum(),
+        cases_passed: sets.iter().map(|s| s.cases_passed).sum(),
         ..Score::default()
     };
     println!(
@@ -355,9 +359,9 @@ fn the_interpreter_scores_at_least_90_percent_on_its_evaluation_set() {
         all.cases_passed,
         all.cases,
         all.percent(),
-        main.warnings.len() + held_out.warnings.len()
+        sets.iter().map(|s| s.warnings.len()).sum::<usize>()
     );
-    let invalid: Vec<&String> = main.invalid.iter().chain(&held_out.invalid).collect();
+    let invalid: Vec<&String> = sets.iter().flat_map(|s| s.invalid.iter()).collect();
     assert!(
         invalid.is_empty(),
         "suggested workflows that do not validate: {invalid:#?}"
