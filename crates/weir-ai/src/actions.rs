@@ -466,9 +466,11 @@ impl Parser<'_> {
             }
             let w = t.low.as_str();
             let stop = STOP.contains(&w) && !matches!(w, "of" | "about" | "on" | "for");
+            // "a summary of open deals": in the tail a verb is a word like any other.
             if stop
                 || (ACTION_VERBS.contains(&w)
                     && j > start
+                    && !in_tail
                     && !NOTE_NOUNS.contains(&w)
                     && !EMAIL_NOUNS.contains(&w))
             {

@@ -120,9 +120,12 @@ fn capitalize(s: &str) -> String {
 /// An id from the prompt's words ("Block orders over $5,000 from new customers" →
 /// `block_orders_over_5000_new_customers`), made unique against the ids the context knows.
 fn workflow_id(prompt: &str, taken: &[String]) -> String {
+    // Contractions ("doesn't") name nothing; the rest are words.
     let words: Vec<String> = prompt
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
+        .split_whitespace()
+        .filter(|w| !w.contains(['\'', '’']) || w.ends_with("'s"))
+        .flat_map(|w| w.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty() && *w != "s")
         .map(str::to_lowercase)
         .filter(|w| !ID_SKIP.contains(&w.as_str()))
         .take(7)
@@ -432,7 +435,11 @@ impl Emitter {
                             "config": {"message": format!("no {event} within {timeout} for {}", self.entity_ref())}, "end": true}));
                         id
                     } else {
-                        self.seq(on_timeout).unwrap_or_default()
+                        // What the messages of the timeout branch say happened.
+                        let reason = self.reason.replace(format!("no {event} within {timeout}"));
+                        let first = self.seq(on_timeout).unwrap_or_default();
+                        self.reason = reason;
+                        first
                     };
                     self.steps[idx]["on_timeout"] = t.into();
                     return self.first(start);
