@@ -1,6 +1,6 @@
-//! Workflows to start from: the repository's examples, built into the binary. Agents list
-//! them (capabilities, MCP `list_templates`) and the console offers them:
-//! `GET /api/v1/templates[/{id}]`.
+//! Workflows to start from: the starter workflows of `templates/` (the same `weir init` and
+//! `weir create --template` use), built into the binary. Agents list them (capabilities, MCP
+//! `list_templates`), and `GET /api/v1/templates[/{id}]` serves them.
 
 use std::sync::{Arc, OnceLock};
 
@@ -72,28 +72,40 @@ impl Template {
 
 const SOURCES: &[(&str, &str)] = &[
     (
-        "order-approval",
-        include_str!("../../../examples/order-approval.workflow.json"),
+        "cart-abandonment",
+        include_str!("../../../templates/cart-abandonment.json"),
     ),
     (
-        "order-check",
-        include_str!("../../../examples/quickstart.workflow.yaml"),
-    ),
-    (
-        "auto-qualify-leads",
-        include_str!("../../../examples/004-auto-qualify-leads.workflow.json"),
+        "customer-onboarding",
+        include_str!("../../../templates/customer-onboarding.json"),
     ),
     (
         "deal-stage-notification",
-        include_str!("../../../examples/004-deal-stage-notification.workflow.json"),
+        include_str!("../../../templates/deal-stage-notification.json"),
+    ),
+    (
+        "fraud-detection",
+        include_str!("../../../templates/fraud-detection.json"),
+    ),
+    (
+        "inventory-sync",
+        include_str!("../../../templates/inventory-sync.json"),
     ),
     (
         "lead-nurture",
-        include_str!("../../../examples/004-lead-nurture.workflow.json"),
+        include_str!("../../../templates/lead-nurture.json"),
     ),
     (
-        "crm-activity-log",
-        include_str!("../../../examples/004-crm-activity-log.workflow.json"),
+        "lead-qualification",
+        include_str!("../../../templates/lead-qualification.json"),
+    ),
+    (
+        "order-approval",
+        include_str!("../../../templates/order-approval.json"),
+    ),
+    (
+        "pricing-rule",
+        include_str!("../../../templates/pricing-rule.json"),
     ),
 ];
 
@@ -112,13 +124,21 @@ pub(crate) fn all() -> &'static [Template] {
                         .unwrap_or("")
                         .to_owned()
                 };
-                let triggers = match workflow.get("triggers") {
-                    Some(Value::Array(list)) => list.clone(),
-                    _ => workflow.get("trigger").cloned().into_iter().collect(),
-                };
-                let mut trigger_events: Vec<String> = triggers
+                // The events its triggers hear, as the model reads them (`event` or
+                // `event_name`, one trigger or several).
+                let parsed = weir_core::validate_value(
+                    &workflow,
+                    &weir_core::BuiltinCatalog::new(),
+                    &weir_core::Rules::default(),
+                )
+                .workflow?;
+                let mut trigger_events: Vec<String> = parsed
+                    .triggers
                     .iter()
-                    .filter_map(|t| t.get("event")?.as_str().map(str::to_owned))
+                    .filter_map(|t| match &t.kind {
+                        weir_core::model::TriggerKind::Event { event, .. } => Some(event.clone()),
+                        _ => None,
+                    })
                     .collect();
                 trigger_events.dedup();
                 Some(Template {
@@ -135,6 +155,20 @@ pub(crate) fn all() -> &'static [Template] {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_file_of_the_templates_folder_is_served() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../templates");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".json") && !n.ends_with(".events.json"))
+            .map(|n| n.trim_end_matches(".json").to_owned())
+            .collect();
+        files.sort();
+        let served: Vec<&str> = super::SOURCES.iter().map(|(id, _)| *id).collect();
+        assert_eq!(served, files, "add the template to SOURCES");
+    }
+
     #[test]
     fn every_template_reads_and_validates() {
         let all = super::all();
