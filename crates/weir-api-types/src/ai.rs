@@ -165,3 +165,40 @@ pub struct Interpretation {
     /// The mode that answered.
     pub mode: InterpretMode,
 }
+
+/// `POST /api/v1/ai/suggest`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestRequest {
+    /// The situation, in English ("hold big orders for a manager", "screen payments for fraud").
+    #[schema(min_length = 1, max_length = 2000)]
+    pub scenario: String,
+    /// How many suggestions at most (default 3).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 10)]
+    pub limit: Option<i64>,
+}
+
+/// A template that fits a scenario, filled in for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Suggestion {
+    pub template_id: String,
+    pub name: String,
+    pub description: String,
+    /// 0 to 1: the share of the scenario's words the template speaks of.
+    pub score: f64,
+    /// The scenario's words it matched.
+    pub matched: Vec<String>,
+    /// The template's definition with what the scenario says put in (thresholds, the
+    /// approving team); it validates in the caller's scope. Review it before deploying.
+    #[schema(value_type = Object)]
+    pub workflow: serde_json::Value,
+    /// What was changed from the template, in sentences; empty when nothing was.
+    pub changes: Vec<String>,
+}
+
+/// `POST /api/v1/ai/suggest`: the best first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Suggestions {
+    pub suggestions: Vec<Suggestion>,
+}

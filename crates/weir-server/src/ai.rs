@@ -14,8 +14,8 @@ use utoipa_axum::routes;
 use weir_api_types::Detail;
 use weir_api_types::ai::{
     ActionCapability, Capabilities, CapabilitiesRequest, EntityCapability, InterpretMode,
-    InterpretRequest, Interpretation, SeenEvent, TemplateSummary, Understanding, ValidateRequest,
-    Validation,
+    InterpretRequest, Interpretation, SeenEvent, SuggestRequest, Suggestion, Suggestions,
+    TemplateSummary, Understanding, ValidateRequest, Validation,
 };
 use weir_core::entities::{ENTITIES, ENTITY_ACTIONS};
 use weir_store::{EventFilter, Scope};
@@ -29,6 +29,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(get_capabilities, post_capabilities))
         .routes(routes!(validate))
         .routes(routes!(interpret))
+        .routes(routes!(suggest))
 }
 
 /// How many of the scope's newest events capabilities looks at.
@@ -324,4 +325,197 @@ async fn interpret(
         questions: answer.questions,
         mode,
     }))
+}
+
+/// Suggest templates for a scenario
+///
+/// The templates that fit a scenario best, each filled in with what the scenario says: its
+/// thresholds (where the template compares the same field) and the team that approves. A
+/// filled template that would not validate in the caller's scope is given as it was. Nothing
+/// is deployed. Needs `workflows:read`.
+#[utoipa::path(post, path = "/api/v1/ai/suggest", tag = "ai", request_body = SuggestRequest,
+    responses((status = 200, body = Suggestions)))]
+async fn suggest(
+    caller: Auth<need::Read>,
+    State(state): State<Arc<AppState>>,
+    JsonBody(request): JsonBody<SuggestRequest>,
+) -> ApiResult<Json<Suggestions>> {
+    let scenario = request.scenario.trim();
+    if scenario.is_empty() || scenario.chars().count() > 2000 {
+        return Err(ApiError::invalid(
+            "scenario must describe the situation, in at most 2,000 characters",
+            vec![Detail::new("$.scenario", "1 to 2000 characters")],
+        ));
+    }
+    let limit = match request.limit {
+        None => 3,
+        Some(n @ 1..=10) => n as usize,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "limit is 1 to 10",
+                vec![Detail::new("$.limit", "an integer from 1 to 10")],
+            ));
+        }
+    };
+    let wanted = words(scenario);
+    let mut ranked: Vec<(f64, Vec<String>, &crate::templates::Template)> = crate::templates::all()
+        .iter()
+        .filter_map(|t| {
+            let mut text = format!(
+                "{} {} {}",
+                t.name,
+                t.description,
+                t.trigger_events.join(" ")
+            );
+            for key in ["tags", "category"] {
+                if let Some(v) = t.workflow.get(key) {
+                    text.push(' ');
+                    text.push_str(&v.to_string());
+                }
+            }
+            let have = words(&text);
+            let matched: Vec<String> = wanted
+                .iter()
+                .filter(|w| have.contains(*w))
+                .cloned()
+                .collect();
+            (!matched.is_empty()).then(|| (matched.len() as f64 / wanted.len() as f64, matched, t))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.id.cmp(b.2.id)));
+    ranked.truncate(limit);
+    let understood = weir_ai::interpret(scenario, &weir_ai::InterpretContext::default());
+    let mut suggestions = Vec::new();
+    for (score, matched, t) in ranked {
+        let mut workflow = t.workflow.clone();
+        let changes = fill(&mut workflow, &understood);
+        let fits = !changes.is_empty()
+            && !state
+                .engine
+                .check(&caller.scope, &workflow)
+                .await?
+                .iter()
+                .any(|d| d.is_error());
+        let (workflow, changes) = match fits {
+            true => (workflow, changes),
+            false => (t.workflow.clone(), Vec::new()),
+        };
+        suggestions.push(Suggestion {
+            template_id: t.id.to_owned(),
+            name: t.name.clone(),
+            description: t.description.clone(),
+            score: (score * 100.0).round() / 100.0,
+            matched,
+            workflow,
+            changes,
+        });
+    }
+    Ok(Json(Suggestions { suggestions }))
+}
+
+/// The words of a text that say something: lowercase, without the commonest words, plural
+/// `s` taken off.
+fn words(text: &str) -> BTreeSet<String> {
+    const COMMON: &[&str] = &[
+        "a", "an", "the", "and", "or", "of", "to", "for", "in", "on", "at", "by", "is", "are",
+        "be", "it", "its", "with", "that", "this", "we", "our", "i", "my", "when", "if", "every",
+        "all", "any", "from", "as", "then", "than", "more", "less", "over", "under", "want",
+        "need", "needs", "should", "get", "gets", "into", "each", "their", "them", "they",
+    ];
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| {
+            w.len() > 1 && !COMMON.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit())
+        })
+        .map(|w| match w.strip_suffix('s') {
+            Some(stem) if stem.len() > 2 && !stem.ends_with('s') => stem.to_owned(),
+            _ => w,
+        })
+        .collect()
+}
+
+/// Puts what the scenario says into a template: each threshold the interpreter read where the
+/// template compares the same field with a number, and the approving team it read. Returns
+/// what it changed.
+fn fill(workflow: &mut Value, understood: &weir_ai::Interpretation) -> Vec<String> {
+    let mut changes = Vec::new();
+    // Field, whether it is a lower bound (gt, gte) or an upper one, and the number.
+    let mut thresholds: Vec<(String, bool, Value)> = Vec::new();
+    let mut collect = |c: &Value| {
+        if let (Some(field), Some(op), Some(value)) = (
+            c.get("field").and_then(Value::as_str),
+            c.get("operator").and_then(Value::as_str),
+            c.get("value").filter(|v| v.is_number()),
+        ) && let Some(lower) = bound(op)
+        {
+            thresholds.push((field.to_owned(), lower, value.clone()));
+        }
+    };
+    for c in &understood.interpretation.conditions {
+        walk(c, &mut |v| collect(v));
+    }
+    let mut team = None;
+    walk(&understood.suggested_workflow, &mut |v| {
+        if let Some(role) = v.get("approver_role").and_then(Value::as_str) {
+            team.get_or_insert_with(|| role.to_owned());
+        }
+    });
+    // Steps and rules only: a trigger's conditions say which events it hears, not the
+    // threshold the scenario speaks of.
+    let mut fill_one = |v: &mut Value| {
+        let Some(map) = v.as_object_mut() else {
+            return;
+        };
+        let field = map.get("field").and_then(Value::as_str).map(str::to_owned);
+        let lower = map.get("operator").and_then(Value::as_str).and_then(bound);
+        if let (Some(field), Some(lower)) = (field, lower)
+            && let Some((_, _, new)) = thresholds
+                .iter()
+                .find(|(f, l, _)| *f == field && *l == lower)
+            && let Some(old) = map.get("value").filter(|v| v.is_number() && *v != new)
+        {
+            changes.push(format!("{field}: {old} → {new}"));
+            map.insert("value".into(), new.clone());
+        }
+        if let (Some(team), Some(Value::String(old))) = (&team, map.get("approver_role"))
+            && old != team
+        {
+            changes.push(format!("approver_role: {old} → {team}"));
+            map.insert("approver_role".into(), Value::String(team.clone()));
+        }
+    };
+    for key in ["steps", "rules"] {
+        if let Some(part) = workflow.get_mut(key) {
+            walk_mut(part, &mut fill_one);
+        }
+    }
+    changes
+}
+
+/// Whether a comparison is a lower bound (`gt`, `gte`), an upper one (`lt`, `lte`), or
+/// neither.
+fn bound(op: &str) -> Option<bool> {
+    match op {
+        "gt" | "gte" | "greater_than" | "at_least" => Some(true),
+        "lt" | "lte" | "less_than" | "at_most" => Some(false),
+        _ => None,
+    }
+}
+
+fn walk(v: &Value, f: &mut dyn FnMut(&Value)) {
+    f(v);
+    match v {
+        Value::Object(map) => map.values().for_each(|v| walk(v, f)),
+        Value::Array(items) => items.iter().for_each(|v| walk(v, f)),
+        _ => {}
+    }
+}
+
+fn walk_mut(v: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    f(v);
+    match v {
+        Value::Object(map) => map.values_mut().for_each(|v| walk_mut(v, f)),
+        Value::Array(items) => items.iter_mut().for_each(|v| walk_mut(v, f)),
+        _ => {}
+    }
 }

@@ -1139,6 +1139,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ai/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suggest templates for a scenario
+         * @description The templates that fit a scenario best, each filled in with what the scenario says: its
+         *     thresholds (where the template compares the same field) and the team that approves. A
+         *     filled template that would not validate in the caller's scope is given as it was. Nothing
+         *     is deployed. Needs `workflows:read`.
+         */
+        post: operations["post_api_v1_ai_suggest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -3244,6 +3267,16 @@ export interface components {
         };
         /** @enum {string} */
         StreamKind: "execution.started" | "execution.step" | "execution.finished" | "approval.created" | "approval.decided";
+        /** @description `POST /api/v1/ai/suggest`. */
+        SuggestRequest: {
+            /** @description The situation, in English ("hold big orders for a manager", "screen payments for fraud"). */
+            scenario: string;
+            /**
+             * Format: int64
+             * @description How many suggestions at most (default 3).
+             */
+            limit?: number | null;
+        };
         /** @description A fix for a diagnostic. */
         SuggestedFix: {
             op: components["schemas"]["FixOp"];
@@ -3259,6 +3292,30 @@ export interface components {
              */
             certain: boolean;
             description: string;
+        };
+        /** @description A template that fits a scenario, filled in for it. */
+        Suggestion: {
+            template_id: string;
+            name: string;
+            description: string;
+            /**
+             * Format: double
+             * @description 0 to 1: the share of the scenario's words the template speaks of.
+             */
+            score: number;
+            /** @description The scenario's words it matched. */
+            matched: string[];
+            /**
+             * @description The template's definition with what the scenario says put in (thresholds, the
+             *     approving team); it validates in the caller's scope. Review it before deploying.
+             */
+            workflow: Record<string, never>;
+            /** @description What was changed from the template, in sentences; empty when nothing was. */
+            changes: string[];
+        };
+        /** @description `POST /api/v1/ai/suggest`: the best first. */
+        Suggestions: {
+            suggestions: components["schemas"]["Suggestion"][];
         };
         /** @description `POST /api/v1/auth/switch`: the environment to act in next. */
         SwitchRequest: {
@@ -10686,6 +10743,129 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Interpretation"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON (or YAML where taken) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_v1_ai_suggest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestRequest"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestions"];
                 };
             };
             /** @description Malformed input (a query parameter, a path, or the body) */

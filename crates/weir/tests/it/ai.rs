@@ -263,3 +263,54 @@ fn a_prompt_becomes_a_workflow_that_runs_as_asked() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_scenario_gets_the_templates_that_fit_filled_in() {
+    let dir = scratch("ai-suggest");
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", ROOT)]);
+    let suggest = |body: Value| server.with(ROOT, "POST", "/api/v1/ai/suggest", Some(body));
+    let (status, s) = suggest(json!({
+        "scenario": "Hold checkout orders of $5,000 or more for approval by finance",
+        "limit": 2
+    }));
+    assert_eq!(status, 200, "{s}");
+    let list = s["suggestions"].as_array().unwrap();
+    assert!(!list.is_empty() && list.len() <= 2, "{s}");
+    let top = &list[0];
+    assert_eq!(top["template_id"], "order-approval", "{s}");
+    let changes = top["changes"].to_string();
+    assert!(changes.contains("10000") && changes.contains("5000"), "{s}");
+    assert!(changes.contains("finance"), "{s}");
+    // The filled template validates, deploys and holds a $6,000 order but not a $4,000 one.
+    let workflow = top["workflow"].clone();
+    let (status, stored) = server.with(ROOT, "POST", "/api/v1/workflows", Some(workflow));
+    assert_eq!(status, 201, "{stored}");
+    let decide = |total: i64| {
+        let (status, a) = server.with(
+            ROOT,
+            "POST",
+            "/api/v1/events",
+            Some(json!({"event_type": "order.checkout.initiated",
+                "payload": {"order": {"id": format!("o{total}"), "total": total}, "customer": {"id": "c1"}}})),
+        );
+        assert_eq!(status, 200, "{a}");
+        a["decision"].clone()
+    };
+    assert_eq!(decide(6000), "block");
+    assert_eq!(decide(4000), "allow");
+    let (_, s) = suggest(json!({"scenario": "screen payments for fraud"}));
+    assert_eq!(s["suggestions"][0]["template_id"], "fraud-detection", "{s}");
+    let (_, s) = suggest(json!({"scenario": "zzzz qqqq"}));
+    assert_eq!(s["suggestions"], json!([]));
+    for body in [
+        json!({"scenario": ""}),
+        json!({"scenario": "fraud", "limit": 0}),
+        json!({"scenario": "fraud", "limit": 11}),
+        json!({"scenario": "fraud", "extra": 1}),
+        json!({"scenario": 7}),
+    ] {
+        let (status, e) = suggest(body.clone());
+        assert_eq!(status, 422, "{body}: {e}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
