@@ -267,42 +267,24 @@ async fn interpret(
             vec![Detail::new("$.mode", "offline")],
         ));
     }
-    let mut context = weir_ai::InterpretContext::default();
-    if let Some(hints) = &request.context {
-        let Some(map) = hints.as_object() else {
+    // Hints the interpreter reads (`teams`, `workflow_ids`, `entities`); other keys are ignored.
+    let mut context: weir_ai::InterpretContext = match request.context {
+        None => weir_ai::InterpretContext::default(),
+        Some(hints @ Value::Object(_)) => serde_path_to_error::deserialize(hints).map_err(|e| {
+            let path = format!("$.context.{}", e.path());
+            let message = e.into_inner().to_string();
+            ApiError::invalid(
+                format!("context is invalid: {message}"),
+                vec![Detail::new(path, message)],
+            )
+        })?,
+        Some(_) => {
             return Err(ApiError::invalid(
                 "context must be an object",
                 vec![Detail::new("$.context", "an object of hints")],
             ));
-        };
-        if let Some(v) = map.get("teams").cloned() {
-            context.teams = serde_json::from_value(v).map_err(|_| {
-                ApiError::invalid(
-                    "context.teams must be a list of team names",
-                    vec![Detail::new("$.context.teams", "a list of strings")],
-                )
-            })?;
         }
-        if let Some(v) = map.get("workflow_ids").cloned() {
-            context.workflow_ids = serde_json::from_value(v).map_err(|_| {
-                ApiError::invalid(
-                    "context.workflow_ids must be a list of ids",
-                    vec![Detail::new("$.context.workflow_ids", "a list of strings")],
-                )
-            })?;
-        }
-        if let Some(v) = map.get("entities").cloned() {
-            context.entities = serde_json::from_value(v).map_err(|e| {
-                ApiError::invalid(
-                    format!("context.entities is not a list of entities: {e}"),
-                    vec![Detail::new(
-                        "$.context.entities",
-                        "[{\"name\", \"fields\", \"events\"}]",
-                    )],
-                )
-            })?;
-        }
-    }
+    };
     for team in state.store.teams(&caller.scope).await? {
         if !context.teams.contains(&team.name) {
             context.teams.push(team.name);
