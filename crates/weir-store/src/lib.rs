@@ -230,6 +230,14 @@ pub struct SecretRow {
     pub updated_ms: i64,
 }
 
+/// A setting of a tenant × environment: JSON, by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScopeSetting {
+    pub name: String,
+    pub value: serde_json::Value,
+    pub updated_ms: i64,
+}
+
 /// Where a secret may go. `None` for no restriction of that kind; code and transform steps
 /// receive a secret only when `allowed_actions` names them (the engine enforces this).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -888,6 +896,17 @@ pub trait Store: Send + Sync {
     async fn secret(&self, scope: &Scope, name: &str) -> Result<Option<SecretRow>>;
     /// NotFound when there is no such secret.
     async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<()>;
+    /// A setting of the scope (`llm`, …), if it is set.
+    async fn scope_setting(&self, scope: &Scope, name: &str) -> Result<Option<ScopeSetting>>;
+    /// Sets a setting of the scope, replacing its value.
+    async fn put_scope_setting(
+        &self,
+        scope: &Scope,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> Result<ScopeSetting>;
+    /// NotFound when the setting is not set.
+    async fn delete_scope_setting(&self, scope: &Scope, name: &str) -> Result<()>;
     /// An installation setting: the stored value, after storing this one if there was none.
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String>;
     // What actions write inside Weir (rows as the API shows them).

@@ -1,4 +1,4 @@
-//! Sealed secrets of a tenant × environment, and installation settings. Sealing and opening
+//! Sealed secrets of a tenant × environment, its settings, and installation settings. Sealing and opening
 //! happen in the server, which holds the master key; the store keeps ciphertext only.
 
 use sqlx::Row;
@@ -118,5 +118,81 @@ impl SqlStore {
             .await?;
         tx.commit().await?;
         Ok(value.to_owned())
+    }
+
+    pub(crate) async fn read_scope_setting(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<Option<ScopeSetting>> {
+        let row = sqlx::query(
+            "SELECT value, updated_ms FROM scope_settings \
+             WHERE tenant_id = $1 AND environment_id = $2 AND name = $3",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let text: String = r.try_get("value")?;
+            Ok(ScopeSetting {
+                name: name.to_owned(),
+                value: serde_json::from_str(&text)
+                    .map_err(|e| Error::Corrupt(format!("the setting {name}: {e}")))?,
+                updated_ms: r.try_get("updated_ms")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub(crate) async fn write_scope_setting(
+        &self,
+        scope: &Scope,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> Result<ScopeSetting> {
+        let now = self.now;
+        let text = value.to_string();
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(sql(format!(
+            "UPDATE scope_settings SET value = $4, updated_ms = {now} \
+             WHERE tenant_id = $1 AND environment_id = $2 AND name = $3"
+        )))
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(name)
+        .bind(&text)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            sqlx::query(sql(format!(
+                "INSERT INTO scope_settings (tenant_id, environment_id, name, value, updated_ms) \
+                 VALUES ($1, $2, $3, $4, {now})"
+            )))
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(name)
+            .bind(&text)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.read_scope_setting(scope, name)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    pub(crate) async fn remove_scope_setting(&self, scope: &Scope, name: &str) -> Result<()> {
+        let done = sqlx::query(
+            "DELETE FROM scope_settings WHERE tenant_id = $1 AND environment_id = $2 AND name = $3",
+        )
+        .bind(&scope.tenant)
+        .bind(&scope.environment)
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        found(done)
     }
 }

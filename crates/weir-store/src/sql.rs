@@ -166,6 +166,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "last runs",
         include_str!("../migrations/sqlite/0019_last_runs.sql"),
     ),
+    (
+        20,
+        "scope_settings",
+        include_str!("../migrations/sqlite/0020_scope_settings.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -262,6 +267,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         19,
         "last runs",
         include_str!("../migrations/postgres/0019_last_runs.sql"),
+    ),
+    (
+        20,
+        "scope_settings",
+        include_str!("../migrations/postgres/0020_scope_settings.sql"),
     ),
 ];
 
@@ -1083,6 +1093,20 @@ impl Store for SqlStore {
     }
     async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<()> {
         self.remove_secret(scope, name).await
+    }
+    async fn scope_setting(&self, scope: &Scope, name: &str) -> Result<Option<ScopeSetting>> {
+        self.read_scope_setting(scope, name).await
+    }
+    async fn put_scope_setting(
+        &self,
+        scope: &Scope,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> Result<ScopeSetting> {
+        self.write_scope_setting(scope, name, value).await
+    }
+    async fn delete_scope_setting(&self, scope: &Scope, name: &str) -> Result<()> {
+        self.remove_scope_setting(scope, name).await
     }
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String> {
         self.keep_setting(name, value).await

@@ -41,6 +41,7 @@ cases!(
     teams_are_users_of_their_scope,
     statistics_count_every_finish_once,
     executions_are_listed_by_time_range,
+    scope_settings_are_kept_per_scope,
 );
 
 fn scope_b() -> Scope {
@@ -1849,4 +1850,31 @@ async fn statistics_count_every_finish_once(s: Arc<dyn Store>) {
             ("w".to_owned(), "failed".to_owned(), 2)
         ]
     );
+}
+
+async fn scope_settings_are_kept_per_scope(s: Arc<dyn Store>) {
+    let prod = s.bootstrap("h").await.unwrap().scope;
+    let dev = Scope::new("default", "development");
+    assert!(s.scope_setting(&prod, "llm").await.unwrap().is_none());
+    let first = json!({"url": "https://llm.example.com/v1", "model": "m1"});
+    let made = s.put_scope_setting(&prod, "llm", &first).await.unwrap();
+    assert_eq!((made.name.as_str(), &made.value), ("llm", &first));
+    let second = json!({"url": "https://llm.example.com/v1", "model": "m2"});
+    s.put_scope_setting(&prod, "llm", &second).await.unwrap();
+    let read = s.scope_setting(&prod, "llm").await.unwrap().unwrap();
+    assert_eq!(read.value, second, "a put replaces the value");
+    // Another environment or tenant sees nothing, and deleting there changes nothing here.
+    assert!(s.scope_setting(&dev, "llm").await.unwrap().is_none());
+    assert!(s.scope_setting(&scope_b(), "llm").await.unwrap().is_none());
+    assert!(matches!(
+        s.delete_scope_setting(&scope_b(), "llm").await,
+        Err(Error::NotFound)
+    ));
+    assert!(s.scope_setting(&prod, "llm").await.unwrap().is_some());
+    s.delete_scope_setting(&prod, "llm").await.unwrap();
+    assert!(s.scope_setting(&prod, "llm").await.unwrap().is_none());
+    assert!(matches!(
+        s.delete_scope_setting(&prod, "llm").await,
+        Err(Error::NotFound)
+    ));
 }
