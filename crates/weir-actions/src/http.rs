@@ -19,7 +19,7 @@ use weir_core::executor::ActionError;
 use weir_engine::{Action, ActionContext};
 
 use crate::invalid;
-use crate::outbound::{Guard, GuardedResolver, to_port};
+use crate::outbound::{Guard, to_port};
 
 /// The default and the longest time a request may take.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,14 +39,7 @@ pub struct HttpAction {
 
 impl HttpAction {
     pub fn new(guard: Arc<Guard>) -> Result<HttpAction, String> {
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .user_agent(concat!("weir/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let client = crate::outbound::client(guard.clone())?;
         Ok(HttpAction { guard, client })
     }
 }
@@ -288,7 +281,8 @@ fn refusal(e: &reqwest::Error) -> Option<String> {
     None
 }
 
-fn error_text(e: &reqwest::Error) -> String {
+/// An error of the HTTP client with its causes (a refusal by the guard among them).
+pub fn error_text(e: &reqwest::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -333,6 +333,19 @@ pub async fn to_port<F: Future>(port: u16, send: F) -> F::Output {
     PORT.scope(port, send).await
 }
 
+/// An HTTP client whose names resolve through the guard, that follows no redirect itself (a
+/// caller that follows them checks each hop) and uses no proxy.
+pub fn client(guard: Arc<Guard>) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .dns_resolver(Arc::new(GuardedResolver(guard)))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(concat!("weir/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
 /// The DNS resolver of the HTTP client: resolves with the system resolver and refuses a name
 /// any of whose addresses may not be reached.
 pub struct GuardedResolver(pub Arc<Guard>);

@@ -162,8 +162,18 @@ pub struct Interpretation {
     pub confidence: f64,
     /// What is ambiguous or missing, to ask the person.
     pub questions: Vec<String>,
-    /// The mode that answered.
+    /// The mode that answered: `offline` when `llm` was asked for but could not answer (see
+    /// `fallback`).
     pub mode: InterpretMode,
+    /// How many requests went to the LLM endpoint (the first and each correction), in `llm`
+    /// mode; else `null`.
+    #[serde(default)]
+    pub llm_requests: Option<u32>,
+    /// Why the offline interpreter answered a request for `llm`: no endpoint configured, the
+    /// endpoint failed or was refused by the outbound guard, or no valid workflow came back;
+    /// else `null`.
+    #[serde(default)]
+    pub fallback: Option<String>,
 }
 
 /// `POST /api/v1/ai/suggest`.
@@ -201,4 +211,31 @@ pub struct Suggestion {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Suggestions {
     pub suggestions: Vec<Suggestion>,
+}
+
+/// `PUT /api/v1/settings/llm`: the chat endpoint this environment's prompts go to in `llm`
+/// mode, instead of the server's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LlmSettingRequest {
+    /// An OpenAI-compatible base URL (`https://api.openai.com/v1`) or chat completions URL.
+    #[schema(min_length = 1, max_length = 2048)]
+    pub url: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub model: String,
+    /// The name of a secret of this environment holding the API key (sent as `Authorization:
+    /// Bearer`); its `allowed_hosts` must admit the URL's host, its `allowed_actions` (if set)
+    /// name `llm`. Without it, no key is sent.
+    #[serde(default)]
+    pub api_key_secret: Option<String>,
+}
+
+/// The environment's LLM endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LlmSettingView {
+    pub url: String,
+    pub model: String,
+    #[schema(required = true)]
+    pub api_key_secret: Option<String>,
+    pub updated_at: String,
 }

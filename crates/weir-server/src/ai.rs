@@ -69,7 +69,7 @@ async fn post_capabilities(
     capabilities(&state, &caller.scope).await.map(Json)
 }
 
-async fn capabilities(state: &AppState, scope: &Scope) -> ApiResult<Capabilities> {
+pub(crate) async fn capabilities(state: &AppState, scope: &Scope) -> ApiResult<Capabilities> {
     let entities = ENTITIES
         .iter()
         .map(|e| {
@@ -215,25 +215,37 @@ async fn validate(
     };
     let diagnostics = state.engine.check(&caller.scope, &definition).await?;
     let valid = !diagnostics.iter().any(|d| d.is_error());
-    // Fix, check again, and go on while every error has a sure fix.
-    let mut fixed_workflow = None;
-    let (mut doc, mut found) = (definition, diagnostics.clone());
-    for _ in 0..FIX_ROUNDS {
-        let Some(next) = weir_core::fixes::fix_errors(&doc, &found) else {
-            break;
-        };
-        found = state.engine.check(&caller.scope, &next).await?;
-        doc = next;
-        if !found.iter().any(|d| d.is_error()) {
-            fixed_workflow = Some(doc);
-            break;
-        }
-    }
+    let fixed_workflow = match valid {
+        true => None,
+        false => fix_until_valid(&state, &caller.scope, &definition, &diagnostics).await?,
+    };
     Ok(Json(Validation {
         valid,
         diagnostics: diagnostics.iter().map(Detail::from).collect(),
         fixed_workflow,
     }))
+}
+
+/// The definition with the sure fixes of its errors applied, checked again, for as long as
+/// every error has one; `None` when some error has no sure fix.
+pub(crate) async fn fix_until_valid(
+    state: &AppState,
+    scope: &Scope,
+    definition: &Value,
+    diagnostics: &[weir_core::Diagnostic],
+) -> ApiResult<Option<Value>> {
+    let (mut doc, mut found) = (definition.clone(), diagnostics.to_vec());
+    for _ in 0..FIX_ROUNDS {
+        let Some(next) = weir_core::fixes::fix_errors(&doc, &found) else {
+            return Ok(None);
+        };
+        found = state.engine.check(scope, &next).await?;
+        doc = next;
+        if !found.iter().any(|d| d.is_error()) {
+            return Ok(Some(doc));
+        }
+    }
+    Ok(None)
 }
 
 /// Turn English into a workflow
@@ -261,12 +273,6 @@ async fn interpret(
         ));
     }
     let mode = request.mode.unwrap_or(InterpretMode::Offline);
-    if mode == InterpretMode::Llm {
-        return Err(ApiError::invalid(
-            "the llm mode is not available on this server yet; use \"offline\"",
-            vec![Detail::new("$.mode", "offline")],
-        ));
-    }
     // Hints the interpreter reads (`teams`, `workflow_ids`, `entities`); other keys are ignored.
     let mut context: weir_ai::InterpretContext = match request.context {
         None => weir_ai::InterpretContext::default(),
@@ -294,6 +300,41 @@ async fn interpret(
         context.workflow_ids.push(w.workflow_id);
     }
     let answer = weir_ai::interpret(prompt, &context);
+    let mut fallback = None;
+    if mode == InterpretMode::Llm {
+        let asked = match crate::llm::endpoint(&state, &caller.scope).await {
+            Ok(Some(endpoint)) => {
+                crate::llm::interpret(
+                    &state,
+                    &caller.scope,
+                    &endpoint,
+                    prompt,
+                    &context,
+                    &answer.suggested_workflow,
+                )
+                .await
+            }
+            Ok(None) => Err(
+                "no LLM endpoint is configured (the environment's llm setting, or WEIR_LLM_URL on the server)"
+                    .to_owned(),
+            ),
+            Err(e) => Err(e),
+        };
+        match asked {
+            Ok(llm) => {
+                return Ok(Json(Interpretation {
+                    interpretation: llm.interpretation,
+                    suggested_workflow: llm.workflow,
+                    confidence: llm.confidence,
+                    questions: llm.questions,
+                    mode,
+                    llm_requests: Some(llm.requests),
+                    fallback: None,
+                }));
+            }
+            Err(why) => fallback = Some(format!("the offline interpreter answered: {why}")),
+        }
+    }
     Ok(Json(Interpretation {
         interpretation: Understanding {
             action: answer.interpretation.action,
@@ -305,7 +346,9 @@ async fn interpret(
         suggested_workflow: answer.suggested_workflow,
         confidence: answer.confidence,
         questions: answer.questions,
-        mode,
+        mode: InterpretMode::Offline,
+        llm_requests: None,
+        fallback,
     }))
 }
 

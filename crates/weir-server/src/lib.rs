@@ -27,6 +27,7 @@ mod error;
 mod events;
 mod executions;
 mod hooks;
+mod llm;
 mod mcp;
 mod params;
 mod records;
@@ -45,6 +46,7 @@ mod workflows;
 
 pub use body::DEFAULT_MAX_BODY_BYTES;
 pub use error::{ApiError, ApiResult};
+pub use llm::LlmConfig;
 pub use mcp::allowed_hosts as mcp_allowed_hosts;
 pub use router::{document, router};
 pub use serve::{
@@ -74,6 +76,13 @@ pub struct AppState {
     pub mcp_allowed_hosts: Vec<String>,
     /// Cancelled when the server stops: ends MCP sessions and their streams.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The server's LLM endpoint for `POST /api/v1/ai/interpret` in `llm` mode, if any (an
+    /// environment's own `llm` setting wins over it).
+    pub llm: Option<LlmConfig>,
+    /// What outbound requests of the server itself (LLM calls) may reach, as workflow actions.
+    pub outbound: Arc<weir_actions::Guard>,
+    /// The client of LLM calls, resolving through `outbound`.
+    pub llm_client: reqwest::Client,
 }
 
 /// How long a looked-up API key is trusted without asking the store again.
@@ -93,7 +102,16 @@ impl AppState {
                 &[],
             ),
             shutdown: Default::default(),
+            llm: None,
+            outbound: Arc::default(),
+            llm_client: llm::client(Arc::default()),
         }
+    }
+
+    /// Sets what outbound requests may reach beyond the public internet.
+    pub fn set_outbound(&mut self, allow: weir_actions::AllowList) {
+        self.outbound = weir_actions::Guard::new(allow);
+        self.llm_client = llm::client(self.outbound.clone());
     }
 }
 

@@ -16,7 +16,8 @@ use weir_api_types::{ErrorBody, ErrorCode, Health};
 
 use crate::{
     ApiError, AppState, access, ai, approvals, connectors, context, dryrun, events, executions,
-    hooks, records, rules, schedules, secrets, stats, stream, teams, templates, users, workflows,
+    hooks, llm, records, rules, schedules, secrets, stats, stream, teams, templates, users,
+    workflows,
 };
 
 #[derive(OpenApi)]
@@ -54,6 +55,7 @@ fn documented() -> OpenApiRouter<Arc<AppState>> {
         .merge(connectors::routes())
         .merge(records::routes())
         .merge(secrets::routes())
+        .merge(llm::routes())
         .merge(dryrun::routes())
         .merge(templates::routes())
 }

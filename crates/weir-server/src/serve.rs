@@ -39,6 +39,9 @@ pub struct ServeConfig {
     pub claim_batch: i64,
     /// The largest request body taken, in bytes (413 past it).
     pub max_body_bytes: usize,
+    /// The LLM endpoint of `POST /api/v1/ai/interpret` in `llm` mode (`WEIR_LLM_URL`,
+    /// `WEIR_LLM_MODEL`, `WEIR_LLM_API_KEY`).
+    pub llm: Option<crate::LlmConfig>,
     /// `Host`s `/mcp` also answers to (`WEIR_MCP_ALLOWED_HOSTS`); see [`crate::mcp_allowed_hosts`].
     pub mcp_allowed_hosts: Vec<String>,
 }
@@ -189,6 +192,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     state.session_ttl = Duration::from_secs(config.session_ttl.into());
     state.max_body_bytes = config.max_body_bytes;
     state.mcp_allowed_hosts = crate::mcp_allowed_hosts(addr, &config.mcp_allowed_hosts);
+    state.set_outbound(weir_actions::AllowList::parse(&config.outbound_allow)?);
+    state.llm = config.llm.clone();
     let state = Arc::new(state);
     let app = router(state.clone());
     let hub = engine.clone();

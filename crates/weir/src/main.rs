@@ -143,9 +143,17 @@ struct ServeArgs {
     /// other, to every host unless these are given.
     #[arg(long, env = "WEIR_MCP_ALLOWED_HOSTS")]
     mcp_allowed_hosts: Option<String>,
+    /// An OpenAI-compatible chat endpoint for `POST /api/v1/ai/interpret` in `llm` mode: a
+    /// base URL like https://api.openai.com/v1 (its key from WEIR_LLM_API_KEY, never an
+    /// option). Requests pass the outbound guard: a local endpoint needs --outbound-allow.
+    #[arg(long, env = "WEIR_LLM_URL")]
+    llm_url: Option<String>,
+    /// The model the LLM endpoint runs (with --llm-url).
+    #[arg(long, env = "WEIR_LLM_MODEL")]
+    llm_model: Option<String>,
     /// A JSON or YAML file with listen, data_dir, database_url, rate_limit, session_ttl,
-    /// outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes and
-    /// mcp_allowed_hosts (options win over it).
+    /// outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes,
+    /// mcp_allowed_hosts, llm_url and llm_model (options win over it).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -609,6 +617,8 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         claim_batch,
         max_body_bytes,
         mcp_allowed_hosts,
+        llm_url,
+        llm_model,
         config,
     } = args;
     let file = match config.as_deref() {
@@ -628,9 +638,11 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
                             | "claim_batch"
                             | "max_body_bytes"
                             | "mcp_allowed_hosts"
+                            | "llm_url"
+                            | "llm_model"
                     ) {
                         return Err(Failure::Usage(format!(
-                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes, mcp_allowed_hosts)",
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes, mcp_allowed_hosts, llm_url, llm_model)",
                             path.display()
                         )));
                     }
@@ -768,6 +780,16 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
             })?,
         Err(_) => 30_000,
     };
+    // The key, like the master key, only from the environment; never printed.
+    let llm_api_key = std::env::var("WEIR_LLM_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    let llm = weir_server::LlmConfig::from_settings(
+        setting(llm_url, "llm_url").filter(|u| !u.is_empty()),
+        setting(llm_model, "llm_model").filter(|m| !m.is_empty()),
+        llm_api_key,
+    )
+    .map_err(Failure::Usage)?;
     let config = weir_server::ServeConfig {
         listen,
         data_dir,
@@ -785,6 +807,7 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         claim_batch: i64::from(claim_batch),
         max_body_bytes: max_body_bytes as usize,
         mcp_allowed_hosts,
+        llm,
     };
     // mimalloc asks for transparent huge pages for its segments: a server holding thousands
     // of parked runs and connections, each a few kilobytes spread over many segments, then

@@ -6,7 +6,8 @@
 //! - `/retry-after/SECONDS/NAME`: the first request gets 429 with `Retry-After`, then 200.
 //! - `/redirect?to=URL`: 302 to URL.
 //! - `/echo-header/NAME`: answers the request header NAME's value in its body.
-//! - anything else: 200 with `{"ok": true, "path": ...}`, or the `answer` set for that path.
+//! - anything else: 200 with `{"ok": true, "path": ...}`, or the `answer` set for that path
+//!   (the answers queued for it with `answer_in_turn` first, one per request).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -38,6 +39,8 @@ struct State {
     requests: Vec<Recorded>,
     counts: HashMap<String, usize>,
     answers: HashMap<String, (u16, Value)>,
+    /// Answers given once each, in order, before `answers`.
+    queued: HashMap<String, std::collections::VecDeque<(u16, Value)>>,
     /// Paths that answer only after this long.
     delays: HashMap<String, Duration>,
     /// Requests being answered now, and the most there were at once.
@@ -78,6 +81,18 @@ impl Peer {
             .unwrap()
             .answers
             .insert(path.to_owned(), (status, body));
+    }
+
+    /// Queues an answer of a path: the next request to it that finds none queued before gets
+    /// it, once.
+    pub fn answer_in_turn(&self, path: &str, status: u16, body: Value) {
+        self.state
+            .lock()
+            .unwrap()
+            .queued
+            .entry(path.to_owned())
+            .or_default()
+            .push_back((status, body));
     }
 
     /// Makes a path answer only after `delay` (a slow service).
@@ -171,6 +186,9 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
 
 fn respond(st: &mut State, path: &str, headers: &HashMap<String, String>) -> (u16, String, Value) {
     let (route, query) = path.split_once('?').unwrap_or((path, ""));
+    if let Some((status, body)) = st.queued.get_mut(route).and_then(|q| q.pop_front()) {
+        return (status, String::new(), body);
+    }
     if let Some(answer) = st.answers.get(route) {
         return (answer.0, String::new(), answer.1.clone());
     }
