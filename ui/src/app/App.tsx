@@ -1,7 +1,7 @@
 // The app's routes. Every path is a client-side route; the server answers index.html for them.
 // Declarative routing (no data router): the app loads its data with TanStack Query, and this
 // mode is about half of the router's weight in the bundle.
-import { useEffect } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from "react-router";
 
 import { setUnauthorizedHandler } from "../api/client";
@@ -20,8 +20,23 @@ import { TeamsSettings } from "../features/settings/TeamsSettings";
 import { UsersSettings } from "../features/settings/UsersSettings";
 import { WorkflowDetailPage } from "../features/workflows/WorkflowDetailPage";
 import { WorkflowsPage } from "../features/workflows/WorkflowsPage";
+import { ErrorBoundary } from "../components/ErrorBoundary";
+import { Loading } from "../components/Notice";
 import { Layout } from "./Layout";
 import { NotFoundPage } from "./NotFoundPage";
+
+// The builder (React Flow, elkjs and its panels) is fetched when first opened.
+const BuilderPage = lazy(() => import("../features/builder/BuilderPage"));
+
+function Builder() {
+  return (
+    <ErrorBoundary what="show the builder">
+      <Suspense fallback={<Loading label="Loading the builder…" />}>
+        <BuilderPage />
+      </Suspense>
+    </ErrorBoundary>
+  );
+}
 
 export function App() {
   return (
@@ -32,7 +47,9 @@ export function App() {
         <Route element={<Layout />}>
           <Route index element={<DashboardPage />} />
           <Route path="workflows" element={<WorkflowsPage />} />
+          <Route path="workflows/new" element={<Builder />} />
           <Route path="workflows/:id" element={<WorkflowDetailPage />} />
+          <Route path="workflows/:id/edit" element={<Builder />} />
           <Route path="executions" element={<ExecutionsPage />} />
           <Route path="executions/:id" element={<ExecutionDetailPage />} />
           <Route path="approvals" element={<ApprovalsPage />} />

@@ -17,7 +17,7 @@ export type StepNodeType = Node<StepNodeData, "step">;
 
 // Each tone is given for the dark theme too: the dark border colour of the node's other sides
 // comes later in the stylesheet and would paint over the left one.
-const EDGE_TONE: Record<string, string> = {
+export const EDGE_TONE: Record<string, string> = {
   completed: "border-l-emerald-500 dark:border-l-emerald-500",
   failed: "border-l-red-500 dark:border-l-red-500",
   waiting: "border-l-amber-500 dark:border-l-amber-500",

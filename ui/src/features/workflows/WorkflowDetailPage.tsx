@@ -25,21 +25,24 @@ export function WorkflowDetailPage() {
   const workflow = useWorkflow(id);
 
   if (workflow.isPending) return <Loading />;
-  if (workflow.isError) {
-    return (
-      <>
-        <PageHeader title="Workflow" />
-        {isApiError(workflow.error, 404) ? (
-          <p>
-            There is no workflow <span className="mono">{id}</span> here. <Link to="/workflows">All workflows</Link>
-          </p>
-        ) : (
-          <ErrorNotice error={workflow.error} what="load the workflow" />
-        )}
-      </>
-    );
-  }
+  if (workflow.isError) return <WorkflowNotLoaded id={id} title="Workflow" error={workflow.error} />;
   return <WorkflowView workflow={workflow.data} />;
+}
+
+/** A workflow that could not be loaded: not there (404), or why. */
+export function WorkflowNotLoaded({ id, title, error }: { id: string; title: string; error: unknown }) {
+  return (
+    <>
+      <PageHeader title={title} />
+      {isApiError(error, 404) ? (
+        <p>
+          There is no workflow <span className="mono">{id}</span> here. <Link to="/workflows">All workflows</Link>
+        </p>
+      ) : (
+        <ErrorNotice error={error} what="load the workflow" />
+      )}
+    </>
+  );
 }
 
 function WorkflowView({ workflow }: { workflow: Workflow }) {
@@ -52,6 +55,11 @@ function WorkflowView({ workflow }: { workflow: Workflow }) {
         <Link to="/workflows">Workflows</Link> <span aria-hidden="true">/</span>
       </p>
       <PageHeader title={workflow.name}>
+        {canWrite ? (
+          <Link to={`/workflows/${workflow.id}/edit`} className="btn btn-primary">
+            Edit
+          </Link>
+        ) : null}
         <ExportButtons definition={workflow.definition} id={workflow.id} version={workflow.version} />
       </PageHeader>
 

@@ -44,9 +44,14 @@ export function WorkflowsPage() {
     <>
       <PageHeader title="Workflows">
         {canWrite ? (
-          <button type="button" className="btn btn-primary" onClick={() => setImporting(true)}>
-            Import a workflow
-          </button>
+          <>
+            <Link to="/workflows/new" className="btn btn-primary">
+              New workflow
+            </Link>
+            <button type="button" className="btn" onClick={() => setImporting(true)}>
+              Import a workflow
+            </button>
+          </>
         ) : (
           <PermissionNote permission="workflows:write" action="import workflows" />
         )}

@@ -1,0 +1,222 @@
+// The builder's canvas: React Flow over the graph of the definition (graph/model.ts), with the
+// positions the builder keeps apart from the definition. It owns nothing: moving, selecting,
+// connecting and dropping are reported to the page, which edits the definition. Nodes are
+// memoized components whose data keep their identity while another node moves, and only what
+// is in view is rendered, so a workflow of a thousand steps stays smooth.
+import "@xyflow/react/dist/style.css";
+import "../graph/graph.css";
+import "./builder.css";
+
+import {
+  Background,
+  type Connection,
+  Controls,
+  type Edge,
+  type EdgeChange,
+  MarkerType,
+  MiniMap,
+  type NodeChange,
+  type NodeTypes,
+  ReactFlow,
+  useReactFlow,
+} from "@xyflow/react";
+import { useCallback, useMemo } from "react";
+
+import type { Point } from "../graph/layout";
+import { NODE_HEIGHT, NODE_WIDTH } from "../graph/layout";
+import type { WorkflowGraph } from "../graph/model";
+import { useColorMode } from "../graph/useColorMode";
+import { BuilderNode, type BuilderNodeData, type BuilderNodeType, nodeStatus } from "./BuilderNode";
+import { type Port, portOfKind } from "./definition";
+
+/** The drag data a palette button carries: the step type to add. */
+export const PALETTE_MIME = "application/x-weir-step";
+
+const nodeTypes: NodeTypes = { builder: BuilderNode };
+
+const ARIA = {
+  "node.a11yDescription.default": "Press Enter or Space to select this node, then edit it in the side panel.",
+};
+
+export type Selection = { nodes: Set<string>; edges: Set<string> };
+
+export type BuilderCanvasProps = {
+  graph: WorkflowGraph;
+  positions: Map<string, Point>;
+  nodeData: Map<string, BuilderNodeData>;
+  /** Edges a test run went along: drawn taken, the others dimmed. */
+  taken?: Set<string>;
+  selection: Selection;
+  onSelection: (selection: Selection) => void;
+  onMove: (moves: Map<string, Point>) => void;
+  onConnect: (source: string, port: Port, target: string) => void;
+  /** A palette item dropped at a place of the canvas, or on an edge (to insert it there). */
+  onDrop: (type: string, at: Point, edge?: string) => void;
+};
+
+export default function BuilderCanvas({
+  graph,
+  positions,
+  nodeData,
+  taken,
+  selection,
+  onSelection,
+  onMove,
+  onConnect,
+  onDrop,
+}: BuilderCanvasProps) {
+  const colorMode = useColorMode();
+  const flow = useReactFlow();
+
+  const nodes = useMemo<BuilderNodeType[]>(
+    () =>
+      graph.nodes.flatMap((node) => {
+        const data = nodeData.get(node.id);
+        if (!data) return [];
+        const status = nodeStatus(data);
+        return [
+          {
+            id: node.id,
+            type: "builder",
+            position: positions.get(node.id) ?? { x: 0, y: 0 },
+            width: NODE_WIDTH,
+            height: NODE_HEIGHT,
+            data,
+            selected: selection.nodes.has(node.id),
+            deletable: node.kind === "step",
+            ariaLabel:
+              node.kind === "trigger"
+                ? `Trigger: ${node.label}`
+                : `Step ${node.label}, ${node.type}${status ? `: ${status}` : ""}`,
+          },
+        ];
+      }),
+    [graph, nodeData, positions, selection.nodes],
+  );
+
+  const edges = useMemo<Edge[]>(
+    () =>
+      graph.edges.map((edge) => {
+        const isTaken = taken?.has(edge.id) ?? false;
+        const port = portOfKind(edge.kinds[0] ?? "next");
+        const source = nodeData.get(edge.source);
+        return {
+          id: edge.id,
+          source: edge.source,
+          target: edge.target,
+          sourceHandle: source?.ports.includes(port) ? port : (source?.ports[0] ?? null),
+          type: "smoothstep",
+          label: edge.label,
+          selected: selection.edges.has(edge.id),
+          className: taken ? (isTaken ? "wf-edge-taken" : "wf-edge-dim") : undefined,
+          ariaLabel: `From ${edge.source === "@trigger" ? "the trigger" : edge.source} to ${edge.target}${edge.label ? ` (${edge.label})` : ""}`,
+          markerEnd: {
+            type: MarkerType.ArrowClosed,
+            color: isTaken ? "var(--wf-edge-taken)" : "var(--wf-edge)",
+            width: 16,
+            height: 16,
+          },
+          labelBgPadding: [4, 2] as [number, number],
+        };
+      }),
+    [graph, nodeData, taken, selection.edges],
+  );
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<BuilderNodeType>[]) => {
+      const moves = new Map<string, Point>();
+      let selected: Set<string> | undefined;
+      for (const change of changes) {
+        if (change.type === "position" && change.position) moves.set(change.id, change.position);
+        if (change.type === "select") {
+          selected ??= new Set(selection.nodes);
+          if (change.selected) selected.add(change.id);
+          else selected.delete(change.id);
+        }
+      }
+      if (moves.size > 0) onMove(moves);
+      if (selected) onSelection({ nodes: selected, edges: selection.edges });
+    },
+    [onMove, onSelection, selection],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange[]) => {
+      let selected: Set<string> | undefined;
+      for (const change of changes) {
+        if (change.type !== "select") continue;
+        selected ??= new Set(selection.edges);
+        if (change.selected) selected.add(change.id);
+        else selected.delete(change.id);
+      }
+      if (selected) onSelection({ nodes: selection.nodes, edges: selected });
+    },
+    [onSelection, selection],
+  );
+
+  const connectNodes = useCallback(
+    (connection: Connection) => {
+      onConnect(connection.source, (connection.sourceHandle ?? "next") as Port, connection.target);
+    },
+    [onConnect],
+  );
+
+  const onDragOver = useCallback((event: React.DragEvent) => {
+    if (!event.dataTransfer.types.includes(PALETTE_MIME)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+  }, []);
+
+  const drop = useCallback(
+    (event: React.DragEvent) => {
+      const type = event.dataTransfer.getData(PALETTE_MIME);
+      if (!type) return;
+      event.preventDefault();
+      const at = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      // Dropped on an edge (its wide invisible outline counts): the step goes on that way.
+      const edge = document
+        .elementsFromPoint(event.clientX, event.clientY)
+        .map((element) => element.closest(".react-flow__edge")?.getAttribute("data-id"))
+        .find((id): id is string => Boolean(id));
+      onDrop(type, { x: at.x - NODE_WIDTH / 2, y: at.y - NODE_HEIGHT / 2 }, edge);
+    },
+    [flow, onDrop],
+  );
+
+  return (
+    <div className="h-full w-full" onDragOver={onDragOver} onDrop={drop}>
+      <ReactFlow
+        className="wf-graph wf-builder"
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={connectNodes}
+        colorMode={colorMode}
+        fitView
+        fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
+        minZoom={0.05}
+        snapToGrid
+        snapGrid={[16, 16]}
+        onlyRenderVisibleElements
+        // The page handles Delete and the other shortcuts, as edits of the definition.
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Meta", "Control", "Shift"]}
+        ariaLabelConfig={ARIA}
+      >
+        <Background gap={16} />
+        <Controls position="top-right" fitViewOptions={{ padding: 0.15 }} />
+        <MiniMap
+          position="bottom-right"
+          pannable
+          zoomable
+          ariaLabel="Overview of the canvas"
+          // Sized through the CSSOM (React's style prop), which the CSP allows.
+          style={{ width: 140, height: 96 }}
+        />
+      </ReactFlow>
+    </div>
+  );
+}
