@@ -17,7 +17,7 @@ export default defineConfig({
   forbidOnly: true,
   retries: 0,
   timeout: 30_000,
-  globalTimeout: 150_000,
+  globalTimeout: 240_000,
   expect: { timeout: 10_000 },
   reporter: [["list"]],
   use: {

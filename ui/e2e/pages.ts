@@ -56,6 +56,12 @@ export const SIGNED_IN_PAGES: ConsolePage[] = [
     heading: `Execution of ${seed.workflowId}`,
     ready: (page) => expect(page.getByRole("region", { name: "Timeline" }).getByRole("listitem").first()).toBeVisible(),
   },
+  {
+    name: "builder",
+    url: `/workflows/${seed.workflowId}/edit`,
+    heading: `Edit ${seed.workflowId}`,
+    ready: (page) => expect(page.getByRole("region", { name: "Canvas" }).getByRole("button", { name: /^Step / })).toHaveCount(4),
+  },
   { name: "approvals", url: "/approvals", heading: "Approvals" },
   { name: "settings", url: "/settings", heading: "Settings" },
 ];

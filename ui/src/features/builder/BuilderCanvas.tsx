@@ -84,6 +84,8 @@ export default function BuilderCanvas({
             data,
             selected: selection.nodes.has(node.id),
             deletable: node.kind === "step",
+            ariaRole: "button" as const,
+            domAttributes: { "aria-pressed": selection.nodes.has(node.id) },
             ariaLabel:
               node.kind === "trigger"
                 ? `Trigger: ${node.label}`

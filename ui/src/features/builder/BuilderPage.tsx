@@ -4,7 +4,7 @@
 // from it and every gesture is an edit of it. Loaded lazily: none of this is in the main bundle.
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Link, useNavigate, useParams } from "react-router";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
 
 import type { Detail } from "../../api/types";
 import { useCan } from "../../app/auth";
@@ -119,6 +119,7 @@ function Builder({
   title: string;
 }) {
   const navigate = useNavigate();
+  const location = useLocation();
   const flow = useReactFlow();
   const [history, setHistory] = useState<History>(() => start(stored));
   const definition = history.present;
@@ -132,7 +133,10 @@ function Builder({
   const [panel, setPanel] = useState<Panel>("inspect");
   const [codeOpen, setCodeOpen] = useState(false);
   const [path, setPath] = useState<PathTaken>();
-  const [deployed, setDeployed] = useState<string>();
+  // A new workflow's first deploy moves to its own address: the news comes along.
+  const [deployed, setDeployed] = useState<string | undefined>(
+    () => (location.state as { deployed?: string } | null)?.deployed,
+  );
   const clipboard = useRef<Step[]>([]);
   const deploy = useDeploy(workflowId);
   const validation = useValidation(definition);
@@ -228,7 +232,8 @@ function Builder({
     (type: string, at?: Point, edgeId?: string) => {
       const id = newStepId(definition, type);
       const step = newStep(type, id, capabilities.actions);
-      const anchor = single && single !== TRIGGER_ID ? single : undefined;
+      // Pressed rather than dropped: the step goes on after the selected one.
+      const anchor = !at && single && single !== TRIGGER_ID ? single : undefined;
       const edge = graph.edges.find((e) => e.id === edgeId) ?? (at ? undefined : graph.edges.find((e) => e.source === anchor));
       let next: Definition;
       if (edge) next = insertOnEdge(definition, step, edge.source, edge.target);
@@ -276,10 +281,11 @@ function Builder({
   );
 
   const onKeyDown = useCallback(
-    (event: React.KeyboardEvent) => {
+    (event: KeyboardEvent) => {
       const target = event.target as HTMLElement;
-      // Keys typed into a field are the field's (its own undo, its own Delete).
-      if (target.closest("input, textarea, select, [contenteditable=true]")) return;
+      // Keys typed into a field are the field's (its own undo, its own Delete), and a dialog's
+      // are the dialog's.
+      if (target.closest("input, textarea, select, [contenteditable=true], dialog")) return;
       const mod = event.ctrlKey || event.metaKey;
       const key = event.key.toLowerCase();
       const handled = (() => {
@@ -297,6 +303,11 @@ function Builder({
     },
     [remove, graph.nodes, copySelected, paste],
   );
+  // Shortcuts work wherever the focus is on the page (the canvas, a button, nothing).
+  useEffect(() => {
+    document.addEventListener("keydown", onKeyDown);
+    return () => document.removeEventListener("keydown", onKeyDown);
+  }, [onKeyDown]);
 
   const onConnect = useCallback(
     (source: string, port: Port, target: string) => edit(connect(definition, source, port, target, TRIGGER_ID)),
@@ -340,7 +351,10 @@ function Builder({
         setDeployed(`Deployed version ${result.version} of ${result.workflow_id}.`);
         if (!workflowId) {
           clearDraft(undefined);
-          void navigate(`/workflows/${result.workflow_id}/edit`, { replace: true });
+          void navigate(`/workflows/${result.workflow_id}/edit`, {
+            replace: true,
+            state: { deployed: `Deployed version ${result.version} of ${result.workflow_id}.` },
+          });
         }
       },
     });
@@ -349,7 +363,7 @@ function Builder({
   const errors = (validation.data?.diagnostics ?? []).filter((d) => d.severity !== "warning").length;
 
   return (
-    <div onKeyDown={onKeyDown} className="flex min-h-0 flex-col">
+    <div className="flex min-h-0 flex-col">
       <p className="mb-1 text-sm">
         <Link to="/workflows">Workflows</Link> <span aria-hidden="true">/</span>{" "}
         {workflowId ? (

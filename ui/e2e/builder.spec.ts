@@ -1,0 +1,249 @@
+// The visual builder (issue 19): a deployed workflow opens as one node per step with its edges;
+// palette drops, undo and redo; a condition changed in the side panel and deployed as a new
+// version; a dry run's decision; a rollback from History; and the order approval built from an
+// empty canvas by drag and drop, deployed, then deciding real orders. Each test deploys the
+// workflows it needs through the API, so none changes what the other scenarios see.
+import type { APIRequestContext, Locator, Page } from "@playwright/test";
+
+import { seed } from "./env";
+import { expect, open, test } from "./support";
+
+/** The quickstart's shape under another id: a condition, an approval, allow and block. */
+function orderCheck(id: string) {
+  return {
+    workflow_id: id,
+    name: `Builder ${id}`,
+    trigger: { type: "event", event: "order.checkout.initiated" },
+    steps: [
+      {
+        id: "big_order",
+        type: "condition",
+        condition: { field: "order.total", operator: "gte", value: 10000 },
+        on_true: "manager_approval",
+        on_false: "allow",
+      },
+      {
+        id: "manager_approval",
+        type: "approval",
+        approver_role: "sales_manager",
+        timeout: "24h",
+        on_approve: "allow",
+        on_reject: "block",
+        on_timeout: "block",
+      },
+      { id: "allow", type: "action", action: "allow", reason: "Order {{order.id}} may go through" },
+      { id: "block", type: "action", action: "block", reason: "Order {{order.id}} was not approved" },
+    ],
+  };
+}
+
+async function deploy(api: APIRequestContext, definition: object) {
+  const response = await api.post("/api/v1/workflows", { data: definition });
+  expect(response.status(), await response.text()).toBe(201);
+}
+
+async function current(api: APIRequestContext, id: string) {
+  const response = await api.get(`/api/v1/workflows/${id}`);
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()) as { version: number; definition: { steps: { condition?: { value?: unknown } }[] } };
+}
+
+function canvas(page: Page): Locator {
+  return page.getByRole("region", { name: "Canvas" });
+}
+
+function steps(page: Page): Locator {
+  return canvas(page).getByRole("button", { name: /^Step / });
+}
+
+async function openBuilder(page: Page, id: string) {
+  await open(page, `/workflows/${id}/edit`, `Edit ${id}`);
+  await expect(canvas(page).getByRole("button", { name: /^Trigger: / })).toBeVisible();
+}
+
+/** Drops a palette entry on an empty place of the canvas (its left edge, at a height). */
+async function drop(page: Page, type: string, y: number) {
+  await page
+    .getByRole("region", { name: "Palette" })
+    .getByRole("button", { name: type, exact: true })
+    .dragTo(canvas(page), { targetPosition: { x: 40, y } });
+}
+
+test("a deployed workflow opens with one node per step and its edges", async ({ page, api }) => {
+  await deploy(api, orderCheck("builder_open"));
+  await openBuilder(page, "builder_open");
+  await expect(steps(page)).toHaveCount(4);
+  for (const step of ["big_order", "manager_approval", "allow", "block"]) {
+    await expect(canvas(page).getByRole("button", { name: new RegExp(`^Step ${step},`) })).toBeVisible();
+  }
+  const edges = canvas(page).getByRole("group", { name: /^From / });
+  await expect(edges).toHaveCount(5);
+  for (const edge of [
+    "From the trigger to big_order",
+    "From big_order to manager_approval (true)",
+    "From big_order to allow (false)",
+    "From manager_approval to allow (approve)",
+    "From manager_approval to block (reject, timeout)",
+  ]) {
+    await expect(canvas(page).getByRole("group", { name: edge, exact: true })).toBeAttached();
+  }
+  // The entry point from the workflow's page leads here.
+  await open(page, "/workflows/builder_open", "Builder builder_open");
+  await page.getByRole("link", { name: "Edit", exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Edit builder_open" })).toBeVisible();
+});
+
+test("a step dragged from the palette is undone and redone", async ({ page, api }) => {
+  await deploy(api, orderCheck("builder_undo"));
+  await openBuilder(page, "builder_undo");
+  await expect(steps(page)).toHaveCount(4);
+
+  await drop(page, "condition", 300);
+  const added = canvas(page).getByRole("button", { name: /^Step condition_1, condition/ });
+  await expect(added).toBeVisible();
+  await expect(steps(page)).toHaveCount(5);
+  // The new step is selected, and the side panel edits it.
+  await expect(page.getByRole("region", { name: "Step condition_1" })).toBeVisible();
+
+  await page.keyboard.press("Control+z");
+  await expect(added).toHaveCount(0);
+  await expect(steps(page)).toHaveCount(4);
+  await page.keyboard.press("Control+Shift+z");
+  await expect(added).toBeVisible();
+  await page.keyboard.press("Control+z");
+  await expect(added).toHaveCount(0);
+  await page.keyboard.press("Control+y");
+  await expect(added).toBeVisible();
+
+  // Delete removes it and its references; the toolbar's Undo brings it back.
+  await added.click();
+  await page.keyboard.press("Delete");
+  await expect(added).toHaveCount(0);
+  await page.getByRole("button", { name: "Undo", exact: true }).click();
+  await expect(added).toBeVisible();
+});
+
+test("a condition changed in the side panel is deployed as a new version", async ({ page, api }) => {
+  await deploy(api, orderCheck("builder_edit"));
+  await openBuilder(page, "builder_edit");
+  await canvas(page).getByRole("button", { name: /^Step big_order,/ }).click();
+  const panel = page.getByRole("region", { name: "Step big_order" });
+  await expect(panel.getByLabel("Field", { exact: true })).toHaveValue("order.total");
+  const value = panel.getByLabel("Value", { exact: true });
+  await expect(value).toHaveValue("10000");
+  // A value that is not a number says so, and changes nothing.
+  await value.fill("lots");
+  await expect(panel.getByText("Write a number (or a {{template}}).")).toBeVisible();
+  await value.fill("25000");
+  await expect(page.getByRole("status").filter({ hasText: "Unsaved changes" })).toBeVisible();
+
+  await page.getByRole("button", { name: "Deploy", exact: true }).click();
+  await expect(page.getByText("Deployed version 2 of builder_edit.")).toBeVisible();
+  const stored = await current(api, "builder_edit");
+  expect(stored.version).toBe(2);
+  expect(stored.definition.steps[0]?.condition?.value).toBe(25000);
+});
+
+test("a test run with a sample payload shows the decision and lights the path", async ({ page, api }) => {
+  await deploy(api, orderCheck("builder_test"));
+  await openBuilder(page, "builder_test");
+  await page.getByRole("toolbar", { name: "Panels" }).getByRole("button", { name: "Test" }).click();
+  const panel = page.getByRole("region", { name: "Test" });
+  await expect(panel.getByLabel("Event type")).toHaveValue(seed.eventType);
+  await panel.getByLabel("Sample payload").fill("{not json");
+  await panel.getByRole("button", { name: "Run the test" }).click();
+  await expect(panel.getByText(/^Not JSON/)).toBeVisible();
+
+  await panel.getByLabel("Sample payload").fill(JSON.stringify({ order: { id: "ord_t1", total: 420 } }));
+  await panel.getByRole("button", { name: "Run the test" }).click();
+  await expect(panel.getByRole("status").filter({ hasText: /^Decision/ })).toHaveText(
+    "Decision: allow — Order ord_t1 may go through (completed)",
+  );
+  await expect(panel.getByText("order.total = 420 gte 10000 → false")).toBeVisible();
+  await expect(canvas(page).getByRole("button", { name: /^Step allow, action: .*completed$/ })).toBeVisible();
+  await expect(canvas(page).getByRole("button", { name: /^Step manager_approval, approval: .*not reached$/ })).toBeVisible();
+
+  // A big order with the approval assumed rejected is blocked.
+  await panel.getByLabel("Sample payload").fill(JSON.stringify({ order: { id: "ord_t2", total: 50000 } }));
+  await panel.getByLabel("Approvals").selectOption("reject");
+  await panel.getByRole("button", { name: "Run the test" }).click();
+  await expect(panel.getByRole("status").filter({ hasText: /^Decision/ })).toHaveText(
+    "Decision: block — Order ord_t2 was not approved (completed)",
+  );
+});
+
+test("rolling back from History makes the older version current", async ({ page, api }) => {
+  const definition = orderCheck("builder_rollback");
+  await deploy(api, definition);
+  definition.steps[0]!.condition = { field: "order.total", operator: "gte", value: 5000 };
+  const response = await api.put("/api/v1/workflows/builder_rollback", { data: definition });
+  expect(response.status(), await response.text()).toBe(200);
+  expect((await current(api, "builder_rollback")).version).toBe(2);
+
+  await openBuilder(page, "builder_rollback");
+  await page.getByRole("toolbar", { name: "Panels" }).getByRole("button", { name: "History" }).click();
+  const history = page.getByRole("region", { name: "History" });
+  await history.getByRole("button", { name: "Compare version 1 with the canvas" }).click();
+  const dialog = page.getByRole("dialog", { name: "Version 1 and the canvas" });
+  await expect(dialog.getByRole("status")).toHaveText("1 line differs.");
+  await expect(dialog.getByRole("cell", { name: /"value": 10000/ })).toBeVisible();
+  await expect(dialog.getByRole("cell", { name: /"value": 5000/ })).toBeVisible();
+  await dialog.getByRole("button", { name: "Close" }).click();
+
+  await history.getByRole("button", { name: "Roll back to version 1" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Make version 1 current" }).click();
+  await expect(history.getByText("Version 1 is current again.")).toBeVisible();
+  const stored = await current(api, "builder_rollback");
+  expect(stored.version).toBe(1);
+  expect(stored.definition.steps[0]?.condition?.value).toBe(10000);
+});
+
+test("the order approval is built from an empty canvas, deployed, and decides orders", async ({ page, api }) => {
+  await open(page, "/workflows", "Workflows");
+  await page.getByRole("link", { name: "New workflow" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "New workflow" })).toBeVisible();
+  await expect(canvas(page).getByRole("button", { name: /^Trigger: / })).toBeVisible();
+  await expect(steps(page)).toHaveCount(0);
+
+  const side = page.getByRole("complementary", { name: "Side panel" });
+  await side.getByLabel("Workflow id").fill("order_approval_built");
+  await side.getByLabel("Name").fill("Order approval, built");
+
+  await canvas(page).getByRole("button", { name: /^Trigger: / }).click();
+  await side.getByLabel("Event type").fill("order.checkout.initiated");
+
+  await drop(page, "condition", 120);
+  await expect(canvas(page).getByRole("button", { name: /^Step condition_1,/ })).toBeVisible();
+  await drop(page, "block", 260);
+  await expect(canvas(page).getByRole("button", { name: /^Step block_1,/ })).toBeVisible();
+  await drop(page, "allow", 400);
+  await expect(canvas(page).getByRole("button", { name: /^Step allow_1,/ })).toBeVisible();
+
+  await canvas(page).getByRole("button", { name: /^Step condition_1,/ }).click();
+  const step = side.getByRole("region", { name: "Step condition_1" });
+  await step.getByLabel("Field", { exact: true }).fill("order.total");
+  await step.getByLabel("Operator", { exact: true }).selectOption("gte");
+  await step.getByLabel("Value", { exact: true }).fill("10000");
+  await step.getByLabel(/^on_true/).selectOption("block_1");
+  await step.getByLabel(/^on_false/).selectOption("allow_1");
+  await canvas(page).getByRole("button", { name: /^Step block_1,/ }).click();
+  await side.getByRole("region", { name: "Step block_1" }).getByLabel("reason").fill("Order {{order.id}} needs approval");
+
+  await expect(page.getByRole("button", { name: "Problems (0)" })).toBeVisible();
+  await page.getByRole("button", { name: "Deploy", exact: true }).click();
+  await expect(page.getByText("Deployed version 1 of order_approval_built.")).toBeVisible();
+  await expect(page).toHaveURL(/\/workflows\/order_approval_built\/edit$/);
+
+  for (const [order, total, decision] of [
+    ["ord_b15000", 15_000, "block"],
+    ["ord_b500", 500, "allow"],
+  ] as const) {
+    const response = await api.post("/api/v1/events", {
+      data: { event_type: "order.checkout.initiated", payload: { order: { id: order, total } } },
+    });
+    expect(response.status(), await response.text()).toBe(200);
+    const answer = (await response.json()) as { executions: { workflow_id: string; decision: string | null }[] };
+    const run = answer.executions.find((e) => e.workflow_id === "order_approval_built");
+    expect(run?.decision, `${order} of ${total}`).toBe(decision);
+  }
+});
