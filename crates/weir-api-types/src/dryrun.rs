@@ -104,3 +104,33 @@ pub struct DryRun {
     /// The definition's warnings (a definition with errors is refused with 422).
     pub warnings: Vec<Detail>,
 }
+
+/// A definition's text format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TextFormat {
+    Json,
+    Yaml,
+}
+
+/// `POST /api/v1/format`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormatRequest {
+    /// A definition, or its text (JSON or YAML).
+    #[schema(value_type = Object)]
+    pub workflow: Value,
+    /// The format to write it in.
+    pub format: TextFormat,
+}
+
+/// A definition in canonical form, as `weir fmt` writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Formatted {
+    /// The canonical text.
+    pub text: String,
+    /// The canonical definition (the text read back).
+    #[schema(value_type = Object)]
+    pub workflow: Value,
+    pub format: TextFormat,
+}

@@ -10,7 +10,8 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use weir_api_types::dryrun::{
-    AssumedApproval, DryRun, DryRunDecision, DryRunRequest, DryRunStatus,
+    AssumedApproval, DryRun, DryRunDecision, DryRunRequest, DryRunStatus, FormatRequest, Formatted,
+    TextFormat,
 };
 use weir_api_types::{Detail, ErrorCode};
 use weir_core::dryrun::{ApprovalOutcome, DecisionKind, RunStatus, WaitOutcome};
@@ -20,7 +21,53 @@ use crate::body::JsonBody;
 use crate::{ApiError, ApiResult, AppState};
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
-    OpenApiRouter::new().routes(routes!(dry_run))
+    OpenApiRouter::new()
+        .routes(routes!(dry_run))
+        .routes(routes!(format))
+}
+
+/// Format a workflow
+///
+/// A definition (or its JSON or YAML text) in the canonical form `weir fmt` writes, in JSON or
+/// YAML: known keys in the format's order, user data as written. The definition is not
+/// validated (text that does not read is 422 with its line and column). Nothing is stored.
+/// Needs `workflows:read`.
+#[utoipa::path(post, path = "/api/v1/format", tag = "workflows", request_body = FormatRequest,
+    responses((status = 200, body = Formatted)))]
+async fn format(
+    _caller: Auth<need::Read>,
+    JsonBody(request): JsonBody<FormatRequest>,
+) -> ApiResult<Json<Formatted>> {
+    let definition = definition_of(request.workflow)?;
+    if !definition.is_object() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidWorkflow,
+            "the workflow's text does not hold a definition (an object)",
+        )
+        .with_details(vec![Detail::new(
+            "$.workflow",
+            "JSON or YAML text of an object",
+        )]));
+    }
+    let canonical = weir_core::format::canonicalize(&definition);
+    let to = match request.format {
+        TextFormat::Json => weir_core::document::Format::Json,
+        TextFormat::Yaml => weir_core::document::Format::Yaml,
+    };
+    let text = weir_core::format::render(&canonical, to).map_err(|e| {
+        ApiError::invalid(
+            format!(
+                "the workflow cannot be written as {:?}: {e}",
+                request.format
+            ),
+            vec![Detail::new("$.workflow", e)],
+        )
+    })?;
+    Ok(Json(Formatted {
+        text,
+        workflow: canonical,
+        format: request.format,
+    }))
 }
 
 /// Dry-run a workflow

@@ -1876,6 +1876,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/format": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Format a workflow
+         * @description A definition (or its JSON or YAML text) in the canonical form `weir fmt` writes, in JSON or
+         *     YAML: known keys in the format's order, user data as written. The definition is not
+         *     validated (text that does not read is 422 with its line and column). Nothing is stored.
+         *     Needs `workflows:read`.
+         */
+        post: operations["post_api_v1_format"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/templates": {
         parameters: {
             query?: never;
@@ -2718,6 +2741,21 @@ export interface components {
          * @enum {string}
          */
         FixOp: "replace" | "rename" | "add";
+        /** @description `POST /api/v1/format`. */
+        FormatRequest: {
+            /** @description A definition, or its text (JSON or YAML). */
+            workflow: Record<string, never>;
+            /** @description The format to write it in. */
+            format: components["schemas"]["TextFormat"];
+        };
+        /** @description A definition in canonical form, as `weir fmt` writes it. */
+        Formatted: {
+            /** @description The canonical text. */
+            text: string;
+            /** @description The canonical definition (the text read back). */
+            workflow: Record<string, never>;
+            format: components["schemas"]["TextFormat"];
+        };
         /** @description `GET /health`. */
         Health: {
             /** @description Always `ok` while the process serves. */
@@ -3482,6 +3520,11 @@ export interface components {
              */
             id?: string | null;
         };
+        /**
+         * @description A definition's text format.
+         * @enum {string}
+         */
+        TextFormat: "json" | "yaml";
         /** @description One entry of a run's timeline. */
         TimelineEntry: {
             /** Format: date-time */
@@ -16545,6 +16588,129 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DryRun"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in the caller's tenant and environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON (or YAML where taken) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the caller's rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_v1_format: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FormatRequest"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Formatted"];
                 };
             };
             /** @description Malformed input (a query parameter, a path, or the body) */

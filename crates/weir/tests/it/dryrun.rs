@@ -122,3 +122,63 @@ fn dry_runs_and_templates_over_rest() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `POST /api/v1/format`: a definition or its text in the canonical form of `weir fmt`, in JSON
+/// or YAML, each reading back as the same definition; text that does not read says where.
+#[test]
+fn workflows_are_formatted_as_weir_fmt_writes_them() {
+    let dir = scratch("format");
+    let server = Server::start_with(&dir, free_port(), &[("WEIR_ADMIN_KEY", ROOT)]);
+    let format = |body: Value| server.with(ROOT, "POST", "/api/v1/format", Some(body));
+    // Keys out of the format's order, user data (metadata) as written.
+    let wf = json!({"steps": [{"type": "action", "action": "allow", "id": "ok"}],
+        "metadata": {"z": 1, "a": 2}, "trigger": {"event": "order.created", "type": "event"},
+        "workflow_id": "fmt_me"});
+    let (status, json_form) = format(json!({"workflow": wf, "format": "json"}));
+    assert_eq!(status, 200, "{json_form}");
+    let text = json_form["text"].as_str().unwrap();
+    assert!(
+        text.find("\"workflow_id\"").unwrap() < text.find("\"trigger\"").unwrap()
+            && text.find("\"trigger\"").unwrap() < text.find("\"steps\"").unwrap(),
+        "{text}"
+    );
+    let step = &text[text.find("\"steps\"").unwrap()..];
+    assert!(
+        step.find("\"id\"").unwrap() < step.find("\"type\"").unwrap(),
+        "{text}"
+    );
+    let reread: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(reread, json_form["workflow"]);
+    let (status, yaml_form) = format(json!({"workflow": text, "format": "yaml"}));
+    assert_eq!(status, 200, "{yaml_form}");
+    let yaml = yaml_form["text"].as_str().unwrap();
+    assert!(yaml.starts_with("workflow_id: fmt_me\n"), "{yaml}");
+    assert_eq!(yaml_form["workflow"], json_form["workflow"]);
+    // The YAML text formats back to the same JSON; formatting is idempotent.
+    let (_, again) = format(json!({"workflow": yaml, "format": "json"}));
+    assert_eq!(again["text"], json_form["text"]);
+    // Text that does not read: 422 with its line and column; other bad requests 422 too.
+    let (status, e) = format(json!({"workflow": "workflow_id: x\nsteps: [\n", "format": "yaml"}));
+    assert_eq!(status, 422, "{e}");
+    assert!(e["error"]["details"][0]["line"].as_u64().is_some(), "{e}");
+    for body in [
+        json!({"workflow": wf, "format": "toml"}),
+        json!({"workflow": wf}),
+        json!({"workflow": 3, "format": "json"}),
+        json!({"workflow": "AAA", "format": "json"}),
+        json!({"workflow": "[1, 2]", "format": "yaml"}),
+        json!({"workflow": wf, "format": "json", "indent": 4}),
+    ] {
+        let (status, e) = format(body.clone());
+        assert_eq!(status, 422, "{body}: {e}");
+    }
+    let (status, _) = server.call(
+        "POST",
+        "/api/v1/format",
+        None,
+        Some("application/json"),
+        b"{}",
+    );
+    assert_eq!(status, 401);
+    let _ = std::fs::remove_dir_all(dir);
+}
