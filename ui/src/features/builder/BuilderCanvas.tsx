@@ -20,12 +20,13 @@ import {
   ReactFlow,
   useReactFlow,
 } from "@xyflow/react";
-import { useCallback, useMemo } from "react";
+import { useCallback, useMemo, useRef } from "react";
 
 import type { Point } from "../graph/layout";
 import { NODE_HEIGHT, NODE_WIDTH } from "../graph/layout";
 import type { WorkflowGraph } from "../graph/model";
 import { useColorMode } from "../graph/useColorMode";
+import { initialViewport } from "../graph/viewport";
 import { BuilderNode, type BuilderNodeData, type BuilderNodeType, nodeStatus } from "./BuilderNode";
 import { type Port, portOfKind } from "./definition";
 
@@ -33,6 +34,9 @@ import { type Port, portOfKind } from "./definition";
 export const PALETTE_MIME = "application/x-weir-step";
 
 const nodeTypes: NodeTypes = { builder: BuilderNode };
+const ORIGIN = { x: 0, y: 0 };
+/** Below this zoom a whole workflow is not worth showing at first: its start is. */
+const SMALLEST_FIT = 0.35;
 
 const ARIA = {
   "node.a11yDescription.default": "Press Enter or Space to select this node, then edit it in the side panel.",
@@ -67,34 +71,61 @@ export default function BuilderCanvas({
 }: BuilderCanvasProps) {
   const colorMode = useColorMode();
   const flow = useReactFlow();
+  const box = useRef<HTMLDivElement>(null);
+  const firstPositions = useRef(positions);
 
-  const nodes = useMemo<BuilderNodeType[]>(
-    () =>
-      graph.nodes.flatMap((node) => {
-        const data = nodeData.get(node.id);
-        if (!data) return [];
-        const status = nodeStatus(data);
-        return [
-          {
-            id: node.id,
-            type: "builder",
-            position: positions.get(node.id) ?? { x: 0, y: 0 },
-            width: NODE_WIDTH,
-            height: NODE_HEIGHT,
-            data,
-            selected: selection.nodes.has(node.id),
-            deletable: node.kind === "step",
-            ariaRole: "button" as const,
-            domAttributes: { "aria-pressed": selection.nodes.has(node.id) },
-            ariaLabel:
-              node.kind === "trigger"
-                ? `Trigger: ${node.label}`
-                : `Step ${node.label}, ${node.type}${status ? `: ${status}` : ""}`,
-          },
-        ];
-      }),
-    [graph, nodeData, positions, selection.nodes],
-  );
+  // The first view: the whole workflow when it fits at a size whose labels can still be made
+  // out, else its start (the trigger) at a readable zoom, as on a workflow's page; Fit View
+  // shows it all.
+  const onInit = useCallback(() => {
+    const width = box.current?.clientWidth ?? 0;
+    const height = box.current?.clientHeight ?? 0;
+    const points = [...firstPositions.current.values()];
+    if (width === 0 || height === 0 || points.length === 0) return;
+    const spanX = Math.max(...points.map((p) => p.x)) - Math.min(...points.map((p) => p.x)) + NODE_WIDTH;
+    const spanY = Math.max(...points.map((p) => p.y)) - Math.min(...points.map((p) => p.y)) + NODE_HEIGHT;
+    if (Math.min(width / spanX, height / spanY) >= SMALLEST_FIT) void flow.fitView({ padding: 0.1, maxZoom: 1 });
+    else void flow.setViewport(initialViewport({ nodes: firstPositions.current, edges: new Map() }, width, height));
+  }, [flow]);
+
+  // Each node object is kept while its place, data and selection stay the same: React Flow then
+  // skips it, so a frame of a drag redoes one node, not a thousand.
+  const cache = useRef(new Map<string, BuilderNodeType>());
+  const nodes = useMemo<BuilderNodeType[]>(() => {
+    const next = new Map<string, BuilderNodeType>();
+    const list = graph.nodes.flatMap((node) => {
+      const data = nodeData.get(node.id);
+      if (!data) return [];
+      const position = positions.get(node.id) ?? ORIGIN;
+      const selected = selection.nodes.has(node.id);
+      const kept = cache.current.get(node.id);
+      if (kept && kept.data === data && kept.position === position && kept.selected === selected) {
+        next.set(node.id, kept);
+        return [kept];
+      }
+      const status = nodeStatus(data);
+      const made: BuilderNodeType = {
+        id: node.id,
+        type: "builder",
+        position,
+        width: NODE_WIDTH,
+        height: NODE_HEIGHT,
+        data,
+        selected,
+        deletable: node.kind === "step",
+        ariaRole: "button",
+        domAttributes: { "aria-pressed": selected },
+        ariaLabel:
+          node.kind === "trigger"
+            ? `Trigger: ${node.label}`
+            : `Step ${node.label}, ${node.type}${status ? `: ${status}` : ""}`,
+      };
+      next.set(node.id, made);
+      return [made];
+    });
+    cache.current = next;
+    return list;
+  }, [graph, nodeData, positions, selection.nodes]);
 
   const edges = useMemo<Edge[]>(
     () =>
@@ -186,7 +217,7 @@ export default function BuilderCanvas({
   );
 
   return (
-    <div className="h-full w-full" onDragOver={onDragOver} onDrop={drop}>
+    <div ref={box} className="h-full w-full" onDragOver={onDragOver} onDrop={drop}>
       <ReactFlow
         className="wf-graph wf-builder"
         nodes={nodes}
@@ -196,8 +227,7 @@ export default function BuilderCanvas({
         onEdgesChange={onEdgesChange}
         onConnect={connectNodes}
         colorMode={colorMode}
-        fitView
-        fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
+        onInit={onInit}
         minZoom={0.05}
         snapToGrid
         snapGrid={[16, 16]}

@@ -129,6 +129,10 @@ function Builder({
     return draft && !same(draft.definition, stored) ? draft : undefined;
   });
   const [positions, setPositions] = useState<Map<string, Point>>(new Map());
+  // Read by edits that place a node, so they do not change (and re-render the panels) on every
+  // frame of a drag.
+  const placed = useRef(positions);
+  placed.current = positions;
   const [selection, setSelection] = useState<Selection>({ nodes: new Set(), edges: new Set() });
   const [panel, setPanel] = useState<Panel>("inspect");
   const [codeOpen, setCodeOpen] = useState(false);
@@ -239,12 +243,12 @@ function Builder({
       if (edge) next = insertOnEdge(definition, step, edge.source, edge.target);
       else if (anchor) next = connect(addStep(definition, step), anchor, portsOf(findStep(definition, anchor))[0] ?? "next", id, TRIGGER_ID);
       else next = addStep(definition, step);
-      const place = at ?? freeSpot(positions, anchor ? positions.get(anchor) : undefined);
+      const place = at ?? freeSpot(placed.current, anchor ? placed.current.get(anchor) : undefined);
       setPositions((old) => new Map(old).set(id, place));
       edit(next);
       select([id]);
     },
-    [definition, capabilities.actions, single, graph.edges, positions, edit, select],
+    [definition, capabilities.actions, single, graph.edges, edit, select],
   );
 
   const remove = useCallback(() => {
@@ -332,6 +336,25 @@ function Builder({
     },
     [definition, edit],
   );
+
+  const editStep = useCallback(
+    (id: string, f: (step: Step) => Step, merge?: string) => edit(updateStep(definition, id, f), merge),
+    [definition, edit],
+  );
+  const rename = useCallback(
+    (from: string, to: string) => {
+      setPositions((old) => {
+        const next = new Map(old);
+        const at = old.get(from);
+        if (at) next.set(to, at);
+        return next;
+      });
+      edit(renameStep(definition, from, to));
+      select([to]);
+    },
+    [definition, edit, select],
+  );
+  const nodeProblems = useMemo(() => problems.get(single) ?? [], [problems, single]);
 
   /** A whole new definition (interpreted, an older version, the code view): laid out afresh. */
   const replace = useCallback(
@@ -436,7 +459,7 @@ function Builder({
       {layoutError ? <ErrorNotice error={layoutError} what="lay out the canvas" /> : null}
 
       <div className="grid h-[calc(100vh-12rem)] min-h-[34rem] grid-cols-[11rem_minmax(0,1fr)_21rem] gap-3">
-        <Palette capabilities={capabilities} onAdd={(type) => add(type)} />
+        <Palette capabilities={capabilities} onAdd={add} />
         <div className="flex min-h-0 min-w-0 gap-3">
           <div
             role="region"
@@ -485,19 +508,10 @@ function Builder({
                 definition={definition}
                 selected={single}
                 capabilities={capabilities}
-                problems={problems.get(single) ?? []}
+                problems={nodeProblems}
                 onChange={edit}
-                onEditStep={(id, f, merge) => edit(updateStep(definition, id, f), merge)}
-                onRename={(from, to) => {
-                  setPositions((old) => {
-                    const next = new Map(old);
-                    const at = old.get(from);
-                    if (at) next.set(to, at);
-                    return next;
-                  });
-                  edit(renameStep(definition, from, to));
-                  select([to]);
-                }}
+                onEditStep={editStep}
+                onRename={rename}
                 onFix={fix}
                 idEditable={!workflowId}
               />

@@ -1,7 +1,7 @@
 // The side panel: the selected step's fields (common ones, its type's, an action's config from
 // its JSON Schema, conditions with the no-code builder), the trigger's, or the workflow's when
 // nothing is selected. Each field shows what the validator says about it, with its fix.
-import { useEffect, useState } from "react";
+import { memo, useEffect, useState } from "react";
 
 import type { Detail } from "../../api/types";
 import { SelectField, TextField } from "../../components/Field";
@@ -32,13 +32,14 @@ export type InspectorProps = {
 
 const ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
-export function Inspector(props: InspectorProps) {
+/** Memoized: the page re-renders on every frame of a drag, the panel need not. */
+export const Inspector = memo(function Inspector(props: InspectorProps) {
   const { selected, definition } = props;
   if (selected === TRIGGER_ID) return <TriggerPanel {...props} />;
   const step = selected ? findStep(definition, selected) : undefined;
   if (step) return <StepPanel key={step.id} {...props} step={step} />;
   return <WorkflowPanel {...props} />;
-}
+});
 
 function Problems({ problems, onFix }: { problems: Problem[]; onFix: (detail: Detail) => void }) {
   if (problems.length === 0) return null;

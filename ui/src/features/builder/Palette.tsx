@@ -1,7 +1,7 @@
 // Every step type the scope offers, from its capabilities: control steps, the two decisions and
 // each action type (built-ins and connectors). Drag one onto the canvas (or onto an edge to put
 // it on that way), or press it to add it after the selected step.
-import { useId, useState } from "react";
+import { memo, useId, useState } from "react";
 
 import type { Capabilities } from "./api";
 import { PALETTE_MIME } from "./BuilderCanvas";
@@ -23,7 +23,14 @@ function groups(capabilities: Capabilities): Group[] {
   ];
 }
 
-export function Palette({ capabilities, onAdd }: { capabilities: Capabilities; onAdd: (type: string) => void }) {
+/** Memoized: the page re-renders on every frame of a drag, the palette need not. */
+export const Palette = memo(function Palette({
+  capabilities,
+  onAdd,
+}: {
+  capabilities: Capabilities;
+  onAdd: (type: string) => void;
+}) {
   const [query, setQuery] = useState("");
   const searchId = useId();
   const q = query.trim().toLowerCase();
@@ -76,4 +83,4 @@ export function Palette({ capabilities, onAdd }: { capabilities: Capabilities; o
       </div>
     </section>
   );
-}
+});
