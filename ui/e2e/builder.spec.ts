@@ -121,6 +121,118 @@ test("a step dragged from the palette is undone and redone", async ({ page, api 
   await expect(added).toHaveCount(0);
   await page.getByRole("button", { name: "Undo", exact: true }).click();
   await expect(added).toBeVisible();
+
+  // Copy and paste, duplicate, select all and delete, undo.
+  await canvas(page).getByRole("button", { name: /^Step big_order,/ }).click();
+  await page.keyboard.press("Control+c");
+  await page.keyboard.press("Control+v");
+  const pasted = canvas(page).getByRole("button", { name: /^Step big_order_copy, condition/ });
+  await expect(pasted).toBeVisible();
+  await expect(pasted).toHaveAttribute("aria-pressed", "true");
+  await page.keyboard.press("Control+d");
+  await expect(canvas(page).getByRole("button", { name: /^Step big_order_copy_copy, condition/ })).toBeVisible();
+  await expect(steps(page)).toHaveCount(7);
+  await page.keyboard.press("Control+a");
+  await page.keyboard.press("Delete");
+  await expect(steps(page)).toHaveCount(0);
+  await page.keyboard.press("Control+z");
+  await expect(steps(page)).toHaveCount(7);
+});
+
+test("parallel and foreach steps are drawn as groups around their steps", async ({ page, api }) => {
+  await deploy(api, {
+    workflow_id: "builder_groups",
+    trigger: { type: "event", event: "order.created" },
+    steps: [
+      {
+        id: "checks",
+        type: "parallel",
+        steps: [
+          { id: "credit_ok", type: "condition", condition: { field: "order.total", operator: "lt", value: 5000 } },
+          { steps: [{ id: "score", type: "noop" }, { id: "fraud_ok", type: "condition", condition: { field: "order.risk", operator: "ne", value: "high" } }] },
+        ],
+      },
+      { id: "each_line", type: "foreach", items: "{{order.items}}", steps: [{ id: "line_note", type: "noop" }] },
+      { id: "done", type: "action", action: "allow" },
+    ],
+  });
+  await openBuilder(page, "builder_groups");
+  await expect(steps(page)).toHaveCount(7);
+  await expect(canvas(page).getByRole("group", { name: "Group of checks" })).toBeVisible();
+  await expect(canvas(page).getByRole("group", { name: "Group of each_line" })).toBeVisible();
+  await expect(canvas(page).getByRole("group", { name: "From checks to credit_ok (branch 1)", exact: true })).toBeAttached();
+  await expect(canvas(page).getByRole("group", { name: "From each_line to line_note (each item)", exact: true })).toBeAttached();
+});
+
+test("the code view edits the same workflow as YAML or JSON, and fixes apply in a click", async ({ page, api }) => {
+  await deploy(api, orderCheck("builder_code"));
+  await openBuilder(page, "builder_code");
+  await page.getByRole("button", { name: "Code", exact: true }).click();
+  const code = page.getByRole("region", { name: "Code" });
+  await code.getByRole("button", { name: "YAML" }).click();
+  const yaml = code.getByLabel("Workflow as YAML");
+  // The canonical text, as weir fmt writes it.
+  await expect(yaml).toHaveValue(/^workflow_id: builder_code\nname: Builder builder_code\ntrigger:\n  type: event/);
+
+  // Text that reads updates the canvas; text that does not says where, and changes nothing.
+  await yaml.fill((await yaml.inputValue()).replace("value: 10000", "value: 12000"));
+  await canvas(page).getByRole("button", { name: /^Step big_order,/ }).click();
+  await expect(page.getByRole("region", { name: "Step big_order" }).getByLabel("Value", { exact: true })).toHaveValue("12000");
+  await yaml.fill("steps: [");
+  await expect(code.getByRole("alert")).toContainText(/^Not YAML: .*line 1, column 8/);
+  await expect(page.getByRole("region", { name: "Step big_order" }).getByLabel(/^on_true/)).toHaveValue("manager_approval");
+  await expect(page.getByRole("button", { name: "Problems (0)" })).toBeVisible();
+
+  // A misspelt field: the step shows the error, and its fix applies in one click.
+  await code.getByRole("button", { name: "JSON" }).click();
+  const json = code.getByLabel("Workflow as JSON");
+  await expect(json).toHaveValue(/"workflow_id": "builder_code"/);
+  await json.fill((await json.inputValue()).replace('"reason": "Order {{order.id}} may go through"', '"reasn": "Order {{order.id}} may go through"'));
+  await page.getByRole("toolbar", { name: "Panels" }).getByRole("button", { name: "Problems (1)" }).click();
+  const problems = page.getByRole("region", { name: "Problems" });
+  await expect(problems.getByRole("button", { name: "allow", exact: true })).toBeVisible();
+  await expect(problems).toContainText("unknown field 'reasn'");
+  await page.getByRole("button", { name: "Apply all sure fixes" }).click();
+  await expect(page.getByRole("button", { name: "Problems (0)" })).toBeVisible();
+
+  await json.fill((await json.inputValue()).replace('"condition": {', '"condtion": {'));
+  await expect(page.getByRole("button", { name: "Problems (2)" })).toBeVisible();
+  await page.getByRole("button", { name: "Apply fix: rename the field to 'condition'" }).click();
+  await expect(page.getByRole("button", { name: "Problems (0)" })).toBeVisible();
+  await expect(json).toHaveValue(/"condition": \{/);
+});
+
+test("a description in English becomes a workflow on the canvas, for review", async ({ page }) => {
+  await open(page, "/workflows/new", "New workflow");
+  await page.getByRole("toolbar", { name: "Panels" }).getByRole("button", { name: "Describe it in English" }).click();
+  const panel = page.getByRole("region", { name: "Describe it in English" });
+  await panel.getByRole("button", { name: "Suggest a workflow" }).click();
+  await expect(panel.getByText("Describe what the workflow should do.")).toBeVisible();
+  await panel
+    .getByLabel("What should the workflow do?")
+    .fill("When an order checkout is initiated, block orders over $10,000 and allow the rest.");
+  await panel.getByRole("button", { name: "Suggest a workflow" }).click();
+  await expect(panel.getByText(/^The suggestion is on the canvas/)).toBeVisible();
+  await expect(steps(page).first()).toBeVisible();
+  await expect(canvas(page).getByRole("button", { name: /^Trigger: order\.checkout\.initiated/ })).toBeVisible();
+  // Nothing is deployed: undo brings back the empty canvas.
+  await page.getByRole("button", { name: "Undo", exact: true }).click();
+  await expect(steps(page)).toHaveCount(0);
+});
+
+test("unsaved changes survive a reload as a draft", async ({ page }) => {
+  await open(page, "/workflows/new", "New workflow");
+  const side = page.getByRole("complementary", { name: "Side panel" });
+  await side.getByLabel("Name").fill("A draft to keep");
+  await expect.poll(() => page.evaluate(() => localStorage.getItem("weir-builder-draft:new"))).toContain("A draft to keep");
+  await page.reload();
+  await expect(page.getByRole("heading", { level: 1, name: "New workflow" })).toBeVisible();
+  await expect(side.getByLabel("Name")).toHaveValue("New workflow");
+  await page.getByRole("button", { name: "Restore the draft" }).click();
+  await expect(side.getByLabel("Name")).toHaveValue("A draft to keep");
+  await page.getByRole("button", { name: "Undo", exact: true }).click();
+  await expect(side.getByLabel("Name")).toHaveValue("New workflow");
+  await page.evaluate(() => localStorage.removeItem("weir-builder-draft:new"));
 });
 
 test("a condition changed in the side panel is deployed as a new version", async ({ page, api }) => {

@@ -28,12 +28,13 @@ import type { WorkflowGraph } from "../graph/model";
 import { useColorMode } from "../graph/useColorMode";
 import { initialViewport } from "../graph/viewport";
 import { BuilderNode, type BuilderNodeData, type BuilderNodeType, nodeStatus } from "./BuilderNode";
+import { GroupBox, groupBoxes, type GroupBoxType } from "./GroupBox";
 import { type Port, portOfKind } from "./definition";
 
 /** The drag data a palette button carries: the step type to add. */
 export const PALETTE_MIME = "application/x-weir-step";
 
-const nodeTypes: NodeTypes = { builder: BuilderNode };
+const nodeTypes: NodeTypes = { builder: BuilderNode, box: GroupBox };
 const ORIGIN = { x: 0, y: 0 };
 /** Below this zoom a whole workflow is not worth showing at first: its start is. */
 const SMALLEST_FIT = 0.35;
@@ -91,7 +92,7 @@ export default function BuilderCanvas({
   // Each node object is kept while its place, data and selection stay the same: React Flow then
   // skips it, so a frame of a drag redoes one node, not a thousand.
   const cache = useRef(new Map<string, BuilderNodeType>());
-  const nodes = useMemo<BuilderNodeType[]>(() => {
+  const nodes = useMemo<(BuilderNodeType | GroupBoxType)[]>(() => {
     const next = new Map<string, BuilderNodeType>();
     const list = graph.nodes.flatMap((node) => {
       const data = nodeData.get(node.id);
@@ -124,7 +125,7 @@ export default function BuilderCanvas({
       return [made];
     });
     cache.current = next;
-    return list;
+    return [...groupBoxes(graph, positions), ...list];
   }, [graph, nodeData, positions, selection.nodes]);
 
   const edges = useMemo<Edge[]>(
@@ -156,7 +157,7 @@ export default function BuilderCanvas({
   );
 
   const onNodesChange = useCallback(
-    (changes: NodeChange<BuilderNodeType>[]) => {
+    (changes: NodeChange<BuilderNodeType | GroupBoxType>[]) => {
       const moves = new Map<string, Point>();
       let selected: Set<string> | undefined;
       for (const change of changes) {

@@ -11,7 +11,7 @@ import type { Definition } from "./definition";
 /** How long typing must pause before the text is read. */
 const READ_AFTER_MS = 400;
 
-/** The text of a workflow here, when the server cannot write it (an older server). */
+/** The text of a workflow written here: shown at once, until the canonical text arrives. */
 function localText(definition: Definition, format: TextFormat): string {
   return format === "json" ? `${JSON.stringify(definition, null, 2)}\n` : toYaml(definition);
 }
@@ -19,8 +19,10 @@ function localText(definition: Definition, format: TextFormat): string {
 function describe(error: unknown): string {
   if (isApiError(error)) {
     const at = error.details.find((d) => d.line !== undefined);
-    const where = at ? ` (line ${at.line}${at.column !== undefined ? `, column ${at.column}` : ""})` : "";
-    return `${at?.message ?? error.message}${where}`;
+    const message = at?.message ?? error.message;
+    // The reader's message usually says where already.
+    const where = at && !/\bline \d/.test(message) ? ` (line ${at.line}${at.column !== undefined ? `, column ${at.column}` : ""})` : "";
+    return `${message}${where}`;
   }
   return errorMessage(error);
 }

@@ -3,7 +3,7 @@
 // a workflow. Nothing here is deployed unless the user deploys.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
-import { api, ApiError, unwrap } from "../../api/client";
+import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { useDebounced } from "../../components/useDebounced";
 import type { Definition } from "./definition";
@@ -38,11 +38,11 @@ export function useValidation(definition: Definition) {
   });
 }
 
-export type TextFormat = "json" | "yaml";
+export type TextFormat = components["schemas"]["TextFormat"];
 
 /**
- * The canonical text of a workflow as `weir fmt` writes it, and the object it reads as, from
- * `POST /api/v1/format`; a text that does not read is an `ApiError` whose details carry the
+ * The canonical text of a workflow as `weir fmt` writes it, and the object it reads as
+ * (`POST /api/v1/format`); a text that does not read is an `ApiError` whose details carry the
  * line and column.
  */
 export async function formatWorkflow(
@@ -50,17 +50,10 @@ export async function formatWorkflow(
   format: TextFormat,
   signal?: AbortSignal,
 ): Promise<{ text: string; workflow: Definition }> {
-  const response = await fetch("/api/v1/format", {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-Weir-CSRF": "1" },
-    body: JSON.stringify({ workflow, format }),
-    signal,
-  });
-  const body: unknown = await response.json().catch(() => undefined);
-  if (response.ok) return body as { text: string; workflow: Definition };
-  const error = (body as { error?: { message?: string; code?: string; details?: ApiError["details"] } } | undefined)?.error;
-  throw new ApiError(response.status, error?.message ?? `The server answered ${response.status}`, error?.code, error?.details ?? []);
+  // The document types `workflow` as an object; the endpoint reads text in its place too.
+  const body = { workflow: workflow as Record<string, never>, format };
+  const answer = await unwrap(api.POST("/api/v1/format", { body, signal }));
+  return { text: answer.text, workflow: answer.workflow as Definition };
 }
 
 export function useDryRun() {
