@@ -3,7 +3,7 @@
 //   WEIR_SCREENSHOTS=docs/screenshots cargo test -p weir --test it console_e2e
 import { screenshotDir } from "./env";
 import { SIGN_IN_PAGE, SIGNED_IN_PAGES, visit } from "./pages";
-import { chooseTheme, screenshot, test } from "./support";
+import { chooseTheme, expect, screenshot, test } from "./support";
 
 test.skip(!screenshotDir, "WEIR_SCREENSHOTS is not set");
 
@@ -21,6 +21,31 @@ test("screenshot of the execution in the dark theme", async ({ page }) => {
   if (!execution) throw new Error("no execution page");
   await visit(page, execution);
   await screenshot(page, "execution-dark");
+});
+
+test("screenshot of a test run in the builder", async ({ page }) => {
+  await chooseTheme(page, "light");
+  const builder = SIGNED_IN_PAGES.find((p) => p.name === "builder");
+  if (!builder) throw new Error("no builder page");
+  await visit(page, builder);
+  await page.getByRole("toolbar", { name: "Panels" }).getByRole("button", { name: "Test" }).click();
+  const panel = page.getByRole("region", { name: "Test" });
+  await panel.getByLabel("Sample payload").fill(JSON.stringify({ order: { id: "ord_2001", total: 18500 } }, null, 2));
+  await panel.getByLabel("Approvals").selectOption("approve");
+  await panel.getByRole("button", { name: "Run the test" }).click();
+  await expect(panel.getByRole("status").filter({ hasText: /^Decision: allow/ })).toBeVisible();
+  await panel.getByRole("region", { name: "Test result" }).scrollIntoViewIfNeeded();
+  await screenshot(page, "builder-test");
+});
+
+test("screenshot of a condition in the builder, dark theme", async ({ page }) => {
+  await chooseTheme(page, "dark");
+  const builder = SIGNED_IN_PAGES.find((p) => p.name === "builder");
+  if (!builder) throw new Error("no builder page");
+  await visit(page, builder);
+  await page.getByRole("region", { name: "Canvas" }).getByRole("button", { name: /^Step big_order,/ }).click();
+  await expect(page.getByRole("region", { name: "Step big_order" })).toBeVisible();
+  await screenshot(page, "builder-dark");
 });
 
 test.describe(() => {

@@ -38,7 +38,7 @@ export const BuilderNode = memo(function BuilderNode({ data, selected }: NodePro
   return (
     <div
       className={[
-        "relative flex h-[60px] w-[200px] flex-col justify-center border border-l-4 px-2.5 pr-12 text-left shadow-sm",
+        "relative flex h-[60px] w-[200px] flex-col justify-start border border-l-4 px-2.5 pt-1 text-left shadow-sm",
         trigger ? "rounded-2xl bg-sky-50 dark:bg-sky-950/60" : "rounded-md bg-white dark:bg-zinc-900",
         dimmed
           ? "border-dashed border-zinc-300 text-zinc-500 dark:border-zinc-700 dark:text-zinc-400"
@@ -48,16 +48,16 @@ export const BuilderNode = memo(function BuilderNode({ data, selected }: NodePro
         selected ? "ring-2 ring-sky-500 ring-offset-2 ring-offset-white dark:ring-offset-zinc-900" : "",
       ].join(" ")}
     >
-      {trigger ? null : <Handle type="target" position={Position.Left} />}
+      {trigger ? null : <Handle type="target" position={Position.Top} />}
       <div className="truncate text-xs font-semibold">
         {trigger ? "Trigger" : <span className="mono">{node.label}</span>}
+        {run && !trigger ? (
+          <span className="font-medium text-zinc-700 dark:text-zinc-300"> · {visit?.status ?? "not reached"}</span>
+        ) : null}
       </div>
       <div className="truncate text-[11px] text-zinc-600 dark:text-zinc-400">
         {trigger ? node.label : node.name ? `${node.type} · ${node.name}` : node.type}
       </div>
-      {run && !trigger ? (
-        <div className="truncate text-[11px] font-medium text-zinc-700 dark:text-zinc-300">{visit?.status ?? "not reached"}</div>
-      ) : null}
       {errors + warnings > 0 ? (
         <span
           aria-hidden="true"
@@ -69,16 +69,16 @@ export const BuilderNode = memo(function BuilderNode({ data, selected }: NodePro
         </span>
       ) : null}
       {ports.map((port, i) => {
-        const top = `${((i + 1) * 100) / (ports.length + 1)}%`;
+        const left = `${((i + 1) * 100) / (ports.length + 1)}%`;
         return (
           <div key={port}>
             {/* Positioned through the CSSOM (React's style prop), which the CSP allows. */}
-            <Handle id={port} type="source" position={Position.Right} style={{ top }} />
+            <Handle id={port} type="source" position={Position.Bottom} style={{ left }} />
             {ports.length > 1 ? (
               <span
                 aria-hidden="true"
-                className="absolute right-2 -translate-y-1/2 text-[10px] text-zinc-600 dark:text-zinc-400"
-                style={{ top }}
+                className="absolute bottom-0.5 -translate-x-1/2 text-[10px] leading-3 text-zinc-600 dark:text-zinc-400"
+                style={{ left }}
               >
                 {port}
               </span>

@@ -167,7 +167,7 @@ function Builder({
   useEffect(() => {
     if (laidOut) return;
     let current = true;
-    layoutGraph(graph).then(
+    layoutGraph(graph, "DOWN").then(
       (layout: Layout) => {
         if (!current) return;
         setPositions((old) => {
@@ -184,7 +184,7 @@ function Builder({
   }, [graph, laidOut]);
 
   const arrange = useCallback(() => {
-    layoutGraph(graph).then(
+    layoutGraph(graph, "DOWN").then(
       (layout) => {
         setPositions(new Map(layout.nodes));
         requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));

@@ -30,12 +30,13 @@ function labelWidth(text: string): number {
   return Math.ceil(text.length * 6.5) + 10;
 }
 
-export async function layoutGraph(graph: WorkflowGraph): Promise<Layout> {
+/** RIGHT for the read-only graph (wide boxes); DOWN for the builder, whose canvas is narrow. */
+export async function layoutGraph(graph: WorkflowGraph, direction: "RIGHT" | "DOWN" = "RIGHT"): Promise<Layout> {
   const root: ElkNode = {
     id: "root",
     layoutOptions: {
       "elk.algorithm": "layered",
-      "elk.direction": "RIGHT",
+      "elk.direction": direction,
       "elk.edgeRouting": "ORTHOGONAL",
       "elk.layered.spacing.nodeNodeBetweenLayers": "56",
       "elk.spacing.nodeNode": "28",
