@@ -226,7 +226,7 @@ impl Mailer {
                     .set_mail_status(&ctx.scope, &id, "sent", None)
                     .await
                 {
-                    eprintln!("weir: outbox {id}: sent, but not marked sent: {e}");
+                    tracing::error!("outbox {id}: sent, but not marked sent: {e}");
                 }
                 Ok(summary("sent"))
             }

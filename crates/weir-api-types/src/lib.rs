@@ -88,6 +88,18 @@ pub struct Health {
     pub status: String,
 }
 
+/// `GET /health/ready`: whether this node can do its work.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ok` when the database and the workers are; else `unavailable` (503).
+    pub status: String,
+    /// `ok` when a read and a write of the database succeeded now, else `failing`.
+    pub database: String,
+    /// `ok` when a worker went round its loop in the last 10 s, else `stalled` (or `stopped`
+    /// before one started).
+    pub workers: String,
+}
+
 /// What a delete answers when there is nothing more to say than what was deleted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Deleted {

@@ -43,8 +43,8 @@ impl ConnectorSet {
                         set.by_action
                             .insert(name.clone(), (def.clone(), name.clone()));
                     }
-                    Err(e) => eprintln!(
-                        "weir: connector {}: action {name}: {e}",
+                    Err(e) => tracing::error!(
+                        "connector {}: action {name}: {e}",
                         row["name"].as_str().unwrap_or("?")
                     ),
                 }

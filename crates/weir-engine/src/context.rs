@@ -245,7 +245,7 @@ impl SourceSet {
                 Ok(s) => {
                     by_name.insert(name.to_owned(), Arc::new(s));
                 }
-                Err(p) => eprintln!("weir: data source {name} does not read: {p:?}"),
+                Err(p) => tracing::error!("data source {name} does not read: {p:?}"),
             }
         }
         SourceSet {

@@ -243,7 +243,7 @@ impl Engine {
                     rule.enabled = rule.enabled && r.enabled;
                     rules.insert(rule);
                 }
-                Err(_) => eprintln!("weir: stored rule '{}' does not read back", r.rule_id),
+                Err(_) => tracing::error!("stored rule '{}' does not read back", r.rule_id),
             }
         }
         self.rules
@@ -272,9 +272,12 @@ impl Engine {
                 Ok(w) => w,
                 Err(Error::Invalid(d)) => {
                     let first = d.first().map(|d| d.message.clone()).unwrap_or_default();
-                    eprintln!(
-                        "weir: {}/{}: workflow {} version {} does not read and is not triggered: {first}",
-                        scope.tenant, scope.environment, v.workflow_id, v.version
+                    tracing::error!(
+                        "{}/{}: workflow {} version {} does not read and is not triggered: {first}",
+                        scope.tenant,
+                        scope.environment,
+                        v.workflow_id,
+                        v.version
                     );
                     continue;
                 }

@@ -253,7 +253,7 @@ impl Engine {
             round
                 .absorb(scope, &id, &self.store, fx, &mut performs)
                 .await?;
-            round.finish(&exec, true);
+            round.finish(&exec, true, scope, &m.workflow_id);
             // A run finished in memory makes no more progress to watch for.
             if !round.commit.finished
                 && let Some(w) = watch.as_deref_mut()

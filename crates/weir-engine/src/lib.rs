@@ -106,6 +106,8 @@ pub struct Engine {
     live: live::LiveRuns,
     /// Wakes [`Engine::keep_leases`] to look for inputs of held executions now.
     held_wake: tokio::sync::Notify,
+    /// When a worker last went round its loop (unix ms; 0 before one started).
+    worker_beat: std::sync::atomic::AtomicI64,
 }
 
 /// How stale another node's secret changes may be on this node.
@@ -167,6 +169,7 @@ impl Engine {
             pool: ActionPool::new(max_in_flight),
             live: live::LiveRuns::default(),
             held_wake: tokio::sync::Notify::new(),
+            worker_beat: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -200,7 +203,7 @@ impl Engine {
                     values.insert(row.name, (v, row.policy));
                 }
                 // The name only: never a value.
-                Err(e) => eprintln!("weir: {}/{}: {e}", scope.tenant, scope.environment),
+                Err(e) => tracing::error!("{}/{}: {e}", scope.tenant, scope.environment),
             }
         }
         let values = Arc::new(SecretValues::with_policies(values));

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
+use tracing::Instrument;
 use weir_core::dryrun::ApprovalOutcome;
 use weir_core::executor::{ActionError, Effect, Execution, Input, Start};
 use weir_core::template::RenderTrace;
@@ -268,7 +269,7 @@ impl Engine {
             });
             let release = performs.is_empty() && flight.0.is_empty();
             if changed || release {
-                round.finish(exec, release);
+                round.finish(exec, release, &scope, &run.wf.id);
                 let mut commit = std::mem::take(&mut round.commit);
                 let finished = commit.finished;
                 if finished {
@@ -540,48 +541,67 @@ impl Engine {
                 false => Value::Null,
             },
         };
+        // The action's log lines carry where it runs.
+        let span = tracing::info_span!(
+            "step",
+            tenant = %ctx.scope.tenant,
+            environment = %ctx.scope.environment,
+            workflow_id = %run.wf.id,
+            execution_id = %ctx.execution_id,
+            step_id = %ctx.step_id,
+            attempt,
+            action = %action_type,
+        );
         let engine = self.clone();
-        let task = tokio::spawn(async move {
-            let secrets = ctx.secrets.clone();
-            let _slot = match refusal {
-                None => engine.pool.slot(&ctx.scope.tenant).await,
-                Some(why) => {
-                    let _ = tx.send(Msg::Done {
-                        thread,
-                        attempt,
-                        result: Box::new(Err(ActionError::refused(why))),
-                    });
-                    return;
+        let task = tokio::spawn(
+            async move {
+                let secrets = ctx.secrets.clone();
+                let _slot = match refusal {
+                    None => engine.pool.slot(&ctx.scope.tenant).await,
+                    Some(why) => {
+                        let _ = tx.send(Msg::Done {
+                            thread,
+                            attempt,
+                            result: Box::new(Err(ActionError::refused(why))),
+                        });
+                        return;
+                    }
+                };
+                let mut result = if action_type == "emit_event" {
+                    // An event is kept and shown like any other: no secret goes into it.
+                    let mut input = input;
+                    secrets.scrub(&mut input);
+                    // Boxed: emitting ingests an event, a future several times the size of the
+                    // rest of this task, which every action's task would otherwise carry while
+                    // it waits on the outside world.
+                    Box::pin(engine.emit(&ctx, &input)).await
+                } else if let Some((connector, action)) = performer {
+                    engine
+                        .actions
+                        .perform_connector(&connector, &action, &ctx, input)
+                        .await
+                } else {
+                    engine.actions.perform(&action_type, &ctx, input).await
+                };
+                // What comes back is stored with the run: no secret may be in it, even one the
+                // other side echoed.
+                match &mut result {
+                    Ok(output) => secrets.scrub(output),
+                    Err(e) => e.message = secrets.scrub_text(&e.message),
                 }
-            };
-            let mut result = if action_type == "emit_event" {
-                // An event is kept and shown like any other: no secret goes into it.
-                let mut input = input;
-                secrets.scrub(&mut input);
-                // Boxed: emitting ingests an event, a future several times the size of the
-                // rest of this task, which every action's task would otherwise carry while
-                // it waits on the outside world.
-                Box::pin(engine.emit(&ctx, &input)).await
-            } else if let Some((connector, action)) = performer {
-                engine
-                    .actions
-                    .perform_connector(&connector, &action, &ctx, input)
-                    .await
-            } else {
-                engine.actions.perform(&action_type, &ctx, input).await
-            };
-            // What comes back is stored with the run: no secret may be in it, even one the
-            // other side echoed.
-            match &mut result {
-                Ok(output) => secrets.scrub(output),
-                Err(e) => e.message = secrets.scrub_text(&e.message),
+                if let Err(e) = &result
+                    && e.retryable
+                {
+                    tracing::warn!(error = %e.message, "action failed; it may be tried again");
+                }
+                let _ = tx.send(Msg::Done {
+                    thread,
+                    attempt,
+                    result: Box::new(result),
+                });
             }
-            let _ = tx.send(Msg::Done {
-                thread,
-                attempt,
-                result: Box::new(result),
-            });
-        });
+            .instrument(span),
+        );
         Some(task.abort_handle())
     }
 
@@ -616,7 +636,7 @@ impl Engine {
                         self.live.send(&id, Msg::Items(items));
                     }
                 }
-                Err(e) => eprintln!("weir: reading inputs of running executions: {e}"),
+                Err(e) => tracing::error!("reading inputs of running executions: {e}"),
             }
             if renewed_at.elapsed() >= every {
                 let at = Instant::now();
@@ -636,7 +656,7 @@ impl Engine {
                             }
                         }
                     }
-                    Err(e) => eprintln!("weir: renewing leases: {e}"),
+                    Err(e) => tracing::error!("renewing leases: {e}"),
                 }
             }
         }
@@ -664,7 +684,7 @@ impl Engine {
             if let Err(e) = drive.await {
                 // The lease runs out and another pass retries; a lost lease means another
                 // node has it. Either way nothing half-done was written.
-                eprintln!("weir: execution {id}: {e}");
+                tracing::error!(execution_id = %id, "running the execution: {e}");
             }
         });
     }

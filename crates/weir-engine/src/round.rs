@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use weir_core::dryrun::DecisionKind;
-use weir_core::executor::{Effect, ExecStatus, Execution};
+use weir_core::executor::{Effect, ExecStatus, Execution, StepState};
 use weir_store::{Commit, Json, NewApproval, NewExecution, NewItem, Scope, StepRow, Store, Work};
 
 use crate::Result;
@@ -68,6 +68,18 @@ impl Round {
         for effect in fx {
             match effect {
                 Effect::Step(r) => {
+                    if r.status == StepState::Failed {
+                        tracing::warn!(
+                            tenant = %scope.tenant,
+                            environment = %scope.environment,
+                            execution_id,
+                            step_id = %r.step_id,
+                            step_type = %r.step_type,
+                            attempt = r.attempt,
+                            error = r.error.as_deref().unwrap_or_default(),
+                            "step failed"
+                        );
+                    }
                     let row = StepRow {
                         key: r.key.clone(),
                         step_id: r.step_id.clone(),
@@ -187,7 +199,23 @@ impl Round {
     }
 
     /// Fills in the execution's own columns from its state.
-    pub(crate) fn finish(&mut self, exec: &Execution, release: bool) {
+    pub(crate) fn finish(
+        &mut self,
+        exec: &Execution,
+        release: bool,
+        scope: &Scope,
+        workflow_id: &str,
+    ) {
+        if exec.status == ExecStatus::Failed {
+            tracing::warn!(
+                tenant = %scope.tenant,
+                environment = %scope.environment,
+                workflow_id,
+                execution_id = %exec.id,
+                error = exec.error.as_deref().unwrap_or_default(),
+                "execution failed"
+            );
+        }
         let c = &mut self.commit;
         c.state = Json::of(exec);
         c.status = serde_json::to_value(exec.status)

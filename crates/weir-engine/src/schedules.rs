@@ -125,9 +125,11 @@ impl Engine {
         for (key, entry) in due {
             match self.fire_one(&key, entry, now).await {
                 Ok(n) => started += n,
-                Err(e) => eprintln!(
-                    "weir: {}/{}: schedule of workflow {}: {e}",
-                    key.scope.tenant, key.scope.environment, key.workflow_id
+                Err(e) => tracing::error!(
+                    "{}/{}: schedule of workflow {}: {e}",
+                    key.scope.tenant,
+                    key.scope.environment,
+                    key.workflow_id
                 ),
             }
         }

@@ -225,8 +225,8 @@ pub async fn relay(
         Ok(Some(listener)) => listener,
         Ok(None) => return,
         Err(e) => {
-            eprintln!(
-                "weir: the event stream reaches this node's streams only: cannot listen to other nodes: {e}"
+            tracing::error!(
+                "the event stream reaches this node's streams only: cannot listen to other nodes: {e}"
             );
             return;
         }
@@ -240,7 +240,7 @@ pub async fn relay(
             got = listener.recv() => match got {
                 Ok((channel, text)) => receive(hub, node, &channel, &text),
                 Err(e) => {
-                    eprintln!("weir: listening to other nodes: {e}");
+                    tracing::error!("listening to other nodes: {e}");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             },
@@ -248,7 +248,7 @@ pub async fn relay(
                 let events = std::mem::take(&mut *hub.outbox.lock().expect("stream"));
                 for text in messages(node, &events) {
                     if let Err(e) = store.notify(EVENTS, &text).await {
-                        eprintln!("weir: sending events to other nodes: {e}");
+                        tracing::error!("sending events to other nodes: {e}");
                     }
                 }
             }
@@ -264,7 +264,7 @@ async fn tell_wanted(hub: &Hub, store: &dyn Store, node: &str) {
     if hub.tx.receiver_count() > 0
         && let Err(e) = store.notify(WANTED, node).await
     {
-        eprintln!("weir: telling other nodes about this node's streams: {e}");
+        tracing::error!("telling other nodes about this node's streams: {e}");
     }
 }
 
@@ -276,7 +276,7 @@ fn receive(hub: &Hub, node: &str, channel: &str, text: &str) {
         }
         EVENTS => {
             let Ok(message) = serde_json::from_str::<Message>(text) else {
-                eprintln!("weir: a message from another node does not read; ignored");
+                tracing::error!("a message from another node does not read; ignored");
                 return;
             };
             if message.node == node || !hub.wanted_here() {

@@ -27,10 +27,14 @@ impl Engine {
             if *stop.borrow() {
                 return;
             }
+            self.worker_beat.store(
+                chrono::Utc::now().timestamp_millis(),
+                std::sync::atomic::Ordering::Relaxed,
+            );
             if self.index_is_due()
                 && let Err(e) = self.refresh_all().await
             {
-                eprintln!("weir: refreshing the trigger index: {e}");
+                tracing::error!("refreshing the trigger index: {e}");
             }
             let (room, full) = self.pool.claimable();
             let limit = batch.min(i64::try_from(room).unwrap_or(i64::MAX));
@@ -47,7 +51,7 @@ impl Engine {
                         n > 0
                     }
                     Err(e) => {
-                        eprintln!("weir: claiming work: {e}");
+                        tracing::error!("claiming work: {e}");
                         false
                     }
                 }
@@ -62,6 +66,16 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// How long ago a worker last went round its loop; `None` when none has started. A worker
+    /// goes round at least every 50 ms unless claiming (a database call) hangs.
+    pub fn worker_silence(&self) -> Option<Duration> {
+        let beat = self.worker_beat.load(std::sync::atomic::Ordering::Relaxed);
+        (beat > 0).then(|| {
+            let ms = chrono::Utc::now().timestamp_millis().saturating_sub(beat);
+            Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+        })
     }
 
     /// Executions this node is working on now (their actions in flight or being committed).
@@ -86,12 +100,12 @@ impl Engine {
             if self.debouncing.load(std::sync::atomic::Ordering::Relaxed)
                 && let Err(e) = self.fire_debounces().await
             {
-                eprintln!("weir: closing debounce windows: {e}");
+                tracing::error!("closing debounce windows: {e}");
             }
             if self.schedules.any()
                 && let Err(e) = self.fire_schedules().await
             {
-                eprintln!("weir: starting scheduled runs: {e}");
+                tracing::error!("starting scheduled runs: {e}");
             }
         }
     }
@@ -106,7 +120,7 @@ impl Engine {
         let drives = claims.into_iter().map(|claim| async move {
             let id = claim.execution_id.clone();
             if let Err(e) = self.drive(claim, at, None).await {
-                eprintln!("weir: execution {id}: {e}");
+                tracing::error!(execution_id = %id, "running the execution: {e}");
             }
         });
         futures_util::future::join_all(drives).await;

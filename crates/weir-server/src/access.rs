@@ -41,7 +41,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
 /// A role as stored: one of [`Role`], or the row is not one Weir wrote (500, logged).
 pub(crate) fn role_of(role: &str) -> ApiResult<Role> {
     Role::parse(role).ok_or_else(|| {
-        eprintln!("weir: internal error: a key or user with role '{role}'");
+        tracing::error!("internal error: a key or user with role '{role}'");
         ApiError::internal()
     })
 }
@@ -851,8 +851,8 @@ async fn revoke_api_key(
 
 fn audit_record(r: weir_store::AuditRecord) -> ApiResult<AuditRecord> {
     let actor_type = ActorType::parse(&r.actor_type).ok_or_else(|| {
-        eprintln!(
-            "weir: internal error: an audit record with actor type '{}'",
+        tracing::error!(
+            "internal error: an audit record with actor type '{}'",
             r.actor_type
         );
         ApiError::internal()

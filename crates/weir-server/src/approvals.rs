@@ -33,10 +33,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
 
 fn approval_of(a: weir_store::Approval) -> ApiResult<Approval> {
     let status = ApprovalStatus::parse(&a.status).ok_or_else(|| {
-        eprintln!(
-            "weir: internal error: an approval with status '{}'",
-            a.status
-        );
+        tracing::error!("internal error: an approval with status '{}'", a.status);
         ApiError::internal()
     })?;
     Ok(Approval {

@@ -37,7 +37,7 @@ struct Row {
 
 fn connector_of(row: Value) -> ApiResult<Connector> {
     let r: Row = serde_json::from_value(row).map_err(|e| {
-        eprintln!("weir: internal error: a stored connector that does not read: {e}");
+        tracing::error!("internal error: a stored connector that does not read: {e}");
         ApiError::internal()
     })?;
     Ok(Connector {

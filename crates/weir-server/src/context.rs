@@ -42,7 +42,7 @@ struct Row {
 
 fn source_of(row: Value) -> ApiResult<DataSource> {
     let r: Row = serde_json::from_value(row).map_err(|e| {
-        eprintln!("weir: internal error: a stored data source that does not read: {e}");
+        tracing::error!("internal error: a stored data source that does not read: {e}");
         ApiError::internal()
     })?;
     Ok(DataSource {
@@ -56,7 +56,7 @@ fn source_of(row: Value) -> ApiResult<DataSource> {
 /// An entity's context as the engine gave it.
 fn context_of(found: Value) -> ApiResult<EntityContext> {
     serde_json::from_value(found).map_err(|e| {
-        eprintln!("weir: internal error: an entity's context that does not read: {e}");
+        tracing::error!("internal error: an entity's context that does not read: {e}");
         ApiError::internal()
     })
 }

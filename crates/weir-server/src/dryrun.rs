@@ -179,7 +179,7 @@ async fn dry_run(
         tokio::task::spawn_blocking(move || engine.dry_run(&scope, &workflow, &payload, &opts))
             .await
             .map_err(|e| {
-                eprintln!("weir: internal error: a dry run ended badly: {e}");
+                tracing::error!("internal error: a dry run ended badly: {e}");
                 ApiError::internal()
             })?;
     Ok(Json(DryRun {

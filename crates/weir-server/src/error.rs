@@ -136,7 +136,7 @@ impl From<weir_store::Error> for ApiError {
             e @ weir_store::Error::Taken(_) => ApiError::conflict(e.to_string()),
             other => {
                 // The cause goes to the log, not to the caller.
-                eprintln!("weir: internal error: {other}");
+                tracing::error!("internal error: {other}");
                 ApiError::internal()
             }
         }
@@ -153,7 +153,7 @@ impl From<weir_engine::Error> for ApiError {
             weir_engine::Error::Store(s) => s.into(),
             e @ weir_engine::Error::KeyReused(_) => ApiError::conflict(e.to_string()),
             other => {
-                eprintln!("weir: internal error: {other}");
+                tracing::error!("internal error: {other}");
                 ApiError::internal()
             }
         }

@@ -42,7 +42,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
 /// A stored status as the API's enum (the store writes only these).
 pub(crate) fn status_of(text: &str) -> ApiResult<ExecutionStatus> {
     ExecutionStatus::parse(text).ok_or_else(|| {
-        eprintln!("weir: internal error: an execution with status '{text}'");
+        tracing::error!("internal error: an execution with status '{text}'");
         ApiError::internal()
     })
 }
@@ -50,7 +50,7 @@ pub(crate) fn status_of(text: &str) -> ApiResult<ExecutionStatus> {
 pub(crate) fn decision_of(text: Option<&str>) -> ApiResult<Option<Decision>> {
     text.map(|d| {
         Decision::parse(d).ok_or_else(|| {
-            eprintln!("weir: internal error: an execution with decision '{d}'");
+            tracing::error!("internal error: an execution with decision '{d}'");
             ApiError::internal()
         })
     })
@@ -96,7 +96,7 @@ async fn steps(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Vec<StepA
         .into_iter()
         .map(|v: Value| {
             serde_json::from_value(v).map_err(|e| {
-                eprintln!("weir: internal error: a step record of {id} does not read: {e}");
+                tracing::error!("internal error: a step record of {id} does not read: {e}");
                 ApiError::internal()
             })
         })

@@ -31,6 +31,7 @@ mod llm;
 mod mcp;
 mod params;
 mod records;
+mod requests;
 mod router;
 mod rules;
 mod schedules;

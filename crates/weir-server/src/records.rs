@@ -40,7 +40,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
 /// fit is the server's fault.
 fn row<T: DeserializeOwned>(v: Value, what: &str) -> ApiResult<T> {
     serde_json::from_value(v).map_err(|e| {
-        eprintln!("weir: internal error: a stored {what} that does not read: {e}");
+        tracing::error!("internal error: a stored {what} that does not read: {e}");
         ApiError::internal()
     })
 }

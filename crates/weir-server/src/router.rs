@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
@@ -12,7 +13,7 @@ use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Required, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
-use weir_api_types::{ErrorBody, ErrorCode, Health};
+use weir_api_types::{ErrorBody, ErrorCode, Health, Readiness};
 
 use crate::{
     ApiError, AppState, access, ai, approvals, connectors, context, dryrun, events, executions,
@@ -37,6 +38,7 @@ struct ApiDoc;
 fn documented() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(utoipa_axum::routes!(health))
+        .routes(utoipa_axum::routes!(ready))
         .routes(utoipa_axum::routes!(openapi_json))
         .merge(workflows::routes())
         .merge(executions::routes())
@@ -99,7 +101,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn(uniform_errors))
         .with_state(state.clone());
     // MCP beside the API, outside its document and its middlewares: its tools call `api`.
-    crate::mcp::mount(api, state, &doc)
+    // Every request, MCP's and the console's too, gets a span and a request id.
+    crate::mcp::mount(api, state, &doc).layer(axum::middleware::from_fn(crate::requests::trace))
 }
 
 /// The document, made once.
@@ -124,6 +127,45 @@ async fn health() -> axum::Json<Health> {
     axum::Json(Health {
         status: "ok".into(),
     })
+}
+
+/// How long the workers may go without a round before the node is not ready.
+const WORKER_SILENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Readiness
+///
+/// Whether this node can do its work: a read and a write of the database succeed now, and its
+/// workers go round (a load balancer sends traffic only to ready nodes). 503 otherwise, saying
+/// which; the cause is in the node's log.
+#[utoipa::path(get, path = "/health/ready", tag = "system", security(()),
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let database = match state.store.probe().await {
+        Ok(()) => "ok",
+        Err(e) => {
+            tracing::error!("readiness: the database: {e}");
+            "failing"
+        }
+    };
+    let workers = match state.engine.worker_silence() {
+        Some(quiet) if quiet <= WORKER_SILENCE => "ok",
+        Some(quiet) => {
+            tracing::error!("readiness: no worker went round for {} s", quiet.as_secs());
+            "stalled"
+        }
+        None => "stopped",
+    };
+    let ok = database == "ok" && workers == "ok";
+    let status = match ok {
+        true => StatusCode::OK,
+        false => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let body = Readiness {
+        status: if ok { "ok" } else { "unavailable" }.into(),
+        database: database.into(),
+        workers: workers.into(),
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 /// Makes every object schema of the generated document exact, so that a response with a

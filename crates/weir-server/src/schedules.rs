@@ -60,7 +60,7 @@ async fn schedule(
         // The schedule as the CLI shows it too, read into its type.
         let mut described: ScheduleTimes = serde_json::from_value(s.describe(index, after, count))
             .map_err(|e| {
-                eprintln!("weir: internal error: a schedule's description does not read: {e}");
+                tracing::error!("internal error: a schedule's description does not read: {e}");
                 ApiError::internal()
             })?;
         described.last_fire = last.map(time_text);

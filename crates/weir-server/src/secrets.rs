@@ -61,8 +61,8 @@ pub async fn open_vault(
                     std::fs::create_dir_all(data_dir)
                         .and_then(|()| crate::serve::write_secret_file(&file, &hex::encode(key)))
                         .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-                    eprintln!(
-                        "weir: made a master key for secrets in {} (keep it; with several nodes, give each the same WEIR_MASTER_KEY)",
+                    tracing::warn!(
+                        "made a master key for secrets in {} (keep it; with several nodes, give each the same WEIR_MASTER_KEY)",
                         file.display()
                     );
                     key
@@ -335,10 +335,7 @@ async fn put_secret(
         None => vault(&state)?
             .open(&caller.scope, &name, &row.sealed)
             .map_err(|e| {
-                eprintln!(
-                    "weir: {}/{}: {e}",
-                    caller.scope.tenant, caller.scope.environment
-                );
+                tracing::error!("{}/{}: {e}", caller.scope.tenant, caller.scope.environment);
                 ApiError::internal()
             })?,
     };

@@ -101,16 +101,17 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         if generated {
             std::fs::rename(&pending_file, &key_file)
                 .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
-            eprintln!(
-                "weir: created tenant '{}' and environment '{}'; the admin API key is in {}",
+            tracing::info!(
+                "created tenant '{}' and environment '{}'; the admin API key is in {}",
                 boot.scope.tenant,
                 boot.scope.environment,
                 key_file.display()
             );
         } else {
-            eprintln!(
-                "weir: created tenant '{}' and environment '{}' with the admin key from WEIR_ADMIN_KEY",
-                boot.scope.tenant, boot.scope.environment
+            tracing::info!(
+                "created tenant '{}' and environment '{}' with the admin key from WEIR_ADMIN_KEY",
+                boot.scope.tenant,
+                boot.scope.environment
             );
         }
     }
@@ -180,13 +181,13 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         let stop = stop_rx.clone();
         tokio::spawn(async move { engine.run_triggers(stop).await })
     });
-    eprintln!("weir: listening on http://{addr}");
-    eprintln!("weir:   console        http://{addr}/");
-    eprintln!("weir:   API            http://{addr}/api/v1");
-    eprintln!("weir:   API document   http://{addr}/api/v1/openapi.json");
-    eprintln!("weir:   API reference  http://{addr}/api/v1/docs/");
-    eprintln!("weir:   health         http://{addr}/health");
-    eprintln!("weir:   MCP            http://{addr}/mcp");
+    tracing::info!("listening on http://{addr}");
+    tracing::info!("  console        http://{addr}/");
+    tracing::info!("  API            http://{addr}/api/v1");
+    tracing::info!("  API document   http://{addr}/api/v1/openapi.json");
+    tracing::info!("  API reference  http://{addr}/api/v1/docs/");
+    tracing::info!("  health         http://{addr}/health (ready: /health/ready)");
+    tracing::info!("  MCP            http://{addr}/mcp");
     let mut state = AppState::new(engine.clone(), store.clone());
     state.limiter = key_limiter(config.rate_limit);
     state.session_ttl = Duration::from_secs(config.session_ttl.into());
@@ -207,7 +208,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         })
         .await
         .map_err(|e| format!("the server failed: {e}"))?;
-    eprintln!("weir: shutting down");
+    tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = w.await;
@@ -221,7 +222,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     if engine.running_executions() > 0
         && let Err(e) = store.release_leases(Some(engine.node())).await
     {
-        eprintln!("weir: giving back leases: {e}");
+        tracing::error!("giving back leases: {e}");
     }
     Ok(())
 }

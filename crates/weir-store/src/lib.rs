@@ -907,6 +907,8 @@ pub trait Store: Send + Sync {
     ) -> Result<ScopeSetting>;
     /// NotFound when the setting is not set.
     async fn delete_scope_setting(&self, scope: &Scope, name: &str) -> Result<()>;
+    /// Reads and writes the database (a row of its own), for a readiness check.
+    async fn probe(&self) -> Result<()>;
     /// An installation setting: the stored value, after storing this one if there was none.
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String>;
     // What actions write inside Weir (rows as the API shows them).

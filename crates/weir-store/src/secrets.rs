@@ -195,4 +195,19 @@ impl SqlStore {
         .await?;
         found(done)
     }
+
+    /// A read and a write: the time of the last probe, kept as an installation setting.
+    pub(crate) async fn write_probe(&self) -> Result<()> {
+        let now = self.now;
+        sqlx::query(sql(format!(
+            "INSERT INTO settings (name, value) VALUES ('ready-probe', CAST({now} AS TEXT)) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+        )))
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("SELECT value FROM settings WHERE name = 'ready-probe'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

@@ -1108,6 +1108,9 @@ impl Store for SqlStore {
     async fn delete_scope_setting(&self, scope: &Scope, name: &str) -> Result<()> {
         self.remove_scope_setting(scope, name).await
     }
+    async fn probe(&self) -> Result<()> {
+        self.write_probe().await
+    }
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String> {
         self.keep_setting(name, value).await
     }

@@ -5,6 +5,7 @@
 
 mod cases;
 mod input;
+mod logs;
 mod templates;
 mod tree;
 
@@ -143,6 +144,14 @@ struct ServeArgs {
     /// other, to every host unless these are given.
     #[arg(long, env = "WEIR_MCP_ALLOWED_HOSTS")]
     mcp_allowed_hosts: Option<String>,
+    /// How much the server logs: off, error, warn, info (default), debug or trace (Weir's own
+    /// crates; others log warnings). RUST_LOG, when set, takes tracing's directives instead.
+    #[arg(long, env = "WEIR_LOG_LEVEL")]
+    log_level: Option<String>,
+    /// How log lines are written to standard error: text (default) or json (one object a
+    /// line, with the request's or execution's fields).
+    #[arg(long, env = "WEIR_LOG_FORMAT", value_enum)]
+    log_format: Option<logs::LogFormat>,
     /// An OpenAI-compatible chat endpoint for `POST /api/v1/ai/interpret` in `llm` mode: a
     /// base URL like https://api.openai.com/v1 (its key from WEIR_LLM_API_KEY, never an
     /// option). Requests pass the outbound guard: a local endpoint needs --outbound-allow.
@@ -153,7 +162,7 @@ struct ServeArgs {
     llm_model: Option<String>,
     /// A JSON or YAML file with listen, data_dir, database_url, rate_limit, session_ttl,
     /// outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes,
-    /// mcp_allowed_hosts, llm_url and llm_model (options win over it).
+    /// mcp_allowed_hosts, llm_url, llm_model, log_level and log_format (options win over it).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -619,6 +628,8 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         mcp_allowed_hosts,
         llm_url,
         llm_model,
+        log_level,
+        log_format,
         config,
     } = args;
     let file = match config.as_deref() {
@@ -640,9 +651,11 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
                             | "mcp_allowed_hosts"
                             | "llm_url"
                             | "llm_model"
+                            | "log_level"
+                            | "log_format"
                     ) {
                         return Err(Failure::Usage(format!(
-                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes, mcp_allowed_hosts, llm_url, llm_model)",
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes, mcp_allowed_hosts, llm_url, llm_model, log_level, log_format)",
                             path.display()
                         )));
                     }
@@ -780,6 +793,15 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
             })?,
         Err(_) => 30_000,
     };
+    let log_format = match log_format {
+        Some(f) => f,
+        None => match setting(None, "log_format") {
+            Some(text) => logs::LogFormat::parse(&text).map_err(Failure::Usage)?,
+            None => logs::LogFormat::Text,
+        },
+    };
+    let log_level = setting(log_level, "log_level").unwrap_or_else(|| "info".to_owned());
+    logs::init(&log_level, log_format).map_err(Failure::Usage)?;
     // The key, like the master key, only from the environment; never printed.
     let llm_api_key = std::env::var("WEIR_LLM_API_KEY")
         .ok()

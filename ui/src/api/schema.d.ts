@@ -24,6 +24,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description Whether this node can do its work: a read and a write of the database succeed now, and its
+         *     workers go round (a load balancer sends traffic only to ready nodes). 503 otherwise, saying
+         *     which; the cause is in the node's log.
+         */
+        get: operations["get_health_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -2999,6 +3021,18 @@ export interface components {
          * @enum {string}
          */
         Permission: "workflows:read" | "workflows:write" | "workflows:execute" | "approvals:decide" | "admin" | "tenant:admin";
+        /** @description `GET /health/ready`: whether this node can do its work. */
+        Readiness: {
+            /** @description `ok` when the database and the workers are; else `unavailable` (503). */
+            status: string;
+            /** @description `ok` when a read and a write of the database succeeded now, else `failing`. */
+            database: string;
+            /**
+             * @description `ok` when a worker went round its loop in the last 10 s, else `stalled` (or `stopped`
+             *     before one started).
+             */
+            workers: string;
+        };
         /**
          * @description A record: an entity's fields, by type and id (a customer's credit limit, say), for
          *     workflows to read and write.
@@ -3928,6 +3962,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_health_ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description Malformed input (a query parameter, a path, or the body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is in the server's log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };

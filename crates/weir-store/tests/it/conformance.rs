@@ -1854,6 +1854,9 @@ async fn statistics_count_every_finish_once(s: Arc<dyn Store>) {
 
 async fn scope_settings_are_kept_per_scope(s: Arc<dyn Store>) {
     let prod = s.bootstrap("h").await.unwrap().scope;
+    // The readiness probe reads and writes, again and again.
+    s.probe().await.unwrap();
+    s.probe().await.unwrap();
     let dev = Scope::new("default", "development");
     assert!(s.scope_setting(&prod, "llm").await.unwrap().is_none());
     let first = json!({"url": "https://llm.example.com/v1", "model": "m1"});

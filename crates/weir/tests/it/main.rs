@@ -9,6 +9,7 @@ mod contract;
 mod dryrun;
 mod hooks;
 mod inflight;
+mod logs;
 mod mcp;
 mod peer;
 mod schedules;

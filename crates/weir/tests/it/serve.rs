@@ -6,12 +6,17 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 pub(crate) struct Server {
     child: Child,
+    /// What the server wrote to stderr so far, read as it writes (a pipe nobody reads would
+    /// stop the server at its first 64 KiB of log).
+    log: Arc<Mutex<Vec<u8>>>,
+    drain: Option<std::thread::JoinHandle<()>>,
     pub(crate) port: u16,
     dir: PathBuf,
     /// The admin key when it was given in WEIR_ADMIN_KEY rather than written to the data folder.
@@ -67,7 +72,21 @@ impl Server {
             .iter()
             .find(|(k, _)| *k == "WEIR_ADMIN_KEY")
             .map(|(_, v)| (*v).to_owned());
-        let child = cmd.spawn().expect("start weir serve");
+        let mut child = cmd.spawn().expect("start weir serve");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut err = child.stderr.take().expect("stderr is piped");
+        let drain = std::thread::spawn({
+            let log = log.clone();
+            move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = err.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    log.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            }
+        });
         // The port is taken before the database is ready: ready is when /health answers.
         let deadline = Instant::now() + Duration::from_secs(30);
         while !healthy(port) {
@@ -76,6 +95,8 @@ impl Server {
         }
         Server {
             child,
+            log,
+            drain: Some(drain),
             port,
             dir: dir.to_owned(),
             admin_key,
@@ -178,11 +199,11 @@ impl Server {
 
     /// Stops the server (SIGTERM, then waits) and returns what it wrote to stderr.
     pub(crate) fn stop_and_read_log(&mut self) -> String {
-        let mut err = self.child.stderr.take().expect("stderr is piped");
         self.signal("-TERM");
-        let mut log = String::new();
-        let _ = err.read_to_string(&mut log);
-        log
+        if let Some(drain) = self.drain.take() {
+            let _ = drain.join();
+        }
+        String::from_utf8_lossy(&self.log.lock().unwrap()).into_owned()
     }
 
     pub(crate) fn get(&self, path: &str) -> (u16, Value) {
@@ -2801,6 +2822,8 @@ fn the_readme_quickstart_and_the_api_tour_work_as_written() {
     // Stopped when dropped, even when an assertion fails.
     let _server = Server {
         child,
+        log: Arc::default(),
+        drain: None,
         port: 8080,
         dir: dir.clone(),
         admin_key: None,
