@@ -139,6 +139,31 @@ test("a step dragged from the palette is undone and redone", async ({ page, api 
   await expect(steps(page)).toHaveCount(7);
 });
 
+test("a step dropped on an edge goes on that way, and a handle dragged to a node connects it", async ({ page, api }) => {
+  await deploy(api, orderCheck("builder_wire"));
+  await openBuilder(page, "builder_wire");
+  const start = canvas(page).getByRole("group", { name: "From the trigger to big_order", exact: true });
+  // An edge is a thin line: dropped on the middle of its box, by the canvas's coordinates.
+  const line = await start.boundingBox();
+  const area = await canvas(page).boundingBox();
+  if (!line || !area) throw new Error("the edge or the canvas has no box");
+  await page
+    .getByRole("region", { name: "Palette" })
+    .getByRole("button", { name: "delay", exact: true })
+    .dragTo(canvas(page), { targetPosition: { x: line.x + line.width / 2 - area.x, y: line.y + line.height / 2 - area.y } });
+  await expect(canvas(page).getByRole("group", { name: "From the trigger to delay_1", exact: true })).toBeAttached();
+  await expect(canvas(page).getByRole("group", { name: "From delay_1 to big_order", exact: true })).toBeAttached();
+  await expect(start).toHaveCount(0);
+
+  // big_order's `false` handle dragged onto block: on_false is block now.
+  const falseHandle = canvas(page).getByRole("button", { name: /^Step big_order,/ }).locator('[data-handleid="false"]');
+  await falseHandle.dragTo(canvas(page).getByRole("button", { name: /^Step block,/ }).locator('[data-handlepos="top"]'));
+  await expect(canvas(page).getByRole("group", { name: "From big_order to block (false)", exact: true })).toBeAttached();
+  await expect(canvas(page).getByRole("group", { name: "From big_order to allow (false)", exact: true })).toHaveCount(0);
+  await canvas(page).getByRole("button", { name: /^Step big_order,/ }).click();
+  await expect(page.getByRole("region", { name: "Step big_order" }).getByLabel(/^on_false/)).toHaveValue("block");
+});
+
 test("parallel and foreach steps are drawn as groups around their steps", async ({ page, api }) => {
   await deploy(api, {
     workflow_id: "builder_groups",
@@ -262,6 +287,9 @@ test("a test run with a sample payload shows the decision and lights the path", 
   await page.getByRole("toolbar", { name: "Panels" }).getByRole("button", { name: "Test" }).click();
   const panel = page.getByRole("region", { name: "Test" });
   await expect(panel.getByLabel("Event type")).toHaveValue(seed.eventType);
+  // A recent real event of the trigger's type as the sample (the seeded checkouts).
+  await panel.getByRole("button", { name: `Use the latest ${seed.eventType}` }).click();
+  await expect(panel.getByLabel("Sample payload")).toHaveValue(/"id": "[^"]+"/);
   await panel.getByLabel("Sample payload").fill("{not json");
   await panel.getByRole("button", { name: "Run the test" }).click();
   await expect(panel.getByText(/^Not JSON/)).toBeVisible();

@@ -231,6 +231,8 @@ export default function BuilderCanvas({
         onInit={onInit}
         minZoom={0.05}
         snapToGrid
+        // A connection dropped near a node's top handle counts, not only one dropped on it.
+        connectionRadius={32}
         snapGrid={[16, 16]}
         onlyRenderVisibleElements
         // The page handles Delete and the other shortcuts, as edits of the definition.
@@ -242,7 +244,7 @@ export default function BuilderCanvas({
         <Background gap={16} />
         <Controls position="top-right" fitViewOptions={{ padding: 0.15 }} />
         <MiniMap
-          position="bottom-right"
+          position="top-left"
           pannable
           zoomable
           ariaLabel="Overview of the canvas"
