@@ -2,7 +2,7 @@
 // side panel, with the code view, validation, tests, deploying, history and English beside
 // them. The definition is the one source of truth, kept in an undo history; the canvas is drawn
 // from it and every gesture is an edit of it. Loaded lazily: none of this is in the main bundle.
-import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { ReactFlowProvider } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 
@@ -11,7 +11,7 @@ import { useCan } from "../../app/auth";
 import { ErrorNotice, Loading, SuccessNotice, WarningNotice } from "../../components/Notice";
 import { PageHeader } from "../../components/Page";
 import { DateTime } from "../../components/Time";
-import { type Layout, layoutGraph, type Point } from "../graph/layout";
+import type { Point } from "../graph/layout";
 import { buildGraph, TRIGGER_ID } from "../graph/model";
 import type { PathTaken } from "../graph/path";
 import { useWorkflow } from "../workflows/api";
@@ -45,6 +45,8 @@ import { HistoryPanel } from "./HistoryPanel";
 import { Inspector, type Problem } from "./Inspector";
 import { applyFix, targetOf } from "./jsonPath";
 import { Palette } from "./Palette";
+import { usePositions } from "./positions";
+import { shortcutOf } from "./shortcuts";
 import { ProblemsPanel } from "./ProblemsPanel";
 import { TestPanel } from "./TestPanel";
 
@@ -120,7 +122,6 @@ function Builder({
 }) {
   const navigate = useNavigate();
   const location = useLocation();
-  const flow = useReactFlow();
   const [history, setHistory] = useState<History>(() => start(stored));
   const definition = history.present;
   const [base, setBase] = useState(stored);
@@ -128,11 +129,6 @@ function Builder({
     const draft = loadDraft(workflowId);
     return draft && !same(draft.definition, stored) ? draft : undefined;
   });
-  const [positions, setPositions] = useState<Map<string, Point>>(new Map());
-  // Read by edits that place a node, so they do not change (and re-render the panels) on every
-  // frame of a drag.
-  const placed = useRef(positions);
-  placed.current = positions;
   const [selection, setSelection] = useState<Selection>({ nodes: new Set(), edges: new Set() });
   const [panel, setPanel] = useState<Panel>("inspect");
   const [codeOpen, setCodeOpen] = useState(false);
@@ -160,38 +156,7 @@ function Builder({
 
   const graph = useMemo(() => buildGraph(definition), [definition]);
 
-  // Nodes without a place (a first look, steps added in the code view or by the interpreter)
-  // are laid out by elkjs in its worker; the places the user gave are kept.
-  const [layoutError, setLayoutError] = useState<unknown>();
-  const laidOut = graph.nodes.every((n) => positions.has(n.id));
-  useEffect(() => {
-    if (laidOut) return;
-    let current = true;
-    layoutGraph(graph, "DOWN").then(
-      (layout: Layout) => {
-        if (!current) return;
-        setPositions((old) => {
-          const next = new Map(old);
-          for (const [id, point] of layout.nodes) if (!next.has(id)) next.set(id, point);
-          return next;
-        });
-      },
-      (error: unknown) => current && setLayoutError(error),
-    );
-    return () => {
-      current = false;
-    };
-  }, [graph, laidOut]);
-
-  const arrange = useCallback(() => {
-    layoutGraph(graph, "DOWN").then(
-      (layout) => {
-        setPositions(new Map(layout.nodes));
-        requestAnimationFrame(() => void flow.fitView({ padding: 0.15 }));
-      },
-      (error: unknown) => setLayoutError(error),
-    );
-  }, [graph, flow]);
+  const { positions, setPositions, placed, laidOut, layoutError, arrange } = usePositions(graph);
 
   // Diagnostics by node, each with the field it points at.
   const problems = useMemo(() => {
@@ -286,24 +251,17 @@ function Builder({
 
   const onKeyDown = useCallback(
     (event: KeyboardEvent) => {
-      const target = event.target as HTMLElement;
-      // Keys typed into a field are the field's (its own undo, its own Delete), and a dialog's
-      // are the dialog's.
-      if (target.closest("input, textarea, select, [contenteditable=true], dialog")) return;
-      const mod = event.ctrlKey || event.metaKey;
-      const key = event.key.toLowerCase();
-      const handled = (() => {
-        if (!mod && (key === "delete" || key === "backspace")) return remove(), true;
-        if (!mod) return false;
-        if (key === "z" && !event.shiftKey) return setHistory(undo), setPath(undefined), true;
-        if ((key === "z" && event.shiftKey) || key === "y") return setHistory(redo), setPath(undefined), true;
-        if (key === "a") return setSelection({ nodes: new Set(graph.nodes.map((n) => n.id)), edges: new Set() }), true;
-        if (key === "c") return (clipboard.current = copySelected()), true;
-        if (key === "v") return paste(clipboard.current), true;
-        if (key === "d") return paste(copySelected()), true;
-        return false;
-      })();
-      if (handled) event.preventDefault();
+      const shortcut = shortcutOf(event);
+      if (!shortcut) return;
+      event.preventDefault();
+      if (shortcut === "delete") remove();
+      else if (shortcut === "undo" || shortcut === "redo") {
+        setHistory(shortcut === "undo" ? undo : redo);
+        setPath(undefined);
+      } else if (shortcut === "select-all") setSelection({ nodes: new Set(graph.nodes.map((n) => n.id)), edges: new Set() });
+      else if (shortcut === "copy") clipboard.current = copySelected();
+      else if (shortcut === "paste") paste(clipboard.current);
+      else paste(copySelected());
     },
     [remove, graph.nodes, copySelected, paste],
   );
