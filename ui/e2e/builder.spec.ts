@@ -6,7 +6,7 @@
 import type { APIRequestContext, Locator, Page } from "@playwright/test";
 
 import { seed } from "./env";
-import { expect, open, test } from "./support";
+import { chooseTheme, expect, open, seriousViolations, test } from "./support";
 
 /** The quickstart's shape under another id: a condition, an approval, allow and block. */
 function orderCheck(id: string) {
@@ -387,3 +387,49 @@ test("the order approval is built from an empty canvas, deployed, and decides or
     expect(run?.decision, `${order} of ${total}`).toBe(decision);
   }
 });
+
+for (const theme of ["light", "dark"] as const) {
+  test(`the builder's panels, code view and dialogs have no serious accessibility violation (${theme})`, async ({ page, api }) => {
+    await deploy(api, orderCheck(`builder_axe_${theme}`));
+    await chooseTheme(page, theme);
+    await openBuilder(page, `builder_axe_${theme}`);
+    const found: string[] = [];
+    const check = async (what: string) => found.push(...(await seriousViolations(page, `builder, ${what} (${theme})`)));
+
+    const panels = page.getByRole("toolbar", { name: "Panels" });
+    await panels.getByRole("button", { name: "Test" }).click();
+    await page.getByLabel("Sample payload").fill(JSON.stringify({ order: { id: "ord_a", total: 20000 } }));
+    await page.getByRole("button", { name: "Run the test" }).click();
+    await expect(page.getByRole("status").filter({ hasText: /^Decision/ })).toBeVisible();
+    await check("a test run's path");
+
+    await canvas(page).getByRole("button", { name: /^Step big_order,/ }).click();
+    await page.getByRole("button", { name: "Add another comparison" }).click();
+    await expect(page.getByRole("group", { name: "Group" })).toBeVisible();
+    await check("a condition group selected");
+
+    await canvas(page).getByRole("button", { name: /^Step manager_approval,/ }).click();
+    await check("an approval selected");
+
+    await drop(page, "http_request", 300);
+    await expect(page.getByRole("region", { name: "Step http_request_1" })).toBeVisible();
+    await check("an action's config form, with an error");
+
+    await panels.getByRole("button", { name: /^Problems/ }).click();
+    await check("the problems");
+
+    await page.getByRole("button", { name: "Code", exact: true }).click();
+    await expect(page.getByLabel("Workflow as JSON")).toHaveValue(/builder_axe/);
+    await check("the code view");
+
+    await panels.getByRole("button", { name: "Describe it in English" }).click();
+    await check("the description");
+
+    await panels.getByRole("button", { name: "History" }).click();
+    await page.getByRole("button", { name: "Compare version 1 with the canvas" }).click();
+    await expect(page.getByRole("dialog").getByRole("status")).toBeVisible();
+    await check("the compare dialog");
+
+    expect(found, "axe on the builder's states: no serious or critical violation").toEqual([]);
+  });
+}

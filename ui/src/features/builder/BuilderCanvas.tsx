@@ -36,6 +36,11 @@ export const PALETTE_MIME = "application/x-weir-step";
 
 const nodeTypes: NodeTypes = { builder: BuilderNode, box: GroupBox };
 const ORIGIN = { x: 0, y: 0 };
+/**
+ * A workflow this small fits the view, where an overview map would only hide a node of it; a
+ * bigger one gets the map.
+ */
+const MINIMAP_FROM = 12;
 /** Below this zoom a whole workflow is not worth showing at first: its start is. */
 const SMALLEST_FIT = 0.35;
 
@@ -243,14 +248,16 @@ export default function BuilderCanvas({
       >
         <Background gap={16} />
         <Controls position="top-right" fitViewOptions={{ padding: 0.15 }} />
-        <MiniMap
-          position="top-left"
-          pannable
-          zoomable
-          ariaLabel="Overview of the canvas"
-          // Sized through the CSSOM (React's style prop), which the CSP allows.
-          style={{ width: 140, height: 96 }}
-        />
+{graph.nodes.length > MINIMAP_FROM ? (
+          <MiniMap
+            position="top-left"
+            pannable
+            zoomable
+            ariaLabel="Overview of the canvas"
+            // Sized through the CSSOM (React's style prop), which the CSP allows.
+            style={{ width: 140, height: 96 }}
+          />
+        ) : null}
       </ReactFlow>
     </div>
   );

@@ -138,7 +138,13 @@ function Diff({ before, after, version }: { before: unknown; after: unknown; ver
       <p className="mb-2 text-sm" role="status">
         {changes === 0 ? "No difference." : `${changes} ${changes === 1 ? "line differs" : "lines differ"}.`}
       </p>
-      <div className="max-h-[60vh] overflow-auto rounded border border-zinc-200 dark:border-zinc-700">
+      {/* Focusable, so the keyboard scrolls it too. */}
+      <div
+        tabIndex={0}
+        role="region"
+        aria-label={`Differences between version ${version} and the canvas`}
+        className="max-h-[60vh] overflow-auto rounded border border-zinc-200 dark:border-zinc-700"
+      >
         <table className="mono w-full table-fixed text-left">
           <caption className="sr-only">Version {version} on the left, the canvas on the right</caption>
           <thead>
