@@ -187,6 +187,21 @@ test("parallel and foreach steps are drawn as groups around their steps", async 
   await expect(canvas(page).getByRole("group", { name: "Group of each_line" })).toBeVisible();
   await expect(canvas(page).getByRole("group", { name: "From checks to credit_ok (branch 1)", exact: true })).toBeAttached();
   await expect(canvas(page).getByRole("group", { name: "From each_line to line_note (each item)", exact: true })).toBeAttached();
+
+  // Dropped in a box (on its title, where no step is): a new branch, or the end of the body.
+  for (const [group, type, edge] of [
+    ["checks", "delay", "From checks to delay_1 (branch 3)"],
+    ["each_line", "noop", "From line_note to noop_1"],
+  ] as const) {
+    const box = await canvas(page).getByRole("group", { name: `Group of ${group}` }).boundingBox();
+    const area = await canvas(page).boundingBox();
+    if (!box || !area) throw new Error("the group or the canvas has no box");
+    await page
+      .getByRole("region", { name: "Palette" })
+      .getByRole("button", { name: type, exact: true })
+      .dragTo(canvas(page), { targetPosition: { x: box.x + 12 - area.x, y: box.y + 8 - area.y } });
+    await expect(canvas(page).getByRole("group", { name: edge, exact: true })).toBeAttached();
+  }
 });
 
 test("the code view edits the same workflow as YAML or JSON, and fixes apply in a click", async ({ page, api }) => {

@@ -28,7 +28,7 @@ import type { WorkflowGraph } from "../graph/model";
 import { useColorMode } from "../graph/useColorMode";
 import { initialViewport } from "../graph/viewport";
 import { BuilderNode, type BuilderNodeData, type BuilderNodeType, nodeStatus } from "./BuilderNode";
-import { GroupBox, groupBoxes, type GroupBoxType } from "./GroupBox";
+import { BOX_PREFIX, GroupBox, groupBoxes, type GroupBoxType } from "./GroupBox";
 import { type Port, portOfKind } from "./definition";
 
 /** The drag data a palette button carries: the step type to add. */
@@ -60,9 +60,17 @@ export type BuilderCanvasProps = {
   onSelection: (selection: Selection) => void;
   onMove: (moves: Map<string, Point>) => void;
   onConnect: (source: string, port: Port, target: string) => void;
-  /** A palette item dropped at a place of the canvas, or on an edge (to insert it there). */
-  onDrop: (type: string, at: Point, edge?: string) => void;
+  /**
+   * A palette item dropped at a place of the canvas, on an edge (to insert it there), or in a
+   * parallel or foreach step's box (to add it there).
+   */
+  onDrop: (type: string, at: Point, edge?: string, group?: string) => void;
 };
+
+function inside(point: Point, box: GroupBoxType): boolean {
+  const { x, y } = box.position;
+  return point.x >= x && point.y >= y && point.x <= x + (box.width ?? 0) && point.y <= y + (box.height ?? 0);
+}
 
 export default function BuilderCanvas({
   graph,
@@ -212,14 +220,22 @@ export default function BuilderCanvas({
       if (!type) return;
       event.preventDefault();
       const at = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
-      // Dropped on an edge (its wide invisible outline counts): the step goes on that way.
+      // Dropped on an edge (its wide invisible outline counts): the step goes on that way; in a
+      // group's box, into that group.
       const edge = document
         .elementsFromPoint(event.clientX, event.clientY)
         .map((element) => element.closest(".react-flow__edge")?.getAttribute("data-id"))
         .find((id): id is string => Boolean(id));
-      onDrop(type, { x: at.x - NODE_WIDTH / 2, y: at.y - NODE_HEIGHT / 2 }, edge);
+      // Boxes take no pointer events (React Flow's choice for nodes that cannot be selected or
+      // dragged): the innermost one around the drop point is found by its rectangle.
+      const group = nodes
+        .filter((n): n is GroupBoxType => n.type === "box")
+        .filter((n) => inside(at, n))
+        .sort((a, b) => (a.width ?? 0) * (a.height ?? 0) - (b.width ?? 0) * (b.height ?? 0))[0]
+        ?.id.slice(BOX_PREFIX.length);
+      onDrop(type, { x: at.x - NODE_WIDTH / 2, y: at.y - NODE_HEIGHT / 2 }, edge, group);
     },
-    [flow, onDrop],
+    [flow, onDrop, nodes],
   );
 
   return (

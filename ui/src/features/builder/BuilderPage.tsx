@@ -23,6 +23,7 @@ import { CodeView } from "./CodeView";
 import { newStep } from "./defaults";
 import {
   addStep,
+  addToGroup,
   allSteps,
   connect,
   type Definition,
@@ -198,7 +199,7 @@ function Builder({
   }, []);
 
   const add = useCallback(
-    (type: string, at?: Point, edgeId?: string) => {
+    (type: string, at?: Point, edgeId?: string, group?: string) => {
       const id = newStepId(definition, type);
       const step = newStep(type, id, capabilities.actions);
       // Pressed rather than dropped: the step goes on after the selected one.
@@ -206,6 +207,7 @@ function Builder({
       const edge = graph.edges.find((e) => e.id === edgeId) ?? (at ? undefined : graph.edges.find((e) => e.source === anchor));
       let next: Definition;
       if (edge) next = insertOnEdge(definition, step, edge.source, edge.target);
+      else if (group) next = addToGroup(definition, group, step);
       else if (anchor) next = connect(addStep(definition, step), anchor, portsOf(findStep(definition, anchor))[0] ?? "next", id, TRIGGER_ID);
       else next = addStep(definition, step);
       const place = at ?? freeSpot(placed.current, anchor ? placed.current.get(anchor) : undefined);

@@ -9,6 +9,8 @@ import type { WorkflowGraph } from "../graph/model";
 
 export type GroupBoxType = Node<{ label: string }, "box">;
 
+/** A box's node id is its group's step id after this (no step id has a `:`). */
+export const BOX_PREFIX = "box:";
 const PAD = 20;
 const TITLE = 18;
 
@@ -38,7 +40,7 @@ export function groupBoxes(graph: WorkflowGraph, positions: Map<string, Point>):
     const height = Math.max(...held.map((p) => p.y)) + NODE_HEIGHT + PAD - y;
     return [
       {
-        id: `box:${node.id}`,
+        id: `${BOX_PREFIX}${node.id}`,
         type: "box" as const,
         position: { x, y },
         width,

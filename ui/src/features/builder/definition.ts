@@ -129,6 +129,19 @@ export function addStep(definition: Definition, step: Step): Definition {
 }
 
 /**
+ * Adds a step inside a parallel step (as a branch of its own) or a foreach step (at the end of
+ * its body): what dropping it in the group's box does.
+ */
+export function addToGroup(definition: Definition, group: string, step: Step): Definition {
+  const next = draft(definition);
+  const holder = findStep(next, group);
+  if (!holder || (holder.type !== "parallel" && holder.type !== "foreach")) return addStep(definition, step);
+  const key = holder.type === "parallel" && !Array.isArray(holder.steps) && Array.isArray(holder.branches) ? "branches" : "steps";
+  holder[key] = [...(Array.isArray(holder[key]) ? (holder[key] as unknown[]) : []), step];
+  return next;
+}
+
+/**
  * Puts a new step on the way from `source` to `target` (an edge of the canvas): the source's
  * references to the target go to the new step, which goes on to the target. The new step sits
  * just before the target in its list, so a source that fell through to the target falls
