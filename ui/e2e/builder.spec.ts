@@ -382,7 +382,13 @@ test("the order approval is built from an empty canvas, deployed, and decides or
   await step.getByLabel(/^on_true/).selectOption("block_1");
   await step.getByLabel(/^on_false/).selectOption("allow_1");
   await canvas(page).getByRole("button", { name: /^Step block_1,/ }).click();
-  await side.getByRole("region", { name: "Step block_1" }).getByLabel("reason").fill("Order {{order.id}} needs approval");
+  // Typing {{ suggests the context's paths: the payload's fields and the other steps' outputs.
+  const reason = side.getByRole("region", { name: "Step block_1" }).getByLabel("reason");
+  await reason.fill("Order {{");
+  const suggested = () => reason.evaluate((input: HTMLInputElement) => Array.from(input.list?.options ?? [], (o) => o.value));
+  await expect.poll(suggested).toContain("Order {{order.id}}");
+  expect(await suggested()).toContain("Order {{steps.condition_1.output}}");
+  await reason.fill("Order {{order.id}} needs approval");
 
   await expect(page.getByRole("button", { name: "Problems (0)" })).toBeVisible();
   await page.getByRole("button", { name: "Deploy", exact: true }).click();

@@ -8,7 +8,7 @@ import { SelectField, TextField } from "../../components/Field";
 import { TRIGGER_ID } from "../graph/model";
 import type { Capabilities } from "./api";
 import { ConditionBuilder, grouped } from "./ConditionBuilder";
-import { allSteps, type Definition, findStep, isRecord, type Step, triggerOf } from "./definition";
+import { allSteps, type Definition, findStep, isRecord, siblingsOf, type Step, triggerOf } from "./definition";
 import { JsonValueField, PathField, TargetField, TemplateField } from "./fields";
 import { contextPaths } from "./context";
 import { SchemaForm } from "./SchemaForm";
@@ -78,7 +78,9 @@ function text(value: unknown): string {
 
 function StepPanel({ step, capabilities, definition, problems, onEditStep, onRename, onFix }: InspectorProps & { step: Step }) {
   const paths = contextPaths(capabilities, definition, step.id);
-  const others = allSteps(definition)
+  // Targets name a step of the same list; ids must differ from every step's.
+  const others = siblingsOf(definition, step.id);
+  const taken = allSteps(definition)
     .map((s) => s.id)
     .filter((id) => id !== step.id);
   const set = (field: string, value: unknown, merge = true) =>
@@ -113,7 +115,7 @@ function StepPanel({ step, capabilities, definition, problems, onEditStep, onRen
         Step <span className="mono">{step.id}</span> <span className="muted text-sm font-normal">{type}</span>
       </h2>
       <Problems problems={problems} onFix={onFix} />
-      <StepId id={step.id} taken={others} onRename={(to) => onRename(step.id, to)} />
+      <StepId id={step.id} taken={taken} onRename={(to) => onRename(step.id, to)} />
       {plain("name")}
       {type === "condition" ? (
         <>

@@ -62,6 +62,12 @@ function listHolding(definition: Definition, id: string): unknown[] | undefined 
   return stepLists(definition).find((list) => list.some((s) => isStep(s) && s.id === id));
 }
 
+/** The other steps of a step's list: the ones its targets may name (docs/format.md §5.4). */
+export function siblingsOf(definition: Definition, id: string): string[] {
+  const list = stepLists(definition).find((l) => l.some((s) => isStep(s) && s.id === id)) ?? [];
+  return list.filter(isStep).map((s) => s.id).filter((s) => s !== id);
+}
+
 /** A copy to change: definitions are plain JSON, so a deep copy is exact. */
 function draft(definition: Definition): Definition {
   return structuredClone(definition);
