@@ -351,6 +351,10 @@ test("rolling back from History makes the older version current", async ({ page,
   const stored = await current(api, "builder_rollback");
   expect(stored.version).toBe(1);
   expect(stored.definition.steps[0]?.condition?.value).toBe(10000);
+  // The canvas, which had no unsaved change, follows the current version.
+  await expect(page.getByRole("status").filter({ hasText: /^Version \d+$/ })).toHaveText("Version 1");
+  await canvas(page).getByRole("button", { name: /^Step big_order,/ }).click();
+  await expect(page.getByRole("region", { name: "Step big_order" }).getByLabel("Value", { exact: true })).toHaveValue("10000");
 });
 
 test("the order approval is built from an empty canvas, deployed, and decides orders", async ({ page, api }) => {

@@ -148,6 +148,15 @@ function Builder({
     setPath(undefined);
   }, []);
 
+  // The stored workflow changed under a canvas without unsaved changes (a rollback from History,
+  // another person's deploy): the canvas follows it. Unsaved work is never replaced.
+  useEffect(() => {
+    if (same(stored, base) || dirty) return;
+    setBase(stored);
+    edit(stored);
+    // Only a new stored workflow calls for this, not each edit of the canvas.
+  }, [stored]);
+
   // The draft follows every unsaved change; deploying or going back to the stored version ends it.
   useEffect(() => {
     if (offered) return;
