@@ -167,6 +167,8 @@ impl Engine {
         .unwrap_or_default();
         let mut started = Vec::with_capacity(matching.len());
         let mut executions = Vec::with_capacity(matching.len());
+        // The errors of runs that failed here, in memory, by id: logged once they are written.
+        let mut errors: Vec<(String, String)> = Vec::new();
         // Runs written held by this node, to go on with once written.
         let mut held: Vec<HeldRun> = Vec::new();
         let written_at = std::time::Instant::now();
@@ -253,12 +255,15 @@ impl Engine {
             round
                 .absorb(scope, &id, &self.store, fx, &mut performs)
                 .await?;
-            round.finish(&exec, true, scope, &m.workflow_id);
+            round.finish(&exec, true);
             // A run finished in memory makes no more progress to watch for.
             if !round.commit.finished
                 && let Some(w) = watch.as_deref_mut()
             {
                 w.add(&id);
+            }
+            if let Some(error) = &round.commit.error {
+                errors.push((id.clone(), error.clone()));
             }
             started.push(Started {
                 id: id.clone(),
@@ -327,6 +332,20 @@ impl Engine {
         };
         let result = match answer {
             Ingested::New { event_id, queued } => {
+                crate::telemetry::event_received();
+                crate::telemetry::executions_started(started.len());
+                for s in &started {
+                    if matches!(s.status.as_str(), "completed" | "failed" | "cancelled") {
+                        let error = errors.iter().find(|(id, _)| *id == s.id).map(|(_, e)| e);
+                        crate::telemetry::execution_finished(
+                            scope,
+                            &s.workflow_id,
+                            &s.id,
+                            &s.status,
+                            error.map(String::as_str),
+                        );
+                    }
+                }
                 if let Some(me) = self.me.upgrade() {
                     for h in held {
                         me.spawn_drive(h.claim, written_at, Some((h.exec, h.performs)));
@@ -444,6 +463,7 @@ impl Engine {
             };
             if self.store.fire_debounce(&due, &execution).await? {
                 fired += 1;
+                crate::telemetry::executions_started(1);
             }
         }
         if fired > 0 {
@@ -510,6 +530,7 @@ impl Engine {
             held_by: None,
         };
         self.store.start_executions(scope, &[execution]).await?;
+        crate::telemetry::executions_started(1);
         self.wake.notify_one();
         Ok(id)
     }

@@ -34,6 +34,7 @@ mod round;
 pub mod schedules;
 pub mod secrets;
 pub mod stream;
+pub mod telemetry;
 mod watch;
 mod worker;
 
@@ -171,6 +172,11 @@ impl Engine {
             held_wake: tokio::sync::Notify::new(),
             worker_beat: std::sync::atomic::AtomicI64::new(0),
         })
+    }
+
+    /// Actions running on this node now.
+    pub fn actions_in_flight(&self) -> usize {
+        self.pool.running()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -269,7 +269,7 @@ impl Engine {
             });
             let release = performs.is_empty() && flight.0.is_empty();
             if changed || release {
-                round.finish(exec, release, &scope, &run.wf.id);
+                round.finish(exec, release);
                 let mut commit = std::mem::take(&mut round.commit);
                 let finished = commit.finished;
                 if finished {
@@ -304,8 +304,20 @@ impl Engine {
                     (steps, approvals)
                 });
                 let at = Instant::now();
+                let error = commit.error.clone();
+                let children = commit.new_executions.len();
                 self.store.commit(&self.node, &run.claim, commit).await?;
+                crate::telemetry::executions_started(children);
                 *renewed.lock().expect("lease clock") = at;
+                if finished {
+                    crate::telemetry::execution_finished(
+                        &run.claim.scope,
+                        &run.claim.workflow_id,
+                        &run.claim.execution_id,
+                        &progress.status,
+                        error.as_deref(),
+                    );
+                }
                 if let Some((steps, approvals)) = told {
                     let (scope, id) = (&run.claim.scope, &run.claim.execution_id);
                     let workflow = Some(run.claim.workflow_id.as_str());
@@ -567,6 +579,7 @@ impl Engine {
                         return;
                     }
                 };
+                let began = Instant::now();
                 let mut result = if action_type == "emit_event" {
                     // An event is kept and shown like any other: no secret goes into it.
                     let mut input = input;
@@ -589,11 +602,16 @@ impl Engine {
                     Ok(output) => secrets.scrub(output),
                     Err(e) => e.message = secrets.scrub_text(&e.message),
                 }
-                if let Err(e) = &result
-                    && e.retryable
-                {
-                    tracing::warn!(error = %e.message, "action failed; it may be tried again");
-                }
+                let outcome = match &result {
+                    Ok(_) => "ok",
+                    Err(e) if e.retryable => {
+                        tracing::warn!(error = %e.message, "action failed; it may be tried again");
+                        "error"
+                    }
+                    Err(e) if e.class.as_deref() == Some("refused") => "refused",
+                    Err(_) => "failed",
+                };
+                crate::telemetry::action_ended(&action_type, outcome, began.elapsed());
                 let _ = tx.send(Msg::Done {
                     thread,
                     attempt,

@@ -199,23 +199,7 @@ impl Round {
     }
 
     /// Fills in the execution's own columns from its state.
-    pub(crate) fn finish(
-        &mut self,
-        exec: &Execution,
-        release: bool,
-        scope: &Scope,
-        workflow_id: &str,
-    ) {
-        if exec.status == ExecStatus::Failed {
-            tracing::warn!(
-                tenant = %scope.tenant,
-                environment = %scope.environment,
-                workflow_id,
-                execution_id = %exec.id,
-                error = exec.error.as_deref().unwrap_or_default(),
-                "execution failed"
-            );
-        }
+    pub(crate) fn finish(&mut self, exec: &Execution, release: bool) {
         let c = &mut self.commit;
         c.state = Json::of(exec);
         c.status = serde_json::to_value(exec.status)

@@ -217,6 +217,9 @@ impl Engine {
             .store
             .fire_schedule(&key.scope, &fire, holds.then_some(&execution))
             .await?;
+        if started && holds {
+            crate::telemetry::executions_started(1);
+        }
         Ok(started && holds)
     }
 }

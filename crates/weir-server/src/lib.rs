@@ -29,6 +29,7 @@ mod executions;
 mod hooks;
 mod llm;
 mod mcp;
+pub mod metrics;
 mod params;
 mod records;
 mod requests;

@@ -22,6 +22,22 @@ fn plain(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
+/// A method as a metric's label: the ones HTTP defines, any other as `other` (a client picks
+/// the method, and a label must not take any value a client sends).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 pub(crate) async fn trace(request: Request, next: Next) -> Response {
     let id = request
         .headers()
@@ -35,9 +51,10 @@ pub(crate) async fn trace(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or("unmatched", |p| p.as_str())
         .to_owned();
+    let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
-        method = %request.method(),
+        method = %method,
         route = %route,
         request_id = %id,
         status = tracing::field::Empty,
@@ -49,6 +66,14 @@ pub(crate) async fn trace(request: Request, next: Next) -> Response {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     span.record("status", status);
     span.record("duration_ms", ms);
+    metrics::counter!(
+        "weir_http_requests_total",
+        "method" => method_label(&method),
+        "route" => route.clone(),
+        "status" => status.to_string()
+    )
+    .increment(1);
+    metrics::histogram!("weir_http_request_duration_seconds", "route" => route).record(ms / 1000.0);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

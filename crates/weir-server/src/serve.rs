@@ -39,6 +39,10 @@ pub struct ServeConfig {
     pub claim_batch: i64,
     /// The largest request body taken, in bytes (413 past it).
     pub max_body_bytes: usize,
+    /// Where Prometheus metrics are served (`GET /metrics`), if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Whether the executions' metrics have a `workflow` label.
+    pub metrics_workflow_labels: bool,
     /// The LLM endpoint of `POST /api/v1/ai/interpret` in `llm` mode (`WEIR_LLM_URL`,
     /// `WEIR_LLM_MODEL`, `WEIR_LLM_API_KEY`).
     pub llm: Option<crate::LlmConfig>,
@@ -63,6 +67,16 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let metrics = match config.metrics_listen {
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("cannot listen for metrics on {at}: {e}"))?;
+            weir_engine::telemetry::set_workflow_labels(config.metrics_workflow_labels);
+            Some((listener, crate::metrics::install()?))
+        }
+        None => None,
+    };
     // The embedded database is one node's: a second process on the same folder is refused, so
     // every lease found held at start was held by a process that is gone.
     let _data_lock = match &config.database_url {
@@ -175,6 +189,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         let stop = stop_rx.clone();
         tokio::spawn(async move { engine.keep_leases(stop).await })
     });
+    if let Some((listener, handle)) = metrics {
+        if let Ok(at) = listener.local_addr() {
+            tracing::info!("metrics on http://{at}/metrics");
+        }
+        let (engine, store, stop) = (engine.clone(), store.clone(), stop_rx.clone());
+        workers.push(tokio::spawn(async move {
+            crate::metrics::serve(listener, handle, engine, store, stop).await
+        }));
+    }
     // Debounce windows and schedules start runs on a clock of their own.
     workers.push({
         let engine = engine.clone();

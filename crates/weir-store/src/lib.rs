@@ -16,6 +16,7 @@ mod access;
 mod approvals;
 mod batch;
 mod events;
+mod metrics;
 mod native;
 mod notify;
 mod records;
@@ -907,6 +908,8 @@ pub trait Store: Send + Sync {
     ) -> Result<ScopeSetting>;
     /// NotFound when the setting is not set.
     async fn delete_scope_setting(&self, scope: &Scope, name: &str) -> Result<()>;
+    /// How many work items are due now, every scope's (the engine's backlog, for metrics).
+    async fn due_items(&self) -> Result<i64>;
     /// Reads and writes the database (a row of its own), for a readiness check.
     async fn probe(&self) -> Result<()>;
     /// An installation setting: the stored value, after storing this one if there was none.

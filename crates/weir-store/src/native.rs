@@ -135,12 +135,14 @@ impl NativeWriter {
                         }
                     }
                     let _turn = writer_turn.lock().unwrap_or_else(|p| p.into_inner());
+                    let began = std::time::Instant::now();
                     if !events.is_empty() {
                         write_events(&mut conn, &mut rows_sql, events);
                     }
                     if !steps.is_empty() {
                         write_steps(&mut conn, steps);
                     }
+                    crate::metrics::committed(began.elapsed(), count);
                 }
             })
             .map_err(|e| Error::Config(format!("cannot start the SQLite writer: {e}")))?;

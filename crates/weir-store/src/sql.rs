@@ -1108,6 +1108,15 @@ impl Store for SqlStore {
     async fn delete_scope_setting(&self, scope: &Scope, name: &str) -> Result<()> {
         self.remove_scope_setting(scope, name).await
     }
+    async fn due_items(&self) -> Result<i64> {
+        let row = sqlx::query(sql(format!(
+            "SELECT COUNT(*) AS n FROM inbox WHERE run_at_ms <= {}",
+            self.now
+        )))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")?)
+    }
     async fn probe(&self) -> Result<()> {
         self.write_probe().await
     }
@@ -1659,7 +1668,8 @@ impl Store for SqlStore {
             }
             _ => {
                 let mut tries = 0;
-                loop {
+                let began = std::time::Instant::now();
+                let answers = loop {
                     match self.write_batch(&batch).await {
                         // Another node stored the same idempotency key since this batch read
                         // it: read again, and answer with that event.
@@ -1668,7 +1678,9 @@ impl Store for SqlStore {
                         }
                         answers => break answers?,
                     }
-                }
+                };
+                crate::metrics::committed(began.elapsed(), batch.len());
+                answers
             }
         };
         let mut out = Vec::with_capacity(answers.len());
@@ -1889,6 +1901,7 @@ impl Store for SqlStore {
         }
         let scope = &claim.scope;
         let id = &claim.execution_id;
+        let began = std::time::Instant::now();
         let mut tx = self.begin().await?;
         // The guard: this node still holds the lease at the epoch it claimed.
         let lease = match (c.release, c.extend_lease_ms) {
@@ -1921,6 +1934,7 @@ impl Store for SqlStore {
         }
         self.apply_body(&mut tx, scope, id, &c).await?;
         tx.commit().await?;
+        crate::metrics::committed(began.elapsed(), 1);
         Ok(())
     }
 

@@ -144,6 +144,13 @@ struct ServeArgs {
     /// other, to every host unless these are given.
     #[arg(long, env = "WEIR_MCP_ALLOWED_HOSTS")]
     mcp_allowed_hosts: Option<String>,
+    /// An address to serve Prometheus metrics on (GET /metrics), apart from the API; off
+    /// unless given.
+    #[arg(long, env = "WEIR_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Label the executions' metrics with their workflow id (a series per workflow).
+    #[arg(long, env = "WEIR_METRICS_WORKFLOW_LABELS")]
+    metrics_workflow_labels: bool,
     /// How much the server logs: off, error, warn, info (default), debug or trace (Weir's own
     /// crates; others log warnings). RUST_LOG, when set, takes tracing's directives instead.
     #[arg(long, env = "WEIR_LOG_LEVEL")]
@@ -162,7 +169,8 @@ struct ServeArgs {
     llm_model: Option<String>,
     /// A JSON or YAML file with listen, data_dir, database_url, rate_limit, session_ttl,
     /// outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes,
-    /// mcp_allowed_hosts, llm_url, llm_model, log_level and log_format (options win over it).
+    /// mcp_allowed_hosts, llm_url, llm_model, log_level, log_format, metrics_listen and
+    /// metrics_workflow_labels (options win over it).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -630,6 +638,8 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         llm_model,
         log_level,
         log_format,
+        metrics_listen,
+        metrics_workflow_labels,
         config,
     } = args;
     let file = match config.as_deref() {
@@ -653,9 +663,11 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
                             | "llm_model"
                             | "log_level"
                             | "log_format"
+                            | "metrics_listen"
+                            | "metrics_workflow_labels"
                     ) {
                         return Err(Failure::Usage(format!(
-                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes, mcp_allowed_hosts, llm_url, llm_model, log_level, log_format)",
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes, mcp_allowed_hosts, llm_url, llm_model, log_level, log_format, metrics_listen, metrics_workflow_labels)",
                             path.display()
                         )));
                     }
@@ -793,6 +805,19 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
             })?,
         Err(_) => 30_000,
     };
+    let metrics_listen = match setting(metrics_listen, "metrics_listen") {
+        Some(text) => Some(text.parse::<std::net::SocketAddr>().map_err(|_| {
+            Failure::Usage(format!(
+                "metrics_listen '{text}' is not an address like 127.0.0.1:9090"
+            ))
+        })?),
+        None => None,
+    };
+    let metrics_workflow_labels = metrics_workflow_labels
+        || file
+            .get("metrics_workflow_labels")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
     let log_format = match log_format {
         Some(f) => f,
         None => match setting(None, "log_format") {
@@ -830,6 +855,8 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         max_body_bytes: max_body_bytes as usize,
         mcp_allowed_hosts,
         llm,
+        metrics_listen,
+        metrics_workflow_labels,
     };
     // mimalloc asks for transparent huge pages for its segments: a server holding thousands
     // of parked runs and connections, each a few kilobytes spread over many segments, then

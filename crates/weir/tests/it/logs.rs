@@ -1,6 +1,7 @@
-//! What `weir serve` logs: JSON lines (`WEIR_LOG_FORMAT=json`) that parse, a request's id,
-//! route and status, the failed step and execution with their ids, and never a key, a secret,
-//! a password or a session token; and its readiness.
+//! What `weir serve` tells operators: JSON log lines (`WEIR_LOG_FORMAT=json`) that parse, with
+//! a request's id, route and status, the failed step and execution with their ids, and never a
+//! key, a secret, a password or a session token; its readiness; and its Prometheus metrics,
+//! read by the official Python client's parser and counted against the runs made.
 
 use serde_json::{Value, json};
 
@@ -194,5 +195,257 @@ fn log_options_are_checked() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
         let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// The samples of a Prometheus text, read by the official Python client's parser; `None` when
+/// python3 has no prometheus_client (an error under `WEIR_REQUIRE_PROMETHEUS`).
+fn parse_prometheus(text: &str) -> Option<Vec<Value>> {
+    use std::io::Write;
+    let has = std::process::Command::new("python3")
+        .args(["-c", "import prometheus_client"])
+        .output();
+    if !matches!(has, Ok(o) if o.status.success()) {
+        assert!(
+            std::env::var_os("WEIR_REQUIRE_PROMETHEUS").is_none(),
+            "WEIR_REQUIRE_PROMETHEUS is set but python3 cannot import prometheus_client (pip install prometheus-client==0.26.0)"
+        );
+        eprintln!(
+            "\n*** SKIPPED: the metrics test needs python3 with prometheus_client (pip install prometheus-client==0.26.0) ***\n"
+        );
+        return None;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/metrics/parse.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the Prometheus parser refused the text: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// `GET /metrics` on the metrics listener: its status, its content type and its text.
+fn scrape(port: u16) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    // The body may come in chunks: join them.
+    let text = if head.to_lowercase().contains("transfer-encoding: chunked") {
+        let mut text = String::new();
+        let mut rest = body;
+        while let Some((size, after)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            text.push_str(&after[..n]);
+            rest = &after[n + 2..];
+        }
+        text
+    } else {
+        body.to_owned()
+    };
+    (status, head.to_owned(), text)
+}
+
+#[test]
+fn metrics_parse_and_count_the_executions_run() {
+    let dir = scratch("metrics");
+    let metrics_port = free_port();
+    let server = Server::start_with(
+        &dir,
+        free_port(),
+        &[
+            ("WEIR_ADMIN_KEY", ROOT),
+            ("WEIR_METRICS_LISTEN", &format!("127.0.0.1:{metrics_port}")),
+        ],
+    );
+    let deploy = |wf: Value| {
+        let (status, body) = server.with(ROOT, "POST", "/api/v1/workflows", Some(wf));
+        assert_eq!(status, 201, "{body}");
+    };
+    deploy(
+        json!({"workflow_id": "passes", "trigger": {"type": "event", "event": "order.created"},
+        "steps": [{"id": "ok", "type": "action", "action": "allow"}]}),
+    );
+    deploy(
+        json!({"workflow_id": "fails", "trigger": {"type": "event", "event": "order.failing"},
+        "steps": [{"id": "call", "type": "http_request", "config": {"url": "http://127.0.0.1:9/"}}]}),
+    );
+    let send = |event: &str| {
+        let (status, body) = server.with(
+            ROOT,
+            "POST",
+            "/api/v1/events",
+            Some(json!({"event_type": event, "payload": {"order": {"id": "o"}}})),
+        );
+        assert_eq!(status, 200, "{body}");
+    };
+    for _ in 0..5 {
+        send("order.created");
+    }
+    for _ in 0..2 {
+        send("order.failing");
+    }
+    send("nothing.listens");
+    poll(&server, ROOT, "/api/v1/executions?status=failed", |l| {
+        l["executions"].as_array().is_some_and(|e| e.len() == 2)
+    });
+    let (status, head, text) = scrape(metrics_port);
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    let Some(samples) = parse_prometheus(&text) else {
+        return;
+    };
+    let value = |name: &str, labels: Value| -> f64 {
+        samples
+            .iter()
+            .filter(|s| s["name"] == name)
+            .filter(|s| {
+                labels
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .all(|(k, v)| &s["labels"][k] == v)
+            })
+            .map(|s| s["value"].as_f64().unwrap())
+            .sum()
+    };
+    assert_eq!(
+        value("weir_events_received_total", json!({})),
+        8.0,
+        "{text}"
+    );
+    assert_eq!(
+        value("weir_executions_started_total", json!({})),
+        7.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            "weir_executions_finished_total",
+            json!({"status": "completed"})
+        ),
+        5.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            "weir_executions_finished_total",
+            json!({"status": "failed"})
+        ),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        value("weir_execution_duration_seconds_count", json!({})),
+        7.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            "weir_actions_total",
+            json!({"action": "http_request", "outcome": "refused"})
+        ),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            "weir_http_requests_total",
+            json!({"method": "POST", "route": "/api/v1/events", "status": "200"})
+        ),
+        8.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            "weir_http_request_duration_seconds_count",
+            json!({"route": "/api/v1/events"})
+        ),
+        8.0
+    );
+    let histogram = samples
+        .iter()
+        .find(|s| s["name"] == "weir_step_duration_seconds_bucket")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(histogram["type"], "histogram");
+    for gauge in [
+        "weir_actions_in_flight",
+        "weir_queue_due_items",
+        "process_resident_memory_bytes",
+        "weir_store_commit_seconds_count",
+        "weir_store_batch_size_count",
+    ] {
+        assert!(
+            samples.iter().any(|s| s["name"] == gauge),
+            "{gauge}: {text}"
+        );
+    }
+    assert!(value("process_resident_memory_bytes", json!({})) > 1e6);
+    // No label holds an execution's or an event's id.
+    let (_, list) = server.with(ROOT, "GET", "/api/v1/executions", None);
+    for e in list["executions"].as_array().unwrap() {
+        let id = e["id"].as_str().or(e["execution_id"].as_str()).unwrap();
+        assert!(!text.contains(id), "{id} is in the metrics");
+    }
+    // The API's listener has no /metrics: metrics are on their own listener.
+    let (_, _, api) = scrape(server.port);
+    assert!(!api.contains("weir_events_received_total"), "{api}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The Grafana dashboard in `deploy/` reads only metrics the server exports.
+#[test]
+fn the_grafana_dashboard_reads_metrics_the_server_exports() {
+    let dashboard: Value =
+        serde_json::from_str(include_str!("../../../../deploy/grafana-dashboard.json")).unwrap();
+    let source = [
+        include_str!("../../../weir-server/src/metrics.rs"),
+        include_str!("../../../weir-engine/src/telemetry.rs"),
+        include_str!("../../../weir-store/src/metrics.rs"),
+        include_str!("../../../weir-server/src/requests.rs"),
+    ]
+    .concat();
+    let panels = dashboard["panels"].as_array().unwrap();
+    assert!(panels.len() >= 10);
+    for panel in panels {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            let names: Vec<&str> = expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.starts_with("weir_") || w.starts_with("process_"))
+                .collect();
+            assert!(!names.is_empty(), "{expr}");
+            for name in names {
+                let base = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|s| name.strip_suffix(s))
+                    .unwrap_or(name);
+                assert!(
+                    source.contains(&format!("\"{base}\"")) || base.starts_with("process_"),
+                    "{name} in {expr} is not a metric Weir exports"
+                );
+            }
+        }
     }
 }
