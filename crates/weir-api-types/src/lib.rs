@@ -19,6 +19,7 @@ pub mod executions;
 pub mod records;
 pub mod rules;
 pub mod secrets;
+pub mod settings;
 pub mod stats;
 pub mod stream;
 pub mod teams;

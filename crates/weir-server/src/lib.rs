@@ -33,6 +33,7 @@ pub mod metrics;
 mod params;
 mod records;
 mod requests;
+mod retention;
 mod router;
 mod rules;
 mod schedules;
@@ -50,6 +51,7 @@ pub use body::DEFAULT_MAX_BODY_BYTES;
 pub use error::{ApiError, ApiResult};
 pub use llm::LlmConfig;
 pub use mcp::allowed_hosts as mcp_allowed_hosts;
+pub use retention::{Retention, parse as parse_retention};
 pub use router::{document, router};
 pub use serve::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_RATE_LIMIT, DEFAULT_SESSION_TTL, ServeConfig, serve,
@@ -85,6 +87,8 @@ pub struct AppState {
     pub outbound: Arc<weir_actions::Guard>,
     /// The client of LLM calls, resolving through `outbound`.
     pub llm_client: reqwest::Client,
+    /// The server's retention (an environment's own setting wins over it).
+    pub retention: Retention,
 }
 
 /// How long a looked-up API key is trusted without asking the store again.
@@ -107,6 +111,7 @@ impl AppState {
             llm: None,
             outbound: Arc::default(),
             llm_client: llm::client(Arc::default()),
+            retention: Retention::default(),
         }
     }
 

@@ -85,6 +85,10 @@ fn describe() {
         "weir_store_batch_size",
         "Events and steps per write transaction."
     );
+    describe_counter!(
+        "weir_retention_deleted_total",
+        "Rows retention deleted, by kind."
+    );
 }
 
 struct Scrape {

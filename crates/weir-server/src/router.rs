@@ -17,8 +17,8 @@ use weir_api_types::{ErrorBody, ErrorCode, Health, Readiness};
 
 use crate::{
     ApiError, AppState, access, ai, approvals, connectors, context, dryrun, events, executions,
-    hooks, llm, records, rules, schedules, secrets, stats, stream, teams, templates, users,
-    workflows,
+    hooks, llm, records, retention, rules, schedules, secrets, stats, stream, teams, templates,
+    users, workflows,
 };
 
 #[derive(OpenApi)]
@@ -58,6 +58,7 @@ fn documented() -> OpenApiRouter<Arc<AppState>> {
         .merge(records::routes())
         .merge(secrets::routes())
         .merge(llm::routes())
+        .merge(retention::routes())
         .merge(dryrun::routes())
         .merge(templates::routes())
 }

@@ -46,6 +46,8 @@ pub struct ServeConfig {
     /// The LLM endpoint of `POST /api/v1/ai/interpret` in `llm` mode (`WEIR_LLM_URL`,
     /// `WEIR_LLM_MODEL`, `WEIR_LLM_API_KEY`).
     pub llm: Option<crate::LlmConfig>,
+    /// How long finished executions and audit records are kept.
+    pub retention: crate::Retention,
     /// `Host`s `/mcp` also answers to (`WEIR_MCP_ALLOWED_HOSTS`); see [`crate::mcp_allowed_hosts`].
     pub mcp_allowed_hosts: Vec<String>,
 }
@@ -204,6 +206,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         let stop = stop_rx.clone();
         tokio::spawn(async move { engine.run_triggers(stop).await })
     });
+    // Retention deletes what has outlived its time, in small batches.
+    workers.push({
+        let (store, stop) = (store.clone(), stop_rx.clone());
+        let retention = config.retention;
+        tokio::spawn(async move { crate::retention::run(store, retention, stop).await })
+    });
     tracing::info!("listening on http://{addr}");
     tracing::info!("  console        http://{addr}/");
     tracing::info!("  API            http://{addr}/api/v1");
@@ -218,6 +226,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     state.mcp_allowed_hosts = crate::mcp_allowed_hosts(addr, &config.mcp_allowed_hosts);
     state.set_outbound(weir_actions::AllowList::parse(&config.outbound_allow)?);
     state.llm = config.llm.clone();
+    state.retention = config.retention;
     let state = Arc::new(state);
     let app = router(state.clone());
     let hub = engine.clone();

@@ -20,6 +20,7 @@ mod metrics;
 mod native;
 mod notify;
 mod records;
+mod retention;
 mod rules;
 mod secrets;
 mod sql;
@@ -30,6 +31,7 @@ mod users;
 mod versions;
 
 pub use notify::{Listener, MAX_MESSAGE};
+pub use retention::Pruned;
 pub use sql::{Backend, MAX_OFFSET, SqlStore};
 pub use stats::{Durations, EndedAttempts, FinishedRuns, bucket_bounds, bucket_of};
 
@@ -910,6 +912,16 @@ pub trait Store: Send + Sync {
     async fn delete_scope_setting(&self, scope: &Scope, name: &str) -> Result<()>;
     /// How many work items are due now, every scope's (the engine's backlog, for metrics).
     async fn due_items(&self) -> Result<i64>;
+    /// One batch of the scope's retention, each part its own short transaction: up to `limit`
+    /// executions that began and finished before `before_ms` (never one still running, nor one
+    /// whose sub-workflow run still runs) with their step records, queued work, waits and
+    /// approvals; up to `limit` events received before it that no execution refers to any
+    /// more; up to `limit` mails sent before it.
+    async fn prune_scope(&self, scope: &Scope, before_ms: i64, limit: i64) -> Result<Pruned>;
+    /// One batch of what belongs to no scope's retention: up to `limit` each of sessions past
+    /// their end, webhook delivery windows passed, and audit records older than
+    /// `audit_before_ms`.
+    async fn prune_shared(&self, audit_before_ms: i64, limit: i64) -> Result<Pruned>;
     /// Reads and writes the database (a row of its own), for a readiness check.
     async fn probe(&self) -> Result<()>;
     /// An installation setting: the stored value, after storing this one if there was none.

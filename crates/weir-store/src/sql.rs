@@ -62,7 +62,7 @@ pub const MAX_OFFSET: i64 = 100_000;
 const CLOCK_MARGIN_MS: i64 = 60 * 1000;
 
 /// The smallest UUIDv7 text made at `ms`: ids made earlier sort before it, later after it.
-fn id_at(ms: i64) -> String {
+pub(crate) fn id_at(ms: i64) -> String {
     let hex = format!("{:012x}", ms.clamp(0, (1 << 48) - 1));
     format!("{}-{}", &hex[..8], &hex[8..])
 }
@@ -171,6 +171,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "scope_settings",
         include_str!("../migrations/sqlite/0020_scope_settings.sql"),
     ),
+    (
+        21,
+        "retention",
+        include_str!("../migrations/sqlite/0021_retention.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -272,6 +277,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         20,
         "scope_settings",
         include_str!("../migrations/postgres/0020_scope_settings.sql"),
+    ),
+    (
+        21,
+        "retention",
+        include_str!("../migrations/postgres/0021_retention.sql"),
     ),
 ];
 
@@ -1116,6 +1126,12 @@ impl Store for SqlStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get::<i64, _>("n")?)
+    }
+    async fn prune_scope(&self, scope: &Scope, before_ms: i64, limit: i64) -> Result<Pruned> {
+        self.prune_scope_batch(scope, before_ms, limit).await
+    }
+    async fn prune_shared(&self, audit_before_ms: i64, limit: i64) -> Result<Pruned> {
+        self.prune_shared_batch(audit_before_ms, limit).await
     }
     async fn probe(&self) -> Result<()> {
         self.write_probe().await

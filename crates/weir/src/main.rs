@@ -151,6 +151,14 @@ struct ServeArgs {
     /// Label the executions' metrics with their workflow id (a series per workflow).
     #[arg(long, env = "WEIR_METRICS_WORKFLOW_LABELS")]
     metrics_workflow_labels: bool,
+    /// How long finished executions (with their steps and events) and sent mail are kept:
+    /// a duration like 30d (the default) or 12h, or off. An environment's own setting
+    /// (PUT /api/v1/settings/retention) wins over it. Running executions are never deleted.
+    #[arg(long, env = "WEIR_RETAIN_EXECUTIONS")]
+    retain_executions: Option<String>,
+    /// How long audit records are kept: a duration (default 400d), or off.
+    #[arg(long, env = "WEIR_RETAIN_AUDIT")]
+    retain_audit: Option<String>,
     /// How much the server logs: off, error, warn, info (default), debug or trace (Weir's own
     /// crates; others log warnings). RUST_LOG, when set, takes tracing's directives instead.
     #[arg(long, env = "WEIR_LOG_LEVEL")]
@@ -169,8 +177,8 @@ struct ServeArgs {
     llm_model: Option<String>,
     /// A JSON or YAML file with listen, data_dir, database_url, rate_limit, session_ttl,
     /// outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes,
-    /// mcp_allowed_hosts, llm_url, llm_model, log_level, log_format, metrics_listen and
-    /// metrics_workflow_labels (options win over it).
+    /// mcp_allowed_hosts, llm_url, llm_model, log_level, log_format, metrics_listen,
+    /// metrics_workflow_labels, retain_executions and retain_audit (options win over it).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -640,6 +648,8 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         log_format,
         metrics_listen,
         metrics_workflow_labels,
+        retain_executions,
+        retain_audit,
         config,
     } = args;
     let file = match config.as_deref() {
@@ -665,9 +675,11 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
                             | "log_format"
                             | "metrics_listen"
                             | "metrics_workflow_labels"
+                            | "retain_executions"
+                            | "retain_audit"
                     ) {
                         return Err(Failure::Usage(format!(
-                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes, mcp_allowed_hosts, llm_url, llm_model, log_level, log_format, metrics_listen, metrics_workflow_labels)",
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes, mcp_allowed_hosts, llm_url, llm_model, log_level, log_format, metrics_listen, metrics_workflow_labels, retain_executions, retain_audit)",
                             path.display()
                         )));
                     }
@@ -818,6 +830,15 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
             .get("metrics_workflow_labels")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+    let mut retention = weir_server::Retention::default();
+    if let Some(text) = setting(retain_executions, "retain_executions") {
+        retention.executions =
+            weir_server::parse_retention(&text, "retain_executions").map_err(Failure::Usage)?;
+    }
+    if let Some(text) = setting(retain_audit, "retain_audit") {
+        retention.audit =
+            weir_server::parse_retention(&text, "retain_audit").map_err(Failure::Usage)?;
+    }
     let log_format = match log_format {
         Some(f) => f,
         None => match setting(None, "log_format") {
@@ -857,6 +878,7 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         llm,
         metrics_listen,
         metrics_workflow_labels,
+        retention,
     };
     // mimalloc asks for transparent huge pages for its segments: a server holding thousands
     // of parked runs and connections, each a few kilobytes spread over many segments, then

@@ -42,6 +42,7 @@ cases!(
     statistics_count_every_finish_once,
     executions_are_listed_by_time_range,
     scope_settings_are_kept_per_scope,
+    retention_prunes_what_finished_and_nothing_running,
 );
 
 fn scope_b() -> Scope {
@@ -1880,4 +1881,124 @@ async fn scope_settings_are_kept_per_scope(s: Arc<dyn Store>) {
         s.delete_scope_setting(&prod, "llm").await,
         Err(Error::NotFound)
     ));
+}
+
+async fn retention_prunes_what_finished_and_nothing_running(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    let b = scope_b();
+    let id = || uuid::Uuid::now_v7().to_string();
+    let step = |key: &str, status: &str| StepRow {
+        key: key.into(),
+        step_id: "pay".into(),
+        step_type: "http_request".into(),
+        status: status.into(),
+        attempt: 0,
+        record: json!({"step_id": "pay", "status": status}).into(),
+    };
+    // Runs one execution of an event of its own in `scope`, to its end or to a wait.
+    let run = |scope: Scope, finish: bool, child: Option<String>| {
+        let s = s.clone();
+        async move {
+            let (event_id, execution) = (id(), id());
+            s.ingest(
+                &scope,
+                &event(&event_id, None),
+                &[new_execution(&execution, "w")],
+            )
+            .await
+            .unwrap();
+            let c = s.claim("n1", 30_000, 10).await.unwrap().remove(0);
+            let mut commit = if finish {
+                finishing(&c, "completed")
+            } else {
+                Commit {
+                    state: json!({}).into(),
+                    status: "waiting".into(),
+                    done_items: c.items.iter().map(|i| i.id).collect(),
+                    awaits_add: vec![(0, "payment.received".into())],
+                    release: true,
+                    ..Commit::default()
+                }
+            };
+            commit.steps = vec![step("0:pay:0", "completed"), step("1:ship:0", "completed")];
+            if let Some(child) = child {
+                let child = format!("{execution}-child-{child}");
+                commit.new_executions = vec![NewExecution {
+                    parent_id: Some(execution.clone()),
+                    status: "pending".into(),
+                    ..new_execution(&child, "sub")
+                }];
+            }
+            s.commit("n1", &c, commit).await.unwrap();
+            (event_id, execution)
+        }
+    };
+    let (done_event, done) = run(a.clone(), true, None).await;
+    let (_, done_too) = run(a.clone(), true, None).await;
+    let (waiting_event, waiting) = run(a.clone(), false, None).await;
+    let (_, elsewhere) = run(b.clone(), true, None).await;
+    // Last: the child run's work would be claimed next.
+    let (_, parent) = run(a.clone(), true, Some("1".into())).await;
+    s.audit(&a, ("api_key", "k1"), "workflow.put", "w", None)
+        .await
+        .unwrap();
+    let now = s.now_ms().await.unwrap();
+
+    // A cut an hour ago finds nothing old enough.
+    let past = s.prune_scope(&a, now - 3_600_000, 100).await.unwrap();
+    assert_eq!(past, Pruned::default());
+    // A cut in the future: everything of the scope that finished, a batch at a time.
+    let cut = now + 60_000;
+    let first = s.prune_scope(&a, cut, 1).await.unwrap();
+    assert_eq!((first.executions, first.steps), (1, 2), "{first:?}");
+    let second = s.prune_scope(&a, cut, 100).await.unwrap();
+    assert_eq!(second.executions, 1, "{second:?}");
+    assert_eq!(
+        first.events + second.events,
+        2,
+        "the events of the pruned runs, and nothing else: {first:?} {second:?}"
+    );
+    assert_eq!(
+        s.prune_scope(&a, cut, 100).await.unwrap(),
+        Pruned::default()
+    );
+    for gone in [&done, &done_too] {
+        assert!(s.execution(&a, gone).await.unwrap().is_none());
+        assert!(s.steps(&a, gone).await.unwrap().is_empty());
+    }
+    assert!(s.event(&a, &done_event).await.unwrap().is_none());
+    // What still runs stays, with its steps, its wait and its event; so does a finished run
+    // whose sub-workflow run has not finished, and another scope's runs.
+    assert_eq!(
+        s.execution(&a, &waiting).await.unwrap().unwrap().status,
+        "waiting"
+    );
+    assert_eq!(s.steps(&a, &waiting).await.unwrap().len(), 2);
+    assert_eq!(s.awaiting(&a, "payment.received").await.unwrap().len(), 1);
+    assert!(s.event(&a, &waiting_event).await.unwrap().is_some());
+    assert!(s.execution(&a, &parent).await.unwrap().is_some());
+    assert!(
+        s.execution(&a, &format!("{parent}-child-1"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(s.execution(&b, &elsewhere).await.unwrap().is_some());
+
+    // Audit records have their own cut, and other rows of no scope go by theirs.
+    let kept = s.prune_shared(now - 3_600_000, 100).await.unwrap();
+    assert_eq!(kept.audit, 0);
+    let shared = s.prune_shared(cut, 100).await.unwrap();
+    assert!(shared.audit >= 1, "{shared:?}");
+    let left = s
+        .audit_log(
+            &a,
+            &AuditFilter {
+                limit: 10,
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -12,6 +12,7 @@ mod inflight;
 mod logs;
 mod mcp;
 mod peer;
+mod retention;
 mod schedules;
 mod serve;
 mod stats;
