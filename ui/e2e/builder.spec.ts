@@ -341,6 +341,8 @@ test("rolling back from History makes the older version current", async ({ page,
   await history.getByRole("button", { name: "Compare version 1 with the canvas" }).click();
   const dialog = page.getByRole("dialog", { name: "Version 1 and the canvas" });
   await expect(dialog.getByRole("status")).toHaveText("1 line differs.");
+  // Which steps changed, and the lines side by side.
+  await expect(dialog.getByRole("definition").filter({ hasText: /^big_order$/ })).toBeVisible();
   await expect(dialog.getByRole("cell", { name: /"value": 10000/ })).toBeVisible();
   await expect(dialog.getByRole("cell", { name: /"value": 5000/ })).toBeVisible();
   await dialog.getByRole("button", { name: "Close" }).click();

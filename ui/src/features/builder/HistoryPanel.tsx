@@ -9,7 +9,7 @@ import { ErrorNotice, Loading, SuccessNotice } from "../../components/Notice";
 import { DateTime } from "../../components/Time";
 import { useActivateVersion, useVersion, useVersions } from "../workflows/api";
 import type { Definition } from "./definition";
-import { sideBySide } from "./diff";
+import { sideBySide, stepChanges } from "./diff";
 
 const TONE = {
   same: "",
@@ -133,11 +133,26 @@ export function HistoryPanel({
 function Diff({ before, after, version }: { before: unknown; after: unknown; version: number }) {
   const rows = sideBySide(JSON.stringify(before, null, 2), JSON.stringify(after, null, 2));
   const changes = rows.filter((r) => r.change !== "same").length;
+  const steps = stepChanges(before as Definition, after as Definition);
   return (
     <>
       <p className="mb-2 text-sm" role="status">
         {changes === 0 ? "No difference." : `${changes} ${changes === 1 ? "line differs" : "lines differ"}.`}
       </p>
+      <dl aria-label="Steps" className="mb-2 grid grid-cols-[auto_1fr] gap-x-3 text-sm">
+        {(
+          [
+            ["Steps added on the canvas", steps.added],
+            ["Steps removed", steps.removed],
+            ["Steps changed", steps.changed],
+          ] as const
+        ).map(([label, ids]) => (
+          <div key={label} className="contents">
+            <dt className="font-medium">{label}</dt>
+            <dd className="mono">{ids.length === 0 ? "none" : ids.join(", ")}</dd>
+          </div>
+        ))}
+      </dl>
       {/* Focusable, so the keyboard scrolls it too. */}
       <div
         tabIndex={0}

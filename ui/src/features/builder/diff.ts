@@ -1,5 +1,7 @@
 // A line diff of two texts, side by side: the longest common subsequence of their lines, with
-// each run of removed lines paired with the run of added lines that replaces it. Pure.
+// each run of removed lines paired with the run of added lines that replaces it; and which steps
+// two definitions add, remove or change. Pure.
+import { allSteps, type Definition } from "./definition";
 
 export type Row = { left?: string; right?: string; change: "same" | "removed" | "added" | "changed" };
 
@@ -54,4 +56,15 @@ function pair(removed: string[], added: string[]): Row[] {
     if (left !== undefined && right !== undefined) return { left, right, change: "changed" as const };
     return left !== undefined ? { left, change: "removed" as const } : { right, change: "added" as const };
   });
+}
+
+/** Which steps one definition adds, removes and changes against another, by id. */
+export function stepChanges(before: Definition, after: Definition): { added: string[]; removed: string[]; changed: string[] } {
+  const old = new Map(allSteps(before).map((s) => [s.id, JSON.stringify(s)]));
+  const now = new Map(allSteps(after).map((s) => [s.id, JSON.stringify(s)]));
+  return {
+    added: [...now.keys()].filter((id) => !old.has(id)),
+    removed: [...old.keys()].filter((id) => !now.has(id)),
+    changed: [...now].filter(([id, text]) => old.has(id) && old.get(id) !== text).map(([id]) => id),
+  };
 }
