@@ -54,7 +54,8 @@ pub use mcp::allowed_hosts as mcp_allowed_hosts;
 pub use retention::{Retention, parse as parse_retention};
 pub use router::{document, router};
 pub use serve::{
-    DEFAULT_MAX_IN_FLIGHT, DEFAULT_RATE_LIMIT, DEFAULT_SESSION_TTL, ServeConfig, serve,
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_RATE_LIMIT, DEFAULT_SESSION_TTL, ServeConfig, lock_data_dir,
+    serve,
 };
 
 pub(crate) use body::{read_body, read_bytes, read_object, with_path_id};

@@ -264,7 +264,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Takes the data folder for this process (released when the returned file closes, also when
 /// the process is killed).
-fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
+/// Takes the data folder for this process alone (a second `weir serve` or `weir migrate` on
+/// it is refused) until the file is dropped.
+pub fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("cannot create the data folder {}: {e}", dir.display()))?;
     let path = dir.join("weir.lock");

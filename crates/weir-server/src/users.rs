@@ -469,6 +469,7 @@ async fn start_session(
     state: &AppState,
     user: &weir_store::User,
     environment: &str,
+    secure: bool,
 ) -> ApiResult<Started> {
     let token = new_session_token();
     let expires_ms = chrono::Utc::now().timestamp_millis() + state.session_ttl.as_millis() as i64;
@@ -496,8 +497,9 @@ async fn start_session(
     };
     audit(state, &caller, "session.start", &session.id, None).await?;
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        state.session_ttl.as_secs()
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        state.session_ttl.as_secs(),
+        if secure { "; Secure" } else { "" }
     );
     let answer = Session {
         session_id: session.id,
@@ -509,6 +511,17 @@ async fn start_session(
         token,
     };
     Ok((StatusCode::CREATED, set_cookie(&cookie), Json(answer)))
+}
+
+/// Whether the request reached the TLS-terminating proxy in front over HTTPS (its
+/// `X-Forwarded-Proto`): the session cookie is then `Secure`. A client that lies only makes its
+/// own cookie stricter.
+fn over_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
 }
 
 /// A `Set-Cookie` header.
@@ -563,6 +576,7 @@ fn login_request(map: &Map<String, Value>) -> ApiResult<LoginRequest> {
         (status = 429, description = "Too many failed sign-ins for this email; see Retry-After", body = ErrorBody),
     ))]
 async fn login(State(state): State<Arc<AppState>>, request: Request) -> ApiResult<Started> {
+    let secure = over_https(request.headers());
     let map = read_fields(
         &state,
         request,
@@ -606,7 +620,7 @@ async fn login(State(state): State<Arc<AppState>>, request: Request) -> ApiResul
             "this user works in the environment '{own}' only"
         )));
     }
-    start_session(&state, &user, &environment).await
+    start_session(&state, &user, &environment, secure).await
 }
 
 /// The caller's session, or 400 for a caller that signed in with an API key.
@@ -651,7 +665,11 @@ async fn end(state: &AppState, session_id: &str) -> ApiResult<()> {
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
     responses((status = 201, body = Session,
         headers(("Set-Cookie" = String, description = "The new session token, as the `weir_session` cookie")))))]
-async fn refresh(caller: Caller, State(state): State<Arc<AppState>>) -> ApiResult<Started> {
+async fn refresh(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> ApiResult<Started> {
     let id = session_of(&caller)?.to_owned();
     let user = state
         .store
@@ -659,7 +677,13 @@ async fn refresh(caller: Caller, State(state): State<Arc<AppState>>) -> ApiResul
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     end(&state, &id).await?;
-    start_session(&state, &user, &caller.scope.environment).await
+    start_session(
+        &state,
+        &user,
+        &caller.scope.environment,
+        over_https(&headers),
+    )
+    .await
 }
 
 /// Switch environment
@@ -676,6 +700,7 @@ async fn switch(
     request: Request,
 ) -> ApiResult<Started> {
     let id = session_of(&caller)?.to_owned();
+    let secure = over_https(request.headers());
     let map = read_fields(&state, request, &["environment"]).await?;
     let environment = required(text(&map, "environment", 63)?, "environment")?;
     let user = state
@@ -695,7 +720,7 @@ async fn switch(
             )],
         ));
     }
-    let started = start_session(&state, &user, &environment).await?;
+    let started = start_session(&state, &user, &environment, secure).await?;
     end(&state, &id).await?;
     audit(
         &state,

@@ -16,6 +16,7 @@ mod access;
 mod approvals;
 mod batch;
 mod events;
+mod maintenance;
 mod metrics;
 mod native;
 mod notify;
@@ -30,6 +31,7 @@ pub mod testing;
 mod users;
 mod versions;
 
+pub use maintenance::{MigrationStatus, backup_sqlite, migration_status};
 pub use notify::{Listener, MAX_MESSAGE};
 pub use retention::Pruned;
 pub use sql::{Backend, MAX_OFFSET, SqlStore};

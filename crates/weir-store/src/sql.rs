@@ -70,7 +70,7 @@ pub(crate) fn id_at(ms: i64) -> String {
 /// How long a first connection to a database server may take.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
         "initial",
@@ -177,7 +177,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0021_retention.sql"),
     ),
 ];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
         "initial",

@@ -191,6 +191,31 @@ enum Command {
     /// The admin API key is WEIR_ADMIN_KEY when set, else generated on first start and written
     /// to <data-dir>/admin-api-key.
     Serve(ServeArgs),
+    /// Copy the embedded SQLite database to a new file while `weir serve` goes on using it
+    /// (a consistent snapshot, checked once written). The master key is not in it: keep the
+    /// data folder's master-key file (or WEIR_MASTER_KEY) apart, or the secrets in the copy
+    /// cannot be opened. On PostgreSQL use pg_dump.
+    Backup {
+        /// The backup file to write; it must not exist.
+        file: PathBuf,
+        /// The data folder of the database.
+        #[arg(long, env = "WEIR_DATA_DIR", default_value = "weir-data")]
+        data_dir: PathBuf,
+    },
+    /// Bring a database's schema up to this version of weir (weir serve does it at start), or
+    /// with --check only say what it lacks: exit 0 when up to date, 1 when migrations are
+    /// pending, 2 when the database was migrated by a newer weir or its migrations differ.
+    Migrate {
+        /// Change nothing: list the pending migrations.
+        #[arg(long)]
+        check: bool,
+        /// The data folder of the embedded database.
+        #[arg(long, env = "WEIR_DATA_DIR", default_value = "weir-data")]
+        data_dir: PathBuf,
+        /// A PostgreSQL URL instead of the embedded database.
+        #[arg(long, env = "WEIR_DATABASE_URL")]
+        database_url: Option<String>,
+    },
     /// Serve Weir's MCP tools over stdio, for an MCP client that starts a command (Claude
     /// Desktop, an editor): each tool call is a call to the server's API with the key, as the
     /// agent the client names itself.
@@ -438,6 +463,12 @@ fn main() -> ExitCode {
         } => cmd_init(&name, &template, format.into(), &dir, force),
         Command::Templates { output } => cmd_templates(output),
         Command::Actions { output } => cmd_actions(output),
+        Command::Backup { file, data_dir } => cmd_backup(&file, &data_dir),
+        Command::Migrate {
+            check,
+            data_dir,
+            database_url,
+        } => cmd_migrate(check, &data_dir, database_url.as_deref()),
         Command::Openapi => {
             print_json(&weir_server::document());
             Ok(ExitCode::SUCCESS)
@@ -627,6 +658,96 @@ fn remote_cmd(
     let client = remote::Client::new(remote)?;
     run(&client)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_backup(file: &std::path::Path, data_dir: &std::path::Path) -> CmdResult {
+    if std::env::var("WEIR_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        return Err(Failure::Usage(
+            "weir backup copies the embedded SQLite database; back PostgreSQL up with pg_dump"
+                .into(),
+        ));
+    }
+    let size = weir_store::backup_sqlite(&data_dir.join("weir.db"), file)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    println!(
+        "backed up {} to {} ({:.1} MB)",
+        data_dir.join("weir.db").display(),
+        file.display(),
+        size as f64 / 1e6
+    );
+    println!(
+        "the master key is not in it: keep {} (or WEIR_MASTER_KEY) apart",
+        data_dir.join("master-key").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_migrate(check: bool, data_dir: &std::path::Path, database_url: Option<&str>) -> CmdResult {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Usage(format!("cannot start the runtime: {e}")))?;
+    let db = data_dir.join("weir.db");
+    let url = match database_url.filter(|u| !u.is_empty()) {
+        Some(url) => url.to_owned(),
+        None if db.is_file() => format!("sqlite://{}?mode=rw", db.display()),
+        None => {
+            return Err(Failure::Usage(format!(
+                "there is no database at {}",
+                db.display()
+            )));
+        }
+    };
+    let status = runtime
+        .block_on(weir_store::migration_status(&url))
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    if !status.unknown.is_empty() {
+        return Err(Failure::Usage(format!(
+            "the database has migrations this weir does not know ({}): a newer weir migrated it; run that version or restore a backup",
+            list(&status.unknown)
+        )));
+    }
+    if !status.modified.is_empty() {
+        return Err(Failure::Usage(format!(
+            "migrations {} of the database differ from this weir's (or failed half-way); restore a backup",
+            list(&status.modified)
+        )));
+    }
+    if status.pending.is_empty() {
+        println!("the database is up to date (migration {})", status.latest);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let pending: Vec<String> = status
+        .pending
+        .iter()
+        .map(|(v, d)| format!("{v} {d}"))
+        .collect();
+    if check {
+        println!(
+            "{} migration(s) pending: {}",
+            pending.len(),
+            pending.join(", ")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    // The embedded database is one process's at a time: not under a running server.
+    let _lock = match database_url {
+        Some(_) => None,
+        None => Some(weir_server::lock_data_dir(data_dir).map_err(Failure::Usage)?),
+    };
+    runtime
+        .block_on(weir_store::SqlStore::connect(&url))
+        .map_err(|e| Failure::Usage(format!("cannot migrate the database: {e}")))?;
+    println!("applied {}", pending.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(versions: &[i64]) -> String {
+    versions
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn cmd_serve(args: ServeArgs) -> CmdResult {

@@ -11,6 +11,7 @@ mod hooks;
 mod inflight;
 mod logs;
 mod mcp;
+mod operations;
 mod peer;
 mod retention;
 mod schedules;

@@ -44,7 +44,7 @@ pub(crate) fn free_port() -> u16 {
 }
 
 impl Server {
-    fn start(dir: &Path, port: u16) -> Server {
+    pub(crate) fn start(dir: &Path, port: u16) -> Server {
         Self::start_with(dir, port, &[])
     }
 
@@ -1440,6 +1440,26 @@ fn users_sign_in_with_passwords_and_get_short_lived_sessions() {
             ] {
                 assert!(cookie.contains(&part), "{cookie}");
             }
+            assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
+            // Behind a proxy that terminated TLS, the cookie is Secure.
+            let (status, head, _) = server.exchange(
+                "POST",
+                "/api/v1/auth/login",
+                &[
+                    ("Content-Type", "application/json".to_owned()),
+                    ("X-Forwarded-Proto", "https".to_owned()),
+                ],
+                json!({"email": "ana@example.com", "password": password})
+                    .to_string()
+                    .as_bytes(),
+            );
+            assert_eq!(status, 201);
+            assert!(
+                head.lines()
+                    .any(|l| l.to_ascii_lowercase().starts_with("set-cookie:")
+                        && l.contains("; Secure")),
+                "{head}"
+            );
 
             // The session acts with the user's role, by bearer token or by cookie.
             let (status, me) = server.with(&token, "GET", "/api/v1/auth/me", None);
