@@ -325,6 +325,18 @@ test("a test run with a sample payload shows the decision and lights the path", 
   await expect(panel.getByRole("status").filter({ hasText: /^Decision/ })).toHaveText(
     "Decision: block — Order ord_t2 was not approved (completed)",
   );
+
+  // The sample's fields are suggested in templates, with the outputs of the steps before this one.
+  await panel.getByLabel("Sample payload").fill(JSON.stringify({ order: { id: "ord_t3", total: 80, channel: "web" } }));
+  await panel.getByRole("button", { name: "Run the test" }).click();
+  await expect(panel.getByRole("status").filter({ hasText: /^Decision: allow/ })).toBeVisible();
+  await canvas(page).getByRole("button", { name: /^Step allow,/ }).click();
+  const reason = page.getByRole("region", { name: "Step allow" }).getByLabel("reason");
+  await reason.fill("Sold {{");
+  const suggested = () => reason.evaluate((input: HTMLInputElement) => Array.from(input.list?.options ?? [], (o) => o.value));
+  await expect.poll(suggested).toContain("Sold {{order.channel}}");
+  expect(await suggested()).toEqual(expect.arrayContaining(["Sold {{steps.big_order.output}}", "Sold {{steps.manager_approval.output}}"]));
+  expect(await suggested()).not.toContain("Sold {{steps.block.output}}");
 });
 
 test("rolling back from History makes the older version current", async ({ page, api }) => {

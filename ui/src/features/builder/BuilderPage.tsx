@@ -8,6 +8,7 @@ import { Link, useLocation, useNavigate, useParams } from "react-router";
 
 import type { Detail } from "../../api/types";
 import { useCan } from "../../app/auth";
+import { parseJson } from "../../components/JsonField";
 import { ErrorNotice, Loading, SuccessNotice, WarningNotice } from "../../components/Notice";
 import { PageHeader } from "../../components/Page";
 import { DateTime } from "../../components/Time";
@@ -40,7 +41,7 @@ import {
   updateStep,
 } from "./definition";
 import { DescribePanel } from "./DescribePanel";
-import { clearDraft, type Draft, loadDraft, saveDraft } from "./draft";
+import { clearDraft, type Draft, loadDraft, loadPayload, saveDraft } from "./draft";
 import { change, type History, redo, start, undo } from "./history";
 import { HistoryPanel } from "./HistoryPanel";
 import { Inspector, type Problem } from "./Inspector";
@@ -134,6 +135,8 @@ function Builder({
   const [panel, setPanel] = useState<Panel>("inspect");
   const [codeOpen, setCodeOpen] = useState(false);
   const [path, setPath] = useState<PathTaken>();
+  // The sample payload last tested with, whose fields the side panel suggests.
+  const [sample, setSample] = useState<unknown>(() => parseJson(loadPayload(workflowId) ?? "", true).value);
   // A new workflow's first deploy moves to its own address: the news comes along.
   const [deployed, setDeployed] = useState<string | undefined>(
     () => (location.state as { deployed?: string } | null)?.deployed,
@@ -483,6 +486,7 @@ function Builder({
                 onRename={rename}
                 onFix={fix}
                 idEditable={!workflowId}
+                sample={sample}
               />
             ) : null}
             {panel === "problems" ? (
@@ -495,7 +499,7 @@ function Builder({
               />
             ) : null}
             {panel === "test" ? (
-              <TestPanel workflowId={workflowId} definition={definition} graph={graph} onPath={setPath} />
+              <TestPanel workflowId={workflowId} definition={definition} graph={graph} onPath={setPath} onSample={setSample} />
             ) : null}
             {panel === "history" ? (
               workflowId ? (

@@ -28,6 +28,8 @@ export type InspectorProps = {
   onFix: (detail: Detail) => void;
   /** Whether the workflow's id may change (a new workflow; a stored one keeps its id). */
   idEditable: boolean;
+  /** The sample payload last tested with: its fields are suggested too. */
+  sample?: unknown;
 };
 
 const ID = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -76,8 +78,8 @@ function text(value: unknown): string {
   return typeof value === "string" ? value : value === undefined ? "" : JSON.stringify(value);
 }
 
-function StepPanel({ step, capabilities, definition, problems, onEditStep, onRename, onFix }: InspectorProps & { step: Step }) {
-  const paths = contextPaths(capabilities, definition, step.id);
+function StepPanel({ step, capabilities, definition, problems, onEditStep, onRename, onFix, sample }: InspectorProps & { step: Step }) {
+  const paths = contextPaths(capabilities, definition, step.id, sample);
   // Targets name a step of the same list; ids must differ from every step's.
   const others = siblingsOf(definition, step.id);
   const taken = allSteps(definition)
@@ -260,9 +262,9 @@ function StepId({ id, taken, onRename }: { id: string; taken: string[]; onRename
 
 const TRIGGER_TYPES = ["event", "schedule", "webhook", "manual", "api"];
 
-function TriggerPanel({ definition, capabilities, problems, onChange, onFix }: InspectorProps) {
+function TriggerPanel({ definition, capabilities, problems, onChange, onFix, sample }: InspectorProps) {
   const trigger = triggerOf(definition) ?? {};
-  const paths = contextPaths(capabilities, definition);
+  const paths = contextPaths(capabilities, definition, undefined, sample);
   const set = (field: string, value: unknown, merge = true) => {
     const next: Record<string, unknown> = { ...trigger };
     if (value === undefined || value === "") delete next[field];

@@ -21,11 +21,14 @@ export function TestPanel({
   definition,
   graph,
   onPath,
+  onSample,
 }: {
   workflowId?: string;
   definition: Definition;
   graph: WorkflowGraph;
   onPath: (path: PathTaken | undefined) => void;
+  /** The payload a test ran with, remembered for this workflow (its fields become suggestions). */
+  onSample: (payload: unknown) => void;
 }) {
   const events = triggerEvents(definition).filter((e) => !e.includes("*"));
   const [eventType, setEventType] = useState(events[0] ?? "");
@@ -51,6 +54,7 @@ export function TestPanel({
     e.preventDefault();
     if (!payload.check() || !mocks.check()) return;
     savePayload(workflowId, payload.text);
+    onSample(payload.value);
     const request: DryRunRequest = {
       workflow: definition,
       payload: payload.value as Record<string, unknown>,
