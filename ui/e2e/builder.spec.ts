@@ -122,6 +122,18 @@ test("a step dragged from the palette is undone and redone", async ({ page, api 
   await page.getByRole("button", { name: "Undo", exact: true }).click();
   await expect(added).toBeVisible();
 
+  // Ctrl+click adds a step to the selection: Delete removes both, undo brings both back.
+  const allow = canvas(page).getByRole("button", { name: /^Step allow,/ });
+  const block = canvas(page).getByRole("button", { name: /^Step block,/ });
+  await allow.click();
+  await block.click({ modifiers: ["Control"] });
+  await expect(allow).toHaveAttribute("aria-pressed", "true");
+  await expect(block).toHaveAttribute("aria-pressed", "true");
+  await page.keyboard.press("Delete");
+  await expect(steps(page)).toHaveCount(3);
+  await page.keyboard.press("Control+z");
+  await expect(steps(page)).toHaveCount(5);
+
   // Copy and paste, duplicate, select all and delete, undo.
   await canvas(page).getByRole("button", { name: /^Step big_order,/ }).click();
   await page.keyboard.press("Control+c");
