@@ -99,7 +99,7 @@ export default function BuilderCanvas({
     const spanX = Math.max(...points.map((p) => p.x)) - Math.min(...points.map((p) => p.x)) + NODE_WIDTH;
     const spanY = Math.max(...points.map((p) => p.y)) - Math.min(...points.map((p) => p.y)) + NODE_HEIGHT;
     if (Math.min(width / spanX, height / spanY) >= SMALLEST_FIT) void flow.fitView({ padding: 0.1, maxZoom: 1 });
-    else void flow.setViewport(initialViewport({ nodes: firstPositions.current, edges: new Map() }, width, height));
+    else void flow.setViewport(initialViewport({ nodes: firstPositions.current, edges: new Map() }, width, height, "DOWN"));
   }, [flow]);
 
   // Each node object is kept while its place, data and selection stay the same: React Flow then

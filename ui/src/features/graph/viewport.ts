@@ -28,7 +28,11 @@ export function boxHeight(layout: Layout): number {
   return Math.round(Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, b.height * 0.85 + 2 * PAD)));
 }
 
-export function initialViewport(layout: Layout, width: number, height: number) {
+/**
+ * `direction` is the layout's: left to right, the trigger is met at the left, halfway down; top
+ * to bottom, at the top, halfway across.
+ */
+export function initialViewport(layout: Layout, width: number, height: number, direction: "RIGHT" | "DOWN" = "RIGHT") {
   const b = bounds(layout);
   const room = width - PAD - CONTROLS;
   const fit = Math.min(1, room / b.width, (height - 2 * PAD) / b.height);
@@ -41,6 +45,15 @@ export function initialViewport(layout: Layout, width: number, height: number) {
   }
   const zoom = READABLE;
   const trigger = layout.nodes.get(TRIGGER_ID) ?? { x: b.x, y: b.y };
+  if (direction === "DOWN") {
+    const x =
+      b.width * zoom <= room
+        ? PAD + (room - b.width * zoom) / 2 - b.x * zoom
+        : PAD + room / 2 - (trigger.x + NODE_WIDTH / 2) * zoom;
+    const y =
+      b.height * zoom <= height - 2 * PAD ? (height - b.height * zoom) / 2 - b.y * zoom : PAD - trigger.y * zoom;
+    return { x, y, zoom };
+  }
   const y =
     b.height * zoom <= height - 2 * PAD
       ? (height - b.height * zoom) / 2 - b.y * zoom
