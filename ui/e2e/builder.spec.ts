@@ -364,9 +364,14 @@ test("rolling back from History makes the older version current", async ({ page,
   const history = page.getByRole("region", { name: "History" });
   await history.getByRole("button", { name: "Compare version 1 with the canvas" }).click();
   const dialog = page.getByRole("dialog", { name: "Version 1 and the canvas" });
-  await expect(dialog.getByRole("status")).toHaveText("1 line differs.");
-  // Which steps changed, and the lines side by side.
+  await expect(dialog.getByRole("status").filter({ hasText: /differ/ })).toHaveText("1 line differs.");
+  // Which steps changed, the two graphs with that step marked, and the lines side by side.
   await expect(dialog.getByRole("definition").filter({ hasText: /^big_order$/ })).toBeVisible();
+  for (const graph of ["Graph of version 1", "Graph of the canvas"]) {
+    const figure = dialog.getByRole("figure", { name: graph });
+    await expect(figure.getByRole("group", { name: "Step big_order, condition: changed", exact: true })).toBeVisible();
+    await expect(figure.getByRole("group", { name: "Step manager_approval, approval", exact: true })).toBeAttached();
+  }
   await expect(dialog.getByRole("cell", { name: /"value": 10000/ })).toBeVisible();
   await expect(dialog.getByRole("cell", { name: /"value": 5000/ })).toBeVisible();
   await dialog.getByRole("button", { name: "Close" }).click();
@@ -478,7 +483,11 @@ for (const theme of ["light", "dark"] as const) {
 
     await panels.getByRole("button", { name: "History" }).click();
     await page.getByRole("button", { name: "Compare version 1 with the canvas" }).click();
-    await expect(page.getByRole("dialog").getByRole("status")).toBeVisible();
+    const dialog = page.getByRole("dialog");
+    await expect(dialog.getByRole("status").filter({ hasText: /differ/ })).toBeVisible();
+    for (const graph of ["Graph of version 1", "Graph of the canvas"]) {
+      await expect(dialog.getByRole("figure", { name: graph }).getByRole("group", { name: /^Step big_order,/ })).toBeVisible();
+    }
     await check("the compare dialog");
 
     expect(found, "axe on the builder's states: no serious or critical violation").toEqual([]);

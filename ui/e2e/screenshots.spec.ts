@@ -48,6 +48,24 @@ test("screenshot of a condition in the builder, dark theme", async ({ page }) =>
   await screenshot(page, "builder-dark");
 });
 
+test("screenshot of a version compared with the canvas in the builder", async ({ page }) => {
+  await chooseTheme(page, "light");
+  const builder = SIGNED_IN_PAGES.find((p) => p.name === "builder");
+  if (!builder) throw new Error("no builder page");
+  await visit(page, builder);
+  // An unsaved change on the canvas: a threshold raised, and a delay added after the condition.
+  await page.getByRole("region", { name: "Canvas" }).getByRole("button", { name: /^Step big_order,/ }).click();
+  await page.getByRole("region", { name: "Step big_order" }).getByLabel("Value", { exact: true }).fill("25000");
+  await page.getByRole("region", { name: "Palette" }).getByRole("button", { name: "delay", exact: true }).click();
+  await page.getByRole("toolbar", { name: "Panels" }).getByRole("button", { name: "History" }).click();
+  await page.getByRole("button", { name: "Compare version 1 with the canvas" }).click();
+  const dialog = page.getByRole("dialog");
+  for (const graph of ["Graph of version 1", "Graph of the canvas"]) {
+    await expect(dialog.getByRole("figure", { name: graph }).getByRole("group", { name: /^Step big_order,/ })).toBeVisible();
+  }
+  await screenshot(page, "builder-compare");
+});
+
 test.describe(() => {
   test.use({ storageState: { cookies: [], origins: [] } });
   test("screenshot of sign-in", async ({ page }) => {

@@ -11,8 +11,9 @@ export function Dialog({
 }: {
   open: boolean;
   title: string;
-  /** Room for a definition or a table: most dialogs are a few fields. */
-  wide?: boolean;
+  /** Room for a definition or a table (`true`), or two graphs side by side (`"widest"`): most
+   * dialogs are a few fields. */
+  wide?: boolean | "widest";
   onClose: () => void;
   children: React.ReactNode;
 }) {
@@ -31,7 +32,7 @@ export function Dialog({
       ref={ref}
       aria-labelledby={titleId}
       onClose={onClose}
-      className={`m-auto w-full ${wide ? "max-w-3xl" : "max-w-md"} rounded-lg border border-zinc-200 bg-white p-0 text-zinc-900 shadow-xl dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100`}
+      className={`m-auto w-full ${wide === "widest" ? "max-w-6xl" : wide ? "max-w-3xl" : "max-w-md"} rounded-lg border border-zinc-200 bg-white p-0 text-zinc-900 shadow-xl dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100`}
     >
       {open ? (
         <div className="p-5">

@@ -1,12 +1,16 @@
-// The workflow's stored versions: compare one with the canvas side by side, open it on the
+// The workflow's stored versions: compare one with the canvas side by side (the two graphs with
+// the steps added, removed or changed marked, and the two texts line by line), open it on the
 // canvas, or roll back (make it the current version, asked twice).
-import { useState } from "react";
+import { ReactFlowProvider } from "@xyflow/react";
+import { useMemo, useState } from "react";
 
 import { Badge } from "../../components/Badge";
 import { Dialog } from "../../components/Dialog";
 import { ConfirmDialog } from "../../components/FormDialog";
 import { ErrorNotice, Loading, SuccessNotice } from "../../components/Notice";
 import { DateTime } from "../../components/Time";
+import { LazyWorkflowGraph } from "../graph/LazyWorkflowGraph";
+import type { StepMark } from "../graph/StepNode";
 import { useActivateVersion, useVersion, useVersions } from "../workflows/api";
 import type { Definition } from "./definition";
 import { sideBySide, stepChanges } from "./diff";
@@ -75,7 +79,7 @@ export function HistoryPanel({
         ))}
       </ul>
 
-      <Dialog open={comparing !== null} wide title={`Version ${comparing ?? ""} and the canvas`} onClose={() => setComparing(null)}>
+      <Dialog open={comparing !== null} wide="widest" title={`Version ${comparing ?? ""} and the canvas`} onClose={() => setComparing(null)}>
         {compared.isPending ? (
           <Loading />
         ) : compared.isError ? (
@@ -133,7 +137,14 @@ export function HistoryPanel({
 function Diff({ before, after, version }: { before: unknown; after: unknown; version: number }) {
   const rows = sideBySide(JSON.stringify(before, null, 2), JSON.stringify(after, null, 2));
   const changes = rows.filter((r) => r.change !== "same").length;
-  const steps = stepChanges(before as Definition, after as Definition);
+  const steps = useMemo(() => stepChanges(before as Definition, after as Definition), [before, after]);
+  const marks = useMemo(() => {
+    const mark = (ids: string[], as: StepMark) => ids.map((id) => [id, as] as const);
+    return {
+      before: new Map([...mark(steps.removed, "removed"), ...mark(steps.changed, "changed")]),
+      after: new Map([...mark(steps.added, "added"), ...mark(steps.changed, "changed")]),
+    };
+  }, [steps]);
   return (
     <>
       <p className="mb-2 text-sm" role="status">
@@ -153,6 +164,22 @@ function Diff({ before, after, version }: { before: unknown; after: unknown; ver
           </div>
         ))}
       </dl>
+      <div className="mb-3 grid grid-cols-2 gap-3">
+        {(
+          [
+            [`Version ${version}`, before, marks.before],
+            ["The canvas", after, marks.after],
+          ] as const
+        ).map(([title, shown, marked]) => (
+          <div key={title} className="min-w-0 rounded border border-zinc-200 dark:border-zinc-700">
+            <h3 className="border-b border-zinc-200 px-2 py-1 text-sm font-medium dark:border-zinc-700">{title}</h3>
+            {/* A flow of its own: the builder's canvas around this dialog has another. */}
+            <ReactFlowProvider>
+              <LazyWorkflowGraph definition={shown} label={`Graph of ${title.toLowerCase()}`} marks={marked} direction="DOWN" />
+            </ReactFlowProvider>
+          </div>
+        ))}
+      </div>
       {/* Focusable, so the keyboard scrolls it too. */}
       <div
         tabIndex={0}

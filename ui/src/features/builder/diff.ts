@@ -1,7 +1,7 @@
 // A line diff of two texts, side by side: the longest common subsequence of their lines, with
 // each run of removed lines paired with the run of added lines that replaces it; and which steps
 // two definitions add, remove or change. Pure.
-import { allSteps, type Definition } from "./definition";
+import { allSteps, type Definition, isRecord, type Step } from "./definition";
 
 export type Row = { left?: string; right?: string; change: "same" | "removed" | "added" | "changed" };
 
@@ -58,10 +58,34 @@ function pair(removed: string[], added: string[]): Row[] {
   });
 }
 
+/** A step list with each step named by its id (a sequence branch of a parallel step, by its ids). */
+function idsOf(list: unknown): unknown {
+  if (!Array.isArray(list)) return list;
+  return list.map((item) =>
+    isRecord(item) && typeof item.id === "string"
+      ? item.id
+      : isRecord(item) && Array.isArray(item.steps)
+        ? { ...item, steps: idsOf(item.steps) }
+        : item,
+  );
+}
+
+/**
+ * A step's own fields as text: the steps a parallel or foreach step holds count by id, so a
+ * change inside a branch is that step's change, not its group's too.
+ */
+function ownText(step: Step): string {
+  if (step.type !== "parallel" && step.type !== "foreach") return JSON.stringify(step);
+  const own: Record<string, unknown> = { ...step };
+  if ("steps" in own) own.steps = idsOf(own.steps);
+  if ("branches" in own) own.branches = idsOf(own.branches);
+  return JSON.stringify(own);
+}
+
 /** Which steps one definition adds, removes and changes against another, by id. */
 export function stepChanges(before: Definition, after: Definition): { added: string[]; removed: string[]; changed: string[] } {
-  const old = new Map(allSteps(before).map((s) => [s.id, JSON.stringify(s)]));
-  const now = new Map(allSteps(after).map((s) => [s.id, JSON.stringify(s)]));
+  const old = new Map(allSteps(before).map((s) => [s.id, ownText(s)]));
+  const now = new Map(allSteps(after).map((s) => [s.id, ownText(s)]));
   return {
     added: [...now.keys()].filter((id) => !old.has(id)),
     removed: [...old.keys()].filter((id) => !now.has(id)),

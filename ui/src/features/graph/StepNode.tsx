@@ -12,7 +12,10 @@ export type StepNodeData = {
   visit?: StepVisit;
   /** A run is shown: steps it did not reach are dimmed. */
   run: boolean;
+  /** Compared with another version: what happened to this step there. */
+  mark?: StepMark;
 };
+export type StepMark = "added" | "removed" | "changed";
 export type StepNodeType = Node<StepNodeData, "step">;
 
 // Each tone is given for the dark theme too: the dark border colour of the node's other sides
@@ -26,23 +29,31 @@ export const EDGE_TONE: Record<string, string> = {
   skipped: "border-l-zinc-400 dark:border-l-zinc-400",
 };
 
+const MARK_TONE: Record<StepMark, string> = {
+  added: "border-l-emerald-500 dark:border-l-emerald-500",
+  removed: "border-l-red-500 dark:border-l-red-500",
+  changed: "border-l-amber-500 dark:border-l-amber-500",
+};
+
 /** What the node says about the run, also its accessible description. */
 export function visitText(data: StepNodeData): string {
   if (data.node.kind === "trigger") return data.run ? "started the run" : "starts a run";
-  if (!data.run) return data.node.decision ?? "";
+  if (!data.run) return [data.node.decision, data.mark].filter(Boolean).join(" · ");
   if (!data.visit) return "not reached";
   const { status, attempts } = data.visit;
   return attempts > 1 ? `${status} (${attempts} attempts)` : status;
 }
 
 export const StepNode = memo(function StepNode({ data, selected }: NodeProps<StepNodeType>) {
-  const { node, visit, run } = data;
+  const { node, visit, run, mark } = data;
   const reached = node.kind === "trigger" || Boolean(visit);
   const dimmed = run && !reached;
   const trigger = node.kind === "trigger";
   const tone = visit
     ? EDGE_TONE[visit.status]
-    : run && trigger
+    : mark
+      ? MARK_TONE[mark]
+      : run && trigger
       ? "border-l-sky-500 dark:border-l-sky-500"
       : "border-l-zinc-300 dark:border-l-zinc-600";
   const status = visitText(data);
@@ -58,7 +69,7 @@ export const StepNode = memo(function StepNode({ data, selected }: NodeProps<Ste
           ? "border-dashed border-zinc-300 text-zinc-500 dark:border-zinc-700 dark:text-zinc-400"
           : "border-zinc-300 text-zinc-900 dark:border-zinc-700 dark:text-zinc-100",
         tone,
-        visit?.status === "skipped" ? "border-dashed" : "",
+        visit?.status === "skipped" || mark === "removed" ? "border-dashed" : "",
         selected ? "ring-2 ring-sky-500 ring-offset-2 ring-offset-white dark:ring-offset-zinc-900" : "",
       ].join(" ")}
     >

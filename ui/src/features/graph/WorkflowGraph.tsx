@@ -22,7 +22,7 @@ import { boxHeight, initialViewport } from "./viewport";
 import { buildGraph, type WorkflowGraph as Graph } from "./model";
 import { pathTaken } from "./path";
 import { RouteEdge, type RouteEdgeType } from "./RouteEdge";
-import { StepNode, type StepNodeType, visitText } from "./StepNode";
+import { type StepMark, StepNode, type StepNodeType, visitText } from "./StepNode";
 import { useColorMode } from "./useColorMode";
 
 const nodeTypes: NodeTypes = { step: StepNode };
@@ -41,11 +41,15 @@ export type WorkflowGraphProps = {
   onSelect?: (stepId: string) => void;
   /** What the graph shows, for screen readers ("Graph of order_check, version 2"). */
   label: string;
+  /** Steps marked as added, removed or changed against another version. */
+  marks?: Map<string, StepMark>;
+  /** Left to right (the default), or top to bottom for a narrow box. */
+  direction?: "RIGHT" | "DOWN";
 };
 
-export default function WorkflowGraph({ definition, entries, selected, onSelect, label }: WorkflowGraphProps) {
+export default function WorkflowGraph({ definition, entries, selected, onSelect, label, marks, direction }: WorkflowGraphProps) {
   const graph = useMemo(() => buildGraph(definition), [definition]);
-  const laid = useLayout(graph);
+  const laid = useLayout(graph, direction);
   const path = useMemo(() => (entries ? pathTaken(graph, entries) : undefined), [graph, entries]);
   const colorMode = useColorMode();
 
@@ -53,7 +57,8 @@ export default function WorkflowGraph({ definition, entries, selected, onSelect,
     if (!laid.layout) return [];
     const positions = laid.layout.nodes;
     return graph.nodes.map((node) => {
-      const data = { node, visit: path?.steps.get(node.id), run: Boolean(path) };
+      const mark = marks?.get(node.id);
+      const data = { node, visit: path?.steps.get(node.id), run: Boolean(path), ...(mark ? { mark } : {}) };
       const status = visitText(data);
       return {
         id: node.id,
@@ -70,7 +75,7 @@ export default function WorkflowGraph({ definition, entries, selected, onSelect,
         domAttributes: onSelect && node.kind === "step" ? { "aria-pressed": node.id === selected } : {},
       };
     });
-  }, [graph, laid.layout, path, selected, onSelect]);
+  }, [graph, laid.layout, path, selected, onSelect, marks]);
 
   const edges = useMemo<RouteEdgeType[]>(() => {
     if (!laid.layout) return [];
@@ -110,7 +115,7 @@ export default function WorkflowGraph({ definition, entries, selected, onSelect,
   if (laid.error) return <ErrorNotice error={laid.error} what="lay out the graph" />;
   if (!laid.layout) return <Loading label="Laying out the graph…" />;
   return (
-    <Canvas layout={laid.layout} label={label}>
+    <Canvas layout={laid.layout} label={label} direction={direction}>
       {(viewport) => (
         <ReactFlow
           className="wf-graph"
@@ -149,10 +154,12 @@ export default function WorkflowGraph({ definition, entries, selected, onSelect,
 function Canvas({
   layout,
   label,
+  direction,
   children,
 }: {
   layout: Layout;
   label: string;
+  direction?: "RIGHT" | "DOWN";
   children: (viewport: { x: number; y: number; zoom: number }) => React.ReactNode;
 }) {
   const box = useRef<HTMLDivElement>(null);
@@ -162,23 +169,23 @@ function Canvas({
   return (
     // The height is set through the CSSOM (React's style prop), which the CSP allows.
     <div ref={box} className="w-full" style={{ height }} role="figure" aria-label={label}>
-      {width ? children(initialViewport(layout, width, height)) : null}
+      {width ? children(initialViewport(layout, width, height, direction)) : null}
     </div>
   );
 }
 
 /** The layout of a graph, computed off the render path (in elkjs's worker). */
-function useLayout(graph: Graph): { layout?: Layout; error?: unknown } {
+function useLayout(graph: Graph, direction?: "RIGHT" | "DOWN"): { layout?: Layout; error?: unknown } {
   const [state, setState] = useState<{ graph: Graph; layout?: Layout; error?: unknown }>();
   useEffect(() => {
     let current = true;
-    layoutGraph(graph).then(
+    layoutGraph(graph, direction).then(
       (layout) => current && setState({ graph, layout }),
       (error: unknown) => current && setState({ graph, error }),
     );
     return () => {
       current = false;
     };
-  }, [graph]);
+  }, [graph, direction]);
   return state?.graph === graph ? state : {};
 }
