@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod ai;
+pub mod alerts;
 pub mod approvals;
 pub mod connectors;
 pub mod context;

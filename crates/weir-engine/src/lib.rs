@@ -239,6 +239,12 @@ impl Engine {
         &self.node
     }
 
+    /// The registered actions, for work of the server's own (alerts tell people through
+    /// `notify`).
+    pub fn actions(&self) -> &Actions {
+        &self.actions
+    }
+
     /// A watch to pass to [`Engine::ingest_watched`] or [`Engine::start_watched`].
     pub fn watch(&self) -> Watch {
         Watch {

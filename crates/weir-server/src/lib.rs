@@ -18,6 +18,7 @@ use weir_store::Store;
 
 mod access;
 mod ai;
+mod alerts;
 mod approvals;
 mod body;
 mod connectors;
@@ -47,6 +48,7 @@ mod ui;
 mod users;
 mod workflows;
 
+pub use alerts::DEFAULT_INTERVAL as DEFAULT_ALERT_INTERVAL;
 pub use body::DEFAULT_MAX_BODY_BYTES;
 pub use error::{ApiError, ApiResult};
 pub use llm::LlmConfig;

@@ -86,6 +86,10 @@ fn describe() {
         "Events and steps per write transaction."
     );
     describe_counter!(
+        "weir_alerts_total",
+        "Alerts that fired or recovered, by state."
+    );
+    describe_counter!(
         "weir_retention_deleted_total",
         "Rows retention deleted, by kind."
     );

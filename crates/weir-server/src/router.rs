@@ -16,9 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 use weir_api_types::{ErrorBody, ErrorCode, Health, Readiness};
 
 use crate::{
-    ApiError, AppState, access, ai, approvals, connectors, context, dryrun, events, executions,
-    hooks, llm, records, retention, rules, schedules, secrets, stats, stream, teams, templates,
-    users, workflows,
+    ApiError, AppState, access, ai, alerts, approvals, connectors, context, dryrun, events,
+    executions, hooks, llm, records, retention, rules, schedules, secrets, stats, stream, teams,
+    templates, users, workflows,
 };
 
 #[derive(OpenApi)]
@@ -59,6 +59,7 @@ fn documented() -> OpenApiRouter<Arc<AppState>> {
         .merge(secrets::routes())
         .merge(llm::routes())
         .merge(retention::routes())
+        .merge(alerts::routes())
         .merge(dryrun::routes())
         .merge(templates::routes())
 }

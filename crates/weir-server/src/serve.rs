@@ -46,6 +46,8 @@ pub struct ServeConfig {
     /// The LLM endpoint of `POST /api/v1/ai/interpret` in `llm` mode (`WEIR_LLM_URL`,
     /// `WEIR_LLM_MODEL`, `WEIR_LLM_API_KEY`).
     pub llm: Option<crate::LlmConfig>,
+    /// How often alerts are evaluated (`WEIR_ALERT_INTERVAL_MS`; 30 s).
+    pub alert_interval: Duration,
     /// How long finished executions and audit records are kept.
     pub retention: crate::Retention,
     /// `Host`s `/mcp` also answers to (`WEIR_MCP_ALLOWED_HOSTS`); see [`crate::mcp_allowed_hosts`].
@@ -205,6 +207,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         let engine = engine.clone();
         let stop = stop_rx.clone();
         tokio::spawn(async move { engine.run_triggers(stop).await })
+    });
+    // One node at a time evaluates the alerts.
+    workers.push({
+        let (engine, store, stop) = (engine.clone(), store.clone(), stop_rx.clone());
+        let every = config.alert_interval;
+        tokio::spawn(async move { crate::alerts::run(engine, store, every, stop).await })
     });
     // Retention deletes what has outlived its time, in small batches.
     workers.push({

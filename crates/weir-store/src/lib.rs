@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod access;
+mod alerts;
 mod approvals;
 mod batch;
 mod events;
@@ -31,6 +32,7 @@ pub mod testing;
 mod users;
 mod versions;
 
+pub use alerts::{AlertMetric, MEASURED_RUNS};
 pub use maintenance::{MigrationStatus, backup_sqlite, migration_status};
 pub use notify::{Listener, MAX_MESSAGE};
 pub use retention::Pruned;
@@ -742,6 +744,22 @@ pub struct RuleRow {
     pub updated_ms: i64,
 }
 
+/// A stored alert rule and where it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRow {
+    pub id: String,
+    pub definition: Value,
+    /// `ok` or `firing`.
+    pub state: String,
+    /// What the last evaluation measured.
+    pub value: Option<f64>,
+    /// When it last went from ok to firing or back.
+    pub changed_ms: Option<i64>,
+    pub evaluated_ms: Option<i64>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
 /// A stored event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
@@ -914,6 +932,34 @@ pub trait Store: Send + Sync {
     async fn delete_scope_setting(&self, scope: &Scope, name: &str) -> Result<()>;
     /// How many work items are due now, every scope's (the engine's backlog, for metrics).
     async fn due_items(&self) -> Result<i64>;
+    /// Stores a new alert rule, `ok`; Conflict when the id is taken.
+    async fn create_alert(&self, scope: &Scope, id: &str, definition: &Value) -> Result<AlertRow>;
+    /// Replaces an alert rule, keeping where it stands.
+    async fn replace_alert(&self, scope: &Scope, id: &str, definition: &Value) -> Result<AlertRow>;
+    async fn alert(&self, scope: &Scope, id: &str) -> Result<Option<AlertRow>>;
+    async fn alerts(&self, scope: &Scope) -> Result<Vec<AlertRow>>;
+    async fn delete_alert(&self, scope: &Scope, id: &str) -> Result<()>;
+    /// Records an evaluation: the alert goes to `to` with `value` only if it is still `from`
+    /// (whether it did is the answer), so each change is made, and told, once.
+    async fn judge_alert(
+        &self,
+        scope: &Scope,
+        id: &str,
+        from: &str,
+        to: &str,
+        value: f64,
+    ) -> Result<bool>;
+    /// What `metric` measures now over runs (of one workflow) since `since_ms`.
+    async fn measure_alert(
+        &self,
+        scope: &Scope,
+        metric: AlertMetric,
+        workflow_id: Option<&str>,
+        since_ms: i64,
+    ) -> Result<f64>;
+    /// Takes or keeps the named lease for `owner` for `ttl_ms`; false while another owner
+    /// holds it.
+    async fn take_lead(&self, name: &str, owner: &str, ttl_ms: i64) -> Result<bool>;
     /// One batch of the scope's retention, each part its own short transaction: up to `limit`
     /// executions that began and finished before `before_ms` (never one still running, nor one
     /// whose sub-workflow run still runs) with their step records, queued work, waits and

@@ -176,6 +176,11 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "retention",
         include_str!("../migrations/sqlite/0021_retention.sql"),
     ),
+    (
+        22,
+        "alerts",
+        include_str!("../migrations/sqlite/0022_alerts.sql"),
+    ),
 ];
 pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -282,6 +287,11 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         21,
         "retention",
         include_str!("../migrations/postgres/0021_retention.sql"),
+    ),
+    (
+        22,
+        "alerts",
+        include_str!("../migrations/postgres/0022_alerts.sql"),
     ),
 ];
 
@@ -1126,6 +1136,48 @@ impl Store for SqlStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get::<i64, _>("n")?)
+    }
+    async fn create_alert(&self, scope: &Scope, id: &str, definition: &Value) -> Result<AlertRow> {
+        self.insert_alert(scope, id, definition)
+            .await
+            .map_err(|e| match e {
+                Error::Taken(_) => Error::Conflict(format!("an alert '{id}' exists")),
+                other => other,
+            })
+    }
+    async fn replace_alert(&self, scope: &Scope, id: &str, definition: &Value) -> Result<AlertRow> {
+        SqlStore::replace_alert(self, scope, id, definition).await
+    }
+    async fn alert(&self, scope: &Scope, id: &str) -> Result<Option<AlertRow>> {
+        self.one_alert(scope, id).await
+    }
+    async fn alerts(&self, scope: &Scope) -> Result<Vec<AlertRow>> {
+        self.list_alerts(scope).await
+    }
+    async fn delete_alert(&self, scope: &Scope, id: &str) -> Result<()> {
+        self.remove_alert(scope, id).await
+    }
+    async fn judge_alert(
+        &self,
+        scope: &Scope,
+        id: &str,
+        from: &str,
+        to: &str,
+        value: f64,
+    ) -> Result<bool> {
+        SqlStore::judge_alert(self, scope, id, from, to, value).await
+    }
+    async fn measure_alert(
+        &self,
+        scope: &Scope,
+        metric: AlertMetric,
+        workflow_id: Option<&str>,
+        since_ms: i64,
+    ) -> Result<f64> {
+        SqlStore::measure_alert(self, scope, metric, workflow_id, since_ms).await
+    }
+    async fn take_lead(&self, name: &str, owner: &str, ttl_ms: i64) -> Result<bool> {
+        SqlStore::take_lead(self, name, owner, ttl_ms).await
     }
     async fn prune_scope(&self, scope: &Scope, before_ms: i64, limit: i64) -> Result<Pruned> {
         self.prune_scope_batch(scope, before_ms, limit).await

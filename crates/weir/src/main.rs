@@ -938,6 +938,20 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
             })?,
         Err(_) => 30_000,
     };
+    // How often alerts are evaluated; tests shorten it.
+    let alert_interval = match std::env::var("WEIR_ALERT_INTERVAL_MS") {
+        Ok(v) => std::time::Duration::from_millis(
+            v.parse::<u64>()
+                .ok()
+                .filter(|ms| (100..=3_600_000).contains(ms))
+                .ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "WEIR_ALERT_INTERVAL_MS '{v}' is not a number of milliseconds from 100 to 3600000"
+                    ))
+                })?,
+        ),
+        Err(_) => weir_server::DEFAULT_ALERT_INTERVAL,
+    };
     let metrics_listen = match setting(metrics_listen, "metrics_listen") {
         Some(text) => Some(text.parse::<std::net::SocketAddr>().map_err(|_| {
             Failure::Usage(format!(
@@ -1000,6 +1014,7 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         metrics_listen,
         metrics_workflow_labels,
         retention,
+        alert_interval,
     };
     // mimalloc asks for transparent huge pages for its segments: a server holding thousands
     // of parked runs and connections, each a few kilobytes spread over many segments, then

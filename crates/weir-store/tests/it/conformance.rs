@@ -43,6 +43,7 @@ cases!(
     executions_are_listed_by_time_range,
     scope_settings_are_kept_per_scope,
     retention_prunes_what_finished_and_nothing_running,
+    alerts_change_state_once_and_measure_their_scope,
 );
 
 fn scope_b() -> Scope {
@@ -2001,4 +2002,111 @@ async fn retention_prunes_what_finished_and_nothing_running(s: Arc<dyn Store>) {
         .await
         .unwrap();
     assert!(left.is_empty(), "{left:?}");
+}
+
+async fn alerts_change_state_once_and_measure_their_scope(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    let b = scope_b();
+    let rule =
+        json!({"name": "failing", "condition": {"metric": "failures", "over": "1h", "above": 1}});
+    let made = s.create_alert(&a, "al1", &rule).await.unwrap();
+    assert_eq!(
+        (made.state.as_str(), made.value, made.definition.clone()),
+        ("ok", None, rule.clone())
+    );
+    assert!(matches!(
+        s.create_alert(&a, "al1", &rule).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(
+        s.alert(&b, "al1").await.unwrap().is_none(),
+        "another scope's"
+    );
+    assert!(s.alerts(&b).await.unwrap().is_empty());
+    // A change is made once: the second evaluator that read `ok` changes nothing.
+    assert!(s.judge_alert(&a, "al1", "ok", "firing", 3.0).await.unwrap());
+    assert!(!s.judge_alert(&a, "al1", "ok", "firing", 3.0).await.unwrap());
+    let firing = s.alert(&a, "al1").await.unwrap().unwrap();
+    assert_eq!((firing.state.as_str(), firing.value), ("firing", Some(3.0)));
+    assert!(firing.changed_ms.is_some() && firing.evaluated_ms.is_some());
+    // Still firing: the value and time of the evaluation move, not the time of the change.
+    assert!(
+        s.judge_alert(&a, "al1", "firing", "firing", 4.0)
+            .await
+            .unwrap()
+    );
+    let again = s.alert(&a, "al1").await.unwrap().unwrap();
+    assert_eq!(
+        (again.value, again.changed_ms),
+        (Some(4.0), firing.changed_ms)
+    );
+    let changed =
+        json!({"name": "failing", "condition": {"metric": "failures", "over": "1h", "above": 5}});
+    let replaced = s.replace_alert(&a, "al1", &changed).await.unwrap();
+    assert_eq!(
+        (replaced.definition, replaced.state.as_str()),
+        (changed, "firing")
+    );
+    assert!(matches!(
+        s.replace_alert(&b, "al1", &rule).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_alert(&b, "al1").await,
+        Err(Error::NotFound)
+    ));
+    s.delete_alert(&a, "al1").await.unwrap();
+    assert!(s.alerts(&a).await.unwrap().is_empty());
+
+    // Measures: two runs of `w` fail, one completes; another scope's failure is not counted.
+    let now = s.now_ms().await.unwrap();
+    for (scope, workflow, status) in [
+        (&a, "w", "failed"),
+        (&a, "w", "failed"),
+        (&a, "w", "completed"),
+        (&a, "other", "completed"),
+        (&b, "w", "failed"),
+    ] {
+        let id = uuid::Uuid::now_v7().to_string();
+        s.ingest(
+            scope,
+            &event(&uuid::Uuid::now_v7().to_string(), None),
+            &[new_execution(&id, workflow)],
+        )
+        .await
+        .unwrap();
+        let c = s.claim("n1", 30_000, 10).await.unwrap().remove(0);
+        s.commit("n1", &c, finishing(&c, status)).await.unwrap();
+    }
+    let since = now - 60_000;
+    let m = |metric, workflow| {
+        let (s, a) = (s.clone(), a.clone());
+        async move { s.measure_alert(&a, metric, workflow, since).await.unwrap() }
+    };
+    assert_eq!(m(AlertMetric::Failures, None).await, 2.0);
+    assert_eq!(m(AlertMetric::Failures, Some("other")).await, 0.0);
+    assert_eq!(m(AlertMetric::FailureRate, None).await, 0.5);
+    assert!((m(AlertMetric::FailureRate, Some("w")).await - 2.0 / 3.0).abs() < 1e-9);
+    assert!(m(AlertMetric::DurationP95Ms, None).await >= 0.0);
+    assert_eq!(
+        s.measure_alert(&a, AlertMetric::Failures, None, now + 3_600_000)
+            .await
+            .unwrap(),
+        0.0
+    );
+    assert_eq!(m(AlertMetric::PendingApprovals, None).await, 0.0);
+
+    // One node at a time holds a lease, until it expires.
+    assert!(s.take_lead("alerts", "n1", 60_000).await.unwrap());
+    assert!(
+        s.take_lead("alerts", "n1", 60_000).await.unwrap(),
+        "its holder keeps it"
+    );
+    assert!(!s.take_lead("alerts", "n2", 60_000).await.unwrap());
+    assert!(s.take_lead("short", "n1", 1).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(
+        s.take_lead("short", "n2", 60_000).await.unwrap(),
+        "an expired lease is taken over"
+    );
 }

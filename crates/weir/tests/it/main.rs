@@ -2,6 +2,7 @@
 
 mod actions;
 mod ai;
+mod alerts;
 mod console;
 mod console_e2e;
 mod context;
