@@ -154,6 +154,11 @@ test("a step dragged from the palette is undone and redone", async ({ page, api 
 test("a step dropped on an edge goes on that way, and a handle dragged to a node connects it", async ({ page, api }) => {
   await deploy(api, orderCheck("builder_wire"));
   await openBuilder(page, "builder_wire");
+  // The palette is searched by type (and description).
+  const palette = page.getByRole("region", { name: "Palette" });
+  await palette.getByLabel("Search step types").fill("dela");
+  await expect(palette.getByRole("button", { name: "delay", exact: true })).toBeVisible();
+  await expect(palette.getByRole("button", { name: "condition", exact: true })).toHaveCount(0);
   const start = canvas(page).getByRole("group", { name: "From the trigger to big_order", exact: true });
   // An edge is a thin line: dropped on the middle of its box, by the canvas's coordinates.
   const line = await start.boundingBox();
@@ -349,6 +354,37 @@ test("a test run with a sample payload shows the decision and lights the path", 
   await expect.poll(suggested).toContain("Sold {{order.channel}}");
   expect(await suggested()).toEqual(expect.arrayContaining(["Sold {{steps.big_order.output}}", "Sold {{steps.manager_approval.output}}"]));
   expect(await suggested()).not.toContain("Sold {{steps.block.output}}");
+});
+
+test("a test run takes an action's result from a mock", async ({ page, api }) => {
+  await deploy(api, {
+    workflow_id: "builder_mock",
+    trigger: { type: "event", event: "quote.requested" },
+    steps: [
+      { id: "price", type: "http_request", config: { url: "https://pricing.example.com/q" } },
+      {
+        id: "ok",
+        type: "condition",
+        condition: { field: "steps.price.output.status", operator: "eq", value: 200 },
+        on_true: "allow",
+        on_false: "deny",
+      },
+      { id: "allow", type: "action", action: "allow" },
+      { id: "deny", type: "action", action: "block", reason: "pricing answered {{steps.price.output.status}}" },
+    ],
+  });
+  await openBuilder(page, "builder_mock");
+  await page.getByRole("toolbar", { name: "Panels" }).getByRole("button", { name: "Test" }).click();
+  const panel = page.getByRole("region", { name: "Test" });
+  await expect(panel.getByLabel("Event type")).toHaveValue("quote.requested");
+  await panel.getByLabel("Sample payload").fill("{}");
+  const decision = panel.getByRole("status").filter({ hasText: /^Decision/ });
+  await panel.getByRole("button", { name: "Run the test" }).click();
+  await expect(decision).toHaveText(/^Decision: allow/);
+  await panel.getByLabel("Mocks").fill(JSON.stringify({ price: { status: 503 } }));
+  await panel.getByRole("button", { name: "Run the test" }).click();
+  await expect(decision).toHaveText("Decision: block — pricing answered 503 (completed)");
+  await expect(panel.getByText("steps.price.output.status = 503 eq 200 → false")).toBeVisible();
 });
 
 test("rolling back from History makes the older version current", async ({ page, api }) => {
