@@ -70,6 +70,7 @@ fn ctx() -> ActionContext {
         execution_id: "exec".into(),
         step_id: "step".into(),
         idempotency_key: "exec:step:0:1".into(),
+        traceparent: None,
         secrets: Arc::default(),
         context: json!({}),
     }

@@ -351,6 +351,14 @@ impl Action for HttpAction {
         {
             headers.push(header("Idempotency-Key", ctx.operation_key().into(), false));
         }
+        // The run's trace goes on with the call, unless the workflow set its own.
+        if let Some(traceparent) = &ctx.traceparent
+            && !headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case("traceparent"))
+        {
+            headers.push(header("traceparent", traceparent.clone(), false));
+        }
         let mut body = req.body.clone();
         if let Some(secret) = &req.signing_secret {
             let now = chrono::Utc::now().timestamp();
@@ -586,6 +594,7 @@ mod tests {
             execution_id: "run-1".into(),
             step_id: "call".into(),
             idempotency_key: "run-1:call:1".into(),
+            traceparent: None,
             secrets: Arc::new(SecretValues::new(values)),
             context: Value::Null,
         }

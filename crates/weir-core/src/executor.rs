@@ -80,6 +80,10 @@ pub struct Execution {
     /// Top-level steps that have a record, so a failed run can mark the others skipped.
     #[serde(default)]
     touched: std::collections::BTreeSet<String>,
+    /// The W3C `traceparent` of the request that started the run, when it came with one: its
+    /// spans join the caller's trace (see the engine's `traces`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
     /// What a traced run explains about its step records (see [`Execution::start_traced`]);
     /// `None` for a live run, which keeps no explanations.
     #[serde(skip)]
@@ -514,6 +518,7 @@ impl Execution {
             visits: 0,
             round: 0,
             touched: Default::default(),
+            trace: None,
             explanations: None,
         }
     }

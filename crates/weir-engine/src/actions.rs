@@ -22,6 +22,9 @@ pub struct ActionContext {
     /// The step whose action this is.
     pub step_id: String,
     pub idempotency_key: String,
+    /// The W3C trace context of this call, when traces are exported: an HTTP action sends it
+    /// on, so the service called joins the run's trace.
+    pub traceparent: Option<String>,
     pub secrets: Arc<SecretValues>,
     pub context: Value,
 }

@@ -454,6 +454,7 @@ impl Engine {
                     execution_id: key.clone(),
                     step_id: format!("context:{}", source.name),
                     idempotency_key: format!("{key}:{}", uuid::Uuid::now_v7()),
+                    traceparent: None,
                     secrets: secrets.clone(),
                     context: ctx,
                 };

@@ -92,9 +92,21 @@ pub(crate) async fn batch_events(
 
 /// What the executor's state column holds before the run started: how to start it.
 pub(crate) fn pending_state(trigger_kind: &str, event: Option<&str>, payload: &Value) -> Json {
-    Json::of(
-        &json!({ "pending": { "trigger_kind": trigger_kind, "event": event, "payload": payload } }),
-    )
+    pending_traced(trigger_kind, event, payload, None)
+}
+
+/// [`pending_state`] of a run that joins a caller's trace.
+pub(crate) fn pending_traced(
+    trigger_kind: &str,
+    event: Option<&str>,
+    payload: &Value,
+    traceparent: Option<&str>,
+) -> Json {
+    let mut pending = json!({ "trigger_kind": trigger_kind, "event": event, "payload": payload });
+    if let Some(t) = traceparent {
+        pending["traceparent"] = json!(t);
+    }
+    Json::of(&json!({ "pending": pending }))
 }
 
 impl Engine {
@@ -146,6 +158,10 @@ impl Engine {
         mut watch: Option<&mut Watch>,
     ) -> Result<Ingest> {
         let root = weir_core::context::payload_root(payload);
+        let traceparent = watch.as_deref().and_then(|w| w.traceparent.clone());
+        // The step records of runs decided here, for their spans once written.
+        let mut traced: Vec<(String, String, Vec<weir_store::StepRow>, Option<String>)> =
+            Vec::new();
         let secrets = self.secret_values(scope).await?;
         let matching: Vec<Arc<Indexed>> = {
             let index = self.index.read().expect("index lock");
@@ -223,7 +239,12 @@ impl Engine {
                     workflow_id: m.workflow_id.clone(),
                     workflow_version: m.version,
                     parent_id: None,
-                    state: pending_state("event", Some(event_type), payload),
+                    state: pending_traced(
+                        "event",
+                        Some(event_type),
+                        payload,
+                        traceparent.as_deref(),
+                    ),
                     status: "pending".into(),
                     initial: None,
                     held_by: None,
@@ -237,7 +258,8 @@ impl Engine {
                 payload,
             };
             let env = live_env(&m.rules, &secrets);
-            let (exec, fx) = Execution::start(&m.workflow, start, &env);
+            let (mut exec, fx) = Execution::start(&m.workflow, start, &env);
+            exec.trace = traceparent.clone();
             // A run that goes on to actions is written held by this node, which performs them
             // as soon as it is written: no worker has to claim it first. Unless the pool is
             // full: then it waits for a worker like any other work. Its actions are due to
@@ -264,6 +286,15 @@ impl Engine {
             }
             if let Some(error) = &round.commit.error {
                 errors.push((id.clone(), error.clone()));
+            }
+            if crate::traces::on() {
+                let ended = round.commit.finished.then(|| round.commit.status.clone());
+                traced.push((
+                    id.clone(),
+                    m.workflow_id.clone(),
+                    round.commit.steps.clone(),
+                    ended,
+                ));
             }
             started.push(Started {
                 id: id.clone(),
@@ -334,6 +365,17 @@ impl Engine {
             Ingested::New { event_id, queued } => {
                 crate::telemetry::event_received();
                 crate::telemetry::executions_started(started.len());
+                for (id, workflow_id, steps, ended) in &traced {
+                    let t = traceparent.as_deref();
+                    crate::traces::steps_written(scope, workflow_id, id, t, steps);
+                    if let Some(status) = ended {
+                        let error = errors
+                            .iter()
+                            .find(|(e, _)| e == id)
+                            .map(|(_, e)| e.as_str());
+                        crate::traces::run_ended(scope, workflow_id, id, t, status, error);
+                    }
+                }
                 for s in &started {
                     if matches!(s.status.as_str(), "completed" | "failed" | "cancelled") {
                         let error = errors.iter().find(|(id, _)| *id == s.id).map(|(_, e)| e);
@@ -516,15 +558,17 @@ impl Engine {
             .await?
             .ok_or(weir_store::Error::NotFound)?;
         let id = uuid::Uuid::now_v7().to_string();
+        let mut traceparent = None;
         if let Some(w) = watch {
             w.add(&id);
+            traceparent = w.traceparent.clone();
         }
         let execution = NewExecution {
             id: id.clone(),
             workflow_id: workflow_id.to_owned(),
             workflow_version: current.version,
             parent_id: None,
-            state: pending_state(trigger_kind, None, payload),
+            state: pending_traced(trigger_kind, None, payload, traceparent.as_deref()),
             status: "pending".into(),
             initial: None,
             held_by: None,

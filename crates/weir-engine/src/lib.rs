@@ -35,6 +35,7 @@ pub mod schedules;
 pub mod secrets;
 pub mod stream;
 pub mod telemetry;
+pub mod traces;
 mod watch;
 mod worker;
 
@@ -251,6 +252,7 @@ impl Engine {
             channel: None,
             ids: Vec::new(),
             watchers: self.watchers.clone(),
+            traceparent: None,
         }
     }
 

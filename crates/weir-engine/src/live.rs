@@ -306,8 +306,19 @@ impl Engine {
                 let at = Instant::now();
                 let error = commit.error.clone();
                 let children = commit.new_executions.len();
+                let traced =
+                    crate::traces::on().then(|| (commit.steps.clone(), exec.trace.clone()));
                 self.store.commit(&self.node, &run.claim, commit).await?;
                 crate::telemetry::executions_started(children);
+                if let Some((steps, traceparent)) = traced {
+                    let (scope, id) = (&run.claim.scope, &run.claim.execution_id);
+                    let (workflow, t) = (&run.claim.workflow_id, traceparent.as_deref());
+                    crate::traces::steps_written(scope, workflow, id, t, &steps);
+                    if finished {
+                        let e = error.as_deref();
+                        crate::traces::run_ended(scope, workflow, id, t, &progress.status, e);
+                    }
+                }
                 *renewed.lock().expect("lease clock") = at;
                 if finished {
                     crate::telemetry::execution_finished(
@@ -510,10 +521,11 @@ impl Engine {
             event: pending["event"].as_str(),
             payload: &payload,
         };
-        let (started, more) = match failure {
+        let (mut started, more) = match failure {
             None => Execution::start(&run.wf, start, env),
             Some(error) => Execution::start_failed(&run.wf, start, env, error),
         };
+        started.trace = pending["traceparent"].as_str().map(str::to_owned);
         fx.extend(more);
         run.exec = Some(started);
         fx
@@ -541,11 +553,19 @@ impl Engine {
         let refusal = secrets.refusal(&trace);
         // Requests are checked for the secrets the input named, whatever form they take there.
         let secrets = secrets.naming(&trace.secrets_used);
+        let call = crate::traces::on().then(|| {
+            crate::traces::Call::begin(
+                &run.claim.execution_id,
+                exec.trace.as_deref(),
+                &idempotency_key,
+            )
+        });
         let ctx = ActionContext {
             scope: run.claim.scope.clone(),
             execution_id: run.claim.execution_id.clone(),
             step_id: exec.acting_step(&run.wf, thread).unwrap_or_default(),
             idempotency_key,
+            traceparent: call.as_ref().map(crate::traces::Call::traceparent),
             secrets,
             // Connector templates and scripts read the run's context.
             context: match performer.is_some() || CODE_ACTIONS.contains(&action_type.as_str()) {
@@ -565,6 +585,7 @@ impl Engine {
             action = %action_type,
         );
         let engine = self.clone();
+        let workflow_id = run.wf.id.clone();
         let task = tokio::spawn(
             async move {
                 let secrets = ctx.secrets.clone();
@@ -612,6 +633,19 @@ impl Engine {
                     Err(_) => "failed",
                 };
                 crate::telemetry::action_ended(&action_type, outcome, began.elapsed());
+                if let Some(call) = call {
+                    let error = result.as_ref().err().map(|e| e.message.as_str());
+                    let (scope, id) = (&ctx.scope, &ctx.execution_id);
+                    call.end(
+                        scope,
+                        &workflow_id,
+                        id,
+                        &ctx.step_id,
+                        &action_type,
+                        outcome,
+                        error,
+                    );
+                }
                 let _ = tx.send(Msg::Done {
                     thread,
                     attempt,

@@ -22,6 +22,9 @@ pub struct Watch {
     )>,
     pub(crate) ids: Vec<String>,
     pub(crate) watchers: Watchers,
+    /// The caller's W3C trace context (normalized by [`crate::traces::parse_traceparent`]):
+    /// the runs started join its trace.
+    pub traceparent: Option<String>,
 }
 
 impl Watch {

@@ -371,6 +371,7 @@ async fn tell(
         step_id: "alert".into(),
         // One operation per change of state: a repeated delivery is recognised.
         idempotency_key: format!("alert:{id}:{state}:{now_ms}:1"),
+        traceparent: None,
         secrets: Arc::default(),
         context: Value::Null,
     };

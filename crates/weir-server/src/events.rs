@@ -208,6 +208,7 @@ async fn post_event(
     let payload = Value::Object(event.payload);
     // Watched from before they are written, so no progress is missed.
     let mut watch = state.engine.watch();
+    watch.traceparent = crate::traceparent(&parts.headers);
     let ingest = state
         .engine
         .ingest_watched(

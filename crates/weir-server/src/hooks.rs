@@ -297,6 +297,7 @@ async fn deliver(
         )?;
     }
     let mut watch = state.engine.watch();
+    watch.traceparent = crate::traceparent(&headers);
     let id = state
         .engine
         .start_watched(&mut watch, &scope, &workflow_id, "webhook", &payload)

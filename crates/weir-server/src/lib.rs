@@ -31,6 +31,7 @@ mod hooks;
 mod llm;
 mod mcp;
 pub mod metrics;
+mod otlp;
 mod params;
 mod records;
 mod requests;
@@ -138,6 +139,13 @@ pub fn key_limiter(per_second: u32) -> Option<KeyLimiter> {
 }
 
 /// A time of the store's (milliseconds) as the API writes it (RFC 3339).
+/// The request's W3C `traceparent`, when it has one that reads: the runs it starts join the
+/// caller's trace.
+pub(crate) fn traceparent(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers.get("traceparent")?.to_str().ok()?;
+    weir_engine::traces::parse_traceparent(value)
+}
+
 pub(crate) fn time_text(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339())

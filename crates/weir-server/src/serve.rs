@@ -46,6 +46,8 @@ pub struct ServeConfig {
     /// The LLM endpoint of `POST /api/v1/ai/interpret` in `llm` mode (`WEIR_LLM_URL`,
     /// `WEIR_LLM_MODEL`, `WEIR_LLM_API_KEY`).
     pub llm: Option<crate::LlmConfig>,
+    /// Where traces go over OTLP/HTTP (`WEIR_OTLP_ENDPOINT`), if anywhere.
+    pub otlp_endpoint: Option<String>,
     /// How often alerts are evaluated (`WEIR_ALERT_INTERVAL_MS`; 30 s).
     pub alert_interval: Duration,
     /// How long finished executions and audit records are kept.
@@ -142,6 +144,14 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
             .map_err(|e| format!("cannot prepare the database: {e}"))?;
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let traces = match &config.otlp_endpoint {
+        Some(endpoint) => {
+            let url = crate::otlp::traces_url(endpoint)?;
+            tracing::info!("traces to {url}");
+            Some(crate::otlp::Exporter::start(url)?)
+        }
+        None => None,
+    };
     let mut actions = weir_engine::Actions::builtin();
     weir_actions::register(
         &mut actions,
@@ -264,14 +274,16 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     {
         tracing::error!("giving back leases: {e}");
     }
+    if let Some(traces) = traces {
+        // Sends what is queued: blocking, so not on a worker of the runtime.
+        let _ = tokio::task::spawn_blocking(move || traces.shutdown()).await;
+    }
     Ok(())
 }
 
 /// How long a stopping server waits for the actions in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// Takes the data folder for this process (released when the returned file closes, also when
-/// the process is killed).
 /// Takes the data folder for this process alone (a second `weir serve` or `weir migrate` on
 /// it is refused) until the file is dropped.
 pub fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {

@@ -156,6 +156,10 @@ struct ServeArgs {
     /// (PUT /api/v1/settings/retention) wins over it. Running executions are never deleted.
     #[arg(long, env = "WEIR_RETAIN_EXECUTIONS")]
     retain_executions: Option<String>,
+    /// An OpenTelemetry collector's OTLP/HTTP endpoint (http://collector:4318): a trace per
+    /// execution, with a span per step attempt and per action call, goes there as JSON.
+    #[arg(long, env = "WEIR_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
     /// How long audit records are kept: a duration (default 400d), or off.
     #[arg(long, env = "WEIR_RETAIN_AUDIT")]
     retain_audit: Option<String>,
@@ -178,7 +182,8 @@ struct ServeArgs {
     /// A JSON or YAML file with listen, data_dir, database_url, rate_limit, session_ttl,
     /// outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes,
     /// mcp_allowed_hosts, llm_url, llm_model, log_level, log_format, metrics_listen,
-    /// metrics_workflow_labels, retain_executions and retain_audit (options win over it).
+    /// metrics_workflow_labels, retain_executions, retain_audit and otlp_endpoint (options win
+    /// over it).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -771,6 +776,7 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         metrics_workflow_labels,
         retain_executions,
         retain_audit,
+        otlp_endpoint,
         config,
     } = args;
     let file = match config.as_deref() {
@@ -798,9 +804,10 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
                             | "metrics_workflow_labels"
                             | "retain_executions"
                             | "retain_audit"
+                            | "otlp_endpoint"
                     ) {
                         return Err(Failure::Usage(format!(
-                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes, mcp_allowed_hosts, llm_url, llm_model, log_level, log_format, metrics_listen, metrics_workflow_labels, retain_executions, retain_audit)",
+                            "{}: unknown setting '{k}' (known: listen, data_dir, database_url, rate_limit, session_ttl, outbound_allow, max_in_flight_actions, workers, claim_batch, max_body_bytes, mcp_allowed_hosts, llm_url, llm_model, log_level, log_format, metrics_listen, metrics_workflow_labels, retain_executions, retain_audit, otlp_endpoint)",
                             path.display()
                         )));
                     }
@@ -1015,6 +1022,7 @@ fn cmd_serve(args: ServeArgs) -> CmdResult {
         metrics_workflow_labels,
         retention,
         alert_interval,
+        otlp_endpoint: setting(otlp_endpoint, "otlp_endpoint").filter(|e| !e.is_empty()),
     };
     // mimalloc asks for transparent huge pages for its segments: a server holding thousands
     // of parked runs and connections, each a few kilobytes spread over many segments, then

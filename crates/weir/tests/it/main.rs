@@ -20,6 +20,7 @@ mod serve;
 mod stats;
 mod stream;
 mod teams;
+mod traces;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
