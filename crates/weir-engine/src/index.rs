@@ -1,6 +1,7 @@
 //! The trigger index: per tenant × environment, the enabled workflows parsed once with what
 //! their triggers listen for, their rules and connectors, refreshed from the store when a
-//! workflow changes (here at once, from another node within [`INDEX_REFRESH`]).
+//! workflow changes (here at once; from another node sharing PostgreSQL as soon as its notice
+//! arrives, and within [`INDEX_REFRESH`] whatever happens).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -234,8 +235,20 @@ impl Engine {
         Ok((stored, warnings))
     }
 
-    /// Rebuilds the rules and the trigger index of one scope from the store.
+    /// Rebuilds the rules and the trigger index of one scope from the store after a change
+    /// made here, and tells the other nodes sharing the database to rebuild theirs.
     pub async fn refresh(&self, scope: &Scope) -> Result<()> {
+        self.rebuild(scope).await?;
+        let text = format!("{}\n{}\n{}", self.node, scope.tenant, scope.environment);
+        if let Err(e) = self.store.notify(crate::stream::CHANGED, &text).await {
+            // They rebuild it within INDEX_REFRESH anyway.
+            tracing::warn!("telling other nodes of a change: {e}");
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the rules and the trigger index of one scope from the store.
+    pub(crate) async fn rebuild(&self, scope: &Scope) -> Result<()> {
         let mut rules = Rules::default();
         for r in self.store.rules(scope).await? {
             match weir_core::read_rule(&r.definition) {
@@ -319,7 +332,7 @@ impl Engine {
     /// Builds the index of every scope (at start).
     pub async fn refresh_all(&self) -> Result<()> {
         for scope in self.store.scopes().await? {
-            self.refresh(&scope).await?;
+            self.rebuild(&scope).await?;
         }
         Ok(())
     }

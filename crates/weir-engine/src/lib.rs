@@ -232,8 +232,23 @@ impl Engine {
 
     /// Relays the event stream between this node and the others sharing its database, until
     /// `stop` (nothing to do on SQLite).
+    /// Also rebuilds the index of a scope another node says it changed.
     pub async fn relay_stream(&self, stop: tokio::sync::watch::Receiver<bool>) {
-        stream::relay(&self.stream, self.store.as_ref(), &self.node, stop).await
+        let (changed, mut scopes) = tokio::sync::mpsc::unbounded_channel();
+        let relay = stream::relay(&self.stream, self.store.as_ref(), &self.node, changed, stop);
+        let follow = async {
+            while let Some(scope) = scopes.recv().await {
+                if let Err(e) = self.rebuild(&scope).await {
+                    tracing::error!(
+                        tenant = scope.tenant,
+                        environment = scope.environment,
+                        "rebuilding the index another node changed: {e}"
+                    );
+                }
+            }
+        };
+        // The relay ends at `stop`, dropping its sender, which ends `follow`.
+        tokio::join!(relay, follow);
     }
 
     pub fn node(&self) -> &str {

@@ -74,6 +74,10 @@ impl Default for Hub {
 const EVENTS: &str = "weir_stream";
 /// The channel a node with streams open says so on.
 const WANTED: &str = "weir_stream_wanted";
+/// The channel a node names a scope on whose workflows, rules or connectors it changed:
+/// `node\ntenant\nenvironment`. The others rebuild that scope's index at once instead of at
+/// their next periodic rebuild.
+pub(crate) const CHANGED: &str = "weir_scope_changed";
 /// How often a node with streams open says so, and how long the others believe it.
 const WANTED_EVERY: Duration = Duration::from_secs(5);
 const WANTED_FOR: Duration = Duration::from_secs(15);
@@ -219,9 +223,10 @@ pub async fn relay(
     hub: &Hub,
     store: &dyn Store,
     node: &str,
+    changed: tokio::sync::mpsc::UnboundedSender<Scope>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut listener = match store.listen(&[EVENTS, WANTED]).await {
+    let mut listener = match store.listen(&[EVENTS, WANTED, CHANGED]).await {
         Ok(Some(listener)) => listener,
         Ok(None) => return,
         Err(e) => {
@@ -238,6 +243,15 @@ pub async fn relay(
     loop {
         tokio::select! {
             got = listener.recv() => match got {
+                Ok((channel, text)) if channel == CHANGED => {
+                    let mut parts = text.splitn(3, '\n');
+                    if let (Some(from), Some(tenant), Some(environment)) =
+                        (parts.next(), parts.next(), parts.next())
+                        && from != node
+                    {
+                        let _ = changed.send(Scope::new(tenant, environment));
+                    }
+                }
                 Ok((channel, text)) => receive(hub, node, &channel, &text),
                 Err(e) => {
                     tracing::error!("listening to other nodes: {e}");

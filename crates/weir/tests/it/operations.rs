@@ -278,3 +278,66 @@ fn the_container_builds_and_serves_where_an_engine_runs() {
         "it runs as its own user"
     );
 }
+
+/// Nodes sharing PostgreSQL tell each other of a changed workflow: one deployed on one node
+/// triggers on the other as soon as the notice arrives, well before the other's periodic
+/// rebuild of its trigger index (every 5 s), and a disabled one stops triggering there too.
+#[test]
+fn a_workflow_deployed_on_one_node_triggers_on_the_other_at_once() {
+    let Some(pg) = weir_store::testing::Server::start() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime.block_on(pg.fresh_database("notify_changes"));
+    let key = "notify-admin-key-0123456789";
+    let env = [
+        ("WEIR_ADMIN_KEY", key),
+        ("WEIR_DATABASE_URL", url.as_str()),
+        (
+            "WEIR_MASTER_KEY",
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        ),
+    ];
+    let a = Server::start_with(&scratch("notify-a"), free_port(), &env);
+    let b = Server::start_with(&scratch("notify-b"), free_port(), &env);
+    // Both nodes have built their index (the periodic rebuild is 5 s away).
+    let (status, body) = a.with(
+        key,
+        "POST",
+        "/api/v1/workflows",
+        Some(json!({
+        "workflow_id": "gate", "trigger": {"type": "event", "event": "order.created"},
+        "steps": [{"id": "no", "type": "action", "action": "block", "reason": "closed"}]})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let decide = |n: usize| {
+        let (status, answer) = b.with(key, "POST", "/api/v1/events",
+            Some(json!({"event_type": "order.created", "payload": {"order": {"id": format!("o{n}")}}})));
+        assert_eq!(status, 200, "{answer}");
+        match answer["executions"].as_array().map(Vec::len) {
+            Some(0) | None => "nothing".to_owned(),
+            Some(_) => answer["decision"].as_str().unwrap_or_default().to_owned(),
+        }
+    };
+    let until = |want: &str| {
+        let start = std::time::Instant::now();
+        let mut n = 0;
+        loop {
+            n += 1;
+            if decide(n) == want {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(2),
+                "node b still answers otherwise: it waited for its periodic rebuild"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    let seen = until("block");
+    eprintln!("node b matched the workflow deployed on node a after {seen:?}");
+    let (status, body) = a.with(key, "POST", "/api/v1/workflows/gate/disable", None);
+    assert_eq!(status, 200, "{body}");
+    let gone = until("nothing");
+    eprintln!("node b stopped matching the workflow disabled on node a after {gone:?}");
+}
