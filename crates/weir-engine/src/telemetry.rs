@@ -9,6 +9,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use weir_store::Scope;
 
 static WORKFLOW_LABELS: AtomicBool = AtomicBool::new(false);
+/// Whether a recorder is installed: without one nothing is measured (a metric's labels cost
+/// allocations even when nobody records them).
+static ON: AtomicBool = AtomicBool::new(false);
+
+/// Turns measuring on (the server does when it serves metrics).
+pub fn enable() {
+    ON.store(true, Ordering::Relaxed);
+}
+
+/// Whether metrics are recorded.
+pub fn enabled() -> bool {
+    ON.load(Ordering::Relaxed)
+}
 
 /// Adds a `workflow` label to the executions' metrics (one series per workflow: off by default).
 pub fn set_workflow_labels(on: bool) {
@@ -17,12 +30,15 @@ pub fn set_workflow_labels(on: bool) {
 
 /// An event was recorded (not a duplicate).
 pub(crate) fn event_received() {
+    if !enabled() {
+        return;
+    }
     metrics::counter!("weir_events_received_total").increment(1);
 }
 
 /// Executions were recorded as started.
 pub(crate) fn executions_started(n: usize) {
-    if n > 0 {
+    if n > 0 && enabled() {
         metrics::counter!("weir_executions_started_total").increment(n as u64);
     }
 }
@@ -42,21 +58,23 @@ pub(crate) fn execution_finished(
         "cancelled" => "cancelled",
         _ => "other",
     };
-    if WORKFLOW_LABELS.load(Ordering::Relaxed) {
-        let workflow = workflow_id.to_owned();
-        metrics::counter!("weir_executions_finished_total", "status" => status, "workflow" => workflow)
-            .increment(1);
-    } else {
-        metrics::counter!("weir_executions_finished_total", "status" => status).increment(1);
-    }
-    if let Some(started) = uuid::Uuid::parse_str(execution_id)
-        .ok()
-        .and_then(|u| u.get_timestamp())
-    {
-        let (secs, nanos) = started.to_unix();
-        let started = std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
-        if let Ok(took) = std::time::SystemTime::now().duration_since(started) {
-            metrics::histogram!("weir_execution_duration_seconds").record(took.as_secs_f64());
+    if enabled() {
+        if WORKFLOW_LABELS.load(Ordering::Relaxed) {
+            let workflow = workflow_id.to_owned();
+            metrics::counter!("weir_executions_finished_total", "status" => status, "workflow" => workflow)
+                .increment(1);
+        } else {
+            metrics::counter!("weir_executions_finished_total", "status" => status).increment(1);
+        }
+        if let Some(started) = uuid::Uuid::parse_str(execution_id)
+            .ok()
+            .and_then(|u| u.get_timestamp())
+        {
+            let (secs, nanos) = started.to_unix();
+            let started = std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
+            if let Ok(took) = std::time::SystemTime::now().duration_since(started) {
+                metrics::histogram!("weir_execution_duration_seconds").record(took.as_secs_f64());
+            }
         }
     }
     if status == "failed" {
@@ -73,6 +91,9 @@ pub(crate) fn execution_finished(
 
 /// An action ended: `ok`, `error` (it may be tried again), `failed` (it may not) or `refused`.
 pub(crate) fn action_ended(action_type: &str, outcome: &'static str, took: std::time::Duration) {
+    if !enabled() {
+        return;
+    }
     let action = action_type.to_owned();
     metrics::counter!("weir_actions_total", "action" => action.clone(), "outcome" => outcome)
         .increment(1);

@@ -37,6 +37,7 @@ pub fn install() -> Result<PrometheusHandle, String> {
         .install_recorder()
         .map_err(|e| format!("cannot set up metrics: {e}"))?;
     describe();
+    weir_engine::telemetry::enable();
     Ok(handle)
 }
 

@@ -66,14 +66,17 @@ pub(crate) async fn trace(request: Request, next: Next) -> Response {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     span.record("status", status);
     span.record("duration_ms", ms);
-    metrics::counter!(
-        "weir_http_requests_total",
-        "method" => method_label(&method),
-        "route" => route.clone(),
-        "status" => status.to_string()
-    )
-    .increment(1);
-    metrics::histogram!("weir_http_request_duration_seconds", "route" => route).record(ms / 1000.0);
+    if weir_engine::telemetry::enabled() {
+        metrics::counter!(
+            "weir_http_requests_total",
+            "method" => method_label(&method),
+            "route" => route.clone(),
+            "status" => status.to_string()
+        )
+        .increment(1);
+        metrics::histogram!("weir_http_request_duration_seconds", "route" => route)
+            .record(ms / 1000.0);
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
