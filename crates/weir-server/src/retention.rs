@@ -65,7 +65,7 @@ pub fn parse(text: &str, what: &str) -> Result<Option<weir_core::Duration>, Stri
 }
 
 /// Rows a batch deletes of each kind, at most.
-const BATCH: i64 = 250;
+const BATCH: i64 = 64;
 
 /// How often a pass starts: a tenth of the shortest retention, from a second to a minute.
 fn interval(r: &Retention) -> Duration {

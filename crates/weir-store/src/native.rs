@@ -23,6 +23,9 @@ use crate::{Commit, Error, Result, Scope};
 enum Job {
     Events(Events),
     Step(Box<Step>),
+    /// Other work that writes (retention's deletes): run on its own between group commits, so
+    /// it waits its turn instead of polling for SQLite's lock.
+    Run(Box<dyn FnOnce(&mut Connection) + Send>),
 }
 
 struct Events {
@@ -117,10 +120,12 @@ impl NativeWriter {
                     // transaction of its kind.
                     let mut events = Vec::new();
                     let mut steps = Vec::new();
+                    let mut runs = Vec::new();
                     let mut count = 0;
                     let mut next = Some(first);
                     while let Some(job) = next.take() {
                         match job {
+                            Job::Run(run) => runs.push(run),
                             Job::Events(job) => {
                                 count += job.batch.len();
                                 events.push(job);
@@ -142,7 +147,12 @@ impl NativeWriter {
                     if !steps.is_empty() {
                         write_steps(&mut conn, steps);
                     }
-                    crate::metrics::committed(began.elapsed(), count);
+                    if count > 0 {
+                        crate::metrics::committed(began.elapsed(), count);
+                    }
+                    for run in runs {
+                        run(&mut conn);
+                    }
                 }
             })
             .map_err(|e| Error::Config(format!("cannot start the SQLite writer: {e}")))?;
@@ -151,6 +161,23 @@ impl NativeWriter {
             _alive: alive,
             rounds,
         })
+    }
+
+    /// Runs `work` on the writer's connection, in turn with the group commits; it makes its
+    /// own transaction.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Job::Run(Box::new(move |conn| {
+                let _ = reply.send(work(conn));
+            })))
+            .map_err(|_| Error::Corrupt("the SQLite writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Corrupt("the SQLite writer has stopped".into()))?
     }
 
     /// Checkpoint rounds finished with the writer paused (every round that found something

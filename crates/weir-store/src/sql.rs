@@ -37,7 +37,7 @@ pub struct SqlStore {
     /// For connections of their own (listening to other nodes).
     postgres_url: Option<String>,
     /// On SQLite with a database file: the writer of event batches.
-    native: Option<NativeWriter>,
+    pub(crate) native: Option<NativeWriter>,
 }
 
 /// Which runs a page of the executions list reads.
