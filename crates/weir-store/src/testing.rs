@@ -13,6 +13,7 @@ pub struct Server {
     dir: PathBuf,
     port: u16,
     child: Child,
+    postgres: PathBuf,
 }
 
 fn find_bin(name: &str) -> Option<PathBuf> {
@@ -47,6 +48,28 @@ fn pg_command(bin: &Path) -> Command {
     } else {
         Command::new(bin)
     }
+}
+
+/// Starts `postgres` on a data folder and port. Commit timestamps are kept, so a test can tell
+/// when a row it logged became visible (`pg_xact_commit_timestamp(xmin)`).
+fn spawn(postgres: &Path, data: &Path, dir: &Path, port: u16) -> Child {
+    pg_command(postgres)
+        .arg("-D")
+        .arg(data)
+        .args([
+            "-p",
+            &port.to_string(),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-k",
+        ])
+        .arg(dir)
+        .args(["-c", "fsync=off", "-c", "max_connections=200"])
+        .args(["-c", "track_commit_timestamp=on"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start postgres")
 }
 
 impl Server {
@@ -94,32 +117,77 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
-        let child = pg_command(&postgres)
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-p",
-                &port.to_string(),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-k",
-            ])
-            .arg(&dir)
-            .args(["-c", "fsync=off", "-c", "max_connections=200"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start postgres");
-        let server = Server { dir, port, child };
+        let child = spawn(&postgres, &data, &dir, port);
+        let server = Server {
+            dir,
+            port,
+            child,
+            postgres,
+        };
+        server.wait_until_up();
+        Some(server)
+    }
+
+    fn wait_until_up(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(
                 Instant::now() < deadline,
                 "postgres did not start within 30s"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(server)
+    }
+
+    /// Stops the server (a fast shutdown: every connection is cut, open transactions roll
+    /// back), keeps it down for `down`, and starts it again on the same data and port. Returns
+    /// once it accepts connections.
+    pub fn restart(&mut self, down: Duration) {
+        // The postmaster's pid is the first line of postmaster.pid (through runuser, our child
+        // is not postgres itself).
+        let pid = std::fs::read_to_string(self.dir.join("data").join("postmaster.pid"))
+            .ok()
+            .and_then(|t| t.lines().next().map(str::to_owned))
+            .expect("postgres is running");
+        let stopped = Command::new("kill")
+            .args(["-INT", pid.trim()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(stopped, "signal postgres {pid}");
+        let _ = self.child.wait();
+        std::thread::sleep(down);
+        self.child = spawn(&self.postgres, &self.dir.join("data"), &self.dir, self.port);
+        self.wait_until_up();
+    }
+
+    /// Runs SQL statements (several, separated by semicolons) on a database of this server.
+    pub async fn execute(&self, url: &str, statements: &str) {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url)
+            .await
+            .expect("connect to the test server");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statements.to_owned()))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{e}: {statements}"));
+    }
+
+    /// The rows of a query as a JSON array of objects (one per row, by column name), or the
+    /// error when the database does not answer.
+    pub async fn query_json(&self, url: &str, select: &str) -> Result<serde_json::Value, String> {
+        use sqlx::{Connection, Row};
+        let mut conn = sqlx::PgConnection::connect(url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let text: String = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT CAST(COALESCE(json_agg(q), '[]') AS TEXT) FROM ({select}) q"
+        )))
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?
+        .try_get(0)
+        .map_err(|e| e.to_string())?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())
     }
 
     pub fn url(&self, db: &str) -> String {

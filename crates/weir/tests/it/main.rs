@@ -3,6 +3,7 @@
 mod actions;
 mod ai;
 mod alerts;
+mod chaos;
 mod console;
 mod console_e2e;
 mod context;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
@@ -26,6 +26,8 @@ pub(crate) struct Recorded {
     pub headers: HashMap<String, String>,
     pub body: Vec<u8>,
     pub at: Instant,
+    /// The wall clock at arrival, to compare with times another process wrote down.
+    pub wall: SystemTime,
 }
 
 impl Recorded {
@@ -151,6 +153,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         headers: headers.clone(),
         body,
         at: Instant::now(),
+        wall: SystemTime::now(),
     };
     let (status, extra, answer, delay) = {
         let mut st = state.lock().unwrap();
