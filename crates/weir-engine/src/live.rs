@@ -360,7 +360,7 @@ impl Engine {
             }
             round = self.new_round();
             for (thread, attempt) in performs.drain(..) {
-                match self.dispatch(&run, thread, attempt, tx.clone()) {
+                match self.dispatch(&run, thread, attempt, tx.clone(), (&renewed, lease)) {
                     Some(h) => {
                         if let Some(old) = flight.0.insert((thread, attempt), h) {
                             old.abort();
@@ -540,8 +540,10 @@ impl Engine {
         thread: u32,
         attempt: u32,
         tx: mpsc::UnboundedSender<Msg>,
+        (renewed, lease): (&Arc<Mutex<Instant>>, Duration),
     ) -> Option<AbortHandle> {
         let exec = run.exec.as_ref()?;
+        let renewed = renewed.clone();
         let action_type = exec.acting_action(&run.wf, thread, attempt)?;
         let performer = run.connectors.performer(action_type).cloned();
         // Only the secrets this action may receive are revealed to it.
@@ -600,6 +602,14 @@ impl Engine {
                         return;
                     }
                 };
+                // A lease that ran out while this waited (for a slot, or with the process
+                // stopped) may already be another node's, which performs the action itself:
+                // nothing is sent. The run notices the lost lease and stops.
+                let lease_ends = *renewed.lock().expect("lease clock") + lease.mul_f64(0.8);
+                if Instant::now() >= lease_ends {
+                    tracing::warn!("the lease ran out before the action was sent; not sent");
+                    return;
+                }
                 let began = Instant::now();
                 let mut result = if action_type == "emit_event" {
                     // An event is kept and shown like any other: no secret goes into it.
