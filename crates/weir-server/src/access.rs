@@ -223,6 +223,23 @@ fn no_environment() -> ApiError {
 }
 
 /// Records a mutation with the caller as actor; an agent's headers and key go along.
+/// Removes an environment's setting by name, audited as `setting.delete`; 404 naming `what`
+/// when it has none.
+pub(crate) async fn remove_setting(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    what: &'static str,
+) -> ApiResult<axum::http::StatusCode> {
+    state
+        .store
+        .delete_scope_setting(&caller.scope, name)
+        .await
+        .map_err(crate::missing(what))?;
+    audit(state, caller, "setting.delete", name, None).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 pub async fn audit(
     state: &AppState,
     caller: &Caller,

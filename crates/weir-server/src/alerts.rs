@@ -219,10 +219,7 @@ async fn put_alert(
         .store
         .replace_alert(&caller.scope, &id, &definition)
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("alert"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("alert"))?;
     audit(&state, &caller, "alert.update", &id, Some(definition)).await?;
     Ok(Json(view(row)?))
 }
@@ -242,10 +239,7 @@ async fn delete_alert(
         .store
         .delete_alert(&caller.scope, &id)
         .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("alert"),
-            other => other.into(),
-        })?;
+        .map_err(crate::missing("alert"))?;
     audit(&state, &caller, "alert.delete", &id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -277,6 +271,7 @@ pub async fn run(
 }
 
 async fn round(engine: &Engine, store: &dyn Store) -> Result<(), weir_store::Error> {
+    let now = store.now_ms().await?;
     for scope in store.scopes().await? {
         for row in store.alerts(&scope).await? {
             let Ok(rule) = serde_json::from_value::<AlertRequest>(row.definition.clone()) else {
@@ -286,7 +281,7 @@ async fn round(engine: &Engine, store: &dyn Store) -> Result<(), weir_store::Err
             if !rule.enabled {
                 continue;
             }
-            if let Err(e) = judge(engine, store, &scope, &row, &rule).await {
+            if let Err(e) = judge(engine, store, &scope, &row, &rule, now).await {
                 tracing::error!(alert = row.id, "alerts: {e}");
             }
         }
@@ -300,11 +295,11 @@ async fn judge(
     scope: &Scope,
     row: &AlertRow,
     rule: &AlertRequest,
+    now: i64,
 ) -> Result<(), weir_store::Error> {
     let Ok(over) = weir_core::Duration::parse(&rule.condition.over) else {
         return Ok(());
     };
-    let now = store.now_ms().await?;
     let value = store
         .measure_alert(
             scope,

@@ -106,16 +106,7 @@ async fn delete_setting(
     caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .delete_scope_setting(&caller.scope, SETTING)
-        .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("llm setting"),
-            other => other.into(),
-        })?;
-    audit(&state, &caller, "setting.delete", SETTING, None).await?;
-    Ok(StatusCode::NO_CONTENT)
+    crate::access::remove_setting(&state, &caller, SETTING, "llm setting").await
 }
 
 /// The name of the scope setting.

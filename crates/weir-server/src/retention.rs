@@ -55,13 +55,22 @@ pub fn parse(text: &str, what: &str) -> Result<Option<weir_core::Duration>, Stri
     if text.eq_ignore_ascii_case("off") {
         return Ok(None);
     }
-    let d = weir_core::Duration::parse(text).map_err(|e| format!("{what}: {e}"))?;
-    if d < SHORTEST_OPTION {
-        return Err(format!(
-            "{what}: '{text}' is shorter than a second; give a duration like 30d, or off"
-        ));
+    at_least(text, SHORTEST_OPTION, "a second")
+        .map(Some)
+        .map_err(|e| format!("{what}: {e}; give a duration like 30d, or off"))
+}
+
+/// A duration of `shortest` or more.
+fn at_least(
+    text: &str,
+    shortest: weir_core::Duration,
+    named: &str,
+) -> Result<weir_core::Duration, String> {
+    let d = weir_core::Duration::parse(text)?;
+    if d < shortest {
+        return Err(format!("'{text}' is shorter than {named}"));
     }
-    Ok(Some(d))
+    Ok(d)
 }
 
 /// Rows a batch deletes of each kind, at most.
@@ -274,13 +283,7 @@ async fn put_setting(
     let parsed = if text.len() > 40 {
         Err("at most 40 characters".to_owned())
     } else {
-        weir_core::Duration::parse(&text).and_then(|d| {
-            if d < SHORTEST {
-                Err(format!("'{text}' is shorter than a minute"))
-            } else {
-                Ok(d)
-            }
-        })
+        at_least(&text, SHORTEST, "a minute")
     };
     if let Err(message) = parsed {
         return Err(ApiError::invalid(
@@ -309,16 +312,7 @@ async fn delete_setting(
     caller: Auth<need::Admin>,
     State(state): State<Arc<AppState>>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .delete_scope_setting(&caller.scope, SETTING)
-        .await
-        .map_err(|e| match e {
-            weir_store::Error::NotFound => ApiError::not_found("retention setting"),
-            other => other.into(),
-        })?;
-    audit(&state, &caller, "setting.delete", SETTING, None).await?;
-    Ok(StatusCode::NO_CONTENT)
+    crate::access::remove_setting(&state, &caller, SETTING, "retention setting").await
 }
 
 #[cfg(test)]

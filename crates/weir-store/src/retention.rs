@@ -46,6 +46,45 @@ impl Pruned {
 
 const FINISHED: &str = "('completed', 'failed', 'cancelled')";
 
+// The statements both paths run, with `$1` the tenant, `$2` the environment, `$3` the cut as
+// an id, `$4` the cut in milliseconds and `$5` the batch's size. SQLite reads `$n` as named
+// parameters numbered in order of first appearance, which these keep, so rusqlite binds them
+// by position too.
+
+/// Executions that began and ended before the cut, hold no lease, and have no sub-workflow
+/// run still going (a child's id is its parent's followed by `-child-N`).
+fn finished_before(now: &str) -> String {
+    format!(
+        "SELECT x.id FROM executions x \
+         WHERE x.tenant_id = $1 AND x.environment_id = $2 AND x.id < $3 \
+         AND x.status IN {FINISHED} AND COALESCE(x.completed_ms, x.updated_ms) < $4 \
+         AND (x.lease_owner IS NULL OR x.lease_expires_ms IS NULL OR x.lease_expires_ms < {now}) \
+         AND NOT EXISTS (SELECT 1 FROM executions c \
+             WHERE c.tenant_id = $1 AND c.environment_id = $2 \
+             AND c.id > x.id || '-child-' AND c.id < x.id || '-child.' \
+             AND c.parent_id = x.id AND c.status NOT IN {FINISHED}) \
+         ORDER BY x.id LIMIT $5"
+    )
+}
+
+/// Events received before the cut that no execution refers to any more.
+const ORPHANED_EVENTS: &str = "DELETE FROM events WHERE tenant_id = $1 AND environment_id = $2 \
+     AND id IN (SELECT ev.id FROM events ev \
+         WHERE ev.tenant_id = $1 AND ev.environment_id = $2 AND ev.id < $3 \
+         AND ev.received_ms < $4 \
+         AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.tenant_id = $1 \
+             AND x.environment_id = $2 AND x.event_id = ev.id) \
+         ORDER BY ev.id LIMIT $5)";
+
+/// Mail sent before the cut (mail not sent yet, or failed, stays to be seen).
+const SENT_MAIL: &str = "DELETE FROM outbox WHERE tenant_id = $1 AND environment_id = $2 \
+     AND id IN (SELECT id FROM outbox WHERE tenant_id = $1 AND environment_id = $2 \
+         AND id < $3 AND status = 'sent' AND updated_ms < $4 ORDER BY id LIMIT $5)";
+
+/// The rows of an execution's own that go with it, by `execution_id`; the first are its step
+/// records (counted).
+const OWN_ROWS: [&str; 4] = ["step_executions", "inbox", "awaits", "approvals"];
+
 /// `$from, $from+1, …` for `n` values.
 fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
@@ -67,33 +106,21 @@ fn prune_scope_native(
     use rusqlite::params;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let (t, e) = (scope.tenant.as_str(), scope.environment.as_str());
-    let ids: Vec<String> = {
-        let mut select = tx.prepare_cached(&format!(
-            "SELECT x.id FROM executions x \
-             WHERE x.tenant_id = ?1 AND x.environment_id = ?2 AND x.id < ?3 \
-             AND x.status IN {FINISHED} AND COALESCE(x.completed_ms, x.updated_ms) < ?4 \
-             AND (x.lease_owner IS NULL OR x.lease_expires_ms IS NULL OR x.lease_expires_ms < {now}) \
-             AND NOT EXISTS (SELECT 1 FROM executions c \
-                 WHERE c.tenant_id = ?1 AND c.environment_id = ?2 \
-                 AND c.id > x.id || '-child-' AND c.id < x.id || '-child.' \
-                 AND c.parent_id = x.id AND c.status NOT IN {FINISHED}) \
-             ORDER BY x.id LIMIT ?5"
-        ))?;
-        select
-            .query_map(params![t, e, cut, before_ms, limit], |r| r.get(0))?
-            .collect::<std::result::Result<_, _>>()?
-    };
+    let ids: Vec<String> = tx
+        .prepare_cached(&finished_before(now))?
+        .query_map(params![t, e, cut, before_ms, limit], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
     let mut pruned = Pruned::default();
     if !ids.is_empty() {
         let list = serde_json::to_string(&ids).map_err(|e| Error::Corrupt(e.to_string()))?;
-        for table in ["step_executions", "inbox", "awaits", "approvals"] {
+        for table in OWN_ROWS {
             let n = tx
                 .prepare_cached(&format!(
                     "DELETE FROM {table} WHERE tenant_id = ?1 AND environment_id = ?2 \
                      AND execution_id IN (SELECT value FROM json_each(?3))"
                 ))?
                 .execute(params![t, e, list])?;
-            if table == "step_executions" {
+            if table == OWN_ROWS[0] {
                 pruned.steps = n as u64;
             }
         }
@@ -105,22 +132,10 @@ fn prune_scope_native(
             .execute(params![t, e, list])? as u64;
     }
     pruned.events = tx
-        .prepare_cached(
-            "DELETE FROM events WHERE tenant_id = ?1 AND environment_id = ?2 AND id IN ( \
-                 SELECT ev.id FROM events ev \
-                 WHERE ev.tenant_id = ?1 AND ev.environment_id = ?2 AND ev.id < ?3 \
-                 AND ev.received_ms < ?4 \
-                 AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.tenant_id = ?1 \
-                     AND x.environment_id = ?2 AND x.event_id = ev.id) \
-                 ORDER BY ev.id LIMIT ?5)",
-        )?
+        .prepare_cached(ORPHANED_EVENTS)?
         .execute(params![t, e, cut, before_ms, limit])? as u64;
     pruned.mail = tx
-        .prepare_cached(
-            "DELETE FROM outbox WHERE tenant_id = ?1 AND environment_id = ?2 AND id IN ( \
-                 SELECT id FROM outbox WHERE tenant_id = ?1 AND environment_id = ?2 \
-                 AND id < ?3 AND status = 'sent' AND updated_ms < ?4 ORDER BY id LIMIT ?5)",
-        )?
+        .prepare_cached(SENT_MAIL)?
         .execute(params![t, e, cut, before_ms, limit])? as u64;
     tx.commit()?;
     Ok(pruned)
@@ -144,38 +159,21 @@ impl SqlStore {
         let mut pruned = Pruned::default();
         let now = self.now;
         let cut = id_at(before_ms);
-        // Executions that began and ended before the cut, hold no lease, and have no
-        // sub-workflow run still going (a child's id is its parent's followed by `-child-N`).
         let mut tx = self.begin().await?;
-        let ids: Vec<String> = sqlx::query(sql(format!(
-            "SELECT x.id FROM executions x \
-             WHERE x.tenant_id = $1 AND x.environment_id = $2 AND x.id < $3 \
-             AND x.status IN {FINISHED} AND COALESCE(x.completed_ms, x.updated_ms) < $4 \
-             AND (x.lease_owner IS NULL OR x.lease_expires_ms IS NULL OR x.lease_expires_ms < {now}) \
-             AND NOT EXISTS (SELECT 1 FROM executions c \
-                 WHERE c.tenant_id = $1 AND c.environment_id = $2 \
-                 AND c.id > x.id || '-child-' AND c.id < x.id || '-child.' \
-                 AND c.parent_id = x.id AND c.status NOT IN {FINISHED}) \
-             ORDER BY x.id LIMIT $5"
-        )))
-        .bind(&scope.tenant)
-        .bind(&scope.environment)
-        .bind(&cut)
-        .bind(before_ms)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>(0))
-        .collect::<std::result::Result<_, _>>()?;
+        let ids: Vec<String> = sqlx::query(sql(finished_before(now)))
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(&cut)
+            .bind(before_ms)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<std::result::Result<_, _>>()?;
         if !ids.is_empty() {
             let list = placeholders(3, ids.len());
-            for (table, counted) in [
-                ("step_executions", true),
-                ("inbox", false),
-                ("awaits", false),
-                ("approvals", false),
-            ] {
+            for table in OWN_ROWS {
                 let mut q = sqlx::query(sql(format!(
                     "DELETE FROM {table} WHERE tenant_id = $1 AND environment_id = $2 \
                      AND execution_id IN ({list})"
@@ -186,7 +184,7 @@ impl SqlStore {
                     q = q.bind(id);
                 }
                 let done = q.execute(&mut *tx).await?;
-                if counted {
+                if table == OWN_ROWS[0] {
                     pruned.steps = done.rows_affected();
                 }
             }
@@ -203,38 +201,24 @@ impl SqlStore {
         }
         tx.commit().await?;
 
-        // Events received before the cut that no execution refers to any more.
-        let done = sqlx::query(
-            "DELETE FROM events WHERE tenant_id = $1 AND environment_id = $2 AND id IN ( \
-                 SELECT e.id FROM events e \
-                 WHERE e.tenant_id = $1 AND e.environment_id = $2 AND e.id < $3 \
-                 AND e.received_ms < $4 \
-                 AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.tenant_id = $1 \
-                     AND x.environment_id = $2 AND x.event_id = e.id) \
-                 ORDER BY e.id LIMIT $5)",
-        )
-        .bind(&scope.tenant)
-        .bind(&scope.environment)
-        .bind(&cut)
-        .bind(before_ms)
-        .bind(limit)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(ORPHANED_EVENTS)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(&cut)
+            .bind(before_ms)
+            .bind(limit)
+            .execute(&self.pool)
+            .await?;
         pruned.events = done.rows_affected();
 
-        // Mail sent before the cut (mail not sent yet, or failed, stays to be seen).
-        let done = sqlx::query(
-            "DELETE FROM outbox WHERE tenant_id = $1 AND environment_id = $2 AND id IN ( \
-                 SELECT id FROM outbox WHERE tenant_id = $1 AND environment_id = $2 \
-                 AND id < $3 AND status = 'sent' AND updated_ms < $4 ORDER BY id LIMIT $5)",
-        )
-        .bind(&scope.tenant)
-        .bind(&scope.environment)
-        .bind(&cut)
-        .bind(before_ms)
-        .bind(limit)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(SENT_MAIL)
+            .bind(&scope.tenant)
+            .bind(&scope.environment)
+            .bind(&cut)
+            .bind(before_ms)
+            .bind(limit)
+            .execute(&self.pool)
+            .await?;
         pruned.mail = done.rows_affected();
         Ok(pruned)
     }
