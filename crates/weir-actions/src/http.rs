@@ -18,8 +18,9 @@ use sha2::Sha256;
 use weir_core::executor::ActionError;
 use weir_engine::{Action, ActionContext};
 
+use crate::client::{BodyFailure, Client, Failure};
 use crate::invalid;
-use crate::outbound::{Guard, to_port};
+use crate::outbound::Guard;
 
 /// The default and the longest time a request may take.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,13 +35,20 @@ pub const SIGNATURE_HEADER: &str = "X-Weir-Signature";
 pub struct HttpAction {
     guard: Arc<Guard>,
     /// Follows no redirect itself: `perform` does, so that it can drop headers on the way.
-    client: reqwest::Client,
+    client: Client,
 }
 
 impl HttpAction {
     pub fn new(guard: Arc<Guard>) -> Result<HttpAction, String> {
-        let client = crate::outbound::client(guard.clone())?;
+        let client = Client::new(guard.clone());
         Ok(HttpAction { guard, client })
+    }
+
+    /// An action whose client trusts the given TLS configuration instead of the platform's
+    /// roots (a test's own certificate authority).
+    pub fn with_tls(guard: Arc<Guard>, tls: rustls::ClientConfig) -> HttpAction {
+        let client = Client::with_tls(guard.clone(), tls);
+        HttpAction { guard, client }
     }
 }
 
@@ -267,53 +275,44 @@ const CREDENTIAL_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "
 /// Headers that describe a body, dropped with it.
 const BODY_HEADERS: [&str; 3] = ["content-type", "content-length", "content-encoding"];
 
-/// Whether the guard refused an address the client resolved a host name to.
-fn refusal(e: &reqwest::Error) -> Option<String> {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        // The resolver's refusal arrives as a boxed string.
-        let text = s.to_string();
-        if text.contains("which workflows may not call") {
-            return Some(text);
-        }
-        source = s.source();
-    }
-    None
-}
-
-/// An error of the HTTP client with its causes (a refusal by the guard among them).
-pub fn error_text(e: &reqwest::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
-}
+/// An error of an HTTP client with its causes (a refusal by the guard among them).
+pub use crate::client::error_text;
 
 fn refused(why: String) -> ActionError {
     ActionError::refused(why)
 }
 
 impl HttpAction {
-    /// Sends one hop; a failure is a refusal of the guard or a network error to retry.
+    /// Sends one hop and waits for the head of its answer until the deadline; a failure is a
+    /// refusal of the guard or a network error to retry.
     async fn send(
         &self,
-        builder: reqwest::RequestBuilder,
         method: &reqwest::Method,
         url: &reqwest::Url,
-    ) -> Result<reqwest::Response, ActionError> {
-        let port = url.port_or_known_default().unwrap_or_default();
-        to_port(port, builder.send()).await.map_err(|e| {
-            if let Some(why) = refusal(&e) {
-                return refused(why);
+        headers: &[Header],
+        body: Option<&[u8]>,
+        deadline: Instant,
+    ) -> Result<crate::client::Response, ActionError> {
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_str()))
+            .collect();
+        let body = body.map(bytes::Bytes::copy_from_slice);
+        let send = self.client.send(method.clone(), url, &headers, body);
+        let failure = match tokio::time::timeout_at(deadline.into(), send).await {
+            Ok(Ok(response)) => return Ok(response),
+            Ok(Err(failure)) => failure,
+            Err(_) => Failure::Timeout("no answer in time".into()),
+        };
+        Err(match failure {
+            Failure::Refused(why) => refused(why),
+            Failure::Invalid(why) => invalid(why),
+            Failure::Timeout(why) => {
+                ActionError::retryable(format!("{method} {url}: {why}")).with_class("timeout")
             }
-            let class = if e.is_timeout() { "timeout" } else { "network" };
-            ActionError::retryable(format!("{method} {url}: {}", error_text(&e))).with_class(class)
+            Failure::Network(why) => {
+                ActionError::retryable(format!("{method} {url}: {why}")).with_class("network")
+            }
         })
     }
 }
@@ -382,7 +381,7 @@ impl Action for HttpAction {
         let deadline = Instant::now() + req.timeout;
         let (mut method, mut url) = (req.method.clone(), req.url.clone());
         let mut hops = 0;
-        let mut response = loop {
+        let response = loop {
             // Checked at every hop: a secret restricted to hosts goes to none other.
             if ctx.secrets.binds_hosts() {
                 let body_text = body.as_ref().map(|(b, _)| String::from_utf8_lossy(b));
@@ -395,23 +394,17 @@ impl Action for HttpAction {
                     .check_destination(&url, &parts)
                     .map_err(refused)?;
             }
-            let mut builder = self
-                .client
-                .request(method.clone(), url.clone())
-                .timeout(deadline.saturating_duration_since(Instant::now()));
-            for h in &headers {
-                builder = builder.header(h.name.as_str(), h.value.as_str());
-            }
-            if let Some((bytes, _)) = &body {
-                builder = builder.body(bytes.clone());
-            }
-            let response = self.send(builder, &method, &url).await?;
-            let status = response.status().as_u16();
+            let body_bytes = body.as_ref().map(|(b, _)| b.as_slice());
+            // Boxed, as is the reading below: a call waiting for its answer holds this
+            // future alone, not room for every step of the action besides.
+            let response =
+                Box::pin(self.send(&method, &url, &headers, body_bytes, deadline)).await?;
+            let status = response.head.status.as_u16();
             let next = match redirect_method(status, &method) {
                 Some(next) if req.follow => next,
                 _ => break response,
             };
-            let Some(location) = response.headers().get(reqwest::header::LOCATION) else {
+            let Some(location) = response.head.headers.get(reqwest::header::LOCATION) else {
                 break response;
             };
             let to = location
@@ -447,40 +440,36 @@ impl Action for HttpAction {
             }
             (method, url) = (next_method, to);
         };
-        let status = response.status().as_u16();
+        let status = response.head.status.as_u16();
         let mut headers = Map::new();
-        for (name, value) in response.headers() {
+        for (name, value) in &response.head.headers {
             if let Ok(v) = value.to_str() {
                 headers.insert(name.as_str().to_owned(), json!(v));
             }
         }
-        let wait = retry_after(response.headers());
-        let mut bytes = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                        return Err(ActionError::permanent(format!(
-                            "{} {} answered more than {} bytes",
-                            req.method, req.url, MAX_RESPONSE_BYTES
-                        ))
-                        .with_class("too_large"));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    let class = if e.is_timeout() { "timeout" } else { "network" };
-                    return Err(ActionError::retryable(format!(
-                        "{} {}: reading the answer: {}",
-                        req.method,
-                        req.url,
-                        error_text(&e)
-                    ))
-                    .with_class(class));
-                }
+        let wait = retry_after(&response.head.headers);
+        let read = tokio::time::timeout_at(deadline.into(), response.bytes(MAX_RESPONSE_BYTES));
+        let bytes = match Box::pin(read).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(BodyFailure::TooLarge)) => {
+                return Err(ActionError::permanent(format!(
+                    "{} {} answered more than {} bytes",
+                    req.method, req.url, MAX_RESPONSE_BYTES
+                ))
+                .with_class("too_large"));
             }
-        }
+            failed => {
+                let (why, class) = match failed {
+                    Ok(Err(BodyFailure::Network(why))) => (why, "network"),
+                    _ => ("no whole answer in time".to_owned(), "timeout"),
+                };
+                return Err(ActionError::retryable(format!(
+                    "{} {}: reading the answer: {why}",
+                    req.method, req.url
+                ))
+                .with_class(class));
+            }
+        };
         let body = match serde_json::from_slice::<Value>(&bytes) {
             Ok(v) => v,
             Err(_) if bytes.is_empty() => Value::Null,

@@ -5,6 +5,7 @@
 //! `update_field`, `add_note`, `create_task`, and `database_query` to read them).
 
 pub mod approval;
+pub mod client;
 pub mod connector;
 pub mod email;
 pub mod http;

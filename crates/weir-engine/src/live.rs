@@ -20,7 +20,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 use weir_core::dryrun::ApprovalOutcome;
@@ -48,6 +47,34 @@ pub(crate) enum Msg {
     Lost,
 }
 
+/// What reaches a run's task: its actions' results and inputs queued for it. A queue and a
+/// wake-up rather than a channel, whose first block and shared state cost every parked run
+/// about 1.4 KB before any message.
+#[derive(Default)]
+pub(crate) struct Inbox {
+    queue: Mutex<Vec<Msg>>,
+    ready: tokio::sync::Notify,
+}
+
+impl Inbox {
+    pub(crate) fn send(&self, msg: Msg) {
+        self.queue.lock().expect("inbox").push(msg);
+        self.ready.notify_one();
+    }
+
+    /// Every message there is, waiting for the first.
+    async fn receive(&self) -> Vec<Msg> {
+        loop {
+            let msgs = std::mem::take(&mut *self.queue.lock().expect("inbox"));
+            if !msgs.is_empty() {
+                return msgs;
+            }
+            // A message sent after the look leaves a permit: this returns at once.
+            self.ready.notified().await;
+        }
+    }
+}
+
 /// The executions held here, with how to reach each one's task.
 #[derive(Default)]
 pub(crate) struct LiveRuns {
@@ -57,7 +84,7 @@ pub(crate) struct LiveRuns {
 struct Handle {
     scope: Scope,
     epoch: i64,
-    tx: mpsc::UnboundedSender<Msg>,
+    inbox: Arc<Inbox>,
     /// When the lease was last made to last `lease_ms` from then (taken before the statement
     /// that did it was sent, so it is never later than the database's own time).
     renewed: Arc<Mutex<Instant>>,
@@ -84,7 +111,7 @@ impl LiveRuns {
 
     fn send(&self, id: &str, msg: Msg) {
         if let Some(h) = self.runs.lock().expect("live runs").get(id) {
-            let _ = h.tx.send(msg);
+            h.inbox.send(msg);
         }
     }
 
@@ -116,6 +143,15 @@ impl Drop for Registered {
     fn drop(&mut self) {
         self.engine.live.remove(&self.id, self.epoch);
     }
+}
+
+/// What a run's task starts from.
+struct DriveArgs {
+    claim: Claim,
+    started: Option<(Execution, Vec<(u32, u32)>)>,
+    inbox: Arc<Inbox>,
+    renewed: Arc<Mutex<Instant>>,
+    registered: Registered,
 }
 
 /// The actions of one execution that are in flight, aborted when it is dropped (the run
@@ -195,61 +231,48 @@ impl Engine {
         // running on this node.
         let id = claim.execution_id.clone();
         let epoch = claim.epoch;
-        let (tx, rx) = mpsc::unbounded_channel();
+        let inbox = Arc::new(Inbox::default());
         let renewed = Arc::new(Mutex::new(claimed_at));
         self.live.insert(
             &id,
             Handle {
                 scope: claim.scope.clone(),
                 epoch,
-                tx: tx.clone(),
+                inbox: inbox.clone(),
                 renewed: renewed.clone(),
             },
         );
         // The run's own future, not one wrapping it: a wrapper would keep its own copy of
-        // every argument (600 bytes) beside the run's for as long as the run is held.
+        // every argument (600 bytes) beside the run's for as long as the run is held. The
+        // arguments come boxed for the same reason: a future keeps the room of its arguments
+        // to the end, after they have moved into the run.
         let registered = Registered {
             engine: self.clone(),
             id,
             epoch,
         };
-        self.clone()
-            .drive_claimed(claim, started, tx, rx, renewed, registered)
+        self.clone().drive_claimed(Box::new(DriveArgs {
+            claim,
+            started,
+            inbox,
+            renewed,
+            registered,
+        }))
     }
 
-    async fn drive_claimed(
-        self: Arc<Self>,
-        claim: Claim,
-        started: Option<(Execution, Vec<(u32, u32)>)>,
-        tx: mpsc::UnboundedSender<Msg>,
-        mut rx: mpsc::UnboundedReceiver<Msg>,
-        renewed: Arc<Mutex<Instant>>,
-        _registered: Registered,
-    ) -> Result<()> {
-        let scope = claim.scope.clone();
+    async fn drive_claimed(self: Arc<Self>, args: Box<DriveArgs>) -> Result<()> {
         // Sub-futures are boxed: the state a parked run keeps while its actions are in flight
         // is as big as the biggest future inlined in it, held for thousands of runs.
-        let wf =
-            Box::pin(self.workflow(&scope, &claim.workflow_id, claim.workflow_version)).await?;
-        let (exec, mut performs) = match started {
-            Some((exec, performs)) => (Some(exec), performs),
-            None => (Self::stored_run(&claim)?, Vec::new()),
-        };
-        let mut run = Run {
-            rules: self.rules_for(&scope, &wf),
-            secrets: Box::pin(self.secret_values(&scope)).await?,
-            connectors: self.scope_connectors(&scope),
-            wf,
-            exec,
-            seen: HashSet::new(),
-            claim,
-        };
+        let (mut run, mut round, mut performs, mut changed) =
+            Box::pin(self.open_run(args.claim, args.started)).await?;
+        let DriveArgs {
+            inbox,
+            renewed,
+            registered: _registered,
+            ..
+        } = *args;
         let lease = Duration::from_millis(u64::try_from(self.lease_ms).unwrap_or(0));
         let mut flight = Flight::default();
-        let mut round = self.new_round();
-        let items = std::mem::take(&mut run.claim.items);
-        let mut changed =
-            Box::pin(self.apply_items(&mut run, items, &mut round, &mut performs)).await?;
         loop {
             let Some(exec) = run.exec.as_ref() else {
                 return Ok(());
@@ -270,97 +293,17 @@ impl Engine {
             let release = performs.is_empty() && flight.0.is_empty();
             if changed || release {
                 round.finish(exec, release);
-                let mut commit = std::mem::take(&mut round.commit);
+                let commit = std::mem::take(&mut round.commit);
                 let finished = commit.finished;
-                if finished {
-                    // A finished child hands its result to the parent in the same
-                    // transaction, so the parent can never miss it.
-                    if let Some(parent) = &run.claim.parent_id {
-                        commit
-                            .other_items
-                            .push((parent.clone(), child_result(&run.claim.execution_id, exec)));
-                    }
-                } else if !commit.release {
-                    commit.extend_lease_ms = Some(self.lease_ms);
-                }
-                let progress = Progress {
-                    execution_id: run.claim.execution_id.clone(),
-                    status: commit.status.clone(),
-                    decision: commit.decision.clone(),
-                    reason: commit.reason.clone(),
-                };
-                // What the stream tells of this commit, made only while someone listens.
-                let told = self.stream.wanted().then(|| {
-                    let steps: Vec<_> = commit
-                        .steps
-                        .iter()
-                        .map(|s| serde_json::json!({ "step_id": s.step_id, "type": s.step_type, "status": s.status, "attempt": s.attempt }))
-                        .collect();
-                    let approvals: Vec<_> = commit
-                        .approvals
-                        .iter()
-                        .map(|a| serde_json::json!({ "approval_id": a.id, "step_id": a.step_id, "approver_role": a.approver_role, "entity": a.entity, "entity_id": a.entity_id }))
-                        .collect();
-                    (steps, approvals)
-                });
-                let at = Instant::now();
-                let error = commit.error.clone();
-                let children = commit.new_executions.len();
-                let traced =
-                    crate::traces::on().then(|| (commit.steps.clone(), exec.trace.clone()));
-                self.store.commit(&self.node, &run.claim, commit).await?;
-                crate::telemetry::executions_started(children);
-                if let Some((steps, traceparent)) = traced {
-                    let (scope, id) = (&run.claim.scope, &run.claim.execution_id);
-                    let (workflow, t) = (&run.claim.workflow_id, traceparent.as_deref());
-                    crate::traces::steps_written(scope, workflow, id, t, &steps);
-                    if finished {
-                        let e = error.as_deref();
-                        crate::traces::run_ended(scope, workflow, id, t, &progress.status, e);
-                    }
-                }
-                *renewed.lock().expect("lease clock") = at;
-                if finished {
-                    crate::telemetry::execution_finished(
-                        &run.claim.scope,
-                        &run.claim.workflow_id,
-                        &run.claim.execution_id,
-                        &progress.status,
-                        error.as_deref(),
-                    );
-                }
-                if let Some((steps, approvals)) = told {
-                    let (scope, id) = (&run.claim.scope, &run.claim.execution_id);
-                    let workflow = Some(run.claim.workflow_id.as_str());
-                    for step in steps {
-                        self.stream
-                            .publish(scope, "execution.step", id, workflow, step);
-                    }
-                    for approval in approvals {
-                        self.stream
-                            .publish(scope, "approval.created", id, workflow, approval);
-                    }
-                    if finished {
-                        self.stream.publish(
-                            scope,
-                            "execution.finished",
-                            id,
-                            workflow,
-                            serde_json::json!({ "status": progress.status, "decision": progress.decision, "reason": progress.reason }),
-                        );
-                    }
-                }
-                self.announce(progress);
-                if finished && run.claim.parent_id.is_some() {
-                    self.wake.notify_one();
-                }
+                // Boxed: what a commit holds while it is written is not kept by a parked run.
+                Box::pin(self.write_round(&run, commit, &renewed)).await?;
                 if finished || release {
                     return Ok(());
                 }
             }
             round = self.new_round();
             for (thread, attempt) in performs.drain(..) {
-                match self.dispatch(&run, thread, attempt, tx.clone(), (&renewed, lease)) {
+                match self.dispatch(&run, thread, attempt, inbox.clone(), (&renewed, lease)) {
                     Some(h) => {
                         if let Some(old) = flight.0.insert((thread, attempt), h) {
                             old.abort();
@@ -373,10 +316,10 @@ impl Engine {
             }
             changed = !round.commit.cancel_keys.is_empty();
             // Wait for results (and inputs that arrive meanwhile), keeping an eye on the lease.
-            let first = loop {
+            let msgs = loop {
                 let deadline = *renewed.lock().expect("lease clock") + lease.mul_f64(0.8);
                 tokio::select! {
-                    msg = rx.recv() => break msg,
+                    msgs = inbox.receive() => break msgs,
                     _ = tokio::time::sleep_until(deadline.into()) => {
                         let deadline = *renewed.lock().expect("lease clock") + lease.mul_f64(0.8);
                         if Instant::now() >= deadline {
@@ -385,10 +328,6 @@ impl Engine {
                     }
                 }
             };
-            let mut msgs = vec![first.expect("the run holds a sender itself")];
-            while let Ok(m) = rx.try_recv() {
-                msgs.push(m);
-            }
             for msg in msgs {
                 match msg {
                     Msg::Lost => {
@@ -423,7 +362,7 @@ impl Engine {
                             &env,
                         );
                         Box::pin(round.absorb(
-                            &scope,
+                            &run.claim.scope,
                             &run.claim.execution_id,
                             &self.store,
                             fx,
@@ -436,12 +375,139 @@ impl Engine {
         }
     }
 
-    /// The run a claim holds, as stored; `None` before it started.
-    fn stored_run(claim: &Claim) -> Result<Option<Execution>> {
+    /// The run a claim holds, with what it knows of its workflow and scope, after the items
+    /// the claim brought: the first round, the actions it asks for and whether it changed.
+    async fn open_run(
+        &self,
+        mut claim: Claim,
+        started: Option<(Execution, Vec<(u32, u32)>)>,
+    ) -> Result<(Run, Round, Vec<(u32, u32)>, bool)> {
+        let (exec, mut performs) = match started {
+            Some((exec, performs)) => (Some(exec), performs),
+            None => (Self::stored_run(&mut claim)?, Vec::new()),
+        };
+        let scope = &claim.scope;
+        let wf = Box::pin(self.workflow(scope, &claim.workflow_id, claim.workflow_version)).await?;
+        let mut run = Run {
+            rules: self.rules_for(scope, &wf),
+            secrets: Box::pin(self.secret_values(scope)).await?,
+            connectors: self.scope_connectors(scope),
+            wf,
+            exec,
+            seen: HashSet::new(),
+            claim,
+        };
+        let mut round = self.new_round();
+        let items = std::mem::take(&mut run.claim.items);
+        let changed =
+            Box::pin(self.apply_items(&mut run, items, &mut round, &mut performs)).await?;
+        Ok((run, round, performs, changed))
+    }
+
+    /// Writes a round's commit and tells whoever follows the run (answers waiting on it, the
+    /// stream, traces, metrics).
+    async fn write_round(
+        &self,
+        run: &Run,
+        mut commit: weir_store::Commit,
+        renewed: &Mutex<Instant>,
+    ) -> Result<()> {
+        let exec = run
+            .exec
+            .as_ref()
+            .expect("a round is written for a started run");
+        let finished = commit.finished;
+        if finished {
+            // A finished child hands its result to the parent in the same
+            // transaction, so the parent can never miss it.
+            if let Some(parent) = &run.claim.parent_id {
+                commit
+                    .other_items
+                    .push((parent.clone(), child_result(&run.claim.execution_id, exec)));
+            }
+        } else if !commit.release {
+            commit.extend_lease_ms = Some(self.lease_ms);
+        }
+        let progress = Progress {
+            execution_id: run.claim.execution_id.clone(),
+            status: commit.status.clone(),
+            decision: commit.decision.clone(),
+            reason: commit.reason.clone(),
+        };
+        // What the stream tells of this commit, made only while someone listens.
+        let told = self.stream.wanted().then(|| {
+            let steps: Vec<_> = commit
+                .steps
+                .iter()
+                .map(|s| serde_json::json!({ "step_id": s.step_id, "type": s.step_type, "status": s.status, "attempt": s.attempt }))
+                .collect();
+            let approvals: Vec<_> = commit
+                .approvals
+                .iter()
+                .map(|a| serde_json::json!({ "approval_id": a.id, "step_id": a.step_id, "approver_role": a.approver_role, "entity": a.entity, "entity_id": a.entity_id }))
+                .collect();
+            (steps, approvals)
+        });
+        let at = Instant::now();
+        let error = commit.error.clone();
+        let children = commit.new_executions.len();
+        let traced = crate::traces::on().then(|| (commit.steps.clone(), exec.trace.clone()));
+        self.store.commit(&self.node, &run.claim, commit).await?;
+        crate::telemetry::executions_started(children);
+        if let Some((steps, traceparent)) = traced {
+            let (scope, id) = (&run.claim.scope, &run.claim.execution_id);
+            let (workflow, t) = (&run.claim.workflow_id, traceparent.as_deref());
+            crate::traces::steps_written(scope, workflow, id, t, &steps);
+            if finished {
+                let e = error.as_deref();
+                crate::traces::run_ended(scope, workflow, id, t, &progress.status, e);
+            }
+        }
+        *renewed.lock().expect("lease clock") = at;
+        if finished {
+            crate::telemetry::execution_finished(
+                &run.claim.scope,
+                &run.claim.workflow_id,
+                &run.claim.execution_id,
+                &progress.status,
+                error.as_deref(),
+            );
+        }
+        if let Some((steps, approvals)) = told {
+            let (scope, id) = (&run.claim.scope, &run.claim.execution_id);
+            let workflow = Some(run.claim.workflow_id.as_str());
+            for step in steps {
+                self.stream
+                    .publish(scope, "execution.step", id, workflow, step);
+            }
+            for approval in approvals {
+                self.stream
+                    .publish(scope, "approval.created", id, workflow, approval);
+            }
+            if finished {
+                self.stream.publish(
+                    scope,
+                    "execution.finished",
+                    id,
+                    workflow,
+                    serde_json::json!({ "status": progress.status, "decision": progress.decision, "reason": progress.reason }),
+                );
+            }
+        }
+        self.announce(progress);
+        if finished && run.claim.parent_id.is_some() {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// The run a claim holds, as stored (taken from the claim, which a held run keeps);
+    /// `None` before it started.
+    fn stored_run(claim: &mut Claim) -> Result<Option<Execution>> {
         if claim.state.get("pending").is_some() {
             return Ok(None);
         }
-        serde_json::from_value(claim.state.clone())
+        serde_json::from_value(std::mem::take(&mut claim.state))
             .map(Some)
             .map_err(|e| Error::Corrupt(e.to_string()))
     }
@@ -505,7 +571,9 @@ impl Engine {
     async fn start_run(&self, run: &mut Run) -> Vec<Effect> {
         let env = &live_env(&run.rules, &run.secrets);
         let scope = &run.claim.scope;
-        let pending = &run.claim.state["pending"];
+        // Taken: the run keeps its own copy of what it started from.
+        let queued = std::mem::take(&mut run.claim.state);
+        let pending = &queued["pending"];
         let mut payload = pending["payload"].clone();
         let mut fx = Vec::new();
         let mut failure = None;
@@ -539,7 +607,7 @@ impl Engine {
         run: &Run,
         thread: u32,
         attempt: u32,
-        tx: mpsc::UnboundedSender<Msg>,
+        inbox: Arc<Inbox>,
         (renewed, lease): (&Arc<Mutex<Instant>>, Duration),
     ) -> Option<AbortHandle> {
         let exec = run.exec.as_ref()?;
@@ -588,82 +656,81 @@ impl Engine {
         );
         let engine = self.clone();
         let workflow_id = run.wf.id.clone();
-        let task = tokio::spawn(
-            async move {
-                let secrets = ctx.secrets.clone();
-                let _slot = match refusal {
-                    None => engine.pool.slot(&ctx.scope.tenant).await,
-                    Some(why) => {
-                        let _ = tx.send(Msg::Done {
-                            thread,
-                            attempt,
-                            result: Box::new(Err(ActionError::refused(why))),
-                        });
-                        return;
-                    }
-                };
-                // A lease that ran out while this waited (for a slot, or with the process
-                // stopped) may already be another node's, which performs the action itself:
-                // nothing is sent. The run notices the lost lease and stops.
-                let lease_ends = *renewed.lock().expect("lease clock") + lease.mul_f64(0.8);
-                if Instant::now() >= lease_ends {
-                    tracing::warn!("the lease ran out before the action was sent; not sent");
+        let task = async move {
+            let secrets = ctx.secrets.clone();
+            let _slot = match refusal {
+                None => engine.pool.slot(&ctx.scope.tenant).await,
+                Some(why) => {
+                    inbox.send(Msg::Done {
+                        thread,
+                        attempt,
+                        result: Box::new(Err(ActionError::refused(why))),
+                    });
                     return;
                 }
-                let began = Instant::now();
-                let mut result = if action_type == "emit_event" {
-                    // An event is kept and shown like any other: no secret goes into it.
-                    let mut input = input;
-                    secrets.scrub(&mut input);
-                    // Boxed: emitting ingests an event, a future several times the size of the
-                    // rest of this task, which every action's task would otherwise carry while
-                    // it waits on the outside world.
-                    Box::pin(engine.emit(&ctx, &input)).await
-                } else if let Some((connector, action)) = performer {
-                    engine
-                        .actions
-                        .perform_connector(&connector, &action, &ctx, input)
-                        .await
-                } else {
-                    engine.actions.perform(&action_type, &ctx, input).await
-                };
-                // What comes back is stored with the run: no secret may be in it, even one the
-                // other side echoed.
-                match &mut result {
-                    Ok(output) => secrets.scrub(output),
-                    Err(e) => e.message = secrets.scrub_text(&e.message),
-                }
-                let outcome = match &result {
-                    Ok(_) => "ok",
-                    Err(e) if e.retryable => {
-                        tracing::warn!(error = %e.message, "action failed; it may be tried again");
-                        "error"
-                    }
-                    Err(e) if e.class.as_deref() == Some("refused") => "refused",
-                    Err(_) => "failed",
-                };
-                crate::telemetry::action_ended(&action_type, outcome, began.elapsed());
-                if let Some(call) = call {
-                    let error = result.as_ref().err().map(|e| e.message.as_str());
-                    let (scope, id) = (&ctx.scope, &ctx.execution_id);
-                    call.end(
-                        scope,
-                        &workflow_id,
-                        id,
-                        &ctx.step_id,
-                        &action_type,
-                        outcome,
-                        error,
-                    );
-                }
-                let _ = tx.send(Msg::Done {
-                    thread,
-                    attempt,
-                    result: Box::new(result),
-                });
+            };
+            // A lease that ran out while this waited (for a slot, or with the process
+            // stopped) may already be another node's, which performs the action itself:
+            // nothing is sent. The run notices the lost lease and stops.
+            let lease_ends = *renewed.lock().expect("lease clock") + lease.mul_f64(0.8);
+            if Instant::now() >= lease_ends {
+                tracing::warn!("the lease ran out before the action was sent; not sent");
+                return;
             }
-            .instrument(span),
-        );
+            let began = Instant::now();
+            let mut result = if action_type == "emit_event" {
+                // An event is kept and shown like any other: no secret goes into it.
+                let mut input = input;
+                secrets.scrub(&mut input);
+                // Boxed: emitting ingests an event, a future several times the size of the
+                // rest of this task, which every action's task would otherwise carry while
+                // it waits on the outside world.
+                Box::pin(engine.emit(&ctx, &input)).await
+            } else if let Some((connector, action)) = performer {
+                engine
+                    .actions
+                    .perform_connector(&connector, &action, &ctx, input)
+                    .await
+            } else {
+                engine.actions.perform(&action_type, &ctx, input).await
+            };
+            // What comes back is stored with the run: no secret may be in it, even one the
+            // other side echoed.
+            match &mut result {
+                Ok(output) => secrets.scrub(output),
+                Err(e) => e.message = secrets.scrub_text(&e.message),
+            }
+            let outcome = match &result {
+                Ok(_) => "ok",
+                Err(e) if e.retryable => {
+                    tracing::warn!(error = %e.message, "action failed; it may be tried again");
+                    "error"
+                }
+                Err(e) if e.class.as_deref() == Some("refused") => "refused",
+                Err(_) => "failed",
+            };
+            crate::telemetry::action_ended(&action_type, outcome, began.elapsed());
+            if let Some(call) = call {
+                let error = result.as_ref().err().map(|e| e.message.as_str());
+                let (scope, id) = (&ctx.scope, &ctx.execution_id);
+                call.end(
+                    scope,
+                    &workflow_id,
+                    id,
+                    &ctx.step_id,
+                    &action_type,
+                    outcome,
+                    error,
+                );
+            }
+            inbox.send(Msg::Done {
+                thread,
+                attempt,
+                result: Box::new(result),
+            });
+        }
+        .instrument(span);
+        let task = tokio::spawn(task);
         Some(task.abort_handle())
     }
 
