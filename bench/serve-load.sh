@@ -18,6 +18,9 @@
 # can have 10,000 calls of one tenant in flight (a tenant takes at most three quarters of the
 # pool; the default, 1024, is never reached by W4 or W5).
 #
+# WEIR_BENCH_BIN=PATH runs that build of weir instead of building this tree's (to compare two
+# builds side by side, alternating runs).
+#
 # Needs Debian's wrk (apt-get install wrk). A benchmark, not a test: nothing here asserts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +31,8 @@ PORT="${WEIR_BENCH_PORT:-18099}"
 PEER_PORT="${WEIR_BENCH_PEER_PORT:-18098}"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
-cargo build --release -p weir >&2
+BIN="${WEIR_BENCH_BIN:-./target/release/weir}"
+[ -n "${WEIR_BENCH_BIN:-}" ] || cargo build --release -p weir >&2
 cargo build --release -p weir-server --example slow_peer >&2
 DATA="$(mktemp -d)"
 ./target/release/examples/slow_peer "127.0.0.1:$PEER_PORT" &
@@ -36,7 +40,7 @@ PEER=$!
 export WEIR_ADMIN_KEY="bench-$(date +%s%N)"
 DB_ARGS=()
 [ -n "${WEIR_BENCH_DATABASE_URL:-}" ] && DB_ARGS=(--database-url "$WEIR_BENCH_DATABASE_URL")
-WEIR_MAX_IN_FLIGHT_ACTIONS=14000 ./target/release/weir serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
+WEIR_MAX_IN_FLIGHT_ACTIONS=14000 "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
   --outbound-allow "127.0.0.1:$PEER_PORT" "${DB_ARGS[@]}" 2>"${WEIR_BENCH_LOG:-$DATA/serve.log}" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; kill $PEER 2>/dev/null; wait $PEER 2>/dev/null; rm -rf "$DATA"' EXIT
