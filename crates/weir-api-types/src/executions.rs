@@ -56,7 +56,8 @@ pub struct StepAttempt {
     #[serde(rename = "type")]
     pub step_type: String,
     pub status: StepStatus,
-    /// 0 for the first try, 1 for the first retry, …
+    /// An action step's try: 1 for the first, 2 for the first retry, …; 0 for a step that
+    /// performs no action (a condition, a set, a wait).
     pub attempt: u32,
     /// 0 for the top-level list; one per parallel branch and foreach iteration.
     pub thread: u32,

@@ -90,7 +90,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         None => Some(lock_data_dir(&config.data_dir)?),
     };
     let store: Arc<dyn Store> = Arc::new(match &config.database_url {
-        Some(url) => SqlStore::connect(url)
+        Some(url) => SqlStore::connect_with_lease(url, Some(config.lease_ms))
             .await
             .map_err(|e| format!("cannot open the database: {e}"))?,
         None => SqlStore::open_sqlite(&config.data_dir)

@@ -3493,7 +3493,8 @@ export interface components {
             status: components["schemas"]["StepStatus"];
             /**
              * Format: int32
-             * @description 0 for the first try, 1 for the first retry, …
+             * @description An action step's try: 1 for the first, 2 for the first retry, …; 0 for a step that
+             *     performs no action (a condition, a set, a wait).
              */
             attempt: number;
             /**
