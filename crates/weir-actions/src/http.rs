@@ -217,6 +217,28 @@ fn auth_header(auth: &Value) -> Result<(String, String), ActionError> {
     }
 }
 
+/// The Basic `Authorization` value of a URL's user name and password, if it has them.
+fn url_credentials(url: &reqwest::Url) -> Option<String> {
+    use base64::Engine as _;
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let pair = format!(
+        "{}:{}",
+        decode(url.username()),
+        decode(url.password().unwrap_or_default())
+    );
+    Some(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    ))
+}
+
 /// `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
@@ -349,6 +371,15 @@ impl Action for HttpAction {
             .any(|h| h.name.eq_ignore_ascii_case("idempotency-key"))
         {
             headers.push(header("Idempotency-Key", ctx.operation_key().into(), false));
+        }
+        // `https://user:password@host/` authenticates with Basic, as browsers and curl read it,
+        // unless the request says how it authenticates.
+        if let Some(basic) = url_credentials(&req.url)
+            && !headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case("authorization"))
+        {
+            headers.push(header("Authorization", basic, true));
         }
         // The run's trace goes on with the call, unless the workflow set its own.
         if let Some(traceparent) = &ctx.traceparent
@@ -616,6 +647,25 @@ mod tests {
             );
         }
         assert!(a.requests_to("/closed").is_empty() && b.requests_to("/closed").is_empty());
+    }
+
+    /// A user name and password in the URL authenticate with Basic (reqwest did so; the first
+    /// client of Weir's own dropped them), unless the request names its own authorization.
+    #[tokio::test]
+    async fn a_url_with_a_user_and_password_authenticates_with_basic() {
+        let peer = Peer::start();
+        let http = HttpAction::new(Guard::new(AllowList::parse("127.0.0.1").unwrap())).unwrap();
+        let url = format!("http://b%40b:p%3Ass@127.0.0.1:{}/in", peer.port);
+        http.perform(&context(&[]), json!({"url": url}))
+            .await
+            .unwrap();
+        let with_own = json!({"url": url, "auth": {"type": "bearer", "token": "t0k"}});
+        http.perform(&context(&[]), with_own).await.unwrap();
+        let got = peer.requests_to("/in");
+        use base64::Engine as _;
+        let basic = base64::engine::general_purpose::STANDARD.encode("b@b:p:ss");
+        assert_eq!(got[0].1["authorization"], format!("Basic {basic}"));
+        assert_eq!(got[1].1["authorization"], "Bearer t0k");
     }
 
     /// Regression: reqwest dropped Authorization and Cookie on a redirect to another host, but
