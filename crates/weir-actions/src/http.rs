@@ -297,9 +297,6 @@ const CREDENTIAL_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "
 /// Headers that describe a body, dropped with it.
 const BODY_HEADERS: [&str; 3] = ["content-type", "content-length", "content-encoding"];
 
-/// An error of an HTTP client with its causes (a refusal by the guard among them).
-pub use crate::client::error_text;
-
 fn refused(why: String) -> ActionError {
     ActionError::refused(why)
 }
@@ -312,14 +309,13 @@ impl HttpAction {
         method: &reqwest::Method,
         url: &reqwest::Url,
         headers: &[Header],
-        body: Option<&[u8]>,
+        body: Option<bytes::Bytes>,
         deadline: Instant,
     ) -> Result<crate::client::Response, ActionError> {
         let headers: Vec<(&str, &str)> = headers
             .iter()
             .map(|h| (h.name.as_str(), h.value.as_str()))
             .collect();
-        let body = body.map(bytes::Bytes::copy_from_slice);
         let send = self.client.send(method.clone(), url, &headers, body);
         let failure = match tokio::time::timeout_at(deadline.into(), send).await {
             Ok(Ok(response)) => return Ok(response),
@@ -352,7 +348,7 @@ struct Header {
 #[async_trait]
 impl Action for HttpAction {
     async fn perform(&self, ctx: &ActionContext, input: Value) -> Result<Value, ActionError> {
-        let req = read_request(&input)?;
+        let mut req = read_request(&input)?;
         self.guard.check_url(&req.url).map_err(refused)?;
         let header = |name: &str, value: String, secret: bool| Header {
             secret: secret
@@ -389,10 +385,14 @@ impl Action for HttpAction {
         {
             headers.push(header("traceparent", traceparent.clone(), false));
         }
-        let mut body = req.body.clone();
+        // Shared, not copied, by every hop that sends it.
+        let mut body = req
+            .body
+            .take()
+            .map(|(b, content_type)| (bytes::Bytes::from(b), content_type));
         if let Some(secret) = &req.signing_secret {
             let now = chrono::Utc::now().timestamp();
-            let signed = body.as_ref().map(|(b, _)| b.as_slice()).unwrap_or(&[]);
+            let signed = body.as_ref().map(|(b, _)| &b[..]).unwrap_or(&[]);
             let from_secret = ctx.secrets.holds_secret(secret);
             headers.push(header(
                 &req.signature_header,
@@ -425,7 +425,7 @@ impl Action for HttpAction {
                     .check_destination(&url, &parts)
                     .map_err(refused)?;
             }
-            let body_bytes = body.as_ref().map(|(b, _)| b.as_slice());
+            let body_bytes = body.as_ref().map(|(b, _)| b.clone());
             // Boxed, as is the reading below: a call waiting for its answer holds this
             // future alone, not room for every step of the action besides.
             let response =

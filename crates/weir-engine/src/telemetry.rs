@@ -59,23 +59,7 @@ pub(crate) fn execution_finished(
         _ => "other",
     };
     if enabled() {
-        if WORKFLOW_LABELS.load(Ordering::Relaxed) {
-            let workflow = workflow_id.to_owned();
-            metrics::counter!("weir_executions_finished_total", "status" => status, "workflow" => workflow)
-                .increment(1);
-        } else {
-            metrics::counter!("weir_executions_finished_total", "status" => status).increment(1);
-        }
-        if let Some(started) = uuid::Uuid::parse_str(execution_id)
-            .ok()
-            .and_then(|u| u.get_timestamp())
-        {
-            let (secs, nanos) = started.to_unix();
-            let started = std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
-            if let Ok(took) = std::time::SystemTime::now().duration_since(started) {
-                metrics::histogram!("weir_execution_duration_seconds").record(took.as_secs_f64());
-            }
-        }
+        count_finished(workflow_id, execution_id, status);
     }
     if status == "failed" {
         tracing::warn!(
@@ -86,6 +70,29 @@ pub(crate) fn execution_finished(
             error = error.unwrap_or_default(),
             "execution failed"
         );
+    }
+}
+
+/// Counts a finished execution by status (and workflow, when asked) and times it from its start
+/// (its id is a UUIDv7, which holds when it was made).
+fn count_finished(workflow_id: &str, execution_id: &str, status: &'static str) {
+    if WORKFLOW_LABELS.load(Ordering::Relaxed) {
+        let workflow = workflow_id.to_owned();
+        metrics::counter!("weir_executions_finished_total", "status" => status, "workflow" => workflow)
+            .increment(1);
+    } else {
+        metrics::counter!("weir_executions_finished_total", "status" => status).increment(1);
+    }
+    let Some(started) = uuid::Uuid::parse_str(execution_id)
+        .ok()
+        .and_then(|u| u.get_timestamp())
+    else {
+        return;
+    };
+    let (secs, nanos) = started.to_unix();
+    let started = std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
+    if let Ok(took) = std::time::SystemTime::now().duration_since(started) {
+        metrics::histogram!("weir_execution_duration_seconds").record(took.as_secs_f64());
     }
 }
 

@@ -222,7 +222,6 @@ fn no_environment() -> ApiError {
     )
 }
 
-/// Records a mutation with the caller as actor; an agent's headers and key go along.
 /// Removes an environment's setting by name, audited as `setting.delete`; 404 naming `what`
 /// when it has none.
 pub(crate) async fn remove_setting(
@@ -240,6 +239,7 @@ pub(crate) async fn remove_setting(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
+/// Records a mutation with the caller as actor; an agent's headers and key go along.
 pub async fn audit(
     state: &AppState,
     caller: &Caller,

@@ -464,13 +464,13 @@ async fn chat(state: &AppState, endpoint: &Endpoint, messages: &[Value]) -> Resu
     let port = url.port_or_known_default().unwrap_or_default();
     let mut response = to_port(port, request.send())
         .await
-        .map_err(|e| format!("{url}: {}", weir_actions::http::error_text(&e)))?;
+        .map_err(|e| format!("{url}: {}", weir_actions::client::error_text(&e)))?;
     let status = response.status();
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| {
         format!(
             "{url}: reading the answer: {}",
-            weir_actions::http::error_text(&e)
+            weir_actions::client::error_text(&e)
         )
     })? {
         if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {

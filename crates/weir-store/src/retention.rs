@@ -201,25 +201,20 @@ impl SqlStore {
         }
         tx.commit().await?;
 
-        let done = sqlx::query(ORPHANED_EVENTS)
-            .bind(&scope.tenant)
-            .bind(&scope.environment)
-            .bind(&cut)
-            .bind(before_ms)
-            .bind(limit)
-            .execute(&self.pool)
-            .await?;
-        pruned.events = done.rows_affected();
-
-        let done = sqlx::query(SENT_MAIL)
-            .bind(&scope.tenant)
-            .bind(&scope.environment)
-            .bind(&cut)
-            .bind(before_ms)
-            .bind(limit)
-            .execute(&self.pool)
-            .await?;
-        pruned.mail = done.rows_affected();
+        for (statement, count) in [
+            (ORPHANED_EVENTS, &mut pruned.events),
+            (SENT_MAIL, &mut pruned.mail),
+        ] {
+            *count = sqlx::query(statement)
+                .bind(&scope.tenant)
+                .bind(&scope.environment)
+                .bind(&cut)
+                .bind(before_ms)
+                .bind(limit)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
         Ok(pruned)
     }
 

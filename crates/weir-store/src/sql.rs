@@ -396,7 +396,7 @@ impl SqlStore {
     }
 
     /// Connects as [`SqlStore::connect`], for a node whose leases last `lease_ms`. On
-    /// PostgreSQL a transaction left idle that long is ended by the server: a node stopped in
+    /// PostgreSQL a transaction left idle that long (a second at least) is ended by the server: a node stopped in
     /// the middle of one (a pause, a swap storm) would otherwise keep its rows locked, and the
     /// nodes that take its runs over skip locked rows until it resumes.
     pub async fn connect_with_lease(url: &str, lease_ms: Option<i64>) -> Result<Self> {
