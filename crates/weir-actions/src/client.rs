@@ -199,16 +199,17 @@ impl Client {
         body: Option<Bytes>,
     ) -> Result<Response, Failure> {
         let origin = origin(url)?;
-        let request = request(method, url, headers, body)?;
-        let mut request = Some(request);
+        // Boxed: while the call waits, the request is in the connection's queue, and this
+        // future keeps 8 bytes for it instead of 240.
+        let mut request = Some(Box::new(request(method, url, headers, body)?));
         // An idle connection that its server closed meanwhile takes no request; the request
         // then goes on a new one. A request that was written is never sent again here.
         while let Some(mut sender) = self.pool.take(&origin) {
             let req = request.take().expect("the request is at hand");
-            match sender.try_send_request(req).await {
+            match sender.try_send_request(*req).await {
                 Ok(answer) => return Ok(self.answer(origin, sender, answer)),
                 Err(mut e) => match e.take_message() {
-                    Some(req) => request = Some(req),
+                    Some(req) => request = Some(Box::new(req)),
                     None => return Err(Failure::Network(error_text(e.error()))),
                 },
             }
@@ -216,8 +217,10 @@ impl Client {
         // Boxed: connecting (TLS included) takes a large future, which a call waiting for its
         // answer would otherwise keep.
         let mut sender = Box::pin(self.connect(&origin)).await?;
-        let req = request.take().expect("the request is at hand");
-        match sender.send_request(req).await {
+        match sender
+            .send_request(*request.take().expect("the request is at hand"))
+            .await
+        {
             Ok(answer) => Ok(self.answer(origin, sender, answer)),
             Err(e) => Err(Failure::Network(error_text(&e))),
         }
@@ -257,10 +260,10 @@ impl Client {
         // size would save 3.5 KB per waiting call, but hyper then refuses any answer whose
         // header section does not fit in it.
         let (sender, connection) = http1::Builder::new().handshake(io).await?;
-        tokio::spawn(async move {
-            // A connection that fails reports it to the request it was serving.
-            let _ = connection.await;
-        });
+        // The connection is the task's whole future (a failure is reported to the request it
+        // was serving): wrapped in a block that awaits it, it would be held there twice, as
+        // the block's capture and as what it awaits, 700 bytes more per open connection.
+        tokio::spawn(connection);
         Ok(sender)
     }
 

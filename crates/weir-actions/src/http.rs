@@ -349,6 +349,8 @@ struct Header {
 impl Action for HttpAction {
     async fn perform(&self, ctx: &ActionContext, input: Value) -> Result<Value, ActionError> {
         let mut req = read_request(&input)?;
+        // Not kept while the call waits: the request holds what it needs.
+        drop(input);
         self.guard.check_url(&req.url).map_err(refused)?;
         let header = |name: &str, value: String, secret: bool| Header {
             secret: secret

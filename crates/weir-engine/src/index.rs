@@ -14,6 +14,11 @@ use weir_store::{Named, Scope, WorkflowVersion};
 
 use crate::{ConnectorSet, Engine, Error, Result, ScopedCatalog, context};
 
+/// What a scope without connectors or rules of its own has: shared, not made for every run.
+static NO_CONNECTORS: std::sync::LazyLock<Arc<ConnectorSet>> =
+    std::sync::LazyLock::new(Arc::default);
+static NO_RULES: std::sync::LazyLock<Arc<Rules>> = std::sync::LazyLock::new(Arc::default);
+
 /// A workflow version in the trigger index, parsed once.
 pub(crate) struct Indexed {
     pub(crate) workflow_id: String,
@@ -70,7 +75,7 @@ impl Engine {
             .expect("connectors lock")
             .get(scope)
             .cloned()
-            .unwrap_or_default()
+            .unwrap_or_else(|| NO_CONNECTORS.clone())
     }
 
     /// The scope's stored rules.
@@ -80,7 +85,7 @@ impl Engine {
             .expect("rules lock")
             .get(scope)
             .cloned()
-            .unwrap_or_default()
+            .unwrap_or_else(|| NO_RULES.clone())
     }
 
     /// The rules a workflow's conditions see: the scope's, and its own over them.

@@ -154,6 +154,13 @@ struct DriveArgs {
     registered: Registered,
 }
 
+/// The value out of its box, the box freed now: moved out in place, a box is freed only where
+/// its binding ends.
+#[allow(clippy::boxed_local)]
+fn unbox<T>(b: Box<T>) -> T {
+    *b
+}
+
 /// The actions of one execution that are in flight, aborted when it is dropped (the run
 /// finished, lost its lease, or failed to commit).
 #[derive(Default)]
@@ -263,14 +270,19 @@ impl Engine {
     async fn drive_claimed(self: Arc<Self>, args: Box<DriveArgs>) -> Result<()> {
         // Sub-futures are boxed: the state a parked run keeps while its actions are in flight
         // is as big as the biggest future inlined in it, held for thousands of runs.
-        let (mut run, mut round, mut performs, mut changed) =
-            Box::pin(self.open_run(args.claim, args.started)).await?;
+        // Taken out of their box at once: fields moved out one by one would keep the box,
+        // and the execution in it, for as long as the run.
         let DriveArgs {
+            claim,
+            started,
             inbox,
             renewed,
             registered: _registered,
-            ..
-        } = *args;
+        } = unbox(args);
+        let (mut run, round, mut performs, mut changed) =
+            Box::pin(self.open_run(claim, started)).await?;
+        // Made when something goes into it: a run waiting with nothing to commit keeps none.
+        let mut round = Some(Box::new(round));
         let lease = Duration::from_millis(u64::try_from(self.lease_ms).unwrap_or(0));
         let mut flight = Flight::default();
         loop {
@@ -282,7 +294,7 @@ impl Engine {
                 let wanted = exec.is_acting(*thread, *attempt);
                 if !wanted {
                     h.abort();
-                    round
+                    self.round(&mut round)
                         .commit
                         .cancel_keys
                         .push(perform_key(*thread, *attempt));
@@ -292,6 +304,7 @@ impl Engine {
             });
             let release = performs.is_empty() && flight.0.is_empty();
             if changed || release {
+                let round = self.round(&mut round);
                 round.finish(exec, release);
                 let commit = std::mem::take(&mut round.commit);
                 let finished = commit.finished;
@@ -301,7 +314,7 @@ impl Engine {
                     return Ok(());
                 }
             }
-            round = self.new_round();
+            round = None;
             for (thread, attempt) in performs.drain(..) {
                 match self.dispatch(&run, thread, attempt, inbox.clone(), (&renewed, lease)) {
                     Some(h) => {
@@ -311,10 +324,14 @@ impl Engine {
                     }
                     // The thread no longer waits for it: nothing to perform, and its queued
                     // item goes with the next commit.
-                    None => round.commit.cancel_keys.push(perform_key(thread, attempt)),
+                    None => self
+                        .round(&mut round)
+                        .commit
+                        .cancel_keys
+                        .push(perform_key(thread, attempt)),
                 }
             }
-            changed = !round.commit.cancel_keys.is_empty();
+            changed = round.is_some();
             // Wait for results (and inputs that arrive meanwhile), keeping an eye on the lease.
             let msgs = loop {
                 let deadline = *renewed.lock().expect("lease clock") + lease.mul_f64(0.8);
@@ -336,8 +353,9 @@ impl Engine {
                         );
                     }
                     Msg::Items(items) => {
+                        let round = self.round(&mut round);
                         changed |=
-                            Box::pin(self.apply_items(&mut run, items, &mut round, &mut performs))
+                            Box::pin(self.apply_items(&mut run, items, round, &mut performs))
                                 .await?;
                     }
                     Msg::Done {
@@ -346,6 +364,7 @@ impl Engine {
                         result,
                     } => {
                         flight.0.remove(&(thread, attempt));
+                        let round = self.round(&mut round);
                         round.commit.cancel_keys.push(perform_key(thread, attempt));
                         changed = true;
                         let Some(exec) = run.exec.as_mut() else {
@@ -514,6 +533,11 @@ impl Engine {
 
     /// A round whose actions, if this node dies before performing them, are due when its
     /// lease runs out.
+    /// The round being made, made now if there is none.
+    fn round<'r>(&self, round: &'r mut Option<Box<Round>>) -> &'r mut Round {
+        round.get_or_insert_with(|| Box::new(self.new_round()))
+    }
+
     fn new_round(&self) -> Round {
         Round {
             perform_at: Some(chrono::Utc::now().timestamp_millis() + self.lease_ms),
