@@ -643,6 +643,19 @@ impl Condition {
 
     /// Like [`Condition::eval_traced`], but fields are looked up in `fields` (a new event's
     /// payload) while templates in values render over `ctx` (the waiting execution's context).
+    /// A text the event's payload must hold at a path for this condition to hold on it: the
+    /// value of an `eq` comparison (alone, or one of an `and`) on a plain path, rendered in
+    /// `ctx`, when it is a string that is not a time (times are equal as instants, whatever
+    /// their text) and comes from no secret (it is stored with the wait). A store queues an
+    /// event only to the waits it can match; the condition still decides.
+    pub fn required_text(&self, ctx: &Value, env: &Env<'_>) -> Option<(String, String)> {
+        match self {
+            Condition::Compare(c) => c.required_text(ctx, env),
+            Condition::And(list) => list.iter().find_map(|c| c.required_text(ctx, env)),
+            Condition::Or(_) | Condition::Not(_) | Condition::Rule(_) => None,
+        }
+    }
+
     pub fn eval_traced_on(
         &self,
         fields: &Value,
@@ -775,6 +788,28 @@ impl Compare {
             Err(note) => (negative_default(self.op, note), Some(note)),
         };
         (result, note, shown.unwrap_or_else(|| expected.clone()))
+    }
+
+    /// See [`Condition::required_text`].
+    fn required_text(&self, ctx: &Value, env: &Env<'_>) -> Option<(String, String)> {
+        if self.op != Op::Eq {
+            return None;
+        }
+        let path = self.field.plain_keys()?;
+        let mut render = RenderTrace::default();
+        let expected = match &self.value {
+            TemplateValue::Literal(v) => v.clone(),
+            other => other.render(ctx, env, Secrets::Redact, &mut render),
+        };
+        if !render.secrets_used.is_empty() || !render.missing_paths.is_empty() {
+            return None;
+        }
+        match expected {
+            Value::String(text) if parse_absolute_time(&text).is_none() => {
+                Some((path.to_owned(), text))
+            }
+            _ => None,
+        }
     }
 
     fn check(&self, actual: Option<&Value>, expected: &Value, env: &Env<'_>) -> Result<bool, Note> {

@@ -749,7 +749,7 @@ impl<'a> Driver<'a> {
                     self.set_at = Some(at);
                 }
                 Effect::CancelTimer { timer } => self.timers.retain(|(_, t)| *t != timer),
-                Effect::AwaitEvent { thread, event } => match &self.opts.wait {
+                Effect::AwaitEvent { thread, event, .. } => match &self.opts.wait {
                     Some(WaitOutcome::Event(payload)) => {
                         self.open.insert(format!("thread:{thread}"));
                         self.inputs.push_back(Input::Event {

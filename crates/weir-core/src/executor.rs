@@ -340,6 +340,9 @@ pub enum Effect {
     AwaitEvent {
         thread: ThreadId,
         event: String,
+        /// A text the event's payload must hold at a path (dotted keys) for the wait's
+        /// `match` to hold: the store need not deliver an event without it.
+        requires: Option<(String, String)>,
     },
     StopAwaiting {
         thread: ThreadId,
@@ -1217,10 +1220,18 @@ impl Execution {
                 )));
                 None
             }
-            StepKind::Wait { event, timeout, .. } => {
+            StepKind::Wait {
+                event,
+                timeout,
+                matches,
+                ..
+            } => {
                 let timer = timeout.map(|t| {
                     self.set_timer(tid, Purpose::WaitTimeout, env.now + t.as_chrono(), fx)
                 });
+                let requires = matches
+                    .as_ref()
+                    .and_then(|m| self.in_view(tid, |view| m.required_text(view, env)));
                 self.thread_mut(tid).state = TState::Waiting {
                     on: WaitOn::Event(event.clone()),
                     timer,
@@ -1228,6 +1239,7 @@ impl Execution {
                 fx.push(Effect::AwaitEvent {
                     thread: tid,
                     event: event.clone(),
+                    requires,
                 });
                 fx.push(Effect::Step(self.record(
                     tid,

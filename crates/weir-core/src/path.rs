@@ -54,6 +54,21 @@ impl FieldPath {
         &self.text
     }
 
+    /// The path as dotted object keys, when every segment is a plain name (letters, digits
+    /// and `_`, not starting with a digit): a path a database's JSON functions read the same.
+    pub fn plain_keys(&self) -> Option<&str> {
+        let plain = |k: &str| {
+            k.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        self.segments
+            .iter()
+            .all(|s| s.index.is_none() && plain(&s.key))
+            .then_some(self.text.as_str())
+    }
+
     pub fn first(&self) -> &str {
         &self.segments[0].key
     }

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use weir_core::dryrun::DecisionKind;
 use weir_core::executor::{Effect, ExecStatus, Execution, StepState};
-use weir_store::{Commit, Json, NewApproval, NewExecution, NewItem, Scope, StepRow, Store, Work};
+use weir_store::{
+    Commit, Json, NewApproval, NewAwait, NewExecution, NewItem, Scope, StepRow, Store, Work,
+};
 
 use crate::Result;
 use crate::ingest::pending_state;
@@ -122,11 +124,17 @@ impl Round {
                     c.new_items.retain(|i| i.key.as_deref() != Some(&key));
                     c.cancel_keys.push(key);
                 }
-                Effect::AwaitEvent { thread, event } => {
-                    c.awaits_add.push((i64::from(thread), event))
-                }
+                Effect::AwaitEvent {
+                    thread,
+                    event,
+                    requires,
+                } => c.awaits_add.push(NewAwait {
+                    thread: i64::from(thread),
+                    event_type: event,
+                    requires,
+                }),
                 Effect::StopAwaiting { thread } => {
-                    c.awaits_add.retain(|(t, _)| *t != i64::from(thread));
+                    c.awaits_add.retain(|a| a.thread != i64::from(thread));
                     c.awaits_remove.push(i64::from(thread));
                 }
                 Effect::RequestApproval {

@@ -141,6 +141,7 @@ pub(crate) fn plan<'a>(
     batch: &[&'a Entry],
     now: &str,
     shard: &str,
+    postgres: bool,
     results: Vec<Vec<Vec<String>>>,
 ) -> Result<Plan<'a>> {
     let mut results = results.into_iter();
@@ -200,10 +201,26 @@ pub(crate) fn plan<'a>(
     let mut executions = Rows::new(14);
     let mut steps = Rows::new(10);
     let mut items = Rows::new(7);
-    let mut awaits = Rows::new(5);
+    let mut awaits = Rows::new(7);
     let mut tally = crate::stats::Tally::default();
     // Waits opened by executions earlier in this batch, for events later in it.
-    let mut opened: Vec<(&Scope, &str, &str)> = Vec::new();
+    let mut opened: Vec<(&Scope, &NewAwait, &str)> = Vec::new();
+    // Unless the payload holds another text at the path a wait's `match` requires (the
+    // wait's `match` decides on what is queued).
+    // (SQLite's JSON paths start with `$`, char(36), which the statement may not hold: it
+    // marks the bound values.)
+    let takes = match postgres {
+        false => {
+            "(match_path IS NULL \
+             OR IFNULL(json_type($1, char(36) || '.payload.' || match_path), '') <> 'text' \
+             OR json_extract($1, char(36) || '.payload.' || match_path) = match_text)"
+        }
+        true => {
+            "(match_path IS NULL \
+             OR COALESCE(jsonb_typeof(CAST($1 AS jsonb) #> string_to_array('payload.' || match_path, '.')), '') <> 'string' \
+             OR (CAST($1 AS jsonb) #>> string_to_array('payload.' || match_path, '.')) = match_text)"
+        }
+    };
     for n in fresh {
         let (scope, event, list) = batch[n];
         let mut queued = false;
@@ -229,7 +246,7 @@ pub(crate) fn plan<'a>(
                 format!(
                     "INSERT INTO inbox (execution_id, tenant_id, environment_id, kind, payload, run_at_ms) \
                      SELECT DISTINCT execution_id, tenant_id, environment_id, 'event', $1, {now} FROM awaits \
-                     WHERE tenant_id = $2 AND environment_id = $3 AND event_type IN ({})",
+                     WHERE tenant_id = $2 AND environment_id = $3 AND event_type IN ({}) AND {takes}",
                     marks.join(", ")
                 ),
                 binds,
@@ -247,10 +264,15 @@ pub(crate) fn plan<'a>(
             Bind::Now,
         ]);
         let mut delivered = HashSet::new();
-        for (at, t, execution_id) in &opened {
+        let mut payload = None;
+        for (at, a, execution_id) in &opened {
             // Once per execution, however many of its threads wait.
             if *at == scope
-                && event_matches(t, &event.event_type)
+                && event_matches(&a.event_type, &event.event_type)
+                && (a.requires.is_none()
+                    || a.may_take(payload.get_or_insert_with(|| {
+                        serde_json::from_str(event.payload.as_str()).unwrap_or(Value::Null)
+                    })))
                 && delivered.insert(*execution_id)
             {
                 items.push(vec![
@@ -273,8 +295,8 @@ pub(crate) fn plan<'a>(
                 });
                 queued = true;
                 if let Some(first) = &e.initial {
-                    for (_, t) in &first.awaits_add {
-                        opened.push((scope, t, &e.id));
+                    for a in &first.awaits_add {
+                        opened.push((scope, a, &e.id));
                     }
                 }
                 continue;
@@ -347,15 +369,18 @@ pub(crate) fn plan<'a>(
                                 it.run_at_ms,
                             ));
                         }
-                        for (thread, t) in &c.awaits_add {
+                        for a in &c.awaits_add {
+                            let (path, required) = a.requires.as_ref().map(|(p, t)| (p, t)).unzip();
                             awaits.push(vec![
                                 text(&scope.tenant),
                                 text(&scope.environment),
-                                text(t),
+                                text(&a.event_type),
                                 text(&e.id),
-                                Bind::I(*thread),
+                                Bind::I(a.thread),
+                                text_or_null(path.map(String::as_str)),
+                                text_or_null(required.map(String::as_str)),
                             ]);
-                            opened.push((scope, t, &e.id));
+                            opened.push((scope, a, &e.id));
                         }
                     }
                 }
@@ -376,7 +401,7 @@ pub(crate) fn plan<'a>(
     items.insert_inbox(&mut statements);
     awaits.insert(
         &mut statements,
-        "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES",
+        "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread, match_path, match_text) VALUES",
         None,
     );
     statements.extend(tally.statements(now, shard));

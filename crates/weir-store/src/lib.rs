@@ -656,7 +656,7 @@ pub struct Commit {
     pub new_items: Vec<NewItem>,
     pub cancel_keys: Vec<String>,
     pub steps: Vec<StepRow>,
-    pub awaits_add: Vec<(i64, String)>,
+    pub awaits_add: Vec<NewAwait>,
     pub awaits_remove: Vec<i64>,
     pub approvals: Vec<NewApproval>,
     pub withdrawn_approvals: Vec<String>,
@@ -670,6 +670,31 @@ pub struct Commit {
     pub release: bool,
     /// Keep the lease this much longer from now (a node still working on the execution).
     pub extend_lease_ms: Option<i64>,
+}
+
+/// A thread of an execution that waits for events of a type (or a pattern: `payment.*`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewAwait {
+    pub thread: i64,
+    pub event_type: String,
+    /// The text the event's payload must hold at a path (dotted keys) for the wait's `match`
+    /// to hold: an event that holds another text there is not queued for it.
+    pub requires: Option<(String, String)>,
+}
+
+impl NewAwait {
+    /// Whether an event with this payload is queued for the wait (the wait's `match` still
+    /// decides): unless the payload holds another text at the required path.
+    pub fn may_take(&self, payload: &serde_json::Value) -> bool {
+        let Some((path, text)) = &self.requires else {
+            return true;
+        };
+        let pointer = format!("/{}", path.replace('.', "/"));
+        match payload.pointer(&pointer) {
+            Some(serde_json::Value::String(s)) => s == text,
+            _ => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

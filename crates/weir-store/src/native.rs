@@ -367,12 +367,14 @@ fn write_step(tx: &rusqlite::Savepoint<'_>, step: &Step) -> Result<()> {
             tx.prepare_cached("DELETE FROM awaits WHERE execution_id = ?1 AND thread = ?2")?
                 .execute(rusqlite::params![id, thread])?;
         }
-        for (thread, event) in &c.awaits_add {
+        for a in &c.awaits_add {
+            let (path, text) = a.requires.clone().unzip();
             tx.prepare_cached(
-                "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (execution_id, thread) DO UPDATE SET event_type = ?3",
+                "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread, match_path, match_text) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (execution_id, thread) DO UPDATE SET event_type = ?3, match_path = ?6, match_text = ?7",
             )?
-            .execute(rusqlite::params![tenant, environment, event, id, thread])?;
+            .execute(rusqlite::params![tenant, environment, a.event_type, id, a.thread, path, text])?;
         }
     }
     for s in &c.steps {
@@ -527,7 +529,7 @@ fn write(
         }
         results.push(out);
     }
-    let plan = batch::plan(batch, now, "0", results)?;
+    let plan = batch::plan(batch, now, "0", false, results)?;
     for statement in plan.statements {
         match statement {
             Statement::Sql(sql, binds) => {

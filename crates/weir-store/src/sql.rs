@@ -181,6 +181,11 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "alerts",
         include_str!("../migrations/sqlite/0022_alerts.sql"),
     ),
+    (
+        23,
+        "await_match",
+        include_str!("../migrations/sqlite/0023_await_match.sql"),
+    ),
 ];
 pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -292,6 +297,11 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         22,
         "alerts",
         include_str!("../migrations/postgres/0022_alerts.sql"),
+    ),
+    (
+        23,
+        "await_match",
+        include_str!("../migrations/postgres/0023_await_match.sql"),
     ),
 ];
 
@@ -768,7 +778,13 @@ impl SqlStore {
             }
             results.push(out);
         }
-        let plan = batch::plan(&entries, self.now, self.shard, results)?;
+        let plan = batch::plan(
+            &entries,
+            self.now,
+            self.shard,
+            self.backend == Backend::Postgres,
+            results,
+        )?;
         for statement in plan.statements {
             match statement {
                 Statement::Sql(text, binds) => {
@@ -860,16 +876,20 @@ impl SqlStore {
                     .execute(&mut **tx)
                     .await?;
             }
-            for (thread, event) in &c.awaits_add {
+            for a in &c.awaits_add {
+                let (path, text) = a.requires.clone().unzip();
                 sqlx::query(
-                    "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (execution_id, thread) DO UPDATE SET event_type = $3",
+                    "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread, match_path, match_text) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (execution_id, thread) DO UPDATE SET event_type = $3, match_path = $6, match_text = $7",
                 )
                 .bind(&scope.tenant)
                 .bind(&scope.environment)
-                .bind(event)
+                .bind(&a.event_type)
                 .bind(id)
-                .bind(thread)
+                .bind(a.thread)
+                .bind(path)
+                .bind(text)
                 .execute(&mut **tx)
                 .await?;
             }

@@ -374,9 +374,11 @@ fn delays_wait_and_approvals_park_the_run_until_their_input() {
     assert_eq!(delay.1, now() + Duration::hours(1));
     run.advance(Duration::hours(1));
     let fx = run.apply(Input::Timer(delay.0));
+    // The payment must name this order: a store delivers no other order's payment.
     assert!(fx.contains(&Effect::AwaitEvent {
         thread: 0,
-        event: "payment.received".into()
+        event: "payment.received".into(),
+        requires: Some(("order_id".into(), "o7".into())),
     }));
     assert_eq!(run.exec.awaited_events(), ["payment.received"]);
     // Another order's payment does not match.

@@ -30,6 +30,7 @@ cases!(
     only_failed_executions_are_retried,
     steps_are_listed_in_the_order_they_were_first_written,
     events_reach_waiting_executions_but_never_their_own,
+    events_reach_only_the_waits_whose_required_text_they_hold,
     concurrent_ingests_share_keys_but_not_failures,
     tenants_environments_and_keys,
     audit_records_are_scoped_filtered_and_paged,
@@ -415,7 +416,10 @@ async fn commits_write_steps_waits_timers_and_approvals_together(s: Arc<dyn Stor
             },
         ],
         steps: vec![step("0:pay:0", "waiting")],
-        awaits_add: vec![(0, "payment.received".into()), (3, "refund.issued".into())],
+        awaits_add: vec![
+            awaiting(0, "payment.received"),
+            awaiting(3, "refund.issued"),
+        ],
         approvals: vec![NewApproval {
             id: "ap1".into(),
             step_id: "ask".into(),
@@ -821,7 +825,7 @@ async fn events_reach_waiting_executions_but_never_their_own(s: Arc<dyn Store>) 
         initial: Some(Box::new(Commit {
             state: json!({"waiting": true}).into(),
             status: "waiting".into(),
-            awaits_add: vec![(0, "payment".into())],
+            awaits_add: vec![awaiting(0, "payment")],
             steps: vec![StepRow {
                 key: "0:wait:0".into(),
                 step_id: "wait".into(),
@@ -867,6 +871,117 @@ async fn events_reach_waiting_executions_but_never_their_own(s: Arc<dyn Store>) 
             payload: json!({"order": {"id": "e2"}})
         }
     );
+}
+
+fn awaiting(thread: i64, event_type: &str) -> NewAwait {
+    NewAwait {
+        thread,
+        event_type: event_type.into(),
+        requires: None,
+    }
+}
+
+/// A wait whose `match` requires a text at a path of the payload is queued only the events
+/// that hold that text there, or no text at all (a number, nothing: its `match` decides); a
+/// wait that requires nothing gets every event of its type. Whether the wait was written with
+/// its run's first step, by a later commit, or earlier in the same batch as the event.
+async fn events_reach_only_the_waits_whose_required_text_they_hold(s: Arc<dyn Store>) {
+    let a = s.bootstrap("h").await.unwrap().scope;
+    let wait = |thread: i64, event_type: &str, requires: Option<(&str, &str)>| NewAwait {
+        thread,
+        event_type: event_type.into(),
+        requires: requires.map(|(p, t)| (p.into(), t.into())),
+    };
+    let waiting = |id: &str, requires: Option<(&str, &str)>| NewExecution {
+        initial: Some(Box::new(Commit {
+            state: json!({"waiting": true}).into(),
+            status: "waiting".into(),
+            awaits_add: vec![wait(0, "payment", requires)],
+            ..Commit::default()
+        })),
+        ..new_execution(id, "w")
+    };
+    let payment = |id: &str, payload: Value| NewEvent {
+        event_type: "payment".into(),
+        payload: payload.into(),
+        ..event(id, None)
+    };
+    let claimed = |claims: Vec<Claim>| {
+        let mut ids: Vec<String> = claims.into_iter().map(|c| c.execution_id).collect();
+        ids.sort();
+        ids
+    };
+    s.ingest_many(Arc::from(vec![(
+        a.clone(),
+        event("e0", None),
+        vec![
+            waiting("x1", Some(("order.id", "o-1"))),
+            waiting("x2", Some(("order.id", "o-2"))),
+            waiting("x3", None),
+            waiting("x4", Some(("order.total", "5"))),
+        ],
+    )]))
+    .await
+    .unwrap();
+    s.ingest(
+        &a,
+        &payment("p1", json!({"order": {"id": "o-1", "total": 5}})),
+        &[],
+    )
+    .await
+    .unwrap();
+    let claims = s.claim("n1", 30_000, 10).await.unwrap();
+    let x1 = claims.iter().find(|c| c.execution_id == "x1").cloned();
+    assert_eq!(
+        claimed(claims),
+        ["x1", "x3", "x4"],
+        "o-2's wait got o-1's payment"
+    );
+
+    // A wait written by a later commit.
+    let x1 = x1.unwrap();
+    let commit = Commit {
+        state: json!({"step": 2}).into(),
+        status: "waiting".into(),
+        done_items: x1.items.iter().map(|i| i.id).collect(),
+        awaits_remove: vec![0],
+        awaits_add: vec![wait(1, "refund", Some(("id", "r-1")))],
+        release: true,
+        ..Commit::default()
+    };
+    s.commit("n1", &x1, commit).await.unwrap();
+    let refund = |id: &str, of: &str| NewEvent {
+        event_type: "refund".into(),
+        payload: json!({"id": of}).into(),
+        ..event(id, None)
+    };
+    s.ingest(&a, &refund("r2", "r-2"), &[]).await.unwrap();
+    assert!(
+        s.claim("n2", 30_000, 10).await.unwrap().is_empty(),
+        "r-2 reached r-1's wait"
+    );
+    s.ingest(&a, &refund("r1", "r-1"), &[]).await.unwrap();
+    assert_eq!(claimed(s.claim("n2", 30_000, 10).await.unwrap()), ["x1"]);
+
+    // Waits opened earlier in the same batch as the event.
+    s.ingest_many(Arc::from(vec![
+        (
+            a.clone(),
+            event("e5", None),
+            vec![
+                waiting("x5", Some(("order.id", "o-9"))),
+                waiting("x6", Some(("order.id", "o-8"))),
+            ],
+        ),
+        (
+            a.clone(),
+            payment("p9", json!({"order": {"id": "o-9"}})),
+            vec![],
+        ),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(claimed(s.claim("n3", 30_000, 10).await.unwrap()), ["x5"]);
 }
 
 /// Events written at the same time (which a store may put in one transaction): a key used by
@@ -1916,7 +2031,7 @@ async fn retention_prunes_what_finished_and_nothing_running(s: Arc<dyn Store>) {
                     state: json!({}).into(),
                     status: "waiting".into(),
                     done_items: c.items.iter().map(|i| i.id).collect(),
-                    awaits_add: vec![(0, "payment.received".into())],
+                    awaits_add: vec![awaiting(0, "payment.received")],
                     release: true,
                     ..Commit::default()
                 }
