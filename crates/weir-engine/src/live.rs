@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::task::AbortHandle;
-use tracing::Instrument;
 use weir_core::dryrun::ApprovalOutcome;
 use weir_core::executor::{ActionError, Effect, Execution, Input, Start};
 use weir_core::template::RenderTrace;
@@ -159,6 +158,29 @@ struct DriveArgs {
 #[allow(clippy::boxed_local)]
 fn unbox<T>(b: Box<T>) -> T {
     *b
+}
+
+/// Where an action runs, shared by its task and the span its log lines carry.
+struct Site {
+    ctx: ActionContext,
+    workflow_id: String,
+    action_type: String,
+    attempt: u32,
+}
+
+impl Site {
+    fn span(&self) -> tracing::Span {
+        tracing::info_span!(
+            "step",
+            tenant = %self.ctx.scope.tenant,
+            environment = %self.ctx.scope.environment,
+            workflow_id = %self.workflow_id,
+            execution_id = %self.ctx.execution_id,
+            step_id = %self.ctx.step_id,
+            attempt = self.attempt,
+            action = %self.action_type,
+        )
+    }
 }
 
 /// The actions of one execution that are in flight, aborted when it is dropped (the run
@@ -667,20 +689,21 @@ impl Engine {
                 false => Value::Null,
             },
         };
-        // The action's log lines carry where it runs.
-        let span = tracing::info_span!(
-            "step",
-            tenant = %ctx.scope.tenant,
-            environment = %ctx.scope.environment,
-            workflow_id = %run.wf.id,
-            execution_id = %ctx.execution_id,
-            step_id = %ctx.step_id,
+        let site = Arc::new(Site {
+            ctx,
+            workflow_id: run.wf.id.clone(),
+            action_type,
             attempt,
-            action = %action_type,
-        );
+        });
         let engine = self.clone();
-        let workflow_id = run.wf.id.clone();
+        let at = site.clone();
         let task = async move {
+            let Site {
+                ctx,
+                workflow_id,
+                action_type,
+                ..
+            } = &*at;
             let secrets = ctx.secrets.clone();
             let _slot = match refusal {
                 None => engine.pool.slot(&ctx.scope.tenant).await,
@@ -709,14 +732,14 @@ impl Engine {
                 // Boxed: emitting ingests an event, a future several times the size of the
                 // rest of this task, which every action's task would otherwise carry while
                 // it waits on the outside world.
-                Box::pin(engine.emit(&ctx, &input)).await
+                Box::pin(engine.emit(ctx, &input)).await
             } else if let Some((connector, action)) = performer {
                 engine
                     .actions
-                    .perform_connector(&connector, &action, &ctx, input)
+                    .perform_connector(&connector, &action, ctx, input)
                     .await
             } else {
-                engine.actions.perform(&action_type, &ctx, input).await
+                engine.actions.perform(action_type, ctx, input).await
             };
             // What comes back is stored with the run: no secret may be in it, even one the
             // other side echoed.
@@ -733,16 +756,16 @@ impl Engine {
                 Err(e) if e.class.as_deref() == Some("refused") => "refused",
                 Err(_) => "failed",
             };
-            crate::telemetry::action_ended(&action_type, outcome, began.elapsed());
+            crate::telemetry::action_ended(action_type, outcome, began.elapsed());
             if let Some(call) = call {
                 let error = result.as_ref().err().map(|e| e.message.as_str());
                 let (scope, id) = (&ctx.scope, &ctx.execution_id);
                 call.end(
                     scope,
-                    &workflow_id,
+                    workflow_id,
                     id,
                     &ctx.step_id,
-                    &action_type,
+                    action_type,
                     outcome,
                     error,
                 );
@@ -752,9 +775,15 @@ impl Engine {
                 attempt,
                 result: Box::new(result),
             });
-        }
-        .instrument(span);
-        let task = tokio::spawn(task);
+        };
+        // The action's log lines carry where it runs, in a span made for each poll: one held
+        // while the action waits on the outside world would keep its formatted fields (about
+        // 600 bytes) for every call in flight.
+        let mut task = Box::pin(task);
+        let task = tokio::spawn(std::future::poll_fn(move |cx| {
+            let _in = site.span().entered();
+            task.as_mut().poll(cx)
+        }));
         Some(task.abort_handle())
     }
 

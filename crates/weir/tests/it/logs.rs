@@ -14,6 +14,8 @@ const SECRET: &str = "secret-value-canary-77ab1";
 #[test]
 fn json_log_lines_name_requests_and_failed_executions_and_hold_no_secret() {
     let dir = scratch("logs");
+    // Allowed, but nothing listens there: a call to it fails and may be tried again.
+    let closed = format!("127.0.0.1:{}", free_port());
     let mut server = Server::start_with(
         &dir,
         free_port(),
@@ -21,6 +23,7 @@ fn json_log_lines_name_requests_and_failed_executions_and_hold_no_secret() {
             ("WEIR_ADMIN_KEY", ROOT),
             ("WEIR_LOG_FORMAT", "json"),
             ("WEIR_LOG_LEVEL", "debug"),
+            ("WEIR_OUTBOUND_ALLOW", closed.as_str()),
         ],
     );
     let (status, head, _) = server.exchange(
@@ -118,6 +121,27 @@ fn json_log_lines_name_requests_and_failed_executions_and_hold_no_secret() {
     let run = poll(&server, ROOT, &format!("/api/v1/executions/{id}"), |e| {
         e["status"] == "failed"
     });
+    // A call that fails to connect logs from inside its action, in the action's span.
+    let wf = json!({"workflow_id": "flaky", "trigger": {"type": "event", "event": "order.paid"},
+        "steps": [{"id": "notify", "type": "http_request", "retry": {"max_attempts": 1},
+            "config": {"url": format!("http://{closed}/hook")}}]});
+    assert_eq!(
+        server.with(ROOT, "POST", "/api/v1/workflows", Some(wf)).0,
+        201
+    );
+    let (_, event) = server.with(
+        ROOT,
+        "POST",
+        "/api/v1/events",
+        Some(json!({"event_type": "order.paid", "payload": {}})),
+    );
+    let flaky = event["executions"][0]["execution_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{event}"))
+        .to_owned();
+    poll(&server, ROOT, &format!("/api/v1/executions/{flaky}"), |e| {
+        e["status"] == "failed"
+    });
     assert_eq!(run["status"], "failed", "{run}");
 
     let log = server.stop_and_read_log();
@@ -170,6 +194,34 @@ fn json_log_lines_name_requests_and_failed_executions_and_hold_no_secret() {
         "{failed}"
     );
     assert!(failed["error"].as_str().is_some_and(|e| !e.is_empty()));
+    let retried = find("the call that may be tried again", &|l| {
+        l["message"] == "action failed; it may be tried again"
+    });
+    let site = retried["spans"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "step"))
+        .unwrap_or_else(|| panic!("no step span: {retried}"));
+    assert_eq!(
+        (
+            &site["tenant"],
+            &site["environment"],
+            &site["workflow_id"],
+            &site["execution_id"],
+            &site["step_id"],
+            &site["attempt"],
+            &site["action"],
+        ),
+        (
+            &json!("default"),
+            &json!("production"),
+            &json!("flaky"),
+            &json!(flaky),
+            &json!("notify"),
+            &json!(1),
+            &json!("http_request"),
+        ),
+        "{retried}"
+    );
     for canary in [ROOT, PASSWORD, SECRET, session.as_str()] {
         assert!(!log.contains(canary), "{canary} is in the log:\n{log}");
     }
