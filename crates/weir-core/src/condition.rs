@@ -641,13 +641,13 @@ impl Condition {
         self.trace_depth(ctx, ctx, env, render, 0)
     }
 
-    /// Like [`Condition::eval_traced`], but fields are looked up in `fields` (a new event's
-    /// payload) while templates in values render over `ctx` (the waiting execution's context).
     /// A text the event's payload must hold at a path for this condition to hold on it: the
     /// value of an `eq` comparison (alone, or one of an `and`) on a plain path, rendered in
     /// `ctx`, when it is a string that is not a time (times are equal as instants, whatever
-    /// their text) and comes from no secret (it is stored with the wait). A store queues an
-    /// event only to the waits it can match; the condition still decides.
+    /// their text), holds no NUL, and renders the same for as long as the run waits (from
+    /// literals and the event's fields only: no clock, id, secret, `vars` or `steps`, which
+    /// may change meanwhile). A store queues an event only to the waits it can match; the
+    /// condition still decides.
     pub fn required_text(&self, ctx: &Value, env: &Env<'_>) -> Option<(String, String)> {
         match self {
             Condition::Compare(c) => c.required_text(ctx, env),
@@ -656,6 +656,8 @@ impl Condition {
         }
     }
 
+    /// Like [`Condition::eval_traced`], but fields are looked up in `fields` (a new event's
+    /// payload) while templates in values render over `ctx` (the waiting execution's context).
     pub fn eval_traced_on(
         &self,
         fields: &Value,
@@ -796,17 +798,20 @@ impl Compare {
             return None;
         }
         let path = self.field.plain_keys()?;
+        if !self.value.is_stable() {
+            return None;
+        }
         let mut render = RenderTrace::default();
         let expected = match &self.value {
             TemplateValue::Literal(v) => v.clone(),
             other => other.render(ctx, env, Secrets::Redact, &mut render),
         };
-        if !render.secrets_used.is_empty() || !render.missing_paths.is_empty() {
+        if !render.missing_paths.is_empty() {
             return None;
         }
         match expected {
-            Value::String(text) if parse_absolute_time(&text).is_none() => {
-                Some((path.to_owned(), text))
+            Value::String(text) if parse_absolute_time(&text).is_none() && !text.contains('\0') => {
+                Some((path, text))
             }
             _ => None,
         }

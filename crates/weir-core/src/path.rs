@@ -56,17 +56,21 @@ impl FieldPath {
 
     /// The path as dotted object keys, when every segment is a plain name (letters, digits
     /// and `_`, not starting with a digit): a path a database's JSON functions read the same.
-    pub fn plain_keys(&self) -> Option<&str> {
+    pub fn plain_keys(&self) -> Option<String> {
         let plain = |k: &str| {
             k.chars()
                 .next()
                 .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         };
+        // Joined again: `order[id]` is read as `order.id`, which is what a database reads.
         self.segments
             .iter()
             .all(|s| s.index.is_none() && plain(&s.key))
-            .then_some(self.text.as_str())
+            .then(|| {
+                let keys: Vec<&str> = self.segments.iter().map(|s| s.key.as_str()).collect();
+                keys.join(".")
+            })
     }
 
     pub fn first(&self) -> &str {

@@ -308,6 +308,22 @@ pub enum TemplateValue {
 }
 
 impl TemplateValue {
+    /// Whether the value renders the same for as long as a run lasts: literals, the event's
+    /// fields and a thread's own locals; no clock, new id or secret, and nothing later steps
+    /// write (`vars`, `steps`).
+    pub fn is_stable(&self) -> bool {
+        match self {
+            TemplateValue::Literal(_) => true,
+            TemplateValue::Template(t) => t.parts.iter().all(|p| match p {
+                Part::Text(_) => true,
+                Part::Expr(Expr::Path(path)) => !matches!(path.first(), "vars" | "steps"),
+                Part::Expr(_) => false,
+            }),
+            TemplateValue::Array(items) => items.iter().all(TemplateValue::is_stable),
+            TemplateValue::Object(fields) => fields.iter().all(|(_, v)| v.is_stable()),
+        }
+    }
+
     /// Whether any template in this value reads a secret.
     pub fn names_secret(&self) -> bool {
         match self {

@@ -553,13 +553,13 @@ impl Engine {
             .map_err(|e| Error::Corrupt(e.to_string()))
     }
 
-    /// A round whose actions, if this node dies before performing them, are due when its
-    /// lease runs out.
     /// The round being made, made now if there is none.
     fn round<'r>(&self, round: &'r mut Option<Box<Round>>) -> &'r mut Round {
         round.get_or_insert_with(|| Box::new(self.new_round()))
     }
 
+    /// A round whose actions, if this node dies before performing them, are due when its
+    /// lease runs out.
     fn new_round(&self) -> Round {
         Round {
             perform_at: Some(chrono::Utc::now().timestamp_millis() + self.lease_ms),

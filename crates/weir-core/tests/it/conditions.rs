@@ -741,3 +741,48 @@ fn a_templated_pattern_is_bounded() {
         "{t:?}"
     );
 }
+
+/// The text a wait stores so a store can skip events that cannot match: only an `eq` on a plain
+/// path (bracketed keys read as dotted), valued by a string that renders the same for as long
+/// as the run waits and is not a time.
+#[test]
+fn a_required_text_comes_only_from_a_stable_eq_on_a_plain_path() {
+    let rules = Rules::default();
+    let run = json!({"order": {"id": "o-7"}, "vars": {"ref": "r-1"}, "steps": {}});
+    let required = |doc: Value| condition(&doc).required_text(&run, &env(&rules));
+    let some = |p: &str, t: &str| Some((p.to_owned(), t.to_owned()));
+    let eq = |field: &str, value: Value| json!({"field": field, "operator": "eq", "value": value});
+    assert_eq!(
+        required(eq("order_id", json!("{{order.id}}"))),
+        some("order_id", "o-7")
+    );
+    assert_eq!(
+        required(eq("payment[order]", json!("x"))),
+        some("payment.order", "x")
+    );
+    assert_eq!(
+        required(json!({"and": [eq("n", json!(5)), eq("a.b", json!("k-{{order.id}}"))]})),
+        some("a.b", "k-o-7")
+    );
+    for doc in [
+        // What later steps write may change while the run waits.
+        eq("ref", json!("{{vars.ref}}")),
+        eq("ref", json!("{{steps.s.output.id}}")),
+        // A clock, a new id, a secret.
+        eq("day", json!("d-{{today}}")),
+        eq("id", json!("{{uuid}}")),
+        eq("key", json!("{{secrets.KEY}}")),
+        // Equal as instants whatever the text; not a string; not a plain path; not `eq`.
+        eq("at", json!("2026-12-05T10:00:00Z")),
+        eq("n", json!(5)),
+        eq("items.0.sku", json!("x")),
+        eq("0a", json!("x")),
+        json!({"field": "id", "operator": "ne", "value": "x"}),
+        json!({"or": [eq("a", json!("x")), eq("b", json!("y"))]}),
+        json!({"not": eq("a", json!("x"))}),
+        // A field the run lacks.
+        eq("id", json!("{{order.missing}}")),
+    ] {
+        assert_eq!(required(doc.clone()), None, "{doc}");
+    }
+}

@@ -982,6 +982,20 @@ async fn events_reach_only_the_waits_whose_required_text_they_hold(s: Arc<dyn St
     .await
     .unwrap();
     assert_eq!(claimed(s.claim("n3", 30_000, 10).await.unwrap()), ["x5"]);
+
+    // A payload with a NUL (which PostgreSQL's jsonb cannot hold) goes to every wait of its
+    // type, and their `match` decides.
+    s.ingest(
+        &a,
+        &payment("p0", json!({"note": "a\u{0}b", "order": {"id": "o-2"}})),
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        claimed(s.claim("n4", 30_000, 10).await.unwrap()),
+        ["x2", "x6"]
+    );
 }
 
 /// Events written at the same time (which a store may put in one transaction): a key used by
