@@ -205,10 +205,9 @@ pub(crate) fn plan<'a>(
     let mut tally = crate::stats::Tally::default();
     // Waits opened by executions earlier in this batch, for events later in it.
     let mut opened: Vec<(&Scope, &NewAwait, &str)> = Vec::new();
-    // Unless the payload holds another text at the path a wait's `match` requires (the
-    // wait's `match` decides on what is queued).
-    // (SQLite's JSON paths start with `$`, char(36), which the statement may not hold: it
-    // marks the bound values.)
+    // A wait takes the event unless the payload holds another text at the path its `match`
+    // requires (the `match` decides on what is queued). SQLite's JSON paths start with `$`,
+    // written char(36): in a statement `$` marks the bound values.
     let takes = match postgres {
         false => {
             "(match_path IS NULL \
@@ -375,15 +374,14 @@ pub(crate) fn plan<'a>(
                             ));
                         }
                         for a in &c.awaits_add {
-                            let (path, required) = a.requires.as_ref().map(|(p, t)| (p, t)).unzip();
                             awaits.push(vec![
                                 text(&scope.tenant),
                                 text(&scope.environment),
                                 text(&a.event_type),
                                 text(&e.id),
                                 Bind::I(a.thread),
-                                text_or_null(path.map(String::as_str)),
-                                text_or_null(required.map(String::as_str)),
+                                text_or_null(a.requires.as_ref().map(|(p, _)| p.as_str())),
+                                text_or_null(a.requires.as_ref().map(|(_, t)| t.as_str())),
                             ]);
                             opened.push((scope, a, &e.id));
                         }

@@ -689,8 +689,11 @@ impl NewAwait {
         let Some((path, text)) = &self.requires else {
             return true;
         };
-        let pointer = format!("/{}", path.replace('.', "/"));
-        match payload.pointer(&pointer) {
+        // Read as the wait's `match` reads it.
+        let found = weir_core::path::FieldPath::parse(path)
+            .ok()
+            .and_then(|p| p.lookup(payload));
+        match found {
             Some(serde_json::Value::String(s)) => s == text,
             _ => true,
         }
