@@ -21,6 +21,10 @@
 # WEIR_BENCH_BIN=PATH runs that build of weir instead of building this tree's (to compare two
 # builds side by side, alternating runs).
 #
+# WEIR_BENCH_REPEAT=N runs W1, W2 and W3 N times at each connection count, interleaved (W1 W2
+# W3 W1 W2 W3 ...), and ends with each one's median: on a shared two-core machine one run of
+# ten seconds can differ from the next by a tenth.
+#
 # Needs Debian's wrk (apt-get install wrk). A benchmark, not a test: nothing here asserts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -111,14 +115,17 @@ LUA
   cpu0=$(cpu_ticks); disk0=$(disk_bytes)
   wrk -t2 -c"$connections" -d"${DURATION}s" --latency -s "$DATA/req.lua" "http://127.0.0.1:$PORT/api/v1/events" > "$DATA/wrk.out"
   sed -n '/Latency Distribution/,/Requests\/sec/p' "$DATA/wrk.out"
+  awk -v w="${name%% *}@$connections" '/ 99% / { p99 = $2 } /^Requests\/sec/ { rps = $2 } END { print w, rps, p99 }' "$DATA/wrk.out" >> "$DATA/summary"
   awk -v ticks="$(( $(cpu_ticks) - cpu0 ))" -v hz="$(getconf CLK_TCK)" -v bytes="$(( $(disk_bytes) - disk0 ))" \
     '/requests in/ { n = $1 } END { if (n) printf "  server CPU %.0f us/request, disk written %.1f KB/request\n", ticks / hz * 1e6 / n, bytes / 1024 / n }' "$DATA/wrk.out"
 }
 want() { [[ " $WORKLOADS " == *" $1 "* ]]; }
 for c in $CONNECTIONS; do
-  want W1 && run "W1 order approval, synchronous decision" '{"event_type": "order.checkout.initiated", "payload": {"order": {"id": "%ID%", "total": %TOTAL%}}}' "$c"
-  want W2 && run "W2 three durable set steps" '{"event_type": "w2", "payload": {"n": 1, "order": {"id": "%ID%"}}, "timeout_ms": 0}' "$c"
-  want W3 && run "W3 one event, 10-branch parallel" '{"event_type": "w3", "payload": {"order": {"id": "%ID%"}}, "timeout_ms": 0}' "$c"
+  for _ in $(seq "${WEIR_BENCH_REPEAT:-1}"); do
+    want W1 && run "W1 order approval, synchronous decision" '{"event_type": "order.checkout.initiated", "payload": {"order": {"id": "%ID%", "total": %TOTAL%}}}' "$c"
+    want W2 && run "W2 three durable set steps" '{"event_type": "w2", "payload": {"n": 1, "order": {"id": "%ID%"}}, "timeout_ms": 0}' "$c"
+    want W3 && run "W3 one event, 10-branch parallel" '{"event_type": "w3", "payload": {"order": {"id": "%ID%"}}, "timeout_ms": 0}' "$c"
+  done
 done
 for c in 16 128; do
   want W4 && run "W4 one 50 ms call, a condition, a decision (ideal at 16: 320/s)" '{"event_type": "w4", "payload": {"order": {"id": "%ID%"}}}' "$c"
@@ -151,6 +158,22 @@ fi
 sleep 2
 echo
 echo "RSS after the runs: $(rss); peak: $(peak)"
+if [ "${WEIR_BENCH_REPEAT:-1}" -gt 1 ] && [ -s "$DATA/summary" ]; then
+  echo
+  echo "== medians over $WEIR_BENCH_REPEAT runs (requests/s; p99)"
+  python3 - "$DATA/summary" <<'PY'
+import collections, statistics, sys
+runs = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    w, rps, p99 = line.split()
+    ms = float(p99[:-2]) if p99.endswith("ms") else float(p99[:-2]) / 1000 if p99.endswith("us") else float(p99[:-1]) * 1000
+    runs[w].append((float(rps), ms))
+for w, rs in runs.items():
+    if len(rs) > 1:
+        print(f"  {w}: median {statistics.median(r for r, _ in rs):,.0f}/s (runs {', '.join(f'{r:,.0f}' for r, _ in rs)}); "
+              f"p99 median {statistics.median(p for _, p in rs):.1f} ms (max {max(p for _, p in rs):.1f})")
+PY
+fi
 if [ -z "${WEIR_BENCH_DATABASE_URL:-}" ]; then
   echo "executions recorded: $(python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*), sum(status = \"completed\") from executions').fetchone())" "$DATA/weir.db")"
 fi
