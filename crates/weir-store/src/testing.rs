@@ -3,11 +3,70 @@
 //!
 //! Without the binaries the PostgreSQL tests are skipped with a loud message; with
 //! `WEIR_REQUIRE_POSTGRES=1` (set by CI) a missing server is a failure instead.
+//!
+//! Also the tests' scratch folders ([`scratch`]).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// A test's own folder, `weir-{name}-{pid}` in the system's temporary folder, emptied (not
+/// created). It stays after the test, to be looked at after a failure, until another test
+/// process (the next test binary of `cargo test`, or a later run) makes its first one, which
+/// removes every such folder whose process has ended.
+pub fn scratch(name: &str) -> PathBuf {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    debug_assert!(
+        SCRATCH_KINDS
+            .iter()
+            .any(|kind| format!("{name}-").starts_with(kind)),
+        "a scratch folder's name starts with one of SCRATCH_KINDS: {name}"
+    );
+    SWEPT.call_once(sweep_scratch);
+    let dir = std::env::temp_dir().join(format!("weir-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The first word of every name given to [`scratch`].
+const SCRATCH_KINDS: [&str; 7] = [
+    "serve-",
+    "cli-",
+    "contract-",
+    "engine-",
+    "agreement-",
+    "store-",
+    "pg-",
+];
+
+/// Removes the scratch folders of test processes that have ended (Linux: a live process has
+/// its folder in /proc; elsewhere nothing is removed).
+fn sweep_scratch() {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        // Only the names `scratch` gives (others, such as Playwright's folder named by a
+        // port, are not this function's to judge).
+        let Some(pid) = name
+            .strip_prefix("weir-")
+            .filter(|rest| SCRATCH_KINDS.iter().any(|kind| rest.starts_with(kind)))
+            .and_then(|rest| rest.rsplit_once('-'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
 
 pub struct Server {
     dir: PathBuf,
@@ -87,8 +146,7 @@ impl Server {
         // and several of them may start a server at once.
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("weir-pg-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = scratch(&format!("pg-{n}"));
         std::fs::create_dir_all(&dir).expect("create the server folder");
         if is_root() {
             let ok = Command::new("chown")

@@ -291,10 +291,7 @@ async fn a_live_run_takes_the_dry_runs_path_on_every_example_case() {
                 serde_json::from_str(&std::fs::read_to_string(&events).unwrap()).unwrap();
             for (i, case) in cases.as_array().unwrap().iter().enumerate() {
                 // A store of its own per case: one case's run never hears another's events.
-                let data = std::env::temp_dir().join(format!(
-                    "weir-agreement-{}-{dir}-{base}-{i}",
-                    std::process::id()
-                ));
+                let data = weir_store::testing::scratch(&format!("agreement-{dir}-{base}-{i}"));
                 let (e, scope) = engine(&data).await;
                 e.put_workflow(&scope, &wf).await.unwrap();
                 let dry = planned(&wf, case);
@@ -328,7 +325,7 @@ async fn a_live_run_takes_the_dry_runs_path_on_every_example_case() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_run_takes_the_dry_runs_path_through_a_foreach_of_1500_items() {
     let (wf, case) = support::many_items_case();
-    let data = std::env::temp_dir().join(format!("weir-agreement-{}-foreach", std::process::id()));
+    let data = weir_store::testing::scratch("agreement-foreach");
     let (e, scope) = engine(&data).await;
     e.put_workflow(&scope, &wf).await.unwrap();
     let dry = planned(&wf, &case).unwrap();

@@ -18,12 +18,7 @@ async fn engine_on(store: Arc<dyn Store>) -> (Arc<Engine>, Scope) {
 
 async fn sqlite_engine() -> (Arc<Engine>, Scope) {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "weir-engine-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = weir_store::testing::scratch(&format!("engine-{}", N.fetch_add(1, Ordering::SeqCst)));
     engine_on(Arc::new(SqlStore::open_sqlite(&dir).await.unwrap())).await
 }
 
@@ -527,8 +522,7 @@ impl weir_engine::Action for Flaky {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_action_interrupted_twice_is_still_performed() {
-    let dir = std::env::temp_dir().join(format!("weir-engine-flaky-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = weir_store::testing::scratch("engine-flaky");
     let store: Arc<dyn Store> = Arc::new(SqlStore::open_sqlite(&dir).await.unwrap());
     let scope = store.bootstrap("h").await.unwrap().scope;
     let flaky = Arc::new(Flaky {

@@ -12,12 +12,7 @@ use weir_store::SqlStore;
 /// A fresh SQLite database in its own folder.
 async fn sqlite_store() -> (SqlStore, PathBuf) {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "weir-store-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = pg::scratch(&format!("store-{}", N.fetch_add(1, Ordering::SeqCst)));
     let store = SqlStore::open_sqlite(&dir).await.expect("open sqlite");
     (store, dir)
 }

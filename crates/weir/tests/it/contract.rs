@@ -40,7 +40,7 @@ fn typescript_types_of_the_api_have_no_unknown_response_bodies() {
         eprintln!("\n*** {msg} ***\n");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("weir-contract-{}", std::process::id()));
+    let dir = weir_store::testing::scratch("contract");
     std::fs::create_dir_all(&dir).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_weir"))
         .arg("openapi")

@@ -69,12 +69,7 @@ fn no_panic(o: &Output) {
 /// A fresh scratch directory per test.
 fn scratch() -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "weir-cli-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = weir_store::testing::scratch(&format!("cli-{}", N.fetch_add(1, Ordering::SeqCst)));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

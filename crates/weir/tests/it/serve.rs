@@ -232,9 +232,7 @@ impl Drop for Server {
 }
 
 pub(crate) fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weir-serve-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    weir_store::testing::scratch(&format!("serve-{name}"))
 }
 
 /// (method, path, content type, body, expected status)
