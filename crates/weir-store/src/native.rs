@@ -368,7 +368,11 @@ fn write_step(tx: &rusqlite::Savepoint<'_>, step: &Step) -> Result<()> {
                 .execute(rusqlite::params![id, thread])?;
         }
         for a in &c.awaits_add {
-            let (path, text) = a.requires.clone().unzip();
+            let (path, text) = a
+                .requires
+                .as_ref()
+                .map(|(p, t)| (p.as_str(), t.as_str()))
+                .unzip();
             tx.prepare_cached(
                 "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread, match_path, match_text) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \

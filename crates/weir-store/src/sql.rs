@@ -877,7 +877,11 @@ impl SqlStore {
                     .await?;
             }
             for a in &c.awaits_add {
-                let (path, text) = a.requires.clone().unzip();
+                let (path, text) = a
+                    .requires
+                    .as_ref()
+                    .map(|(p, t)| (p.as_str(), t.as_str()))
+                    .unzip();
                 sqlx::query(
                     "INSERT INTO awaits (tenant_id, environment_id, event_type, execution_id, thread, match_path, match_text) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7) \

@@ -18,9 +18,7 @@ use std::time::{Duration, Instant};
 pub fn scratch(name: &str) -> PathBuf {
     static SWEPT: std::sync::Once = std::sync::Once::new();
     debug_assert!(
-        SCRATCH_KINDS
-            .iter()
-            .any(|kind| format!("{name}-").starts_with(kind)),
+        is_scratch_kind(name),
         "a scratch folder's name starts with one of SCRATCH_KINDS: {name}"
     );
     SWEPT.call_once(sweep_scratch);
@@ -31,14 +29,21 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// The first word of every name given to [`scratch`].
 const SCRATCH_KINDS: [&str; 7] = [
-    "serve-",
-    "cli-",
-    "contract-",
-    "engine-",
-    "agreement-",
-    "store-",
-    "pg-",
+    "serve",
+    "cli",
+    "contract",
+    "engine",
+    "agreement",
+    "store",
+    "pg",
 ];
+
+/// Whether a name's first word (up to a `-`) is one of [`SCRATCH_KINDS`].
+fn is_scratch_kind(name: &str) -> bool {
+    name.split('-')
+        .next()
+        .is_some_and(|first| SCRATCH_KINDS.contains(&first))
+}
 
 /// Removes the scratch folders of test processes that have ended (Linux: a live process has
 /// its folder in /proc; elsewhere nothing is removed).
@@ -56,7 +61,7 @@ fn sweep_scratch() {
         // port, are not this function's to judge).
         let Some(pid) = name
             .strip_prefix("weir-")
-            .filter(|rest| SCRATCH_KINDS.iter().any(|kind| rest.starts_with(kind)))
+            .filter(|rest| is_scratch_kind(rest))
             .and_then(|rest| rest.rsplit_once('-'))
             .and_then(|(_, pid)| pid.parse::<u32>().ok())
         else {
