@@ -622,6 +622,8 @@ mod tests {
         })
     }
 
+    /// Named as weir-store's `testing::scratch` names its folders (this crate cannot use it:
+    /// weir-store depends on this one), so that its sweep removes them too.
     fn scratch(name: &str) -> std::path::PathBuf {
         let dir =
             std::env::temp_dir().join(format!("weir-store-wal-{name}-{}", std::process::id()));
@@ -635,7 +637,8 @@ mod tests {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
         let conn = Connection::open_with_flags_and_vfs(path, flags, name).unwrap();
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;
+             CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)",
         )
         .unwrap();
         conn
@@ -664,8 +667,6 @@ mod tests {
     fn each_commit_is_in_the_file_for_other_connections() {
         let path = scratch("commits");
         let w = writer(&path);
-        w.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
-            .unwrap();
         let r = other(&path);
         for i in 1..=50 {
             let tx = w.unchecked_transaction().unwrap();
@@ -688,8 +689,6 @@ mod tests {
     fn a_commit_larger_than_what_is_collected_at_once() {
         let path = scratch("large");
         let w = writer(&path);
-        w.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
-            .unwrap();
         let tx = w.unchecked_transaction().unwrap();
         for i in 0..2_000 {
             tx.execute("INSERT INTO t (body) VALUES (?1)", [vec![i as u8; 3_000]])
@@ -715,7 +714,7 @@ mod tests {
     fn a_rolled_back_spill_never_lands_on_a_later_commit() {
         let path = scratch("spill");
         let w = writer(&path);
-        w.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB); PRAGMA cache_size = 10; PRAGMA cache_spill = 5")
+        w.execute_batch("PRAGMA cache_size = 10; PRAGMA cache_spill = 5")
             .unwrap();
         let r = other(&path);
         let mut expected = 0;
@@ -754,8 +753,6 @@ mod tests {
     fn a_failed_write_out_fails_its_commit_and_not_the_next() {
         let path = scratch("full");
         let w = writer(&path);
-        w.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
-            .unwrap();
         w.execute("INSERT INTO t (body) VALUES ('kept')", [])
             .unwrap();
         FAILING.with(|n| n.set(2));

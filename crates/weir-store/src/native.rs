@@ -66,16 +66,10 @@ impl NativeWriter {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             vfs,
         )?;
-        // The same settings as the sqlx connections.
+        // The same settings as the sqlx connections (that VFS refuses a `synchronous` below
+        // FULL, on which it relies).
         for setting in SQLITE_SETTINGS {
             conn.execute_batch(setting)?;
-        }
-        // That VFS relies on each commit being synced (its frames are written out by then).
-        let synchronous: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0))?;
-        if synchronous < 2 {
-            return Err(Error::Config(format!(
-                "the SQLite writer needs synchronous = FULL, not {synchronous}"
-            )));
         }
         // Checkpoints copy the WAL into the database file. Done on commit (SQLite's default)
         // they stall every write waiting behind them; a thread of their own does them instead,
